@@ -1,0 +1,207 @@
+//! The command line's shape: commands, flags and how they become core types.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use leadvault_core::error::Error;
+use leadvault_core::{LeadFilter, LeadSort};
+
+#[derive(Parser)]
+#[command(name = "leadvault", version, about = "Your leads in one encrypted vault on your own computer.")]
+pub struct Cli {
+    /// Where the vault lives [default: the OS data dir, e.g. ~/.local/share/leadvault]
+    #[arg(long, global = true, env = "LEADVAULT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Unlock with a passphrase read from this environment variable instead of the OS keychain
+    /// [default: LEADVAULT_PASSPHRASE, when it is set]
+    #[arg(long, global = true, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    pub fn data_dir(&self) -> Result<PathBuf, Error> {
+        match &self.data_dir {
+            Some(d) => Ok(d.clone()),
+            None => leadvault_core::vault::default_data_dir()
+                .ok_or_else(|| Error::InvalidInput("no home directory found; pass --data-dir DIR".into())),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new encrypted vault (key in the OS keychain, or from LEADVAULT_PASSPHRASE)
+    Init,
+    /// Vault status and key rotation
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+    /// Import leads from a CSV, Meta or Google Ads download, or JSON file
+    Import {
+        file: PathBuf,
+        /// auto, csv, meta-csv, google-ads-csv or json
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Label the leads' source (default: meta, google-ads or import)
+        #[arg(long, value_name = "LABEL")]
+        source: Option<String>,
+        /// Import the valid rows; write the others to FILE.rejects.csv with the reason
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review leads: list, show, update
+    Leads {
+        #[command(subcommand)]
+        command: LeadsCommand,
+    },
+    /// Export the leads of a view to CSV, XLSX, JSON or NDJSON
+    Export {
+        /// The file to write; its extension picks the format unless --format is given
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// csv, xlsx, json or ndjson
+        #[arg(long)]
+        format: Option<String>,
+        /// Start a CSV with a UTF-8 byte order mark (for Excel)
+        #[arg(long)]
+        bom: bool,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, value_enum, default_value = "newest")]
+        sort: SortArg,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum VaultCommand {
+    /// Path, size, lead count, key source and schema version
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-encrypt under a new random key in the keychain, or a new passphrase
+    Rekey {
+        /// Take the new passphrase from this environment variable
+        #[arg(long, value_name = "VAR")]
+        new_passphrase_env: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LeadsCommand {
+    /// List leads, newest first
+    List {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// How many to show; 0 for all
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[arg(long, value_enum, default_value = "newest")]
+        sort: SortArg,
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one lead with its notes and timeline
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a lead's status, owner, tags, or add a note
+    Update {
+        id: String,
+        /// new, contacted, qualified, won, lost or spam
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, conflicts_with = "clear_owner")]
+        owner: Option<String>,
+        #[arg(long)]
+        clear_owner: bool,
+        #[arg(long, value_name = "TAG")]
+        add_tag: Vec<String>,
+        #[arg(long, value_name = "TAG")]
+        remove_tag: Vec<String>,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct FilterArgs {
+    /// Search names, emails, phones, companies and notes
+    #[arg(long)]
+    pub search: Option<String>,
+    /// new, contacted, qualified, won, lost or spam
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long, value_name = "LABEL")]
+    pub source: Option<String>,
+    #[arg(long)]
+    pub tag: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Created on or after (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Created on or before (YYYY-MM-DD, the whole day) or before (RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> Result<LeadFilter, Error> {
+        Ok(LeadFilter {
+            search: self.search.clone(),
+            status: self.status.as_deref().map(str::parse).transpose()?,
+            source: self.source.clone(),
+            tag: self.tag.clone(),
+            owner: self.owner.clone(),
+            since: self.since.as_deref().map(|d| parse_date(d, "--since", false)).transpose()?,
+            until: self.until.as_deref().map(|d| parse_date(d, "--until", true)).transpose()?,
+        })
+    }
+}
+
+/// A day means its start for --since and the next day's start (so the whole day) for --until.
+fn parse_date(s: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Utc>, Error> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        Error::InvalidInput(format!("{flag} {s:?} is not a date; use YYYY-MM-DD or RFC 3339"))
+    })?;
+    let day = if end_of_day { day.checked_add_days(Days::new(1)).unwrap_or(day) } else { day };
+    Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum SortArg {
+    Newest,
+    Oldest,
+    Score,
+}
+
+impl From<SortArg> for LeadSort {
+    fn from(s: SortArg) -> Self {
+        match s {
+            SortArg::Newest => LeadSort::Newest,
+            SortArg::Oldest => LeadSort::Oldest,
+            SortArg::Score => LeadSort::ScoreHigh,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! `leadvault`: the command line over leadvault-core. Every command opens the vault, calls one
+//! core service and prints the result; errors print as one line and exit with code 1.
+
+mod cli;
+mod output;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use leadvault_core::error::Error;
+use leadvault_core::export::{ExportFormat, ExportOptions, export};
+use leadvault_core::import::{ImportOptions, import_file};
+use leadvault_core::secrets::{OsKeychain, Passphrase};
+use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
+
+use cli::{Cli, Command, LeadsCommand, VaultCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _log = init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::warn!(code = e.code(), "command failed");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to `<data dir>/logs/leadvault.log`, rotated daily; never to the terminal, never
+/// with personal data (the core logs ids and counts only).
+fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = cli.data_dir().ok()?.join("logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("leadvault")
+        .filename_suffix("log")
+        .max_log_files(14)
+        .build(&dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADVAULT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).init();
+    Some(guard)
+}
+
+fn options(cli: &Cli) -> Result<VaultOptions, Error> {
+    let mut options = VaultOptions::new(cli.data_dir()?, Arc::new(OsKeychain::new()));
+    let (var, explicit) = match &cli.passphrase_env {
+        Some(v) => (v.clone(), true),
+        None => ("LEADVAULT_PASSPHRASE".to_string(), false),
+    };
+    options.passphrase = read_passphrase(&var, explicit)?;
+    options.passphrase_env = var;
+    Ok(options)
+}
+
+/// The passphrase from the variable `var`. An explicitly named variable must be set.
+fn read_passphrase(var: &str, explicit: bool) -> Result<Option<Passphrase>, Error> {
+    match std::env::var(var) {
+        Ok(v) => Passphrase::new(v).map(Some),
+        Err(std::env::VarError::NotPresent) if !explicit => Ok(None),
+        Err(std::env::VarError::NotPresent) => {
+            Err(Error::InvalidInput(format!("--passphrase-env {var}: the variable {var} is not set")))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::InvalidInput(format!("the passphrase in {var} is not valid text")))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let options = options(&cli)?;
+    match cli.command {
+        Command::Init => {
+            let unlock = match options.passphrase.clone() {
+                Some(p) => Unlock::Passphrase(p),
+                None => Unlock::Keychain,
+            };
+            let vault = Vault::create(options, unlock).await?;
+            let status = vault.status().await?;
+            println!("Created an encrypted vault at {}", status.path.display());
+            println!(
+                "Key: {}",
+                match status.key_source {
+                    leadvault_core::vault::KeySource::Keychain => "a random key in the OS keychain",
+                    leadvault_core::vault::KeySource::Passphrase =>
+                        "derived from your passphrase (keep it safe: it cannot be recovered)",
+                }
+            );
+            println!("Next: leadvault import FILE");
+            vault.close().await;
+        }
+        Command::Vault { command: VaultCommand::Status { json } } => {
+            let vault = Vault::open(options).await?;
+            output::status(&vault.status().await?, json);
+            vault.close().await;
+        }
+        Command::Vault { command: VaultCommand::Rekey { new_passphrase_env } } => {
+            let unlock = match new_passphrase_env {
+                Some(var) => {
+                    Unlock::Passphrase(read_passphrase(&var, true)?.expect("explicit variable is set"))
+                }
+                None => Unlock::Keychain,
+            };
+            let vault = Vault::open(options).await?.rekey(unlock).await?;
+            println!(
+                "The vault is now encrypted with a new key ({}); the old key no longer opens it.",
+                match vault.key_source() {
+                    leadvault_core::vault::KeySource::Keychain => "a random key in the OS keychain",
+                    leadvault_core::vault::KeySource::Passphrase => "from the new passphrase",
+                }
+            );
+            vault.close().await;
+        }
+        Command::Import { file, format, source, skip_invalid, json } => {
+            let vault = Vault::open(options).await?;
+            let opts = ImportOptions { format: format.parse()?, source, skip_invalid };
+            let progress = output::Progress::new("imported");
+            let report = import_file(&vault, &file, &opts, |n| progress.tick(n)).await;
+            progress.done();
+            output::import_report(&report?, json);
+            vault.close().await;
+        }
+        Command::Leads { command: LeadsCommand::List { filter, limit, sort, json } } => {
+            let vault = Vault::open(options).await?;
+            let filter = filter.to_filter()?;
+            output::list(&vault, &filter, sort.into(), limit, json).await?;
+            vault.close().await;
+        }
+        Command::Leads { command: LeadsCommand::Show { id, json } } => {
+            let vault = Vault::open(options).await?;
+            output::detail(&vault.leads().get(&id).await?, json);
+            vault.close().await;
+        }
+        Command::Leads {
+            command: LeadsCommand::Update { id, status, owner, clear_owner, add_tag, remove_tag, note, json },
+        } => {
+            let vault = Vault::open(options).await?;
+            let change = LeadUpdate {
+                status: status.map(|s| s.parse()).transpose()?,
+                owner: if clear_owner { Some(None) } else { owner.map(Some) },
+                add_tags: add_tag,
+                remove_tags: remove_tag,
+                note,
+            };
+            let detail = vault.leads().update(&id, &change).await?;
+            output::detail(&detail, json);
+            vault.close().await;
+        }
+        Command::Export { out, format, bom, filter, sort, json } => {
+            let format = match format {
+                Some(f) => f.parse()?,
+                None => ExportFormat::from_path(&out)?,
+            };
+            let vault = Vault::open(options).await?;
+            let filter = filter.to_filter()?;
+            let progress = output::Progress::new("exported");
+            let report = export(
+                &vault,
+                &filter,
+                LeadSort::from(sort),
+                &out,
+                &ExportOptions { format, excel_bom: bom },
+                |n| progress.tick(n),
+            )
+            .await;
+            progress.done();
+            let report = report?;
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                println!("Exported {} to {}", output::leads(report.rows), report.path.display());
+            }
+            vault.close().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! The lead and the small types that carry its invariants: status, email, phone, fingerprint.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use ring::digest;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Where a lead stands in the owner's pipeline: new → contacted → qualified → won/lost, or spam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadStatus {
+    #[default]
+    New,
+    Contacted,
+    Qualified,
+    Won,
+    Lost,
+    Spam,
+}
+
+impl LeadStatus {
+    pub const ALL: [LeadStatus; 6] = [
+        LeadStatus::New,
+        LeadStatus::Contacted,
+        LeadStatus::Qualified,
+        LeadStatus::Won,
+        LeadStatus::Lost,
+        LeadStatus::Spam,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadStatus::New => "new",
+            LeadStatus::Contacted => "contacted",
+            LeadStatus::Qualified => "qualified",
+            LeadStatus::Won => "won",
+            LeadStatus::Lost => "lost",
+            LeadStatus::Spam => "spam",
+        }
+    }
+}
+
+impl fmt::Display for LeadStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LeadStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        LeadStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown status {s:?}; use one of new, contacted, qualified, won, lost, spam"
+            ))
+        })
+    }
+}
+
+/// An email address, trimmed and lower-cased. Validation is deliberately loose (one `@`, a dot
+/// in the domain, no spaces): the owner's lead is worth more than RFC 5322 pedantry.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Option<Email> {
+        let s = raw.trim().trim_start_matches("mailto:").to_lowercase();
+        let (local, domain) = s.split_once('@')?;
+        let valid = !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        valid.then_some(Email(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Email(***)")
+    }
+}
+
+/// A phone number as the person typed it, plus its digits. Meta's CSV downloads prefix phones
+/// with `p:`; that prefix is not part of the number.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Phone {
+    display: String,
+    digits: String,
+}
+
+impl Phone {
+    pub fn parse(raw: &str) -> Option<Phone> {
+        let display = raw.trim().trim_start_matches("p:").trim().to_string();
+        let mut digits = String::with_capacity(display.len());
+        for c in display.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '(' | ')' | '.' | '/' | '+' | '\u{a0}' => {}
+                _ => return None,
+            }
+        }
+        (6..=15).contains(&digits.len()).then_some(Phone { display, digits })
+    }
+    pub fn as_str(&self) -> &str {
+        &self.display
+    }
+    pub fn digits(&self) -> &str {
+        &self.digits
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Phone(***)")
+    }
+}
+
+/// SHA-256 over the normalised email and phone digits: finds the same person across sources
+/// and lets a forgotten person stay forgotten without keeping their details.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    pub fn of(email: Option<&Email>, phone: Option<&Phone>) -> Option<Fingerprint> {
+        if email.is_none() && phone.is_none() {
+            return None;
+        }
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        ctx.update(email.map(Email::as_str).unwrap_or("").as_bytes());
+        ctx.update(b"\n");
+        ctx.update(phone.map(Phone::digits).unwrap_or("").as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        Some(Fingerprint(out))
+    }
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({})", &self.to_hex()[..12])
+    }
+}
+
+/// The ad that produced a lead, as far as the source says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdOrigin {
+    pub ad_id: Option<String>,
+    pub ad_name: Option<String>,
+    pub adset_id: Option<String>,
+    pub adset_name: Option<String>,
+    pub campaign_id: Option<String>,
+    pub campaign_name: Option<String>,
+    pub form_id: Option<String>,
+    pub form_name: Option<String>,
+    pub platform: Option<String>,
+    pub is_organic: Option<bool>,
+}
+
+/// A lead as an importer or a connector hands it to the store.
+#[derive(Clone)]
+pub struct NewLead {
+    pub source: String,
+    pub external_id: String,
+    pub created_at: DateTime<Utc>,
+    pub full_name: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub company: Option<String>,
+    pub status: LeadStatus,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+    pub ad: AdOrigin,
+    /// Form answers and any column the importer did not map, by their original names.
+    pub fields: Map<String, Value>,
+}
+
+impl fmt::Debug for NewLead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewLead")
+            .field("source", &self.source)
+            .field("external_id", &self.external_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NewLead {
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        Fingerprint::of(self.email.as_ref(), self.phone.as_ref())
+    }
+}
+
+/// A lead in the vault. Serialised field names are stable: scripts read `--json` output.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: String,
+    pub source: String,
+    pub external_id: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub status: LeadStatus,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+    pub score: Option<i64>,
+    #[serde(flatten)]
+    pub ad: AdOrigin,
+    pub fields: Map<String, Value>,
+}
+
+impl fmt::Debug for Lead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lead")
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub at: DateTime<Utc>,
+    pub body: String,
+}
+
+/// One entry of a lead's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub detail: Value,
+}
+
+/// A lead with its notes and timeline, for the detail view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeadDetail {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub notes: Vec<Note>,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+/// Which leads a list, count or export covers. All parts are ANDed.
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub search: Option<String>,
+    pub status: Option<LeadStatus>,
+    pub source: Option<String>,
+    pub tag: Option<String>,
+    pub owner: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The order of a list. Ties break on insertion order, so pages never overlap or skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadSort {
+    #[default]
+    Newest,
+    Oldest,
+    ScoreHigh,
+}
+
+/// A change the owner makes to one lead; each part that changes something adds a timeline event.
+#[derive(Debug, Clone, Default)]
+pub struct LeadUpdate {
+    pub status: Option<LeadStatus>,
+    /// `Some(None)` clears the owner.
+    pub owner: Option<Option<String>>,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    pub note: Option<String>,
+}
+
+impl LeadUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.owner.is_none()
+            && self.add_tags.is_empty()
+            && self.remove_tags.is_empty()
+            && self.note.is_none()
+    }
+}
+
+/// Tags are short labels: trimmed, lower-cased, no commas (they separate tags in CSV).
+pub fn normalize_tag(raw: &str) -> Result<String> {
+    let tag = raw.trim().to_lowercase();
+    if tag.is_empty() || tag.len() > 64 || tag.contains(',') || tag.chars().any(char::is_control) {
+        return Err(Error::invalid("a tag must be 1 to 64 characters without commas or control characters"));
+    }
+    Ok(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_loosely_validated() {
+        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert!(Email::parse("not-an-email").is_none());
+        assert!(Email::parse("a@b").is_none());
+        assert!(Email::parse("a b@c.com").is_none());
+        assert!(Email::parse("a@@c.com").is_none());
+    }
+
+    #[test]
+    fn phones_drop_the_meta_prefix_and_keep_digits() {
+        let p = Phone::parse("p:+1 (555) 010-2030").unwrap();
+        assert_eq!(p.as_str(), "+1 (555) 010-2030");
+        assert_eq!(p.digits(), "15550102030");
+        assert!(Phone::parse("call me").is_none());
+        assert!(Phone::parse("123").is_none());
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_formatting() {
+        let a = Fingerprint::of(Email::parse("Ana@x.com").as_ref(), Phone::parse("+1 555 010 2030").as_ref());
+        let b = Fingerprint::of(Email::parse("ana@x.com ").as_ref(), Phone::parse("p:15550102030").as_ref());
+        assert_eq!(a, b);
+        assert!(Fingerprint::of(None, None).is_none());
+    }
+
+    #[test]
+    fn personal_data_never_prints_in_debug() {
+        let e = Email::parse("secret.person@x.com").unwrap();
+        assert!(!format!("{e:?}").contains("secret"));
+        let p = Phone::parse("5550102030").unwrap();
+        assert!(!format!("{p:?}").contains("555"));
+    }
+}

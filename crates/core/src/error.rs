@@ -1,0 +1,111 @@
+//! Errors are values with a message for a person: each says what went wrong and what to do.
+//!
+//! Messages never carry personal data (names, emails, phones) or secrets: an invalid email in
+//! an import is reported by line and column, never by its value.
+
+use std::path::PathBuf;
+
+/// Everything the core can fail with. The CLI prints the message on one line and exits 1;
+/// the desktop shell shows it and reacts to [`Error::code`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the vault key does not match this database; if you set a passphrase, check {env_hint}")]
+    WrongKey { env_hint: String },
+
+    #[error("no vault at {}; create one with `leadvault init`", path.display())]
+    NoVault { path: PathBuf },
+
+    #[error("a vault already exists at {}; use it, or choose another --data-dir", path.display())]
+    VaultExists { path: PathBuf },
+
+    #[error(
+        "the OS keychain has no key for the vault at {}; if this vault uses a passphrase, set {env_hint} (or pass --passphrase-env VAR)",
+        path.display()
+    )]
+    KeyNotInKeychain { path: PathBuf, env_hint: String },
+
+    #[error(
+        "no OS keychain is available ({reason}): unlock your keyring, or use a passphrase (--passphrase-env VAR)"
+    )]
+    KeychainUnavailable { reason: String },
+
+    #[error("this vault is locked with a passphrase: set {env_hint} (or pass --passphrase-env VAR)")]
+    PassphraseRequired { env_hint: String },
+
+    #[error("the passphrase is empty: choose at least 8 characters")]
+    PassphraseTooShort,
+
+    #[error("no lead with id {id}; list ids with `leadvault leads list`")]
+    LeadNotFound { id: String },
+
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error("{path}: {message}")]
+    Import { path: String, message: String },
+
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the vault database failed: {0}; run `leadvault vault status` to check it")]
+    Database(String),
+
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    /// A stable machine-readable code for the UI and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::WrongKey { .. } => "wrong_key",
+            Error::NoVault { .. } => "no_vault",
+            Error::VaultExists { .. } => "vault_exists",
+            Error::KeyNotInKeychain { .. } => "key_not_in_keychain",
+            Error::KeychainUnavailable { .. } => "keychain_unavailable",
+            Error::PassphraseRequired { .. } => "passphrase_required",
+            Error::PassphraseTooShort => "passphrase_too_short",
+            Error::LeadNotFound { .. } => "lead_not_found",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::Import { .. } => "import",
+            Error::Io { .. } => "io",
+            Error::Database(_) => "database",
+            Error::Cancelled => "cancelled",
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        // sqlx's Display can include a statement's text, never bound values; keep only the
+        // database's own message, which carries no row data.
+        match &e {
+            sqlx::Error::Database(db) => Error::Database(db.message().to_string()),
+            sqlx::Error::PoolTimedOut => {
+                Error::Database("the vault is busy (another leadvault process holds it)".into())
+            }
+            other => Error::Database(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Database(format!("could not update the vault's schema: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

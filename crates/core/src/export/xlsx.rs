@@ -1,0 +1,81 @@
+//! XLSX through rust_xlsxwriter in constant-memory mode: rows are flushed to a temp file as they
+//! are written, so a million-lead sheet does not sit in memory. Cells are written as strings,
+//! never formulas, so there is nothing for Excel to run.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+use super::{COLUMNS, RowWriter, flat_row};
+use crate::domain::Lead;
+use crate::error::{Error, Result};
+
+/// Excel's row limit, header included.
+const MAX_ROWS: u32 = 1_048_576;
+
+pub(crate) struct Writer<'f> {
+    workbook: Workbook,
+    field_names: &'f [String],
+    row: u32,
+    path: &'f Path,
+}
+
+impl<'f> Writer<'f> {
+    pub fn new(field_names: &'f [String], path: &'f Path) -> Result<Self> {
+        let mut workbook = Workbook::new();
+        let bold = Format::new().set_bold();
+        let sheet = workbook.add_worksheet_with_constant_memory().map_err(err)?;
+        sheet.set_name("Leads").map_err(err)?;
+        for (i, name) in COLUMNS.iter().map(|c| c.to_string()).chain(field_names.iter().cloned()).enumerate()
+        {
+            sheet.write_string_with_format(0, col(i)?, name, &bold).map_err(err)?;
+        }
+        Ok(Writer { workbook, field_names, row: 0, path })
+    }
+
+    fn sheet(&mut self) -> Result<&mut Worksheet> {
+        self.workbook.worksheet_from_index(0).map_err(err)
+    }
+}
+
+impl RowWriter for Writer<'_> {
+    fn write(&mut self, lead: &Lead) -> Result<()> {
+        self.row += 1;
+        if self.row >= MAX_ROWS {
+            return Err(Error::invalid(
+                "more than 1,048,575 leads: too many for one Excel sheet; narrow the view or export CSV",
+            ));
+        }
+        let row = self.row;
+        let cells = flat_row(lead);
+        let fields: Vec<String> = self
+            .field_names
+            .iter()
+            .map(|n| match lead.fields.get(n) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            })
+            .collect();
+        let sheet = self.sheet()?;
+        for (i, cell) in cells.iter().chain(fields.iter()).enumerate() {
+            if !cell.is_empty() {
+                sheet.write_string(row, col(i)?, cell).map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        let path = self.path;
+        self.workbook.save(path).map_err(err)
+    }
+}
+
+fn col(i: usize) -> Result<u16> {
+    u16::try_from(i).ok().filter(|c| *c < 16_384).ok_or_else(|| Error::invalid("too many columns for Excel"))
+}
+
+fn err(e: rust_xlsxwriter::XlsxError) -> Error {
+    Error::invalid(format!("could not write the XLSX export: {e}"))
+}

@@ -1,0 +1,109 @@
+//! A JSON array of lead objects, read one element at a time. Keys are column names as in a CSV;
+//! Meta's API shape (`field_data: [{name, values}]`) is understood too, so a saved Graph API
+//! response imports as it is.
+
+use std::io::BufRead;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::profile::{Profile, fold};
+use crate::domain::NewLead;
+use crate::error::{Error, Result};
+
+type Row<'r> = &'r dyn Fn() -> String;
+
+pub(crate) fn read(
+    reader: impl BufRead,
+    profile: &Profile,
+    source: &str,
+    now: DateTime<Utc>,
+    mut item: impl FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut stopped = None;
+    let visitor = Items { profile, source, now, item: &mut item, stopped: &mut stopped };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let parsed = de.deserialize_seq(visitor).and_then(|()| de.end());
+    match (stopped, parsed) {
+        (Some(e), _) => Err(e),
+        (None, Ok(())) => Ok(()),
+        (None, Err(e)) => Err(Error::invalid(format!(
+            "the JSON is not an array of lead objects (line {}, column {}): {}; fix the file and import it again",
+            e.line(),
+            e.column(),
+            match e.classify() {
+                serde_json::error::Category::Eof => "it ends too early",
+                serde_json::error::Category::Syntax => "a syntax error",
+                _ => "unexpected content",
+            }
+        ))),
+    }
+}
+
+struct Items<'a, F> {
+    profile: &'a Profile,
+    source: &'a str,
+    now: DateTime<Utc>,
+    item: &'a mut F,
+    stopped: &'a mut Option<Error>,
+}
+
+impl<'de, F> Visitor<'de> for Items<'_, F>
+where
+    F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of lead objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let mut n = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            n += 1;
+            let lead = match &value {
+                Value::Object(map) => to_lead(self.profile, map, self.source, self.now),
+                _ => Err("it is not an object".to_string()),
+            };
+            if let Err(e) = (self.item)(n, lead, &|| value.to_string()) {
+                *self.stopped = Some(e);
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn to_lead(
+    profile: &Profile,
+    map: &Map<String, Value>,
+    source: &str,
+    now: DateTime<Utc>,
+) -> std::result::Result<NewLead, String> {
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            ("field_data", Value::Array(answers)) => {
+                for a in answers {
+                    let name = a.get("name").and_then(Value::as_str).unwrap_or_default();
+                    let values: Vec<&str> = a
+                        .get("values")
+                        .and_then(Value::as_array)
+                        .map_or(Vec::new(), |v| v.iter().filter_map(Value::as_str).collect());
+                    if !name.is_empty() {
+                        pairs.push((name.to_string(), values.join(", ")));
+                    }
+                }
+            }
+            (_, Value::Null) => {}
+            (_, Value::String(s)) => pairs.push((key.clone(), s.clone())),
+            (_, Value::Array(items)) if key == "tags" => pairs
+                .push((key.clone(), items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))),
+            (_, other) => pairs.push((key.clone(), other.to_string())),
+        }
+    }
+    let cols = pairs.iter().map(|(k, v)| (profile.target(&fold(k)), k.as_str(), v.as_str()));
+    profile.to_lead(cols, source, now)
+}

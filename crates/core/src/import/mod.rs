@@ -1,0 +1,439 @@
+//! Importing leads from files: generic CSV, Meta's lead download, Google Ads lead forms, JSON.
+//!
+//! One file per format holds its vocabulary ([`profile::Profile`]); this module reads any of
+//! them the same way. Parsing runs on a blocking thread and hands batches to the store over a
+//! bounded channel, so memory stays flat whatever the file's size; all rows go in one
+//! transaction, so a failed import writes nothing. Importing a file twice adds nothing: each
+//! lead is keyed by its source and its id (or, without one, a hash of its row).
+
+mod csv;
+mod google_ads_csv;
+mod json;
+mod meta_csv;
+pub(crate) mod profile;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tracing::info;
+
+use crate::domain::NewLead;
+use crate::error::{Error, Result};
+use crate::store::leads::insert_batch;
+use crate::vault::Vault;
+use profile::{Profile, fold};
+
+/// Rows handed to the store at a time.
+const BATCH: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    #[default]
+    Auto,
+    Csv,
+    MetaCsv,
+    GoogleAdsCsv,
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "auto" => Format::Auto,
+            "csv" => Format::Csv,
+            "meta-csv" | "meta" => Format::MetaCsv,
+            "google-ads-csv" | "google-ads" => Format::GoogleAdsCsv,
+            "json" => Format::Json,
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown import format {other:?}; use auto, csv, meta-csv, google-ads-csv or json"
+                )));
+            }
+        })
+    }
+}
+
+impl Format {
+    fn profile(self) -> &'static Profile {
+        match self {
+            Format::MetaCsv => &meta_csv::PROFILE,
+            Format::GoogleAdsCsv => &google_ads_csv::PROFILE,
+            Format::Csv | Format::Json | Format::Auto => &csv::PROFILE,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Json => "json",
+            other => other.profile().name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub format: Format,
+    /// The source label the leads are filed under; by default the format's (`meta`, ...).
+    pub source: Option<String>,
+    /// Import the valid rows and write the others to `FILE.rejects.csv`.
+    pub skip_invalid: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub format: Format,
+    pub source: String,
+    /// Rows read from the file.
+    pub read: u64,
+    /// Leads new to the vault.
+    pub added: u64,
+    /// Rows whose lead the vault already had.
+    pub unchanged: u64,
+    /// Rows skipped as invalid (only with `skip_invalid`).
+    pub rejected: u64,
+    pub rejects_file: Option<PathBuf>,
+}
+
+/// What the parser thread reports when it has read the whole file.
+struct Parsed {
+    format: Format,
+    source: String,
+    read: u64,
+    rejected: u64,
+    rejects_file: Option<PathBuf>,
+}
+
+/// Imports `path` into the vault. `progress` hears the number of rows read so far.
+pub async fn import_file(
+    vault: &Vault,
+    path: &Path,
+    options: &ImportOptions,
+    progress: impl Fn(u64) + Send,
+) -> Result<ImportReport> {
+    let (tx, mut rx) = mpsc::channel::<Vec<NewLead>>(4);
+    let now = vault.clock.now();
+    let parser = {
+        let (path, options) = (path.to_path_buf(), options.clone());
+        tokio::task::spawn_blocking(move || parse_file(&path, &options, now, tx))
+    };
+    let mut conn = vault.pool.acquire().await?;
+    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let mut added = 0;
+    let mut stored = Ok(());
+    while let Some(batch) = rx.recv().await {
+        match insert_batch(&mut conn, &batch, now).await {
+            Ok(n) => added += n,
+            Err(e) => {
+                stored = Err(e);
+                break;
+            }
+        }
+        progress(added);
+    }
+    drop(rx); // stops the parser if the store failed
+    let parsed = parser.await.map_err(|_| Error::invalid("the import was interrupted"));
+    let outcome = match (parsed, stored) {
+        (Ok(Ok(p)), Ok(())) => Ok(p),
+        (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => Err(e),
+    };
+    match outcome {
+        Ok(p) => {
+            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+            let report = ImportReport {
+                format: p.format,
+                source: p.source,
+                read: p.read,
+                added,
+                unchanged: p.read - p.rejected - added,
+                rejected: p.rejected,
+                rejects_file: p.rejects_file,
+            };
+            info!(
+                format = report.format.name(),
+                read = report.read,
+                added,
+                rejected = report.rejected,
+                "import finished"
+            );
+            Ok(report)
+        }
+        Err(e) => {
+            sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Reads the whole file on the calling (blocking) thread, sending batches of leads.
+fn parse_file(
+    path: &Path,
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+    tx: mpsc::Sender<Vec<NewLead>>,
+) -> Result<Parsed> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, decoded(file, path)?);
+    let format = match options.format {
+        Format::Auto => detect(path, &mut reader)?,
+        f => f,
+    };
+    let profile = format.profile();
+    let source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
+    if source.trim().is_empty() {
+        return Err(Error::invalid("the --source label is empty; give a name such as \"trade-show\""));
+    }
+    let rejects_path = PathBuf::from(format!("{}.rejects.csv", path.display()));
+    let mut sink = Sink { tx, batch: Vec::with_capacity(BATCH), read: 0, rejected: 0, rejects: None };
+    let fail = |line: String, reason: &str| Error::Import {
+        path: shown.clone(),
+        message: format!("{line}: {reason}; fix it, or pass --skip-invalid to import the other rows"),
+    };
+    match format {
+        Format::Json => json::read(reader, profile, &source, now, |item, lead, record| {
+            sink.take(
+                lead,
+                options.skip_invalid,
+                &rejects_path,
+                || vec!["item".into(), "reason".into(), "record".into()],
+                |reason| vec![item.to_string(), reason.to_string(), record()],
+            )
+            .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
+        })?,
+        _ => read_csv(reader, profile, &source, now, &shown, |line, header, lead, record| {
+            sink.take(
+                lead,
+                options.skip_invalid,
+                &rejects_path,
+                || header.iter().cloned().chain(["reason".to_string()]).collect(),
+                |reason| record.iter().map(str::to_string).chain([reason.to_string()]).collect(),
+            )
+            .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
+        })?,
+    }
+    sink.flush()?;
+    if let Some(mut w) = sink.rejects.take() {
+        w.flush().map_err(|e| Error::io("write", &rejects_path, e))?;
+    }
+    Ok(Parsed {
+        format,
+        source,
+        read: sink.read,
+        rejected: sink.rejected,
+        rejects_file: (sink.rejected > 0).then_some(rejects_path),
+    })
+}
+
+/// Why reading stopped: the store or the disk failed, or (without `--skip-invalid`) a row was
+/// invalid, for the reason given.
+enum Stop {
+    Failed(Error),
+    Invalid(String),
+}
+
+impl Stop {
+    fn into_error(self, invalid: impl FnOnce(&str) -> Error) -> Error {
+        match self {
+            Stop::Failed(e) => e,
+            Stop::Invalid(reason) => invalid(&reason),
+        }
+    }
+}
+
+/// Collects good rows into batches and bad rows into the rejects file.
+struct Sink {
+    tx: mpsc::Sender<Vec<NewLead>>,
+    batch: Vec<NewLead>,
+    read: u64,
+    rejected: u64,
+    rejects: Option<::csv::Writer<File>>,
+}
+
+impl Sink {
+    fn take(
+        &mut self,
+        lead: std::result::Result<NewLead, String>,
+        skip_invalid: bool,
+        rejects_path: &Path,
+        header: impl FnOnce() -> Vec<String>,
+        record: impl FnOnce(&str) -> Vec<String>,
+    ) -> std::result::Result<(), Stop> {
+        self.read += 1;
+        match lead {
+            Ok(lead) => {
+                self.batch.push(lead);
+                if self.batch.len() >= BATCH {
+                    self.flush().map_err(Stop::Failed)?;
+                }
+                Ok(())
+            }
+            Err(reason) if skip_invalid => {
+                self.rejected += 1;
+                if self.rejects.is_none() {
+                    let mut w = ::csv::Writer::from_path(rejects_path).map_err(|e| {
+                        Stop::Failed(Error::invalid(format!(
+                            "could not write {}: {e}",
+                            rejects_path.display()
+                        )))
+                    })?;
+                    w.write_record(header()).map_err(|e| Stop::Failed(Error::invalid(e.to_string())))?;
+                    self.rejects = Some(w);
+                }
+                let w = self.rejects.as_mut().expect("just opened");
+                w.write_record(record(&reason)).map_err(|e| Stop::Failed(Error::invalid(e.to_string())))?;
+                Ok(())
+            }
+            Err(reason) => Err(Stop::Invalid(reason)),
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        // A closed channel means the store failed; its error is the one to report.
+        self.tx.blocking_send(batch).map_err(|_| Error::Cancelled)
+    }
+}
+
+/// Reads a delimited file with a header row; calls `row` with each record's line, the header,
+/// the mapped lead (or why not) and the raw record.
+fn read_csv(
+    mut reader: impl BufRead,
+    profile: &Profile,
+    source: &str,
+    now: DateTime<Utc>,
+    shown: &str,
+    mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::StringRecord) -> Result<()>,
+) -> Result<()> {
+    let delimiter = sniff_delimiter(&mut reader)?;
+    let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
+    let header: Vec<String> = csv
+        .headers()
+        .map_err(|e| Error::Import {
+            path: shown.into(),
+            message: format!("the header row could not be read: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(Error::Import {
+            path: shown.into(),
+            message: "the file is empty or has no header row".into(),
+        });
+    }
+    let targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        let line = csv.position().line() + 1;
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                if record.len() == 1 && record[0].trim().is_empty() {
+                    continue; // a blank line
+                }
+                let lead = if record.len() != header.len() {
+                    Err(format!("it has {} fields but the header has {}", record.len(), header.len()))
+                } else {
+                    let cols =
+                        targets.iter().zip(&header).zip(record.iter()).map(|((t, h), v)| (*t, h.as_str(), v));
+                    profile.to_lead(cols, source, now)
+                };
+                row(line, &header, lead, &record)?;
+            }
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                let reason = match e.kind() {
+                    ::csv::ErrorKind::Utf8 { .. } => {
+                        "it is not valid UTF-8 text (save the file as UTF-8 or UTF-16)".to_string()
+                    }
+                    ::csv::ErrorKind::Io(io) => {
+                        return Err(Error::io("read", shown, std::io::Error::new(io.kind(), io.to_string())));
+                    }
+                    _ => "it could not be read as CSV".to_string(),
+                };
+                row(line, &header, Err(reason), &::csv::StringRecord::new())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Picks the delimiter that the header line uses most: tab, comma or semicolon.
+fn sniff_delimiter(reader: &mut impl BufRead) -> Result<u8> {
+    let buf = reader.fill_buf().map_err(|e| Error::invalid(format!("could not read the file: {e}")))?;
+    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let count = |d: u8| first_line.iter().filter(|b| **b == d).count();
+    Ok([b',', b'\t', b';'].into_iter().max_by_key(|d| count(*d)).unwrap_or(b','))
+}
+
+/// Which format a file is, from its extension and its header.
+fn detect(path: &Path, reader: &mut impl BufRead) -> Result<Format> {
+    let buf = reader.fill_buf().map_err(|e| Error::invalid(format!("could not read the file: {e}")))?;
+    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
+    let is_json_ext = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json_ext || first == Some(&b'[') {
+        return Ok(Format::Json);
+    }
+    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let line = String::from_utf8_lossy(first_line);
+    let delim = [',', '\t', ';'].into_iter().max_by_key(|d| line.matches(*d).count()).unwrap_or(',');
+    let headers: Vec<String> = line.split(delim).map(|h| fold(h.trim_matches('"'))).collect();
+    Ok(if meta_csv::looks_like(&headers) {
+        Format::MetaCsv
+    } else if google_ads_csv::looks_like(&headers) {
+        Format::GoogleAdsCsv
+    } else {
+        Format::Csv
+    })
+}
+
+/// The file as UTF-8: UTF-8 passes through (its BOM dropped); UTF-16 (Meta's downloads), with
+/// or without a BOM, is transcoded on the fly.
+fn decoded(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
+    use std::io::{Seek, SeekFrom};
+    let mut head = [0u8; 512];
+    let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io("read", path, e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io("read", path, e))?;
+    let head = &head[..n];
+    let nul_at = |parity: usize| head.iter().enumerate().filter(|(i, b)| i % 2 == parity && **b == 0).count();
+    let encoding = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        None // the BOM says which
+    } else if n >= 4 && nul_at(1) > n / 4 {
+        Some(encoding_rs::UTF_16LE)
+    } else if n >= 4 && nul_at(0) > n / 4 {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    };
+    Ok(Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(encoding)
+            .bom_override(true)
+            .strip_bom(true)
+            .utf8_passthru(true)
+            .build(file),
+    ))
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}

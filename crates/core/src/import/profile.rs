@@ -1,0 +1,296 @@
+//! Turns one record of any format (its column names and values) into a [`NewLead`].
+//!
+//! A [`Profile`] is a format's vocabulary: which column names mean which lead field, which id
+//! prefixes to drop, whether a creation time is required. Column names are compared after
+//! folding case and punctuation, so `Full Name`, `full_name` and `FULL-NAME` are one name.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use ring::digest;
+use serde_json::{Map, Value};
+
+use crate::domain::{AdOrigin, Email, LeadStatus, NewLead, Phone, normalize_tag};
+
+/// The lead field a column fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    ExternalId,
+    CreatedAt,
+    FullName,
+    FirstName,
+    LastName,
+    Email,
+    Phone,
+    Company,
+    Status,
+    Owner,
+    Tags,
+    AdId,
+    AdName,
+    AdsetId,
+    AdsetName,
+    CampaignId,
+    CampaignName,
+    FormId,
+    FormName,
+    Platform,
+    IsOrganic,
+}
+
+pub(crate) struct Profile {
+    pub name: &'static str,
+    pub default_source: &'static str,
+    /// Folded column name → field. Columns not listed become custom fields.
+    pub columns: &'static [(&'static str, Target)],
+    /// Prefixes the format puts before ids (Meta's downloads write `l:123`, `ag:456`, ...).
+    pub id_prefixes: &'static [&'static str],
+    pub created_required: bool,
+    pub platform: Option<&'static str>,
+}
+
+/// Columns every format understands, checked after the format's own.
+pub(crate) const COMMON_COLUMNS: &[(&str, Target)] = &[
+    ("id", Target::ExternalId),
+    ("external_id", Target::ExternalId),
+    ("lead_id", Target::ExternalId),
+    ("name", Target::FullName),
+    ("full_name", Target::FullName),
+    ("fullname", Target::FullName),
+    ("contact_name", Target::FullName),
+    ("first_name", Target::FirstName),
+    ("firstname", Target::FirstName),
+    ("given_name", Target::FirstName),
+    ("last_name", Target::LastName),
+    ("lastname", Target::LastName),
+    ("surname", Target::LastName),
+    ("family_name", Target::LastName),
+    ("email", Target::Email),
+    ("e_mail", Target::Email),
+    ("email_address", Target::Email),
+    ("work_email", Target::Email),
+    ("phone", Target::Phone),
+    ("phone_number", Target::Phone),
+    ("mobile", Target::Phone),
+    ("mobile_phone", Target::Phone),
+    ("telephone", Target::Phone),
+    ("tel", Target::Phone),
+    ("work_phone_number", Target::Phone),
+    ("company", Target::Company),
+    ("company_name", Target::Company),
+    ("organization", Target::Company),
+    ("organisation", Target::Company),
+    ("business", Target::Company),
+    ("created", Target::CreatedAt),
+    ("created_at", Target::CreatedAt),
+    ("created_time", Target::CreatedAt),
+    ("date", Target::CreatedAt),
+    ("submitted_at", Target::CreatedAt),
+    ("timestamp", Target::CreatedAt),
+    ("status", Target::Status),
+    ("owner", Target::Owner),
+    ("tags", Target::Tags),
+    ("ad_id", Target::AdId),
+    ("ad_name", Target::AdName),
+    ("adset_id", Target::AdsetId),
+    ("adset_name", Target::AdsetName),
+    ("campaign_id", Target::CampaignId),
+    ("campaign_name", Target::CampaignName),
+    ("form_id", Target::FormId),
+    ("form_name", Target::FormName),
+    ("platform", Target::Platform),
+    ("is_organic", Target::IsOrganic),
+];
+
+/// `Full Name` → `full_name`; `E-mail` → `e_mail`.
+pub(crate) fn fold(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().trim_start_matches('\u{feff}').chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+impl Profile {
+    pub(crate) fn target(&self, folded: &str) -> Option<Target> {
+        self.columns.iter().chain(COMMON_COLUMNS).find(|(name, _)| *name == folded).map(|(_, t)| *t)
+    }
+
+    /// Maps one record. `columns` pairs each value with its column's target (or `None` for a
+    /// custom field) and original name. The error is a reason fit for a person, without the
+    /// offending value (it may be personal data).
+    pub(crate) fn to_lead<'a>(
+        &self,
+        columns: impl Iterator<Item = (Option<Target>, &'a str, &'a str)>,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NewLead, String> {
+        let mut lead = NewLead {
+            source: source.to_string(),
+            external_id: String::new(),
+            created_at: now,
+            full_name: None,
+            email: None,
+            phone: None,
+            company: None,
+            status: LeadStatus::New,
+            owner: None,
+            tags: Vec::new(),
+            ad: AdOrigin { platform: self.platform.map(str::to_string), ..AdOrigin::default() },
+            fields: Map::new(),
+        };
+        let (mut first, mut last, mut created) = (None, None, None);
+        let mut hash = digest::Context::new(&digest::SHA256);
+        for (target, name, raw) in columns {
+            let value = raw.trim();
+            hash.update(name.as_bytes());
+            hash.update(b"\x1f");
+            hash.update(value.as_bytes());
+            hash.update(b"\x1e");
+            if value.is_empty() {
+                continue;
+            }
+            let text = || Some(value.to_string());
+            match target {
+                Some(Target::ExternalId) => lead.external_id = self.strip_prefix(value).to_string(),
+                Some(Target::CreatedAt) => {
+                    created = Some(parse_time(value).ok_or_else(|| {
+                        format!(
+                            "column {name:?} is not a date and time (use ISO 8601, e.g. 2026-10-01T09:15:00Z)"
+                        )
+                    })?)
+                }
+                Some(Target::FullName) => lead.full_name = text(),
+                Some(Target::FirstName) => first = Some(value),
+                Some(Target::LastName) => last = Some(value),
+                Some(Target::Email) => {
+                    lead.email = Some(
+                        Email::parse(value)
+                            .ok_or_else(|| format!("column {name:?} does not hold a valid email address"))?,
+                    )
+                }
+                Some(Target::Phone) => {
+                    lead.phone = Some(Phone::parse(value).ok_or_else(|| {
+                        format!("column {name:?} does not hold a valid phone number (6 to 15 digits)")
+                    })?)
+                }
+                Some(Target::Company) => lead.company = text(),
+                Some(Target::Status) => {
+                    lead.status = value.parse().map_err(|_| {
+                        format!(
+                            "column {name:?} is not a status (new, contacted, qualified, won, lost, spam)"
+                        )
+                    })?
+                }
+                Some(Target::Owner) => lead.owner = text(),
+                Some(Target::Tags) => {
+                    for t in value.split([',', ';', '|']).filter(|t| !t.trim().is_empty()) {
+                        lead.tags.push(normalize_tag(t).map_err(|e| format!("column {name:?}: {e}"))?);
+                    }
+                }
+                Some(Target::AdId) => lead.ad.ad_id = Some(self.strip_prefix(value).to_string()),
+                Some(Target::AdName) => lead.ad.ad_name = text(),
+                Some(Target::AdsetId) => lead.ad.adset_id = Some(self.strip_prefix(value).to_string()),
+                Some(Target::AdsetName) => lead.ad.adset_name = text(),
+                Some(Target::CampaignId) => lead.ad.campaign_id = Some(self.strip_prefix(value).to_string()),
+                Some(Target::CampaignName) => lead.ad.campaign_name = text(),
+                Some(Target::FormId) => lead.ad.form_id = Some(self.strip_prefix(value).to_string()),
+                Some(Target::FormName) => lead.ad.form_name = text(),
+                Some(Target::Platform) => lead.ad.platform = text(),
+                Some(Target::IsOrganic) => {
+                    lead.ad.is_organic = match value.to_ascii_lowercase().as_str() {
+                        "1" | "true" | "yes" => Some(true),
+                        "0" | "false" | "no" => Some(false),
+                        _ => return Err(format!("column {name:?} is not true/false or 1/0")),
+                    }
+                }
+                None => {
+                    lead.fields.insert(name.to_string(), Value::String(value.to_string()));
+                }
+            }
+        }
+        if lead.full_name.is_none() {
+            lead.full_name = match (first, last) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (Some(n), None) | (None, Some(n)) => Some(n.to_string()),
+                (None, None) => None,
+            };
+        }
+        if lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none() {
+            return Err("it has no name, email or phone".into());
+        }
+        match created {
+            Some(t) => lead.created_at = t,
+            None if self.created_required => return Err("it has no created time".into()),
+            None => {}
+        }
+        if lead.external_id.is_empty() {
+            // No id in the file: the row's own content identifies it, so re-imports add nothing.
+            lead.external_id = format!("h:{}", &hex::encode(hash.finish().as_ref())[..32]);
+        }
+        Ok(lead)
+    }
+
+    fn strip_prefix<'v>(&self, value: &'v str) -> &'v str {
+        self.id_prefixes.iter().find_map(|p| value.strip_prefix(p)).unwrap_or(value)
+    }
+}
+
+/// Dates as lead sources write them: RFC 3339, Meta's `+0000` offsets, `YYYY-MM-DD HH:MM:SS`
+/// (taken as UTC), a bare date, or Unix seconds.
+pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"]
+    {
+        if let Ok(t) = DateTime::parse_from_str(s, f) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?));
+    }
+    if s.len() >= 9 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Utc.timestamp_opt(s.parse().ok()?, 0).single();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_fold_to_one_spelling() {
+        assert_eq!(fold("Full Name"), "full_name");
+        assert_eq!(fold("\u{feff}E-Mail "), "e_mail");
+        assert_eq!(fold("what_is_your_budget?"), "what_is_your_budget");
+    }
+
+    #[test]
+    fn source_dates_parse() {
+        let want = Utc.with_ymd_and_hms(2026, 10, 1, 9, 15, 0).unwrap();
+        for s in [
+            "2026-10-01T09:15:00+0000",
+            "2026-10-01T09:15:00Z",
+            "2026-10-01 09:15:00",
+            "2026-10-01T11:15:00+02:00",
+            "1790846100",
+        ] {
+            assert_eq!(parse_time(s), Some(want), "{s}");
+        }
+        assert!(parse_time("yesterday").is_none());
+    }
+}

@@ -1,0 +1,17 @@
+//! Leadvault's core: the encrypted vault and everything a user can do with their leads.
+//!
+//! The desktop shell and the `leadvault` command line both call this crate and nothing else;
+//! it knows no Tauri and no HTTP.
+
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod secrets;
+pub mod store;
+pub mod vault;
+
+pub use domain::{Lead, LeadDetail, LeadFilter, LeadSort, LeadStatus, LeadUpdate, NewLead};
+pub use error::{Error, Result};
+pub use vault::{Unlock, Vault, VaultOptions, VaultStatus};

@@ -1,0 +1,211 @@
+//! Key material and the OS keychain. Secrets live in types whose `Debug` prints `***` and that
+//! wipe their memory on drop; nothing here is ever logged.
+
+use std::fmt;
+use std::num::NonZeroU32;
+
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// The keychain service under which every Leadvault secret is filed.
+pub const KEYCHAIN_SERVICE: &str = "leadvault";
+
+/// PBKDF2-HMAC-SHA256 rounds for a passphrase (OWASP's 2023 figure). Derived once per process:
+/// SQLCipher then gets a raw key and skips its own KDF on every connection.
+const PASSPHRASE_ROUNDS: u32 = 600_000;
+
+/// The 32-byte key SQLCipher encrypts the vault with.
+#[derive(Clone)]
+pub struct VaultKey(Zeroizing<[u8; 32]>);
+
+impl VaultKey {
+    /// 32 bytes from the operating system's CSPRNG.
+    pub fn generate() -> Result<VaultKey> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        SystemRandom::new()
+            .fill(key.as_mut())
+            .map_err(|_| Error::invalid("the operating system's random number generator failed"))?;
+        Ok(VaultKey(key))
+    }
+
+    /// Stretches a passphrase with the vault's salt (SQLCipher's own, from the file header).
+    pub fn derive(passphrase: &Passphrase, salt: &[u8; 16]) -> VaultKey {
+        let mut key = Zeroizing::new([0u8; 32]);
+        ring::pbkdf2::derive(
+            ring::pbkdf2::PBKDF2_HMAC_SHA256,
+            NonZeroU32::new(PASSPHRASE_ROUNDS).expect("non-zero"),
+            salt,
+            passphrase.0.as_bytes(),
+            key.as_mut(),
+        );
+        VaultKey(key)
+    }
+
+    /// SQLCipher's raw-key literal with an explicit salt: `"x'<key hex><salt hex>'"`.
+    pub(crate) fn sqlcipher_literal(&self, salt: &[u8; 16]) -> Zeroizing<String> {
+        let mut s = Zeroizing::new(String::with_capacity(100));
+        s.push_str("\"x'");
+        s.push_str(&hex::encode(self.0.as_ref()));
+        s.push_str(&hex::encode(salt));
+        s.push_str("'\"");
+        s
+    }
+
+    fn to_keychain_secret(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(hex::encode(self.0.as_ref()).into_bytes())
+    }
+
+    fn from_keychain_secret(secret: &[u8]) -> Option<VaultKey> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(secret, key.as_mut()).ok()?;
+        Some(VaultKey(key))
+    }
+}
+
+impl fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VaultKey(***)")
+    }
+}
+
+/// A passphrase the owner chose. Never printed, wiped on drop.
+#[derive(Clone)]
+pub struct Passphrase(Zeroizing<String>);
+
+impl Passphrase {
+    pub fn new(s: impl Into<String>) -> Result<Passphrase> {
+        let s = Zeroizing::new(s.into());
+        if s.trim().chars().count() < 8 {
+            return Err(Error::PassphraseTooShort);
+        }
+        Ok(Passphrase(s))
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase(***)")
+    }
+}
+
+/// 16 random bytes: the salt of a new vault.
+pub(crate) fn random_salt() -> Result<[u8; 16]> {
+    let mut salt = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut salt)
+        .map_err(|_| Error::invalid("the operating system's random number generator failed"))?;
+    Ok(salt)
+}
+
+/// Where vault keys are kept. The real one is the OS keychain; the trait keeps the vault's
+/// code independent of the platform's store.
+pub trait KeyStore: Send + Sync {
+    fn get(&self, account: &str) -> Result<Option<VaultKey>>;
+    fn set(&self, account: &str, key: &VaultKey) -> Result<()>;
+    fn delete(&self, account: &str) -> Result<()>;
+}
+
+/// The operating system's keychain: the freedesktop Secret Service on Linux (GNOME Keyring,
+/// KWallet). Items are filed under service `leadvault`, one account per vault.
+///
+/// Each call opens its own D-Bus connection and closes it before returning: the blocking D-Bus
+/// client must be created and dropped off the async runtime, and calls are rare (one per open).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsKeychain;
+
+impl OsKeychain {
+    pub fn new() -> OsKeychain {
+        OsKeychain
+    }
+
+    #[cfg(target_os = "linux")]
+    fn entry(&self, account: &str) -> Result<keyring_core::Entry> {
+        use keyring_core::api::CredentialStoreApi;
+        let store = zbus_secret_service_keyring_store::Store::new().map_err(unavailable)?;
+        store.build(KEYCHAIN_SERVICE, account, None).map_err(unavailable)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn entry(&self, _account: &str) -> Result<keyring_core::Entry> {
+        Err(Error::KeychainUnavailable {
+            reason: "this build has no keychain support for this operating system yet".into(),
+        })
+    }
+}
+
+/// Says why the keychain could not be reached without echoing anything stored in it.
+fn unavailable(e: keyring_core::Error) -> Error {
+    use keyring_core::Error as K;
+    let reason = match e {
+        K::NoStorageAccess(_) => "the keychain is locked or refused access".to_string(),
+        K::PlatformFailure(inner) => {
+            let text = inner.to_string();
+            if text.contains("ServiceUnknown") || text.contains("org.freedesktop.secrets") {
+                "no Secret Service is running".to_string()
+            } else if text.contains("DBUS_SESSION_BUS_ADDRESS")
+                || text.contains("dbus")
+                || text.contains("D-Bus")
+            {
+                "no D-Bus session".to_string()
+            } else {
+                "the Secret Service failed".to_string()
+            }
+        }
+        _ => "the keychain failed".to_string(),
+    };
+    Error::KeychainUnavailable { reason }
+}
+
+impl KeyStore for OsKeychain {
+    fn get(&self, account: &str) -> Result<Option<VaultKey>> {
+        match self.entry(account)?.get_secret() {
+            Ok(secret) => {
+                let secret = Zeroizing::new(secret);
+                Ok(VaultKey::from_keychain_secret(&secret))
+            }
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn set(&self, account: &str, key: &VaultKey) -> Result<()> {
+        self.entry(account)?.set_secret(&key.to_keychain_secret()).map_err(unavailable)
+    }
+
+    fn delete(&self, account: &str) -> Result<()> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let key = VaultKey::generate().unwrap();
+        assert_eq!(format!("{key:?}"), "VaultKey(***)");
+        let p = Passphrase::new("correct horse battery").unwrap();
+        assert_eq!(format!("{p:?}"), "Passphrase(***)");
+    }
+
+    #[test]
+    fn a_passphrase_derives_the_same_key_with_the_same_salt_only() {
+        let p = Passphrase::new("correct horse battery").unwrap();
+        let a = VaultKey::derive(&p, &[1; 16]);
+        let b = VaultKey::derive(&p, &[1; 16]);
+        let c = VaultKey::derive(&p, &[2; 16]);
+        assert_eq!(a.0.as_ref(), b.0.as_ref());
+        assert_ne!(a.0.as_ref(), c.0.as_ref());
+    }
+
+    #[test]
+    fn short_passphrases_are_refused() {
+        assert!(matches!(Passphrase::new("short"), Err(Error::PassphraseTooShort)));
+    }
+}

@@ -1,0 +1,418 @@
+//! The vault: one SQLCipher database in a data directory, its key in the OS keychain or derived
+//! from a passphrase, its schema migrated on open.
+//!
+//! Layout of a data directory:
+//! - `vault.db` (+ `-wal`, `-shm`): the encrypted database. Its first 16 bytes are SQLCipher's
+//!   random salt, which also salts the passphrase KDF, so the file alone is enough to unlock it.
+//! - `vault.json`: non-secret settings (which kind of key the vault uses), for clear messages.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
+use tracing::info;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::secrets::{KeyStore, Passphrase, VaultKey, random_salt};
+
+pub const DB_FILE: &str = "vault.db";
+const SETTINGS_FILE: &str = "vault.json";
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How the vault is unlocked.
+#[derive(Debug, Clone)]
+pub enum Unlock {
+    /// A random key kept in the OS keychain.
+    Keychain,
+    /// A key derived from the owner's passphrase; nothing goes to the keychain.
+    Passphrase(Passphrase),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    Keychain,
+    Passphrase,
+}
+
+impl KeySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Keychain => "keychain",
+            KeySource::Passphrase => "passphrase",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Settings {
+    key_source: KeySource,
+}
+
+/// What `vault status` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct VaultStatus {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub leads: i64,
+    pub key_source: KeySource,
+    pub schema_version: i64,
+    pub sqlcipher_version: String,
+}
+
+/// Where to find the vault and how to unlock it.
+#[derive(Clone)]
+pub struct VaultOptions {
+    pub data_dir: PathBuf,
+    pub keystore: Arc<dyn KeyStore>,
+    /// The passphrase, if the owner gave one; required for a passphrase vault.
+    pub passphrase: Option<Passphrase>,
+    /// The name of the variable the passphrase comes from, for error messages.
+    pub passphrase_env: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl VaultOptions {
+    pub fn new(data_dir: impl Into<PathBuf>, keystore: Arc<dyn KeyStore>) -> VaultOptions {
+        VaultOptions {
+            data_dir: data_dir.into(),
+            keystore,
+            passphrase: None,
+            passphrase_env: "LEADVAULT_PASSPHRASE".into(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join(DB_FILE)
+    }
+
+    /// One keychain entry per data directory.
+    fn keychain_account(&self) -> String {
+        let dir = std::fs::canonicalize(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        format!("vault:{}", dir.display())
+    }
+
+    /// Holds a new key while a rekey is under way, so a crash in the middle loses nothing.
+    fn pending_account(&self) -> String {
+        format!("{}#next", self.keychain_account())
+    }
+}
+
+/// The OS's per-user data directory for Leadvault (`~/.local/share/leadvault` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "leadvault").map(|d| d.data_dir().to_path_buf())
+}
+
+/// An open vault. Cheap to clone; all clones share one connection pool.
+#[derive(Clone)]
+pub struct Vault {
+    pub(crate) pool: SqlitePool,
+    pub(crate) clock: Arc<dyn Clock>,
+    options: Arc<VaultOptions>,
+    key_source: KeySource,
+}
+
+impl Vault {
+    /// Creates a new vault. Fails, touching nothing, if one exists.
+    pub async fn create(options: VaultOptions, unlock: Unlock) -> Result<Vault> {
+        let db = options.db_path();
+        if db.exists() {
+            return Err(Error::VaultExists { path: options.data_dir.clone() });
+        }
+        create_private_dir(&options.data_dir)?;
+        let salt = random_salt()?;
+        let (key, source) = match unlock {
+            Unlock::Keychain => {
+                let key = VaultKey::generate()?;
+                // The key is saved before the database exists: a vault is never without its key.
+                let ks = options.keystore.clone();
+                let account = options.keychain_account();
+                let k = key.clone();
+                blocking(move || ks.set(&account, &k)).await?;
+                (key, KeySource::Keychain)
+            }
+            Unlock::Passphrase(p) => (VaultKey::derive(&p, &salt), KeySource::Passphrase),
+        };
+        let pool = connect(&db, &key, &salt, true).await?;
+        MIGRATOR.run(&pool).await?;
+        write_settings(&options.data_dir, &Settings { key_source: source })?;
+        info!(key_source = source.as_str(), "vault created");
+        Ok(Vault { pool, clock: options.clock.clone(), options: Arc::new(options), key_source: source })
+    }
+
+    /// Opens an existing vault and brings its schema up to date.
+    pub async fn open(options: VaultOptions) -> Result<Vault> {
+        let db = options.db_path();
+        if !db.exists() {
+            return Err(Error::NoVault { path: options.data_dir.clone() });
+        }
+        let salt = read_salt(&db)?;
+        let source = match read_settings(&options.data_dir) {
+            Some(s) => s.key_source,
+            None if options.passphrase.is_some() => KeySource::Passphrase,
+            None => KeySource::Keychain,
+        };
+        let pool = match source {
+            KeySource::Passphrase => {
+                let p = options
+                    .passphrase
+                    .as_ref()
+                    .ok_or_else(|| Error::PassphraseRequired { env_hint: options.passphrase_env.clone() })?;
+                let key = VaultKey::derive(p, &salt);
+                connect(&db, &key, &salt, false).await.map_err(|e| wrong_key_hint(e, &options))?
+            }
+            KeySource::Keychain => open_with_keychain(&options, &db, &salt).await?,
+        };
+        MIGRATOR.run(&pool).await?;
+        Ok(Vault { pool, clock: options.clock.clone(), options: Arc::new(options), key_source: source })
+    }
+
+    pub fn key_source(&self) -> KeySource {
+        self.key_source
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.options.data_dir
+    }
+
+    pub async fn status(&self) -> Result<VaultStatus> {
+        let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&self.pool).await?;
+        let schema_version: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        let sqlcipher_version: String =
+            sqlx::query_scalar("PRAGMA cipher_version").fetch_one(&self.pool).await?;
+        let db = self.options.db_path();
+        let size_bytes = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| {
+                std::fs::metadata(format!("{}{}", db.display(), suffix)).ok().map(|m| m.len())
+            })
+            .sum();
+        Ok(VaultStatus {
+            path: db,
+            size_bytes,
+            leads,
+            key_source: self.key_source,
+            schema_version,
+            sqlcipher_version,
+        })
+    }
+
+    /// Re-encrypts the vault under a new key: a fresh random key in the keychain, or a key from
+    /// a new passphrase. Afterwards the old key no longer opens it.
+    pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {
+        let options = (*self.options).clone();
+        let db = options.db_path();
+        self.pool.close().await;
+        let salt = read_salt(&db)?;
+        let old_key = self.current_key(&salt).await?;
+        let (new_key, source) = match &unlock {
+            Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain),
+            Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase),
+        };
+        let ks = options.keystore.clone();
+        if source == KeySource::Keychain {
+            // Park the new key first: if we crash after the rekey, open() finds it there.
+            let (ks, account, k) = (ks.clone(), options.pending_account(), new_key.clone());
+            blocking(move || ks.set(&account, &k)).await?;
+        }
+        {
+            let mut conn = connect_options(&db, &old_key, &salt, false).connect().await?;
+            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+            let rekey = format!("PRAGMA rekey = {}", new_key.sqlcipher_literal(&salt).as_str());
+            sqlx::raw_sql(sqlx::AssertSqlSafe(rekey)).execute(&mut conn).await?;
+            conn.close().await?;
+        }
+        let (account, pending) = (options.keychain_account(), options.pending_account());
+        match source {
+            KeySource::Keychain => {
+                let k = new_key.clone();
+                blocking(move || {
+                    ks.set(&account, &k)?;
+                    ks.delete(&pending)
+                })
+                .await?;
+            }
+            KeySource::Passphrase => {
+                if self.key_source == KeySource::Keychain {
+                    blocking(move || ks.delete(&account)).await?;
+                }
+            }
+        }
+        write_settings(&options.data_dir, &Settings { key_source: source })?;
+        info!(key_source = source.as_str(), "vault rekeyed");
+        let mut options = options;
+        if let Unlock::Passphrase(p) = unlock {
+            options.passphrase = Some(p);
+        }
+        let pool = connect(&db, &new_key, &salt, false).await?;
+        Ok(Vault { pool, clock: options.clock.clone(), options: Arc::new(options), key_source: source })
+    }
+
+    async fn current_key(&self, salt: &[u8; 16]) -> Result<VaultKey> {
+        match self.key_source {
+            KeySource::Passphrase => {
+                let p = self.options.passphrase.as_ref().ok_or_else(|| Error::PassphraseRequired {
+                    env_hint: self.options.passphrase_env.clone(),
+                })?;
+                Ok(VaultKey::derive(p, salt))
+            }
+            KeySource::Keychain => {
+                let (ks, account) = (self.options.keystore.clone(), self.options.keychain_account());
+                blocking(move || ks.get(&account)).await?.ok_or_else(|| Error::KeyNotInKeychain {
+                    path: self.options.data_dir.clone(),
+                    env_hint: self.options.passphrase_env.clone(),
+                })
+            }
+        }
+    }
+
+    /// Closes the pool, checkpointing the WAL into the main file.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+async fn open_with_keychain(options: &VaultOptions, db: &Path, salt: &[u8; 16]) -> Result<SqlitePool> {
+    let (ks, account, pending) =
+        (options.keystore.clone(), options.keychain_account(), options.pending_account());
+    let (current, parked) = blocking(move || Ok((ks.get(&account)?, ks.get(&pending)?))).await?;
+    if current.is_none() && parked.is_none() {
+        return Err(Error::KeyNotInKeychain {
+            path: options.data_dir.clone(),
+            env_hint: options.passphrase_env.clone(),
+        });
+    }
+    let mut last = None;
+    for (key, is_parked) in [(current, false), (parked, true)] {
+        let Some(key) = key else { continue };
+        match connect(db, &key, salt, false).await {
+            Ok(pool) => {
+                if is_parked {
+                    // A rekey was interrupted after the database took the new key: finish it.
+                    let (ks, account, pending) =
+                        (options.keystore.clone(), options.keychain_account(), options.pending_account());
+                    blocking(move || {
+                        ks.set(&account, &key)?;
+                        ks.delete(&pending)
+                    })
+                    .await?;
+                }
+                return Ok(pool);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(wrong_key_hint(last.expect("one key was tried"), options))
+}
+
+fn wrong_key_hint(e: Error, options: &VaultOptions) -> Error {
+    match e {
+        Error::WrongKey { .. } => Error::WrongKey { env_hint: options.passphrase_env.clone() },
+        other => other,
+    }
+}
+
+fn connect_options(db: &Path, key: &VaultKey, salt: &[u8; 16], create: bool) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(create)
+        .pragma("key", key.sqlcipher_literal(salt).to_string())
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        // Sorts and temp indexes stay in memory: no plaintext temp files, whatever SQLCipher's
+        // temp-file encryption would do.
+        .pragma("temp_store", "MEMORY")
+        .pragma("cache_size", "-32000")
+        // Statements carry the key literal: never log them.
+        .log_statements(tracing::log::LevelFilter::Off)
+        .log_slow_statements(tracing::log::LevelFilter::Off, Duration::from_secs(3600))
+}
+
+async fn connect(db: &Path, key: &VaultKey, salt: &[u8; 16], create: bool) -> Result<SqlitePool> {
+    silence_sqlcipher_log().await;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(0)
+        .idle_timeout(Duration::from_secs(300))
+        .connect_with(connect_options(db, key, salt, create))
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("26") => {
+                Error::WrongKey { env_hint: String::new() }
+            }
+            _ => Error::from(e),
+        })?;
+    Ok(pool)
+}
+
+/// SQLCipher prints its own lines to stderr (e.g. on a wrong key); the app says it better.
+async fn silence_sqlcipher_log() {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        if let Ok(opts) = SqliteConnectOptions::from_str("sqlite::memory:")
+            && let Ok(mut conn) = opts.connect().await
+        {
+            let _ = sqlx::raw_sql("PRAGMA cipher_log_level = NONE; PRAGMA cipher_log = off")
+                .execute(&mut conn)
+                .await;
+            let _ = conn.close().await;
+        }
+    })
+    .await;
+}
+
+fn read_salt(db: &Path) -> Result<[u8; 16]> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(db).map_err(|e| Error::io("open", db, e))?;
+    let mut salt = [0u8; 16];
+    f.read_exact(&mut salt).map_err(|_| {
+        Error::invalid(format!("{} is not a Leadvault vault (it is too short)", db.display()))
+    })?;
+    if &salt == b"SQLite format 3\0" {
+        return Err(Error::invalid(format!(
+            "{} is a plain, unencrypted SQLite file, not a Leadvault vault",
+            db.display()
+        )));
+    }
+    Ok(salt)
+}
+
+fn read_settings(dir: &Path) -> Option<Settings> {
+    let text = std::fs::read_to_string(dir.join(SETTINGS_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {
+    let path = dir.join(SETTINGS_FILE);
+    let tmp = dir.join(format!("{SETTINGS_FILE}.tmp"));
+    let text = serde_json::to_string_pretty(settings).expect("settings serialise");
+    std::fs::write(&tmp, text).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("set permissions on", dir, e))?;
+    }
+    Ok(())
+}
+
+/// Keychain calls block on D-Bus: keep them off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| Error::invalid("a keychain call was interrupted"))?
+}
