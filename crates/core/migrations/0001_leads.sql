@@ -68,7 +68,8 @@ CREATE INDEX lead_events_by_lead ON lead_events (lead_seq, id);
 
 -- Full-text search over the contact fields and notes. Contentless (the text already lives in
 -- `leads`, encrypted like everything else) with deletes by rowid, kept in step by triggers.
--- The phone is indexed as given and as bare digits, so "555 123" and "555123" both find it.
+-- The phone is indexed as given, as bare digits, and by its last 10, 7 and 4 digits, so
+-- "555 010", "5550109999" (no country code) and "9999" all find +1 555 010 9999.
 CREATE VIRTUAL TABLE leads_fts USING fts5 (
     full_name, email, phone, company, notes,
     content = '', contentless_delete = 1,
@@ -78,7 +79,8 @@ CREATE VIRTUAL TABLE leads_fts USING fts5 (
 CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
     INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes)
     VALUES (new.seq, new.full_name, new.email,
-            coalesce(new.phone, '') || ' ' || coalesce(new.phone_digits, ''),
+            coalesce(new.phone, '') || ' ' || coalesce(new.phone_digits, '') || ' ' ||
+            coalesce(substr(new.phone_digits, -10) || ' ' || substr(new.phone_digits, -7) || ' ' || substr(new.phone_digits, -4), ''),
             new.company, new.notes_text);
 END;
 
@@ -86,7 +88,8 @@ CREATE TRIGGER leads_fts_update AFTER UPDATE OF full_name, email, phone, phone_d
     DELETE FROM leads_fts WHERE rowid = old.seq;
     INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes)
     VALUES (new.seq, new.full_name, new.email,
-            coalesce(new.phone, '') || ' ' || coalesce(new.phone_digits, ''),
+            coalesce(new.phone, '') || ' ' || coalesce(new.phone_digits, '') || ' ' ||
+            coalesce(substr(new.phone_digits, -10) || ' ' || substr(new.phone_digits, -7) || ' ' || substr(new.phone_digits, -4), ''),
             new.company, new.notes_text);
 END;
 

@@ -182,9 +182,10 @@ fn parse_file(
 ) -> Result<Parsed> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, decoded(file, path)?);
+    let (head, reader) = first_line(decoded(file, path)?).map_err(|e| Error::io("read", path, e))?;
+    let reader = BufReader::with_capacity(1 << 16, reader);
     let format = match options.format {
-        Format::Auto => detect(path, &mut reader)?,
+        Format::Auto => detect(path, &head),
         f => f,
     };
     let profile = format.profile();
@@ -209,16 +210,24 @@ fn parse_file(
             )
             .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
         })?,
-        _ => read_csv(reader, profile, &source, now, &shown, |line, header, lead, record| {
-            sink.take(
-                lead,
-                options.skip_invalid,
-                &rejects_path,
-                || header.iter().cloned().chain(["reason".to_string()]).collect(),
-                |reason| record.iter().map(str::to_string).chain([reason.to_string()]).collect(),
-            )
-            .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
-        })?,
+        _ => read_csv(
+            reader,
+            delimiter(&head),
+            profile,
+            &source,
+            now,
+            &shown,
+            |line, header, lead, record| {
+                sink.take(
+                    lead,
+                    options.skip_invalid,
+                    &rejects_path,
+                    || header.iter().cloned().chain(["reason".to_string()]).collect(),
+                    |reason| record.iter().map(str::to_string).chain([reason.to_string()]).collect(),
+                )
+                .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
+            },
+        )?,
     }
     sink.flush()?;
     if let Some(mut w) = sink.rejects.take() {
@@ -309,14 +318,14 @@ impl Sink {
 /// Reads a delimited file with a header row; calls `row` with each record's line, the header,
 /// the mapped lead (or why not) and the raw record.
 fn read_csv(
-    mut reader: impl BufRead,
+    reader: impl BufRead,
+    delimiter: u8,
     profile: &Profile,
     source: &str,
     now: DateTime<Utc>,
     shown: &str,
     mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::StringRecord) -> Result<()>,
 ) -> Result<()> {
-    let delimiter = sniff_delimiter(&mut reader)?;
     let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
     let header: Vec<String> = csv
         .headers()
@@ -336,10 +345,11 @@ fn read_csv(
     let targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
     let mut record = ::csv::StringRecord::new();
     loop {
-        let line = csv.position().line() + 1;
+        let line = csv.position().line();
         match csv.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line());
                 if record.len() == 1 && record[0].trim().is_empty() {
                     continue; // a blank line
                 }
@@ -370,33 +380,43 @@ fn read_csv(
     Ok(())
 }
 
-/// Picks the delimiter that the header line uses most: tab, comma or semicolon.
-fn sniff_delimiter(reader: &mut impl BufRead) -> Result<u8> {
-    let buf = reader.fill_buf().map_err(|e| Error::invalid(format!("could not read the file: {e}")))?;
-    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let count = |d: u8| first_line.iter().filter(|b| **b == d).count();
-    Ok([b',', b'\t', b';'].into_iter().max_by_key(|d| count(*d)).unwrap_or(b','))
+/// Reads up to the end of the first line (at most 64 KiB), and gives back that line and a reader
+/// that still yields the whole input.
+fn first_line(mut r: Box<dyn Read + Send>) -> std::io::Result<(Vec<u8>, impl Read + Send)> {
+    let mut head = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    while !head.contains(&b'\n') && head.len() < 1 << 16 {
+        match r.read(&mut chunk)? {
+            0 => break,
+            n => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default().to_vec();
+    Ok((line, std::io::Cursor::new(head).chain(r)))
 }
 
-/// Which format a file is, from its extension and its header.
-fn detect(path: &Path, reader: &mut impl BufRead) -> Result<Format> {
-    let buf = reader.fill_buf().map_err(|e| Error::invalid(format!("could not read the file: {e}")))?;
-    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
-    let is_json_ext = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if is_json_ext || first == Some(&b'[') {
-        return Ok(Format::Json);
+/// The delimiter the header line uses most: tab, comma or semicolon (comma when none).
+fn delimiter(header_line: &[u8]) -> u8 {
+    let count = |d: u8| header_line.iter().filter(|b| **b == d).count();
+    [b';', b'\t', b','].into_iter().max_by_key(|d| count(*d)).unwrap_or(b',')
+}
+
+/// Which format a file is, from its extension and its first line.
+fn detect(path: &Path, head: &[u8]) -> Format {
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || first == Some(&b'[') {
+        return Format::Json;
     }
-    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let line = String::from_utf8_lossy(first_line);
-    let delim = [',', '\t', ';'].into_iter().max_by_key(|d| line.matches(*d).count()).unwrap_or(',');
+    let line = String::from_utf8_lossy(head);
+    let delim = delimiter(head) as char;
     let headers: Vec<String> = line.split(delim).map(|h| fold(h.trim_matches('"'))).collect();
-    Ok(if meta_csv::looks_like(&headers) {
+    if meta_csv::looks_like(&headers) {
         Format::MetaCsv
     } else if google_ads_csv::looks_like(&headers) {
         Format::GoogleAdsCsv
     } else {
         Format::Csv
-    })
+    }
 }
 
 /// The file as UTF-8: UTF-8 passes through (its BOM dropped); UTF-16 (Meta's downloads), with

@@ -1,0 +1,106 @@
+//! One-click export: the same leads as the list, in files other tools open safely.
+
+mod common;
+
+use common::{Sandbox, fixture};
+use serde_json::Value;
+
+fn sandbox_with_leads() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.init();
+    for f in ["meta_leads_utf16.csv", "google_ads_leads.csv", "generic.csv", "leads.json"] {
+        sb.ok(&["import", &fixture(f)]);
+    }
+    sb
+}
+
+#[test]
+fn the_exported_count_equals_the_listed_count_for_the_same_filters() {
+    let sb = sandbox_with_leads();
+    let cases: &[&[&str]] = &[
+        &[],
+        &["--source", "meta"],
+        &["--search", "example.com"],
+        &["--status", "new", "--since", "2026-10-01"],
+        &["--search", "nobody-by-this-name"],
+    ];
+    for filters in cases {
+        let listed = sb
+            .json(&[&["leads", "list", "--limit", "0", "--json"], *filters].concat())
+            .as_array()
+            .unwrap()
+            .len();
+        let out = sb.path("view.csv");
+        sb.ok(&[&["export", "--out", out.to_str().unwrap()], *filters].concat());
+        let rows = csv::Reader::from_path(&out).unwrap().records().count();
+        assert_eq!(rows, listed, "filters {filters:?}");
+        let ndjson = sb.path("view.ndjson");
+        sb.ok(&[&["export", "--out", ndjson.to_str().unwrap()], *filters].concat());
+        assert_eq!(std::fs::read_to_string(&ndjson).unwrap().lines().count(), listed);
+    }
+}
+
+#[test]
+fn csv_export_is_rfc4180_and_neutralises_formulas() {
+    let sb = sandbox_with_leads();
+    let out = sb.path("all.csv");
+    sb.ok(&["export", "--out", out.to_str().unwrap(), "--source", "meta"]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.starts_with('\u{feff}'), "no BOM unless asked");
+    assert!(text.contains("\r\n"), "CRLF line ends");
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(&header[..5], ["id", "source", "external_id", "created_at", "full_name"]);
+    assert!(
+        header.contains(&"what_is_your_budget?".to_string()),
+        "form answers get a column each: {header:?}"
+    );
+    let budget = header.iter().position(|h| h == "what_is_your_budget?").unwrap();
+    let phone = header.iter().position(|h| h == "phone").unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let bob = rows.iter().find(|r| &r[4] == "Bob Stone").unwrap();
+    assert_eq!(&bob[budget], "'=HYPERLINK(\"http://evil\")", "a formula is neutralised");
+    assert_eq!(&bob[phone], "'+15550109999", "a leading + is neutralised too (OWASP)");
+    let ana = rows.iter().find(|r| &r[4] == "Ana López").unwrap();
+    assert_eq!(&ana[budget], "$5k-10k");
+
+    let bom = sb.path("excel.csv");
+    sb.ok(&["export", "--out", bom.to_str().unwrap(), "--bom"]);
+    assert!(std::fs::read(&bom).unwrap().starts_with(b"\xEF\xBB\xBF"));
+}
+
+#[test]
+fn json_export_has_the_list_fields_and_xlsx_is_a_real_workbook() {
+    let sb = sandbox_with_leads();
+    let json = sb.path("v.json");
+    sb.ok(&["export", "--out", json.to_str().unwrap(), "--search", "lopez"]);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v, sb.json(&["leads", "list", "--search", "lopez", "--json"]));
+
+    let xlsx = sb.path("v.xlsx");
+    let report: Value =
+        serde_json::from_str(&sb.ok(&["export", "--out", xlsx.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(report["rows"], 9);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&xlsx).unwrap()).unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet).unwrap();
+    assert_eq!(sheet.matches("<row ").count(), 10, "header + 9 leads");
+    assert!(!sheet.contains("<f>"), "no formulas in the sheet");
+}
+
+#[test]
+fn export_format_comes_from_the_extension_or_the_flag_and_bad_targets_fail_cleanly() {
+    let sb = sandbox_with_leads();
+    let err = sb.fails(&["export", "--out", sb.path("leads.txt").to_str().unwrap()]);
+    assert!(err.contains("--format"), "{err}");
+    sb.ok(&["export", "--out", sb.path("leads.txt").to_str().unwrap(), "--format", "csv"]);
+    assert!(std::fs::read_to_string(sb.path("leads.txt")).unwrap().starts_with("id,source"));
+    let err = sb.fails(&["export", "--out", sb.path("missing/dir/leads.csv").to_str().unwrap()]);
+    assert!(err.contains("does not exist"), "{err}");
+    let leftovers: Vec<_> = std::fs::read_dir(sb.root.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "no partial files left behind");
+}

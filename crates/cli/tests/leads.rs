@@ -1,0 +1,315 @@
+//! Importing, reviewing and exporting leads from the command line, as a user would.
+
+mod common;
+
+use common::{Sandbox, fixture};
+use serde_json::Value;
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_meta_download_in_utf16_with_tabs_imports_with_its_ad_fields() {
+    let sb = Sandbox::new();
+    sb.init();
+    let report: Value =
+        serde_json::from_str(&sb.ok(&["import", &fixture("meta_leads_utf16.csv"), "--json"])).unwrap();
+    assert_eq!(report["format"], "meta-csv");
+    assert_eq!(report["source"], "meta");
+    assert_eq!((report["read"].as_u64(), report["added"].as_u64()), (Some(3), Some(3)));
+
+    let list = sb.json(&["leads", "list", "--search", "lopez", "--json"]);
+    let lead = &list[0];
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(lead["full_name"], "Ana López");
+    assert_eq!(lead["email"], "ana.lopez@example.com");
+    assert_eq!(lead["phone"], "+15550102030", "Meta's p: prefix is dropped");
+    assert_eq!(lead["external_id"], "2301001", "Meta's l: prefix is dropped");
+    assert_eq!(lead["created_at"], "2026-10-01T09:15:00Z");
+    assert_eq!(lead["campaign_id"], "120100001");
+    assert_eq!(lead["campaign_name"], "Roof repair Q4");
+    assert_eq!(lead["form_id"], "880001");
+    assert_eq!(lead["ad_id"], "120200001");
+    assert_eq!(lead["platform"], "fb");
+    assert_eq!(lead["is_organic"], false);
+    assert_eq!(lead["fields"]["city"], "Austin");
+    assert_eq!(lead["fields"]["what_is_your_budget?"], "$5k-10k");
+    assert_eq!(lead["status"], "new");
+    for key in [
+        "id",
+        "source",
+        "external_id",
+        "created_at",
+        "full_name",
+        "email",
+        "phone",
+        "company",
+        "status",
+        "owner",
+        "tags",
+        "score",
+        "fields",
+    ] {
+        assert!(lead.get(key).is_some(), "--json has the stable field {key}");
+    }
+    let organic = &sb.json(&["leads", "list", "--search", "Chloé", "--json"])[0];
+    assert_eq!(organic["is_organic"], true);
+    assert_eq!(organic["ad_id"], Value::Null);
+}
+
+#[test]
+fn importing_the_same_file_twice_adds_nothing() {
+    let sb = Sandbox::new();
+    sb.init();
+    for f in ["meta_leads_utf16.csv", "google_ads_leads.csv", "generic.csv", "leads.json"] {
+        sb.ok(&["import", &fixture(f)]);
+    }
+    let first = sb.json(&["vault", "status", "--json"])["leads"].as_i64().unwrap();
+    assert_eq!(first, 3 + 2 + 2 + 2);
+    for f in ["meta_leads_utf16.csv", "google_ads_leads.csv", "generic.csv", "leads.json"] {
+        let report: Value = serde_json::from_str(&sb.ok(&["import", &fixture(f), "--json"])).unwrap();
+        assert_eq!(report["added"], 0, "{f}");
+        assert_eq!(report["unchanged"], report["read"], "{f}");
+    }
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"].as_i64().unwrap(), first);
+}
+
+#[test]
+fn generic_csv_columns_map_by_name_and_unknown_ones_are_kept() {
+    let sb = Sandbox::new();
+    sb.init();
+    let report: Value =
+        serde_json::from_str(&sb.ok(&["import", &fixture("generic.csv"), "--source", "expo-2026", "--json"]))
+            .unwrap();
+    assert_eq!(report["format"], "csv");
+    let farah = &sb.json(&["leads", "list", "--source", "expo-2026", "--search", "farah", "--json"])[0];
+    assert_eq!(farah["full_name"], "Farah Haddad", "first + last name");
+    assert_eq!(farah["company"], "Haddad Dental");
+    assert_eq!(farah["tags"], serde_json::json!(["dental", "vip"]));
+    assert_eq!(farah["fields"]["Favourite colour"], "teal");
+    assert_eq!(farah["created_at"], "2026-09-20T14:00:00Z");
+    let gus = &sb.json(&["leads", "list", "--search", "gus", "--json"])[0];
+    assert_eq!(gus["email"], "gus@example.com", "emails are lower-cased");
+    assert_eq!(gus["fields"], serde_json::json!({}), "empty cells are not kept");
+}
+
+#[test]
+fn google_ads_and_json_files_import() {
+    let sb = Sandbox::new();
+    sb.init();
+    let g: Value =
+        serde_json::from_str(&sb.ok(&["import", &fixture("google_ads_leads.csv"), "--json"])).unwrap();
+    assert_eq!((g["format"].as_str(), g["source"].as_str()), (Some("google-ads-csv"), Some("google-ads")));
+    let dana = &sb.json(&["leads", "list", "--search", "whitfield", "--json"])[0];
+    assert_eq!(dana["external_id"], "GA-9001");
+    assert_eq!(dana["email"], "dana@example.com");
+    assert_eq!(dana["campaign_id"], "111");
+    assert_eq!(dana["adset_id"], "222");
+    assert_eq!(dana["platform"], "google");
+    assert_eq!(dana["fields"]["What service do you need?"], "Gutter cleaning");
+    assert_eq!(dana["fields"]["gcl_id"], "Cj0KCQ1");
+
+    let j: Value = serde_json::from_str(&sb.ok(&["import", &fixture("leads.json"), "--json"])).unwrap();
+    assert_eq!((j["format"].as_str(), j["added"].as_u64()), (Some("json"), Some(2)));
+    let ivan = &sb.json(&["leads", "list", "--search", "ivan", "--json"])[0];
+    assert_eq!(ivan["email"], "ivan@example.com", "Meta API field_data is understood");
+    assert_eq!(ivan["fields"]["when_to_call"], "mornings");
+    let hana = &sb.json(&["leads", "list", "--tag", "trade-show", "--json"])[0];
+    assert_eq!(hana["full_name"], "Hana Sato");
+    assert_eq!(hana["fields"]["budget"], "12000");
+}
+
+#[test]
+fn a_bad_row_stops_the_import_naming_the_line_and_writes_nothing() {
+    let sb = Sandbox::new();
+    sb.init();
+    let err = sb.fails(&["import", &fixture("bad_rows.csv")]);
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("email"), "{err}");
+    assert!(err.contains("--skip-invalid"), "{err}");
+    assert!(
+        !err.contains("kim-at-example.com"),
+        "the bad value is personal data and stays out of the message: {err}"
+    );
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0, "nothing was written");
+}
+
+#[test]
+fn skip_invalid_imports_the_good_rows_and_writes_the_rejects_with_reasons() {
+    let sb = Sandbox::new();
+    sb.init();
+    let input = sb.path("bad_rows.csv");
+    std::fs::copy(fixture("bad_rows.csv"), &input).unwrap();
+    let report: Value =
+        serde_json::from_str(&sb.ok(&["import", input.to_str().unwrap(), "--skip-invalid", "--json"]))
+            .unwrap();
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(3)));
+    let rejects = sb.path("bad_rows.csv.rejects.csv");
+    assert_eq!(report["rejects_file"], rejects.to_str().unwrap());
+    let mut r = csv::Reader::from_path(&rejects).unwrap();
+    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["name", "email", "phone", "reason"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[0][0], "Kim Bad");
+    assert!(rows[0][3].contains("email"), "{:?}", &rows[0]);
+    assert!(rows[1][3].contains("no name, email or phone"), "{:?}", &rows[1]);
+    assert!(rows[2][3].contains("phone"), "{:?}", &rows[2]);
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2);
+}
+
+#[test]
+fn import_errors_are_one_line_and_write_nothing() {
+    let sb = Sandbox::new();
+    sb.init();
+    let err = sb.fails(&["import", &sb.path("nope.csv").display().to_string()]);
+    assert!(err.contains("could not open"), "{err}");
+    let err = sb.fails(&["import", &fixture("generic.csv"), "--format", "xml"]);
+    assert!(err.contains("unknown import format"), "{err}");
+    let broken = sb.path("broken.json");
+    std::fs::write(&broken, r#"[{"name": "A", "email": "a@x.com"}, {"name": "#).unwrap();
+    let err = sb.fails(&["import", broken.to_str().unwrap()]);
+    assert!(err.contains("JSON"), "{err}");
+    let empty = sb.path("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let err = sb.fails(&["import", empty.to_str().unwrap()]);
+    assert!(err.contains("empty"), "{err}");
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
+}
+
+#[test]
+fn updates_change_the_lead_and_append_to_its_timeline() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("meta_leads_utf16.csv")]);
+    let id =
+        sb.json(&["leads", "list", "--search", "stone", "--json"])[0]["id"].as_str().unwrap().to_string();
+    sb.ok(&[
+        "leads",
+        "update",
+        &id,
+        "--status",
+        "contacted",
+        "--owner",
+        "Maria",
+        "--add-tag",
+        "Hot",
+        "--note",
+        "Wants a quote by Friday",
+    ]);
+    sb.ok(&["leads", "update", &id, "--status", "qualified", "--remove-tag", "hot", "--add-tag", "roof"]);
+    let lead = sb.json(&["leads", "show", &id, "--json"]);
+    assert_eq!(lead["status"], "qualified");
+    assert_eq!(lead["owner"], "Maria");
+    assert_eq!(lead["tags"], serde_json::json!(["roof"]));
+    assert_eq!(lead["notes"][0]["body"], "Wants a quote by Friday");
+    let kinds: Vec<&str> =
+        lead["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["created", "added", "status", "owner", "tag_added", "note", "status", "tag_added", "tag_removed"]
+    );
+    assert_eq!(lead["timeline"][6]["detail"], serde_json::json!({"from": "contacted", "to": "qualified"}));
+
+    // Notes are searchable; filters combine.
+    assert_eq!(ids(&sb.json(&["leads", "list", "--search", "friday", "--json"])), std::slice::from_ref(&id));
+    assert_eq!(
+        ids(&sb.json(&[
+            "leads",
+            "list",
+            "--owner",
+            "Maria",
+            "--status",
+            "qualified",
+            "--tag",
+            "roof",
+            "--json"
+        ])),
+        std::slice::from_ref(&id)
+    );
+    assert!(ids(&sb.json(&["leads", "list", "--owner", "Maria", "--status", "new", "--json"])).is_empty());
+
+    // A no-op change adds no event.
+    sb.ok(&["leads", "update", &id, "--status", "qualified"]);
+    assert_eq!(sb.json(&["leads", "show", &id, "--json"])["timeline"].as_array().unwrap().len(), kinds.len());
+}
+
+#[test]
+fn bad_updates_are_refused_in_one_line() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
+    assert!(sb.fails(&["leads", "update", &id, "--status", "hot"]).contains("unknown status"));
+    assert!(sb.fails(&["leads", "update", &id]).contains("nothing to change"));
+    assert!(sb.fails(&["leads", "update", &id, "--add-tag", "a,b"]).contains("tag"));
+    assert!(sb.fails(&["leads", "update", "01NOSUCHLEAD", "--status", "won"]).contains("no lead with id"));
+    assert!(sb.fails(&["leads", "show", "01NOSUCHLEAD"]).contains("no lead with id"));
+    assert!(sb.fails(&["leads", "list", "--since", "last tuesday"]).contains("--since"));
+    assert_eq!(sb.json(&["leads", "show", &id, "--json"])["status"], "new", "nothing changed");
+}
+
+#[test]
+fn search_text_is_never_fts_syntax() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("meta_leads_utf16.csv")]);
+    for nasty in [
+        "\"",
+        "*",
+        "OR",
+        "NEAR(",
+        "'; DROP TABLE leads; --",
+        "col:",
+        "full_name:ana",
+        "(((",
+        "a)",
+        "^x",
+        "-",
+        "\"unbalanced",
+        "AND OR NOT",
+        "ana*",
+    ] {
+        let out = sb.run(&["leads", "list", "--search", nasty, "--json"]);
+        assert!(out.status.success(), "{nasty:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap();
+    }
+    assert_eq!(sb.json(&["leads", "list", "--search", "ana*", "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 3, "the table is still there");
+    // Phones are found with or without their punctuation.
+    assert_eq!(sb.json(&["leads", "list", "--search", "5550109999", "--json"])[0]["full_name"], "Bob Stone");
+    assert_eq!(sb.json(&["leads", "list", "--search", "+33 6 12", "--json"])[0]["full_name"], "Chloé Martin");
+    // Accents do not matter.
+    assert_eq!(sb.json(&["leads", "list", "--search", "chloe", "--json"])[0]["full_name"], "Chloé Martin");
+}
+
+#[test]
+fn date_filters_include_the_whole_until_day() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("meta_leads_utf16.csv")]);
+    let v = sb.json(&["leads", "list", "--since", "2026-10-02", "--until", "2026-10-02", "--json"]);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["full_name"], "Bob Stone");
+    let v = sb.json(&["leads", "list", "--since", "2026-10-01T12:00:00Z", "--json"]);
+    assert_eq!(v.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn list_limit_and_sort() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("meta_leads_utf16.csv")]);
+    sb.ok(&["import", &fixture("google_ads_leads.csv")]);
+    let newest = sb.json(&["leads", "list", "--json"]);
+    let oldest = sb.json(&["leads", "list", "--sort", "oldest", "--json"]);
+    let mut reversed = ids(&oldest);
+    reversed.reverse();
+    assert_eq!(ids(&newest), reversed);
+    assert_eq!(newest[0]["full_name"], "Eli Novak");
+    let out = sb.run(&["leads", "list", "--limit", "2"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3, "header + 2 rows");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Showing 2 of 5 leads"));
+    assert_eq!(sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().len(), 5);
+}

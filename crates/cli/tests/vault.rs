@@ -1,0 +1,240 @@
+//! The vault on disk: encrypted from the first byte, locked to its key, honest when it can't open.
+
+mod common;
+
+use common::{Sandbox, files_under, fixture};
+
+#[test]
+fn init_creates_an_encrypted_file_that_never_starts_with_the_sqlite_header() {
+    let sb = Sandbox::new();
+    let out = sb.ok(&["init"]);
+    assert!(out.contains("Created an encrypted vault"), "{out}");
+    let db = std::fs::read(sb.data_dir().join("vault.db")).unwrap();
+    assert!(db.len() >= 4096);
+    assert_ne!(&db[..16], b"SQLite format 3\0");
+    let status = sb.json(&["vault", "status", "--json"]);
+    assert_eq!(status["key_source"], "keychain");
+    assert_eq!(status["leads"], 0);
+    assert_eq!(status["schema_version"], 1, "migrations run on create");
+    assert!(status["size_bytes"].as_u64().unwrap() > 0);
+    assert!(status["path"].as_str().unwrap().ends_with("vault.db"));
+}
+
+#[test]
+fn no_plaintext_of_any_lead_field_reaches_the_disk_or_the_logs() {
+    let sb = Sandbox::new();
+    sb.init();
+    let marker = "Zq7MarkerXk9";
+    let csv = sb.path("marked.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "name,email,phone,company,notes_field\n{marker} Person,{m}@example.com,+1 555 010 9191,{marker} Corp,{marker} answer\n",
+            m = marker.to_lowercase()
+        ),
+    )
+    .unwrap();
+    sb.ok(&["import", csv.to_str().unwrap()]);
+    std::fs::remove_file(&csv).unwrap();
+    let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
+    sb.ok(&["leads", "update", &id, "--note", &format!("{marker} called back"), "--add-tag", "marker"]);
+    sb.ok(&["leads", "list", "--search", marker]);
+    sb.ok(&["export", "--out", sb.path("view.json").to_str().unwrap()]);
+    std::fs::remove_file(sb.path("view.json")).unwrap();
+
+    let files = files_under(sb.root.path());
+    assert!(files.iter().any(|f| f.ends_with("vault.db")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("leadvault") && f.extension().is_some_and(|e| e == "log")),
+        "a log file is written: {files:?}"
+    );
+    let needles: Vec<Vec<u8>> =
+        [marker.to_string(), marker.to_lowercase(), "5550109191".into(), "555 010 9191".into()]
+            .into_iter()
+            .map(String::into_bytes)
+            .collect();
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_slice()),
+                "{} holds plaintext {:?}",
+                f.display(),
+                String::from_utf8_lossy(n)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_in_one_line_and_leaves_the_file_untouched() {
+    let sb = Sandbox::new();
+    let out = sb.command(&["init"]).env("LEADVAULT_PASSPHRASE", "correct horse battery").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imp = sb
+        .command(&["import", &fixture("generic.csv")])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(imp.status.success());
+    let db = sb.data_dir().join("vault.db");
+    let before = std::fs::read(&db).unwrap();
+
+    let out =
+        sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", "wrong horse battery").output().unwrap();
+    let err = common::fails(out, &["leads list with a wrong passphrase"]);
+    assert!(err.contains("the vault key does not match this database"), "{err}");
+    assert!(err.contains("LEADVAULT_PASSPHRASE"), "{err}");
+    assert!(!err.contains("hmac"), "SQLCipher's own log stays quiet: {err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the vault's bytes are unchanged");
+
+    // A passphrase from a named variable works the same way.
+    let out = sb
+        .command(&["--passphrase-env", "MY_PASS", "vault", "status", "--json"])
+        .env("MY_PASS", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["key_source"], "passphrase");
+    assert_eq!(status["leads"], 2);
+}
+
+#[test]
+fn a_passphrase_vault_opened_without_one_says_how_to_unlock_it() {
+    let sb = Sandbox::new();
+    let out = sb.command(&["init"]).env("LEADVAULT_PASSPHRASE", "correct horse battery").output().unwrap();
+    assert!(out.status.success());
+    let err = sb.fails(&["vault", "status"]);
+    assert!(err.contains("locked with a passphrase") && err.contains("LEADVAULT_PASSPHRASE"), "{err}");
+    let err = sb.fails(&["--passphrase-env", "NOT_SET_ANYWHERE", "vault", "status"]);
+    assert!(err.contains("NOT_SET_ANYWHERE is not set"), "{err}");
+}
+
+#[test]
+fn a_missing_keychain_entry_gets_its_own_message() {
+    let sb = Sandbox::new();
+    sb.init();
+    let account = format!("vault:{}", std::fs::canonicalize(sb.data_dir()).unwrap().display());
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "leadvault", "username", &account])
+        .status()
+        .expect("secret-tool (libsecret-tools) is installed");
+    assert!(cleared.success());
+    let before = std::fs::read(sb.data_dir().join("vault.db")).unwrap();
+    let err = sb.fails(&["leads", "list"]);
+    assert!(err.contains("the OS keychain has no key for the vault"), "{err}");
+    assert_eq!(std::fs::read(sb.data_dir().join("vault.db")).unwrap(), before);
+}
+
+#[test]
+fn no_keychain_service_at_all_says_how_to_proceed() {
+    let sb = Sandbox::new();
+    let out = sb
+        .command(&["init"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", sb.path("no-bus").display()))
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["init without a keychain"]);
+    assert!(err.contains("no OS keychain is available"), "{err}");
+    assert!(err.contains("--passphrase-env"), "{err}");
+    assert!(!sb.data_dir().join("vault.db").exists(), "nothing is created without a key to keep");
+}
+
+#[test]
+fn init_twice_refuses_and_keeps_the_first_vault() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let err = sb.fails(&["init"]);
+    assert!(err.contains("a vault already exists"), "{err}");
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2);
+}
+
+#[test]
+fn commands_on_a_missing_vault_say_to_run_init() {
+    let sb = Sandbox::new();
+    let err = sb.fails(&["leads", "list"]);
+    assert!(err.contains("leadvault init"), "{err}");
+    assert!(!sb.data_dir().join("vault.db").exists(), "no empty vault is created by accident");
+}
+
+#[test]
+fn rekey_to_a_new_random_key_keeps_the_leads_and_rotates_the_keychain_entry() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let account = format!("vault:{}", std::fs::canonicalize(sb.data_dir()).unwrap().display());
+    let lookup = || {
+        let out = std::process::Command::new("secret-tool")
+            .args(["lookup", "service", "leadvault", "username", &account])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let old_key = lookup();
+    assert_eq!(old_key.len(), 64, "a 32-byte key, hex");
+    let salt_before = std::fs::read(sb.data_dir().join("vault.db")).unwrap()[..16].to_vec();
+    sb.ok(&["vault", "rekey"]);
+    let new_key = lookup();
+    assert_eq!(new_key.len(), 64);
+    assert_ne!(old_key, new_key);
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2);
+    assert_eq!(std::fs::read(sb.data_dir().join("vault.db")).unwrap()[..16], salt_before[..]);
+
+    // Put the old key back in the keychain: it no longer opens the vault.
+    let mut store = std::process::Command::new("secret-tool")
+        .args(["store", "--label=old", "service", "leadvault", "username", &account])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    store.stdin.take().unwrap().write_all(old_key.as_bytes()).unwrap();
+    assert!(store.wait().unwrap().success());
+    let err = sb.fails(&["leads", "list"]);
+    assert!(err.contains("the vault key does not match this database"), "{err}");
+}
+
+#[test]
+fn rekey_to_a_passphrase_and_back() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let out = sb
+        .command(&["vault", "rekey", "--new-passphrase-env", "NEWPASS"])
+        .env("NEWPASS", "a new passphrase")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The keychain entry is gone: without the passphrase the vault stays shut.
+    let err = sb.fails(&["leads", "list"]);
+    assert!(err.contains("passphrase"), "{err}");
+    let wrong =
+        sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", "not the passphrase").output().unwrap();
+    assert!(common::fails(wrong, &["old"]).contains("does not match"));
+    let ok = sb
+        .command(&["vault", "status", "--json"])
+        .env("LEADVAULT_PASSPHRASE", "a new passphrase")
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!((s["key_source"].as_str(), s["leads"].as_i64()), (Some("passphrase"), Some(2)));
+
+    // And back to a random key in the keychain; the passphrase then no longer matters.
+    let out =
+        sb.command(&["vault", "rekey"]).env("LEADVAULT_PASSPHRASE", "a new passphrase").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sb.json(&["vault", "status", "--json"])["key_source"], "keychain");
+}
+
+#[test]
+fn a_short_passphrase_is_refused_before_anything_is_created() {
+    let sb = Sandbox::new();
+    let out = sb.command(&["init"]).env("LEADVAULT_PASSPHRASE", "short").output().unwrap();
+    let err = common::fails(out, &["init"]);
+    assert!(err.contains("at least 8 characters"), "{err}");
+    assert!(!sb.data_dir().exists() || !sb.data_dir().join("vault.db").exists());
+}
