@@ -1,15 +1,11 @@
-# The two entry points of the README, plus the benchmark. Each installs what is missing first.
-.PHONY: setup run test bench
+# Shortcuts for the scripts the README shows; each installs what is missing first.
+.PHONY: run test bench
 
-setup:
-	@bash scripts/setup.sh
+run:
+	@bash scripts/run.sh $(ARGS)
 
-# Runs the leadvault command line; pass its arguments in ARGS, e.g. make run ARGS="vault status".
-run: setup
-	@cargo run --quiet --release -p leadvault-cli -- $(or $(ARGS),--help)
-
-test: setup
+test:
 	@bash scripts/test.sh
 
-bench: setup
+bench:
 	@bash scripts/bench.sh $(BENCH_ARGS)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test inside a private D-Bus session with its own unlocked GNOME keyring, so the
-# tests use a real Secret Service keychain and never touch the user's own keyring.
+# Installs what is missing, then runs every test inside a private D-Bus session with its own
+# unlocked GNOME keyring: the tests use a real Secret Service keychain and never touch yours.
+# Extra arguments go to `cargo test` (e.g. ./scripts/test.sh -p leadvault-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -z "${LEADVAULT_TEST_SESSION:-}" ]; then
+  bash scripts/setup.sh
   export LEADVAULT_TEST_SESSION=1
   XDG_DATA_HOME="$(mktemp -d)"
   export XDG_DATA_HOME
@@ -15,4 +17,8 @@ fi
 
 # A new login keyring, created unlocked with a throwaway password, in this session only.
 echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-cargo test --workspace --locked "$@"
+if [ $# -gt 0 ]; then
+  cargo test --locked "$@"
+else
+  cargo test --workspace --locked
+fi
