@@ -39,8 +39,10 @@ fn no_plaintext_of_any_lead_field_reaches_the_disk_or_the_logs() {
     let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
     sb.ok(&["leads", "update", &id, "--note", &format!("{marker} called back"), "--add-tag", "marker"]);
     sb.ok(&["leads", "list", "--search", marker]);
-    sb.ok(&["export", "--out", sb.path("view.json").to_str().unwrap()]);
-    std::fs::remove_file(sb.path("view.json")).unwrap();
+    for out in ["view.json", "view.xlsx", "view.csv"] {
+        sb.ok(&["export", "--out", sb.path(out).to_str().unwrap()]);
+        std::fs::remove_file(sb.path(out)).unwrap();
+    }
 
     let files = files_under(sb.root.path());
     assert!(files.iter().any(|f| f.ends_with("vault.db")));

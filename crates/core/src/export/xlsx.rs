@@ -1,5 +1,5 @@
 //! XLSX through rust_xlsxwriter in constant-memory mode: rows are flushed to a temp file as they
-//! are written, so a million-lead sheet does not sit in memory. Cells are written as strings,
+//! are written (beside the export, not in /tmp), so a million-lead sheet does not sit in memory. Cells are written as strings,
 //! never formulas, so there is nothing for Excel to run.
 
 use std::path::Path;
@@ -23,6 +23,10 @@ pub(crate) struct Writer<'f> {
 impl<'f> Writer<'f> {
     pub fn new(field_names: &'f [String], path: &'f Path) -> Result<Self> {
         let mut workbook = Workbook::new();
+        // Constant-memory rows spill to temp files: keep them beside the export itself, the one
+        // place the owner asked for their leads in the clear, never in a shared /tmp.
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        workbook.set_tempdir(dir).map_err(err)?;
         let bold = Format::new().set_bold();
         let sheet = workbook.add_worksheet_with_constant_memory().map_err(err)?;
         sheet.set_name("Leads").map_err(err)?;

@@ -457,7 +457,7 @@ pub(crate) async fn insert_batch(
                 .push_bind(l.ad.form_name.clone())
                 .push_bind(l.ad.platform.clone())
                 .push_bind(l.ad.is_organic.map(i64::from))
-                .push_bind(Value::Object(l.fields.clone()).to_string())
+                .push_bind(serde_json::to_string(&l.fields).unwrap_or_else(|_| "{}".into()))
                 .push_bind(l.fingerprint().map(|f| f.0.to_vec()));
         });
         q.push(" ON CONFLICT (source, external_id) DO NOTHING");
