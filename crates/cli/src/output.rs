@@ -41,7 +41,7 @@ pub fn import_report(r: &ImportReport, json: bool) {
     }
 }
 
-/// Lists leads; `limit` 0 means all, streamed.
+/// Lists leads: up to `limit` by pages from the store, or all of them (`limit` 0) streamed.
 pub async fn list(
     vault: &Vault,
     filter: &LeadFilter,
@@ -50,34 +50,48 @@ pub async fn list(
     json: bool,
 ) -> Result<(), Error> {
     let leads = vault.leads();
-    let mut stream = std::pin::pin!(leads.stream(filter, sort));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut shown = 0u64;
+    let mut print = |out: &mut std::io::BufWriter<_>, lead: &Lead| {
+        if json {
+            let _ = out.write_all(if shown == 0 { b"\n" } else { b",\n" });
+            let _ = serde_json::to_writer(&mut *out, lead);
+        } else {
+            let _ = writeln!(out, "{}", row(lead));
+        }
+        shown += 1;
+    };
     if json {
         let _ = out.write_all(b"[");
     } else {
-        let _ = writeln!(
-            out,
-            "{:<26}  {:<16}  {:<9}  {:<24}  {:<30}  {:<16}  SOURCE",
-            "ID", "CREATED", "STATUS", "NAME", "EMAIL", "PHONE"
-        );
+        let _ = writeln!(out, "{HEADER}");
     }
-    while limit == 0 || shown < limit {
-        let Some(lead) = stream.next().await else { break };
-        let lead = lead?;
-        if json {
-            let _ = out.write_all(if shown == 0 { b"\n" } else { b",\n" });
-            let _ = serde_json::to_writer(&mut out, &lead);
-        } else {
-            let _ = writeln!(out, "{}", row(&lead));
+    if limit == 0 {
+        let mut stream = std::pin::pin!(leads.stream(filter, sort));
+        while let Some(lead) = stream.next().await {
+            print(&mut out, &lead?);
         }
-        shown += 1;
+    } else {
+        let mut cursor = None;
+        let mut left = limit;
+        loop {
+            let page = leads.list(filter, sort, cursor.as_ref(), left.min(1000) as u32).await?;
+            for lead in &page.leads {
+                print(&mut out, lead);
+            }
+            left -= page.leads.len() as u64;
+            match page.next {
+                Some(next) if left > 0 => cursor = Some(next),
+                _ => break,
+            }
+        }
     }
     if json {
         let _ = out.write_all(b"\n]\n");
     }
     let _ = out.flush();
+    drop(out);
     if !json && limit != 0 && shown == limit {
         let total = leads.count(filter).await?;
         if total > shown as i64 {
@@ -86,6 +100,9 @@ pub async fn list(
     }
     Ok(())
 }
+
+/// The column titles, aligned with [`row`].
+const HEADER: &str = "ID                          CREATED           STATUS     NAME                      EMAIL                           PHONE             SOURCE";
 
 fn row(l: &Lead) -> String {
     format!(

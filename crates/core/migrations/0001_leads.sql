@@ -40,7 +40,6 @@ CREATE INDEX leads_by_status ON leads (status, created_at, seq);
 CREATE INDEX leads_by_source ON leads (source, created_at, seq);
 CREATE INDEX leads_by_owner ON leads (owner, created_at, seq) WHERE owner IS NOT NULL;
 CREATE INDEX leads_by_score ON leads (score, seq);
-CREATE INDEX leads_by_fingerprint ON leads (fingerprint) WHERE fingerprint IS NOT NULL;
 
 CREATE TABLE lead_tags (
     lead_seq INTEGER NOT NULL REFERENCES leads (seq) ON DELETE CASCADE,
@@ -67,30 +66,36 @@ CREATE TABLE lead_events (
 CREATE INDEX lead_events_by_lead ON lead_events (lead_seq, id);
 
 -- Full-text search over the contact fields and notes. Contentless (the text already lives in
--- `leads`, encrypted like everything else) with deletes by rowid, kept in step by triggers.
--- The phone is indexed as given, as bare digits, and by its last 10, 7 and 4 digits, so
--- "555 010", "5550109999" (no country code) and "9999" all find +1 555 010 9999.
+-- `leads`, encrypted like everything else) with deletes by rowid. New leads are indexed by the
+-- store in one INSERT ... SELECT per import or sync page (FTS5 flushes its buffer at every
+-- statement, so a row-by-row trigger would cost a flush per batch); changes and deletes are
+-- kept in step by triggers.
 CREATE VIRTUAL TABLE leads_fts USING fts5 (
     full_name, email, phone, company, notes,
     content = '', contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    -- Results while typing: "ma" or "mar" read one list instead of merging every term they begin.
+    prefix = '2 3'
 );
+-- Buffer 16 MiB of new terms before writing a segment (the default is 1 MiB): a big import then
+-- writes a few large segments instead of many small ones that must be merged again.
+INSERT INTO leads_fts (leads_fts, rank) VALUES ('hashsize', 16777216);
 
-CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
-    INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes)
-    VALUES (new.seq, new.full_name, new.email,
-            coalesce(new.phone, '') || ' ' || coalesce(new.phone_digits, '') || ' ' ||
-            coalesce(substr(new.phone_digits, -10) || ' ' || substr(new.phone_digits, -7) || ' ' || substr(new.phone_digits, -4), ''),
-            new.company, new.notes_text);
-END;
+-- What the index holds for each lead. The phone is indexed as given, as bare digits, and by its
+-- last 10, 7 and 4 digits, so "555 010", "5550109999" (no country code) and "9999" all find
+-- +1 555 010 9999.
+CREATE VIEW lead_search_docs (seq, full_name, email, phone, company, notes) AS
+    SELECT seq, full_name, email,
+           coalesce(phone, '') || ' ' || coalesce(phone_digits, '') || ' ' ||
+           coalesce(substr(phone_digits, -10) || ' ' || substr(phone_digits, -7) || ' ' ||
+                    substr(phone_digits, -4), ''),
+           company, notes_text
+    FROM leads;
 
 CREATE TRIGGER leads_fts_update AFTER UPDATE OF full_name, email, phone, phone_digits, company, notes_text ON leads BEGIN
     DELETE FROM leads_fts WHERE rowid = old.seq;
     INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes)
-    VALUES (new.seq, new.full_name, new.email,
-            coalesce(new.phone, '') || ' ' || coalesce(new.phone_digits, '') || ' ' ||
-            coalesce(substr(new.phone_digits, -10) || ' ' || substr(new.phone_digits, -7) || ' ' || substr(new.phone_digits, -4), ''),
-            new.company, new.notes_text);
+    SELECT * FROM lead_search_docs WHERE seq = new.seq;
 END;
 
 CREATE TRIGGER leads_fts_delete AFTER DELETE ON leads BEGIN

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::profile::{Profile, fold};
+use super::profile::{Profile, content_id, fold};
 use crate::domain::NewLead;
 use crate::error::{Error, Result};
 
@@ -105,5 +105,6 @@ fn to_lead(
         }
     }
     let cols = pairs.iter().map(|(k, v)| (profile.target(&fold(k)), k.as_str(), v.as_str()));
-    profile.to_lead(cols, source, now)
+    let row_id = || content_id(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    profile.to_lead(cols, source, now, row_id)
 }

@@ -24,12 +24,12 @@ use tracing::info;
 
 use crate::domain::NewLead;
 use crate::error::{Error, Result};
-use crate::store::leads::insert_batch;
+use crate::store::leads::{index_for_search, insert_batch, last_seq};
 use crate::vault::Vault;
 use profile::{Profile, fold};
 
 /// Rows handed to the store at a time.
-const BATCH: usize = 1000;
+const BATCH: usize = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -127,6 +127,7 @@ pub async fn import_file(
     };
     let mut conn = vault.pool.acquire().await?;
     sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let before = last_seq(&mut conn).await;
     let mut added = 0;
     let mut stored = Ok(());
     while let Some(batch) = rx.recv().await {
@@ -141,9 +142,9 @@ pub async fn import_file(
     }
     drop(rx); // stops the parser if the store failed
     let parsed = parser.await.map_err(|_| Error::invalid("the import was interrupted"));
-    let outcome = match (parsed, stored) {
-        (Ok(Ok(p)), Ok(())) => Ok(p),
-        (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => Err(e),
+    let outcome = match (parsed, stored, before) {
+        (Ok(Ok(p)), Ok(()), Ok(before)) => index_for_search(&mut conn, before).await.map(|()| p),
+        (_, Err(e), _) | (Ok(Err(e)), _, _) | (Err(e), _, _) | (_, _, Err(e)) => Err(e),
     };
     match outcome {
         Ok(p) => {
@@ -358,7 +359,8 @@ fn read_csv(
                 } else {
                     let cols =
                         targets.iter().zip(&header).zip(record.iter()).map(|((t, h), v)| (*t, h.as_str(), v));
-                    profile.to_lead(cols, source, now)
+                    let row_id = || profile::content_id(header.iter().map(String::as_str).zip(record.iter()));
+                    profile.to_lead(cols, source, now, row_id)
                 };
                 row(line, &header, lead, &record)?;
             }

@@ -124,11 +124,13 @@ impl Profile {
     /// Maps one record. `columns` pairs each value with its column's target (or `None` for a
     /// custom field) and original name. The error is a reason fit for a person, without the
     /// offending value (it may be personal data).
+    /// A record without an id gets `row_id()`, an id made from its content.
     pub(crate) fn to_lead<'a>(
         &self,
         columns: impl Iterator<Item = (Option<Target>, &'a str, &'a str)>,
         source: &str,
         now: DateTime<Utc>,
+        row_id: impl FnOnce() -> String,
     ) -> Result<NewLead, String> {
         let mut lead = NewLead {
             source: source.to_string(),
@@ -145,13 +147,8 @@ impl Profile {
             fields: Map::new(),
         };
         let (mut first, mut last, mut created) = (None, None, None);
-        let mut hash = digest::Context::new(&digest::SHA256);
         for (target, name, raw) in columns {
             let value = raw.trim();
-            hash.update(name.as_bytes());
-            hash.update(b"\x1f");
-            hash.update(value.as_bytes());
-            hash.update(b"\x1e");
             if value.is_empty() {
                 continue;
             }
@@ -231,7 +228,7 @@ impl Profile {
         }
         if lead.external_id.is_empty() {
             // No id in the file: the row's own content identifies it, so re-imports add nothing.
-            lead.external_id = format!("h:{}", &hex::encode(hash.finish().as_ref())[..32]);
+            lead.external_id = row_id();
         }
         Ok(lead)
     }
@@ -239,6 +236,19 @@ impl Profile {
     fn strip_prefix<'v>(&self, value: &'v str) -> &'v str {
         self.id_prefixes.iter().find_map(|p| value.strip_prefix(p)).unwrap_or(value)
     }
+}
+
+/// An id for a record that has none: a hash of its column names and trimmed values, so the same
+/// row imported again is recognised.
+pub(crate) fn content_id<'a>(columns: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut hash = digest::Context::new(&digest::SHA256);
+    for (name, value) in columns {
+        hash.update(name.as_bytes());
+        hash.update(b"\x1f");
+        hash.update(value.trim().as_bytes());
+        hash.update(b"\x1e");
+    }
+    format!("h:{}", &hex::encode(hash.finish().as_ref())[..32])
 }
 
 /// Dates as lead sources write them: RFC 3339, Meta's `+0000` offsets, `YYYY-MM-DD HH:MM:SS`

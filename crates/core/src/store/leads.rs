@@ -65,6 +65,9 @@ impl Vault {
 
 impl Leads<'_> {
     /// One page of leads matching `filter`, in `sort` order, after `after`.
+    ///
+    /// Two steps: find the page's rows (only their keys, so sorting touches as little as
+    /// possible), then read those rows whole.
     pub async fn list(
         &self,
         filter: &LeadFilter,
@@ -73,17 +76,17 @@ impl Leads<'_> {
         limit: u32,
     ) -> Result<Page> {
         let limit = limit.clamp(1, 10_000);
-        let mut q = select_leads(filter, sort, after);
+        let mut conn = self.vault.pool.acquire().await?;
+        let plan = SearchPlan::choose(&mut conn, filter, sort).await?;
+        let mut q = select_leads("l.seq", filter, sort, after, plan);
         q.push(" LIMIT ").push_bind(i64::from(limit));
-        let rows = q.build().fetch_all(&self.vault.pool).await?;
-        let mut leads = Vec::with_capacity(rows.len());
-        let mut last = None;
-        for row in &rows {
-            let (seq, lead) = lead_from_row(row)?;
-            last = Some(Cursor { key: sort_key(sort, &lead), seq });
-            leads.push(lead);
-        }
-        let next = if leads.len() == limit as usize { last } else { None };
+        let seqs: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
+        let mut rows = hydrate(&mut conn, &seqs).await?;
+        let leads: Vec<Lead> = seqs.iter().filter_map(|seq| rows.remove(seq)).collect();
+        let next = match (leads.len() == limit as usize, seqs.last(), leads.last()) {
+            (true, Some(&seq), Some(lead)) => Some(Cursor { key: sort_key(sort, lead), seq }),
+            _ => None,
+        };
         Ok(Page { leads, next })
     }
 
@@ -240,7 +243,7 @@ fn async_stream_rows(
     const BATCH: usize = 256;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<Lead>>>(8);
     tokio::spawn(async move {
-        let mut q = select_leads(&filter, sort, None);
+        let mut q = select_leads(LEAD_COLUMNS, &filter, sort, None, SearchPlan::FromIndex);
         let mut rows = q.build().fetch(&pool);
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next().await {
@@ -269,10 +272,16 @@ fn sort_key(sort: LeadSort, lead: &Lead) -> Option<i64> {
     }
 }
 
-/// `SELECT <lead columns> FROM leads WHERE <filter> [AND after cursor] ORDER BY <sort>`.
-fn select_leads(filter: &LeadFilter, sort: LeadSort, after: Option<&Cursor>) -> QueryBuilder<Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {LEAD_COLUMNS} FROM leads l WHERE 1 = 1"));
-    push_filter(&mut q, filter);
+/// `SELECT <columns> FROM leads WHERE <filter> [AND after cursor] ORDER BY <sort>`.
+fn select_leads(
+    columns: &str,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    after: Option<&Cursor>,
+    plan: SearchPlan,
+) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM leads l WHERE 1 = 1"));
+    push_filter_with(&mut q, filter, plan);
     if let Some(c) = after {
         match (sort, c.key) {
             (LeadSort::Newest, Some(k)) => {
@@ -304,8 +313,52 @@ fn select_leads(filter: &LeadFilter, sort: LeadSort, after: Option<&Cursor>) -> 
 }
 
 pub(crate) fn push_filter(q: &mut QueryBuilder<Sqlite>, f: &LeadFilter) {
+    push_filter_with(q, f, SearchPlan::FromIndex)
+}
+
+/// How a search is joined to the other conditions. Which is fastest depends on how many leads
+/// match, so [`SearchPlan::choose`] counts them (up to a bound) first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPlan {
+    /// Read the matches from the index, then sort them: best when few leads match.
+    FromIndex,
+    /// Walk the leads in list order and keep those in the set of matches: best when many do.
+    /// (Asking the index about each row instead is slower: FTS5 rebuilds a prefix term's list
+    /// for every question.)
+    WalkInSet,
+}
+
+impl SearchPlan {
+    /// Up to this many matches, sorting them beats walking the list.
+    const FEW: i64 = 2_000;
+
+    async fn choose(conn: &mut SqliteConnection, filter: &LeadFilter, sort: LeadSort) -> Result<SearchPlan> {
+        let Some(m) = filter.search.as_deref().and_then(fts_query) else {
+            return Ok(SearchPlan::FromIndex);
+        };
+        if sort == LeadSort::ScoreHigh {
+            return Ok(SearchPlan::FromIndex);
+        }
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM leads_fts WHERE leads_fts MATCH ? LIMIT ?)",
+        )
+        .bind(m)
+        .bind(Self::FEW + 1)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(if n <= Self::FEW { SearchPlan::FromIndex } else { SearchPlan::WalkInSet })
+    }
+}
+
+fn push_filter_with(q: &mut QueryBuilder<Sqlite>, f: &LeadFilter, plan: SearchPlan) {
     if let Some(text) = f.search.as_deref() {
         match fts_query(text) {
+            // `+l.seq` keeps SQLite from driving the query from the set of matches.
+            Some(m) if plan == SearchPlan::WalkInSet => {
+                q.push(" AND +l.seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
+                    .push_bind(m)
+                    .push(")");
+            }
             Some(m) => {
                 q.push(" AND l.seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
                     .push_bind(m)
@@ -341,6 +394,19 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<Sqlite>, f: &LeadFilter) {
 
 pub(crate) fn millis(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Reads the leads with these `seq`s whole, keyed by `seq`.
+async fn hydrate(conn: &mut SqliteConnection, seqs: &[i64]) -> Result<std::collections::HashMap<i64, Lead>> {
+    if seqs.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {LEAD_COLUMNS} FROM leads l WHERE l.seq IN "));
+    q.push_tuples(seqs, |mut b, seq| {
+        b.push_bind(*seq);
+    });
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    rows.iter().map(lead_from_row).collect()
 }
 
 fn lead_from_row(row: &SqliteRow) -> Result<(i64, Lead)> {
@@ -414,11 +480,30 @@ async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail>
     Ok(LeadDetail { lead, notes, timeline })
 }
 
-/// Rows per INSERT statement: 24 values each, well under SQLite's 32,766 variables.
-pub(crate) const INSERT_BATCH: usize = 200;
+/// Rows per INSERT statement: 25 values each, well under SQLite's 32,766 variables.
+pub(crate) const INSERT_BATCH: usize = 500;
+
+/// The newest row so far; leads inserted after this call get higher `seq`s.
+pub(crate) async fn last_seq(conn: &mut SqliteConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM leads").fetch_one(&mut *conn).await?)
+}
+
+/// Adds the leads inserted after `after_seq` to the search index, in one statement: FTS5 then
+/// builds its segments in memory instead of flushing once per insert statement.
+pub(crate) async fn index_for_search(conn: &mut SqliteConnection, after_seq: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes) \
+         SELECT * FROM lead_search_docs WHERE seq > ?",
+    )
+    .bind(after_seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 /// Inserts a batch of new leads; a lead whose (source, external id) is already in the vault is
-/// left as it is. Returns how many were added. Call inside the importer's transaction.
+/// left as it is. Returns how many were added. Call inside a transaction that ends with
+/// [`index_for_search`], so the new leads are searchable when it commits.
 pub(crate) async fn insert_batch(
     conn: &mut SqliteConnection,
     leads: &[NewLead],
