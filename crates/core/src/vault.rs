@@ -334,6 +334,8 @@ fn connect_options(db: &Path, key: &VaultKey, salt: &[u8; 16], create: bool) -> 
         // temp-file encryption would do.
         .pragma("temp_store", "MEMORY")
         .pragma("cache_size", "-32000")
+        // Rows cross from SQLite's thread in bigger bursts: fewer thread wake-ups per export.
+        .row_buffer_size(1024)
         // Statements carry the key literal: never log them.
         .log_statements(tracing::log::LevelFilter::Off)
         .log_slow_statements(tracing::log::LevelFilter::Off, Duration::from_secs(3600))

@@ -519,7 +519,7 @@ pub(crate) async fn insert_batch(
              platform, is_organic, fields, fingerprint) ",
         );
         q.push_values(chunk, |mut b, l| {
-            b.push_bind(ulid::Ulid::new().to_string())
+            b.push_bind(ulid::Ulid::generate().to_string())
                 .push_bind(l.source.clone())
                 .push_bind(l.external_id.clone())
                 .push_bind(l.created_at.timestamp_millis())
