@@ -172,6 +172,12 @@ async fn after_a_rekey_the_old_key_no_longer_opens_the_vault() {
     Vault::open(opts).await.expect("the new key in the keychain opens it").close().await;
 }
 
+/// Reads a key from the real keychain, off the async runtime as the vault does.
+async fn keychain_get(account: &str) -> Option<VaultKey> {
+    let account = account.to_string();
+    tokio::task::spawn_blocking(move || OsKeychain::new().get(&account)).await.unwrap().unwrap()
+}
+
 #[tokio::test]
 async fn an_interrupted_rekey_is_finished_on_the_next_open() {
     // The new key was parked in the keychain and the database re-encrypted, then the process
@@ -181,24 +187,10 @@ async fn an_interrupted_rekey_is_finished_on_the_next_open() {
     let vault = Vault::create(opts.clone(), Unlock::Keychain).await.unwrap();
     let account = format!("vault:{}", std::fs::canonicalize(dir.path().join("data")).unwrap().display());
     let keychain = OsKeychain::new();
-    let old = tokio::task::spawn_blocking({
-        let a = account.clone();
-        move || OsKeychain::new().get(&a)
-    })
-    .await
-    .unwrap()
-    .unwrap()
-    .unwrap();
+    let old = keychain_get(&account).await.expect("the key is in the keychain");
     let vault = vault.rekey(Unlock::Keychain).await.unwrap();
     vault.close().await;
-    let new = tokio::task::spawn_blocking({
-        let a = account.clone();
-        move || OsKeychain::new().get(&a)
-    })
-    .await
-    .unwrap()
-    .unwrap()
-    .unwrap();
+    let new = keychain_get(&account).await.expect("the new key is in the keychain");
     // Simulate the crash: main entry still has the old key, the new one is parked.
     let (a, p) = (account.clone(), format!("{account}#next"));
     tokio::task::spawn_blocking(move || {
@@ -208,11 +200,10 @@ async fn an_interrupted_rekey_is_finished_on_the_next_open() {
     .await
     .unwrap();
     Vault::open(opts.clone()).await.expect("the parked key opens it").close().await;
-    let parked = tokio::task::spawn_blocking(move || OsKeychain::new().get(&format!("{account}#next")))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(parked.is_none(), "the parked key was promoted and removed");
+    assert!(
+        keychain_get(&format!("{account}#next")).await.is_none(),
+        "the parked key was promoted and removed"
+    );
     Vault::open(opts).await.expect("the main entry now holds the right key").close().await;
 }
 
