@@ -135,6 +135,7 @@ pub async fn export(
     options: &ExportOptions,
     progress: impl Fn(u64) + Send,
 ) -> Result<ExportReport> {
+    let started = std::time::Instant::now();
     let field_names = if matches!(options.format, ExportFormat::Csv | ExportFormat::Xlsx) {
         vault.leads().field_names(filter).await?
     } else {
@@ -168,7 +169,7 @@ pub async fn export(
     }
     std::fs::rename(&tmp, out).map_err(|e| Error::io("write", out, e))?;
     progress(rows);
-    info!(format = ?options.format, rows, "export finished");
+    info!(format = ?options.format, rows, ms = started.elapsed().as_millis() as u64, "export finished");
     Ok(ExportReport { path: out.to_path_buf(), format: options.format, rows })
 }
 

@@ -119,6 +119,7 @@ pub async fn import_file(
     options: &ImportOptions,
     progress: impl Fn(u64) + Send,
 ) -> Result<ImportReport> {
+    let started = std::time::Instant::now();
     let (tx, mut rx) = mpsc::channel::<Vec<NewLead>>(4);
     let now = vault.clock.now();
     let parser = {
@@ -163,6 +164,7 @@ pub async fn import_file(
                 read = report.read,
                 added,
                 rejected = report.rejected,
+                ms = started.elapsed().as_millis() as u64,
                 "import finished"
             );
             Ok(report)
