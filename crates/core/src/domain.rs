@@ -290,6 +290,20 @@ pub struct LeadUpdate {
     pub note: Option<String>,
 }
 
+impl LeadFilter {
+    /// True when the filter lets every lead through.
+    pub fn is_empty(&self) -> bool {
+        let LeadFilter { search, status, source, tag, owner, since, until } = self;
+        search.as_deref().is_none_or(|s| s.trim().is_empty())
+            && status.is_none()
+            && source.is_none()
+            && tag.is_none()
+            && owner.is_none()
+            && since.is_none()
+            && until.is_none()
+    }
+}
+
 impl LeadUpdate {
     pub fn is_empty(&self) -> bool {
         self.status.is_none()

@@ -102,6 +102,39 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        // Only SQLite's own message: a statement's text (which may hold the key pragma) and
+        // values never go into an error.
+        match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                Error::WrongKey { env_hint: String::new() }
+            }
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+                Error::Database("the vault is busy (another leadvault process holds it)".into())
+            }
+            rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Database(msg),
+            rusqlite::Error::SqliteFailure(f, None) => Error::Database(f.to_string()),
+            rusqlite::Error::SqlInputError { msg, .. } => Error::Database(msg),
+            rusqlite::Error::InvalidColumnType(i, _, t) => {
+                Error::Database(format!("column {i} of a lead has an unexpected type ({t})"))
+            }
+            other => Error::Database(format!("the vault could not be read ({})", error_kind(&other))),
+        }
+    }
+}
+
+/// A short name for a rusqlite error, without any of the values it may carry.
+fn error_kind(e: &rusqlite::Error) -> &'static str {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..) => "a value has an unexpected type",
+        rusqlite::Error::IntegralValueOutOfRange(..) => "a number is out of range",
+        rusqlite::Error::Utf8Error(..) => "text that is not UTF-8",
+        rusqlite::Error::InvalidParameterCount(..) => "wrong number of parameters",
+        _ => "unexpected reply",
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Error::Database(format!("could not update the vault's schema: {e}"))

@@ -19,6 +19,7 @@ use tracing::info;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::secrets::{KeyStore, Passphrase, VaultKey, random_salt};
+use crate::store::raw::RawAccess;
 
 pub const DB_FILE: &str = "vault.db";
 const SETTINGS_FILE: &str = "vault.json";
@@ -114,6 +115,7 @@ pub fn default_data_dir() -> Option<PathBuf> {
 pub struct Vault {
     pub(crate) pool: SqlitePool,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) raw: Arc<RawAccess>,
     options: Arc<VaultOptions>,
     key_source: KeySource,
 }
@@ -143,7 +145,7 @@ impl Vault {
         MIGRATOR.run(&pool).await?;
         write_settings(&options.data_dir, &Settings { key_source: source })?;
         info!(key_source = source.as_str(), "vault created");
-        Ok(Vault { pool, clock: options.clock.clone(), options: Arc::new(options), key_source: source })
+        Ok(Vault::assemble(pool, options, RawAccess::new(&db, &key, &salt), source))
     }
 
     /// Opens an existing vault and brings its schema up to date.
@@ -158,19 +160,29 @@ impl Vault {
             None if options.passphrase.is_some() => KeySource::Passphrase,
             None => KeySource::Keychain,
         };
-        let pool = match source {
+        let (pool, key) = match source {
             KeySource::Passphrase => {
                 let p = options
                     .passphrase
                     .as_ref()
                     .ok_or_else(|| Error::PassphraseRequired { env_hint: options.passphrase_env.clone() })?;
                 let key = VaultKey::derive(p, &salt);
-                connect(&db, &key, &salt, false).await.map_err(|e| wrong_key_hint(e, &options))?
+                (connect(&db, &key, &salt, false).await.map_err(|e| wrong_key_hint(e, &options))?, key)
             }
             KeySource::Keychain => open_with_keychain(&options, &db, &salt).await?,
         };
         MIGRATOR.run(&pool).await?;
-        Ok(Vault { pool, clock: options.clock.clone(), options: Arc::new(options), key_source: source })
+        Ok(Vault::assemble(pool, options, RawAccess::new(&db, &key, &salt), source))
+    }
+
+    fn assemble(pool: SqlitePool, options: VaultOptions, raw: RawAccess, key_source: KeySource) -> Vault {
+        Vault {
+            pool,
+            clock: options.clock.clone(),
+            raw: Arc::new(raw),
+            options: Arc::new(options),
+            key_source,
+        }
     }
 
     pub fn key_source(&self) -> KeySource {
@@ -254,7 +266,7 @@ impl Vault {
             options.passphrase = Some(p);
         }
         let pool = connect(&db, &new_key, &salt, false).await?;
-        Ok(Vault { pool, clock: options.clock.clone(), options: Arc::new(options), key_source: source })
+        Ok(Vault::assemble(pool, options, RawAccess::new(&db, &new_key, &salt), source))
     }
 
     async fn current_key(&self, salt: &[u8; 16]) -> Result<VaultKey> {
@@ -281,7 +293,11 @@ impl Vault {
     }
 }
 
-async fn open_with_keychain(options: &VaultOptions, db: &Path, salt: &[u8; 16]) -> Result<SqlitePool> {
+async fn open_with_keychain(
+    options: &VaultOptions,
+    db: &Path,
+    salt: &[u8; 16],
+) -> Result<(SqlitePool, VaultKey)> {
     let (ks, account, pending) =
         (options.keystore.clone(), options.keychain_account(), options.pending_account());
     let (current, parked) = blocking(move || Ok((ks.get(&account)?, ks.get(&pending)?))).await?;
@@ -300,13 +316,14 @@ async fn open_with_keychain(options: &VaultOptions, db: &Path, salt: &[u8; 16]) 
                     // A rekey was interrupted after the database took the new key: finish it.
                     let (ks, account, pending) =
                         (options.keystore.clone(), options.keychain_account(), options.pending_account());
+                    let k = key.clone();
                     blocking(move || {
-                        ks.set(&account, &key)?;
+                        ks.set(&account, &k)?;
                         ks.delete(&pending)
                     })
                     .await?;
                 }
-                return Ok(pool);
+                return Ok((pool, key));
             }
             Err(e) => last = Some(e),
         }

@@ -75,6 +75,67 @@ async fn keyset_pages_cover_every_lead_once_in_order() {
     assert_eq!(counts[0], (LeadStatus::New, 503));
 }
 
+/// A search or a date range, paged newest- or oldest-first, gives exactly the leads of the
+/// whole list (read through another index) that match, in the same order.
+#[tokio::test]
+async fn searches_and_date_ranges_page_like_the_filtered_whole_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    write_csv(&csv, 503);
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+    let leads = vault.leads();
+    let everyone: Vec<_> =
+        leads.stream(&LeadFilter::default(), LeadSort::Newest).try_collect().await.unwrap();
+    assert_eq!(everyone.len(), 503);
+    // Newest first: by creation time, then by arrival (later rows of the file first).
+    assert!(everyone.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    let day = |d: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 9, d).unwrap().and_hms_opt(10, 0, 0).unwrap().and_utc()
+    };
+
+    let second = chrono::Duration::seconds(1);
+    type Keep = Box<dyn Fn(&leadvault_core::Lead) -> bool>;
+    let cases: Vec<(LeadFilter, Keep)> = vec![
+        (
+            LeadFilter { search: Some("person1".into()), ..Default::default() },
+            Box::new(|l| l.full_name.as_deref().unwrap().starts_with("Person 1")),
+        ),
+        (
+            LeadFilter { since: Some(day(5)), until: Some(day(9)), ..Default::default() },
+            Box::new(move |l| l.created_at >= day(5) && l.created_at < day(9)),
+        ),
+        (
+            LeadFilter { search: Some("person".into()), since: Some(day(20)), ..Default::default() },
+            Box::new(move |l| l.created_at >= day(20)),
+        ),
+        (
+            LeadFilter { search: Some("555 01".into()), until: Some(day(3)), ..Default::default() },
+            Box::new(move |l| l.phone.as_deref().unwrap().starts_with("+1 555 01") && l.created_at < day(3)),
+        ),
+        // A bound one second after some leads were created, and one exactly at their creation.
+        (
+            LeadFilter { since: Some(day(7)), until: Some(day(8) + second), ..Default::default() },
+            Box::new(move |l| l.created_at >= day(7) && l.created_at < day(8) + second),
+        ),
+    ];
+    for (filter, keep) in &cases {
+        let expected: Vec<String> = everyone.iter().filter(|l| keep(l)).map(|l| l.id.clone()).collect();
+        assert!(!expected.is_empty(), "{filter:?} matches some leads");
+        assert_eq!(all_pages(&vault, filter, LeadSort::Newest, 6).await, expected, "{filter:?}");
+        let mut oldest = expected.clone();
+        oldest.reverse();
+        assert_eq!(all_pages(&vault, filter, LeadSort::Oldest, 9).await, oldest, "{filter:?}");
+        let mut by_score = all_pages(&vault, filter, LeadSort::ScoreHigh, 8).await;
+        by_score.sort();
+        let mut all = expected.clone();
+        all.sort();
+        assert_eq!(by_score, all, "{filter:?}");
+        assert_eq!(vault.leads().count(filter).await.unwrap(), expected.len() as i64);
+    }
+    vault.close().await;
+}
+
 #[tokio::test]
 async fn a_bad_cursor_is_a_clear_error() {
     assert!(matches!(Cursor::decode("not-a-cursor"), Err(Error::InvalidInput(_))));
@@ -230,5 +291,101 @@ async fn a_passphrase_vault_needs_no_keychain_and_refuses_a_wrong_passphrase() {
     opts.passphrase = Some(pass);
     let vault = Vault::open(opts).await.unwrap();
     assert_eq!(vault.status().await.unwrap().key_source.as_str(), "passphrase");
+    vault.close().await;
+}
+
+/// Dropping an export's future stops it: the file never appears and no partial file is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_export_leaves_no_file() {
+    use leadvault_core::export::{ExportFormat, ExportOptions, export};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    write_csv(&csv, 30_000);
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("all.csv");
+    let (started_tx, started_rx) = tokio::sync::watch::channel(0u64);
+    let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
+    let filter = LeadFilter::default();
+    let finished = tokio::select! {
+        r = export(&vault, &filter, LeadSort::Newest, &out, &options, move |n| {
+            let _ = started_tx.send(n);
+        }) => Some(r.unwrap()),
+        _ = async {
+            let mut rx = started_rx;
+            rx.wait_for(|n| *n > 0).await.unwrap();
+        } => None,
+    };
+    if let Some(report) = finished {
+        // It won the race (a fast machine): then the file is whole.
+        assert_eq!(report.rows, 30_000);
+        return;
+    }
+    // The blocking thread stops at its next batch and cleans up; wait for that, bounded.
+    for _ in 0..600 {
+        if std::fs::read_dir(&out_dir).unwrap().next().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "a cancelled export left {left:?}");
+    vault.close().await;
+}
+
+/// Dropping an import's future rolls it back: nothing of the file is kept, and the vault takes
+/// the next import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_import_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    write_csv(&csv, 30_000);
+    let (started_tx, started_rx) = tokio::sync::watch::channel(0u64);
+    let import_options = ImportOptions::default();
+    let finished = tokio::select! {
+        r = import_file(&vault, &csv, &import_options, move |n| {
+            let _ = started_tx.send(n);
+        }) => Some(r.unwrap()),
+        _ = async {
+            let mut rx = started_rx;
+            rx.wait_for(|n| *n > 0).await.unwrap();
+        } => None,
+    };
+    let expected = if finished.is_some() { 30_000 } else { 0 };
+    // A new import waits for the cancelled one to roll back (the write lock), then goes in.
+    let small = dir.path().join("small.csv");
+    std::fs::write(&small, "name,email\nAna Lima,ana@example.com\n").unwrap();
+    let report = import_file(&vault, &small, &ImportOptions::default(), |_| {}).await.unwrap();
+    assert_eq!(report.added, 1);
+    assert_eq!(vault.leads().count(&LeadFilter::default()).await.unwrap(), expected + 1);
+    let person = LeadFilter { search: Some("person".into()), ..Default::default() };
+    let hits = vault.leads().count(&person).await.unwrap();
+    assert_eq!(hits, expected, "the search index holds what the table holds");
+    vault.close().await;
+}
+
+/// The export's extra columns for the whole vault come from the store's running list of field
+/// names; they must be exactly what reading every lead finds.
+#[tokio::test]
+async fn the_whole_vault_field_names_match_the_leads() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let a = dir.path().join("a.csv");
+    std::fs::write(&a, "name,email,budget,colour\nAna,ana@example.com,10,red\nBo,bo@example.com,,blue\n")
+        .unwrap();
+    let b = dir.path().join("b.csv");
+    std::fs::write(&b, "name,email,timeline\nCy,cy@example.com,soon\n").unwrap();
+    for file in [&a, &b, &a] {
+        import_file(&vault, file, &ImportOptions::default(), |_| {}).await.unwrap();
+    }
+    let listed = vault.leads().field_names(&LeadFilter::default()).await.unwrap();
+    // A filter that lets every lead through takes the slow path: read every lead's answers.
+    let since_1970 = LeadFilter { since: Some(chrono::DateTime::UNIX_EPOCH), ..Default::default() };
+    let scanned = vault.leads().field_names(&since_1970).await.unwrap();
+    assert_eq!(listed, scanned);
+    assert!(listed.contains(&"timeline".to_string()) && listed.contains(&"colour".to_string()), "{listed:?}");
     vault.close().await;
 }

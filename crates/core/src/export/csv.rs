@@ -4,14 +4,13 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use super::{COLUMNS, RowWriter, flat_row, write_error};
+use super::{COLUMNS, RowWriter, field_cell, flat_row, write_error};
 use crate::domain::Lead;
 use crate::error::Result;
 
 pub(crate) struct Writer<'f> {
     csv: ::csv::Writer<BufWriter<File>>,
     field_names: &'f [String],
-    row: Vec<String>,
 }
 
 impl<'f> Writer<'f> {
@@ -25,23 +24,19 @@ impl<'f> Writer<'f> {
             .map(|c| neutralise(c).into_owned())
             .chain(field_names.iter().map(|f| neutralise(f).into_owned()));
         csv.write_record(header).map_err(write_error)?;
-        Ok(Writer { csv, field_names, row: Vec::with_capacity(COLUMNS.len() + field_names.len()) })
+        Ok(Writer { csv, field_names })
     }
 }
 
 impl RowWriter for Writer<'_> {
     fn write(&mut self, lead: &Lead) -> Result<()> {
-        self.row.clear();
-        self.row.extend(flat_row(lead).into_iter().map(|c| neutralise(&c).into_owned()));
-        for name in self.field_names {
-            let v = match lead.fields.get(name) {
-                Some(serde_json::Value::String(s)) => neutralise(s).into_owned(),
-                Some(other) => neutralise(&other.to_string()).into_owned(),
-                None => String::new(),
-            };
-            self.row.push(v);
+        for cell in flat_row(lead) {
+            self.csv.write_field(neutralise(&cell).as_bytes()).map_err(write_error)?;
         }
-        self.csv.write_record(&self.row).map_err(write_error)
+        for name in self.field_names {
+            self.csv.write_field(neutralise(&field_cell(lead, name)).as_bytes()).map_err(write_error)?;
+        }
+        self.csv.write_record(None::<&[u8]>).map_err(write_error)
     }
 
     fn finish(self: Box<Self>) -> Result<()> {

@@ -10,12 +10,17 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use futures_util::StreamExt;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::Serialize;
 use tracing::info;
 
 use crate::domain::{Lead, LeadFilter, LeadSort};
 use crate::error::{Error, Result};
+use crate::store::leads::for_each_lead;
+use crate::store::raw::CancelOnDrop;
 use crate::vault::Vault;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,21 +101,27 @@ pub(crate) const COLUMNS: [&str; 23] = [
     "updated_at",
 ];
 
-pub(crate) fn flat_row(lead: &Lead) -> [String; 23] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+/// A lead's cells under [`COLUMNS`], borrowed where they can be.
+pub(crate) fn flat_row(lead: &Lead) -> [Cow<'_, str>; 23] {
+    fn o(v: &Option<String>) -> Cow<'_, str> {
+        v.as_deref().unwrap_or_default().into()
+    }
+    fn time(t: &chrono::DateTime<chrono::Utc>) -> Cow<'static, str> {
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
+    }
     [
-        lead.id.clone(),
-        lead.source.clone(),
-        lead.external_id.clone(),
-        lead.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        lead.id.as_str().into(),
+        lead.source.as_str().into(),
+        lead.external_id.as_str().into(),
+        time(&lead.created_at),
         o(&lead.full_name),
         o(&lead.email),
         o(&lead.phone),
         o(&lead.company),
-        lead.status.to_string(),
+        lead.status.as_str().into(),
         o(&lead.owner),
-        lead.tags.join(","),
-        lead.score.map(|s| s.to_string()).unwrap_or_default(),
+        lead.tags.join(",").into(),
+        lead.score.map(|s| s.to_string()).unwrap_or_default().into(),
         o(&lead.ad.ad_id),
         o(&lead.ad.ad_name),
         o(&lead.ad.adset_id),
@@ -120,13 +131,23 @@ pub(crate) fn flat_row(lead: &Lead) -> [String; 23] {
         o(&lead.ad.form_id),
         o(&lead.ad.form_name),
         o(&lead.ad.platform),
-        lead.ad.is_organic.map(|b| b.to_string()).unwrap_or_default(),
-        lead.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        lead.ad.is_organic.map(|b| if b { "true" } else { "false" }).unwrap_or_default().into(),
+        time(&lead.updated_at),
     ]
 }
 
+/// A form answer as one cell: text as it is, anything else as JSON.
+pub(crate) fn field_cell<'l>(lead: &'l Lead, name: &str) -> Cow<'l, str> {
+    match lead.fields.get(name) {
+        Some(serde_json::Value::String(s)) => s.as_str().into(),
+        Some(other) => other.to_string().into(),
+        None => "".into(),
+    }
+}
+
 /// Writes every lead matching `filter` to `out`. The file appears only when complete: it is
-/// written beside `out` under a temporary name and renamed at the end.
+/// written beside `out` under a temporary name and renamed at the end. `progress` hears the
+/// number of rows written so far; dropping the future cancels the export and leaves no file.
 pub async fn export(
     vault: &Vault,
     filter: &LeadFilter,
@@ -143,34 +164,95 @@ pub async fn export(
     };
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = tempfile_in(dir, out)?;
-    let leads = vault.leads();
-    let mut stream = std::pin::pin!(leads.stream(filter, sort));
-    let mut rows = 0u64;
-    let result: Result<()> = async {
-        let mut writer: Box<dyn RowWriter + '_> = match options.format {
-            ExportFormat::Csv => Box::new(csv::Writer::new(create(&tmp)?, options.excel_bom, &field_names)?),
-            ExportFormat::Xlsx => Box::new(xlsx::Writer::new(&field_names, &tmp)?),
-            ExportFormat::Json => Box::new(json::Writer::new(create(&tmp)?, false)?),
-            ExportFormat::Ndjson => Box::new(json::Writer::new(create(&tmp)?, true)?),
-        };
-        while let Some(lead) = stream.next().await {
-            writer.write(&lead?)?;
-            rows += 1;
-            if rows.is_multiple_of(10_000) {
-                progress(rows);
+    let written = Arc::new(AtomicU64::new(0));
+    let cancel = CancelOnDrop::new();
+    let work = {
+        let (filter, options, out) = (filter.clone(), options.clone(), out.to_path_buf());
+        let (written, cancelled) = (written.clone(), cancel.flag());
+        vault.with_raw(move |conn| {
+            // Two threads: this one reads the leads, the other formats and writes them.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Lead>>(4);
+            let done = std::thread::scope(|scope| {
+                let writer = scope.spawn(|| write_rows(rx, &options, &tmp, &field_names, &written));
+                let mut batch = Vec::with_capacity(BATCH);
+                let read = for_each_lead(conn, &filter, sort, |lead| {
+                    batch.push(lead);
+                    if batch.len() == BATCH {
+                        if cancelled.load(Ordering::Relaxed) {
+                            return Err(Error::Cancelled);
+                        }
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // A closed channel means the writer failed; its error is the one to report.
+                        if tx.send(full).is_err() {
+                            return Err(Error::Cancelled);
+                        }
+                    }
+                    Ok(())
+                });
+                if read.is_ok() && !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                drop(tx);
+                let wrote = writer.join().map_err(|_| Error::invalid("the export stopped unexpectedly"))?;
+                match (read, wrote) {
+                    (Ok(()), Ok(rows)) => Ok(rows),
+                    (Err(e), _) if !matches!(e, Error::Cancelled) => Err(e),
+                    (_, Err(e)) | (Err(e), _) => Err(e),
+                }
+            });
+            // Here rather than in the async caller, which is gone if the export was cancelled.
+            match done {
+                Ok(rows) => {
+                    std::fs::rename(&tmp, &out).map(|()| rows).map_err(|e| Error::io("write", &out, e))
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    Err(e)
+                }
             }
+        })
+    };
+    let mut work = std::pin::pin!(work);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    let result = loop {
+        tokio::select! {
+            done = &mut work => break done,
+            _ = tick.tick() => progress(written.load(Ordering::Relaxed)),
         }
-        writer.finish()
-    }
-    .await;
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, out).map_err(|e| Error::io("write", out, e))?;
+    };
+    let rows = result?;
     progress(rows);
     info!(format = ?options.format, rows, ms = started.elapsed().as_millis() as u64, "export finished");
     Ok(ExportReport { path: out.to_path_buf(), format: options.format, rows })
+}
+
+/// Leads handed from the reading thread to the writing one at a time.
+const BATCH: usize = 512;
+
+/// Writes the leads that arrive on `rx` into `tmp`; finishes the file when the reader is done.
+fn write_rows(
+    rx: std::sync::mpsc::Receiver<Vec<Lead>>,
+    options: &ExportOptions,
+    tmp: &Path,
+    field_names: &[String],
+    written: &AtomicU64,
+) -> Result<u64> {
+    let mut writer: Box<dyn RowWriter + '_> = match options.format {
+        ExportFormat::Csv => Box::new(csv::Writer::new(create(tmp)?, options.excel_bom, field_names)?),
+        ExportFormat::Xlsx => Box::new(xlsx::Writer::new(field_names, tmp)?),
+        ExportFormat::Json => Box::new(json::Writer::new(create(tmp)?, false)?),
+        ExportFormat::Ndjson => Box::new(json::Writer::new(create(tmp)?, true)?),
+    };
+    let mut rows = 0u64;
+    for batch in rx {
+        for lead in &batch {
+            writer.write(lead)?;
+        }
+        rows += batch.len() as u64;
+        written.store(rows, Ordering::Relaxed);
+    }
+    writer.finish()?;
+    Ok(rows)
 }
 
 /// One export format: rows go in one at a time, `finish` completes the file.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
-use super::{COLUMNS, RowWriter, flat_row};
+use super::{COLUMNS, RowWriter, field_cell, flat_row};
 use crate::domain::Lead;
 use crate::error::{Error, Result};
 
@@ -52,19 +52,11 @@ impl RowWriter for Writer<'_> {
         }
         let row = self.row;
         let cells = flat_row(lead);
-        let fields: Vec<String> = self
-            .field_names
-            .iter()
-            .map(|n| match lead.fields.get(n) {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-                None => String::new(),
-            })
-            .collect();
+        let fields: Vec<_> = self.field_names.iter().map(|n| field_cell(lead, n)).collect();
         let sheet = self.sheet()?;
         for (i, cell) in cells.iter().chain(fields.iter()).enumerate() {
             if !cell.is_empty() {
-                sheet.write_string(row, col(i)?, cell).map_err(err)?;
+                sheet.write_string(row, col(i)?, cell.as_ref()).map_err(err)?;
             }
         }
         Ok(())

@@ -16,6 +16,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,7 +26,8 @@ use tracing::info;
 
 use crate::domain::NewLead;
 use crate::error::{Error, Result};
-use crate::store::leads::{index_for_search, insert_batch, last_seq};
+use crate::store::leads::Inserter;
+use crate::store::raw::CancelOnDrop;
 use crate::vault::Vault;
 use profile::{Profile, fold};
 
@@ -112,7 +115,11 @@ struct Parsed {
     rejects_file: Option<PathBuf>,
 }
 
-/// Imports `path` into the vault. `progress` hears the number of rows read so far.
+/// Imports `path` into the vault. `progress` hears the number of leads added so far.
+///
+/// Two threads: one parses, one writes on a bulk connection of its own (the parser sends
+/// [`Batch::Done`] last, and the writer commits only then). Dropping the returned future
+/// cancels the import: the writer rolls back at its next batch.
 pub async fn import_file(
     vault: &Vault,
     path: &Path,
@@ -120,60 +127,93 @@ pub async fn import_file(
     progress: impl Fn(u64) + Send,
 ) -> Result<ImportReport> {
     let started = std::time::Instant::now();
-    let (tx, mut rx) = mpsc::channel::<Vec<NewLead>>(4);
+    let (tx, rx) = mpsc::channel::<Batch>(4);
     let now = vault.clock.now();
     let parser = {
         let (path, options) = (path.to_path_buf(), options.clone());
-        tokio::task::spawn_blocking(move || parse_file(&path, &options, now, tx))
+        tokio::task::spawn_blocking(move || {
+            let parsed = parse_file(&path, &options, now, &tx)?;
+            tx.blocking_send(Batch::Done).map_err(|_| Error::Cancelled)?;
+            Ok(parsed)
+        })
     };
-    let mut conn = vault.pool.acquire().await?;
-    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let before = last_seq(&mut conn).await;
-    let mut added = 0;
-    let mut stored = Ok(());
-    while let Some(batch) = rx.recv().await {
-        match insert_batch(&mut conn, &batch, now).await {
-            Ok(n) => added += n,
-            Err(e) => {
-                stored = Err(e);
-                break;
-            }
+    let added = Arc::new(AtomicU64::new(0));
+    let cancel = CancelOnDrop::new();
+    let writer = {
+        let (added, cancelled) = (added.clone(), cancel.flag());
+        vault.with_raw(move |conn| write_leads(conn, rx, now, &added, &cancelled))
+    };
+    let mut writer = std::pin::pin!(writer);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    let stored = loop {
+        tokio::select! {
+            done = &mut writer => break done,
+            _ = tick.tick() => progress(added.load(Ordering::Relaxed)),
         }
-        progress(added);
-    }
-    drop(rx); // stops the parser if the store failed
+    };
     let parsed = parser.await.map_err(|_| Error::invalid("the import was interrupted"));
-    let outcome = match (parsed, stored, before) {
-        (Ok(Ok(p)), Ok(()), Ok(before)) => index_for_search(&mut conn, before).await.map(|()| p),
-        (_, Err(e), _) | (Ok(Err(e)), _, _) | (Err(e), _, _) | (_, _, Err(e)) => Err(e),
+    // Each side stops with `Cancelled` when the other went away first; report the cause.
+    let (p, added) = match (parsed, stored) {
+        (Ok(Ok(p)), Ok(added)) => (p, added),
+        (Ok(Err(e)), _) if !matches!(e, Error::Cancelled) => return Err(e),
+        (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => return Err(e),
     };
-    match outcome {
-        Ok(p) => {
-            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
-            let report = ImportReport {
-                format: p.format,
-                source: p.source,
-                read: p.read,
-                added,
-                unchanged: p.read - p.rejected - added,
-                rejected: p.rejected,
-                rejects_file: p.rejects_file,
-            };
-            info!(
-                format = report.format.name(),
-                read = report.read,
-                added,
-                rejected = report.rejected,
-                ms = started.elapsed().as_millis() as u64,
-                "import finished"
-            );
-            Ok(report)
-        }
-        Err(e) => {
-            sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await?;
-            Err(e)
+    progress(added);
+    let report = ImportReport {
+        format: p.format,
+        source: p.source,
+        read: p.read,
+        added,
+        unchanged: p.read - p.rejected - added,
+        rejected: p.rejected,
+        rejects_file: p.rejects_file,
+    };
+    info!(
+        format = report.format.name(),
+        read = report.read,
+        added,
+        rejected = report.rejected,
+        ms = started.elapsed().as_millis() as u64,
+        "import finished"
+    );
+    Ok(report)
+}
+
+/// What the parser hands the writer: rows, then `Done` once the whole file was read well.
+enum Batch {
+    Rows(Vec<NewLead>),
+    Done,
+}
+
+/// Writes every batch in one transaction; commits only when the parser says `Done`.
+fn write_leads(
+    conn: &mut rusqlite::Connection,
+    mut rx: mpsc::Receiver<Batch>,
+    now: DateTime<Utc>,
+    added: &AtomicU64,
+    cancelled: &AtomicBool,
+) -> Result<u64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut ins = Inserter::new(&tx, now)?;
+    loop {
+        match rx.blocking_recv() {
+            Some(Batch::Rows(rows)) => {
+                if cancelled.load(Ordering::Relaxed) {
+                    return Err(Error::Cancelled);
+                }
+                for lead in &rows {
+                    ins.insert(lead)?;
+                }
+                added.store(ins.added, Ordering::Relaxed);
+            }
+            Some(Batch::Done) => break,
+            // The parser stopped early: its error is the one to report; nothing is kept.
+            None => return Err(Error::Cancelled),
         }
     }
+    let count = ins.finish()?;
+    tx.commit()?;
+    Ok(count)
 }
 
 /// Reads the whole file on the calling (blocking) thread, sending batches of leads.
@@ -181,7 +221,7 @@ fn parse_file(
     path: &Path,
     options: &ImportOptions,
     now: DateTime<Utc>,
-    tx: mpsc::Sender<Vec<NewLead>>,
+    tx: &mpsc::Sender<Batch>,
 ) -> Result<Parsed> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
@@ -262,15 +302,15 @@ impl Stop {
 }
 
 /// Collects good rows into batches and bad rows into the rejects file.
-struct Sink {
-    tx: mpsc::Sender<Vec<NewLead>>,
+struct Sink<'t> {
+    tx: &'t mpsc::Sender<Batch>,
     batch: Vec<NewLead>,
     read: u64,
     rejected: u64,
     rejects: Option<::csv::Writer<File>>,
 }
 
-impl Sink {
+impl Sink<'_> {
     fn take(
         &mut self,
         lead: std::result::Result<NewLead, String>,
@@ -314,7 +354,7 @@ impl Sink {
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
         // A closed channel means the store failed; its error is the one to report.
-        self.tx.blocking_send(batch).map_err(|_| Error::Cancelled)
+        self.tx.blocking_send(Batch::Rows(batch)).map_err(|_| Error::Cancelled)
     }
 }
 

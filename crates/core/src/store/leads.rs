@@ -1,10 +1,12 @@
 //! Leads in the vault: keyset-paged lists, search, detail, changes with a timeline.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::{Stream, StreamExt};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 use tracing::info;
 
 use crate::domain::{
@@ -13,6 +15,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::store::search::fts_query;
+use crate::store::sql::{Arg, Sql};
 use crate::vault::Vault;
 
 /// The columns every lead query reads, in the order [`lead_from_row`] expects.
@@ -77,14 +80,21 @@ impl Leads<'_> {
     ) -> Result<Page> {
         let limit = limit.clamp(1, 10_000);
         let mut conn = self.vault.pool.acquire().await?;
-        let plan = SearchPlan::choose(&mut conn, filter, sort).await?;
-        let mut q = select_leads("l.seq", filter, sort, after, plan);
-        q.push(" LIMIT ").push_bind(i64::from(limit));
-        let seqs: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
+        let mut q = select_leads("l.seq, l.sort_key, l.score", filter, sort, after);
+        q.push(" LIMIT ").bind(i64::from(limit));
+        let keys: Vec<(i64, i64, Option<i64>)> =
+            bind!(sqlx::query_as(q.text()), q).fetch_all(&mut *conn).await?;
+        let seqs: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let mut rows = hydrate(&mut conn, &seqs).await?;
         let leads: Vec<Lead> = seqs.iter().filter_map(|seq| rows.remove(seq)).collect();
-        let next = match (leads.len() == limit as usize, seqs.last(), leads.last()) {
-            (true, Some(&seq), Some(lead)) => Some(Cursor { key: sort_key(sort, lead), seq }),
+        let next = match (leads.len() == limit as usize, keys.last()) {
+            (true, Some(&(seq, sort_key, score))) => Some(Cursor {
+                key: match sort {
+                    LeadSort::Newest | LeadSort::Oldest => Some(sort_key),
+                    LeadSort::ScoreHigh => score,
+                },
+                seq,
+            }),
             _ => None,
         };
         Ok(Page { leads, next })
@@ -102,18 +112,18 @@ impl Leads<'_> {
 
     /// How many leads match `filter`.
     pub async fn count(&self, filter: &LeadFilter) -> Result<i64> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM leads l WHERE 1 = 1");
+        let mut q = Sql::new("SELECT count(*) FROM leads l WHERE 1 = 1");
         push_filter(&mut q, filter);
-        Ok(q.build_query_scalar::<i64>().fetch_one(&self.vault.pool).await?)
+        Ok(bind!(sqlx::query_scalar::<_, i64>(q.text()), q).fetch_one(&self.vault.pool).await?)
     }
 
     /// Lead counts per status for `filter` (its own status part ignored), every status listed.
     pub async fn count_by_status(&self, filter: &LeadFilter) -> Result<Vec<(LeadStatus, i64)>> {
         let filter = LeadFilter { status: None, ..filter.clone() };
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT l.status, count(*) FROM leads l WHERE 1 = 1");
+        let mut q = Sql::new("SELECT l.status, count(*) FROM leads l WHERE 1 = 1");
         push_filter(&mut q, &filter);
         q.push(" GROUP BY l.status");
-        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.vault.pool).await?;
+        let rows: Vec<(String, i64)> = bind!(sqlx::query_as(q.text()), q).fetch_all(&self.vault.pool).await?;
         Ok(LeadStatus::ALL
             .into_iter()
             .map(|s| (s, rows.iter().find(|(n, _)| n == s.as_str()).map_or(0, |(_, c)| *c)))
@@ -243,8 +253,8 @@ fn async_stream_rows(
     const BATCH: usize = 256;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<Lead>>>(8);
     tokio::spawn(async move {
-        let mut q = select_leads(LEAD_COLUMNS, &filter, sort, None, SearchPlan::FromIndex);
-        let mut rows = q.build().fetch(&pool);
+        let q = select_leads(LEAD_COLUMNS, &filter, sort, None);
+        let mut rows = bind!(sqlx::query(q.text()), q).fetch(&pool);
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next().await {
             let failed = row.is_err();
@@ -265,103 +275,85 @@ fn async_stream_rows(
         .flat_map(futures_util::stream::iter)
 }
 
-fn sort_key(sort: LeadSort, lead: &Lead) -> Option<i64> {
-    match sort {
-        LeadSort::Newest | LeadSort::Oldest => Some(lead.created_at.timestamp_millis()),
-        LeadSort::ScoreHigh => lead.score,
-    }
-}
-
-/// `SELECT <columns> FROM leads WHERE <filter> [AND after cursor] ORDER BY <sort>`.
-fn select_leads(
-    columns: &str,
+/// Calls `each` with every lead matching `filter`, in `sort` order, on the calling thread:
+/// the bulk path of exports.
+pub(crate) fn for_each_lead(
+    conn: &rusqlite::Connection,
     filter: &LeadFilter,
     sort: LeadSort,
-    after: Option<&Cursor>,
-    plan: SearchPlan,
-) -> QueryBuilder<Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM leads l WHERE 1 = 1"));
-    push_filter_with(&mut q, filter, plan);
+    mut each: impl FnMut(Lead) -> Result<()>,
+) -> Result<()> {
+    let q = select_leads(LEAD_COLUMNS, filter, sort, None);
+    let mut stmt = conn.prepare(q.as_str())?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
+    while let Some(row) = rows.next()? {
+        each(lead_from_row(row)?.1)?;
+    }
+    Ok(())
+}
+
+/// The smallest sort key a lead created at `ms` or later can have (see migration 0002, which
+/// computes the key in SQL the same way).
+fn key_floor(ms: i64) -> i64 {
+    (ms.clamp(0, 4_102_444_800_000) / 1000) << 31
+}
+
+/// `SELECT <columns> FROM leads l ... WHERE <filter> [AND after cursor] ORDER BY <sort>`.
+///
+/// A search sorted by time walks the search index from its newest match (its rowids are the
+/// sort keys), so the first page costs the same whether ten leads match or half a million.
+fn select_leads(columns: &str, filter: &LeadFilter, sort: LeadSort, after: Option<&Cursor>) -> Sql {
+    let search = filter.search.as_deref().and_then(fts_query);
+    let by_time = sort != LeadSort::ScoreHigh;
+    let mut q = match &search {
+        Some(m) if by_time => {
+            let mut q = Sql::new(format!(
+                "SELECT {columns} FROM leads_fts f JOIN leads l ON l.sort_key = f.rowid WHERE leads_fts MATCH "
+            ));
+            q.bind(m.as_str());
+            push_conditions(&mut q, filter);
+            q
+        }
+        _ => {
+            let mut q = Sql::new(format!("SELECT {columns} FROM leads l WHERE 1 = 1"));
+            push_filter(&mut q, filter);
+            q
+        }
+    };
+    // The search index takes the bounds on its rowid itself; elsewhere the leads' key index does.
+    let key = if search.is_some() && by_time { "f.rowid" } else { "l.sort_key" };
     if let Some(c) = after {
         match (sort, c.key) {
             (LeadSort::Newest, Some(k)) => {
-                q.push(" AND l.created_at <= ").push_bind(k);
-                q.push(" AND (l.created_at < ").push_bind(k).push(" OR l.seq < ").push_bind(c.seq).push(")");
+                q.push(&format!(" AND {key} < ")).bind(k);
             }
             (LeadSort::Oldest, Some(k)) => {
-                q.push(" AND l.created_at >= ").push_bind(k);
-                q.push(" AND (l.created_at > ").push_bind(k).push(" OR l.seq > ").push_bind(c.seq).push(")");
+                q.push(&format!(" AND {key} > ")).bind(k);
             }
             (LeadSort::ScoreHigh, Some(k)) => {
-                q.push(" AND (l.score < ")
-                    .push_bind(k)
-                    .push(" OR l.score IS NULL OR (l.score = ")
-                    .push_bind(k);
-                q.push(" AND l.seq < ").push_bind(c.seq).push("))");
+                q.push(" AND (l.score < ").bind(k).push(" OR l.score IS NULL OR (l.score = ").bind(k);
+                q.push(" AND l.seq < ").bind(c.seq).push("))");
             }
             (_, None) => {
-                q.push(" AND l.score IS NULL AND l.seq < ").push_bind(c.seq);
+                q.push(" AND l.score IS NULL AND l.seq < ").bind(c.seq);
             }
         }
     }
-    q.push(match sort {
-        LeadSort::Newest => " ORDER BY l.created_at DESC, l.seq DESC",
-        LeadSort::Oldest => " ORDER BY l.created_at ASC, l.seq ASC",
-        LeadSort::ScoreHigh => " ORDER BY l.score DESC, l.seq DESC",
+    q.push(&match sort {
+        LeadSort::Newest => format!(" ORDER BY {key} DESC"),
+        LeadSort::Oldest => format!(" ORDER BY {key} ASC"),
+        LeadSort::ScoreHigh => " ORDER BY l.score DESC, l.seq DESC".to_string(),
     });
     q
 }
 
-pub(crate) fn push_filter(q: &mut QueryBuilder<Sqlite>, f: &LeadFilter) {
-    push_filter_with(q, f, SearchPlan::FromIndex)
-}
-
-/// How a search is joined to the other conditions. Which is fastest depends on how many leads
-/// match, so [`SearchPlan::choose`] counts them (up to a bound) first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SearchPlan {
-    /// Read the matches from the index, then sort them: best when few leads match.
-    FromIndex,
-    /// Walk the leads in list order and keep those in the set of matches: best when many do.
-    /// (Asking the index about each row instead is slower: FTS5 rebuilds a prefix term's list
-    /// for every question.)
-    WalkInSet,
-}
-
-impl SearchPlan {
-    /// Up to this many matches, sorting them beats walking the list.
-    const FEW: i64 = 2_000;
-
-    async fn choose(conn: &mut SqliteConnection, filter: &LeadFilter, sort: LeadSort) -> Result<SearchPlan> {
-        let Some(m) = filter.search.as_deref().and_then(fts_query) else {
-            return Ok(SearchPlan::FromIndex);
-        };
-        if sort == LeadSort::ScoreHigh {
-            return Ok(SearchPlan::FromIndex);
-        }
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM (SELECT 1 FROM leads_fts WHERE leads_fts MATCH ? LIMIT ?)",
-        )
-        .bind(m)
-        .bind(Self::FEW + 1)
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(if n <= Self::FEW { SearchPlan::FromIndex } else { SearchPlan::WalkInSet })
-    }
-}
-
-fn push_filter_with(q: &mut QueryBuilder<Sqlite>, f: &LeadFilter, plan: SearchPlan) {
+/// ` AND ...` for every part of `f`, the search included.
+pub(crate) fn push_filter(q: &mut Sql, f: &LeadFilter) {
     if let Some(text) = f.search.as_deref() {
         match fts_query(text) {
-            // `+l.seq` keeps SQLite from driving the query from the set of matches.
-            Some(m) if plan == SearchPlan::WalkInSet => {
-                q.push(" AND +l.seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
-                    .push_bind(m)
-                    .push(")");
-            }
             Some(m) => {
-                q.push(" AND l.seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
-                    .push_bind(m)
+                q.push(" AND l.sort_key IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
+                    .bind(m)
                     .push(")");
             }
             // Nothing searchable (only punctuation): nothing matches, as in any search box.
@@ -371,24 +363,33 @@ fn push_filter_with(q: &mut QueryBuilder<Sqlite>, f: &LeadFilter, plan: SearchPl
             None => {}
         }
     }
+    push_conditions(q, f);
+}
+
+/// ` AND ...` for every part of `f` but the search.
+fn push_conditions(q: &mut Sql, f: &LeadFilter) {
     if let Some(s) = f.status {
-        q.push(" AND l.status = ").push_bind(s.as_str());
+        q.push(" AND l.status = ").bind(s.as_str());
     }
     if let Some(s) = &f.source {
-        q.push(" AND l.source = ").push_bind(s.clone());
+        q.push(" AND l.source = ").bind(s.as_str());
     }
     if let Some(o) = &f.owner {
-        q.push(" AND l.owner = ").push_bind(o.clone());
+        q.push(" AND l.owner = ").bind(o.as_str());
     }
     if let Some(t) = &f.tag {
         let t = t.trim().to_lowercase();
-        q.push(" AND l.seq IN (SELECT lead_seq FROM lead_tags WHERE tag = ").push_bind(t).push(")");
+        q.push(" AND l.seq IN (SELECT lead_seq FROM lead_tags WHERE tag = ").bind(t).push(")");
     }
+    // The exact bounds, and the same as bounds on the sort key, which the indexes can use.
     if let Some(d) = f.since {
-        q.push(" AND l.created_at >= ").push_bind(d.timestamp_millis());
+        let ms = d.timestamp_millis();
+        q.push(" AND l.created_at >= ").bind(ms).push(" AND l.sort_key >= ").bind(key_floor(ms));
     }
     if let Some(d) = f.until {
-        q.push(" AND l.created_at < ").push_bind(d.timestamp_millis());
+        let ms = d.timestamp_millis();
+        q.push(" AND l.created_at < ").bind(ms);
+        q.push(" AND l.sort_key < ").bind(key_floor(ms.saturating_sub(1)).saturating_add(1 << 31));
     }
 }
 
@@ -401,48 +402,75 @@ async fn hydrate(conn: &mut SqliteConnection, seqs: &[i64]) -> Result<std::colle
     if seqs.is_empty() {
         return Ok(Default::default());
     }
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {LEAD_COLUMNS} FROM leads l WHERE l.seq IN "));
-    q.push_tuples(seqs, |mut b, seq| {
-        b.push_bind(*seq);
-    });
-    let rows = q.build().fetch_all(&mut *conn).await?;
+    let mut q = Sql::new(format!("SELECT {LEAD_COLUMNS} FROM leads l WHERE l.seq IN ("));
+    for (i, seq) in seqs.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(*seq);
+    }
+    q.push(")");
+    let rows = bind!(sqlx::query(q.text()), q).fetch_all(&mut *conn).await?;
     rows.iter().map(lead_from_row).collect()
 }
 
-fn lead_from_row(row: &SqliteRow) -> Result<(i64, Lead)> {
-    let status: String = row.try_get(10)?;
-    let fields: String = row.try_get(23)?;
-    let fields: Map<String, Value> = serde_json::from_str(&fields).unwrap_or_default();
-    let tags: Option<String> = row.try_get(24)?;
+/// A row of either driver, read by column position.
+trait Columns {
+    fn int(&self, i: usize) -> Result<Option<i64>>;
+    fn text(&self, i: usize) -> Result<Option<String>>;
+}
+
+impl Columns for SqliteRow {
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.try_get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.try_get(i)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.get(i)?)
+    }
+}
+
+/// A lead from the columns of [`LEAD_COLUMNS`], with its `seq`.
+fn lead_from_row(row: &impl Columns) -> Result<(i64, Lead)> {
+    let text = |i| row.text(i).map(Option::unwrap_or_default);
+    let fields = row.text(23)?.and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default();
     let lead = Lead {
-        id: row.try_get(1)?,
-        source: row.try_get(2)?,
-        external_id: row.try_get(3)?,
-        created_at: millis(row.try_get(4)?),
-        updated_at: millis(row.try_get(5)?),
-        full_name: row.try_get(6)?,
-        email: row.try_get(7)?,
-        phone: row.try_get(8)?,
-        company: row.try_get(9)?,
-        status: status.parse().unwrap_or_default(),
-        owner: row.try_get(11)?,
-        tags: tags.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default(),
-        score: row.try_get(12)?,
+        id: text(1)?,
+        source: text(2)?,
+        external_id: text(3)?,
+        created_at: millis(row.int(4)?.unwrap_or_default()),
+        updated_at: millis(row.int(5)?.unwrap_or_default()),
+        full_name: row.text(6)?,
+        email: row.text(7)?,
+        phone: row.text(8)?,
+        company: row.text(9)?,
+        status: text(10)?.parse().unwrap_or_default(),
+        owner: row.text(11)?,
+        tags: row.text(24)?.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default(),
+        score: row.int(12)?,
         ad: AdOrigin {
-            ad_id: row.try_get(13)?,
-            ad_name: row.try_get(14)?,
-            adset_id: row.try_get(15)?,
-            adset_name: row.try_get(16)?,
-            campaign_id: row.try_get(17)?,
-            campaign_name: row.try_get(18)?,
-            form_id: row.try_get(19)?,
-            form_name: row.try_get(20)?,
-            platform: row.try_get(21)?,
-            is_organic: row.try_get::<Option<i64>, _>(22)?.map(|v| v != 0),
+            ad_id: row.text(13)?,
+            ad_name: row.text(14)?,
+            adset_id: row.text(15)?,
+            adset_name: row.text(16)?,
+            campaign_id: row.text(17)?,
+            campaign_name: row.text(18)?,
+            form_id: row.text(19)?,
+            form_name: row.text(20)?,
+            platform: row.text(21)?,
+            is_organic: row.int(22)?.map(|v| v != 0),
         },
         fields,
     };
-    Ok((row.try_get(0)?, lead))
+    Ok((row.int(0)?.unwrap_or_default(), lead))
 }
 
 async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail> {
@@ -480,103 +508,160 @@ async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail>
     Ok(LeadDetail { lead, notes, timeline })
 }
 
-/// Rows per INSERT statement: 25 values each, well under SQLite's 32,766 variables.
-pub(crate) const INSERT_BATCH: usize = 500;
-
-/// The newest row so far; leads inserted after this call get higher `seq`s.
-pub(crate) async fn last_seq(conn: &mut SqliteConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM leads").fetch_one(&mut *conn).await?)
+/// Adds new leads inside a transaction on a bulk connection; a lead whose (source, external
+/// id) is already in the vault is left as it is. The caller holds the write lock (`BEGIN
+/// IMMEDIATE`), so `seq`s are given out here in order, and ends with [`Inserter::finish`].
+pub(crate) struct Inserter<'c> {
+    insert: rusqlite::Statement<'c>,
+    tag: rusqlite::Statement<'c>,
+    /// The newest lead before this transaction: those after it are new.
+    pub(crate) before: i64,
+    next_seq: i64,
+    now: i64,
+    pub(crate) added: u64,
+    /// How many of the new leads carry each field name, for `lead_field_names`.
+    field_names: HashMap<String, i64>,
+    conn: &'c rusqlite::Connection,
 }
 
-/// Adds the leads inserted after `after_seq` to the search index, in one statement: FTS5 then
-/// builds its segments in memory instead of flushing once per insert statement.
-pub(crate) async fn index_for_search(conn: &mut SqliteConnection, after_seq: i64) -> Result<()> {
-    sqlx::query(
+impl<'c> Inserter<'c> {
+    pub(crate) fn new(conn: &'c rusqlite::Connection, now: DateTime<Utc>) -> Result<Inserter<'c>> {
+        let before: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM leads", [], |r| r.get(0))?;
+        let insert = conn.prepare(
+            "INSERT INTO leads (seq, id, source, external_id, created_at, added_at, updated_at, \
+             full_name, email, phone, phone_digits, company, status, owner, \
+             ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, form_id, form_name, \
+             platform, is_organic, fields, fingerprint) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
+             ON CONFLICT (source, external_id) DO NOTHING",
+        )?;
+        let tag = conn.prepare("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")?;
+        Ok(Inserter {
+            insert,
+            tag,
+            before,
+            next_seq: before + 1,
+            now: now.timestamp_millis(),
+            added: 0,
+            field_names: HashMap::new(),
+            conn,
+        })
+    }
+
+    /// Inserts `l` unless the vault has it; true if it was new.
+    pub(crate) fn insert(&mut self, l: &NewLead) -> Result<bool> {
+        let seq = self.next_seq;
+        let fields = serde_json::to_string(&l.fields).unwrap_or_else(|_| "{}".into());
+        let fingerprint = l.fingerprint().map(|f| f.0);
+        let inserted = self.insert.execute(rusqlite::params![
+            seq,
+            ulid::Ulid::generate().to_string(),
+            l.source,
+            l.external_id,
+            l.created_at.timestamp_millis(),
+            self.now,
+            l.full_name,
+            l.email.as_ref().map(|e| e.as_str()),
+            l.phone.as_ref().map(|p| p.as_str()),
+            l.phone.as_ref().map(|p| p.digits()),
+            l.company,
+            l.status.as_str(),
+            l.owner,
+            l.ad.ad_id,
+            l.ad.ad_name,
+            l.ad.adset_id,
+            l.ad.adset_name,
+            l.ad.campaign_id,
+            l.ad.campaign_name,
+            l.ad.form_id,
+            l.ad.form_name,
+            l.ad.platform,
+            l.ad.is_organic,
+            fields,
+            fingerprint.as_ref().map(|f| &f[..]),
+        ])? == 1;
+        if inserted {
+            for tag in &l.tags {
+                self.tag.execute(rusqlite::params![seq, tag])?;
+            }
+            self.next_seq += 1;
+            self.added += 1;
+            for name in l.fields.keys() {
+                match self.field_names.get_mut(name) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.field_names.insert(name.clone(), 1);
+                    }
+                }
+            }
+        }
+        Ok(inserted)
+    }
+
+    /// Records the new leads' field names and makes the new leads searchable; returns how
+    /// many leads were new. The caller commits.
+    pub(crate) fn finish(self) -> Result<u64> {
+        let Inserter { insert, tag, before, added, field_names, conn, .. } = self;
+        drop((insert, tag));
+        let mut count = conn.prepare(
+            "INSERT INTO lead_field_names (name, leads) VALUES (?, ?) \
+             ON CONFLICT (name) DO UPDATE SET leads = leads + excluded.leads",
+        )?;
+        for (name, n) in &field_names {
+            count.execute(rusqlite::params![name, n])?;
+        }
+        index_for_search(conn, before)?;
+        Ok(added)
+    }
+}
+
+/// Adds the leads inserted after `after_seq` to the search index, in one statement and in the
+/// index's rowid order: FTS5 then builds its segments in memory instead of writing one out
+/// per row.
+fn index_for_search(conn: &rusqlite::Connection, after_seq: i64) -> Result<()> {
+    conn.execute(
         "INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes) \
-         SELECT * FROM lead_search_docs WHERE seq > ?",
-    )
-    .bind(after_seq)
-    .execute(&mut *conn)
-    .await?;
+         SELECT sort_key, full_name, email, phone, company, notes FROM lead_search_docs \
+         WHERE seq > ? ORDER BY sort_key",
+        [after_seq],
+    )?;
     Ok(())
 }
 
-/// Inserts a batch of new leads; a lead whose (source, external id) is already in the vault is
-/// left as it is. Returns how many were added. Call inside a transaction that ends with
-/// [`index_for_search`], so the new leads are searchable when it commits.
-pub(crate) async fn insert_batch(
-    conn: &mut SqliteConnection,
-    leads: &[NewLead],
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let mut added = 0;
-    for chunk in leads.chunks(INSERT_BATCH) {
-        let now = now.timestamp_millis();
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO leads (id, source, external_id, created_at, added_at, updated_at, \
-             full_name, email, phone, phone_digits, company, status, owner, \
-             ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, form_id, form_name, \
-             platform, is_organic, fields, fingerprint) ",
-        );
-        q.push_values(chunk, |mut b, l| {
-            b.push_bind(ulid::Ulid::generate().to_string())
-                .push_bind(l.source.clone())
-                .push_bind(l.external_id.clone())
-                .push_bind(l.created_at.timestamp_millis())
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(l.full_name.clone())
-                .push_bind(l.email.as_ref().map(|e| e.as_str().to_string()))
-                .push_bind(l.phone.as_ref().map(|p| p.as_str().to_string()))
-                .push_bind(l.phone.as_ref().map(|p| p.digits().to_string()))
-                .push_bind(l.company.clone())
-                .push_bind(l.status.as_str())
-                .push_bind(l.owner.clone())
-                .push_bind(l.ad.ad_id.clone())
-                .push_bind(l.ad.ad_name.clone())
-                .push_bind(l.ad.adset_id.clone())
-                .push_bind(l.ad.adset_name.clone())
-                .push_bind(l.ad.campaign_id.clone())
-                .push_bind(l.ad.campaign_name.clone())
-                .push_bind(l.ad.form_id.clone())
-                .push_bind(l.ad.form_name.clone())
-                .push_bind(l.ad.platform.clone())
-                .push_bind(l.ad.is_organic.map(i64::from))
-                .push_bind(serde_json::to_string(&l.fields).unwrap_or_else(|_| "{}".into()))
-                .push_bind(l.fingerprint().map(|f| f.0.to_vec()));
-        });
-        q.push(" ON CONFLICT (source, external_id) DO NOTHING");
-        let has_tags = chunk.iter().any(|l| !l.tags.is_empty());
-        if has_tags {
-            q.push(" RETURNING external_id, seq");
-            let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
-            added += rows.len() as u64;
-            for (ext, seq) in rows {
-                let Some(lead) = chunk.iter().find(|l| l.external_id == ext) else { continue };
-                for tag in &lead.tags {
-                    sqlx::query("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")
-                        .bind(seq)
-                        .bind(tag)
-                        .execute(&mut *conn)
-                        .await?;
-                }
+impl Vault {
+    /// Adds new leads in one transaction, searchable when it returns; leads the vault already
+    /// has (same source and external id) are left as they are. Returns how many were new.
+    pub async fn add_leads(&self, leads: Vec<NewLead>) -> Result<u64> {
+        let now = self.clock.now();
+        self.with_raw(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut ins = Inserter::new(&tx, now)?;
+            for lead in &leads {
+                ins.insert(lead)?;
             }
-        } else {
-            added += q.build().execute(&mut *conn).await?.rows_affected();
-        }
+            let added = ins.finish()?;
+            tx.commit()?;
+            Ok(added)
+        })
+        .await
     }
-    Ok(added)
 }
 
 impl Leads<'_> {
     /// The names of the custom fields (form answers) that leads matching `filter` carry, sorted:
     /// the extra columns of a flat export.
     pub async fn field_names(&self, filter: &LeadFilter) -> Result<Vec<String>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT DISTINCT j.key FROM leads l, json_each(l.fields) j WHERE l.fields <> '{}'",
-        );
+        if filter.is_empty() {
+            // The whole vault: the store keeps this list as leads come and go.
+            return Ok(sqlx::query_scalar("SELECT name FROM lead_field_names WHERE leads > 0 ORDER BY name")
+                .fetch_all(&self.vault.pool)
+                .await?);
+        }
+        let mut q =
+            Sql::new("SELECT DISTINCT j.key FROM leads l, json_each(l.fields) j WHERE l.fields <> '{}'");
         push_filter(&mut q, filter);
         q.push(" ORDER BY 1");
-        Ok(q.build_query_scalar::<String>().fetch_all(&self.vault.pool).await?)
+        Ok(bind!(sqlx::query_scalar::<_, String>(q.text()), q).fetch_all(&self.vault.pool).await?)
     }
 }
