@@ -113,6 +113,10 @@ async fn searches_and_date_ranges_page_like_the_filtered_whole_list() {
             LeadFilter { search: Some("555 01".into()), until: Some(day(3)), ..Default::default() },
             Box::new(move |l| l.phone.as_deref().unwrap().starts_with("+1 555 01") && l.created_at < day(3)),
         ),
+        // A long one-word prefix: read as the few terms it begins ("example"), not as a prefix.
+        (LeadFilter { search: Some("Exam".into()), ..Default::default() }, Box::new(|_| true)),
+        (LeadFilter { search: Some("person Exam".into()), ..Default::default() }, Box::new(|_| true)),
+        (LeadFilter { search: Some("examples".into()), ..Default::default() }, Box::new(|_| false)),
         // A bound one second after some leads were created, and one exactly at their creation.
         (
             LeadFilter { since: Some(day(7)), until: Some(day(8) + second), ..Default::default() },
@@ -121,7 +125,6 @@ async fn searches_and_date_ranges_page_like_the_filtered_whole_list() {
     ];
     for (filter, keep) in &cases {
         let expected: Vec<String> = everyone.iter().filter(|l| keep(l)).map(|l| l.id.clone()).collect();
-        assert!(!expected.is_empty(), "{filter:?} matches some leads");
         assert_eq!(all_pages(&vault, filter, LeadSort::Newest, 6).await, expected, "{filter:?}");
         let mut oldest = expected.clone();
         oldest.reverse();

@@ -19,7 +19,7 @@ use tracing::info;
 
 use crate::domain::{Lead, LeadFilter, LeadSort};
 use crate::error::{Error, Result};
-use crate::store::leads::for_each_lead;
+use crate::store::leads::{RowBatch, for_each_batch};
 use crate::store::raw::CancelOnDrop;
 use crate::vault::Vault;
 
@@ -170,28 +170,17 @@ pub async fn export(
         let (filter, options, out) = (filter.clone(), options.clone(), out.to_path_buf());
         let (written, cancelled) = (written.clone(), cancel.flag());
         vault.with_raw(move |conn| {
-            // Two threads: this one reads the leads, the other formats and writes them.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Lead>>(4);
+            // Two threads: this one reads rows, the other makes leads of them and writes them.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
             let done = std::thread::scope(|scope| {
                 let writer = scope.spawn(|| write_rows(rx, &options, &tmp, &field_names, &written));
-                let mut batch = Vec::with_capacity(BATCH);
-                let read = for_each_lead(conn, &filter, sort, |lead| {
-                    batch.push(lead);
-                    if batch.len() == BATCH {
-                        if cancelled.load(Ordering::Relaxed) {
-                            return Err(Error::Cancelled);
-                        }
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        // A closed channel means the writer failed; its error is the one to report.
-                        if tx.send(full).is_err() {
-                            return Err(Error::Cancelled);
-                        }
+                let read = for_each_batch(conn, &filter, sort, BATCH, |batch| {
+                    if cancelled.load(Ordering::Relaxed) {
+                        return Err(Error::Cancelled);
                     }
-                    Ok(())
+                    // A closed channel means the writer failed; its error is the one to report.
+                    tx.send(batch).map_err(|_| Error::Cancelled)
                 });
-                if read.is_ok() && !batch.is_empty() {
-                    let _ = tx.send(batch);
-                }
                 drop(tx);
                 let wrote = writer.join().map_err(|_| Error::invalid("the export stopped unexpectedly"))?;
                 match (read, wrote) {
@@ -231,7 +220,7 @@ const BATCH: usize = 512;
 
 /// Writes the leads that arrive on `rx` into `tmp`; finishes the file when the reader is done.
 fn write_rows(
-    rx: std::sync::mpsc::Receiver<Vec<Lead>>,
+    rx: std::sync::mpsc::Receiver<RowBatch>,
     options: &ExportOptions,
     tmp: &Path,
     field_names: &[String],
@@ -245,8 +234,8 @@ fn write_rows(
     };
     let mut rows = 0u64;
     for batch in rx {
-        for lead in &batch {
-            writer.write(lead)?;
+        for lead in batch.leads() {
+            writer.write(&lead?)?;
         }
         rows += batch.len() as u64;
         written.store(rows, Ordering::Relaxed);

@@ -14,7 +14,7 @@ use crate::domain::{
     normalize_tag,
 };
 use crate::error::{Error, Result};
-use crate::store::search::fts_query;
+use crate::store::search::{expandable_prefixes, fts_query, fts_query_expanded};
 use crate::store::sql::{Arg, Sql};
 use crate::vault::Vault;
 
@@ -80,7 +80,11 @@ impl Leads<'_> {
     ) -> Result<Page> {
         let limit = limit.clamp(1, 10_000);
         let mut conn = self.vault.pool.acquire().await?;
-        let mut q = select_leads("l.seq, l.sort_key, l.score", filter, sort, after);
+        let search = match filter.search.as_deref() {
+            Some(text) if sort != LeadSort::ScoreHigh => expanded_query(&mut conn, text).await?,
+            _ => None,
+        };
+        let mut q = select_leads("l.seq, l.sort_key, l.score", filter, search, sort, after);
         q.push(" LIMIT ").bind(i64::from(limit));
         let keys: Vec<(i64, i64, Option<i64>)> =
             bind!(sqlx::query_as(q.text()), q).fetch_all(&mut *conn).await?;
@@ -253,7 +257,7 @@ fn async_stream_rows(
     const BATCH: usize = 256;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<Lead>>>(8);
     tokio::spawn(async move {
-        let q = select_leads(LEAD_COLUMNS, &filter, sort, None);
+        let q = select_leads(LEAD_COLUMNS, &filter, None, sort, None);
         let mut rows = bind!(sqlx::query(q.text()), q).fetch(&pool);
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next().await {
@@ -275,21 +279,105 @@ fn async_stream_rows(
         .flat_map(futures_util::stream::iter)
 }
 
-/// Calls `each` with every lead matching `filter`, in `sort` order, on the calling thread:
-/// the bulk path of exports.
-pub(crate) fn for_each_lead(
+/// Calls `each` with every lead matching `filter`, in `sort` order, in batches of up to `size`
+/// rows copied out of SQLite: the bulk path of exports. The batches are `Send`, so another
+/// thread can turn them into leads while this one reads on.
+pub(crate) fn for_each_batch(
     conn: &rusqlite::Connection,
     filter: &LeadFilter,
     sort: LeadSort,
-    mut each: impl FnMut(Lead) -> Result<()>,
+    size: usize,
+    mut each: impl FnMut(RowBatch) -> Result<()>,
 ) -> Result<()> {
-    let q = select_leads(LEAD_COLUMNS, filter, sort, None);
+    let q = select_leads(LEAD_COLUMNS, filter, None, sort, None);
     let mut stmt = conn.prepare(q.as_str())?;
+    let width = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
+    let mut batch = RowBatch::new(size, width);
     while let Some(row) = rows.next()? {
-        each(lead_from_row(row)?.1)?;
+        batch.push_row(row)?;
+        if batch.len() == size {
+            each(std::mem::replace(&mut batch, RowBatch::new(size, width)))?;
+        }
+    }
+    if batch.len() > 0 {
+        each(batch)?;
     }
     Ok(())
+}
+
+/// Rows copied out of SQLite into one buffer: the reading thread allocates once per batch
+/// instead of once per value.
+pub(crate) struct RowBatch {
+    text: String,
+    cells: Vec<Cell>,
+    width: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Cell {
+    Null,
+    Int(i64),
+    Text(usize, usize),
+}
+
+impl RowBatch {
+    fn new(rows: usize, width: usize) -> RowBatch {
+        RowBatch { text: String::with_capacity(rows * 256), cells: Vec::with_capacity(rows * width), width }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len() / self.width.max(1)
+    }
+
+    fn push_row(&mut self, row: &rusqlite::Row) -> Result<()> {
+        use rusqlite::types::ValueRef;
+        for i in 0..self.width {
+            let cell = match row.get_ref(i)? {
+                ValueRef::Null => Cell::Null,
+                ValueRef::Integer(v) => Cell::Int(v),
+                ValueRef::Real(v) => Cell::Int(v as i64),
+                ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+                    let text = std::str::from_utf8(bytes)
+                        .map_err(|_| Error::Database("a lead holds text that is not UTF-8".into()))?;
+                    let start = self.text.len();
+                    self.text.push_str(text);
+                    Cell::Text(start, self.text.len())
+                }
+            };
+            self.cells.push(cell);
+        }
+        Ok(())
+    }
+
+    /// The batch's rows as leads.
+    pub(crate) fn leads(&self) -> impl Iterator<Item = Result<Lead>> + '_ {
+        (0..self.len())
+            .map(|r| lead_from_row(&BatchRow { batch: self, first: r * self.width }).map(|(_, l)| l))
+    }
+}
+
+struct BatchRow<'b> {
+    batch: &'b RowBatch,
+    first: usize,
+}
+
+impl Columns for BatchRow<'_> {
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        match self.batch.cells[self.first + i] {
+            Cell::Null => Ok(None),
+            Cell::Int(v) => Ok(Some(v)),
+            Cell::Text(..) => Err(Error::Database(format!("column {i} of a lead holds text, not a number"))),
+        }
+    }
+
+    fn text(&self, i: usize) -> Result<Option<String>> {
+        match self.batch.cells[self.first + i] {
+            Cell::Null => Ok(None),
+            Cell::Int(v) => Ok(Some(v.to_string())),
+            Cell::Text(start, end) => Ok(Some(self.batch.text[start..end].to_string())),
+        }
+    }
 }
 
 /// The smallest sort key a lead created at `ms` or later can have (see migration 0002, which
@@ -298,12 +386,44 @@ fn key_floor(ms: i64) -> i64 {
     (ms.clamp(0, 4_102_444_800_000) / 1000) << 31
 }
 
-/// `SELECT <columns> FROM leads l ... WHERE <filter> [AND after cursor] ORDER BY <sort>`.
+/// The MATCH expression for `text` with its long one-word prefixes expanded to the terms they
+/// begin, when there are few (see [`fts_query_expanded`]).
+async fn expanded_query(conn: &mut SqliteConnection, text: &str) -> Result<Option<String>> {
+    /// More terms than this and the prefix query is the better plan.
+    const MAX_TERMS: i64 = 16;
+    let mut expansions = HashMap::new();
+    for prefix in expandable_prefixes(text) {
+        // From just after the word itself (terms hold no control characters) to the last term
+        // that begins with it: the word's own, possibly huge, list is never read.
+        let others: Vec<String> =
+            sqlx::query_scalar("SELECT term FROM leads_fts_terms WHERE term >= ? AND term < ? LIMIT ?")
+                .bind(format!("{prefix}\u{1}"))
+                .bind(format!("{prefix}\u{10FFFF}"))
+                .bind(MAX_TERMS)
+                .fetch_all(&mut *conn)
+                .await?;
+        if (others.len() as i64) < MAX_TERMS {
+            let mut all = vec![prefix.clone()];
+            all.extend(others);
+            expansions.insert(prefix, all);
+        }
+    }
+    Ok(fts_query_expanded(text, &expansions))
+}
+
+/// `SELECT <columns> FROM leads l ... WHERE <filter> [AND after cursor] ORDER BY <sort>`, with
+/// `search` (a MATCH expression) in place of the filter's own search text when given.
 ///
 /// A search sorted by time walks the search index from its newest match (its rowids are the
 /// sort keys), so the first page costs the same whether ten leads match or half a million.
-fn select_leads(columns: &str, filter: &LeadFilter, sort: LeadSort, after: Option<&Cursor>) -> Sql {
-    let search = filter.search.as_deref().and_then(fts_query);
+fn select_leads(
+    columns: &str,
+    filter: &LeadFilter,
+    search: Option<String>,
+    sort: LeadSort,
+    after: Option<&Cursor>,
+) -> Sql {
+    let search = search.or_else(|| filter.search.as_deref().and_then(fts_query));
     let by_time = sort != LeadSort::ScoreHigh;
     let mut q = match &search {
         Some(m) if by_time => {
