@@ -392,3 +392,50 @@ async fn the_whole_vault_field_names_match_the_leads() {
     assert!(listed.contains(&"timeline".to_string()) && listed.contains(&"colour".to_string()), "{listed:?}");
     vault.close().await;
 }
+
+/// Leads added through the API (samples, syncs) go in once, with their tags and field names,
+/// and are searchable at once.
+#[tokio::test]
+async fn added_leads_go_in_once_and_are_searchable() {
+    use leadvault_core::NewLead;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let lead = |i: u32| NewLead {
+        source: "api".into(),
+        external_id: format!("x{i}"),
+        created_at: chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(i), 0).unwrap(),
+        full_name: Some(format!("Zelda Quintero{i}")),
+        email: None,
+        phone: None,
+        company: None,
+        status: LeadStatus::New,
+        owner: None,
+        tags: vec!["sample".into()],
+        ad: Default::default(),
+        fields: [("budget".to_string(), serde_json::json!("10k"))].into_iter().collect(),
+    };
+    let batch: Vec<NewLead> = (0..40).map(lead).collect();
+    assert_eq!(vault.add_leads(batch.clone()).await.unwrap(), 40);
+    assert_eq!(vault.add_leads(batch).await.unwrap(), 0, "the same leads again add nothing");
+    let found = vault
+        .leads()
+        .list(
+            &LeadFilter { search: Some("quintero3".into()), ..Default::default() },
+            LeadSort::Newest,
+            None,
+            50,
+        )
+        .await
+        .unwrap();
+    // quintero3 and quintero30..39, newest (highest i) first.
+    let names: Vec<_> = found.leads.iter().map(|l| l.full_name.clone().unwrap()).collect();
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names[0], "Zelda Quintero39");
+    assert_eq!(names[10], "Zelda Quintero3");
+    assert_eq!(
+        vault.leads().count(&LeadFilter { tag: Some("sample".into()), ..Default::default() }).await.unwrap(),
+        40
+    );
+    assert_eq!(vault.leads().field_names(&LeadFilter::default()).await.unwrap(), vec!["budget"]);
+    vault.close().await;
+}
