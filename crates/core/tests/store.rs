@@ -297,6 +297,28 @@ async fn a_passphrase_vault_needs_no_keychain_and_refuses_a_wrong_passphrase() {
     vault.close().await;
 }
 
+/// Runs the work that `start` begins until it reports progress, then drops it (cancels it);
+/// `Some(result)` if it finished first.
+async fn drop_at_first_progress<T, F: std::future::Future<Output = T>>(
+    start: impl FnOnce(Box<dyn Fn(u64) + Send + Sync>) -> F,
+) -> Option<T> {
+    let (tx, mut rx) = tokio::sync::watch::channel(0u64);
+    let work = start(Box::new(move |n| {
+        let _ = tx.send(n);
+    }));
+    let first_progress = async move {
+        if rx.wait_for(|n| *n > 0).await.is_err() {
+            // The work ended and dropped its callback: let the other branch report it.
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        biased;
+        done = work => Some(done),
+        () = first_progress => None,
+    }
+}
+
 /// Dropping an export's future stops it: the file never appears and no partial file is left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_export_leaves_no_file() {
@@ -309,19 +331,13 @@ async fn a_cancelled_export_leaves_no_file() {
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let out = out_dir.join("all.csv");
-    let (started_tx, started_rx) = tokio::sync::watch::channel(0u64);
     let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
     let filter = LeadFilter::default();
-    let finished = tokio::select! {
-        r = export(&vault, &filter, LeadSort::Newest, &out, &options, move |n| {
-            let _ = started_tx.send(n);
-        }) => Some(r.unwrap()),
-        _ = async {
-            let mut rx = started_rx;
-            rx.wait_for(|n| *n > 0).await.unwrap();
-        } => None,
-    };
-    if let Some(report) = finished {
+    let finished = drop_at_first_progress(|progress| {
+        export(&vault, &filter, LeadSort::Newest, &out, &options, progress)
+    })
+    .await;
+    if let Some(report) = finished.map(Result::unwrap) {
         // It won the race (a fast machine): then the file is whole.
         assert_eq!(report.rows, 30_000);
         return;
@@ -346,17 +362,9 @@ async fn a_cancelled_import_keeps_nothing() {
     let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
     let csv = dir.path().join("leads.csv");
     write_csv(&csv, 30_000);
-    let (started_tx, started_rx) = tokio::sync::watch::channel(0u64);
     let import_options = ImportOptions::default();
-    let finished = tokio::select! {
-        r = import_file(&vault, &csv, &import_options, move |n| {
-            let _ = started_tx.send(n);
-        }) => Some(r.unwrap()),
-        _ = async {
-            let mut rx = started_rx;
-            rx.wait_for(|n| *n > 0).await.unwrap();
-        } => None,
-    };
+    let finished =
+        drop_at_first_progress(|progress| import_file(&vault, &csv, &import_options, progress)).await;
     let expected = if finished.is_some() { 30_000 } else { 0 };
     // A new import waits for the cancelled one to roll back (the write lock), then goes in.
     let small = dir.path().join("small.csv");

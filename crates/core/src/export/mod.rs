@@ -20,7 +20,7 @@ use tracing::info;
 use crate::domain::{Lead, LeadFilter, LeadSort};
 use crate::error::{Error, Result};
 use crate::store::leads::{RowBatch, for_each_batch};
-use crate::store::raw::CancelOnDrop;
+use crate::store::raw::{CancelOnDrop, reporting};
 use crate::vault::Vault;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,15 +201,7 @@ pub async fn export(
             }
         })
     };
-    let mut work = std::pin::pin!(work);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-    let result = loop {
-        tokio::select! {
-            done = &mut work => break done,
-            _ = tick.tick() => progress(written.load(Ordering::Relaxed)),
-        }
-    };
-    let rows = result?;
+    let rows = reporting(work, &written, &progress).await?;
     progress(rows);
     info!(format = ?options.format, rows, ms = started.elapsed().as_millis() as u64, "export finished");
     Ok(ExportReport { path: out.to_path_buf(), format: options.format, rows })

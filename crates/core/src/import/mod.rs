@@ -27,7 +27,7 @@ use tracing::info;
 use crate::domain::NewLead;
 use crate::error::{Error, Result};
 use crate::store::leads::Inserter;
-use crate::store::raw::CancelOnDrop;
+use crate::store::raw::{CancelOnDrop, reporting};
 use crate::vault::Vault;
 use profile::{Profile, fold};
 
@@ -143,14 +143,7 @@ pub async fn import_file(
         let (added, cancelled) = (added.clone(), cancel.flag());
         vault.with_raw(move |conn| write_leads(conn, rx, now, &added, &cancelled))
     };
-    let mut writer = std::pin::pin!(writer);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-    let stored = loop {
-        tokio::select! {
-            done = &mut writer => break done,
-            _ = tick.tick() => progress(added.load(Ordering::Relaxed)),
-        }
-    };
+    let stored = reporting(writer, &added, &progress).await;
     let parsed = parser.await.map_err(|_| Error::invalid("the import was interrupted"));
     // Each side stops with `Cancelled` when the other went away first; report the cause.
     let (p, added) = match (parsed, stored) {

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -77,5 +77,21 @@ impl CancelOnDrop {
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Awaits `work`, telling `progress` what `counter` says five times a second.
+pub(crate) async fn reporting<T>(
+    work: impl Future<Output = T>,
+    counter: &AtomicU64,
+    progress: impl Fn(u64),
+) -> T {
+    let mut work = std::pin::pin!(work);
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = tick.tick() => progress(counter.load(Ordering::Relaxed)),
+        }
     }
 }
