@@ -11,14 +11,16 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::domain::{Lead, LeadFilter, LeadSort};
 use crate::error::{Error, Result};
 use crate::vault::Vault;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Csv,
@@ -135,6 +137,19 @@ pub async fn export(
     options: &ExportOptions,
     progress: impl Fn(u64) + Send,
 ) -> Result<ExportReport> {
+    export_cancellable(vault, filter, sort, out, options, progress, &CancellationToken::new()).await
+}
+
+/// [`export`] that stops with [`Error::Cancelled`], leaving no file, once `cancel` fires.
+pub async fn export_cancellable(
+    vault: &Vault,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    out: &Path,
+    options: &ExportOptions,
+    progress: impl Fn(u64) + Send,
+    cancel: &CancellationToken,
+) -> Result<ExportReport> {
     let started = std::time::Instant::now();
     let field_names = if matches!(options.format, ExportFormat::Csv | ExportFormat::Xlsx) {
         vault.leads().field_names(filter).await?
@@ -154,6 +169,9 @@ pub async fn export(
             ExportFormat::Ndjson => Box::new(json::Writer::new(create(&tmp)?, true)?),
         };
         while let Some(lead) = stream.next().await {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
             writer.write(&lead?)?;
             rows += 1;
             if rows.is_multiple_of(10_000) {
