@@ -49,5 +49,6 @@ export E2E_PORT="$port"
 if ! node ui/e2e/desktop.e2e.mjs; then
   echo "e2e: failed; tauri-driver log:" >&2
   tail -n 40 "$work/driver.log" >&2
+  tail -n 20 "$work"/data/logs/* >&2 2>/dev/null || true
   exit 1
 fi

@@ -24,8 +24,19 @@ async function open() {
   });
 }
 
+// textContent, not getText: WebDriver's "visible text" of a virtualised row can read as empty.
 async function text(b, selector) {
-  return (await b.$(selector)).getText();
+  return textOf(await b.$(selector));
+}
+
+async function textOf(el) {
+  return ((await el.getProperty("textContent")) ?? "").trim();
+}
+
+/** The texts of every element matching `selector`, read in one go inside the page (the
+ * virtualised list re-renders between separate WebDriver calls). */
+async function texts(b, selector) {
+  return b.execute((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e.textContent || "").trim()), selector);
 }
 
 function step(name) {
@@ -76,7 +87,7 @@ try {
   await b.$("input[name=search]").setValue(firstName);
   await b.waitUntil(
     async () => {
-      const names = await Promise.all((await b.$$(".row[data-lead-id] .name")).map((e) => e.getText()));
+      const names = await texts(b, ".row[data-lead-id] .name");
       return names.length > 0 && names.every((n) => n.toLowerCase().includes(firstName.toLowerCase()));
     },
     { timeout: 10000, timeoutMsg: "the list did not narrow to the search" },
@@ -87,7 +98,7 @@ try {
   step("open a lead and change its status");
   const row = b.$(".row[data-lead-id]");
   const leadId = await row.getAttribute("data-lead-id");
-  const rowName = await row.$(".name").getText();
+  const rowName = await textOf(await row.$(".name"));
   await row.click();
   await b.$("[data-testid=detail-name]").waitForDisplayed({ timeout: 10000 });
   assert.equal(await text(b, "[data-testid=detail-name]"), rowName);
@@ -100,16 +111,16 @@ try {
 
   step("export the view (search + status lost)");
   await b.$("button[data-status=lost]").click();
-  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0 && (await b.$$(".row .status")).length > 0, { timeout: 10000 });
+  await b.waitUntil(async () => (await texts(b, ".row[data-lead-id] .status")).length > 0, { timeout: 10000 });
   await b.waitUntil(
-    async () => (await Promise.all((await b.$$(".row[data-lead-id] .status")).map((e) => e.getText()))).every((s) => s === "lost"),
+    async () => (await texts(b, ".row[data-lead-id] .status")).every((s) => s === "lost"),
     { timeout: 10000 },
   );
   const shown = Number(await text(b, "button[data-status=lost] .count"));
   await b.$("button=Export view").click();
   const msg = b.$(".export-message");
   await msg.waitForDisplayed({ timeout: 30000 });
-  assert.match(await msg.getText(), new RegExp(`^Exported ${shown} lead`));
+  assert.match(await textOf(msg), new RegExp(`^Exported ${shown} lead`));
   const rows = parseCsv(readFileSync(env("LEADVAULT_E2E_EXPORT_PATH"), "utf8"));
   const [header, ...data] = rows.filter((r) => r.length > 1);
   assert.equal(data.length, shown, "the file holds exactly the leads of the view");
@@ -130,7 +141,7 @@ try {
   await b.$("button=Unlock").click();
   const alert = b.$("[role=alert]");
   await alert.waitForDisplayed({ timeout: 30000 });
-  assert.match(await alert.getText(), /key does not match/);
+  assert.match(await textOf(alert), /key does not match/);
   await b.$("input[name=passphrase]").setValue(PASSPHRASE);
   await b.$("button=Unlock").click();
   await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
