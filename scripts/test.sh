@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every test inside a private D-Bus session with its own
 # unlocked GNOME keyring: the tests use a real Secret Service keychain and never touch yours.
-# Extra arguments go to `cargo test` (e.g. ./scripts/test.sh -p leadvault-core).
+# In order: the UI build, the Rust tests of every crate (with the bindings staleness check),
+# the UI's component tests (Vitest), then the desktop app end to end (a real WebKit window
+# under Xvfb driven by WebDriver). Extra arguments go to `cargo test` alone
+# (e.g. ./scripts/test.sh -p leadvault-core) and skip the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +22,18 @@ fi
 echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 if [ $# -gt 0 ]; then
   cargo test --locked "$@"
-else
-  cargo test --workspace --locked
+  exit 0
 fi
+
+step() { echo; echo "== $* ($(date -u +%H:%M:%S))"; }
+
+# The desktop binary embeds the built UI (custom-protocol), so the UI is built first; the test
+# build of the workspace then also yields the debug app the end-to-end suite drives.
+step "UI build"
+(cd ui && npm run --silent build)
+step "Rust tests (all crates, the desktop commands, bindings staleness)"
+cargo test --workspace --locked --features custom-protocol
+step "UI component tests"
+(cd ui && npx vitest run)
+step "Desktop end to end"
+bash scripts/e2e.sh

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 
 /// Where a lead stands in the owner's pipeline: new → contacted → qualified → won/lost, or spam.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LeadStatus {
@@ -156,6 +157,7 @@ impl fmt::Debug for Fingerprint {
 }
 
 /// The ad that produced a lead, as far as the source says.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdOrigin {
     pub ad_id: Option<String>,
@@ -204,6 +206,7 @@ impl NewLead {
 }
 
 /// A lead in the vault. Serialised field names are stable: scripts read `--json` output.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lead {
     pub id: String,
@@ -234,6 +237,7 @@ impl fmt::Debug for Lead {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub at: DateTime<Utc>,
@@ -241,6 +245,7 @@ pub struct Note {
 }
 
 /// One entry of a lead's history.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEvent {
     pub at: DateTime<Utc>,
@@ -249,6 +254,7 @@ pub struct TimelineEvent {
 }
 
 /// A lead with its notes and timeline, for the detail view.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeadDetail {
     #[serde(flatten)]
@@ -270,6 +276,7 @@ pub struct LeadFilter {
 }
 
 /// The order of a list. Ties break on insertion order, so pages never overlap or skip.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeadSort {

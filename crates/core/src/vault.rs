@@ -34,6 +34,7 @@ pub enum Unlock {
     Passphrase(Passphrase),
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
@@ -183,6 +184,12 @@ impl Vault {
             options: Arc::new(options),
             key_source,
         }
+    }
+
+    /// How the vault in `data_dir` is unlocked, as its settings file says (without opening it):
+    /// lets a window ask for a passphrase only when one is needed.
+    pub fn key_source_of(data_dir: &Path) -> Option<KeySource> {
+        read_settings(data_dir).map(|s| s.key_source)
     }
 
     pub fn key_source(&self) -> KeySource {

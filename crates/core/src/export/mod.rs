@@ -14,7 +14,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::domain::{Lead, LeadFilter, LeadSort};
@@ -23,7 +24,8 @@ use crate::store::leads::{RowBatch, for_each_batch};
 use crate::store::raw::{CancelOnDrop, reporting};
 use crate::vault::Vault;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Csv,
@@ -156,7 +158,23 @@ pub async fn export(
     options: &ExportOptions,
     progress: impl Fn(u64) + Send,
 ) -> Result<ExportReport> {
+    export_cancellable(vault, filter, sort, out, options, progress, &CancellationToken::new()).await
+}
+
+/// [`export`] that stops with [`Error::Cancelled`], leaving no file, once `cancel` fires.
+pub async fn export_cancellable(
+    vault: &Vault,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    out: &Path,
+    options: &ExportOptions,
+    progress: impl Fn(u64) + Send,
+    cancel: &CancellationToken,
+) -> Result<ExportReport> {
     let started = std::time::Instant::now();
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
     let field_names = if matches!(options.format, ExportFormat::Csv | ExportFormat::Xlsx) {
         vault.leads().field_names(filter).await?
     } else {
@@ -165,17 +183,19 @@ pub async fn export(
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = tempfile_in(dir, out)?;
     let written = Arc::new(AtomicU64::new(0));
-    let cancel = CancelOnDrop::new();
+    // Stopped by the token (the caller then still waits for the clean-up) or by dropping this
+    // future (the blocking thread cleans up on its own).
+    let dropped = CancelOnDrop::new();
     let work = {
         let (filter, options, out) = (filter.clone(), options.clone(), out.to_path_buf());
-        let (written, cancelled) = (written.clone(), cancel.flag());
+        let (written, dropped, cancel) = (written.clone(), dropped.flag(), cancel.clone());
         vault.with_raw(move |conn| {
             // Two threads: this one reads rows, the other makes leads of them and writes them.
             let (tx, rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
             let done = std::thread::scope(|scope| {
                 let writer = scope.spawn(|| write_rows(rx, &options, &tmp, &field_names, &written));
                 let read = for_each_batch(conn, &filter, sort, BATCH, |batch| {
-                    if cancelled.load(Ordering::Relaxed) {
+                    if dropped.load(Ordering::Relaxed) || cancel.is_cancelled() {
                         return Err(Error::Cancelled);
                     }
                     // A closed channel means the writer failed; its error is the one to report.

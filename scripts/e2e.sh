@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The desktop app end to end: the debug build (with the UI embedded: custom-protocol) in a real
+# WebKitGTK window under Xvfb, driven over WebDriver by tauri-driver + WebKitWebDriver.
+# Its vault lives in a temporary data dir; the export's save dialog (which WebDriver cannot
+# drive) is replaced by LEADVAULT_E2E_EXPORT_PATH. Screenshot: target/e2e/inbox.png.
+# Run inside scripts/test.sh (which provides the D-Bus session and keyring), or alone:
+#   dbus-run-session -- bash scripts/e2e.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN="$PWD/target/debug/leadvault-desktop"
+if [ ! -x "$BIN" ] || [ "${E2E_REBUILD:-}" = 1 ]; then
+  (cd ui && npm run --silent build)
+  # The same feature set as the test build, so tauri is compiled once for both.
+  cargo test --locked --no-run --features custom-protocol -p leadvault-desktop >/dev/null
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A free X display number.
+display=99
+while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
+Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+export DISPLAY=":$display"
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+mkdir -p target/e2e
+export LEADVAULT_DATA_DIR="$work/data"
+export LEADVAULT_E2E_EXPORT_PATH="$work/export.csv"
+export E2E_APP="$BIN"
+export E2E_SCREENSHOT="$PWD/target/e2e/inbox.png"
+port=4444
+tauri-driver --port "$port" >"$work/driver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+export E2E_PORT="$port"
+if ! node ui/e2e/desktop.e2e.mjs; then
+  echo "e2e: failed; tauri-driver log:" >&2
+  tail -n 40 "$work/driver.log" >&2
+  tail -n 20 "$work"/data/logs/* >&2 2>/dev/null || true
+  exit 1
+fi

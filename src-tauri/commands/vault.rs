@@ -1,0 +1,138 @@
+//! First run, unlock and settings: create the vault, unlock it, show its status, change its key,
+//! load sample leads.
+
+use leadvault_core::import::ImportReport;
+use leadvault_core::secrets::Passphrase;
+use leadvault_core::vault::KeySource;
+use leadvault_core::{Unlock, Vault};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::CommandResult;
+use crate::state::AppState;
+
+/// What the window shows at start: create, unlock, or the inbox.
+#[derive(Debug, Clone, Serialize, specta::Type, PartialEq, Eq)]
+pub struct VaultState {
+    pub exists: bool,
+    pub unlocked: bool,
+    /// How an existing vault is unlocked, as far as its settings say.
+    pub key_source: Option<KeySource>,
+    pub data_dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct VaultInfo {
+    pub path: String,
+    pub size_bytes: u64,
+    pub leads: i64,
+    pub key_source: KeySource,
+    pub schema_version: i64,
+    pub sqlcipher_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SamplesLoaded {
+    pub added: u64,
+    pub unchanged: u64,
+}
+
+impl From<ImportReport> for SamplesLoaded {
+    fn from(r: ImportReport) -> Self {
+        SamplesLoaded { added: r.added, unchanged: r.unchanged }
+    }
+}
+
+fn unlock_with(passphrase: Option<String>) -> CommandResult<Unlock> {
+    Ok(match passphrase {
+        Some(p) => Unlock::Passphrase(Passphrase::new(p)?),
+        None => Unlock::Keychain,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_state(state: State<'_, AppState>) -> CommandResult<VaultState> {
+    let options = state.options();
+    let exists = options.db_path().exists();
+    Ok(VaultState {
+        exists,
+        unlocked: state.is_unlocked().await,
+        key_source: exists.then(|| Vault::key_source_of(&options.data_dir)).flatten(),
+        data_dir: state.data_dir.display().to_string(),
+    })
+}
+
+/// Creates the vault: with `passphrase`, a key derived from it; without, a random key kept in
+/// the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_vault(
+    state: State<'_, AppState>,
+    passphrase: Option<String>,
+) -> CommandResult<VaultState> {
+    let vault = Vault::create(state.options(), unlock_with(passphrase)?).await?;
+    state.set_vault(vault).await;
+    vault_state(state).await
+}
+
+/// Opens the existing vault. A wrong passphrase is an error (`wrong_key`) that leaves the
+/// file untouched; it never creates a new vault.
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock_vault(
+    state: State<'_, AppState>,
+    passphrase: Option<String>,
+) -> CommandResult<VaultState> {
+    let mut options = state.options();
+    if let Some(p) = passphrase {
+        options.passphrase = Some(Passphrase::new(p)?);
+    }
+    let vault = Vault::open(options).await?;
+    state.set_vault(vault).await;
+    vault_state(state).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultInfo> {
+    let s = state.vault().await?.status().await?;
+    Ok(VaultInfo {
+        path: s.path.display().to_string(),
+        size_bytes: s.size_bytes,
+        leads: s.leads,
+        key_source: s.key_source,
+        schema_version: s.schema_version,
+        sqlcipher_version: s.sqlcipher_version,
+    })
+}
+
+/// Re-encrypts the vault under a new key: a new passphrase, or (without one) a fresh random
+/// key in the OS keychain. The old key no longer opens it.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_key(
+    state: State<'_, AppState>,
+    new_passphrase: Option<String>,
+) -> CommandResult<VaultInfo> {
+    let unlock = unlock_with(new_passphrase)?;
+    let vault = state.take_vault().await?;
+    match vault.rekey(unlock).await {
+        Ok(vault) => state.set_vault(vault).await,
+        Err(e) => {
+            // The rekey consumed the pool; the vault is still under its old key (or, if the
+            // new key was parked, opens with it): the user unlocks again.
+            tracing::warn!(code = e.code(), "rekey failed");
+            return Err(e.into());
+        }
+    }
+    vault_status(state).await
+}
+
+/// Adds realistic sample leads (source and tag `sample`), so a new vault shows a working inbox.
+#[tauri::command]
+#[specta::specta]
+pub async fn load_samples(state: State<'_, AppState>, count: u32) -> CommandResult<SamplesLoaded> {
+    let vault = state.vault().await?;
+    Ok(leadvault_core::samples::load_samples(&vault, count, |_| {}).await?.into())
+}

@@ -1,0 +1,109 @@
+//! The Leadvault desktop shell: a Tauri window over `leadvault-core`. Each command (in
+//! `commands/`, one file per screen area) is a few lines: parse, call the core, map to what the
+//! UI shows. Types and command wrappers for the UI are generated into `ui/src/bindings.ts`.
+
+pub mod commands;
+pub mod error;
+pub mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use leadvault_core::secrets::OsKeychain;
+use tauri::Runtime;
+
+use state::AppState;
+
+/// Where the generated bindings live, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/bindings.ts";
+
+/// Every command the window may call, for the invoke handler and the TypeScript bindings, on
+/// the runtime `$runtime` (`tauri::Wry` in the app, the mock runtime in tests). A macro because
+/// the export command is generic over the runtime and specta needs it named concretely.
+#[macro_export]
+macro_rules! app_commands {
+    ($runtime:ty) => {
+        tauri_specta::Builder::<$runtime>::new()
+            .commands(tauri_specta::collect_commands![
+                $crate::commands::vault::vault_state,
+                $crate::commands::vault::create_vault,
+                $crate::commands::vault::unlock_vault,
+                $crate::commands::vault::vault_status,
+                $crate::commands::vault::change_key,
+                $crate::commands::vault::load_samples,
+                $crate::commands::inbox::list_leads,
+                $crate::commands::inbox::count_by_status,
+                $crate::commands::inbox::update_leads,
+                $crate::commands::lead::get_lead,
+                $crate::commands::lead::update_lead,
+                $crate::commands::export::export_view::<$runtime>,
+                $crate::commands::export::cancel_export,
+            ])
+            // Counts and sizes are far below 2^53: plain numbers are what the UI wants.
+            .dangerously_cast_bigints_to_number()
+            // One TypeScript type per Rust type (what the window sends and receives agree).
+            .disable_serde_phases()
+    };
+}
+
+/// The TypeScript bindings, as `ui/src/bindings.ts` must read.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    let ts = specta_typescript::Typescript::default().header(
+        "// Generated from the Rust commands: `UPDATE_BINDINGS=1 cargo test --test bindings`. Do not edit.\n",
+    );
+    app_commands!(tauri::Wry).export(ts, path).map_err(|e| e.to_string())
+}
+
+/// The data directory: `LEADVAULT_DATA_DIR` (tests, a second vault) or the OS default.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("LEADVAULT_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(leadvault_core::vault::default_data_dir)
+        .unwrap_or_else(|| PathBuf::from("leadvault-data"))
+}
+
+/// Logs go to `<data dir>/logs/leadvault-desktop.*.log`, rotated daily, as the CLI's do.
+fn init_logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = dir.join("logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("leadvault-desktop")
+        .filename_suffix("log")
+        .max_log_files(14)
+        .build(&dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADVAULT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    Some(guard)
+}
+
+/// Builds the app on any runtime: the real window in `run`, the mock runtime in tests.
+pub fn app<R: Runtime>(
+    builder: tauri::Builder<R>,
+    specta: tauri_specta::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    builder.plugin(tauri_plugin_dialog::init()).invoke_handler(specta.invoke_handler()).manage(state).setup(
+        move |app| {
+            specta.mount_events(app);
+            Ok(())
+        },
+    )
+}
+
+pub fn run() {
+    let dir = data_dir();
+    let _log = init_logging(&dir);
+    let mut state = AppState::new(dir, Arc::new(OsKeychain::new()));
+    state.export_path = std::env::var_os("LEADVAULT_E2E_EXPORT_PATH").map(PathBuf::from);
+    let result = app(tauri::Builder::default(), app_commands!(tauri::Wry), state)
+        .run(tauri::generate_context!("tauri.conf.json"));
+    if let Err(e) = result {
+        tracing::error!("the window failed: {e}");
+        eprintln!("error: the Leadvault window could not start: {e}");
+        std::process::exit(1);
+    }
+}

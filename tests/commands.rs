@@ -1,0 +1,303 @@
+//! The desktop commands over a real vault in a temporary directory, called through Tauri's IPC
+//! on the mock runtime exactly as the window calls them (same names, same JSON arguments).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use leadvault_core::secrets::OsKeychain;
+use leadvault_desktop::error::CommandError;
+use leadvault_desktop::state::AppState;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+struct Window {
+    _app: App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+}
+
+fn window(dir: &Path, export_path: Option<PathBuf>) -> Window {
+    let mut state = AppState::new(dir.to_path_buf(), Arc::new(OsKeychain::new()));
+    state.export_path = export_path;
+    let commands = leadvault_desktop::app_commands!(MockRuntime);
+    let app = leadvault_desktop::app(mock_builder(), commands, state)
+        .build(mock_context(noop_assets()))
+        .expect("app builds");
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window builds");
+    Window { _app: app, webview }
+}
+
+impl Window {
+    fn call<T: DeserializeOwned>(&self, cmd: &str, args: Value) -> Result<T, CommandError> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: args.into(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        match get_ipc_response(&self.webview, request) {
+            Ok(body) => Ok(body.deserialize::<T>().expect("the command's answer has the declared type")),
+            Err(e) => Err(CommandError {
+                code: e["code"].as_str().unwrap_or("tauri").to_string(),
+                message: e["message"].as_str().map(String::from).unwrap_or_else(|| e.to_string()),
+            }),
+        }
+    }
+
+    fn ok<T: DeserializeOwned>(&self, cmd: &str, args: Value) -> T {
+        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {} ({})", e.message, e.code))
+    }
+}
+
+fn view(extra: Value) -> Value {
+    let mut q = json!({"search": null, "status": null, "source": null, "owner": null, "tag": null,
+                       "since": null, "until": null, "sort": "newest"});
+    for (k, v) in extra.as_object().expect("object") {
+        q[k] = v.clone();
+    }
+    q
+}
+
+fn passphrase_vault_with_samples(dir: &Path, samples: u32) -> Window {
+    let w = window(dir, None);
+    let state: Value = w.ok("create_vault", json!({"passphrase": PASSPHRASE}));
+    assert_eq!(state["unlocked"], true);
+    let loaded: Value = w.ok("load_samples", json!({"count": samples}));
+    assert_eq!(loaded["added"], samples);
+    w
+}
+
+#[test]
+fn first_run_creates_the_vault_and_samples_fill_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = window(dir.path(), None);
+    let state: Value = w.ok("vault_state", json!({}));
+    assert_eq!((state["exists"].clone(), state["unlocked"].clone()), (json!(false), json!(false)));
+    let locked =
+        w.call::<Value>("list_leads", json!({"query": view(json!({})), "cursor": null, "limit": 50}));
+    assert_eq!(locked.unwrap_err().code, "locked", "nothing is listed before the vault is open");
+
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    let loaded: Value = w.ok("load_samples", json!({"count": 30}));
+    assert_eq!(loaded["added"], 30);
+    let again: Value = w.ok("load_samples", json!({"count": 30}));
+    assert_eq!(
+        (again["added"].clone(), again["unchanged"].clone()),
+        (json!(0), json!(30)),
+        "samples never duplicate"
+    );
+
+    let page: Value = w.ok("list_leads", json!({"query": view(json!({})), "cursor": null, "limit": 50}));
+    let leads = page["leads"].as_array().unwrap();
+    assert_eq!(leads.len(), 30);
+    assert!(
+        leads
+            .iter()
+            .all(|l| l["source"] == "sample" && l["tags"].as_array().unwrap().contains(&json!("sample")))
+    );
+    assert!(leads.iter().all(|l| l["email"].as_str().unwrap().ends_with("@example.com")
+        || l["email"].as_str().unwrap().ends_with("@example.org")));
+    let status: Value = w.ok("vault_status", json!({}));
+    assert_eq!((status["leads"].clone(), status["key_source"].clone()), (json!(30), json!("passphrase")));
+}
+
+#[test]
+fn a_wrong_passphrase_is_a_message_and_leaves_the_vault_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(passphrase_vault_with_samples(dir.path(), 10));
+    std::thread::sleep(std::time::Duration::from_millis(200)); // let the pool close its files
+    let db = dir.path().join("vault.db");
+    let before = std::fs::read(&db).unwrap();
+
+    let w = window(dir.path(), None);
+    let state: Value = w.ok("vault_state", json!({}));
+    assert_eq!((state["exists"].clone(), state["key_source"].clone()), (json!(true), json!("passphrase")));
+    let err = w.call::<Value>("unlock_vault", json!({"passphrase": "not the passphrase"})).unwrap_err();
+    assert_eq!(err.code, "wrong_key");
+    assert!(err.message.contains("does not match"), "{}", err.message);
+    assert!(!err.message.contains("not the passphrase"), "the typed passphrase never comes back");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a wrong passphrase changes nothing on disk");
+    let err = w.call::<Value>("create_vault", json!({"passphrase": "another passphrase"})).unwrap_err();
+    assert_eq!(err.code, "vault_exists", "the window never makes a new vault over an old one");
+
+    w.ok::<Value>("unlock_vault", json!({"passphrase": PASSPHRASE}));
+    let counts: Value = w.ok("count_by_status", json!({"query": view(json!({}))}));
+    assert_eq!(counts["total"], 10);
+}
+
+#[test]
+fn the_inbox_pages_by_cursor_without_overlap_and_counts_by_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = passphrase_vault_with_samples(dir.path(), 120);
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = Value::Null;
+    let mut pages = 0;
+    loop {
+        let page: Value =
+            w.ok("list_leads", json!({"query": view(json!({})), "cursor": cursor, "limit": 50}));
+        for l in page["leads"].as_array().unwrap() {
+            assert!(seen.insert(l["id"].as_str().unwrap().to_string()), "a lead appeared twice");
+        }
+        pages += 1;
+        cursor = page["next"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!((seen.len(), pages), (120, 3));
+
+    let counts: Value = w.ok("count_by_status", json!({"query": view(json!({}))}));
+    let by: Vec<(String, i64)> = counts["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["status"].as_str().unwrap().to_string(), c["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(by.len(), 6);
+    assert_eq!(by.iter().map(|(_, n)| n).sum::<i64>(), 120);
+    let new = by.iter().find(|(s, _)| s == "new").unwrap().1;
+    let only_new: Value = w.ok("count_by_status", json!({"query": view(json!({"status": "new"}))}));
+    assert_eq!(only_new["total"], new);
+    let page: Value =
+        w.ok("list_leads", json!({"query": view(json!({"status": "new"})), "cursor": null, "limit": 500}));
+    assert_eq!(page["leads"].as_array().unwrap().len() as i64, new);
+}
+
+#[test]
+fn search_and_filters_narrow_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = passphrase_vault_with_samples(dir.path(), 60);
+    let all: Value = w.ok("list_leads", json!({"query": view(json!({})), "cursor": null, "limit": 500}));
+    let first = all["leads"][0]["full_name"].as_str().unwrap().split(' ').next().unwrap().to_string();
+    let found: Value =
+        w.ok("list_leads", json!({"query": view(json!({"search": first})), "cursor": null, "limit": 500}));
+    let found = found["leads"].as_array().unwrap();
+    assert!(!found.is_empty() && found.len() < 60);
+    assert!(found.iter().all(|l| l["full_name"].as_str().unwrap().contains(&first)));
+
+    let hot: Value =
+        w.ok("list_leads", json!({"query": view(json!({"tag": "hot"})), "cursor": null, "limit": 500}));
+    assert!(
+        hot["leads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["tags"].as_array().unwrap().contains(&json!("hot")))
+    );
+    let none: Value =
+        w.ok("list_leads", json!({"query": view(json!({"source": "meta"})), "cursor": null, "limit": 500}));
+    assert!(none["leads"].as_array().unwrap().is_empty());
+    let future: Value = w.ok(
+        "list_leads",
+        json!({"query": view(json!({"since": "2999-01-01"})), "cursor": null, "limit": 500}),
+    );
+    assert!(future["leads"].as_array().unwrap().is_empty());
+    let err = w
+        .call::<Value>(
+            "list_leads",
+            json!({"query": view(json!({"since": "yesterday"})), "cursor": null, "limit": 5}),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "invalid_input");
+    assert_eq!(err.message.lines().count(), 1);
+}
+
+#[test]
+fn lead_changes_land_in_the_timeline_and_bulk_changes_apply_to_each_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = passphrase_vault_with_samples(dir.path(), 20);
+    let page: Value = w.ok("list_leads", json!({"query": view(json!({})), "cursor": null, "limit": 5}));
+    let ids: Vec<String> =
+        page["leads"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().into()).collect();
+
+    let change = json!({"status": "qualified", "owner": "Maria", "add_tags": ["vip"], "remove_tags": [], "note": "call back Friday"});
+    let d: Value = w.ok("update_lead", json!({"id": ids[0], "change": change}));
+    assert_eq!((d["status"].clone(), d["owner"].clone()), (json!("qualified"), json!("Maria")));
+    assert!(d["tags"].as_array().unwrap().contains(&json!("vip")));
+    assert_eq!(d["notes"][0]["body"], "call back Friday");
+    assert!(d["timeline"].as_array().unwrap().len() >= 4, "each change adds a timeline event");
+    let d: Value = w.ok("get_lead", json!({"id": ids[0]}));
+    assert_eq!(d["status"], "qualified");
+    let cleared: Value = w.ok(
+        "update_lead",
+        json!({"id": ids[0], "change": {"status": null, "owner": "", "add_tags": [], "remove_tags": [], "note": null}}),
+    );
+    assert_eq!(cleared["owner"], Value::Null, "an empty owner clears it");
+
+    let bulk =
+        json!({"status": "spam", "owner": null, "add_tags": ["checked"], "remove_tags": [], "note": null});
+    let r: Value = w.ok("update_leads", json!({"ids": ids[1..4], "change": bulk}));
+    assert_eq!(r["updated"], 3);
+    let spam: Value =
+        w.ok("list_leads", json!({"query": view(json!({"status": "spam"})), "cursor": null, "limit": 50}));
+    let mut spam_ids: Vec<String> =
+        spam["leads"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().into()).collect();
+    spam_ids.sort();
+    let mut expected = ids[1..4].to_vec();
+    expected.sort();
+    assert_eq!(spam_ids, expected);
+
+    let err = w.call::<Value>("get_lead", json!({"id": "01NOSUCHLEAD"})).unwrap_err();
+    assert_eq!(err.code, "lead_not_found");
+    let err = w
+        .call::<Value>("update_lead", json!({"id": ids[0], "change": {"status": null, "owner": null, "add_tags": ["a,b"], "remove_tags": [], "note": null}}))
+        .unwrap_err();
+    assert_eq!(err.code, "invalid_input");
+}
+
+#[test]
+fn export_writes_exactly_the_current_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("view.csv");
+    let w = window(dir.path(), Some(out.clone()));
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    w.ok::<Value>("load_samples", json!({"count": 80}));
+    let query = view(json!({"tag": "hot", "sort": "oldest"}));
+    let shown: Value = w.ok("list_leads", json!({"query": query, "cursor": null, "limit": 500}));
+    let shown: Vec<String> =
+        shown["leads"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().into()).collect();
+    assert!(!shown.is_empty() && shown.len() < 80);
+
+    let done: Value =
+        w.ok("export_view", json!({"query": query, "format": "csv", "progress": "__CHANNEL__:7"}));
+    assert_eq!(done["rows"], shown.len());
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let id_col = reader.headers().unwrap().iter().position(|h| h == "id").unwrap();
+    let ids: Vec<String> = reader.records().map(|r| r.unwrap()[id_col].to_string()).collect();
+    assert_eq!(ids, shown, "the same leads, in the same order, as the window shows");
+    assert!(!w.ok::<bool>("cancel_export", json!({})), "nothing left to cancel once it is done");
+}
+
+#[test]
+fn a_keychain_vault_opens_without_a_passphrase_and_its_key_can_change() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let w = window(dir.path(), None);
+        let state: Value = w.ok("create_vault", json!({"passphrase": null}));
+        assert_eq!(state["unlocked"], true);
+        w.ok::<Value>("load_samples", json!({"count": 5}));
+    }
+    let w = window(dir.path(), None);
+    let state: Value = w.ok("vault_state", json!({}));
+    assert_eq!(state["key_source"], "keychain");
+    w.ok::<Value>("unlock_vault", json!({"passphrase": null}));
+    let info: Value = w.ok("change_key", json!({"newPassphrase": PASSPHRASE}));
+    assert_eq!((info["key_source"].clone(), info["leads"].clone()), (json!("passphrase"), json!(5)));
+    drop(w);
+
+    let w = window(dir.path(), None);
+    let err = w.call::<Value>("unlock_vault", json!({"passphrase": null})).unwrap_err();
+    assert_eq!(err.code, "passphrase_required", "after the change the keychain key no longer opens it");
+    w.ok::<Value>("unlock_vault", json!({"passphrase": PASSPHRASE}));
+    let short = w.call::<Value>("change_key", json!({"newPassphrase": ""})).unwrap_err();
+    assert_eq!(short.code, "passphrase_too_short");
+    let status: Value = w.ok("vault_status", json!({}));
+    assert_eq!(status["leads"], 5, "a refused change leaves the vault open and whole");
+}

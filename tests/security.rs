@@ -1,0 +1,54 @@
+//! The window's sandbox, read from the files Tauri builds it from: the capability grants
+//! exactly the app's own commands (no plugin, no filesystem, no shell), and the CSP allows no
+//! eval and no remote origin.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+fn read(path: &str) -> Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_window_is_granted_exactly_the_commands_the_ui_calls() {
+    let cap = read("capabilities/main.json");
+    let granted: BTreeSet<String> =
+        cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
+    let bindings =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings.ts")).unwrap();
+    // Every command the bindings invoke, as Tauri's generated permission names.
+    let invoked: BTreeSet<String> = bindings
+        .split("__TAURI_INVOKE")
+        .skip(1)
+        .filter_map(|rest| {
+            // `__TAURI_INVOKE("name", ...)` or `__TAURI_INVOKE<T>("name")`.
+            let rest = if rest.starts_with('<') { &rest[rest.find('>')? + 1..] } else { rest };
+            let name = rest.strip_prefix("(\"")?.split('"').next()?;
+            Some(format!("allow-{}", name.replace('_', "-")))
+        })
+        .collect();
+    assert!(!invoked.is_empty());
+    assert_eq!(granted, invoked, "capabilities/main.json must grant the UI's commands and nothing else");
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+}
+
+#[test]
+fn the_csp_forbids_eval_and_remote_origins() {
+    let conf = read("tauri.conf.json");
+    let csp = conf["app"]["security"]["csp"].as_object().expect("a CSP is set");
+    for (directive, value) in csp {
+        let value = value.as_str().unwrap();
+        assert!(!value.contains("unsafe-eval"), "{directive} allows eval");
+        for source in value.split_whitespace() {
+            let remote =
+                (source.starts_with("http:") || source.starts_with("https:") || source.starts_with("ws"))
+                    && source != "http://ipc.localhost";
+            assert!(!remote && source != "*", "{directive} allows a remote origin: {source}");
+        }
+    }
+    assert_eq!(csp["default-src"], "'self'");
+    assert!(conf["app"]["security"].get("dangerousDisableAssetCspModification").is_none());
+}

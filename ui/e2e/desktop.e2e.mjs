@@ -1,0 +1,153 @@
+// The desktop app end to end, in its real WebKitGTK window (see scripts/e2e.sh): create a
+// passphrase vault, load the sample leads, search, open a lead, change its status, export the
+// view and check the file's rows, then restart and unlock (a wrong passphrase first).
+import { readFileSync, existsSync } from "node:fs";
+import assert from "node:assert/strict";
+import { remote } from "webdriverio";
+
+const PASSPHRASE = "correct horse battery staple";
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set: run scripts/e2e.sh`);
+  return process.env[k];
+};
+
+async function open() {
+  return remote({
+    hostname: "127.0.0.1",
+    port: Number(env("E2E_PORT")),
+    logLevel: "error",
+    connectionRetryCount: 1,
+    capabilities: {
+      "tauri:options": { application: env("E2E_APP") },
+      "wdio:enforceWebDriverClassic": true,
+    },
+  });
+}
+
+// textContent, not getText: WebDriver's "visible text" of a virtualised row can read as empty.
+async function text(b, selector) {
+  return textOf(await b.$(selector));
+}
+
+async function textOf(el) {
+  return ((await el.getProperty("textContent")) ?? "").trim();
+}
+
+/** The texts of every element matching `selector`, read in one go inside the page (the
+ * virtualised list re-renders between separate WebDriver calls). */
+async function texts(b, selector) {
+  return b.execute((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e.textContent || "").trim()), selector);
+}
+
+function step(name) {
+  console.log(`e2e: ${name}`);
+}
+
+/** RFC 4180 rows, enough for the export's quoting. */
+function parseCsv(s) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"' && s[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && s[i + 1] === "\n") i++;
+      row.push(cell); rows.push(row); row = []; cell = "";
+    } else cell += c;
+  }
+  if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+let b = await open();
+try {
+  step("first run: create a passphrase vault");
+  await b.$("h1=Welcome to Leadvault").waitForDisplayed({ timeout: 30000 });
+  await b.$("input[name=new-passphrase]").setValue(PASSPHRASE);
+  await b.$("input[name=confirm-passphrase]").setValue(PASSPHRASE);
+  await b.$("button=Create vault with passphrase").click();
+
+  step("load the sample leads");
+  await b.$("button=Load sample leads").waitForDisplayed({ timeout: 30000 });
+  await b.$("button=Load sample leads").click();
+  await b.$(".notice*=Loaded 200 sample leads").waitForDisplayed({ timeout: 30000 });
+  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 5, { timeout: 10000 });
+  const allCount = Number(await text(b, ".statuses button:first-child .count"));
+  assert.equal(allCount, 200, "the status bar counts every sample lead");
+  await b.saveScreenshot(env("E2E_SCREENSHOT"));
+  assert.ok(existsSync(env("E2E_SCREENSHOT")), "the inbox screenshot was written");
+
+  step("search while typing");
+  const firstName = (await text(b, ".row[data-lead-id] .name")).split(" ")[0];
+  await b.$("input[name=search]").setValue(firstName);
+  await b.waitUntil(
+    async () => {
+      const names = await texts(b, ".row[data-lead-id] .name");
+      return names.length > 0 && names.every((n) => n.toLowerCase().includes(firstName.toLowerCase()));
+    },
+    { timeout: 10000, timeoutMsg: "the list did not narrow to the search" },
+  );
+  const searchedTotal = Number(await text(b, ".statuses button:first-child .count"));
+  assert.ok(searchedTotal > 0 && searchedTotal < 200, `the search narrows the counts (${searchedTotal})`);
+
+  step("open a lead and change its status");
+  const row = b.$(".row[data-lead-id]");
+  const leadId = await row.getAttribute("data-lead-id");
+  const rowName = await textOf(await row.$(".name"));
+  await row.click();
+  await b.$("[data-testid=detail-name]").waitForDisplayed({ timeout: 10000 });
+  assert.equal(await text(b, "[data-testid=detail-name]"), rowName);
+  await b.$("select[name=status]").selectByAttribute("value", "lost");
+  await b.waitUntil(async () => (await text(b, `.row[data-lead-id="${leadId}"] .status`)) === "lost", {
+    timeout: 10000,
+    timeoutMsg: "the row did not show the new status",
+  });
+  await b.waitUntil(async () => (await text(b, ".timeline")).includes("status"), { timeout: 10000 });
+
+  step("export the view (search + status lost)");
+  await b.$("button[data-status=lost]").click();
+  await b.waitUntil(async () => (await texts(b, ".row[data-lead-id] .status")).length > 0, { timeout: 10000 });
+  await b.waitUntil(
+    async () => (await texts(b, ".row[data-lead-id] .status")).every((s) => s === "lost"),
+    { timeout: 10000 },
+  );
+  const shown = Number(await text(b, "button[data-status=lost] .count"));
+  await b.$("button=Export view").click();
+  const msg = b.$(".export-message");
+  await msg.waitForDisplayed({ timeout: 30000 });
+  assert.match(await textOf(msg), new RegExp(`^Exported ${shown} lead`));
+  const rows = parseCsv(readFileSync(env("LEADVAULT_E2E_EXPORT_PATH"), "utf8"));
+  const [header, ...data] = rows.filter((r) => r.length > 1);
+  assert.equal(data.length, shown, "the file holds exactly the leads of the view");
+  const col = (name) => header.indexOf(name);
+  assert.ok(data.every((r) => r[col("status")] === "lost"), "every exported lead has the view's status");
+  assert.ok(data.every((r) => r[col("full_name")].toLowerCase().includes(firstName.toLowerCase())), "every exported lead matches the search");
+  assert.ok(data.some((r) => r[col("id")] === leadId), "the lead changed in the window is in the export");
+  assert.ok(data.every((r) => r[col("source")] === "sample"), "samples are marked as such");
+} finally {
+  await b.deleteSession().catch(() => undefined);
+}
+
+b = await open();
+try {
+  step("restart: a wrong passphrase is refused, the right one opens the same vault");
+  await b.$("h1=Unlock your vault").waitForDisplayed({ timeout: 30000 });
+  await b.$("input[name=passphrase]").setValue("not the passphrase");
+  await b.$("button=Unlock").click();
+  const alert = b.$("[role=alert]");
+  await alert.waitForDisplayed({ timeout: 30000 });
+  assert.match(await textOf(alert), /key does not match/);
+  await b.$("input[name=passphrase]").setValue(PASSPHRASE);
+  await b.$("button=Unlock").click();
+  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
+  assert.equal(Number(await text(b, ".statuses button:first-child .count")), 200, "the same 200 leads are there");
+  assert.equal(Number(await text(b, "button[data-status=lost] .count")) >= 1, true);
+} finally {
+  await b.deleteSession().catch(() => undefined);
+}
+console.log("e2e: all steps passed");

@@ -1,0 +1,131 @@
+import { describe, expect, it, vi, beforeEach } from "vitest";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { counts, detail, lead, ok } from "../test/fixtures";
+import type { Lead, ViewQuery } from "../bindings";
+
+const commands = vi.hoisted(() => ({
+  listLeads: vi.fn(),
+  countByStatus: vi.fn(),
+  getLead: vi.fn(),
+  updateLead: vi.fn(),
+  updateLeads: vi.fn(),
+  exportView: vi.fn(),
+  cancelExport: vi.fn(),
+  vaultStatus: vi.fn(),
+  loadSamples: vi.fn(),
+}));
+vi.mock("../bindings", () => ({ commands }));
+vi.mock("@tauri-apps/api/core", () => ({ Channel: class { onmessage: (n: number) => void = () => {}; } }));
+
+import { Inbox } from "./Inbox";
+
+const page = (leads: Lead[], next: string | null = null) => ok({ leads, next });
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  commands.countByStatus.mockImplementation(() => ok(counts(3)));
+  commands.getLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6))))));
+});
+
+describe("the inbox", () => {
+  it("shows the first page and the counts per status", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    expect(screen.getByText("Person 3")).toBeTruthy();
+    await waitFor(() => expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("3"));
+    expect(commands.listLeads).toHaveBeenCalledWith(expect.objectContaining({ search: null, sort: "newest" }), null, 200);
+  });
+
+  it("pages by cursor as the list reaches its end, never asking for everything", async () => {
+    const first = Array.from({ length: 10 }, (_, i) => lead(i));
+    commands.listLeads.mockImplementation((_q: ViewQuery, cursor: string | null) =>
+      cursor === null ? page(first, "c1") : page([lead(100)], null),
+    );
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 100")).toBeTruthy();
+    expect(commands.listLeads).toHaveBeenCalledWith(expect.anything(), "c1", 200);
+    expect(commands.listLeads.mock.calls.every((c) => c[2] <= 500)).toBe(true);
+  });
+
+  it("searches while typing, debounced, and drops answers to older searches", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let resolveSlow: (v: unknown) => void = () => {};
+    commands.listLeads.mockImplementation((q: ViewQuery) => {
+      if (q.search === "an") return new Promise((r) => (resolveSlow = r));
+      if (q.search === "ana") return page([lead(7, { full_name: "Ana Fresh" })]);
+      return page([lead(1)]);
+    });
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const box = screen.getByLabelText("Search");
+    fireEvent.change(box, { target: { value: "a" } });
+    fireEvent.change(box, { target: { value: "an" } });
+    await act(async () => vi.advanceTimersByTime(300));
+    fireEvent.change(box, { target: { value: "ana" } });
+    await act(async () => vi.advanceTimersByTime(300));
+    expect(await screen.findByText("Ana Fresh")).toBeTruthy();
+    // The slower answer to "an" arrives last: it must not replace the newer results.
+    await act(async () => resolveSlow({ status: "ok", data: { leads: [lead(9, { full_name: "Stale Answer" })], next: null } }));
+    expect(screen.queryByText("Stale Answer")).toBeNull();
+    expect(screen.getByText("Ana Fresh")).toBeTruthy();
+    // "a" was never sent on its own: typing is debounced.
+    expect(commands.listLeads.mock.calls.some((c) => c[0].search === "a")).toBe(false);
+    vi.useRealTimers();
+  });
+
+  it("moves with j/k, opens with Enter and closes with Escape", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const app = document.querySelector(".app")!;
+    fireEvent.keyDown(app, { key: "j" });
+    fireEvent.keyDown(app, { key: "Enter" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    fireEvent.keyDown(app, { key: "k" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    fireEvent.keyDown(app, { key: "Escape" });
+    expect(screen.queryByTestId("detail-name")).toBeNull();
+  });
+
+  it("applies a bulk status change to the selected leads", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    commands.updateLeads.mockImplementation((ids: string[]) => ok({ updated: ids.length }));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const boxes = screen.getAllByLabelText("Select");
+    fireEvent.click(boxes[0]);
+    fireEvent.click(boxes[2]);
+    expect(screen.getByText("2 selected")).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "contacted" } });
+    await screen.findByText("Updated 2 leads.");
+    expect(commands.updateLeads).toHaveBeenCalledWith(
+      [lead(1).id, lead(3).id],
+      expect.objectContaining({ status: "contacted", owner: null, add_tags: [] }),
+    );
+  });
+
+  it("filters by status, source and dates through the query it sends", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1)]));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.click(document.querySelector("button[data-status=won]")!);
+    fireEvent.change(screen.getByLabelText("Source"), { target: { value: "meta" } });
+    fireEvent.change(screen.getByLabelText("From"), { target: { value: "2026-10-01" } });
+    await waitFor(() =>
+      expect(commands.listLeads).toHaveBeenLastCalledWith(
+        expect.objectContaining({ status: "won", source: "meta", since: "2026-10-01" }),
+        null,
+        200,
+      ),
+    );
+  });
+
+  it("shows the core's error as one line instead of rows", async () => {
+    commands.listLeads.mockImplementation(() =>
+      Promise.resolve({ status: "error", error: { code: "invalid_input", message: "the \"from\" date is not a date; use YYYY-MM-DD" } }),
+    );
+    render(<Inbox offerSamples={false} />);
+    expect((await screen.findByRole("alert")).textContent).toBe('the "from" date is not a date; use YYYY-MM-DD');
+  });
+});

@@ -1,0 +1,101 @@
+// The inbox's rows: pages fetched by keyset cursor as the list scrolls, never all at once.
+// A new view (filters, search, sort) starts again from its first page; answers to an older
+// view are dropped, so a slow search can never overwrite a newer one.
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { Lead, StatusCounts, ViewQuery } from "../bindings";
+import { call, commands, messageOf } from "../ipc";
+
+export const PAGE_SIZE = 200;
+
+export type LeadPages = {
+  leads: Lead[];
+  hasMore: boolean;
+  loading: boolean;
+  counts: StatusCounts | null;
+  error: string | null;
+  loadMore: () => void;
+  reload: () => void;
+  replace: (lead: Lead) => void;
+};
+
+export function useLeadPages(query: ViewQuery): LeadPages {
+  const [leads, setLeads] = useState<Lead[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [hasMore, setHasMore] = useState(true);
+  const [loading, setLoading] = useState(false);
+  const [counts, setCounts] = useState<StatusCounts | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+  const generation = useRef(0);
+  const inFlight = useRef(false);
+  const key = JSON.stringify(query);
+
+  useEffect(() => {
+    const gen = ++generation.current;
+    inFlight.current = true;
+    setLoading(true);
+    setError(null);
+    call(commands.listLeads(query, null, PAGE_SIZE)).then(
+      (page) => {
+        if (gen !== generation.current) return;
+        setLeads(page.leads);
+        setNext(page.next);
+        setHasMore(page.next !== null);
+        setLoading(false);
+        inFlight.current = false;
+      },
+      (e) => {
+        if (gen !== generation.current) return;
+        setError(messageOf(e));
+        setLeads([]);
+        setHasMore(false);
+        setLoading(false);
+        inFlight.current = false;
+      },
+    );
+    call(commands.countByStatus(query)).then(
+      (c) => gen === generation.current && setCounts(c),
+      () => gen === generation.current && setCounts(null),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, version]);
+
+  const loadMore = useCallback(() => {
+    if (inFlight.current || next === null) return;
+    const gen = generation.current;
+    inFlight.current = true;
+    setLoading(true);
+    call(commands.listLeads(query, next, PAGE_SIZE)).then(
+      (page) => {
+        if (gen !== generation.current) return;
+        setLeads((old) => old.concat(page.leads));
+        setNext(page.next);
+        setHasMore(page.next !== null);
+        setLoading(false);
+        inFlight.current = false;
+      },
+      (e) => {
+        if (gen !== generation.current) return;
+        setError(messageOf(e));
+        setLoading(false);
+        inFlight.current = false;
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, next]);
+
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  const replace = useCallback((lead: Lead) => setLeads((old) => old.map((l) => (l.id === lead.id ? lead : l))), []);
+
+  return { leads, hasMore, loading, counts, error, loadMore, reload, replace };
+}
+
+/** `value`, once it has stopped changing for `ms`. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}

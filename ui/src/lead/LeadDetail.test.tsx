@@ -1,0 +1,42 @@
+import { describe, expect, it, vi, beforeEach } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { detail, lead, ok } from "../test/fixtures";
+
+const commands = vi.hoisted(() => ({ getLead: vi.fn(), updateLead: vi.fn() }));
+vi.mock("../bindings", () => ({ commands }));
+
+import { LeadDetailPane } from "./LeadDetail";
+
+beforeEach(() => vi.clearAllMocks());
+
+describe("the lead detail", () => {
+  it("shows contact, form answers and ad, and saves a status change", async () => {
+    const l = lead(4, { phone: "+1 555 0104 0148" });
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    commands.updateLead.mockImplementation(() =>
+      ok({ ...detail({ ...l, status: "qualified" }), timeline: [{ at: l.created_at, kind: "status", detail: { from: "new", to: "qualified" } }] }),
+    );
+    const changed = vi.fn();
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={changed} />);
+    expect((await screen.findByTestId("detail-name")).textContent).toBe("Person 4");
+    expect(screen.getByText("+1 555 0104 0148")).toBeTruthy();
+    expect(screen.getByText("under $1,000")).toBeTruthy();
+    expect(screen.getByText("Spring promo")).toBeTruthy();
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "qualified" } });
+    await waitFor(() => expect(changed).toHaveBeenCalledWith(expect.objectContaining({ id: l.id, status: "qualified" })));
+    expect(commands.updateLead).toHaveBeenCalledWith(l.id, expect.objectContaining({ status: "qualified", note: null }));
+    expect(await screen.findByText(/from: new, to: qualified/)).toBeTruthy();
+  });
+
+  it("adds a note and shows a failed change as a message", async () => {
+    const l = lead(5);
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    commands.updateLead.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "invalid_input", message: "a note cannot be empty" } }));
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "call back Friday" } });
+    fireEvent.click(screen.getByText("Add note"));
+    expect((await screen.findByRole("alert")).textContent).toBe("a note cannot be empty");
+    expect(commands.updateLead).toHaveBeenCalledWith(l.id, expect.objectContaining({ note: "call back Friday" }));
+  });
+});

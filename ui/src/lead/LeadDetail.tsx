@@ -1,0 +1,188 @@
+// One lead: contact, form answers, ad/campaign/form, timeline and notes; status, owner and
+// tags can be changed, notes added. Every change lands in the timeline (the core does it).
+import { useEffect, useState } from "react";
+import type { Lead, LeadChange, LeadDetail, LeadStatus } from "../bindings";
+import { call, commands, messageOf } from "../ipc";
+import { STATUSES } from "../inbox/Inbox";
+
+const NO_CHANGE: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
+
+type Props = { id: string; onClose: () => void; onChanged: (lead: Lead) => void };
+
+export function LeadDetailPane({ id, onClose, onChanged }: Props) {
+  const [detail, setDetail] = useState<LeadDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState("");
+  const [owner, setOwner] = useState("");
+  const [tag, setTag] = useState("");
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    call(commands.getLead(id)).then(
+      (d) => {
+        if (!live) return;
+        setDetail(d);
+        setOwner(d.owner ?? "");
+      },
+      (e) => live && setError(messageOf(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  async function change(c: Partial<LeadChange>) {
+    try {
+      const d = await call(commands.updateLead(id, { ...NO_CHANGE, ...c }));
+      setDetail(d);
+      setOwner(d.owner ?? "");
+      onChanged(toLead(d));
+      return true;
+    } catch (e) {
+      setError(messageOf(e));
+      return false;
+    }
+  }
+
+  if (!detail)
+    return (
+      <aside className="detail">
+        {error ? <p className="error" role="alert">{error}</p> : <p className="muted">Loading…</p>}
+      </aside>
+    );
+
+  const ad: [string, string | null][] = [
+    ["Campaign", detail.campaign_name ?? detail.campaign_id],
+    ["Ad set", detail.adset_name ?? detail.adset_id],
+    ["Ad", detail.ad_name ?? detail.ad_id],
+    ["Form", detail.form_name ?? detail.form_id],
+    ["Platform", detail.platform],
+  ];
+  return (
+    <aside className="detail" aria-label="Lead detail">
+      <header>
+        <h2 data-testid="detail-name">{detail.full_name ?? detail.email ?? detail.phone ?? detail.id}</h2>
+        <button aria-label="Close" onClick={onClose}>
+          ✕
+        </button>
+      </header>
+      {error && <p className="error" role="alert">{error}</p>}
+      <dl>
+        <dt>Email</dt>
+        <dd>{detail.email ?? "—"}</dd>
+        <dt>Phone</dt>
+        <dd>{detail.phone ?? "—"}</dd>
+        <dt>Company</dt>
+        <dd>{detail.company ?? "—"}</dd>
+        <dt>Source</dt>
+        <dd>{detail.source}</dd>
+        <dt>Received</dt>
+        <dd>{new Date(detail.created_at).toLocaleString()}</dd>
+      </dl>
+      <section className="edit">
+        <label>
+          Status
+          <select
+            name="status"
+            aria-label="Status"
+            value={detail.status}
+            onChange={(e) => void change({ status: e.target.value as LeadStatus })}
+          >
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <form onSubmit={(e) => (e.preventDefault(), void change({ owner }))}>
+          <label>
+            Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
+          </label>
+          <button type="submit">Save owner</button>
+        </form>
+        <div className="tags">
+          {detail.tags.map((t) => (
+            <span key={t} className="tag">
+              {t}{" "}
+              <button aria-label={`Remove tag ${t}`} onClick={() => void change({ remove_tags: [t] })}>
+                ×
+              </button>
+            </span>
+          ))}
+          <form onSubmit={(e) => (e.preventDefault(), tag.trim() && void change({ add_tags: [tag] }).then((ok) => ok && setTag("")))}>
+            <input aria-label="New tag" placeholder="Add tag" value={tag} onChange={(e) => setTag(e.target.value)} />
+          </form>
+        </div>
+      </section>
+      {Object.keys(detail.fields).length > 0 && (
+        <section>
+          <h3>Form answers</h3>
+          <dl>
+            {Object.entries(detail.fields).map(([k, v]) => (
+              <FieldRow key={k} name={k} value={v} />
+            ))}
+          </dl>
+        </section>
+      )}
+      {ad.some(([, v]) => v) && (
+        <section>
+          <h3>Ad</h3>
+          <dl>
+            {ad
+              .filter(([, v]) => v)
+              .map(([k, v]) => (
+                <FieldRow key={k} name={k} value={v} />
+              ))}
+          </dl>
+        </section>
+      )}
+      <section>
+        <h3>Notes</h3>
+        {detail.notes.map((n, i) => (
+          <p key={i} className="note">
+            <span className="muted">{new Date(n.at).toLocaleString()}</span> {n.body}
+          </p>
+        ))}
+        <form onSubmit={(e) => (e.preventDefault(), note.trim() && void change({ note }).then((ok) => ok && setNote("")))}>
+          <textarea aria-label="New note" placeholder="Add a note" value={note} onChange={(e) => setNote(e.target.value)} />
+          <button type="submit">Add note</button>
+        </form>
+      </section>
+      <section>
+        <h3>Timeline</h3>
+        <ol className="timeline">
+          {detail.timeline.map((t, i) => (
+            <li key={i}>
+              <span className="muted">{new Date(t.at).toLocaleString()}</span> {t.kind} {describe(t.detail)}
+            </li>
+          ))}
+        </ol>
+      </section>
+    </aside>
+  );
+}
+
+function FieldRow({ name, value }: { name: string; value: unknown }) {
+  return (
+    <>
+      <dt>{name.replace(/_/g, " ")}</dt>
+      <dd>{typeof value === "string" ? value : JSON.stringify(value)}</dd>
+    </>
+  );
+}
+
+function describe(detail: unknown): string {
+  if (detail === null || detail === undefined) return "";
+  if (typeof detail !== "object") return String(detail);
+  return Object.entries(detail as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(", ");
+}
+
+function toLead(d: LeadDetail): Lead {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { notes: _n, timeline: _t, ...lead } = d;
+  return lead as Lead;
+}

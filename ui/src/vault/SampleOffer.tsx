@@ -1,0 +1,30 @@
+// After creating a vault: offer realistic sample leads (marked `sample`), so the inbox works at once.
+import { useState } from "react";
+import { call, commands, messageOf } from "../ipc";
+
+export function SampleOffer({ onDone }: { onDone: (message: string | null) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function load() {
+    setBusy(true);
+    try {
+      const r = await call(commands.loadSamples(200));
+      onDone(`Loaded ${r.added} sample leads (source and tag "sample").`);
+    } catch (e) {
+      setError(messageOf(e));
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="offer" role="region" aria-label="Sample leads">
+      <p>Your vault is ready and empty. Load 200 sample leads to try the inbox? They are marked with the tag "sample".</p>
+      <button disabled={busy} onClick={() => void load()}>
+        {busy ? "Loading samples…" : "Load sample leads"}
+      </button>
+      <button disabled={busy} onClick={() => onDone(null)}>
+        Start empty
+      </button>
+      {error && <p className="error" role="alert">{error}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it, vi, beforeEach } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { VaultState } from "../bindings";
+
+const commands = vi.hoisted(() => ({ createVault: vi.fn(), unlockVault: vi.fn() }));
+vi.mock("../bindings", () => ({ commands }));
+
+import { Setup } from "./Setup";
+
+const fresh: VaultState = { exists: false, unlocked: false, key_source: null, data_dir: "/tmp/lv" };
+const locked: VaultState = { exists: true, unlocked: false, key_source: "passphrase", data_dir: "/tmp/lv" };
+
+beforeEach(() => vi.clearAllMocks());
+
+describe("first run and unlock", () => {
+  it("creates a passphrase vault only when both entries match", async () => {
+    commands.createVault.mockImplementation(() => Promise.resolve({ status: "ok", data: { ...fresh, exists: true, unlocked: true } }));
+    const ready = vi.fn();
+    render(<Setup state={fresh} onReady={ready} />);
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "long enough pass" } });
+    fireEvent.change(screen.getByLabelText("Again"), { target: { value: "long enough pasx" } });
+    expect(screen.getByText("The two passphrases differ.")).toBeTruthy();
+    expect((screen.getByText("Create vault with passphrase") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Again"), { target: { value: "long enough pass" } });
+    fireEvent.click(screen.getByText("Create vault with passphrase"));
+    await waitFor(() => expect(ready).toHaveBeenCalledWith(expect.objectContaining({ unlocked: true }), true));
+    expect(commands.createVault).toHaveBeenCalledWith("long enough pass");
+  });
+
+  it("creates a keychain vault without a passphrase", async () => {
+    commands.createVault.mockImplementation(() => Promise.resolve({ status: "ok", data: { ...fresh, exists: true, unlocked: true } }));
+    render(<Setup state={fresh} onReady={() => {}} />);
+    fireEvent.click(screen.getByText("Create vault with keychain key"));
+    await waitFor(() => expect(commands.createVault).toHaveBeenCalledWith(null));
+  });
+
+  it("says a wrong passphrase is wrong and stays on the unlock screen", async () => {
+    commands.unlockVault.mockImplementation(() =>
+      Promise.resolve({ status: "error", error: { code: "wrong_key", message: "the vault key does not match this database" } }),
+    );
+    const ready = vi.fn();
+    render(<Setup state={locked} onReady={ready} />);
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "wrong one!" } });
+    fireEvent.click(screen.getByText("Unlock"));
+    expect((await screen.findByRole("alert")).textContent).toBe("the vault key does not match this database");
+    expect(ready).not.toHaveBeenCalled();
+    expect((screen.getByLabelText("Passphrase") as HTMLInputElement).value).toBe("");
+  });
+});

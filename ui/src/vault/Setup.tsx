@@ -1,0 +1,109 @@
+// First run: create the vault (a key in the OS keychain, or a passphrase); later runs: unlock.
+import { useEffect, useRef, useState } from "react";
+import type { VaultState } from "../bindings";
+import { call, codeOf, commands, messageOf } from "../ipc";
+
+type Props = { state: VaultState; onReady: (s: VaultState, created: boolean) => void };
+
+export function Setup({ state, onReady }: Props) {
+  const [passphrase, setPassphrase] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const tried = useRef(false);
+
+  async function run(f: () => Promise<VaultState>, created: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      onReady(await f(), created);
+    } catch (e) {
+      setError(messageOf(e));
+      if (codeOf(e) === "wrong_key") setPassphrase("");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  // A keychain vault opens by itself; a passphrase vault waits for the passphrase.
+  useEffect(() => {
+    if (state.exists && state.key_source === "keychain" && !tried.current) {
+      tried.current = true;
+      void run(() => call(commands.unlockVault(null)), false);
+    }
+  });
+
+  if (state.exists) {
+    return (
+      <main className="setup">
+        <h1>Unlock your vault</h1>
+        <p className="muted">{state.data_dir}</p>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(() => call(commands.unlockVault(passphrase || null)), false);
+          }}
+        >
+          <label>
+            Passphrase
+            <input
+              type="password"
+              name="passphrase"
+              autoFocus
+              value={passphrase}
+              onChange={(e) => setPassphrase(e.target.value)}
+            />
+          </label>
+          <button type="submit" disabled={busy}>
+            Unlock
+          </button>
+        </form>
+        {state.key_source !== "passphrase" && (
+          <button className="link" disabled={busy} onClick={() => void run(() => call(commands.unlockVault(null)), false)}>
+            Use the key in the OS keychain
+          </button>
+        )}
+        {error && <p className="error" role="alert">{error}</p>}
+      </main>
+    );
+  }
+
+  const mismatch = confirm.length > 0 && confirm !== passphrase;
+  return (
+    <main className="setup">
+      <h1>Welcome to Leadvault</h1>
+      <p>Your leads stay on this computer, in an encrypted vault. Choose how to lock it.</p>
+      <section>
+        <h2>Keep the key in this computer's keychain</h2>
+        <p className="muted">A random key, stored by your operating system; nothing to remember.</p>
+        <button disabled={busy} onClick={() => void run(() => call(commands.createVault(null)), true)}>
+          Create vault with keychain key
+        </button>
+      </section>
+      <section>
+        <h2>Or choose a passphrase</h2>
+        <p className="muted">At least 8 characters. It cannot be recovered: if you lose it, the vault stays locked.</p>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!mismatch) void run(() => call(commands.createVault(passphrase)), true);
+          }}
+        >
+          <label>
+            Passphrase
+            <input type="password" name="new-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          </label>
+          <label>
+            Again
+            <input type="password" name="confirm-passphrase" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          </label>
+          <button type="submit" disabled={busy || passphrase.length === 0 || mismatch}>
+            Create vault with passphrase
+          </button>
+          {mismatch && <p className="error">The two passphrases differ.</p>}
+        </form>
+      </section>
+      {error && <p className="error" role="alert">{error}</p>}
+    </main>
+  );
+}
