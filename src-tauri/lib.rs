@@ -62,24 +62,6 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("leadvault-data"))
 }
 
-/// Logs go to `<data dir>/logs/leadvault-desktop.*.log`, rotated daily, as the CLI's do.
-fn init_logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = dir.join("logs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("leadvault-desktop")
-        .filename_suffix("log")
-        .max_log_files(14)
-        .build(&dir)
-        .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADVAULT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
-    Some(guard)
-}
-
 /// Builds the app on any runtime: the real window in `run`, the mock runtime in tests.
 pub fn app<R: Runtime>(
     builder: tauri::Builder<R>,
@@ -96,7 +78,8 @@ pub fn app<R: Runtime>(
 
 pub fn run() {
     let dir = data_dir();
-    let _log = init_logging(&dir);
+    // Logs: <data dir>/logs/leadvault-desktop.*.log, as the CLI's.
+    let _log = leadvault_core::logging::init(&dir, "leadvault-desktop");
     let mut state = AppState::new(dir, Arc::new(OsKeychain::new()));
     state.export_path = std::env::var_os("LEADVAULT_E2E_EXPORT_PATH").map(PathBuf::from);
     let result = app(tauri::Builder::default(), app_commands!(tauri::Wry), state)

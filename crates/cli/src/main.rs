@@ -18,7 +18,8 @@ use cli::{Cli, Command, LeadsCommand, VaultCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log = init_logging(&cli);
+    // Logs: <data dir>/logs/leadvault.*.log (see leadvault_core::logging).
+    let _log = cli.data_dir().ok().and_then(|dir| leadvault_core::logging::init(&dir, "leadvault"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -34,25 +35,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to `<data dir>/logs/leadvault.log`, rotated daily; never to the terminal, never
-/// with personal data (the core logs ids and counts only).
-fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = cli.data_dir().ok()?.join("logs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("leadvault")
-        .filename_suffix("log")
-        .max_log_files(14)
-        .build(&dir)
-        .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADVAULT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).init();
-    Some(guard)
 }
 
 fn options(cli: &Cli) -> Result<VaultOptions, Error> {

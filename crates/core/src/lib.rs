@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod logging;
 pub mod samples;
 pub mod secrets;
 pub mod store;
