@@ -82,6 +82,57 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Connect a provider: sign in through the browser, or paste a long-lived token
+    Connect {
+        /// meta, google-ads, hubspot, pipedrive or salesforce
+        provider: String,
+        /// Read a pasted token from standard input (Meta system-user token, HubSpot
+        /// private-app token, Pipedrive API token) instead of signing in
+        #[arg(long)]
+        token_stdin: bool,
+        /// Talk to this address instead of the provider's (a local test server)
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// A name for the connection (default: the provider and account)
+        #[arg(long)]
+        label: Option<String>,
+        /// The OAuth app's client id (default: LEADVAULT_<PROVIDER>_CLIENT_ID)
+        #[arg(long, value_name = "ID")]
+        client_id: Option<String>,
+        /// Print the sign-in address without opening a browser
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the sign-in, in seconds
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        timeout: u64,
+        /// Print the new connection as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List and test connections
+    Connections {
+        #[command(subcommand)]
+        command: ConnectionsCommand,
+    },
+    /// Revoke a connection's access and forget its secrets
+    Disconnect {
+        id: String,
+        /// Also delete every lead that came from this connection
+        #[arg(long)]
+        purge: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConnectionsCommand {
+    /// Every connection with its status
+    List {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a connection with one cheap call to the provider
+    Test { id: String },
 }
 
 #[derive(Subcommand)]

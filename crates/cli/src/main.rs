@@ -2,6 +2,7 @@
 //! core service and prints the result; errors print as one line and exit with code 1.
 
 mod cli;
+mod connect;
 mod output;
 
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use leadvault_core::import::{ImportOptions, import_file};
 use leadvault_core::secrets::{OsKeychain, Passphrase};
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
 
-use cli::{Cli, Command, LeadsCommand, VaultCommand};
+use cli::{Cli, Command, ConnectionsCommand, LeadsCommand, VaultCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -166,6 +167,39 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 println!("Exported {} to {}", output::leads(report.rows), report.path.display());
             }
             vault.close().await;
+        }
+        Command::Connect { provider, token_stdin, base_url, label, client_id, no_browser, timeout, json } => {
+            let vault = Vault::open(options).await?;
+            let args = connect::ConnectArgs {
+                provider,
+                token_stdin,
+                base_url,
+                label,
+                client_id,
+                no_browser,
+                timeout_secs: timeout,
+                json,
+            };
+            let done = connect::connect(&vault, args).await;
+            vault.close().await;
+            done?;
+        }
+        Command::Connections { command: ConnectionsCommand::List { json } } => {
+            let vault = Vault::open(options).await?;
+            connect::list(&vault, json).await?;
+            vault.close().await;
+        }
+        Command::Connections { command: ConnectionsCommand::Test { id } } => {
+            let vault = Vault::open(options).await?;
+            let done = connect::test(&vault, &id).await;
+            vault.close().await;
+            done?;
+        }
+        Command::Disconnect { id, purge } => {
+            let vault = Vault::open(options).await?;
+            let done = connect::disconnect(&vault, &id, purge).await;
+            vault.close().await;
+            done?;
         }
     }
     Ok(())

@@ -188,6 +188,8 @@ pub struct NewLead {
     pub ad: AdOrigin,
     /// Form answers and any column the importer did not map, by their original names.
     pub fields: Map<String, Value>,
+    /// The connection a sync brought it from; `None` for imported files.
+    pub connection_id: Option<String>,
 }
 
 impl fmt::Debug for NewLead {

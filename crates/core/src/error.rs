@@ -57,6 +57,10 @@ pub enum Error {
 
     #[error("cancelled")]
     Cancelled,
+
+    /// A provider (Meta, Google Ads, a CRM) failed or refused; the message says what to do.
+    #[error("{0}")]
+    Provider(String),
 }
 
 impl Error {
@@ -76,6 +80,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Database(_) => "database",
             Error::Cancelled => "cancelled",
+            Error::Provider(_) => "provider",
         }
     }
 

@@ -4,6 +4,7 @@
 //! it knows no Tauri and no HTTP.
 
 pub mod clock;
+pub mod connections;
 pub mod domain;
 pub mod error;
 pub mod export;

@@ -99,12 +99,49 @@ pub(crate) fn random_salt() -> Result<[u8; 16]> {
     Ok(salt)
 }
 
-/// Where vault keys are kept. The real one is the OS keychain; the trait keeps the vault's
-/// code independent of the platform's store.
+/// Where vault keys and connection secrets are kept. The real one is the OS keychain; the trait
+/// keeps the vault's code independent of the platform's store.
 pub trait KeyStore: Send + Sync {
     fn get(&self, account: &str) -> Result<Option<VaultKey>>;
     fn set(&self, account: &str, key: &VaultKey) -> Result<()>;
     fn delete(&self, account: &str) -> Result<()>;
+
+    /// Any other secret (a connection's tokens), as text. Stores that keep only vault keys
+    /// refuse it.
+    fn get_text(&self, _account: &str) -> Result<Option<Zeroizing<String>>> {
+        Err(Error::KeychainUnavailable { reason: "this key store keeps vault keys only".into() })
+    }
+    fn set_text(&self, _account: &str, _secret: &str) -> Result<()> {
+        Err(Error::KeychainUnavailable { reason: "this key store keeps vault keys only".into() })
+    }
+}
+
+/// A secret string (an access token, a refresh token, a client secret): never printed, wiped
+/// on drop. Read it with [`Secret::expose`] at the one place that sends it.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(Zeroizing::new(s.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// The operating system's keychain: the freedesktop Secret Service on Linux (GNOME Keyring,
@@ -180,6 +217,21 @@ impl KeyStore for OsKeychain {
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    fn get_text(&self, account: &str) -> Result<Option<Zeroizing<String>>> {
+        match self.entry(account)?.get_secret() {
+            Ok(secret) => {
+                let secret = Zeroizing::new(secret);
+                Ok(std::str::from_utf8(&secret).ok().map(|s| Zeroizing::new(s.to_string())))
+            }
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn set_text(&self, account: &str, secret: &str) -> Result<()> {
+        self.entry(account)?.set_secret(secret.as_bytes()).map_err(unavailable)
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +244,9 @@ mod tests {
         assert_eq!(format!("{key:?}"), "VaultKey(***)");
         let p = Passphrase::new("correct horse battery").unwrap();
         assert_eq!(format!("{p:?}"), "Passphrase(***)");
+        let s = Secret::new("pat-na1-planted");
+        assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
+        assert_eq!(s.expose(), "pat-na1-planted");
     }
 
     #[test]

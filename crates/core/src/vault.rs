@@ -196,6 +196,11 @@ impl Vault {
         self.key_source
     }
 
+    /// Where the vault's key and the connections' secrets are kept.
+    pub(crate) fn keystore(&self) -> Arc<dyn KeyStore> {
+        self.options.keystore.clone()
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.options.data_dir
     }

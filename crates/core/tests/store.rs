@@ -421,6 +421,7 @@ async fn added_leads_go_in_once_and_are_searchable() {
         tags: vec!["sample".into()],
         ad: Default::default(),
         fields: [("budget".to_string(), serde_json::json!("10k"))].into_iter().collect(),
+        connection_id: None,
     };
     let batch: Vec<NewLead> = (0..40).map(lead).collect();
     assert_eq!(vault.add_leads(batch.clone()).await.unwrap(), 40);

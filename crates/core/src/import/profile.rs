@@ -145,6 +145,7 @@ impl Profile {
             tags: Vec::new(),
             ad: AdOrigin { platform: self.platform.map(str::to_string), ..AdOrigin::default() },
             fields: Map::new(),
+            connection_id: None,
         };
         let (mut first, mut last, mut created) = (None, None, None);
         for (target, name, raw) in columns {

@@ -651,9 +651,9 @@ impl<'c> Inserter<'c> {
             "INSERT INTO leads (seq, id, source, external_id, created_at, added_at, updated_at, \
              full_name, email, phone, phone_digits, company, status, owner, \
              ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, form_id, form_name, \
-             platform, is_organic, fields, fingerprint) \
+             platform, is_organic, fields, fingerprint, connection_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-             ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
+             ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) \
              ON CONFLICT (source, external_id) DO NOTHING",
         )?;
         let tag = conn.prepare("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")?;
@@ -700,6 +700,7 @@ impl<'c> Inserter<'c> {
             l.ad.is_organic,
             fields,
             fingerprint.as_ref().map(|f| &f[..]),
+            l.connection_id,
         ])? == 1;
         if inserted {
             for tag in &l.tags {

@@ -1,0 +1,62 @@
+//! Leadvault's connectors: signing in to each provider as a native app should (RFC 8252), and a
+//! client per provider whose addresses come from configuration, so tests and demo mode point
+//! them at the local fakes (`leadvault-fakes`).
+//!
+//! Secrets only pass through here: they arrive in and leave as
+//! [`leadvault_core::connections::Credentials`], whose `Debug` shows none of them, and the
+//! core keeps them in the OS keychain. No error message carries a token.
+
+pub mod connector;
+pub mod google_ads;
+pub mod http;
+pub mod hubspot;
+pub mod meta;
+pub mod oauth;
+pub mod pipedrive;
+pub mod salesforce;
+
+pub use connector::{Account, Connector};
+pub use leadvault_core::connections::Provider;
+
+/// What a call to a provider can fail with; each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("you declined access on {provider}'s page; run `leadvault connect {cli}` again to retry")]
+    Denied { provider: &'static str, cli: &'static str },
+
+    #[error("the sign-in was not finished within {minutes} minutes; run `leadvault connect {cli}` again")]
+    TimedOut { minutes: u64, cli: &'static str },
+
+    #[error("the sign-in was cancelled")]
+    Cancelled,
+
+    #[error("the sign-in answer did not come from this request ({0}); run the sign-in again")]
+    BadCallback(String),
+
+    #[error("{provider} refused the credentials ({reason}); sign in again or paste a new token")]
+    Unauthorized { provider: &'static str, reason: String },
+
+    #[error("{provider} asks to slow down; try again in {retry_after_secs} s")]
+    RateLimited { provider: &'static str, retry_after_secs: u64 },
+
+    #[error("{provider} could not be reached or failed ({reason}); check the connection and try again")]
+    Unavailable { provider: &'static str, reason: String },
+
+    #[error("{provider} rejected the request ({reason})")]
+    Rejected { provider: &'static str, reason: String },
+
+    #[error("{0}")]
+    Config(String),
+
+    #[error(transparent)]
+    Core(#[from] leadvault_core::Error),
+}
+
+impl Error {
+    /// True when only a new sign-in (or a new token) can fix it.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, Error::Unauthorized { .. })
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,322 @@
+//! Signing in as a native app (RFC 8252): the system browser opens the provider's consent page,
+//! and a one-shot listener on 127.0.0.1, on a port the OS picks, receives the redirect. PKCE
+//! (S256) and `state` tie the answer to this request; the `oauth2` crate exchanges the code.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use leadvault_core::connections::Credentials;
+use leadvault_core::secrets::Secret;
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::http::Http;
+use crate::{Error, Result};
+
+/// An OAuth app as registered with a provider: a public client (no secret is trusted to stay
+/// secret in a desktop binary, but some providers still want one sent).
+#[derive(Debug, Clone)]
+pub struct OAuthApp {
+    pub provider: &'static str,
+    /// The provider's name on the command line, for "run `leadvault connect X` again".
+    pub cli: &'static str,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub authorize: Url,
+    pub token: Url,
+    pub scopes: Vec<String>,
+    /// Extra authorize parameters (Google's `access_type=offline`).
+    pub extra: Vec<(&'static str, &'static str)>,
+    /// How the token endpoint wants the client's id and secret: in the form, or HTTP Basic.
+    pub basic_auth: bool,
+}
+
+/// Fields some providers add to the token response.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Extra {
+    /// Salesforce: the instance every later call goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_url: Option<String>,
+    /// Pipedrive: the company's API address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_domain: Option<String>,
+}
+impl ExtraTokenFields for Extra {}
+
+type TokenAnswer = StandardTokenResponse<Extra, BasicTokenType>;
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// What a sign-in or a refresh produced.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub credentials: Credentials,
+    pub scopes: Vec<String>,
+    pub extra: Extra,
+}
+
+fn client(app: &OAuthApp, redirect: Option<&Url>) -> Result<Client> {
+    let bad =
+        |what: &str| Error::Config(format!("the {what} address for {} is not a valid URL", app.provider));
+    let mut client = oauth2::Client::new(ClientId::new(app.client_id.clone()))
+        .set_auth_uri(AuthUrl::from_url(app.authorize.clone()))
+        .set_token_uri(TokenUrl::from_url(app.token.clone()))
+        .set_auth_type(if app.basic_auth { AuthType::BasicAuth } else { AuthType::RequestBody });
+    if let Some(secret) = &app.client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
+    }
+    if let Some(r) = redirect {
+        client = client.set_redirect_uri(RedirectUrl::new(r.to_string()).map_err(|_| bad("redirect"))?);
+    }
+    Ok(client)
+}
+
+/// A sign-in under way: the listener is bound and the consent page's address is ready.
+pub struct SignIn {
+    app: OAuthApp,
+    listener: TcpListener,
+    redirect: Url,
+    authorize_url: Url,
+    state: CsrfToken,
+    verifier: PkceCodeVerifier,
+}
+
+impl SignIn {
+    /// Binds the one-shot listener on 127.0.0.1 (never a public interface) and builds the
+    /// consent page's address with a fresh PKCE challenge and `state`.
+    pub async fn start(app: OAuthApp) -> Result<SignIn> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| Error::Config(format!("could not listen on 127.0.0.1 for the sign-in: {e}")))?;
+        let port = listener.local_addr().map_err(|e| Error::Config(e.to_string()))?.port();
+        let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback")).expect("a valid URL");
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let client = client(&app, Some(&redirect))?;
+        let mut request = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge);
+        for scope in &app.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        for (k, v) in &app.extra {
+            request = request.add_extra_param(*k, *v);
+        }
+        let (authorize_url, state) = request.url();
+        Ok(SignIn { app, listener, redirect, authorize_url, state, verifier })
+    }
+
+    /// The address to open in the system browser.
+    pub fn authorize_url(&self) -> &Url {
+        &self.authorize_url
+    }
+
+    /// Where the provider sends the browser back to.
+    pub fn redirect_url(&self) -> &Url {
+        &self.redirect
+    }
+
+    /// Waits for the browser to come back (at most `timeout`, or until `cancel`), checks the
+    /// answer and exchanges its code for tokens.
+    pub async fn finish(self, http: &Http, timeout: Duration, cancel: &CancellationToken) -> Result<Tokens> {
+        let (app, cli) = (self.app.provider, self.app.cli);
+        let code = tokio::select! {
+            answer = wait_for_code(&self.listener, &self.state, app, cli) => answer?,
+            _ = tokio::time::sleep(timeout) => {
+                return Err(Error::TimedOut { minutes: timeout.as_secs().div_ceil(60), cli });
+            }
+            _ = cancel.cancelled() => return Err(Error::Cancelled),
+        };
+        drop(self.listener);
+        let client = client(&self.app, Some(&self.redirect))?;
+        let call = |request| {
+            let http = http.clone();
+            async move { http.oauth(request).await }
+        };
+        let answer = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(self.verifier)
+            .request_async(&call)
+            .await
+            .map_err(|e| token_error(app, e))?;
+        let mut tokens = tokens(answer, self.app.client_secret.clone());
+        tokens.credentials.client_id = Some(self.app.client_id.clone());
+        Ok(tokens)
+    }
+}
+
+/// Trades a refresh token for a new access token. A refused refresh (`invalid_grant`: revoked,
+/// expired) is [`Error::Unauthorized`]: the connection needs a new sign-in, and no retry helps.
+pub async fn refresh(app: &OAuthApp, http: &Http, credentials: &Credentials) -> Result<Tokens> {
+    let Some(refresh) = &credentials.refresh_token else {
+        return Err(Error::Unauthorized { provider: app.provider, reason: "no refresh token".into() });
+    };
+    let client = client(app, None)?;
+    let call = |request| {
+        let http = http.clone();
+        async move { http.oauth(request).await }
+    };
+    let answer = client
+        .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
+        .request_async(&call)
+        .await
+        .map_err(|e| token_error(app.provider, e))?;
+    let mut fresh = tokens(answer, app.client_secret.clone());
+    // Providers that keep the refresh token the same do not send it again.
+    if fresh.credentials.refresh_token.is_none() {
+        fresh.credentials.refresh_token = credentials.refresh_token.clone();
+    }
+    fresh.credentials.developer_token = credentials.developer_token.clone();
+    fresh.credentials.client_id = Some(app.client_id.clone());
+    Ok(fresh)
+}
+
+fn tokens(answer: TokenAnswer, client_secret: Option<Secret>) -> Tokens {
+    let credentials = Credentials {
+        access_token: Secret::new(answer.access_token().secret().clone()),
+        client_id: None,
+        refresh_token: answer.refresh_token().map(|r| Secret::new(r.secret().clone())),
+        expires_at: answer
+            .expires_in()
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| Utc::now() + d),
+        client_secret,
+        developer_token: None,
+    };
+    let scopes = answer.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+    Tokens { credentials, scopes, extra: answer.extra_fields().clone() }
+}
+
+fn token_error(
+    provider: &'static str,
+    e: RequestTokenError<crate::http::HttpError, BasicErrorResponse>,
+) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let code = r.error().as_ref().to_string();
+            match r.error() {
+                BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidClient => {
+                    Error::Unauthorized { provider, reason: code }
+                }
+                _ => Error::Rejected { provider, reason: code },
+            }
+        }
+        RequestTokenError::Request(e) => Error::Unavailable { provider, reason: e.0 },
+        RequestTokenError::Parse(..) | RequestTokenError::Other(_) => {
+            Error::Unavailable { provider, reason: "its token answer was not understood".into() }
+        }
+    }
+}
+
+/// Serves the listener until the browser brings an answer for this sign-in. Requests for other
+/// paths (a favicon) get a 404 and the wait goes on; an answer with the wrong `state` ends the
+/// sign-in, since it was not started here.
+async fn wait_for_code(
+    listener: &TcpListener,
+    state: &CsrfToken,
+    provider: &'static str,
+    cli: &'static str,
+) -> Result<String> {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let Some(target) = read_request_target(&mut stream).await else {
+            continue;
+        };
+        let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(&target)) else {
+            respond(&mut stream, 400, "That address is not a sign-in answer.").await;
+            continue;
+        };
+        if url.path() != "/callback" {
+            respond(&mut stream, 404, "Not found.").await;
+            continue;
+        }
+        let get = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        if get("state").as_deref() != Some(state.secret().as_str()) {
+            respond(
+                &mut stream,
+                400,
+                "This answer does not belong to the sign-in Leadvault started. Start it again.",
+            )
+            .await;
+            return Err(Error::BadCallback("state mismatch".into()));
+        }
+        if let Some(error) = get("error") {
+            respond(&mut stream, 200, "Leadvault was not given access. You can close this tab.").await;
+            return Err(if error == "access_denied" {
+                Error::Denied { provider, cli }
+            } else {
+                Error::Rejected {
+                    provider,
+                    reason: error.chars().filter(|c| c.is_ascii_graphic()).take(60).collect(),
+                }
+            });
+        }
+        let Some(code) = get("code") else {
+            respond(&mut stream, 400, "The answer carries no code. Start the sign-in again.").await;
+            return Err(Error::BadCallback("no code".into()));
+        };
+        respond(&mut stream, 200, "Signed in. You can close this tab and return to Leadvault.").await;
+        return Ok(code);
+    }
+}
+
+/// The request target of one HTTP/1.1 request (`GET <target> HTTP/1.1`), read within 5 s and
+/// 16 KiB.
+async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::with_capacity(1024);
+    let read = async {
+        let mut buf = [0u8; 2048];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Some(())
+    };
+    tokio::time::timeout(Duration::from_secs(5), read).await.ok()??;
+    let line = head.split(|&b| b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end();
+    let mut parts = line.split(' ');
+    (parts.next()? == "GET").then_some(())?;
+    parts.next().map(str::to_string)
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, message: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>Leadvault</title>\
+         <body style=\"font-family:sans-serif;margin:3em\"><p>{message}</p></body>"
+    );
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}

@@ -1,0 +1,405 @@
+//! Connections to the providers: what the vault remembers about each (never a secret) and the
+//! secrets themselves, which live only in the OS keychain, one entry per connection.
+//!
+//! The core speaks no HTTP: signing in, verifying a token and revoking it are the connectors'
+//! work (`leadvault-connectors`); this module stores what they produce.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::secrets::{KeyStore, Secret};
+use crate::vault::Vault;
+
+/// The providers Leadvault connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provider {
+    Meta,
+    GoogleAds,
+    Hubspot,
+    Pipedrive,
+    Salesforce,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 5] =
+        [Provider::Meta, Provider::GoogleAds, Provider::Hubspot, Provider::Pipedrive, Provider::Salesforce];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Meta => "meta",
+            Provider::GoogleAds => "google-ads",
+            Provider::Hubspot => "hubspot",
+            Provider::Pipedrive => "pipedrive",
+            Provider::Salesforce => "salesforce",
+        }
+    }
+
+    /// The name people know it by.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::Meta => "Meta",
+            Provider::GoogleAds => "Google Ads",
+            Provider::Hubspot => "HubSpot",
+            Provider::Pipedrive => "Pipedrive",
+            Provider::Salesforce => "Salesforce",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Provider {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown provider {s:?}: use meta, google-ads, hubspot, pipedrive or salesforce"
+            ))
+        })
+    }
+}
+
+/// How the connection was made: by signing in (tokens that expire and are refreshed) or with a
+/// pasted long-lived token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    Oauth,
+    Token,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Oauth => "oauth",
+            AuthKind::Token => "token",
+        }
+    }
+}
+
+/// Whether a connection can be used as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Connected,
+    /// The provider refused the tokens (revoked, expired refresh): the user must sign in again.
+    NeedsSignIn,
+    /// The last call failed for another reason; `last_error` says which.
+    Error,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Connected => "connected",
+            ConnectionStatus::NeedsSignIn => "needs_sign_in",
+            ConnectionStatus::Error => "error",
+        }
+    }
+
+    fn parse(s: &str) -> ConnectionStatus {
+        match s {
+            "needs_sign_in" => ConnectionStatus::NeedsSignIn,
+            "error" => ConnectionStatus::Error,
+            _ => ConnectionStatus::Connected,
+        }
+    }
+}
+
+/// What the vault keeps about a connection. Nothing in it is secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connection {
+    pub id: String,
+    pub provider: Provider,
+    pub label: String,
+    pub auth: AuthKind,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub scopes: Vec<String>,
+    /// Every address of the provider replaced by this one: a local test server or demo mode.
+    pub base_url: Option<String>,
+    /// Where the provider's API answers when the sign-in said so: a Salesforce instance, a
+    /// Pipedrive company domain.
+    pub api_base: Option<String>,
+    pub status: ConnectionStatus,
+    pub created_at: DateTime<Utc>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// A connection about to be saved.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub provider: Provider,
+    pub label: String,
+    pub auth: AuthKind,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub scopes: Vec<String>,
+    pub base_url: Option<String>,
+    pub api_base: Option<String>,
+}
+
+/// A connection's secrets, kept as one keychain entry. `Debug` shows none of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub access_token: Secret,
+    /// The OAuth app the tokens were issued to (not secret), needed to refresh them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// When the access token stops working; `None` for tokens that do not expire on a clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The OAuth app's secret, for providers whose token endpoint wants one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// Google Ads' developer token, for setups that still send one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub developer_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// A pasted token: no refresh, no expiry.
+    pub fn token(access_token: Secret) -> Credentials {
+        Credentials {
+            access_token,
+            client_id: None,
+            refresh_token: None,
+            expires_at: None,
+            client_secret: None,
+            developer_token: None,
+        }
+    }
+}
+
+/// The keychain account that holds a connection's secrets.
+fn keychain_account(id: &str) -> String {
+    format!("connection:{id}")
+}
+
+/// What `disconnect` removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    pub leads_deleted: u64,
+}
+
+/// The vault's connections.
+pub struct Connections<'v> {
+    vault: &'v Vault,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+/// `SELECT <the columns of a Row> FROM connections`, as a literal.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, provider, label, auth, account_id, account_name, scopes, base_url, api_base, \
+             status, created_at, last_sync_at, last_error FROM connections ",
+            $rest
+        )
+    };
+}
+
+fn millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn from_row(r: Row) -> Result<Connection> {
+    let (
+        id,
+        provider,
+        label,
+        auth,
+        account_id,
+        account_name,
+        scopes,
+        base_url,
+        api_base,
+        status,
+        created,
+        synced,
+        error,
+    ) = r;
+    Ok(Connection {
+        id,
+        provider: provider.parse()?,
+        label,
+        auth: if auth == "token" { AuthKind::Token } else { AuthKind::Oauth },
+        account_id,
+        account_name,
+        scopes: serde_json::from_str(&scopes).unwrap_or_default(),
+        base_url,
+        api_base,
+        status: ConnectionStatus::parse(&status),
+        created_at: millis(created),
+        last_sync_at: synced.map(millis),
+        last_error: error,
+    })
+}
+
+impl Vault {
+    pub fn connections(&self) -> Connections<'_> {
+        Connections { vault: self }
+    }
+}
+
+impl Connections<'_> {
+    fn keystore(&self) -> Arc<dyn KeyStore> {
+        self.vault.keystore()
+    }
+
+    /// Saves a new connection: its secrets to the keychain first, then the rest to the vault.
+    /// If either fails, neither is kept.
+    pub async fn add(&self, new: NewConnection, credentials: &Credentials) -> Result<Connection> {
+        if new.label.trim().is_empty() {
+            return Err(Error::invalid("the connection's label is empty; give it a name"));
+        }
+        let id = ulid::Ulid::generate().to_string();
+        self.save_credentials(&id, credentials).await?;
+        let now = self.vault.clock.now().timestamp_millis();
+        let inserted = sqlx::query(
+            "INSERT INTO connections (id, provider, label, auth, account_id, account_name, scopes, base_url, \
+             api_base, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'connected', ?)",
+        )
+        .bind(&id)
+        .bind(new.provider.as_str())
+        .bind(new.label.trim())
+        .bind(new.auth.as_str())
+        .bind(&new.account_id)
+        .bind(&new.account_name)
+        .bind(serde_json::to_string(&new.scopes).unwrap_or_else(|_| "[]".into()))
+        .bind(&new.base_url)
+        .bind(&new.api_base)
+        .bind(now)
+        .execute(&self.vault.pool)
+        .await;
+        if let Err(e) = inserted {
+            let (ks, account) = (self.keystore(), keychain_account(&id));
+            let _ = tokio::task::spawn_blocking(move || ks.delete(&account)).await;
+            return Err(e.into());
+        }
+        self.get(&id).await
+    }
+
+    /// Every connection, oldest first.
+    pub async fn list(&self) -> Result<Vec<Connection>> {
+        let rows: Vec<Row> =
+            sqlx::query_as(select!("ORDER BY created_at, id")).fetch_all(&self.vault.pool).await?;
+        rows.into_iter().map(from_row).collect()
+    }
+
+    /// One connection by id.
+    pub async fn get(&self, id: &str) -> Result<Connection> {
+        let row: Option<Row> =
+            sqlx::query_as(select!("WHERE id = ?")).bind(id).fetch_optional(&self.vault.pool).await?;
+        row.map(from_row).transpose()?.ok_or_else(|| {
+            Error::invalid(format!("no connection with id {id}; list them with `leadvault connections list`"))
+        })
+    }
+
+    /// Records the outcome of using a connection: its status and, on failure, why (a message
+    /// that carries no secret).
+    pub async fn set_status(&self, id: &str, status: ConnectionStatus, error: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE connections SET status = ?, last_error = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(error)
+            .bind(id)
+            .execute(&self.vault.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            self.get(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Updates what is known of the account (after a sign-in again or a test).
+    pub async fn set_account(
+        &self,
+        id: &str,
+        account_id: Option<&str>,
+        account_name: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE connections SET account_id = ?, account_name = ? WHERE id = ?")
+            .bind(account_id)
+            .bind(account_name)
+            .bind(id)
+            .execute(&self.vault.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The connection's secrets from the keychain; `None` if the keychain has lost them.
+    pub async fn credentials(&self, id: &str) -> Result<Option<Credentials>> {
+        let (ks, account) = (self.keystore(), keychain_account(id));
+        let text = tokio::task::spawn_blocking(move || ks.get_text(&account))
+            .await
+            .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Replaces the connection's secrets in the keychain (after a refresh, or a new sign-in).
+    pub async fn save_credentials(&self, id: &str, credentials: &Credentials) -> Result<()> {
+        let text = zeroize::Zeroizing::new(
+            serde_json::to_string(credentials)
+                .map_err(|_| Error::invalid("the credentials could not be encoded"))?,
+        );
+        let (ks, account) = (self.keystore(), keychain_account(id));
+        tokio::task::spawn_blocking(move || ks.set_text(&account, &text))
+            .await
+            .map_err(|_| Error::invalid("a keychain call was interrupted"))?
+    }
+
+    /// Forgets a connection: its keychain entry, its row, and with `purge` every lead that
+    /// came from it. Revoking its tokens at the provider is the caller's job, before this.
+    pub async fn remove(&self, id: &str, purge: bool) -> Result<Removed> {
+        self.get(id).await?;
+        let (ks, account) = (self.keystore(), keychain_account(id));
+        tokio::task::spawn_blocking(move || ks.delete(&account))
+            .await
+            .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
+        let mut tx = self.vault.pool.begin().await?;
+        let leads_deleted = if purge {
+            sqlx::query("DELETE FROM leads WHERE connection_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        } else {
+            sqlx::query("UPDATE leads SET connection_id = NULL WHERE connection_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            0
+        };
+        sqlx::query("DELETE FROM connections WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Removed { leads_deleted })
+    }
+}
