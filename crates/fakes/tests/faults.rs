@@ -20,7 +20,9 @@ async fn injected_status_is_answered_in_the_providers_error_format_then_cleared(
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{p:?}");
             let body: Value = response.json().await.expect("a JSON error body");
             let shaped = match p {
-                Provider::Meta => body["error"]["code"].is_number() && body["error"]["fbtrace_id"].is_string(),
+                Provider::Meta => {
+                    body["error"]["code"].is_number() && body["error"]["fbtrace_id"].is_string()
+                }
                 Provider::GoogleAds => body["error"]["status"] == "UNAVAILABLE",
                 Provider::Hubspot => body["status"] == "error" && body["correlationId"].is_string(),
                 Provider::Pipedrive => body["success"] == false && body["errorCode"] == 503,
@@ -104,7 +106,10 @@ async fn a_cut_off_body_fails_to_read_on_every_fake() {
         assert_eq!(response.status(), StatusCode::OK, "{p:?}: the headers arrive");
         let announced = response.content_length().unwrap();
         let error = response.bytes().await.expect_err("the body is cut short");
-        assert!(error.is_body() || error.is_decode() || error.is_request(), "{p:?}: {error:?} of {announced}");
+        assert!(
+            error.is_body() || error.is_decode() || error.is_request(),
+            "{p:?}: {error:?} of {announced}"
+        );
         assert_eq!(check(&fake, &token, true).await.status(), StatusCode::OK);
     }
 }
