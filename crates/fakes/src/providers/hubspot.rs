@@ -131,10 +131,10 @@ fn limits(response: Response, requests: u64) -> Response {
     )
 }
 
-fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<u64, Response> {
+fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<u64, Box<Response>> {
     match shared.check(bearer(headers).as_deref()) {
         Access::Valid => Ok(count_api(shared)),
-        access => Err(unauthorized(access)),
+        access => Err(Box::new(unauthorized(access))),
     }
 }
 
@@ -152,7 +152,7 @@ async fn revoke(State(shared): State<Arc<Shared>>, Path(token): Path<String>) ->
 async fn account_details(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let requests = match authorized(&shared, &headers) {
         Ok(n) => n,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let body = json!({
         "portalId": shared.account.company_id,
@@ -176,7 +176,7 @@ async fn owners(
 ) -> Response {
     let requests = match authorized(&shared, &headers) {
         Ok(n) => n,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(100).clamp(1, 500);
     let after = query.get("after").and_then(|a| a.parse::<usize>().ok()).unwrap_or(0);

@@ -148,11 +148,11 @@ fn authorized(
     shared: &Shared,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Result<(String, u64), Response> {
+) -> Result<(String, u64), Box<Response>> {
     let token = token(query, headers);
     match shared.check(token.as_deref()) {
         Access::Valid => Ok((token.unwrap_or_default(), count_api(shared))),
-        access => Err(unauthorized(access)),
+        access => Err(Box::new(unauthorized(access))),
     }
 }
 
@@ -176,7 +176,7 @@ async fn me(
 ) -> Response {
     let (_, requests) = match authorized(&shared, &query, &headers) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let user = &shared.account.user;
     let all = json!({
@@ -205,7 +205,7 @@ async fn accounts(
 ) -> Response {
     let (_, requests) = match authorized(&shared, &query, &headers) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let pages = &shared.account.pages;
     let data: Vec<Value> = pages
@@ -244,7 +244,7 @@ async fn revoke_permissions(
             if let Some(token) = self::token(&query, &headers) {
                 shared.lock().revoked.push(token);
             }
-            return response;
+            return *response;
         }
     };
     shared.revoke(&token);
