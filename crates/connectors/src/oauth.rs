@@ -221,10 +221,28 @@ fn token_error(
             }
         }
         RequestTokenError::Request(e) => Error::Unavailable { provider, reason: e.0 },
-        RequestTokenError::Parse(..) | RequestTokenError::Other(_) => {
+        RequestTokenError::Parse(_, body) => non_standard_refusal(provider, &body).unwrap_or_else(|| {
+            Error::Unavailable { provider, reason: "its token answer was not understood".into() }
+        }),
+        RequestTokenError::Other(_) => {
             Error::Unavailable { provider, reason: "its token answer was not understood".into() }
         }
     }
+}
+
+/// Token endpoints that do not answer in RFC 6749's format: HubSpot's v1 says
+/// `{"status":"BAD_REFRESH_TOKEN",…}` (or `BAD_AUTH_CODE`, `BAD_CLIENT_ID`), Meta answers with a
+/// Graph error (code 100 for a bad or used code, 101 for a bad client, 190 for a bad token).
+/// Both mean the grant is gone: sign in again.
+fn non_standard_refusal(provider: &'static str, body: &[u8]) -> Option<Error> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if let Some(status) = value.get("status").and_then(|s| s.as_str())
+        && status.starts_with("BAD_")
+    {
+        return Some(Error::Unauthorized { provider, reason: status.chars().take(40).collect() });
+    }
+    let code = value.pointer("/error/code").and_then(|c| c.as_i64())?;
+    matches!(code, 100 | 101 | 190).then(|| Error::Unauthorized { provider, reason: format!("code {code}") })
 }
 
 /// Serves the listener until the browser brings an answer for this sign-in. Requests for other

@@ -1,0 +1,146 @@
+//! `connect`, `connections list|test` and `disconnect` through the real binary, against the
+//! local fakes over loopback HTTP, with the real keychain.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+
+use common::{Sandbox, files_under};
+use leadvault_fakes::{CLIENT_ID, Fake, Provider};
+
+/// A runtime that keeps the fakes serving while the test runs the binary.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Runs `leadvault <args>` with `input` on standard input.
+fn with_stdin(sandbox: &Sandbox, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = sandbox
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_pasted_token_is_verified_kept_in_the_keychain_only_and_forgotten_on_disconnect() {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let base = fake.base_url();
+
+    // A wrong token is refused before anything is saved.
+    let out = with_stdin(
+        &sandbox,
+        &["connect", "hubspot", "--token-stdin", "--base-url", &base],
+        "pat-na1-wrong\n",
+    );
+    let err = common::fails(out, &["connect"]);
+    assert!(err.contains("HubSpot refused the credentials"), "{err}");
+    assert!(!err.contains("pat-na1-wrong"), "the token is never echoed: {err}");
+    assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
+
+    let token = fake.issue_token();
+    let out =
+        with_stdin(&sandbox, &["connect", "hubspot", "--token-stdin", "--base-url", &base, "--json"], &token);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = made["id"].as_str().unwrap().to_string();
+
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    let c = &list.as_array().unwrap()[0];
+    assert_eq!(c["id"], id.as_str());
+    assert_eq!(c["provider"], "hubspot");
+    assert_eq!(c["status"], "connected");
+    assert_eq!(c["auth"], "token");
+    assert!(c["label"].as_str().unwrap().starts_with("HubSpot"), "{c}");
+    assert!(!list.to_string().contains(&token), "the list shows no secret");
+
+    assert!(sandbox.ok(&["connections", "test", &id]).contains("working"));
+
+    // Not a byte of the token under the data dir (database, WAL, logs).
+    for path in files_under(&sandbox.data_dir()) {
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!contains(&bytes, &token), "the token is in {}", path.display());
+    }
+
+    let out = sandbox.ok(&["disconnect", &id]);
+    assert!(out.contains("Disconnected"), "{out}");
+    assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
+    let err = sandbox.fails(&["connections", "test", &id]);
+    assert!(err.contains("no connection with id"), "{err}");
+}
+
+#[test]
+fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in() {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::GoogleAds)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let base = fake.base_url();
+
+    let mut child = sandbox
+        .command(&["connect", "google-ads", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The binary prints the consent page's address; this test is the browser.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut url = String::new();
+    for _ in 0..5 {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        if line.starts_with("http://") {
+            url = line.trim().to_string();
+            break;
+        }
+    }
+    assert!(url.contains("code_challenge="), "the sign-in address: {url:?}");
+    let landed = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    assert!(landed.contains("Signed in"), "{landed}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    let c = &list[0];
+    assert_eq!((c["provider"].as_str(), c["auth"].as_str()), (Some("google-ads"), Some("oauth")));
+    let id = c["id"].as_str().unwrap().to_string();
+
+    // The access token expires: `test` refreshes it and carries on.
+    fake.expire_access_tokens();
+    sandbox.ok(&["connections", "test", &id]);
+
+    // The grant is revoked at Google: the next refresh is refused, once, and it says so.
+    fake.expire_access_tokens();
+    fake.refuse_refresh();
+    let before = fake.calls("/token");
+    let err = sandbox.fails(&["connections", "test", &id]);
+    assert!(err.contains("sign in again"), "{err}");
+    assert_eq!(fake.calls("/token") - before, 1, "one refresh attempt, no retry loop");
+    assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["status"], "needs_sign_in");
+
+    sandbox.ok(&["disconnect", &id, "--purge"]);
+    assert!(!fake.revoked().is_empty(), "disconnect revoked the grant at the provider");
+}
+
+#[test]
+fn meta_without_a_token_and_an_unknown_provider_get_clear_errors() {
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let err = sandbox.fails(&["connect", "meta", "--no-browser"]);
+    assert!(err.contains("--token-stdin"), "{err}");
+    let err = sandbox.fails(&["connect", "linkedin", "--token-stdin"]);
+    assert!(err.contains("unknown provider"), "{err}");
+    let err = sandbox.fails(&["connect", "hubspot", "--no-browser", "--base-url", "http://127.0.0.1:9"]);
+    assert!(err.contains("LEADVAULT_HUBSPOT_CLIENT_ID"), "{err}");
+}

@@ -1,0 +1,196 @@
+//! Signing in, verifying, refreshing and revoking against the local fakes, over real loopback
+//! HTTP: the fakes speak each provider's wire format, so these are tests of the real client.
+
+use std::time::Duration;
+
+use leadvault_connectors::oauth::SignIn;
+use leadvault_connectors::{Connector, Error, Provider};
+use leadvault_core::connections::{AuthKind, Credentials};
+use leadvault_core::secrets::Secret;
+use leadvault_fakes::{CLIENT_ID, Consent, Fake, Fault};
+use tokio_util::sync::CancellationToken;
+
+/// The providers a person signs in to through the system browser.
+const LOOPBACK: [(Provider, leadvault_fakes::Provider); 4] = [
+    (Provider::GoogleAds, leadvault_fakes::Provider::GoogleAds),
+    (Provider::Hubspot, leadvault_fakes::Provider::Hubspot),
+    (Provider::Pipedrive, leadvault_fakes::Provider::Pipedrive),
+    (Provider::Salesforce, leadvault_fakes::Provider::Salesforce),
+];
+
+/// A browser: follows the consent page's redirects to the loopback listener.
+fn browse(url: String) -> tokio::task::JoinHandle<Option<u16>> {
+    tokio::spawn(async move { reqwest::get(url).await.ok().map(|r| r.status().as_u16()) })
+}
+
+async fn start(provider: Provider, fake: &Fake) -> (Connector, SignIn) {
+    let connector = Connector::new(provider, Some(&fake.base_url())).unwrap();
+    let app = connector.oauth_app(CLIENT_ID.to_string(), Some(Secret::new("fake-client-secret")));
+    let sign_in = SignIn::start(app).await.unwrap();
+    (connector, sign_in)
+}
+
+async fn signed_in(provider: Provider, fake: &Fake) -> (Connector, Credentials) {
+    let (connector, sign_in) = start(provider, fake).await;
+    let browser = browse(sign_in.authorize_url().to_string());
+    let tokens =
+        sign_in.finish(connector.http(), Duration::from_secs(20), &CancellationToken::new()).await.unwrap();
+    assert_eq!(browser.await.unwrap(), Some(200), "the browser lands on the listener's page");
+    (connector, tokens.credentials)
+}
+
+#[tokio::test]
+async fn each_provider_signs_in_with_pkce_and_the_tokens_open_the_account() {
+    for (provider, kind) in LOOPBACK {
+        let fake = Fake::start(kind).await.unwrap();
+        let (connector, credentials) = signed_in(provider, &fake).await;
+        assert!(credentials.refresh_token.is_some(), "{provider}: a refresh token");
+        assert_eq!(credentials.client_id.as_deref(), Some(CLIENT_ID));
+        let account = connector.verify(AuthKind::Oauth, &credentials).await.unwrap();
+        assert!(!account.id.is_empty() && !account.name.is_empty(), "{provider}: {account:?}");
+        // The sign-in address carries a PKCE challenge and a state, and points at the listener.
+        let (_, sign_in) = start(provider, &fake).await;
+        let url = sign_in.authorize_url().to_string();
+        assert!(url.contains("code_challenge_method=S256") && url.contains("state="), "{url}");
+        assert!(sign_in.redirect_url().as_str().starts_with("http://127.0.0.1:"));
+    }
+}
+
+#[tokio::test]
+async fn declining_consent_says_so_and_what_to_do() {
+    let fake = Fake::start(leadvault_fakes::Provider::Hubspot).await.unwrap();
+    fake.set_consent(Consent::Deny);
+    let (connector, sign_in) = start(Provider::Hubspot, &fake).await;
+    let browser = browse(sign_in.authorize_url().to_string());
+    let err = sign_in
+        .finish(connector.http(), Duration::from_secs(20), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    browser.await.unwrap();
+    assert!(matches!(err, Error::Denied { .. }), "{err:?}");
+    assert!(err.to_string().contains("leadvault connect hubspot"), "{err}");
+}
+
+#[tokio::test]
+async fn an_answer_with_another_state_is_refused() {
+    let fake = Fake::start(leadvault_fakes::Provider::GoogleAds).await.unwrap();
+    let (connector, sign_in) = start(Provider::GoogleAds, &fake).await;
+    // A page elsewhere tries to finish this sign-in with its own code.
+    let forged = format!("{}?code=stolen&state=not-ours", sign_in.redirect_url());
+    let browser = tokio::spawn(async move {
+        // A stray request first: the listener answers 404 and keeps waiting.
+        let favicon = sign_in_base(&forged).join("/favicon.ico").unwrap();
+        let first = reqwest::get(favicon).await.unwrap().status().as_u16();
+        let second = reqwest::get(forged).await.unwrap().status().as_u16();
+        (first, second)
+    });
+    let err = sign_in
+        .finish(connector.http(), Duration::from_secs(20), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(browser.await.unwrap(), (404, 400));
+    assert!(matches!(err, Error::BadCallback(_)), "{err:?}");
+}
+
+fn sign_in_base(url: &str) -> url::Url {
+    url::Url::parse(url).unwrap()
+}
+
+#[tokio::test]
+async fn a_sign_in_times_out_or_is_cancelled() {
+    let fake = Fake::start(leadvault_fakes::Provider::Salesforce).await.unwrap();
+    let (connector, sign_in) = start(Provider::Salesforce, &fake).await;
+    let err = sign_in
+        .finish(connector.http(), Duration::from_millis(200), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TimedOut { .. }), "{err:?}");
+    assert!(err.to_string().contains("leadvault connect salesforce"), "{err}");
+
+    let (connector, sign_in) = start(Provider::Salesforce, &fake).await;
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let err = sign_in.finish(connector.http(), Duration::from_secs(20), &cancel).await.unwrap_err();
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_and_a_refused_refresh_needs_a_new_sign_in() {
+    for (provider, kind) in LOOPBACK {
+        let fake = Fake::start(kind).await.unwrap();
+        let (connector, credentials) = signed_in(provider, &fake).await;
+        fake.expire_access_tokens();
+        let err = connector.verify(AuthKind::Oauth, &credentials).await.unwrap_err();
+        assert!(err.needs_sign_in(), "{provider}: an expired token is refused: {err:?}");
+        let fresh = connector.refresh(CLIENT_ID.into(), &credentials).await.unwrap().credentials;
+        assert_ne!(fresh.access_token, credentials.access_token, "{provider}: a new access token");
+        assert!(fresh.refresh_token.is_some(), "{provider}: the refresh token is kept");
+        connector.verify(AuthKind::Oauth, &fresh).await.unwrap();
+
+        fake.refuse_refresh();
+        let err = connector.refresh(CLIENT_ID.into(), &fresh).await.unwrap_err();
+        assert!(err.needs_sign_in(), "{provider}: invalid_grant means sign in again: {err:?}");
+        assert!(!err.to_string().contains(fresh.refresh_token.as_ref().unwrap().expose()));
+    }
+}
+
+#[tokio::test]
+async fn disconnecting_revokes_the_grant_where_the_provider_can() {
+    for (provider, kind) in LOOPBACK {
+        let fake = Fake::start(kind).await.unwrap();
+        let (connector, credentials) = signed_in(provider, &fake).await;
+        let revoked = connector.revoke(AuthKind::Oauth, Some(CLIENT_ID), &credentials).await.unwrap();
+        assert!(revoked, "{provider}");
+        let refresh = credentials.refresh_token.as_ref().unwrap().expose().to_string();
+        let access = credentials.access_token.expose().to_string();
+        let seen = fake.revoked();
+        assert!(seen.contains(&refresh) || seen.contains(&access), "{provider}: the fake saw the revoke");
+    }
+}
+
+#[tokio::test]
+async fn pasted_tokens_are_verified_with_one_cheap_call() {
+    for kind in [
+        leadvault_fakes::Provider::Meta,
+        leadvault_fakes::Provider::Hubspot,
+        leadvault_fakes::Provider::Pipedrive,
+    ] {
+        let fake = Fake::start(kind).await.unwrap();
+        let provider = match kind {
+            leadvault_fakes::Provider::Meta => Provider::Meta,
+            leadvault_fakes::Provider::Hubspot => Provider::Hubspot,
+            _ => Provider::Pipedrive,
+        };
+        let connector = Connector::new(provider, Some(&fake.base_url())).unwrap();
+        let good = Credentials::token(Secret::new(fake.issue_token()));
+        connector.verify(AuthKind::Token, &good).await.unwrap();
+        let bad = Credentials::token(Secret::new("not-a-token-PLANTED"));
+        let err = connector.verify(AuthKind::Token, &bad).await.unwrap_err();
+        assert!(err.needs_sign_in(), "{provider}: {err:?}");
+        assert!(!err.to_string().contains("PLANTED"), "errors never echo a token: {err}");
+    }
+}
+
+#[tokio::test]
+async fn provider_faults_become_errors_that_say_what_to_do() {
+    let fake = Fake::start(leadvault_fakes::Provider::Hubspot).await.unwrap();
+    let connector = Connector::new(Provider::Hubspot, Some(&fake.base_url())).unwrap();
+    let token = Credentials::token(Secret::new(fake.issue_token()));
+    let path = "/account-info/v3/details";
+
+    fake.inject(path, Fault::Status(503), 1);
+    let err = connector.verify(AuthKind::Token, &token).await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+
+    fake.inject(path, Fault::RateLimited { retry_after_secs: 7 }, 1);
+    let err = connector.verify(AuthKind::Token, &token).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { retry_after_secs: 7, .. }), "{err:?}");
+
+    fake.inject(path, Fault::CutOff, 1);
+    let err = connector.verify(AuthKind::Token, &token).await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+
+    // The faults are used up: the next call works.
+    connector.verify(AuthKind::Token, &token).await.unwrap();
+    assert_eq!(fake.calls(path), 4);
+}
