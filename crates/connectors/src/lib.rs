@@ -10,6 +10,7 @@ pub mod connector;
 pub mod google_ads;
 pub mod http;
 pub mod hubspot;
+pub mod manage;
 pub mod meta;
 pub mod oauth;
 pub mod pipedrive;

@@ -1,0 +1,235 @@
+//! What a person does with connections, over a vault: connect (pasted token or sign-in), test,
+//! disconnect. The command line and the desktop window both call these, and only print.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use leadvault_core::Vault;
+use leadvault_core::connections::{
+    AuthKind, Connection, ConnectionStatus, Credentials, NewConnection, Provider,
+};
+use leadvault_core::secrets::Secret;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::oauth::{SignIn, Tokens};
+use crate::{Account, Connector, Error, Result};
+
+/// `LEADVAULT_<PROVIDER>_<WHAT>`, e.g. LEADVAULT_GOOGLE_ADS_CLIENT_ID.
+pub fn env_name(provider: Provider, what: &str) -> String {
+    format!("LEADVAULT_{}_{what}", provider.as_str().replace('-', "_").to_ascii_uppercase())
+}
+
+/// Verifies a pasted long-lived token with one cheap call, then saves the connection.
+pub async fn connect_token(
+    vault: &Vault,
+    provider: Provider,
+    token: Secret,
+    base_url: Option<&str>,
+    label: Option<String>,
+) -> Result<Connection> {
+    if token.expose().trim().is_empty() {
+        return Err(Error::Config("the token is empty; paste the whole token".into()));
+    }
+    let connector = Connector::new(provider, base_url)?;
+    let credentials = Credentials::token(Secret::new(token.expose().trim()));
+    let account = connector.verify(AuthKind::Token, &credentials).await?;
+    save(vault, &connector, AuthKind::Token, &credentials, Vec::new(), None, account, label).await
+}
+
+/// Starts a sign-in through the system browser: the listener is bound and the consent page's
+/// address is ready. The OAuth app's client id comes from `client_id` or
+/// `LEADVAULT_<PROVIDER>_CLIENT_ID`, its secret (for providers that want one sent) from
+/// `LEADVAULT_<PROVIDER>_CLIENT_SECRET`.
+pub async fn begin_sign_in(
+    provider: Provider,
+    base_url: Option<&str>,
+    client_id: Option<String>,
+) -> Result<(Connector, SignIn)> {
+    let connector = Connector::new(provider, base_url)?;
+    if !connector.supports_loopback_sign_in() {
+        return Err(Error::Config(format!(
+            "{} does not allow signing in through a local redirect; paste a Business Manager \
+             system-user token instead (`leadvault connect {} --token-stdin`)",
+            provider.display_name(),
+            provider.as_str()
+        )));
+    }
+    let id_var = env_name(provider, "CLIENT_ID");
+    let client_id = client_id.or_else(|| std::env::var(&id_var).ok()).filter(|s| !s.trim().is_empty());
+    let Some(client_id) = client_id else {
+        return Err(Error::Config(format!(
+            "no {} OAuth app is set up: set {id_var} (or --client-id) to your app's client id, \
+             or paste a token",
+            provider.display_name()
+        )));
+    };
+    let client_secret = std::env::var(env_name(provider, "CLIENT_SECRET")).ok().map(Secret::new);
+    let sign_in = SignIn::start(connector.oauth_app(client_id, client_secret)).await?;
+    Ok((connector, sign_in))
+}
+
+/// Waits for the browser, exchanges the code, verifies the tokens and saves the connection.
+pub async fn finish_sign_in(
+    vault: &Vault,
+    connector: Connector,
+    sign_in: SignIn,
+    timeout: Duration,
+    cancel: &CancellationToken,
+    label: Option<String>,
+) -> Result<Connection> {
+    let tokens: Tokens = sign_in.finish(connector.http(), timeout, cancel).await?;
+    let api_base = connector.api_base_from(&tokens);
+    let checker = match &api_base {
+        Some(api) => {
+            Connector::for_connection(&draft(connector.provider(), connector.base_url(), Some(api.clone())))?
+        }
+        None => connector,
+    };
+    let account = checker.verify(AuthKind::Oauth, &tokens.credentials).await?;
+    save(vault, &checker, AuthKind::Oauth, &tokens.credentials, tokens.scopes, api_base, account, label).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn save(
+    vault: &Vault,
+    connector: &Connector,
+    auth: AuthKind,
+    credentials: &Credentials,
+    scopes: Vec<String>,
+    api_base: Option<String>,
+    account: Account,
+    label: Option<String>,
+) -> Result<Connection> {
+    let provider = connector.provider();
+    let label = label
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| format!("{} — {}", provider.display_name(), account.name));
+    let new = NewConnection {
+        provider,
+        label,
+        auth,
+        account_id: Some(account.id),
+        account_name: Some(account.name),
+        scopes,
+        base_url: connector.base_url(),
+        api_base,
+    };
+    Ok(vault.connections().add(new, credentials).await?)
+}
+
+/// A connection as it will be saved, to build a client before it is.
+fn draft(provider: Provider, base_url: Option<String>, api_base: Option<String>) -> Connection {
+    Connection {
+        id: String::new(),
+        provider,
+        label: String::new(),
+        auth: AuthKind::Oauth,
+        account_id: None,
+        account_name: None,
+        scopes: Vec::new(),
+        base_url,
+        api_base,
+        status: ConnectionStatus::Connected,
+        created_at: Utc::now(),
+        last_sync_at: None,
+        last_error: None,
+    }
+}
+
+/// Verifies a connection with one cheap call, refreshing its access token first when it is
+/// about to expire (or was refused and a refresh token is at hand). The outcome is recorded
+/// as the connection's status; a refused refresh marks it "needs sign-in", once, with no retry.
+pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
+    let connections = vault.connections();
+    let connection = connections.get(id).await?;
+    let Some(mut credentials) = connections.credentials(id).await? else {
+        let message = "its secrets are missing from the OS keychain; connect it again";
+        connections.set_status(id, ConnectionStatus::NeedsSignIn, Some(message)).await?;
+        return Err(Error::Unauthorized {
+            provider: connection.provider.display_name(),
+            reason: message.into(),
+        });
+    };
+    let connector = Connector::for_connection(&connection)?;
+    let outcome = async {
+        let soon = Utc::now() + chrono::Duration::seconds(60);
+        let mut refreshed = false;
+        if credentials.expires_at.is_some_and(|t| t <= soon) && credentials.refresh_token.is_some() {
+            credentials = refresh(vault, &connector, &connection, &credentials).await?;
+            refreshed = true;
+        }
+        match connector.verify(connection.auth, &credentials).await {
+            Err(e) if e.needs_sign_in() && !refreshed && credentials.refresh_token.is_some() => {
+                credentials = refresh(vault, &connector, &connection, &credentials).await?;
+                connector.verify(connection.auth, &credentials).await
+            }
+            other => other,
+        }
+    }
+    .await;
+    match &outcome {
+        Ok(account) => {
+            connections.set_status(id, ConnectionStatus::Connected, None).await?;
+            connections.set_account(id, Some(&account.id), Some(&account.name)).await?;
+        }
+        Err(e) => {
+            let status =
+                if e.needs_sign_in() { ConnectionStatus::NeedsSignIn } else { ConnectionStatus::Error };
+            connections.set_status(id, status, Some(&e.to_string())).await?;
+        }
+    }
+    outcome
+}
+
+async fn refresh(
+    vault: &Vault,
+    connector: &Connector,
+    connection: &Connection,
+    credentials: &Credentials,
+) -> Result<Credentials> {
+    let client_id = credentials.client_id.clone().unwrap_or_default();
+    let tokens = connector.refresh(client_id, credentials).await?;
+    vault.connections().save_credentials(&connection.id, &tokens.credentials).await?;
+    Ok(tokens.credentials)
+}
+
+/// Whether the provider took back the access on disconnect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "reason", rename_all = "snake_case")]
+pub enum Revoked {
+    Yes,
+    /// The provider has no way for an app to revoke this kind of token.
+    NotPossible,
+    /// The call failed; the user should remove the app in the provider's settings.
+    Failed(String),
+}
+
+/// What `disconnect` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disconnected {
+    pub connection: Connection,
+    pub revoked: Revoked,
+    pub leads_deleted: u64,
+}
+
+/// Revokes the grant at the provider where it can be, then forgets the connection (and with
+/// `purge`, every lead it brought). A failed revoke does not keep the secrets: they are deleted
+/// all the same, and the result says to remove the app in the provider's settings.
+pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconnected> {
+    let connections = vault.connections();
+    let connection = connections.get(id).await?;
+    let revoked = match connections.credentials(id).await? {
+        Some(credentials) => {
+            let connector = Connector::for_connection(&connection)?;
+            match connector.revoke(connection.auth, credentials.client_id.as_deref(), &credentials).await {
+                Ok(true) => Revoked::Yes,
+                Ok(false) => Revoked::NotPossible,
+                Err(e) => Revoked::Failed(e.to_string()),
+            }
+        }
+        None => Revoked::NotPossible,
+    };
+    let removed = connections.remove(id, purge).await?;
+    Ok(Disconnected { connection, revoked, leads_deleted: removed.leads_deleted })
+}
