@@ -15,6 +15,14 @@ const COMMANDS: &[&str] = &[
     "update_leads",
     "export_view",
     "cancel_export",
+    "list_providers",
+    "list_connections",
+    "connect_token",
+    "begin_sign_in",
+    "finish_sign_in",
+    "cancel_sign_in",
+    "test_connection",
+    "disconnect",
 ];
 
 fn main() {

@@ -27,6 +27,24 @@ impl From<leadvault_core::Error> for CommandError {
     }
 }
 
+impl From<leadvault_connectors::Error> for CommandError {
+    fn from(e: leadvault_connectors::Error) -> CommandError {
+        use leadvault_connectors::Error as E;
+        let code = match &e {
+            E::Core(inner) => return CommandError::new(inner.code(), inner.to_string()),
+            E::Cancelled => "cancelled",
+            E::Denied { .. } => "denied",
+            E::TimedOut { .. } => "timed_out",
+            E::Unauthorized { .. } => "needs_sign_in",
+            E::RateLimited { .. } => "rate_limited",
+            E::Unavailable { .. } => "unavailable",
+            E::Config(_) => "invalid_input",
+            E::BadCallback(_) | E::Rejected { .. } => "provider",
+        };
+        CommandError::new(code, e.to_string())
+    }
+}
+
 impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)

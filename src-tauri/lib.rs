@@ -38,6 +38,14 @@ macro_rules! app_commands {
                 $crate::commands::lead::update_lead,
                 $crate::commands::export::export_view::<$runtime>,
                 $crate::commands::export::cancel_export,
+                $crate::commands::connections::list_providers,
+                $crate::commands::connections::list_connections,
+                $crate::commands::connections::connect_token,
+                $crate::commands::connections::begin_sign_in,
+                $crate::commands::connections::finish_sign_in,
+                $crate::commands::connections::cancel_sign_in,
+                $crate::commands::connections::test_connection,
+                $crate::commands::connections::disconnect,
             ])
             // Counts and sizes are far below 2^53: plain numbers are what the UI wants.
             .dangerously_cast_bigints_to_number()
@@ -82,6 +90,17 @@ pub fn run() {
     let _log = leadvault_core::logging::init(&dir, "leadvault-desktop");
     let mut state = AppState::new(dir, Arc::new(OsKeychain::new()));
     state.export_path = std::env::var_os("LEADVAULT_E2E_EXPORT_PATH").map(PathBuf::from);
+    // A provider pointed at another address (the local fakes, for tests and demos), as the
+    // CLI's --base-url does; and the OAuth apps' client ids.
+    for provider in leadvault_core::connections::Provider::ALL {
+        let var = leadvault_connectors::manage::env_name(provider, "BASE_URL");
+        if let Ok(url) = std::env::var(var) {
+            state.base_urls.insert(provider, url);
+        }
+        if let Ok(id) = std::env::var(leadvault_connectors::manage::env_name(provider, "CLIENT_ID")) {
+            state.client_ids.insert(provider, id);
+        }
+    }
     let result = app(tauri::Builder::default(), app_commands!(tauri::Wry), state)
         .run(tauri::generate_context!("tauri.conf.json"));
     if let Err(e) = result {

@@ -1,9 +1,13 @@
 //! What the window shares between commands: where the vault lives, the open vault (once
-//! unlocked) and the export under way (to cancel it).
+//! unlocked), the export under way and the sign-in under way (to cancel them).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use leadvault_connectors::Connector;
+use leadvault_connectors::oauth::SignIn;
+use leadvault_core::connections::Provider;
 use leadvault_core::secrets::KeyStore;
 use leadvault_core::{Vault, VaultOptions};
 use tokio::sync::RwLock;
@@ -11,11 +15,23 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{CommandError, CommandResult};
 
+/// A sign-in waiting for the browser, and the token that cancels it.
+type PendingSignIn = (Connector, SignIn, CancellationToken);
+
 pub struct AppState {
     pub data_dir: PathBuf,
     pub keystore: Arc<dyn KeyStore>,
     /// Where exports go without asking (end-to-end tests: the save dialog cannot be driven).
     pub export_path: Option<PathBuf>,
+    /// Providers pointed at another address (`LEADVAULT_<PROVIDER>_BASE_URL`: the local fakes).
+    pub base_urls: HashMap<Provider, String>,
+    /// The OAuth apps' client ids (`LEADVAULT_<PROVIDER>_CLIENT_ID`).
+    pub client_ids: HashMap<Provider, String>,
+    /// Whether a sign-in opens the system browser (tests play the browser themselves).
+    pub open_browser: bool,
+    sign_in: Mutex<Option<PendingSignIn>>,
+    /// The token of the sign-in `finish_sign_in` is waiting on.
+    waiting_sign_in: Mutex<Option<CancellationToken>>,
     vault: RwLock<Option<Vault>>,
     /// The running export: its number and token.
     export: Mutex<Option<(u64, CancellationToken)>>,
@@ -28,6 +44,11 @@ impl AppState {
             data_dir,
             keystore,
             export_path: None,
+            base_urls: HashMap::new(),
+            client_ids: HashMap::new(),
+            open_browser: true,
+            sign_in: Mutex::new(None),
+            waiting_sign_in: Mutex::new(None),
             vault: RwLock::new(None),
             export: Mutex::new(None),
             exports_started: Default::default(),
@@ -87,6 +108,47 @@ impl AppState {
             }
             None => false,
         }
+    }
+
+    /// The address `provider` is reached at, when not its own.
+    pub fn provider_base_url(&self, provider: Provider) -> Option<String> {
+        self.base_urls.get(&provider).cloned()
+    }
+
+    /// Keeps a started sign-in for `finish_sign_in`, cancelling any earlier one.
+    pub fn start_sign_in(&self, connector: Connector, sign_in: SignIn) {
+        let pending = (connector, sign_in, CancellationToken::new());
+        if let Some((_, _, old)) = self.sign_ins().replace(pending) {
+            old.cancel();
+        }
+    }
+
+    /// The started sign-in, with a clone of its token kept so `cancel_sign_in` still reaches
+    /// it while `finish_sign_in` waits.
+    pub fn take_sign_in(&self) -> Option<PendingSignIn> {
+        let mut slot = self.sign_ins();
+        let (connector, sign_in, cancel) = slot.take()?;
+        *self.cancel_slot() = Some(cancel.clone());
+        Some((connector, sign_in, cancel))
+    }
+
+    pub fn cancel_sign_in(&self) -> bool {
+        let pending = self.sign_ins().take().map(|(_, _, c)| c);
+        match pending.or_else(|| self.cancel_slot().take()) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn sign_ins(&self) -> std::sync::MutexGuard<'_, Option<PendingSignIn>> {
+        self.sign_in.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cancel_slot(&self) -> std::sync::MutexGuard<'_, Option<CancellationToken>> {
+        self.waiting_sign_in.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn exports(&self) -> std::sync::MutexGuard<'_, Option<(u64, CancellationToken)>> {

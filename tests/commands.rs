@@ -21,8 +21,12 @@ struct Window {
 }
 
 fn window(dir: &Path, export_path: Option<PathBuf>) -> Window {
+    window_with(dir, |state| state.export_path = export_path)
+}
+
+fn window_with(dir: &Path, setup: impl FnOnce(&mut AppState)) -> Window {
     let mut state = AppState::new(dir.to_path_buf(), Arc::new(OsKeychain::new()));
-    state.export_path = export_path;
+    setup(&mut state);
     let commands = leadvault_desktop::app_commands!(MockRuntime);
     let app = leadvault_desktop::app(mock_builder(), commands, state)
         .build(mock_context(noop_assets()))
@@ -300,4 +304,65 @@ fn a_keychain_vault_opens_without_a_passphrase_and_its_key_can_change() {
     assert_eq!(short.code, "passphrase_too_short");
     let status: Value = w.ok("vault_status", json!({}));
     assert_eq!(status["leads"], 5, "a refused change leaves the vault open and whole");
+}
+
+#[test]
+fn connections_are_made_tested_and_removed_from_the_window() {
+    use leadvault_core::connections::Provider;
+    use leadvault_fakes::{Fake, Provider as Kind};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let hubspot = rt.block_on(Fake::start(Kind::Hubspot)).unwrap();
+    let salesforce = rt.block_on(Fake::start(Kind::Salesforce)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let w = window_with(dir.path(), |state| {
+        state.base_urls.insert(Provider::Hubspot, hubspot.base_url());
+        state.base_urls.insert(Provider::Salesforce, salesforce.base_url());
+        state.client_ids.insert(Provider::Salesforce, leadvault_fakes::CLIENT_ID.to_string());
+        state.open_browser = false;
+    });
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    let providers: Value = w.ok("list_providers", json!({}));
+    assert_eq!(providers.as_array().unwrap().len(), 5);
+    assert_eq!(providers[0]["id"], "meta");
+    assert_eq!(providers[0]["sign_in"], false, "Meta takes a pasted token");
+
+    // A wrong token is a message; nothing is saved.
+    let err = w
+        .call::<Value>(
+            "connect_token",
+            json!({"provider": "hubspot", "token": "pat-na1-wrong", "label": null}),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "needs_sign_in");
+    assert!(!err.message.contains("pat-na1-wrong"), "{}", err.message);
+    assert_eq!(w.ok::<Value>("list_connections", json!({})), json!([]));
+
+    let made: Value = w.ok(
+        "connect_token",
+        json!({"provider": "hubspot", "token": hubspot.issue_token(), "label": "Sales CRM"}),
+    );
+    assert_eq!((made["label"].as_str(), made["status"].as_str()), (Some("Sales CRM"), Some("connected")));
+    let tested: Value = w.ok("test_connection", json!({"id": made["id"]}));
+    assert_eq!(tested["status"], "connected");
+
+    // Sign-in: the window gets the consent page's address; this test is the browser.
+    let started: Value = w.ok("begin_sign_in", json!({"provider": "salesforce"}));
+    let url = started["url"].as_str().unwrap().to_string();
+    let browser = rt.spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()).ok() });
+    let signed: Value = w.ok("finish_sign_in", json!({"label": null}));
+    assert_eq!(rt.block_on(browser).unwrap(), Some(200));
+    assert_eq!((signed["provider"].as_str(), signed["auth"].as_str()), (Some("salesforce"), Some("oauth")));
+    assert_eq!(w.ok::<Value>("list_connections", json!({})).as_array().unwrap().len(), 2);
+
+    // A sign-in nobody finishes can be cancelled from the window.
+    w.ok::<Value>("begin_sign_in", json!({"provider": "salesforce"}));
+    assert!(w.ok::<bool>("cancel_sign_in", json!({})));
+    let err = w.call::<Value>("finish_sign_in", json!({"label": null})).unwrap_err();
+    assert_eq!(err.code, "invalid_input", "{}", err.message);
+
+    let done: Value = w.ok("disconnect", json!({"id": signed["id"], "purge": true}));
+    assert!(done["revoke_message"].as_str().unwrap().contains("no longer lets Leadvault in"), "{done}");
+    assert!(!salesforce.revoked().is_empty());
+    let left: Value = w.ok("list_connections", json!({}));
+    assert_eq!(left.as_array().unwrap().len(), 1);
 }

@@ -1,6 +1,7 @@
 //! The window's commands, one file per screen area; each parses its input, calls the core and
 //! maps the result to what the UI shows.
 
+pub mod connections;
 pub mod export;
 pub mod inbox;
 pub mod lead;

@@ -41,6 +41,28 @@ export const commands = {
 	exportView: (query: ViewQuery, format: ExportFormat, progress: Channel<number>) => typedError<ExportDone | null, CommandError>(__TAURI_INVOKE("export_view", { query, format, progress })),
 	/**  Stops the export under way (its partial file is removed). `false` if none was running. */
 	cancelExport: () => __TAURI_INVOKE<boolean>("cancel_export"),
+	listProviders: () => typedError<ProviderChoice[], CommandError>(__TAURI_INVOKE("list_providers")),
+	listConnections: () => typedError<ConnectionView[], CommandError>(__TAURI_INVOKE("list_connections")),
+	/**  Verifies a pasted token with one cheap call and saves the connection. */
+	connectToken: (provider: string, token: string, label: string | null) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("connect_token", { provider, token, label })),
+	/**
+	 *  Opens the provider's consent page in the system browser and returns its address; then
+	 *  `finish_sign_in` waits for the answer.
+	 */
+	beginSignIn: (provider: string) => typedError<SignInStarted, CommandError>(__TAURI_INVOKE("begin_sign_in", { provider })),
+	/**
+	 *  Waits (five minutes at most, or until `cancel_sign_in`) for the browser to come back, then
+	 *  saves the connection.
+	 */
+	finishSignIn: (label: string | null) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("finish_sign_in", { label })),
+	cancelSignIn: () => typedError<boolean, CommandError>(__TAURI_INVOKE("cancel_sign_in")),
+	/**  One cheap call to the provider (refreshing the token when due); the new state either way. */
+	testConnection: (id: string) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("test_connection", { id })),
+	/**
+	 *  Revokes the access at the provider where it can, forgets the secrets, and with `purge`
+	 *  deletes every lead the connection brought.
+	 */
+	disconnect: (id: string, purge: boolean) => typedError<DisconnectDone, CommandError>(__TAURI_INVOKE("disconnect", { id, purge })),
 };
 
 /* Types */
@@ -65,6 +87,30 @@ export type BulkResult = {
 export type CommandError = {
 	code: string,
 	message: string,
+};
+
+/**  A connection as the screen shows it. Nothing in it is secret. */
+export type ConnectionView = {
+	id: string,
+	/**  meta, google-ads, hubspot, pipedrive or salesforce */
+	provider: string,
+	provider_name: string,
+	label: string,
+	/**  oauth or token */
+	auth: string,
+	account_name: string | null,
+	/**  connected, needs_sign_in or error */
+	status: string,
+	last_error: string | null,
+	/**  RFC 3339 */
+	created_at: string,
+};
+
+export type DisconnectDone = {
+	label: string,
+	/**  What happened at the provider, for a person. */
+	revoke_message: string,
+	leads_deleted: number,
 };
 
 export type ExportDone = {
@@ -127,9 +173,24 @@ export type Note = {
 	body: string,
 };
 
+/**  A provider the screen offers, and how one connects to it. */
+export type ProviderChoice = {
+	id: string,
+	name: string,
+	/**  Whether signing in through the browser works (Meta takes a pasted token). */
+	sign_in: boolean,
+	/**  What to paste, for the pasted-token path. */
+	token_hint: string,
+};
+
 export type SamplesLoaded = {
 	added: number,
 	unchanged: number,
+};
+
+export type SignInStarted = {
+	/**  The consent page, opened in the system browser; shown in case it did not open. */
+	url: string,
 };
 
 export type StatusCount = {

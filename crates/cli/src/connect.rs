@@ -85,8 +85,8 @@ async fn sign_in(
     eprintln!("Sign in to {} in your browser:", provider.display_name());
     eprintln!("{url}");
     eprintln!("Waiting for the answer on {} (Ctrl-C cancels)…", sign_in.redirect_url());
-    if !args.no_browser {
-        open_browser(&url);
+    if !args.no_browser && !manage::open_browser(&url) {
+        eprintln!("(could not start a browser; open the address above yourself)");
     }
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
@@ -100,21 +100,6 @@ async fn sign_in(
         manage::finish_sign_in(vault, connector, sign_in, timeout, &cancel, args.label.clone()).await;
     watcher.abort();
     result
-}
-
-/// Opens the system browser; if none can be started the printed address is enough.
-fn open_browser(url: &str) {
-    let opener =
-        std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty()).unwrap_or_else(|| "xdg-open".into());
-    let started = std::process::Command::new(&opener)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    if started.is_err() {
-        eprintln!("(could not start {opener}; open the address above yourself)");
-    }
 }
 
 pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {

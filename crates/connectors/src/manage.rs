@@ -20,6 +20,20 @@ pub fn env_name(provider: Provider, what: &str) -> String {
     format!("LEADVAULT_{}_{what}", provider.as_str().replace('-', "_").to_ascii_uppercase())
 }
 
+/// Opens `url` in the system browser (`$BROWSER`, else `xdg-open`); false if none started,
+/// in which case the caller shows the address.
+pub fn open_browser(url: &str) -> bool {
+    let opener =
+        std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty()).unwrap_or_else(|| "xdg-open".into());
+    std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}
+
 /// Verifies a pasted long-lived token with one cheap call, then saves the connection.
 pub async fn connect_token(
     vault: &Vault,

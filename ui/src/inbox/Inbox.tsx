@@ -8,6 +8,7 @@ import { useDebounced, useLeadPages } from "./useLeadPages";
 import { LeadDetailPane } from "../lead/LeadDetail";
 import { ExportBar } from "../export/ExportBar";
 import { Settings } from "../settings/Settings";
+import { Connections } from "../connections/Connections";
 import { SampleOffer } from "../vault/SampleOffer";
 
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
@@ -27,6 +28,7 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
   const [showSettings, setShowSettings] = useState(false);
+  const [showConnections, setShowConnections] = useState(false);
   const [showOffer, setShowOffer] = useState(offerSamples);
   const scroller = useRef<HTMLDivElement>(null);
 
@@ -111,6 +113,7 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
           <option value="score_high">Highest score</option>
         </select>
         <ExportBar query={query} total={pages.counts?.total ?? null} />
+        <button onClick={() => setShowConnections(true)}>Connections</button>
         <button onClick={() => setShowSettings(true)}>Settings</button>
       </header>
       <nav className="statuses" aria-label="Status">
@@ -213,6 +216,7 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
         )}
       </div>
       {showSettings && <Settings onClose={() => setShowSettings(false)} />}
+      {showConnections && <Connections onClose={() => setShowConnections(false)} />}
     </div>
   );
 }

@@ -1,0 +1,101 @@
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/react";
+import type { ConnectionView, ProviderChoice } from "../bindings";
+
+const commands = vi.hoisted(() => ({
+  listProviders: vi.fn(),
+  listConnections: vi.fn(),
+  connectToken: vi.fn(),
+  beginSignIn: vi.fn(),
+  finishSignIn: vi.fn(),
+  cancelSignIn: vi.fn(),
+  testConnection: vi.fn(),
+  disconnect: vi.fn(),
+}));
+vi.mock("../bindings", () => ({ commands }));
+
+import { Connections } from "./Connections";
+
+const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
+const err = (code: string, message: string) => Promise.resolve({ status: "error" as const, error: { code, message } });
+
+const providers: ProviderChoice[] = [
+  { id: "meta", name: "Meta", sign_in: false, token_hint: "a Business Manager system-user token" },
+  { id: "hubspot", name: "HubSpot", sign_in: true, token_hint: "a private-app token (pat-…)" },
+];
+const hubspot: ConnectionView = {
+  id: "01J",
+  provider: "hubspot",
+  provider_name: "HubSpot",
+  label: "Sales CRM",
+  auth: "token",
+  account_name: "HubSpot account 4471",
+  status: "needs_sign_in",
+  last_error: "HubSpot refused the credentials (invalid_grant); sign in again or paste a new token",
+  created_at: "2026-11-23T06:00:00Z",
+};
+
+function setup(connections: ConnectionView[]) {
+  commands.listProviders.mockImplementation(() => ok(providers));
+  commands.listConnections.mockImplementation(() => ok(connections));
+  render(<Connections onClose={() => {}} />);
+}
+
+describe("connections", () => {
+  it("shows each connection's state and why it needs attention", async () => {
+    setup([hubspot]);
+    expect(await screen.findByText("Sales CRM")).toBeTruthy();
+    expect(screen.getByText("Needs sign-in")).toBeTruthy();
+    expect(screen.getByText(/invalid_grant/)).toBeTruthy();
+  });
+
+  it("connects with a pasted token and shows the provider's refusal as a message", async () => {
+    setup([]);
+    await screen.findByText("No connections yet.");
+    fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
+    fireEvent.change(screen.getByLabelText(/Or paste a private-app token/), { target: { value: "pat-na1-x" } });
+    commands.connectToken.mockImplementation(() => err("needs_sign_in", "HubSpot refused the credentials (INVALID_AUTHENTICATION)"));
+    fireEvent.click(screen.getByText("Connect with this token"));
+    expect(await screen.findByText(/HubSpot refused the credentials/)).toBeTruthy();
+    expect(commands.connectToken).toHaveBeenCalledWith("hubspot", "pat-na1-x", null);
+
+    commands.connectToken.mockImplementation(() => ok({ ...hubspot, status: "connected", last_error: null }));
+    fireEvent.click(screen.getByText("Connect with this token"));
+    expect(await screen.findByText("Connected Sales CRM.")).toBeTruthy();
+  });
+
+  it("signs in through the browser, shows the address, and can cancel", async () => {
+    setup([]);
+    await screen.findByText("No connections yet.");
+    fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
+    commands.beginSignIn.mockImplementation(() => ok({ url: "https://app.hubspot.com/oauth/authorize?state=x" }));
+    let answer: (v: unknown) => void = () => {};
+    commands.finishSignIn.mockImplementation(() => new Promise((r) => (answer = r)));
+    commands.cancelSignIn.mockImplementation(() => ok(true));
+    fireEvent.click(screen.getByText("Sign in with HubSpot"));
+    expect(await screen.findByText("https://app.hubspot.com/oauth/authorize?state=x")).toBeTruthy();
+    fireEvent.click(screen.getByText("Cancel sign-in"));
+    expect(commands.cancelSignIn).toHaveBeenCalled();
+    answer({ status: "error", error: { code: "cancelled", message: "the sign-in was cancelled" } });
+    expect(await screen.findByText("Sign-in cancelled.")).toBeTruthy();
+  });
+
+  it("Meta offers only the pasted token", async () => {
+    setup([]);
+    await screen.findByText("No connections yet.");
+    fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "meta" } });
+    expect(screen.queryByText(/Sign in with/)).toBeNull();
+    expect(screen.getByLabelText(/system-user token/)).toBeTruthy();
+  });
+
+  it("disconnects, optionally deleting the connection's leads", async () => {
+    setup([{ ...hubspot, status: "connected", last_error: null }]);
+    await screen.findByText("Sales CRM");
+    commands.disconnect.mockImplementation(() =>
+      ok({ label: "Sales CRM", revoke_message: "HubSpot no longer lets Leadvault in.", leads_deleted: 12 }),
+    );
+    fireEvent.click(screen.getByText("Disconnect and delete its leads"));
+    expect(commands.disconnect).toHaveBeenCalledWith("01J", true);
+    expect(await screen.findByText(/12 leads from it were deleted/)).toBeTruthy();
+  });
+});

@@ -1,0 +1,145 @@
+// Connections: each provider connection's state, and connect (sign in through the browser, or
+// paste a token), test and disconnect — the same actions as the `leadvault connect` commands.
+import { useEffect, useState } from "react";
+import type { ConnectionView, ProviderChoice } from "../bindings";
+import { call, codeOf, commands, messageOf } from "../ipc";
+
+const STATUS: Record<string, string> = {
+  connected: "Connected",
+  needs_sign_in: "Needs sign-in",
+  error: "Error",
+};
+
+export function Connections({ onClose }: { onClose: () => void }) {
+  const [providers, setProviders] = useState<ProviderChoice[]>([]);
+  const [connections, setConnections] = useState<ConnectionView[]>([]);
+  const [provider, setProvider] = useState("hubspot");
+  const [token, setToken] = useState("");
+  const [signInUrl, setSignInUrl] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function reload() {
+    setConnections(await call(commands.listConnections()));
+  }
+
+  useEffect(() => {
+    call(commands.listProviders()).then(setProviders, (e) => setMessage(messageOf(e)));
+    reload().catch((e) => setMessage(messageOf(e)));
+  }, []);
+
+  const chosen = providers.find((p) => p.id === provider);
+
+  async function act(what: string, work: () => Promise<string | null>) {
+    setBusy(what);
+    setMessage(null);
+    try {
+      setMessage(await work());
+    } catch (e) {
+      setMessage(codeOf(e) === "cancelled" ? "Sign-in cancelled." : messageOf(e));
+    } finally {
+      setBusy(null);
+      setSignInUrl(null);
+      await reload().catch(() => {});
+    }
+  }
+
+  const pasteToken = () =>
+    act("token", async () => {
+      const c = await call(commands.connectToken(provider, token, null));
+      setToken("");
+      return `Connected ${c.label}.`;
+    });
+
+  const signIn = () =>
+    act("sign-in", async () => {
+      const started = await call(commands.beginSignIn(provider));
+      setSignInUrl(started.url);
+      const c = await call(commands.finishSignIn(null));
+      return `Connected ${c.label}.`;
+    });
+
+  const test = (c: ConnectionView) =>
+    act(`test-${c.id}`, async () => {
+      await call(commands.testConnection(c.id));
+      return `${c.label} is working.`;
+    });
+
+  const disconnect = (c: ConnectionView, purge: boolean) =>
+    act(`disconnect-${c.id}`, async () => {
+      const done = await call(commands.disconnect(c.id, purge));
+      const purged = purge ? ` ${done.leads_deleted} leads from it were deleted.` : "";
+      return `Disconnected ${done.label}. ${done.revoke_message}${purged}`;
+    });
+
+  return (
+    <div className="modal" role="dialog" aria-label="Connections">
+      <div className="modal-body">
+        <header>
+          <h2>Connections</h2>
+          <button aria-label="Close connections" onClick={onClose}>
+            ✕
+          </button>
+        </header>
+        {connections.length === 0 ? (
+          <p className="muted">No connections yet.</p>
+        ) : (
+          <ul className="connections">
+            {connections.map((c) => (
+              <li key={c.id} data-testid="connection">
+                <strong>{c.label}</strong> <span className="muted">{c.provider_name}</span>{" "}
+                <span className={`status status-${c.status}`}>{STATUS[c.status] ?? c.status}</span>
+                {c.last_error && <p className="error">{c.last_error}</p>}
+                <div className="actions">
+                  <button disabled={busy !== null} onClick={() => void test(c)}>
+                    Test
+                  </button>
+                  <button disabled={busy !== null} onClick={() => void disconnect(c, false)}>
+                    Disconnect
+                  </button>
+                  <button disabled={busy !== null} onClick={() => void disconnect(c, true)}>
+                    Disconnect and delete its leads
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+        <h3>Connect</h3>
+        <label>
+          Provider
+          <select aria-label="Provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
+            {providers.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {chosen?.sign_in && (
+          <button disabled={busy !== null} onClick={() => void signIn()}>
+            Sign in with {chosen.name}
+          </button>
+        )}
+        <form onSubmit={(e) => (e.preventDefault(), void pasteToken())}>
+          <label>
+            Or paste {chosen?.token_hint ?? "a token"}
+            <input type="password" name="token" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
+          </label>
+          <button type="submit" disabled={busy !== null || token.trim().length === 0}>
+            Connect with this token
+          </button>
+        </form>
+        {signInUrl && (
+          <div role="status">
+            <p>Finish signing in in your browser. If it did not open, visit:</p>
+            <code className="url">{signInUrl}</code>
+            <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>
+          </div>
+        )}
+        {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
+        {message && <p role="status">{message}</p>}
+      </div>
+    </div>
+  );
+}
