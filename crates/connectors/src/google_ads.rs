@@ -29,10 +29,19 @@ pub(crate) fn spec() -> Spec {
     }
 }
 
+/// The bearer token, plus the developer token for setups that still have one (Google retired
+/// the requirement in September 2026 and ignores the header; older setups still send it).
+pub(crate) fn auth(credentials: &Credentials) -> Auth<'_> {
+    match &credentials.developer_token {
+        Some(dev) => Auth::BearerAnd(&credentials.access_token, "developer-token", dev),
+        None => Auth::Bearer(&credentials.access_token),
+    }
+}
+
 /// `customers:listAccessibleCustomers`: cheap, and it names the accounts the token opens.
 pub(crate) async fn verify(http: &Http, api: &Url, credentials: &Credentials) -> Result<Account> {
     let url = at(api, &format!("/{API_VERSION}/customers:listAccessibleCustomers"));
-    let answer = http.json(NAME, Method::GET, url, Auth::Bearer(&credentials.access_token), plain).await?;
+    let answer = http.json(NAME, Method::GET, url, auth(credentials), plain).await?;
     let customers: Vec<String> = answer
         .get("resourceNames")
         .and_then(Value::as_array)

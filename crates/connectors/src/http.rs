@@ -12,6 +12,8 @@ use crate::{Error, Result};
 /// How a request proves who it is.
 pub enum Auth<'a> {
     Bearer(&'a Secret),
+    /// A bearer token plus one more secret header (Google Ads' `developer-token`).
+    BearerAnd(&'a Secret, &'static str, &'a Secret),
     /// A token in a named header (Pipedrive's `x-api-token`).
     Header(&'static str, &'a Secret),
 }
@@ -48,6 +50,9 @@ impl Http {
         let request = self.client.request(method, url);
         let request = match auth {
             Auth::Bearer(token) => request.bearer_auth(token.expose()),
+            Auth::BearerAnd(token, name, other) => {
+                request.bearer_auth(token.expose()).header(name, other.expose())
+            }
             Auth::Header(name, token) => request.header(name, token.expose()),
         };
         let response = request

@@ -46,9 +46,20 @@ pub async fn connect_token(
         return Err(Error::Config("the token is empty; paste the whole token".into()));
     }
     let connector = Connector::new(provider, base_url)?;
-    let credentials = Credentials::token(Secret::new(token.expose().trim()));
+    let mut credentials = Credentials::token(Secret::new(token.expose().trim()));
+    credentials.developer_token = developer_token(provider);
     let account = connector.verify(AuthKind::Token, &credentials).await?;
     save(vault, &connector, AuthKind::Token, &credentials, Vec::new(), None, account, label).await
+}
+
+/// Google Ads' developer token from `LEADVAULT_GOOGLE_ADS_DEVELOPER_TOKEN`, for setups that
+/// still have one; kept in the keychain with the connection's other secrets.
+fn developer_token(provider: Provider) -> Option<Secret> {
+    (provider == Provider::GoogleAds)
+        .then(|| std::env::var(env_name(provider, "DEVELOPER_TOKEN")).ok())
+        .flatten()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Secret::new(t.trim()))
 }
 
 /// Starts a sign-in through the system browser: the listener is bound and the consent page's
@@ -92,7 +103,8 @@ pub async fn finish_sign_in(
     cancel: &CancellationToken,
     label: Option<String>,
 ) -> Result<Connection> {
-    let tokens: Tokens = sign_in.finish(connector.http(), timeout, cancel).await?;
+    let mut tokens: Tokens = sign_in.finish(connector.http(), timeout, cancel).await?;
+    tokens.credentials.developer_token = developer_token(connector.provider());
     let api_base = connector.api_base_from(&tokens);
     let checker = match &api_base {
         Some(api) => {
