@@ -1,5 +1,5 @@
 # Shortcuts for the scripts the README shows; each installs what is missing first.
-.PHONY: run test bench
+.PHONY: run test bench bench-desktop
 
 run:
 	@bash scripts/run.sh $(ARGS)
@@ -9,3 +9,6 @@ test:
 
 bench:
 	@bash scripts/bench.sh $(BENCH_ARGS)
+
+bench-desktop:
+	@bash scripts/bench-desktop.sh $(BENCH_ARGS)

@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "get_lead",
     "update_lead",
     "update_leads",
+    "first_rows_painted",
     "export_view",
     "cancel_export",
     "list_providers",

@@ -34,6 +34,7 @@ macro_rules! app_commands {
                 $crate::commands::inbox::list_leads,
                 $crate::commands::inbox::count_by_status,
                 $crate::commands::inbox::update_leads,
+                $crate::commands::inbox::first_rows_painted,
                 $crate::commands::lead::get_lead,
                 $crate::commands::lead::update_lead,
                 $crate::commands::export::export_view::<$runtime>,

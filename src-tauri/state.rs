@@ -19,6 +19,8 @@ use crate::error::{CommandError, CommandResult};
 type PendingSignIn = (Connector, SignIn, CancellationToken);
 
 pub struct AppState {
+    /// When the app started, for the launch-to-first-rows figure.
+    pub started: std::time::Instant,
     pub data_dir: PathBuf,
     pub keystore: Arc<dyn KeyStore>,
     /// Where exports go without asking (end-to-end tests: the save dialog cannot be driven).
@@ -41,6 +43,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(data_dir: PathBuf, keystore: Arc<dyn KeyStore>) -> AppState {
         AppState {
+            started: std::time::Instant::now(),
             data_dir,
             keystore,
             export_path: None,

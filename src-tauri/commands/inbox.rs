@@ -156,3 +156,21 @@ pub async fn update_leads(
     }
     Ok(BulkResult { updated })
 }
+
+/// The window tells when the inbox's first rows are on screen (after a painted frame), once per
+/// start: the launch time goes to the log, and with `LEADVAULT_BENCH_STARTUP` set to stdout as
+/// `first-rows-painted epoch_ms=… since_start_ms=…` for `scripts/bench-desktop.sh`.
+#[tauri::command]
+#[specta::specta]
+pub async fn first_rows_painted(state: State<'_, AppState>) -> CommandResult<u64> {
+    let since_start = state.started.elapsed().as_millis() as u64;
+    tracing::info!(since_start_ms = since_start, "first rows painted");
+    if std::env::var_os("LEADVAULT_BENCH_STARTUP").is_some() {
+        let epoch_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        println!("first-rows-painted epoch_ms={epoch_ms} since_start_ms={since_start}");
+    }
+    Ok(since_start)
+}

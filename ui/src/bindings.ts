@@ -30,6 +30,12 @@ export const commands = {
 	countByStatus: (query: ViewQuery) => typedError<StatusCounts, CommandError>(__TAURI_INVOKE("count_by_status", { query })),
 	/**  Applies one change to every selected lead (at most 10,000 at once). */
 	updateLeads: (ids: string[], change: LeadChange) => typedError<BulkResult, CommandError>(__TAURI_INVOKE("update_leads", { ids, change })),
+	/**
+	 *  The window tells when the inbox's first rows are on screen (after a painted frame), once per
+	 *  start: the launch time goes to the log, and with `LEADVAULT_BENCH_STARTUP` set to stdout as
+	 *  `first-rows-painted epoch_ms=… since_start_ms=…` for `scripts/bench-desktop.sh`.
+	 */
+	firstRowsPainted: () => typedError<number, CommandError>(__TAURI_INVOKE("first_rows_painted")),
 	getLead: (id: string) => typedError<LeadDetail, CommandError>(__TAURI_INVOKE("get_lead", { id })),
 	/**  Changes status, owner, tags or adds a note; each change lands in the timeline. */
 	updateLead: (id: string, change: LeadChange) => typedError<LeadDetail, CommandError>(__TAURI_INVOKE("update_lead", { id, change })),

@@ -7,7 +7,7 @@ use crate::Fail;
 pub const USAGE: &str = "\
 leadvault-bench: measures Leadvault against plain sqlite3 on the same generated Meta leads.
 
-Usage: leadvault-bench [--leads N] [--seed S] [--work-dir DIR] [--keep] [--json]
+Usage: leadvault-bench [--leads N] [--seed S] [--work-dir DIR] [--keep] [--json] [--generate-only]
 
   --leads N        how many leads to generate and import (default 1000000)
   --seed S         the generator's seed; the same N and seed give the same file (default 42)
@@ -15,6 +15,7 @@ Usage: leadvault-bench [--leads N] [--seed S] [--work-dir DIR] [--keep] [--json]
                    (default target/bench-data)
   --keep           keep the vault, the reference database and the exports afterwards
   --json           print the results as JSON instead of a table
+  --generate-only  write (or reuse) the lead file, print its path and stop
   -h, --help       print this help";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,7 @@ pub struct Args {
     pub work_dir: PathBuf,
     pub keep: bool,
     pub json: bool,
+    pub generate_only: bool,
 }
 
 impl Default for Args {
@@ -34,6 +36,7 @@ impl Default for Args {
             work_dir: PathBuf::from("target/bench-data"),
             keep: false,
             json: false,
+            generate_only: false,
         }
     }
 }
@@ -60,6 +63,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Fai
             "--work-dir" => args.work_dir = PathBuf::from(value("--work-dir")?),
             "--keep" => args.keep = true,
             "--json" => args.json = true,
+            "--generate-only" => args.generate_only = true,
             "-h" | "--help" => return Ok(None),
             other => {
                 return Err(Fail(format!("unknown argument {other:?}; see leadvault-bench --help")));
@@ -87,7 +91,16 @@ mod tests {
         let a = parsed(&["--leads", "20_000", "--seed=7", "--work-dir", "/tmp/x", "--keep", "--json"])
             .unwrap()
             .unwrap();
-        assert_eq!(a, Args { leads: 20_000, seed: 7, work_dir: "/tmp/x".into(), keep: true, json: true });
+        let expected = Args {
+            leads: 20_000,
+            seed: 7,
+            work_dir: "/tmp/x".into(),
+            keep: true,
+            json: true,
+            generate_only: false,
+        };
+        assert_eq!(a, expected);
+        assert!(parsed(&["--generate-only"]).unwrap().unwrap().generate_only);
         assert_eq!(parsed(&[]).unwrap().unwrap(), Args::default());
         assert!(parsed(&["--help"]).unwrap().is_none());
     }

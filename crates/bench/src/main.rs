@@ -82,6 +82,12 @@ fn run() -> Result<(), Fail> {
         println!("{}", args::USAGE);
         return Ok(());
     };
+    if args.generate_only {
+        std::fs::create_dir_all(&args.work_dir).map_err(|e| Fail::io("create", &args.work_dir, e))?;
+        let (csv, _) = generate::ensure_file(&args.work_dir, args.leads, args.seed)?;
+        println!("{}", csv.display());
+        return Ok(());
+    }
     // Before the long part: without sqlite3 there is nothing to compare with.
     sqlite_bench::version()?;
     std::fs::create_dir_all(&args.work_dir).map_err(|e| Fail::io("create", &args.work_dir, e))?;

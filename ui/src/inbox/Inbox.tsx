@@ -17,6 +17,9 @@ const ROW_HEIGHT = 44;
 type Filters = Omit<ViewQuery, "search">;
 const NO_FILTERS: Filters = { status: null, source: null, owner: null, tag: null, since: null, until: null, sort: "newest" };
 
+/** Whether this start's first painted rows were reported. */
+let firstRowsReported = false;
+
 export function Inbox({ offerSamples }: { offerSamples: boolean }) {
   const [searchText, setSearchText] = useState("");
   const search = useDebounced(searchText, 250);
@@ -33,6 +36,14 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
   const scroller = useRef<HTMLDivElement>(null);
 
   const count = pages.leads.length + (pages.hasMore ? 1 : 0);
+
+  // Once per start, after the first rows are painted: the launch figure (log, benchmark).
+  const hasRows = pages.leads.length > 0;
+  useEffect(() => {
+    if (!hasRows || firstRowsReported) return;
+    firstRowsReported = true;
+    requestAnimationFrame(() => requestAnimationFrame(() => void commands.firstRowsPainted?.()?.catch(() => undefined)));
+  }, [hasRows]);
   const virtual = useVirtualizer({
     count,
     getScrollElement: () => scroller.current,

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The desktop launch benchmark (not a test): with N leads (default 1,000,000) in a vault whose
+# key is in the keychain (so the window opens straight to the inbox, as on a second start), the
+# time from launching the release app to the inbox's first rows painted, and the memory of the
+# window: the app's process and its WebKit processes, resident set sizes summed.
+#
+#   ./scripts/bench-desktop.sh [--leads N] [--runs N]
+#
+# "First rows painted": the inbox reports, two animation frames after its first page is in the
+# DOM, through the first_rows_painted command; with LEADVAULT_BENCH_STARTUP set the app prints
+# the wall-clock time of that moment, and the launch time is measured from just before exec.
+# It runs in a private D-Bus session with a throwaway keyring and a private Xvfb display.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+leads=1000000
+runs=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --leads) leads="${2:?--leads needs a number}"; shift 2 ;;
+    --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "error: unknown argument $1; see --help" >&2; exit 1 ;;
+  esac
+done
+case "$leads$runs" in *[!0-9]*) echo "error: --leads and --runs take whole numbers" >&2; exit 1 ;; esac
+
+if [ -z "${LEADVAULT_BENCH_IN_SESSION:-}" ]; then
+  bash scripts/setup.sh
+  (cd ui && npm run --silent build)
+  cargo build --quiet --release --locked -p leadvault-desktop --features custom-protocol
+  cargo build --quiet --release --locked -p leadvault-cli -p leadvault-bench
+  export LEADVAULT_BENCH_IN_SESSION=1 XDG_DATA_HOME
+  XDG_DATA_HOME="$(mktemp -d)"
+  exec dbus-run-session -- bash "$0" --leads "$leads" --runs "$runs"
+fi
+
+echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work" "$XDG_DATA_HOME"
+}
+trap cleanup EXIT
+
+say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+csv="$(target/release/leadvault-bench --generate-only --leads "$leads")"
+export LEADVAULT_DATA_DIR="$work/data"
+target/release/leadvault init >/dev/null
+say "importing $leads leads into a keychain vault"
+target/release/leadvault import "$csv" >/dev/null
+
+display=99
+while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
+Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+export DISPLAY=":$display"
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+# Resident memory (KiB) of a process and every process under it: "<app> <webkit and others>".
+tree_rss() {
+  ps -e -o pid=,ppid=,rss= | awk -v root="$1" '
+    { parent[$1] = $2; rss[$1] = $3 }
+    END {
+      for (p in parent) {
+        q = p
+        while (q != "" && q != root && q != 0 && q != 1) q = parent[q]
+        if (q == root) { if (p == root) app += rss[p]; else kids += rss[p] }
+      }
+      printf "%d %d\n", app, kids
+    }'
+}
+
+# Proportional set size (KiB) of the same tree: shared libraries counted once, split among the
+# processes mapping them (RSS counts WebKit's libraries in every process).
+tree_pss() {
+  local total=0 p kb
+  for p in $(ps -e -o pid=,ppid= | awk -v root="$1" '
+      { parent[$1] = $2 }
+      END { for (p in parent) { q = p; while (q != "" && q != root && q != 0 && q != 1) q = parent[q]; if (q == root) print p } }'); do
+    kb="$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)"
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+results=()
+for run in $(seq "$runs"); do
+  out="$work/run$run.out"
+  start_ms="$(date +%s%3N)"
+  LEADVAULT_BENCH_STARTUP=1 target/release/leadvault-desktop >"$out" 2>&1 &
+  app=$!
+  painted=""
+  for _ in $(seq 600); do
+    painted="$(sed -n 's/^first-rows-painted epoch_ms=\([0-9]*\).*/\1/p' "$out")"
+    [ -n "$painted" ] && break
+    sleep 0.05
+  done
+  if [ -z "$painted" ]; then
+    echo "error: run $run: the window did not report its first rows within 30 s" >&2
+    tail -n 20 "$out" >&2
+    kill "$app" 2>/dev/null || true
+    exit 1
+  fi
+  read -r app_now kids_now < <(tree_rss "$app")
+  sleep 3
+  read -r app_later kids_later < <(tree_rss "$app")
+  pss_later="$(tree_pss "$app")"
+  kill "$app" 2>/dev/null || true
+  wait "$app" 2>/dev/null || true
+  launch=$((painted - start_ms))
+  say "run $run: first rows after $launch ms; RSS app $((app_now / 1024)) MiB + WebKit $((kids_now / 1024)) MiB, 3 s later $(((app_later + kids_later) / 1024)) MiB (PSS $((pss_later / 1024)) MiB)"
+  results+=("$launch $(((app_now + kids_now) / 1024)) $(((app_later + kids_later) / 1024)) $((app_later / 1024)) $((kids_later / 1024)) $((pss_later / 1024))")
+  sleep 1
+done
+
+printf '%s\n' "${results[@]}" | awk -v leads="$leads" -v runs="$runs" '
+  { launch[NR] = $1; now[NR] = $2; later[NR] = $3; app[NR] = $4; kids[NR] = $5; pss[NR] = $6 }
+  function median(a, n,   i, j, t, b) {
+    for (i = 1; i <= n; i++) b[i] = a[i]
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
+    return (n % 2) ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
+  }
+  END {
+    printf "\nLeadvault desktop launch: %d leads, %d runs (release build, Xvfb, keychain vault)\n\n", leads, runs
+    printf "%-44s | %8s | %8s | %s\n", "metric", "median", "max", "target"
+    printf "%-44s-+-%8s-+-%8s-+-%s\n", "--------------------------------------------", "--------", "--------", "------"
+    ml = median(launch, NR); mm = median(later, NR); xl = 0; xm = 0; xn = 0
+    for (i = 1; i <= NR; i++) {
+      if (launch[i] > xl) xl = launch[i]; if (later[i] > xm) xm = later[i]; if (now[i] > xn) xn = now[i]
+    }
+    printf "%-44s | %8d | %8d | <= 1500 ms %s\n", "launch to first rows painted, ms", ml, xl, (ml <= 1500 ? "met" : "NOT MET")
+    printf "%-44s | %8d | %8d |\n", "RSS at first paint, MiB (app + WebKit)", median(now, NR), xn
+    printf "%-44s | %8d | %8d | <= 250 MiB %s\n", "RSS 3 s later, MiB (app + WebKit)", mm, xm, (mm <= 250 ? "met" : "NOT MET")
+    printf "%-44s | %8d |          |\n", "  of which the app process", median(app, NR)
+    printf "%-44s | %8d |          |\n", "  of which WebKit (web + network processes)", median(kids, NR)
+    printf "%-44s | %8d |          | (shared libraries counted once)\n", "PSS 3 s later, MiB (app + WebKit)", median(pss, NR)
+  }'
