@@ -18,7 +18,28 @@ pub(crate) async fn layer(State(shared): State<Arc<Shared>>, request: Request, n
     let fault = {
         let mut inner = shared.lock();
         *inner.calls.entry(path.clone()).or_default() += 1;
-        inner.faults.get_mut(&path).and_then(|queue| queue.pop_front())
+        let mut fault = inner.faults.get_mut(&path).and_then(|queue| queue.pop_front());
+        if fault.is_none() {
+            // Patterns, in a stable order.
+            let mut keys: Vec<String> =
+                inner.faults.keys().filter(|k| is_pattern(k) && matches(k, &path)).cloned().collect();
+            keys.sort();
+            for key in keys {
+                if let Some(f) = inner.faults.get_mut(&key).and_then(|queue| queue.pop_front()) {
+                    fault = Some(f);
+                    break;
+                }
+            }
+        }
+        let rate = shared.options.fault_rate;
+        if fault.is_none() && !providers::is_oauth_path(&path) {
+            if let Some(rng) = inner.fault_rng.as_mut() {
+                if (rng.next() % 1_000_000) as f64 / 1_000_000.0 < rate {
+                    fault = Some(Fault::Status(503));
+                }
+            }
+        }
+        fault
     };
     match fault {
         None => next.run(request).await,
@@ -53,4 +74,43 @@ fn async_stream(
         tokio::time::sleep(Duration::from_millis(50)).await;
         Err(std::io::Error::other("cut off by an injected fault"))
     }))
+}
+
+/// Whether an injected path is a pattern rather than one path.
+pub(crate) fn is_pattern(path: &str) -> bool {
+    path.split('/').any(|s| s == "*" || s == "**" || (s.starts_with('{') && s.ends_with('}')))
+}
+
+/// Whether `path` matches `pattern`: `*` or `{name}` is any one segment, a last `**` any rest.
+pub(crate) fn matches(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    for (i, p) in pattern.iter().enumerate() {
+        if *p == "**" && i == pattern.len() - 1 {
+            return path.len() >= i;
+        }
+        let Some(s) = path.get(i) else {
+            return false;
+        };
+        let wild = *p == "*" || (p.starts_with('{') && p.ends_with('}'));
+        if !wild && p != s {
+            return false;
+        }
+    }
+    pattern.len() == path.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn patterns() {
+        assert!(matches("/v26.0/*/leads", "/v26.0/123/leads"));
+        assert!(!matches("/v26.0/*/leads", "/v26.0/123/leadgen_forms"));
+        assert!(matches("/v26/customers/{cid}/googleAds:search", "/v26/customers/42/googleAds:search"));
+        assert!(matches("/crm/v3/objects/**", "/crm/v3/objects/contacts/batch/upsert"));
+        assert!(!matches("/crm/v3/objects/**", "/crm/v3/owners"));
+        assert!(!matches("/a/*", "/a/b/c"));
+    }
 }

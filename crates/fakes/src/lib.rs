@@ -20,11 +20,15 @@
 //! The sync endpoints (Meta lead pages, Google Ads GAQL, CRM upserts) are added per provider
 //! in `providers/*`, over the same shared state (tokens, faults, call counts, seed).
 
+mod data;
 mod fault;
+mod model;
 mod oauth;
 mod providers;
 mod seed;
 mod state;
+
+pub use model::{AdGroup, AdSchedule, AdsState, Campaign, CrmRecord, CrmWrites, Keyword};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,16 +94,83 @@ pub enum Fault {
     CutOff,
 }
 
-/// Options for [`Fake::start_with`].
+/// Options for [`Fake::start_with`]; start from `Options::default()` and set what matters:
+/// `Options { seed: 7, leads: 20_000, ..Options::default() }`.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Seed for every generated name, id and account: the same seed gives the same data.
     pub seed: u64,
+    /// How many leads each lead source holds at start: Meta across its lead forms (lead `i`
+    /// in form `i % forms`), Google Ads as `lead_form_submission_data` rows. Leads are made
+    /// on demand from `(seed, i)`, so a large number costs no memory.
+    pub leads: u64,
+    /// Unix seconds the seeded leads end at; they are spread over the 28 days before it.
+    /// `None`: midnight UTC of the day the fake starts.
+    pub leads_until: Option<i64>,
+    /// The providers' rate limits, as the fakes enforce them.
+    pub limits: Limits,
+    /// The port to bind on 127.0.0.1; 0 picks an ephemeral one.
+    pub port: u16,
+    /// The share (0.0–1.0) of API requests (not OAuth) that fail with a 503 in the provider's
+    /// format, decided by a seeded sequence (demo mode's `--fault-rate`).
+    pub fault_rate: f64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 1 }
+        Options { seed: 1, leads: 50, leads_until: None, limits: Limits::default(), port: 0, fault_rate: 0.0 }
+    }
+}
+
+/// Rate limits the fakes enforce; 0 (or `None`) turns one off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// HubSpot: requests per 10 s per token (`X-HubSpot-RateLimit-Max`); 100 as on Free and
+    /// Starter portals and OAuth apps.
+    pub hubspot_per_10s: u32,
+    /// HubSpot: CRM search requests per second per token (4, as documented).
+    pub hubspot_search_per_s: u32,
+    /// HubSpot: requests per day (`X-HubSpot-RateLimit-Daily`).
+    pub hubspot_daily: u32,
+    /// Pipedrive: requests per 2 s per token (`x-ratelimit-limit`).
+    pub pipedrive_per_2s: u32,
+    /// Meta: Graph calls per hour per app; `X-App-Usage.call_count` is the share used (%),
+    /// and at 100 % calls fail with code 4.
+    pub meta_calls_per_hour: u32,
+    /// Meta: lead reads (`/{form}/leads` calls) per 24 h per page before code 32; `None`:
+    /// Meta's formula, 200 × 24 × the leads the page holds.
+    pub meta_lead_reads_per_day: Option<u64>,
+    /// Salesforce: API requests per 24 h (`Sforce-Limit-Info`); beyond it 403
+    /// `REQUEST_LIMIT_EXCEEDED`.
+    pub salesforce_per_day: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            hubspot_per_10s: 100,
+            hubspot_search_per_s: 4,
+            hubspot_daily: 250_000,
+            pipedrive_per_2s: 80,
+            meta_calls_per_hour: 4_800,
+            meta_lead_reads_per_day: None,
+            salesforce_per_day: 15_000,
+        }
+    }
+}
+
+impl Limits {
+    /// No limit at all (for tests that page fast and do not test limits).
+    pub fn none() -> Limits {
+        Limits {
+            hubspot_per_10s: 0,
+            hubspot_search_per_s: 0,
+            hubspot_daily: 0,
+            pipedrive_per_2s: 0,
+            meta_calls_per_hour: 0,
+            meta_lead_reads_per_day: Some(0),
+            salesforce_per_day: 0,
+        }
     }
 }
 
@@ -119,10 +190,10 @@ impl Fake {
 
     /// [`Fake::start`] with explicit options.
     pub async fn start_with(provider: Provider, options: Options) -> std::io::Result<Fake> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
-        let shared = Arc::new(Shared::new(provider, base_url, options.seed));
+        let shared = Arc::new(Shared::new(provider, base_url, options));
         let app = providers::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -174,17 +245,62 @@ impl Fake {
         self.shared.lock().revoked.clone()
     }
 
-    /// How many requests reached `path` (no query string), faulted ones included.
+    /// How many requests reached `path` (no query string), faulted ones included. `path` may
+    /// be a pattern (see [`Fake::inject`]); the count is then over every path it matches.
     pub fn calls(&self, path: &str) -> usize {
-        self.shared.lock().calls.get(path).copied().unwrap_or(0)
+        let inner = self.shared.lock();
+        if !fault::is_pattern(path) {
+            return inner.calls.get(path).copied().unwrap_or(0);
+        }
+        inner.calls.iter().filter(|(p, _)| fault::matches(path, p)).map(|(_, n)| n).sum()
     }
 
     /// The next `times` requests to `path` fail with `fault`; queued after any fault already
-    /// waiting there.
+    /// waiting there. `path` is a path without query, or a pattern of one: a segment `*` or
+    /// `{name}` matches any one segment (`/v26.0/*/leads`,
+    /// `/v26/customers/{cid}/googleAds:search`), a last segment `**` any rest
+    /// (`/crm/v3/objects/**`).
     pub fn inject(&self, path: &str, fault: Fault, times: usize) {
         let mut inner = self.shared.lock();
         let queue = inner.faults.entry(path.to_string()).or_default();
         queue.extend(std::iter::repeat_n(fault, times));
+    }
+}
+
+impl Fake {
+    /// Adds `n` leads to the lead source (Meta: spread over its forms; Google Ads: new
+    /// `lead_form_submission_data` rows), created now (and after every lead already there),
+    /// as if people had just filled in the forms. Returns the new total.
+    pub fn add_leads(&self, n: u64) -> u64 {
+        self.shared.add_leads(n)
+    }
+
+    /// How many leads the lead source holds now (seeded plus added).
+    pub fn lead_count(&self) -> u64 {
+        self.shared.lock().timeline.total()
+    }
+
+    /// The ad account as it stands: campaigns (Meta and Google Ads), ad groups / ad sets,
+    /// keywords and ad schedules (Google Ads), lead forms (Meta), after any mutations.
+    pub fn ads_state(&self) -> AdsState {
+        self.shared.lock().ads.clone()
+    }
+
+    /// Every record a CRM fake holds (HubSpot contacts, Pipedrive persons and leads,
+    /// Salesforce Leads), in creation order.
+    pub fn crm_records(&self) -> Vec<CrmRecord> {
+        self.shared.lock().crm.records.clone()
+    }
+
+    /// How many records the CRM created and how many writes updated an existing one.
+    pub fn crm_writes(&self) -> CrmWrites {
+        self.shared.lock().crm.writes
+    }
+
+    /// A static token for demo mode: the same for the same seed and provider, valid until the
+    /// fake stops (what `leadvault-fakes serve` prints).
+    pub fn demo_token(&self) -> String {
+        self.shared.demo_token()
     }
 }
 

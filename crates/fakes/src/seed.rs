@@ -97,6 +97,8 @@ pub(crate) struct Account {
     /// Salesforce org and user ids (18 characters).
     pub org_id: String,
     pub user_id: String,
+    /// Meta ad account id (`act_<id>`).
+    pub ad_account: u64,
 }
 
 impl Account {
@@ -132,8 +134,10 @@ impl Account {
             .collect();
         let org_id = format!("00D{}", rng.alnum(15));
         let user_id = format!("005{}", rng.alnum(15));
+        let company_id = rng.digits(8);
         Account {
-            company_id: rng.digits(8),
+            ad_account: rng.digits(15),
+            company_id,
             user,
             company_name,
             company_slug,

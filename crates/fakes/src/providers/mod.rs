@@ -158,6 +158,29 @@ pub(crate) fn rate_limited(shared: &Shared, retry_after_secs: u64) -> Response {
     }
 }
 
+/// OAuth endpoints (authorize, token, revoke) on any fake: `fault_rate` spares them.
+pub(crate) fn is_oauth_path(path: &str) -> bool {
+    path.contains("/oauth") || path == "/token" || path == "/revoke"
+}
+
+/// The query string's pairs, decoded, in order (repeated keys kept).
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect()
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// `2026-10-01T09:15:00.123Z`.
+pub(crate) fn iso_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 /// `Authorization: Bearer …`.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
