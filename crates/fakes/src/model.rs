@@ -109,6 +109,8 @@ pub(crate) struct Crm {
     /// Per-record timestamps (ms since the epoch): created, updated.
     pub times: Vec<(i64, i64)>,
     pub next_id: u64,
+    /// Unique keys (`kind:field:value`, e.g. a contact's email) → record.
+    pub keys: std::collections::HashMap<String, usize>,
 }
 
 impl Crm {
@@ -117,14 +119,25 @@ impl Crm {
     }
 
     pub fn find_id(&self, kind: &str, id: &str) -> Option<usize> {
-        self.find(kind, |r| r.id == id)
+        self.find_key(kind, "id", id)
+    }
+
+    /// The record whose unique `field` is `value` (ids and indexed fields).
+    pub fn find_key(&self, kind: &str, field: &str, value: &str) -> Option<usize> {
+        self.keys.get(&format!("{kind}:{field}:{}", value.to_ascii_lowercase())).copied()
+    }
+
+    pub fn set_key(&mut self, kind: &str, field: &str, value: &str, at: usize) {
+        self.keys.insert(format!("{kind}:{field}:{}", value.to_ascii_lowercase()), at);
     }
 
     pub fn insert(&mut self, kind: &str, id: String, fields: Map<String, Value>, now_ms: i64) -> usize {
+        let at = self.records.len();
+        self.set_key(kind, "id", &id, at);
         self.records.push(CrmRecord { id, kind: kind.to_string(), fields, updates: 0 });
         self.times.push((now_ms, now_ms));
         self.writes.created += 1;
-        self.records.len() - 1
+        at
     }
 
     pub fn update(&mut self, at: usize, fields: &Map<String, Value>, now_ms: i64) {

@@ -17,6 +17,16 @@ pub fn client() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
+thread_local! {
+    static CLIENT: Client = client();
+}
+
+/// One client per test thread (each `#[tokio::test]` runs on a thread of its own): building a
+/// client costs far more than a request on loopback.
+pub fn reused() -> Client {
+    CLIENT.with(Client::clone)
+}
+
 pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()))
 }
