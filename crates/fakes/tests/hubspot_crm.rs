@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::reused as client;
+use common::client;
 use leadvault_fakes::{Fake, Limits, Options, Provider};
 use serde_json::{Value, json};
 
@@ -19,9 +19,19 @@ fn inputs(range: std::ops::Range<usize>, status: &str) -> Value {
     json!({ "inputs": inputs })
 }
 
-async fn post(fake: &Fake, path: &str, token: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
-    let response =
-        client().post(format!("{}{path}", fake.base_url())).bearer_auth(token).json(body).send().await.unwrap();
+async fn post(
+    fake: &Fake,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = client()
+        .post(format!("{}{path}", fake.base_url()))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     (status, headers, response.json().await.unwrap())
@@ -45,7 +55,8 @@ async fn upserting_twice_creates_no_duplicate() {
     again["inputs"][0]["id"] = json!("LEAD50@EXAMPLE.COM");
     let (status, _, second) = post(&fake, "/crm/objects/2026-03/contacts/batch/upsert", &token, &again).await;
     assert_eq!(status, 200);
-    let news: Vec<bool> = second["results"].as_array().unwrap().iter().map(|r| r["new"].as_bool().unwrap()).collect();
+    let news: Vec<bool> =
+        second["results"].as_array().unwrap().iter().map(|r| r["new"].as_bool().unwrap()).collect();
     assert_eq!(news.iter().filter(|n| !**n).count(), 50);
     let same = &second["results"][0];
     assert_eq!(same["id"], first["results"][50]["id"]);

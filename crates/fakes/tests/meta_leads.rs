@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::reused as client;
+use common::client;
 use leadvault_fakes::{Fake, Limits, Options, Provider};
 use serde_json::Value;
 

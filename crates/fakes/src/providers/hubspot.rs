@@ -151,7 +151,14 @@ fn limits(response: Response, usage: Usage) -> Response {
 }
 
 /// The 429 a spent window gets: HubSpot's body, and its headers with nothing remaining.
-fn over_limit(policy: &str, message: &str, max: u32, interval_ms: u64, daily: u32, daily_remaining: u64) -> Response {
+fn over_limit(
+    policy: &str,
+    message: &str,
+    max: u32,
+    interval_ms: u64,
+    daily: u32,
+    daily_remaining: u64,
+) -> Response {
     let body = json!({
         "status": "error",
         "message": message,
@@ -194,8 +201,11 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<Usage, Box<Respons
             0,
         )));
     }
-    let (ok, remaining) =
-        shared.within(&format!("hubspot:{token}"), limits.hubspot_per_10s, std::time::Duration::from_secs(10));
+    let (ok, remaining) = shared.within(
+        &format!("hubspot:{token}"),
+        limits.hubspot_per_10s,
+        std::time::Duration::from_secs(10),
+    );
     let daily_remaining = u64::from(daily).saturating_sub(used + u64::from(ok));
     if !ok {
         return Err(Box::new(over_limit(
@@ -290,7 +300,8 @@ async fn owners(
 
 const CONTACT: &str = "contact";
 /// What a search returns when it names no properties.
-const DEFAULT_PROPERTIES: [&str; 6] = ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"];
+const DEFAULT_PROPERTIES: [&str; 6] =
+    ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"];
 
 fn validation(message: &str) -> Response {
     api_error(StatusCode::BAD_REQUEST, message, "VALIDATION_ERROR")
@@ -340,19 +351,30 @@ async fn batch_upsert(State(shared): State<Arc<Shared>>, headers: HeaderMap, bod
         return limits(validation("Invalid input JSON: inputs is required"), usage);
     };
     if inputs.len() > 100 {
-        return limits(validation(&format!("Batch input of {} exceeds the limit of 100 inputs", inputs.len())), usage);
+        return limits(
+            validation(&format!("Batch input of {} exceeds the limit of 100 inputs", inputs.len())),
+            usage,
+        );
     }
     let mut seen = std::collections::HashSet::new();
     for input in inputs {
         let id_property = input["idProperty"].as_str().unwrap_or_default();
         if id_property != "email" {
-            return limits(validation(&format!("Unsupported idProperty '{id_property}' for upsert; use a unique property such as email")), usage);
+            return limits(
+                validation(&format!(
+                    "Unsupported idProperty '{id_property}' for upsert; use a unique property such as email"
+                )),
+                usage,
+            );
         }
         let Some(id) = input["id"].as_str().filter(|s| !s.is_empty()) else {
             return limits(validation("Each input needs an id (the email)"), usage);
         };
         if !seen.insert(id.to_ascii_lowercase()) {
-            return limits(validation(&format!("Duplicate IDs found in batch input: [{id}]. IDs must be unique")), usage);
+            return limits(
+                validation(&format!("Duplicate IDs found in batch input: [{id}]. IDs must be unique")),
+                usage,
+            );
         }
     }
     let now = super::now_ms();
@@ -442,9 +464,8 @@ fn filter_matches(filter: &Value, record: &crate::model::CrmRecord) -> Result<bo
         "LT" => cmp(|a, b| a < b),
         "LTE" => cmp(|a, b| a <= b),
         "IN" | "NOT_IN" => {
-            let hit = actual.is_some_and(|a| {
-                values.iter().any(|v| comparable(property, a) == comparable(property, v))
-            });
+            let hit = actual
+                .is_some_and(|a| values.iter().any(|v| comparable(property, a) == comparable(property, v)));
             Ok(hit == (operator == "IN"))
         }
         "HAS_PROPERTY" => Ok(actual.is_some_and(|a| !a.is_empty())),
@@ -548,8 +569,12 @@ async fn search(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         }
     }
     let total = hits.len();
-    let results: Vec<Value> =
-        hits.iter().skip(after).take(limit as usize).map(|at| contact_json(crm, *at, Some(&wanted))).collect();
+    let results: Vec<Value> = hits
+        .iter()
+        .skip(after)
+        .take(limit as usize)
+        .map(|at| contact_json(crm, *at, Some(&wanted)))
+        .collect();
     let mut body = json!({ "total": total, "results": results });
     if after + (limit as usize) < total {
         body["paging"] = json!({"next": {"after": (after + limit as usize).to_string()}});
@@ -571,9 +596,7 @@ async fn contact(
     let inner = shared.lock();
     let crm = &inner.crm;
     let found = match query.get("idProperty").map(String::as_str) {
-        Some("email") => {
-            crm.find_key(CONTACT, "email", &id)
-        }
+        Some("email") => crm.find_key(CONTACT, "email", &id),
         _ => crm.find_id(CONTACT, &id),
     };
     let Some(at) = found else {
@@ -581,7 +604,11 @@ async fn contact(
         return limits(api_error(StatusCode::NOT_FOUND, "resource not found", "OBJECT_NOT_FOUND"), usage);
     };
     let mut wanted: Vec<String> = DEFAULT_PROPERTIES.iter().map(|s| s.to_string()).collect();
-    for p in query.get("properties").map(|p| p.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default() {
+    for p in query
+        .get("properties")
+        .map(|p| p.split(',').map(str::to_string).collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         if !p.is_empty() && !wanted.contains(&p) {
             wanted.push(p);
         }

@@ -13,17 +13,14 @@ use url::Url;
 pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K9sTRzKqG5V0dWx3y1mwaO8kgmQmRzA";
 
-pub fn client() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
-
 thread_local! {
-    static CLIENT: Client = client();
+    static CLIENT: Client =
+        Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
 }
 
-/// One client per test thread (each `#[tokio::test]` runs on a thread of its own): building a
-/// client costs far more than a request on loopback.
-pub fn reused() -> Client {
+/// One client (redirects not followed) per test thread: each `#[tokio::test]` runs on a
+/// thread of its own, and building a client costs far more than a request on loopback.
+pub fn client() -> Client {
     CLIENT.with(Client::clone)
 }
 
