@@ -1,6 +1,7 @@
 //! One module per provider: its routes, token formats, and its own wording of errors.
 //! Sync endpoints (lead pages, GAQL, CRM upserts) go in the same modules, on the same state.
 
+mod gaql;
 mod google_ads;
 mod hubspot;
 mod meta;
