@@ -104,7 +104,12 @@ fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
                         i += 1;
                         break;
                     }
-                    Some('\n') => return Err(err("PROHIBITED_NEWLINE_IN_STRING", "Newlines are not allowed in strings.")),
+                    Some('\n') => {
+                        return Err(err(
+                            "PROHIBITED_NEWLINE_IN_STRING",
+                            "Newlines are not allowed in strings.",
+                        ));
+                    }
                     Some(other) => {
                         s.push(*other);
                         i += 1;
@@ -123,7 +128,8 @@ fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
             tokens.push(Token::Number(n));
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
                 i += 1;
             }
             tokens.push(Token::Word(chars[start..i].iter().collect()));

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::gaql::{self, Condition, Literal, Op};
 use super::{bearer, count_api, json, standard_oauth_error, with_headers};
-use crate::oauth::{self, Issued, OAuthError};
 use crate::Provider;
+use crate::oauth::{self, Issued, OAuthError};
 use crate::state::{Access, Shared};
 
 /// The Ads API version served; Google switches old versions off on a schedule.
@@ -31,8 +31,14 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route(&format!("/{API_VERSION}/customers/{{cid}}/googleAds:searchStream"), post(search_stream))
         .route(&format!("/{API_VERSION}/customers/{{cid}}/campaigns:mutate"), post(mutate_campaigns))
         .route(&format!("/{API_VERSION}/customers/{{cid}}/adGroups:mutate"), post(mutate_ad_groups))
-        .route(&format!("/{API_VERSION}/customers/{{cid}}/adGroupCriteria:mutate"), post(mutate_ad_group_criteria))
-        .route(&format!("/{API_VERSION}/customers/{{cid}}/campaignCriteria:mutate"), post(mutate_campaign_criteria))
+        .route(
+            &format!("/{API_VERSION}/customers/{{cid}}/adGroupCriteria:mutate"),
+            post(mutate_ad_group_criteria),
+        )
+        .route(
+            &format!("/{API_VERSION}/customers/{{cid}}/campaignCriteria:mutate"),
+            post(mutate_campaign_criteria),
+        )
 }
 
 pub(crate) fn token_body(issued: &Issued) -> Value {
@@ -257,15 +263,65 @@ fn compatible(from: &str) -> Option<&'static [&'static str]> {
 
 fn known_fields(resource: &str) -> &'static [&'static str] {
     match resource {
-        "campaign" => &["resource_name", "id", "name", "status", "campaign_budget", "advertising_channel_type", "bidding_strategy_type", "serving_status"],
+        "campaign" => &[
+            "resource_name",
+            "id",
+            "name",
+            "status",
+            "campaign_budget",
+            "advertising_channel_type",
+            "bidding_strategy_type",
+            "serving_status",
+        ],
         "campaign_budget" => &["resource_name", "id", "name", "amount_micros", "delivery_method"],
         "customer" => &["resource_name", "id", "descriptive_name", "currency_code", "time_zone", "manager"],
         "ad_group" => &["resource_name", "id", "name", "status", "campaign", "cpc_bid_micros", "type"],
-        "ad_group_criterion" => &["resource_name", "criterion_id", "ad_group", "status", "type", "negative", "keyword.text", "keyword.match_type", "cpc_bid_micros"],
+        "ad_group_criterion" => &[
+            "resource_name",
+            "criterion_id",
+            "ad_group",
+            "status",
+            "type",
+            "negative",
+            "keyword.text",
+            "keyword.match_type",
+            "cpc_bid_micros",
+        ],
         "keyword_view" => &["resource_name"],
-        "campaign_criterion" => &["resource_name", "criterion_id", "campaign", "type", "negative", "bid_modifier", "ad_schedule.day_of_week", "ad_schedule.start_hour", "ad_schedule.start_minute", "ad_schedule.end_hour", "ad_schedule.end_minute"],
-        "lead_form_submission_data" => &["resource_name", "id", "asset", "campaign", "ad_group", "ad_group_ad", "gclid", "submission_date_time", "lead_form_submission_fields", "custom_lead_form_submission_fields"],
-        "metrics" => &["impressions", "clicks", "cost_micros", "conversions", "conversions_value", "ctr", "average_cpc"],
+        "campaign_criterion" => &[
+            "resource_name",
+            "criterion_id",
+            "campaign",
+            "type",
+            "negative",
+            "bid_modifier",
+            "ad_schedule.day_of_week",
+            "ad_schedule.start_hour",
+            "ad_schedule.start_minute",
+            "ad_schedule.end_hour",
+            "ad_schedule.end_minute",
+        ],
+        "lead_form_submission_data" => &[
+            "resource_name",
+            "id",
+            "asset",
+            "campaign",
+            "ad_group",
+            "ad_group_ad",
+            "gclid",
+            "submission_date_time",
+            "lead_form_submission_fields",
+            "custom_lead_form_submission_fields",
+        ],
+        "metrics" => &[
+            "impressions",
+            "clicks",
+            "cost_micros",
+            "conversions",
+            "conversions_value",
+            "ctr",
+            "average_cpc",
+        ],
         "segments" => &["date"],
         _ => &[],
     }
@@ -284,7 +340,9 @@ fn check_field(from: &str, field: &str, clause: &'static str) -> Result<(), gaql
     if !compatible(from).is_some_and(|c| c.contains(&resource)) {
         return Err(gaql::QueryError {
             code: clause,
-            message: format!("Cannot select or filter on the following fields: '{field}' with resource '{from}'."),
+            message: format!(
+                "Cannot select or filter on the following fields: '{field}' with resource '{from}'."
+            ),
         });
     }
     Ok(())
@@ -292,9 +350,11 @@ fn check_field(from: &str, field: &str, clause: &'static str) -> Result<(), gaql
 
 fn parse_day(literal: &Literal) -> Result<chrono::NaiveDate, gaql::QueryError> {
     let text = literal.text();
-    chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(&text), "%Y-%m-%d").map_err(|_| gaql::QueryError {
-        code: "INVALID_DATE_FORMAT",
-        message: format!("Invalid date '{text}': expected YYYY-MM-DD."),
+    chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(&text), "%Y-%m-%d").map_err(|_| {
+        gaql::QueryError {
+            code: "INVALID_DATE_FORMAT",
+            message: format!("Invalid date '{text}': expected YYYY-MM-DD."),
+        }
     })
 }
 
@@ -310,7 +370,10 @@ fn parse_time(literal: &Literal) -> Result<i64, gaql::QueryError> {
     Ok(parse_day(literal)?.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or_default())
 }
 
-fn during_range(value: &Literal, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), gaql::QueryError> {
+fn during_range(
+    value: &Literal,
+    today: chrono::NaiveDate,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), gaql::QueryError> {
     gaql::during(&value.text(), today).ok_or_else(|| gaql::QueryError {
         code: "INVALID_VALUE_WITH_DURING_OPERATOR",
         message: format!("Invalid date range '{}' with DURING.", value.text()),
@@ -319,11 +382,16 @@ fn during_range(value: &Literal, today: chrono::NaiveDate) -> Result<(chrono::Na
 
 /// The closed range of days the conditions on `segments.date` allow; `None` if they do not
 /// bound it on both sides.
-fn date_range(conditions: &[Condition], today: chrono::NaiveDate) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, gaql::QueryError> {
+fn date_range(
+    conditions: &[Condition],
+    today: chrono::NaiveDate,
+) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, gaql::QueryError> {
     use chrono::Days;
     let (mut lo, mut hi): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) = (None, None);
-    let mut lower = |d: chrono::NaiveDate, lo: &mut Option<chrono::NaiveDate>| *lo = Some(lo.map_or(d, |l| l.max(d)));
-    let upper = |d: chrono::NaiveDate, hi: &mut Option<chrono::NaiveDate>| *hi = Some(hi.map_or(d, |h| h.min(d)));
+    let mut lower =
+        |d: chrono::NaiveDate, lo: &mut Option<chrono::NaiveDate>| *lo = Some(lo.map_or(d, |l| l.max(d)));
+    let upper =
+        |d: chrono::NaiveDate, hi: &mut Option<chrono::NaiveDate>| *hi = Some(hi.map_or(d, |h| h.min(d)));
     for c in conditions.iter().filter(|c| c.field == "segments.date") {
         match c.op {
             Op::Eq => {
@@ -574,7 +642,8 @@ impl Ctx<'_> {
     }
 
     fn lead(&self, timeline: &crate::data::Timeline, index: u64) -> Value {
-        let lead = crate::data::lead(self.seed, Provider::GoogleAds, timeline, index, self.ads.campaigns.len());
+        let lead =
+            crate::data::lead(self.seed, Provider::GoogleAds, timeline, index, self.ads.campaigns.len());
         let campaign = &self.ads.campaigns[lead.campaign];
         let groups: Vec<_> = self.ads.ad_groups.iter().filter(|g| g.campaign_id == campaign.id).collect();
         let group = groups[lead.ad_group % groups.len()];
@@ -631,7 +700,12 @@ fn project(row: &Value, select: &[String]) -> Value {
 
 /// Runs a query: every matching row (projected), after ORDER BY and LIMIT. Leads are
 /// generated only for the range of indexes the time conditions allow.
-fn run(shared: &Shared, cid: u64, query: &gaql::Query) -> Result<Vec<Value>, gaql::QueryError> {
+fn run(
+    shared: &Shared,
+    cid: u64,
+    query: &gaql::Query,
+    window: (usize, usize),
+) -> Result<(usize, Vec<Value>), gaql::QueryError> {
     let Some(resources) = compatible(&query.from) else {
         return Err(gaql::QueryError {
             code: "BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
@@ -657,13 +731,17 @@ fn run(shared: &Shared, cid: u64, query: &gaql::Query) -> Result<Vec<Value>, gaq
     if by_date && range.is_none() {
         return Err(gaql::QueryError {
             code: "EXPECTED_FILTERS_ON_DATE_RANGE",
-            message: "Filters on segments.date must give a finite date range (DURING, BETWEEN, or both >= and <=).".into(),
+            message:
+                "Filters on segments.date must give a finite date range (DURING, BETWEEN, or both >= and <=)."
+                    .into(),
         });
     }
     let days: Vec<chrono::NaiveDate> = match range {
         Some((a, b)) => a.iter_days().take_while(|d| *d <= b).collect(),
         // Metrics without a date range: the last 30 days stand in for "all time".
-        None => gaql::during("LAST_30_DAYS", today).map(|(a, b)| a.iter_days().take_while(|d| *d <= b).collect()).unwrap_or_default(),
+        None => gaql::during("LAST_30_DAYS", today)
+            .map(|(a, b)| a.iter_days().take_while(|d| *d <= b).collect())
+            .unwrap_or_default(),
     };
     let (ads, timeline) = {
         let inner = shared.lock();
@@ -684,13 +762,19 @@ fn run(shared: &Shared, cid: u64, query: &gaql::Query) -> Result<Vec<Value>, gaq
             }
             "campaign_budget" => {
                 for c in &ads.campaigns {
-                    entities.push((c.budget_id, json!({"campaignBudget": ctx.budget(c), "customer": ctx.customer()})));
+                    entities.push((
+                        c.budget_id,
+                        json!({"campaignBudget": ctx.budget(c), "customer": ctx.customer()}),
+                    ));
                 }
             }
             "ad_group" => {
                 for g in &ads.ad_groups {
                     let c = campaign_of(g.campaign_id).map(|c| ctx.campaign(c));
-                    entities.push((g.id, json!({"adGroup": ctx.ad_group(g), "campaign": c, "customer": ctx.customer()})));
+                    entities.push((
+                        g.id,
+                        json!({"adGroup": ctx.ad_group(g), "campaign": c, "customer": ctx.customer()}),
+                    ));
                 }
             }
             "ad_group_criterion" | "keyword_view" => {
@@ -698,8 +782,11 @@ fn run(shared: &Shared, cid: u64, query: &gaql::Query) -> Result<Vec<Value>, gaq
                     let g = ads.ad_groups.iter().find(|g| g.id == k.ad_group_id);
                     let c = g.and_then(|g| campaign_of(g.campaign_id)).map(|c| ctx.campaign(c));
                     let keyword_view = json!({"resourceName": format!("customers/{cid}/keywordViews/{}~{}", k.ad_group_id, k.criterion_id)});
-                    entities.push((k.criterion_id, json!({"adGroupCriterion": ctx.keyword(k), "keywordView": keyword_view,
-                        "adGroup": g.map(|g| ctx.ad_group(g)), "campaign": c, "customer": ctx.customer()})));
+                    entities.push((
+                        k.criterion_id,
+                        json!({"adGroupCriterion": ctx.keyword(k), "keywordView": keyword_view,
+                        "adGroup": g.map(|g| ctx.ad_group(g)), "campaign": c, "customer": ctx.customer()}),
+                    ));
                 }
             }
             "campaign_criterion" => {
@@ -714,27 +801,37 @@ fn run(shared: &Shared, cid: u64, query: &gaql::Query) -> Result<Vec<Value>, gaq
     let mut rows: Vec<Value> = Vec::new();
     if query.from == "lead_form_submission_data" {
         if cid != ads.customer_id {
-            return Ok(Vec::new());
+            return Ok((0, Vec::new()));
         }
         let (lo_t, hi_t) = time_range(&query.conditions, today)?;
         let seed = shared.options.seed;
         let lo = if lo_t == i64::MIN { 0 } else { timeline.first_after(seed, Provider::GoogleAds, lo_t - 1) };
-        let hi = if hi_t == i64::MAX { timeline.total() } else { timeline.first_after(seed, Provider::GoogleAds, hi_t) };
+        let hi = if hi_t == i64::MAX {
+            timeline.total()
+        } else {
+            timeline.first_after(seed, Provider::GoogleAds, hi_t)
+        };
         let only_time = query.conditions.iter().all(|c| c.field.ends_with("submission_date_time"));
-        let time_order = query.order.iter().all(|(f, _)| f.ends_with("submission_date_time") || f.ends_with(".id"));
+        let time_order =
+            query.order.iter().all(|(f, _)| f.ends_with("submission_date_time") || f.ends_with(".id"));
         if only_time && time_order {
             // Rows straight from the index range, in time order (or reversed), LIMIT applied.
+            // Only the rows of the page asked for are made.
             let descending = query.order.first().is_some_and(|(_, d)| *d);
             let count = (hi.saturating_sub(lo) as usize).min(query.limit.unwrap_or(usize::MAX));
-            let mut out = Vec::with_capacity(count);
-            for n in 0..count as u64 {
+            let (from, to) = (window.0.min(count), window.0.saturating_add(window.1).min(count));
+            let customer = ctx.customer();
+            let mut out = Vec::with_capacity(to - from);
+            for n in from as u64..to as u64 {
                 let index = if descending { hi - 1 - n } else { lo + n };
-                out.push(project(&json!({"leadFormSubmissionData": ctx.lead(&timeline, index), "customer": ctx.customer()}), &query.select));
+                let row = json!({"leadFormSubmissionData": ctx.lead(&timeline, index), "customer": customer});
+                out.push(project(&row, &query.select));
             }
-            return Ok(out);
+            return Ok((count, out));
         }
+        let customer = ctx.customer();
         for index in lo..hi {
-            rows.push(json!({"leadFormSubmissionData": ctx.lead(&timeline, index), "customer": ctx.customer()}));
+            rows.push(json!({"leadFormSubmissionData": ctx.lead(&timeline, index), "customer": customer}));
         }
     } else if by_date {
         for (id, entity) in &entities {
@@ -785,7 +882,8 @@ fn run(shared: &Shared, cid: u64, query: &gaql::Query) -> Result<Vec<Value>, gaq
     if let Some(limit) = query.limit {
         kept.truncate(limit);
     }
-    Ok(kept.iter().map(|row| project(row, &query.select)).collect())
+    let total = kept.len();
+    Ok((total, kept.iter().skip(window.0).take(window.1).map(|row| project(row, &query.select)).collect()))
 }
 
 fn field_mask(select: &[String]) -> String {
@@ -799,7 +897,15 @@ fn search_request(body: &[u8]) -> Result<(gaql::Query, String, Option<String>, b
     })?;
     if let Some(object) = request.as_object() {
         for key in object.keys() {
-            let known = ["query", "pageToken", "pageSize", "validateOnly", "returnTotalResultsCount", "summaryRowSetting", "searchSettings"];
+            let known = [
+                "query",
+                "pageToken",
+                "pageSize",
+                "validateOnly",
+                "returnTotalResultsCount",
+                "summaryRowSetting",
+                "searchSettings",
+            ];
             if !known.contains(&key.as_str()) {
                 return Err(Box::new(google_error(
                     StatusCode::BAD_REQUEST,
@@ -845,7 +951,12 @@ fn with_request_id(response: Response) -> Response {
 }
 
 /// `POST customers/{cid}/googleAds:search`: one page of 10,000 rows at most.
-async fn search(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn search(
+    State(shared): State<Arc<Shared>>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let cid = match ads_authorized(&shared, &headers, &cid) {
         Ok(cid) => cid,
         Err(response) => return *response,
@@ -867,28 +978,32 @@ async fn search(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, head
             }
         },
     };
-    let rows = match run(&shared, cid, &query) {
+    let (total, page) = match run(&shared, cid, &query, (offset, PAGE_ROWS)) {
         Ok(rows) => rows,
         Err(e) => return with_request_id(query_failure(e)),
     };
-    let page: Vec<Value> = rows.iter().skip(offset).take(PAGE_ROWS).cloned().collect();
     let mut body = json!({ "fieldMask": field_mask(&query.select) });
     if !page.is_empty() {
         body["results"] = json!(page);
     }
-    if offset + PAGE_ROWS < rows.len() {
+    if offset + PAGE_ROWS < total {
         body["nextPageToken"] = json!(page_token(offset + PAGE_ROWS, &text));
     }
     if want_total {
-        body["totalResultsCount"] = json!(rows.len().to_string());
+        body["totalResultsCount"] = json!(total.to_string());
     }
-    body["queryResourceConsumption"] = json!(((rows.len() / 100) + 1).to_string());
+    body["queryResourceConsumption"] = json!(((total / 100) + 1).to_string());
     with_request_id(json(StatusCode::OK, body))
 }
 
 /// `POST customers/{cid}/googleAds:searchStream`: every row, as a JSON array of batches of
 /// 10,000.
-async fn search_stream(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn search_stream(
+    State(shared): State<Arc<Shared>>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let cid = match ads_authorized(&shared, &headers, &cid) {
         Ok(cid) => cid,
         Err(response) => return *response,
@@ -897,8 +1012,8 @@ async fn search_stream(State(shared): State<Arc<Shared>>, Path(cid): Path<String
         Ok(parsed) => parsed,
         Err(response) => return with_request_id(*response),
     };
-    let rows = match run(&shared, cid, &query) {
-        Ok(rows) => rows,
+    let rows = match run(&shared, cid, &query, (0, usize::MAX)) {
+        Ok((_, rows)) => rows,
         Err(e) => return with_request_id(query_failure(e)),
     };
     let mask = field_mask(&query.select);
@@ -995,11 +1110,19 @@ async fn mutate(shared: Arc<Shared>, cid: String, headers: HeaderMap, body: Byte
         Err(response) => return *response,
     };
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return with_request_id(google_error(StatusCode::BAD_REQUEST, "Invalid JSON payload received.", json!([])));
+        return with_request_id(google_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid JSON payload received.",
+            json!([]),
+        ));
     };
     let operations = request["operations"].as_array().cloned().unwrap_or_default();
     if operations.is_empty() {
-        return with_request_id(failure(vec![ads_error("mutateError", "NO_OPERATIONS", "There are no operations.")]));
+        return with_request_id(failure(vec![ads_error(
+            "mutateError",
+            "NO_OPERATIONS",
+            "There are no operations.",
+        )]));
     }
     let partial = request["partialFailure"].as_bool().unwrap_or(false);
     let validate_only = request["validateOnly"].as_bool().unwrap_or(false);
@@ -1046,14 +1169,20 @@ async fn mutate(shared: Arc<Shared>, cid: String, headers: HeaderMap, body: Byte
     with_request_id(json(StatusCode::OK, body))
 }
 
-fn apply_campaign(ads: &mut crate::model::AdsState, cid: u64, op: &Value, _: &mut u64) -> Result<String, OpError> {
+fn apply_campaign(
+    ads: &mut crate::model::AdsState,
+    cid: u64,
+    op: &Value,
+    _: &mut u64,
+) -> Result<String, OpError> {
     let Some(update) = op.get("update") else {
         return Err(op_error("mutateError", "OPERATION_NOT_SUPPORTED", "Only update operations are served."));
     };
     let name = update["resourceName"].as_str().unwrap_or_default();
     let id = resource_id(name, cid, "campaigns")?;
     let fields = mask(op)?;
-    let campaign = ads.campaigns.iter_mut().find(|c| c.id.to_string() == id).ok_or_else(|| not_found(name))?;
+    let campaign =
+        ads.campaigns.iter_mut().find(|c| c.id.to_string() == id).ok_or_else(|| not_found(name))?;
     for field in fields {
         match field.as_str() {
             "status" => campaign.status = status(&update["status"])?,
@@ -1061,14 +1190,23 @@ fn apply_campaign(ads: &mut crate::model::AdsState, cid: u64, op: &Value, _: &mu
                 campaign.name = update["name"].as_str().unwrap_or_default().to_string();
             }
             other => {
-                return Err(op_error("fieldMaskError", "FIELD_NOT_FOUND", format!("Field '{other}' is not served.")));
+                return Err(op_error(
+                    "fieldMaskError",
+                    "FIELD_NOT_FOUND",
+                    format!("Field '{other}' is not served."),
+                ));
             }
         }
     }
     Ok(name.to_string())
 }
 
-fn apply_ad_group(ads: &mut crate::model::AdsState, cid: u64, op: &Value, _: &mut u64) -> Result<String, OpError> {
+fn apply_ad_group(
+    ads: &mut crate::model::AdsState,
+    cid: u64,
+    op: &Value,
+    _: &mut u64,
+) -> Result<String, OpError> {
     let Some(update) = op.get("update") else {
         return Err(op_error("mutateError", "OPERATION_NOT_SUPPORTED", "Only update operations are served."));
     };
@@ -1081,14 +1219,23 @@ fn apply_ad_group(ads: &mut crate::model::AdsState, cid: u64, op: &Value, _: &mu
             "cpcBidMicros" | "cpc_bid_micros" => group.cpc_bid_micros = micros(&update["cpcBidMicros"])?,
             "status" => group.status = status(&update["status"])?,
             other => {
-                return Err(op_error("fieldMaskError", "FIELD_NOT_FOUND", format!("Field '{other}' is not served.")));
+                return Err(op_error(
+                    "fieldMaskError",
+                    "FIELD_NOT_FOUND",
+                    format!("Field '{other}' is not served."),
+                ));
             }
         }
     }
     Ok(name.to_string())
 }
 
-fn apply_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Value, _: &mut u64) -> Result<String, OpError> {
+fn apply_criterion(
+    ads: &mut crate::model::AdsState,
+    cid: u64,
+    op: &Value,
+    _: &mut u64,
+) -> Result<String, OpError> {
     let Some(update) = op.get("update") else {
         return Err(op_error("mutateError", "OPERATION_NOT_SUPPORTED", "Only update operations are served."));
     };
@@ -1105,7 +1252,11 @@ fn apply_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Value, _: &m
             "cpcBidMicros" | "cpc_bid_micros" => keyword.cpc_bid_micros = micros(&update["cpcBidMicros"])?,
             "status" => keyword.status = status(&update["status"])?,
             other => {
-                return Err(op_error("fieldMaskError", "FIELD_NOT_FOUND", format!("Field '{other}' is not served.")));
+                return Err(op_error(
+                    "fieldMaskError",
+                    "FIELD_NOT_FOUND",
+                    format!("Field '{other}' is not served."),
+                ));
             }
         }
     }
@@ -1125,7 +1276,12 @@ fn minute(value: &Value) -> Result<(String, u32), OpError> {
 
 /// Ad schedules: create (at most six a day, no overlaps, start before end), remove; their
 /// times cannot be updated in place.
-fn apply_campaign_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Value, next_id: &mut u64) -> Result<String, OpError> {
+fn apply_campaign_criterion(
+    ads: &mut crate::model::AdsState,
+    cid: u64,
+    op: &Value,
+    next_id: &mut u64,
+) -> Result<String, OpError> {
     if let Some(name) = op.get("remove").and_then(Value::as_str) {
         let id = resource_id(name, cid, "campaignCriteria")?;
         let at = ads
@@ -1143,7 +1299,9 @@ fn apply_campaign_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Val
             return Err(not_found(name));
         }
         let fields = mask(op)?;
-        if fields.iter().any(|f| f.starts_with("adSchedule") || f.starts_with("ad_schedule")) || update.get("adSchedule").is_some() {
+        if fields.iter().any(|f| f.starts_with("adSchedule") || f.starts_with("ad_schedule"))
+            || update.get("adSchedule").is_some()
+        {
             let mut e = op_error(
                 "fieldError",
                 "IMMUTABLE_FIELD",
@@ -1160,26 +1318,45 @@ fn apply_campaign_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Val
     };
     let campaign_name = create["campaign"].as_str().unwrap_or_default();
     let campaign_id = resource_id(campaign_name, cid, "campaigns")?;
-    let campaign = ads.campaigns.iter().find(|c| c.id.to_string() == campaign_id).ok_or_else(|| not_found(campaign_name))?;
+    let campaign = ads
+        .campaigns
+        .iter()
+        .find(|c| c.id.to_string() == campaign_id)
+        .ok_or_else(|| not_found(campaign_name))?;
     let campaign_id = campaign.id;
     let Some(schedule) = create.get("adSchedule") else {
-        return Err(op_error("criterionError", "CRITERION_TYPE_NOT_SUPPORTED", "Only ad schedules are served."));
+        return Err(op_error(
+            "criterionError",
+            "CRITERION_TYPE_NOT_SUPPORTED",
+            "Only ad schedules are served.",
+        ));
     };
     let day = schedule["dayOfWeek"].as_str().unwrap_or_default().to_string();
     if !crate::model::DAYS.contains(&day.as_str()) {
         return Err(op_error("fieldError", "INVALID_VALUE", format!("Invalid day of week '{day}'.")));
     }
     let hour = |v: &Value, max: u64| v.as_u64().filter(|h| *h <= max).map(|h| h as u32);
-    let (Some(start_hour), Some(end_hour)) = (hour(&schedule["startHour"], 23), hour(&schedule["endHour"], 24)) else {
-        return Err(op_error("criterionError", "AD_SCHEDULE_INVALID_TIME_INTERVAL", "Hours must be 0–23 (start) and 0–24 (end)."));
+    let (Some(start_hour), Some(end_hour)) =
+        (hour(&schedule["startHour"], 23), hour(&schedule["endHour"], 24))
+    else {
+        return Err(op_error(
+            "criterionError",
+            "AD_SCHEDULE_INVALID_TIME_INTERVAL",
+            "Hours must be 0–23 (start) and 0–24 (end).",
+        ));
     };
     let (start_minute, sm) = minute(&schedule["startMinute"])?;
     let (end_minute, em) = minute(&schedule["endMinute"])?;
     let (start, end) = (start_hour * 60 + sm, end_hour * 60 + em);
     if end <= start || end > 24 * 60 {
-        return Err(op_error("criterionError", "AD_SCHEDULE_INVALID_TIME_INTERVAL", "The end time must be after the start time."));
+        return Err(op_error(
+            "criterionError",
+            "AD_SCHEDULE_INVALID_TIME_INTERVAL",
+            "The end time must be after the start time.",
+        ));
     }
-    let same_day: Vec<_> = ads.schedules.iter().filter(|s| s.campaign_id == campaign_id && s.day_of_week == day).collect();
+    let same_day: Vec<_> =
+        ads.schedules.iter().filter(|s| s.campaign_id == campaign_id && s.day_of_week == day).collect();
     if same_day.len() >= 6 {
         return Err(op_error(
             "criterionError",
@@ -1192,7 +1369,11 @@ fn apply_campaign_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Val
         let (a, b) = (to_min(s.start_hour, &s.start_minute), to_min(s.end_hour, &s.end_minute));
         start < b && a < end
     }) {
-        return Err(op_error("criterionError", "AD_SCHEDULE_TIME_INTERVALS_OVERLAP", "Ad schedule time intervals overlap."));
+        return Err(op_error(
+            "criterionError",
+            "AD_SCHEDULE_TIME_INTERVALS_OVERLAP",
+            "Ad schedule time intervals overlap.",
+        ));
     }
     *next_id += 1;
     let criterion_id = *next_id;
@@ -1208,18 +1389,38 @@ fn apply_campaign_criterion(ads: &mut crate::model::AdsState, cid: u64, op: &Val
     Ok(format!("customers/{cid}/campaignCriteria/{campaign_id}~{criterion_id}"))
 }
 
-async fn mutate_campaigns(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn mutate_campaigns(
+    State(shared): State<Arc<Shared>>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     mutate(shared, cid, headers, body, apply_campaign).await
 }
 
-async fn mutate_ad_groups(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn mutate_ad_groups(
+    State(shared): State<Arc<Shared>>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     mutate(shared, cid, headers, body, apply_ad_group).await
 }
 
-async fn mutate_ad_group_criteria(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn mutate_ad_group_criteria(
+    State(shared): State<Arc<Shared>>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     mutate(shared, cid, headers, body, apply_criterion).await
 }
 
-async fn mutate_campaign_criteria(State(shared): State<Arc<Shared>>, Path(cid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn mutate_campaign_criteria(
+    State(shared): State<Arc<Shared>>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     mutate(shared, cid, headers, body, apply_campaign_criterion).await
 }
