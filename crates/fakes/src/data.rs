@@ -59,7 +59,6 @@ pub(crate) const TIMELINE: [&str; 3] = ["this_month", "next_3_months", "just_res
 /// One invented lead, the same for the same `(seed, provider, index)`.
 #[derive(Clone, Debug)]
 pub(crate) struct Lead {
-    pub index: u64,
     /// Unix seconds.
     pub created: i64,
     pub first: String,
@@ -148,7 +147,6 @@ pub(crate) fn lead(seed: u64, provider: Provider, timeline: &Timeline, index: u6
     let platform = if rng.next() % 3 == 0 { "ig" } else { "fb" };
     let gclid = format!("Cj0KCQ{}", rng.alnum(40));
     Lead {
-        index,
         created: timeline.time(seed, provider, index),
         first,
         last,

@@ -114,10 +114,6 @@ pub(crate) struct Crm {
 }
 
 impl Crm {
-    pub fn find(&self, kind: &str, pred: impl Fn(&CrmRecord) -> bool) -> Option<usize> {
-        self.records.iter().position(|r| r.kind == kind && pred(r))
-    }
-
     pub fn find_id(&self, kind: &str, id: &str) -> Option<usize> {
         self.find_key(kind, "id", id)
     }

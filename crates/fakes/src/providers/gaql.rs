@@ -73,14 +73,14 @@ fn err(code: &'static str, message: impl Into<String>) -> QueryError {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Token {
+pub(crate) enum Token {
     Word(String),
     Text(String),
     Number(f64),
     Symbol(&'static str),
 }
 
-fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
+pub(crate) fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
     let chars: Vec<char> = query.chars().collect();
     let mut tokens = Vec::new();
     let mut i = 0;

@@ -388,7 +388,7 @@ fn date_range(
 ) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, gaql::QueryError> {
     use chrono::Days;
     let (mut lo, mut hi): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) = (None, None);
-    let mut lower =
+    let lower =
         |d: chrono::NaiveDate, lo: &mut Option<chrono::NaiveDate>| *lo = Some(lo.map_or(d, |l| l.max(d)));
     let upper =
         |d: chrono::NaiveDate, hi: &mut Option<chrono::NaiveDate>| *hi = Some(hi.map_or(d, |h| h.min(d)));
