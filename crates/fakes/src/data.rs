@@ -134,7 +134,7 @@ pub(crate) fn lead(seed: u64, provider: Provider, timeline: &Timeline, index: u6
     let mut rng = Rng::new(seed ^ index.wrapping_mul(0x9E37_79B9), &format!("{}-lead", provider.slug()));
     let first = rng.pick(&FIRST).to_string();
     let last = rng.pick(&LAST).to_string();
-    let domain = if rng.next() % 2 == 0 { "example.com" } else { "example.org" };
+    let domain = if rng.next().is_multiple_of(2) { "example.com" } else { "example.org" };
     let email = format!("{}.{}{}@{domain}", first.to_ascii_lowercase(), last.to_ascii_lowercase(), index + 1);
     let phone = format!("+1{}55501{:02}", rng.pick(&AREA), rng.next() % 100);
     let city = rng.pick(&CITY).to_string();
@@ -143,8 +143,8 @@ pub(crate) fn lead(seed: u64, provider: Provider, timeline: &Timeline, index: u6
     let timeline_answer = TIMELINE[(rng.next() % TIMELINE.len() as u64) as usize];
     let campaign = (rng.next() % campaigns.max(1) as u64) as usize;
     let ad_group = (rng.next() % 2) as usize;
-    let organic = rng.next() % 20 == 0;
-    let platform = if rng.next() % 3 == 0 { "ig" } else { "fb" };
+    let organic = rng.next().is_multiple_of(20);
+    let platform = if rng.next().is_multiple_of(3) { "ig" } else { "fb" };
     let gclid = format!("Cj0KCQ{}", rng.alnum(40));
     Lead {
         created: timeline.time(seed, provider, index),

@@ -32,12 +32,12 @@ pub(crate) async fn layer(State(shared): State<Arc<Shared>>, request: Request, n
             }
         }
         let rate = shared.options.fault_rate;
-        if fault.is_none() && !providers::is_oauth_path(&path) {
-            if let Some(rng) = inner.fault_rng.as_mut() {
-                if (rng.next() % 1_000_000) as f64 / 1_000_000.0 < rate {
-                    fault = Some(Fault::Status(503));
-                }
-            }
+        if fault.is_none()
+            && !providers::is_oauth_path(&path)
+            && let Some(rng) = inner.fault_rng.as_mut()
+            && (rng.next() % 1_000_000) as f64 / 1_000_000.0 < rate
+        {
+            fault = Some(Fault::Status(503));
         }
         fault
     };

@@ -486,10 +486,10 @@ fn as_text(v: &Value) -> String {
 fn compare(field: &str, actual: &Value, literal: &Literal) -> std::cmp::Ordering {
     let a = as_text(actual);
     let b = literal.text();
-    if field.ends_with("submission_date_time") {
-        if let (Ok(x), Ok(y)) = (parse_time(&Literal::Text(a.clone())), parse_time(literal)) {
-            return x.cmp(&y);
-        }
+    if field.ends_with("submission_date_time")
+        && let (Ok(x), Ok(y)) = (parse_time(&Literal::Text(a.clone())), parse_time(literal))
+    {
+        return x.cmp(&y);
     }
     match (a.parse::<f64>(), b.parse::<f64>()) {
         (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
@@ -689,10 +689,11 @@ fn project(row: &Value, select: &[String]) -> Value {
         }
         at[path[path.len() - 1].as_str()] = value.clone();
         let resource = &path[0];
-        if resource != "metrics" && resource != "segments" {
-            if let Some(name) = row[resource.as_str()].get("resourceName") {
-                out[resource.as_str()]["resourceName"] = name.clone();
-            }
+        if resource != "metrics"
+            && resource != "segments"
+            && let Some(name) = row[resource.as_str()].get("resourceName")
+        {
+            out[resource.as_str()]["resourceName"] = name.clone();
         }
     }
     out

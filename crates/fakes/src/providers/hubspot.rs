@@ -432,10 +432,10 @@ enum Comparable {
 }
 
 fn comparable(property: &str, value: &str) -> Comparable {
-    if property.ends_with("date") || property == "hs_lastmodifieddate" {
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-            return Comparable::Number(t.timestamp_millis() as f64);
-        }
+    if (property.ends_with("date") || property == "hs_lastmodifieddate")
+        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(value)
+    {
+        return Comparable::Number(t.timestamp_millis() as f64);
     }
     match value.parse::<f64>() {
         Ok(n) => Comparable::Number(n),

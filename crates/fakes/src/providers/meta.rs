@@ -561,7 +561,7 @@ fn time_filter(raw: Option<&String>) -> Result<(i64, i64), String> {
 fn lead_budget(shared: &Shared, page: &str, page_leads: u64) -> Result<u64, Box<Response>> {
     let max = shared.options.limits.meta_lead_reads_per_day.unwrap_or(200 * 24 * page_leads.max(1));
     let used = shared.count_daily(&format!("meta-leads:{page}"));
-    let percent = if max == 0 { 0 } else { (used * 100 / max).min(100) };
+    let percent = (used * 100).checked_div(max).unwrap_or(0).min(100);
     if max > 0 && used > max {
         let buc = json!({ page: [{
             "type": "pages", "call_count": 100, "total_cputime": 100, "total_time": 100,

@@ -467,7 +467,8 @@ async fn search_persons(
     };
     let term = query.get("term").map(|t| t.trim().to_ascii_lowercase()).unwrap_or_default();
     let exact = query.get("exact_match").is_some_and(|v| v == "true" || v == "1");
-    if term.len() < 2 && !(exact && !term.is_empty()) {
+    // Two characters at least; one will do for an exact match.
+    if term.is_empty() || (term.len() < 2 && !exact) {
         return limit_headers(
             &shared,
             invalid("Validation failed: term: Must be at least 2 characters long"),
@@ -582,10 +583,10 @@ fn check_lead_input(
     } else if creating && input.get("organization_id").is_none_or(Value::is_null) {
         return Err("A lead must be linked to a person or an organization".into());
     }
-    if let Some(owner) = input.get("owner_id") {
-        if !owner_ok(shared, owner) {
-            return Err("Validation failed: owner_id: User not found".into());
-        }
+    if let Some(owner) = input.get("owner_id")
+        && !owner_ok(shared, owner)
+    {
+        return Err("Validation failed: owner_id: User not found".into());
     }
     Ok(())
 }

@@ -373,10 +373,10 @@ fn update_fields(crm: &mut crate::model::Crm, at: usize, mut fields: serde_json:
     let now = super::now_ms();
     fields.insert("LastModifiedDate".into(), json!(sf_time(now)));
     for (k, v) in &fields {
-        if k.ends_with("__c") {
-            if let Some(s) = v.as_str() {
-                crm.set_key(LEAD, k, s, at);
-            }
+        if k.ends_with("__c")
+            && let Some(s) = v.as_str()
+        {
+            crm.set_key(LEAD, k, s, at);
         }
     }
     crm.update(at, &fields, now);
