@@ -17,8 +17,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The sync endpoints (Meta lead pages, Google Ads GAQL, CRM upserts) are added per provider
-//! in `providers/*`, over the same shared state (tokens, faults, call counts, seed).
+//! The sync endpoints (Meta lead forms and leads, Google Ads GAQL and mutations, the CRMs'
+//! upserts, searches and queries) live in the same per-provider modules, over the same
+//! state (tokens, faults, call counts, seed); seeded leads are generated on demand.
 
 mod data;
 mod fault;

@@ -126,3 +126,53 @@ async fn faults_on_the_token_endpoint_and_unknown_paths() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(fake.calls("/v26/nothing-here"), 1);
 }
+
+#[tokio::test]
+async fn slow_and_cut_off_answers_on_the_big_list_endpoints_by_pattern() {
+    // Meta's lead pages: a cut-off body, then a whole one.
+    let fake =
+        Fake::start_with(Provider::Meta, leadvault_fakes::Options { leads: 300, ..Default::default() })
+            .await
+            .unwrap();
+    let token = fake.issue_token();
+    let form = fake.ads_state().forms[0].1.clone();
+    let url = format!("{}/v26.0/{form}/leads?limit=100", fake.base_url());
+    fake.inject("/v26.0/*/leads", Fault::CutOff, 1);
+    let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.bytes().await.is_err(), "the body ends short of its length");
+    let whole: Value = client().get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(whole["data"].as_array().unwrap().len(), 100);
+    assert_eq!(fake.calls("/v26.0/*/leads"), 2);
+
+    // Google Ads search: slow.
+    let fake = Fake::start(Provider::GoogleAds).await.unwrap();
+    let token = fake.issue_token();
+    let cid = fake.ads_state().customer_id;
+    fake.inject("/v26/customers/{cid}/googleAds:search", Fault::Slow(Duration::from_millis(300)), 1);
+    let started = Instant::now();
+    let response = client()
+        .post(format!("{}/v26/customers/{cid}/googleAds:search", fake.base_url()))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"query": "SELECT campaign.id FROM campaign"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    // HubSpot: a 502 for anything under the objects API.
+    let fake = Fake::start(Provider::Hubspot).await.unwrap();
+    let token = fake.issue_token();
+    fake.inject("/crm/v3/objects/**", Fault::Status(502), 1);
+    let response = client()
+        .post(format!("{}/crm/v3/objects/contacts/search", fake.base_url()))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["category"], "INTERNAL_ERROR");
+}

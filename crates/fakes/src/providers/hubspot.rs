@@ -132,18 +132,29 @@ pub(crate) struct Usage {
     remaining: u32,
     daily: u32,
     daily_remaining: u64,
+    /// OAuth calls carry no daily headers: OAuth apps have no daily limit (HubSpot changelog,
+    /// "Rate limit headers will now appear for OAuth authenticated calls").
+    oauth: bool,
 }
 
 fn limits(response: Response, usage: Usage) -> Response {
     if usage.max == 0 {
         return response;
     }
-    with_headers(
+    let response = with_headers(
         response,
         &[
             ("x-hubspot-ratelimit-max", usage.max.to_string()),
             ("x-hubspot-ratelimit-remaining", usage.remaining.to_string()),
             ("x-hubspot-ratelimit-interval-milliseconds", "10000".into()),
+        ],
+    );
+    if usage.oauth || usage.daily == 0 {
+        return response;
+    }
+    with_headers(
+        response,
+        &[
             ("x-hubspot-ratelimit-daily", usage.daily.to_string()),
             ("x-hubspot-ratelimit-daily-remaining", usage.daily_remaining.to_string()),
         ],
@@ -188,8 +199,9 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<Usage, Box<Respons
     }
     count_api(shared);
     let token = token.unwrap_or_default();
+    let oauth = shared.lock().tokens.get(&token).is_some_and(|t| t.kind == Kind::Access);
     let limits = &shared.options.limits;
-    let daily = limits.hubspot_daily;
+    let daily = if oauth { 0 } else { limits.hubspot_daily };
     let used = shared.lock().daily.get(&format!("hubspot:{token}")).copied().unwrap_or(0);
     if daily > 0 && used >= u64::from(daily) {
         return Err(Box::new(over_limit(
@@ -218,7 +230,7 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<Usage, Box<Respons
         )));
     }
     shared.count_daily(&format!("hubspot:{token}"));
-    Ok(Usage { max: limits.hubspot_per_10s, remaining, daily, daily_remaining })
+    Ok(Usage { max: limits.hubspot_per_10s, remaining, daily, daily_remaining, oauth })
 }
 
 /// `DELETE /oauth/v1/refresh-tokens/{token}`: 204 for a refresh token it knows.
