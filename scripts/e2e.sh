@@ -2,17 +2,21 @@
 # The desktop app end to end: the debug build (with the UI embedded: custom-protocol) in a real
 # WebKitGTK window under Xvfb, driven over WebDriver by tauri-driver + WebKitWebDriver.
 # Its vault lives in a temporary data dir; the export's save dialog (which WebDriver cannot
-# drive) is replaced by LEADVAULT_E2E_EXPORT_PATH. Screenshot: target/e2e/inbox.png.
+# drive) is replaced by LEADVAULT_E2E_EXPORT_PATH; the providers are the local fakes
+# (`leadvault-fakes serve`), reached through LEADVAULT_<PROVIDER>_BASE_URL. Screenshot:
+# target/e2e/inbox.png.
 # Run inside scripts/test.sh (which provides the D-Bus session and keyring), or alone:
 #   dbus-run-session -- bash scripts/e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN="$PWD/target/debug/leadvault-desktop"
-if [ ! -x "$BIN" ] || [ "${E2E_REBUILD:-}" = 1 ]; then
+FAKES="$PWD/target/debug/leadvault-fakes"
+if [ ! -x "$BIN" ] || [ ! -x "$FAKES" ] || [ "${E2E_REBUILD:-}" = 1 ]; then
   (cd ui && npm run --silent build)
-  # The same feature set as the test build, so tauri is compiled once for both.
-  cargo test --locked --no-run --features custom-protocol -p leadvault-desktop >/dev/null
+  # The same command and features as scripts/test.sh's build, so nothing is compiled twice:
+  # it yields the debug app (UI embedded) and the fakes' `serve` binary.
+  cargo test --locked --no-run --workspace --features custom-protocol >/dev/null
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -32,6 +36,21 @@ Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY=":$display"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The five provider fakes on loopback; one JSON line each: provider, base_url, token.
+"$FAKES" serve --seed 7 >"$work/fakes.jsonl" 2>"$work/fakes.log" &
+pids+=($!)
+for _ in $(seq 100); do [ "$(wc -l <"$work/fakes.jsonl")" -ge 5 ] && break; sleep 0.1; done
+fake() { # fake PROVIDER FIELD
+  node -e 'const [p, f] = process.argv.slice(1);
+    for (const l of require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean)) {
+      const o = JSON.parse(l); if (o.provider === p) console.log(o[f]); }' "$1" "$2" <"$work/fakes.jsonl"
+}
+export LEADVAULT_META_BASE_URL="$(fake meta base_url)"
+export LEADVAULT_META_CLIENT_ID=leadvault-test-client
+export LEADVAULT_HUBSPOT_BASE_URL="$(fake hubspot base_url)"
+export E2E_HUBSPOT_TOKEN="$(fake hubspot token)"
+[ -n "$LEADVAULT_META_BASE_URL" ] && [ -n "$E2E_HUBSPOT_TOKEN" ] || { echo "e2e: the fakes did not start" >&2; cat "$work/fakes.log" >&2; exit 1; }
 
 mkdir -p target/e2e
 export LEADVAULT_DATA_DIR="$work/data"

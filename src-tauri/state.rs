@@ -15,8 +15,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{CommandError, CommandResult};
 
-/// A sign-in waiting for the browser, and the token that cancels it.
-type PendingSignIn = (Connector, SignIn, CancellationToken);
+/// A sign-in waiting for the browser (or the app's sign-in window), and the token that
+/// cancels it.
+pub struct PendingSignIn {
+    pub connector: Connector,
+    pub sign_in: SignIn,
+    pub cancel: CancellationToken,
+    /// An embedded sign-in: the address the sign-in window was sent back to, or nothing if the
+    /// window was closed first.
+    pub answer: Option<tokio::sync::oneshot::Receiver<tauri::Url>>,
+}
 
 pub struct AppState {
     /// When the app started, for the launch-to-first-rows figure.
@@ -119,24 +127,28 @@ impl AppState {
     }
 
     /// Keeps a started sign-in for `finish_sign_in`, cancelling any earlier one.
-    pub fn start_sign_in(&self, connector: Connector, sign_in: SignIn) {
-        let pending = (connector, sign_in, CancellationToken::new());
-        if let Some((_, _, old)) = self.sign_ins().replace(pending) {
-            old.cancel();
+    pub fn start_sign_in(
+        &self,
+        connector: Connector,
+        sign_in: SignIn,
+        answer: Option<tokio::sync::oneshot::Receiver<tauri::Url>>,
+    ) {
+        let pending = PendingSignIn { connector, sign_in, cancel: CancellationToken::new(), answer };
+        if let Some(old) = self.sign_ins().replace(pending) {
+            old.cancel.cancel();
         }
     }
 
     /// The started sign-in, with a clone of its token kept so `cancel_sign_in` still reaches
     /// it while `finish_sign_in` waits.
     pub fn take_sign_in(&self) -> Option<PendingSignIn> {
-        let mut slot = self.sign_ins();
-        let (connector, sign_in, cancel) = slot.take()?;
-        *self.cancel_slot() = Some(cancel.clone());
-        Some((connector, sign_in, cancel))
+        let pending = self.sign_ins().take()?;
+        *self.cancel_slot() = Some(pending.cancel.clone());
+        Some(pending)
     }
 
     pub fn cancel_sign_in(&self) -> bool {
-        let pending = self.sign_ins().take().map(|(_, _, c)| c);
+        let pending = self.sign_ins().take().map(|p| p.cancel);
         match pending.or_else(|| self.cancel_slot().take()) {
             Some(token) => {
                 token.cancel();

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -313,8 +313,11 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let hubspot = rt.block_on(Fake::start(Kind::Hubspot)).unwrap();
     let salesforce = rt.block_on(Fake::start(Kind::Salesforce)).unwrap();
+    let meta = rt.block_on(Fake::start(Kind::Meta)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let w = window_with(dir.path(), |state| {
+        state.base_urls.insert(Provider::Meta, meta.base_url());
+        state.client_ids.insert(Provider::Meta, leadvault_fakes::CLIENT_ID.to_string());
         state.base_urls.insert(Provider::Hubspot, hubspot.base_url());
         state.base_urls.insert(Provider::Salesforce, salesforce.base_url());
         state.client_ids.insert(Provider::Salesforce, leadvault_fakes::CLIENT_ID.to_string());
@@ -324,7 +327,7 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     let providers: Value = w.ok("list_providers", json!({}));
     assert_eq!(providers.as_array().unwrap().len(), 5);
     assert_eq!(providers[0]["id"], "meta");
-    assert_eq!(providers[0]["sign_in"], false, "Meta takes a pasted token");
+    assert_eq!(providers[0]["sign_in"], true, "Meta signs in in a window of the app");
 
     // A wrong token is a message; nothing is saved.
     let err = w
@@ -359,6 +362,20 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     assert!(w.ok::<bool>("cancel_sign_in", json!({})));
     let err = w.call::<Value>("finish_sign_in", json!({"label": null})).unwrap_err();
     assert_eq!(err.code, "invalid_input", "{}", err.message);
+
+    // Meta: its login dialog opens in a sign-in window of the app, not the browser. Closing
+    // that window ends the sign-in as cancelled. (The real window's redirect handling is
+    // driven end to end in ui/e2e.)
+    let started: Value = w.ok("begin_sign_in", json!({"provider": "meta"}));
+    assert_eq!(started["in_window"], true);
+    assert!(
+        started["url"].as_str().unwrap().starts_with(&format!("{}/v26.0/dialog/oauth?", meta.base_url()))
+    );
+    let window = w._app.get_webview_window("sign-in").expect("the sign-in window is open");
+    window.destroy().unwrap();
+    let err = w.call::<Value>("finish_sign_in", json!({"label": null})).unwrap_err();
+    assert_eq!(err.code, "cancelled", "{}", err.message);
+    assert_eq!(w.ok::<Value>("list_connections", json!({})).as_array().unwrap().len(), 2);
 
     let done: Value = w.ok("disconnect", json!({"id": signed["id"], "purge": true}));
     assert!(done["revoke_message"].as_str().unwrap().contains("no longer lets Leadvault in"), "{done}");

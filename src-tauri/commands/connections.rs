@@ -1,20 +1,26 @@
-//! The Connections screen: each connection's state, connect (pasted token or sign-in through
-//! the system browser), test, disconnect. The work is `leadvault_connectors::manage`, shared
-//! with the command line.
+//! The Connections screen: each connection's state, connect (pasted token, or sign-in through
+//! the system browser or, for Meta, in a sign-in window of the app), test, disconnect. The work
+//! is `leadvault_connectors::manage`, shared with the command line.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use leadvault_connectors::manage::{self, Revoked};
+use leadvault_connectors::oauth::is_redirect_to;
 use leadvault_core::connections::{Connection, Provider};
 use leadvault_core::secrets::Secret;
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Manager, Runtime, State, WebviewUrl, WebviewWindowBuilder};
 
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
 /// How long a sign-in waits for the browser.
 const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The label of the window an embedded (Meta) sign-in shows the provider's dialog in. No
+/// capability names it: the page in it can call none of the app's commands.
+pub const SIGN_IN_WINDOW: &str = "sign-in";
 
 /// A connection as the screen shows it. Nothing in it is secret.
 #[derive(Debug, Clone, Serialize, specta::Type, PartialEq, Eq)]
@@ -55,7 +61,7 @@ impl From<Connection> for ConnectionView {
 pub struct ProviderChoice {
     pub id: String,
     pub name: String,
-    /// Whether signing in through the browser works (Meta takes a pasted token).
+    /// Whether the provider offers a sign-in (through the browser, or Meta's in a window).
     pub sign_in: bool,
     /// What to paste, for the pasted-token path.
     pub token_hint: String,
@@ -65,6 +71,8 @@ pub struct ProviderChoice {
 pub struct SignInStarted {
     /// The consent page, opened in the system browser; shown in case it did not open.
     pub url: String,
+    /// The consent page opened in a sign-in window of the app (Meta), not the browser.
+    pub in_window: bool,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -73,6 +81,8 @@ pub struct DisconnectDone {
     /// What happened at the provider, for a person.
     pub revoke_message: String,
     pub leads_deleted: u64,
+    /// Rows of campaigns, ad groups, keywords, schedules and daily metrics deleted.
+    pub ads_rows_deleted: u64,
 }
 
 fn provider(id: &str) -> CommandResult<Provider> {
@@ -88,7 +98,7 @@ pub async fn list_providers() -> CommandResult<Vec<ProviderChoice>> {
             id: p.as_str().into(),
             name: p.display_name().into(),
             sign_in: leadvault_connectors::Connector::new(p, None)
-                .map(|c| c.supports_loopback_sign_in())
+                .map(|c| c.supports_loopback_sign_in() || c.embedded_redirect().is_some())
                 .unwrap_or(false),
             token_hint: match p {
                 Provider::Meta => "a Business Manager system-user token",
@@ -124,37 +134,107 @@ pub async fn connect_token(
     Ok(manage::connect_token(&vault, p, Secret::new(token), base.as_deref(), label).await?.into())
 }
 
-/// Opens the provider's consent page in the system browser and returns its address; then
-/// `finish_sign_in` waits for the answer.
+/// Opens the provider's consent page in the system browser (Meta's in a sign-in window of the
+/// app) and returns its address; then `finish_sign_in` waits for the answer.
 #[tauri::command]
 #[specta::specta]
-pub async fn begin_sign_in(state: State<'_, AppState>, provider: String) -> CommandResult<SignInStarted> {
+pub async fn begin_sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider: String,
+) -> CommandResult<SignInStarted> {
     state.vault().await?;
     let p = self::provider(&provider)?;
     let base = state.provider_base_url(p);
     let (connector, sign_in) =
-        manage::begin_sign_in(p, base.as_deref(), state.client_ids.get(&p).cloned()).await?;
+        manage::begin_sign_in(p, base.as_deref(), state.client_ids.get(&p).cloned(), true).await?;
     let url = sign_in.authorize_url().to_string();
-    state.start_sign_in(connector, sign_in);
-    if state.open_browser {
-        manage::open_browser(&url);
+    if !sign_in.is_embedded() {
+        state.start_sign_in(connector, sign_in, None);
+        if state.open_browser {
+            manage::open_browser(&url);
+        }
+        return Ok(SignInStarted { url, in_window: false });
     }
-    Ok(SignInStarted { url })
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    open_sign_in_window(&app, p, sign_in.authorize_url().clone(), sign_in.redirect_url().clone(), tx)?;
+    state.start_sign_in(connector, sign_in, Some(rx));
+    Ok(SignInStarted { url, in_window: true })
 }
 
-/// Waits (five minutes at most, or until `cancel_sign_in`) for the browser to come back, then
-/// saves the connection.
+/// A window showing the provider's dialog. When the provider sends it to the redirect address,
+/// the window does not load it: the address goes to `finish_sign_in`, which closes the window.
+/// Closing the window first drops the sender, which ends the sign-in as cancelled. The window
+/// keeps no cookies or storage (incognito): Leadvault does not hold a session with the provider.
+fn open_sign_in_window<R: Runtime>(
+    app: &AppHandle<R>,
+    provider: Provider,
+    dialog: tauri::Url,
+    redirect: tauri::Url,
+    answer: tokio::sync::oneshot::Sender<tauri::Url>,
+) -> CommandResult<()> {
+    if let Some(old) = app.get_webview_window(SIGN_IN_WINDOW) {
+        let _ = old.destroy();
+    }
+    let answer = Arc::new(Mutex::new(Some(answer)));
+    let on_close = answer.clone();
+    let window = WebviewWindowBuilder::new(app, SIGN_IN_WINDOW, WebviewUrl::External(dialog))
+        .title(format!("Sign in with {}", provider.display_name()))
+        .inner_size(620.0, 720.0)
+        .incognito(true)
+        .on_navigation(move |url| {
+            if !is_redirect_to(&redirect, url) {
+                return true;
+            }
+            if let Some(tx) = answer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = tx.send(url.clone());
+            }
+            false
+        })
+        .build()
+        .map_err(|e| CommandError::new("internal", format!("could not open the sign-in window: {e}")))?;
+    window.on_window_event(move |event| {
+        if matches!(event, tauri::WindowEvent::Destroyed) {
+            on_close.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+    });
+    Ok(())
+}
+
+/// Waits (five minutes at most, or until `cancel_sign_in`) for the browser or the sign-in
+/// window to come back, then saves the connection.
 #[tauri::command]
 #[specta::specta]
-pub async fn finish_sign_in(
+pub async fn finish_sign_in<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     label: Option<String>,
 ) -> CommandResult<ConnectionView> {
     let vault = state.vault().await?;
-    let Some((connector, sign_in, cancel)) = state.take_sign_in() else {
+    let Some(pending) = state.take_sign_in() else {
         return Err(CommandError::new("invalid_input", "no sign-in is under way: start one first"));
     };
-    Ok(manage::finish_sign_in(&vault, connector, sign_in, SIGN_IN_TIMEOUT, &cancel, label).await?.into())
+    let Some(answer) = pending.answer else {
+        let (connector, sign_in, cancel) = (pending.connector, pending.sign_in, pending.cancel);
+        return Ok(manage::finish_sign_in(&vault, connector, sign_in, SIGN_IN_TIMEOUT, &cancel, label)
+            .await?
+            .into());
+    };
+    let outcome = tokio::select! {
+        url = answer => url.map_err(|_| leadvault_connectors::Error::Cancelled),
+        _ = tokio::time::sleep(SIGN_IN_TIMEOUT) => Err(leadvault_connectors::Error::TimedOut {
+            minutes: SIGN_IN_TIMEOUT.as_secs().div_ceil(60),
+            cli: pending.connector.provider().as_str(),
+        }),
+        _ = pending.cancel.cancelled() => Err(leadvault_connectors::Error::Cancelled),
+    };
+    if let Some(window) = app.get_webview_window(SIGN_IN_WINDOW) {
+        let _ = window.destroy();
+    }
+    let url = outcome?;
+    let connection =
+        manage::finish_embedded_sign_in(&vault, pending.connector, pending.sign_in, &url, label).await?;
+    Ok(connection.into())
 }
 
 #[tauri::command]
@@ -173,7 +253,7 @@ pub async fn test_connection(state: State<'_, AppState>, id: String) -> CommandR
 }
 
 /// Revokes the access at the provider where it can, forgets the secrets, and with `purge`
-/// deletes every lead the connection brought.
+/// deletes every lead, campaign and metric the connection brought.
 #[tauri::command]
 #[specta::specta]
 pub async fn disconnect(
@@ -193,5 +273,10 @@ pub async fn disconnect(
             format!("Could not revoke at {name} ({why}): remove Leadvault in its settings.")
         }
     };
-    Ok(DisconnectDone { label: done.connection.label, revoke_message, leads_deleted: done.leads_deleted })
+    Ok(DisconnectDone {
+        label: done.connection.label,
+        revoke_message,
+        leads_deleted: done.leads_deleted,
+        ads_rows_deleted: done.ads_rows_deleted,
+    })
 }

@@ -1,6 +1,8 @@
 // The desktop app end to end, in its real WebKitGTK window (see scripts/e2e.sh): create a
 // passphrase vault, load the sample leads, search, open a lead, change its status, export the
-// view and check the file's rows, then restart and unlock (a wrong passphrase first).
+// view and check the file's rows, then restart and unlock (a wrong passphrase first), and
+// connect: Meta through its login dialog in the app's own window, HubSpot with a pasted token
+// (both against the local fakes), test, disconnect.
 import { readFileSync, existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { remote } from "webdriverio";
@@ -147,6 +149,36 @@ try {
   await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
   assert.equal(Number(await text(b, ".statuses button:first-child .count")), 200, "the same 200 leads are there");
   assert.equal(Number(await text(b, "button[data-status=lost] .count")) >= 1, true);
+
+  step("connections: sign in to Meta in the app's own window");
+  await b.$("button=Connections").click();
+  await b.$("h2=Connections").waitForDisplayed({ timeout: 10000 });
+  await b.$("select[aria-label=Provider]").selectByAttribute("value", "meta");
+  await b.$("button=Sign in with Meta").click();
+  const connected = (name) => async () =>
+    (await texts(b, "[data-testid=connection]")).some((t) => t.includes(name) && t.includes("Connected"));
+  await b.waitUntil(connected("Meta"), {
+    timeout: 30000,
+    timeoutMsg: "the Meta sign-in window did not bring back a connection",
+  });
+  assert.match(await texts(b, "[role=status]").then((t) => t.join(" ")), /Connected Meta/);
+
+  step("connections: paste a HubSpot private-app token, test it, disconnect");
+  await b.$("select[aria-label=Provider]").selectByAttribute("value", "hubspot");
+  await b.$("input[name=token]").setValue(env("E2E_HUBSPOT_TOKEN"));
+  await b.$("button=Connect with this token").click();
+  await b.waitUntil(connected("HubSpot"), { timeout: 30000, timeoutMsg: "the pasted token did not connect" });
+  let hubspot;
+  for (const c of await b.$$("[data-testid=connection]")) {
+    if ((await textOf(c)).includes("HubSpot")) hubspot = c;
+  }
+  assert.ok(hubspot, "the HubSpot connection is listed");
+  await hubspot.$("button=Test").click();
+  await b.waitUntil(async () => (await texts(b, "[role=status]")).some((t) => /is working/.test(t)), { timeout: 30000 });
+  await hubspot.$("button=Disconnect").click();
+  await b.waitUntil(async () => (await texts(b, "[role=status]")).some((t) => /^Disconnected/.test(t)), { timeout: 30000 });
+  const left = await texts(b, "[data-testid=connection]");
+  assert.equal(left.length, 1, `only the Meta connection is left: ${left}`);
 } finally {
   await b.deleteSession().catch(() => undefined);
 }

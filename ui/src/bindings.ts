@@ -52,13 +52,13 @@ export const commands = {
 	/**  Verifies a pasted token with one cheap call and saves the connection. */
 	connectToken: (provider: string, token: string, label: string | null) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("connect_token", { provider, token, label })),
 	/**
-	 *  Opens the provider's consent page in the system browser and returns its address; then
-	 *  `finish_sign_in` waits for the answer.
+	 *  Opens the provider's consent page in the system browser (Meta's in a sign-in window of the
+	 *  app) and returns its address; then `finish_sign_in` waits for the answer.
 	 */
 	beginSignIn: (provider: string) => typedError<SignInStarted, CommandError>(__TAURI_INVOKE("begin_sign_in", { provider })),
 	/**
-	 *  Waits (five minutes at most, or until `cancel_sign_in`) for the browser to come back, then
-	 *  saves the connection.
+	 *  Waits (five minutes at most, or until `cancel_sign_in`) for the browser or the sign-in
+	 *  window to come back, then saves the connection.
 	 */
 	finishSignIn: (label: string | null) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("finish_sign_in", { label })),
 	cancelSignIn: () => typedError<boolean, CommandError>(__TAURI_INVOKE("cancel_sign_in")),
@@ -66,7 +66,7 @@ export const commands = {
 	testConnection: (id: string) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("test_connection", { id })),
 	/**
 	 *  Revokes the access at the provider where it can, forgets the secrets, and with `purge`
-	 *  deletes every lead the connection brought.
+	 *  deletes every lead, campaign and metric the connection brought.
 	 */
 	disconnect: (id: string, purge: boolean) => typedError<DisconnectDone, CommandError>(__TAURI_INVOKE("disconnect", { id, purge })),
 };
@@ -117,6 +117,8 @@ export type DisconnectDone = {
 	/**  What happened at the provider, for a person. */
 	revoke_message: string,
 	leads_deleted: number,
+	/**  Rows of campaigns, ad groups, keywords, schedules and daily metrics deleted. */
+	ads_rows_deleted: number,
 };
 
 export type ExportDone = {
@@ -183,7 +185,7 @@ export type Note = {
 export type ProviderChoice = {
 	id: string,
 	name: string,
-	/**  Whether signing in through the browser works (Meta takes a pasted token). */
+	/**  Whether the provider offers a sign-in (through the browser, or Meta's in a window). */
 	sign_in: boolean,
 	/**  What to paste, for the pasted-token path. */
 	token_hint: string,
@@ -197,6 +199,8 @@ export type SamplesLoaded = {
 export type SignInStarted = {
 	/**  The consent page, opened in the system browser; shown in case it did not open. */
 	url: string,
+	/**  The consent page opened in a sign-in window of the app (Meta), not the browser. */
+	in_window: boolean,
 };
 
 export type StatusCount = {

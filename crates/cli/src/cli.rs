@@ -117,9 +117,18 @@ pub enum Command {
     /// Revoke a connection's access and forget its secrets
     Disconnect {
         id: String,
-        /// Also delete every lead that came from this connection
+        /// Also delete every lead, campaign and metric that came from this connection
         #[arg(long)]
         purge: bool,
+    },
+    /// Pull what is new from every connection (or one): leads, page by page, resumable
+    Sync {
+        /// Only this connection
+        #[arg(long)]
+        connection: Option<String>,
+        /// Print a JSON array, one object per connection
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -142,6 +151,8 @@ pub enum VaultCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check the vault's consistency (SQLite's integrity check, through the encryption)
+    Check,
     /// Re-encrypt under a new random key in the keychain, or a new passphrase
     Rekey {
         /// Take the new passphrase from this environment variable

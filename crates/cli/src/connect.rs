@@ -12,7 +12,7 @@ use leadvault_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
 /// A connector's error as the core's, so it prints like every other: one line, no secret.
-fn provider_error(e: leadvault_connectors::Error) -> Error {
+pub(crate) fn provider_error(e: leadvault_connectors::Error) -> Error {
     match e {
         leadvault_connectors::Error::Core(e) => e,
         leadvault_connectors::Error::Cancelled => Error::Cancelled,
@@ -80,7 +80,7 @@ async fn sign_in(
     args: &ConnectArgs,
 ) -> leadvault_connectors::Result<leadvault_core::connections::Connection> {
     let (connector, sign_in) =
-        manage::begin_sign_in(provider, args.base_url.as_deref(), args.client_id.clone()).await?;
+        manage::begin_sign_in(provider, args.base_url.as_deref(), args.client_id.clone(), false).await?;
     let url = sign_in.authorize_url().to_string();
     eprintln!("Sign in to {} in your browser:", provider.display_name());
     eprintln!("{url}");
@@ -156,7 +156,11 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<(), Erro
     }
     println!("Disconnected {}; its secrets are gone from the OS keychain.", done.connection.label);
     if purge {
-        println!("Deleted {} that came from it.", crate::output::leads(done.leads_deleted));
+        println!(
+            "Deleted {} and {} rows of campaigns and metrics that came from it.",
+            crate::output::leads(done.leads_deleted),
+            done.ads_rows_deleted
+        );
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod connect;
 mod output;
+mod sync;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -89,6 +90,22 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let vault = Vault::open(options).await?;
             output::status(&vault.status().await?, json);
             vault.close().await;
+        }
+        Command::Vault { command: VaultCommand::Check } => {
+            let vault = Vault::open(options).await?;
+            let problems = vault.check().await;
+            vault.close().await;
+            let problems = problems?;
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                return Err(Error::InvalidInput(format!(
+                    "the vault failed its integrity check ({} problems above); export what you can and restore a backup",
+                    problems.len()
+                )));
+            }
+            println!("The vault is consistent (integrity check ok).");
         }
         Command::Vault { command: VaultCommand::Rekey { new_passphrase_env } } => {
             let unlock = match new_passphrase_env {
@@ -192,6 +209,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Connections { command: ConnectionsCommand::Test { id } } => {
             let vault = Vault::open(options).await?;
             let done = connect::test(&vault, &id).await;
+            vault.close().await;
+            done?;
+        }
+        Command::Sync { connection, json } => {
+            let vault = Vault::open(options).await?;
+            let done = sync::sync(&vault, connection, json).await;
             vault.close().await;
             done?;
         }

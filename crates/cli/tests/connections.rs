@@ -31,6 +31,20 @@ fn with_stdin(sandbox: &Sandbox, args: &[&str], input: &str) -> std::process::Ou
     child.wait_with_output().unwrap()
 }
 
+/// The consent page's address, as `leadvault connect --no-browser` prints it on stderr, and
+/// the rest of stderr (kept open until the child is done: it still writes there).
+fn sign_in_address(child: &mut std::process::Child) -> (String, BufReader<std::process::ChildStderr>) {
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    for _ in 0..5 {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        if line.starts_with("http://") {
+            return (line.trim().to_string(), stderr);
+        }
+    }
+    (String::new(), stderr)
+}
+
 #[test]
 fn a_pasted_token_is_verified_kept_in_the_keychain_only_and_forgotten_on_disconnect() {
     let rt = runtime();
@@ -96,16 +110,7 @@ fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in
         .spawn()
         .unwrap();
     // The binary prints the consent page's address; this test is the browser.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut url = String::new();
-    for _ in 0..5 {
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        if line.starts_with("http://") {
-            url = line.trim().to_string();
-            break;
-        }
-    }
+    let (url, _stderr) = sign_in_address(&mut child);
     assert!(url.contains("code_challenge="), "the sign-in address: {url:?}");
     let landed = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
     assert!(landed.contains("Signed in"), "{landed}");
@@ -143,4 +148,134 @@ fn meta_without_a_token_and_an_unknown_provider_get_clear_errors() {
     assert!(err.contains("unknown provider"), "{err}");
     let err = sandbox.fails(&["connect", "hubspot", "--no-browser", "--base-url", "http://127.0.0.1:9"]);
     assert!(err.contains("LEADVAULT_HUBSPOT_CLIENT_ID"), "{err}");
+}
+
+/// Issue 4's "done when", for every provider: `leadvault connect <provider> --base-url <fake>`
+/// completes a real loopback sign-in (this test plays the browser), the connection is listed,
+/// its tokens are in the keychain and nowhere under the data dir, and `disconnect --purge`
+/// leaves nothing of it behind: no row, no keychain entry, no lead, campaign or metric.
+#[test]
+fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
+    use leadvault_core::ads::{Campaign, DailyMetrics};
+    use leadvault_core::secrets::{KeyStore, OsKeychain};
+    use leadvault_core::{LeadFilter, LeadStatus, NewLead, Vault, VaultOptions};
+
+    let rt = runtime();
+    for (provider, name) in [
+        (Provider::Meta, "meta"),
+        (Provider::GoogleAds, "google-ads"),
+        (Provider::Hubspot, "hubspot"),
+        (Provider::Pipedrive, "pipedrive"),
+        (Provider::Salesforce, "salesforce"),
+    ] {
+        let fake = rt.block_on(Fake::start(provider)).unwrap();
+        let sandbox = Sandbox::new();
+        sandbox.init();
+        let base = fake.base_url();
+        // Pipedrive's OAuth apps are confidential clients: their secret goes in a Basic header.
+        let secret_var = format!("LEADVAULT_{}_CLIENT_SECRET", name.replace('-', "_").to_uppercase());
+        let mut child = sandbox
+            .command(&[
+                "connect",
+                name,
+                "--base-url",
+                &base,
+                "--client-id",
+                CLIENT_ID,
+                "--no-browser",
+                "--json",
+            ])
+            .env(secret_var, "fake-client-secret")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (url, _stderr) = sign_in_address(&mut child);
+        assert!(url.contains("code_challenge=") && url.contains("state="), "{name}: {url:?}");
+        let landed = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+        assert!(landed.contains("Signed in"), "{name}: {landed}");
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = made["id"].as_str().unwrap().to_string();
+
+        let list = sandbox.json(&["connections", "list", "--json"]);
+        assert_eq!(list.as_array().unwrap().len(), 1, "{name}");
+        assert_eq!(
+            (list[0]["provider"].as_str(), list[0]["status"].as_str()),
+            (Some(name), Some("connected"))
+        );
+        assert_eq!(list[0]["auth"], "oauth", "{name}");
+
+        // The tokens the provider handed out are in the keychain entry and on no file.
+        let issued = fake.tokens_issued();
+        assert!(!issued.is_empty(), "{name}: the fake issued tokens");
+        let account = format!("connection:{id}");
+        let entry = OsKeychain::new().get_text(&account).unwrap().expect("a keychain entry");
+        assert!(issued.iter().any(|t| entry.contains(t.as_str())), "{name}: the keychain holds the token");
+        for path in files_under(&sandbox.data_dir()) {
+            let bytes = std::fs::read(&path).unwrap();
+            for token in &issued {
+                assert!(!contains(&bytes, token), "{name}: a token is in {}", path.display());
+            }
+        }
+
+        // What a sync would have brought through this connection (sync is issue 5's).
+        rt.block_on(async {
+            let options = VaultOptions::new(sandbox.data_dir(), std::sync::Arc::new(OsKeychain::new()));
+            let vault = Vault::open(options).await.unwrap();
+            let leads = (0..3)
+                .map(|i| NewLead {
+                    source: name.into(),
+                    external_id: format!("{name}:{i}"),
+                    created_at: chrono::Utc::now(),
+                    full_name: Some(format!("Synced {i}")),
+                    email: leadvault_core::domain::Email::parse(&format!("synced{i}@example.com")),
+                    phone: None,
+                    company: None,
+                    status: LeadStatus::New,
+                    owner: None,
+                    tags: Vec::new(),
+                    ad: Default::default(),
+                    fields: Default::default(),
+                    connection_id: Some(id.clone()),
+                })
+                .collect();
+            vault.add_leads(leads).await.unwrap();
+            let campaign = Campaign {
+                id: "1".into(),
+                name: "Spring".into(),
+                status: "ENABLED".into(),
+                budget_micros: None,
+                bidding: None,
+            };
+            vault.ads(&id).upsert_campaigns(&[campaign]).await.unwrap();
+            let day = DailyMetrics {
+                campaign_id: "1".into(),
+                day: "2026-11-20".into(),
+                impressions: 10,
+                clicks: 1,
+                cost_micros: 1,
+                conversions: 0.0,
+            };
+            vault.ads(&id).upsert_metrics(&[day]).await.unwrap();
+            vault.close().await;
+        });
+
+        let out = sandbox.ok(&["disconnect", &id, "--purge"]);
+        assert!(out.contains("Deleted 3 leads and 2 rows of campaigns and metrics"), "{name}: {out}");
+        assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]), "{name}");
+        assert!(
+            OsKeychain::new().get_text(&account).unwrap().is_none(),
+            "{name}: the keychain entry is gone"
+        );
+        rt.block_on(async {
+            let options = VaultOptions::new(sandbox.data_dir(), std::sync::Arc::new(OsKeychain::new()));
+            let vault = Vault::open(options).await.unwrap();
+            assert_eq!(vault.leads().count(&LeadFilter::default()).await.unwrap(), 0, "{name}");
+            assert!(vault.ads(&id).campaigns().await.unwrap().is_empty(), "{name}");
+            assert!(vault.ads(&id).metrics("1", "2000-01-01").await.unwrap().is_empty(), "{name}");
+            vault.close().await;
+        });
+    }
 }

@@ -28,6 +28,9 @@ pub(crate) struct Spec {
     pub basic_auth: bool,
     /// Whether a person can sign in through the system browser and a loopback redirect.
     pub loopback: bool,
+    /// Otherwise, the provider's desktop redirect for a consent page shown in the app's own
+    /// window (Meta's `login_success.html`), if it has one.
+    pub embedded_redirect: Option<&'static str>,
 }
 
 fn spec(provider: Provider) -> Spec {
@@ -116,6 +119,15 @@ impl Connector {
     /// a live Meta app refuses plain-HTTP loopback redirects.
     pub fn supports_loopback_sign_in(&self) -> bool {
         spec(self.provider).loopback
+    }
+
+    /// Where the provider sends a consent page shown in the app's own window when it is done,
+    /// for a provider that signs in that way (Meta). It is the provider's own address even with
+    /// a base URL: the window stops at it and never loads it.
+    pub fn embedded_redirect(&self) -> Option<Url> {
+        spec(self.provider)
+            .embedded_redirect
+            .map(|u| Url::parse(u).expect("the providers' addresses are valid"))
     }
 
     /// The OAuth app for signing in, with the app's client id (and secret, for providers that

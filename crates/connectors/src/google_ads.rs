@@ -26,6 +26,7 @@ pub(crate) fn spec() -> Spec {
         extra: &[("access_type", "offline"), ("prompt", "consent")],
         basic_auth: false,
         loopback: true,
+        embedded_redirect: None,
     }
 }
 

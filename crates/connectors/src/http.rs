@@ -47,6 +47,18 @@ impl Http {
         auth: Auth<'_>,
         special: fn(StatusCode, &Value) -> Option<Error>,
     ) -> Result<Value> {
+        Ok(self.json_with_headers(provider, method, url, auth, special).await?.0)
+    }
+
+    /// As [`Http::json`], with the answer's headers (the providers' usage and limit headers).
+    pub async fn json_with_headers(
+        &self,
+        provider: &'static str,
+        method: Method,
+        url: url::Url,
+        auth: Auth<'_>,
+        special: fn(StatusCode, &Value) -> Option<Error>,
+    ) -> Result<(Value, header::HeaderMap)> {
         let request = self.client.request(method, url);
         let request = match auth {
             Auth::Bearer(token) => request.bearer_auth(token.expose()),
@@ -61,7 +73,8 @@ impl Http {
             .await
             .map_err(|e| unreachable_error(provider, &e))?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
+        let headers = response.headers().clone();
+        let retry_after = retry_after(&headers);
         let bytes = response.bytes().await.map_err(|e| unreachable_error(provider, &e))?;
         let body: Value = if bytes.is_empty() {
             Value::Null
@@ -75,7 +88,7 @@ impl Http {
                     reason: "its answer was cut off or not JSON".into(),
                 });
             }
-            return Ok(body);
+            return Ok((body, headers));
         }
         if let Some(e) = special(status, &body) {
             return Err(e);

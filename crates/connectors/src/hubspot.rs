@@ -25,6 +25,7 @@ pub(crate) fn spec() -> Spec {
         extra: &[],
         basic_auth: false,
         loopback: true,
+        embedded_redirect: None,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod meta;
 pub mod oauth;
 pub mod pipedrive;
 pub mod salesforce;
+pub mod sync;
 
 pub use connector::{Account, Connector};
 pub use leadvault_core::connections::Provider;

@@ -11,6 +11,7 @@ use leadvault_core::connections::{
 use leadvault_core::secrets::Secret;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 use crate::oauth::{SignIn, Tokens};
 use crate::{Account, Connector, Error, Result};
@@ -62,24 +63,35 @@ fn developer_token(provider: Provider) -> Option<Secret> {
         .map(|t| Secret::new(t.trim()))
 }
 
-/// Starts a sign-in through the system browser: the listener is bound and the consent page's
-/// address is ready. The OAuth app's client id comes from `client_id` or
-/// `LEADVAULT_<PROVIDER>_CLIENT_ID`, its secret (for providers that want one sent) from
-/// `LEADVAULT_<PROVIDER>_CLIENT_SECRET`.
+/// Starts a sign-in: the consent page's address is ready and, through the system browser, the
+/// loopback listener is bound. With `embedded_ok`, a provider without loopback sign-in (Meta)
+/// gets an embedded sign-in for the caller to show in a window of its own
+/// ([`SignIn::is_embedded`], then [`finish_embedded_sign_in`]). The OAuth app's client id comes
+/// from `client_id` or `LEADVAULT_<PROVIDER>_CLIENT_ID`, its secret (for providers that want one
+/// sent) from `LEADVAULT_<PROVIDER>_CLIENT_SECRET`.
 pub async fn begin_sign_in(
     provider: Provider,
     base_url: Option<&str>,
     client_id: Option<String>,
+    embedded_ok: bool,
 ) -> Result<(Connector, SignIn)> {
     let connector = Connector::new(provider, base_url)?;
-    if !connector.supports_loopback_sign_in() {
-        return Err(Error::Config(format!(
-            "{} does not allow signing in through a local redirect; paste a Business Manager \
-             system-user token instead (`leadvault connect {} --token-stdin`)",
-            provider.display_name(),
-            provider.as_str()
-        )));
-    }
+    let embedded = match connector.embedded_redirect() {
+        _ if connector.supports_loopback_sign_in() => None,
+        Some(redirect) if embedded_ok => Some(redirect),
+        // Only the live provider refuses a loopback redirect: a server on another address (the
+        // local fakes) takes one, so the command line can sign in to it too.
+        _ if base_url.is_some() => None,
+        _ => {
+            return Err(Error::Config(format!(
+                "{} does not allow signing in through a local redirect: sign in from the desktop \
+                 app's Connections screen, or paste a Business Manager system-user token \
+                 (`leadvault connect {} --token-stdin`)",
+                provider.display_name(),
+                provider.as_str()
+            )));
+        }
+    };
     let id_var = env_name(provider, "CLIENT_ID");
     let client_id = client_id.or_else(|| std::env::var(&id_var).ok()).filter(|s| !s.trim().is_empty());
     let Some(client_id) = client_id else {
@@ -90,7 +102,11 @@ pub async fn begin_sign_in(
         )));
     };
     let client_secret = std::env::var(env_name(provider, "CLIENT_SECRET")).ok().map(Secret::new);
-    let sign_in = SignIn::start(connector.oauth_app(client_id, client_secret)).await?;
+    let app = connector.oauth_app(client_id, client_secret);
+    let sign_in = match embedded {
+        Some(redirect) => SignIn::start_embedded(app, redirect)?,
+        None => SignIn::start(app).await?,
+    };
     Ok((connector, sign_in))
 }
 
@@ -103,7 +119,29 @@ pub async fn finish_sign_in(
     cancel: &CancellationToken,
     label: Option<String>,
 ) -> Result<Connection> {
-    let mut tokens: Tokens = sign_in.finish(connector.http(), timeout, cancel).await?;
+    let tokens = sign_in.finish(connector.http(), timeout, cancel).await?;
+    complete(vault, connector, tokens, label).await
+}
+
+/// An embedded sign-in's end: `answer` is the address the provider sent the app's window to.
+/// Checks it, exchanges the code, verifies the token and saves the connection.
+pub async fn finish_embedded_sign_in(
+    vault: &Vault,
+    connector: Connector,
+    sign_in: SignIn,
+    answer: &Url,
+    label: Option<String>,
+) -> Result<Connection> {
+    let tokens = sign_in.finish_at(connector.http(), answer).await?;
+    complete(vault, connector, tokens, label).await
+}
+
+async fn complete(
+    vault: &Vault,
+    connector: Connector,
+    mut tokens: Tokens,
+    label: Option<String>,
+) -> Result<Connection> {
     tokens.credentials.developer_token = developer_token(connector.provider());
     let api_base = connector.api_base_from(&tokens);
     let checker = match &api_base {
@@ -170,12 +208,7 @@ pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
     let connections = vault.connections();
     let connection = connections.get(id).await?;
     let Some(mut credentials) = connections.credentials(id).await? else {
-        let message = "its secrets are missing from the OS keychain; connect it again";
-        connections.set_status(id, ConnectionStatus::NeedsSignIn, Some(message)).await?;
-        return Err(Error::Unauthorized {
-            provider: connection.provider.display_name(),
-            reason: message.into(),
-        });
+        return Err(missing_secrets(vault, &connection).await?);
     };
     let connector = Connector::for_connection(&connection)?;
     let outcome = async {
@@ -208,6 +241,28 @@ pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
     outcome
 }
 
+/// The error for a connection whose keychain entry is gone, after marking it "needs sign-in".
+async fn missing_secrets(vault: &Vault, connection: &Connection) -> Result<Error> {
+    let message = "its secrets are missing from the OS keychain; connect it again";
+    vault.connections().set_status(&connection.id, ConnectionStatus::NeedsSignIn, Some(message)).await?;
+    Ok(Error::Unauthorized { provider: connection.provider.display_name(), reason: message.into() })
+}
+
+/// The connection's credentials, ready for calls: its access token refreshed first when it
+/// expires within a minute and a refresh token is at hand. A refused refresh is
+/// [`Error::Unauthorized`] (the caller marks the connection "needs sign-in").
+pub async fn usable_credentials(vault: &Vault, connection: &Connection) -> Result<Credentials> {
+    let Some(credentials) = vault.connections().credentials(&connection.id).await? else {
+        return Err(missing_secrets(vault, connection).await?);
+    };
+    let soon = Utc::now() + chrono::Duration::seconds(60);
+    if credentials.expires_at.is_some_and(|t| t <= soon) && credentials.refresh_token.is_some() {
+        let connector = Connector::for_connection(connection)?;
+        return refresh(vault, &connector, connection, &credentials).await;
+    }
+    Ok(credentials)
+}
+
 async fn refresh(
     vault: &Vault,
     connector: &Connector,
@@ -237,10 +292,12 @@ pub struct Disconnected {
     pub connection: Connection,
     pub revoked: Revoked,
     pub leads_deleted: u64,
+    /// Campaigns, ad groups, keywords, schedules and metric days.
+    pub ads_rows_deleted: u64,
 }
 
 /// Revokes the grant at the provider where it can be, then forgets the connection (and with
-/// `purge`, every lead it brought). A failed revoke does not keep the secrets: they are deleted
+/// `purge`, every lead, campaign and metric it brought). A failed revoke does not keep the secrets: they are deleted
 /// all the same, and the result says to remove the app in the provider's settings.
 pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconnected> {
     let connections = vault.connections();
@@ -257,5 +314,10 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconne
         None => Revoked::NotPossible,
     };
     let removed = connections.remove(id, purge).await?;
-    Ok(Disconnected { connection, revoked, leads_deleted: removed.leads_deleted })
+    Ok(Disconnected {
+        connection,
+        revoked,
+        leads_deleted: removed.leads_deleted,
+        ads_rows_deleted: removed.ads_rows_deleted,
+    })
 }

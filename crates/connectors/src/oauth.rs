@@ -1,6 +1,10 @@
 //! Signing in as a native app (RFC 8252): the system browser opens the provider's consent page,
 //! and a one-shot listener on 127.0.0.1, on a port the OS picks, receives the redirect. PKCE
 //! (S256) and `state` tie the answer to this request; the `oauth2` crate exchanges the code.
+//!
+//! Meta is the exception: a live Meta app refuses plain-HTTP loopback redirects, so its consent
+//! page opens in a window of the app itself ([`SignIn::start_embedded`]) with Meta's desktop
+//! redirect, and the window hands over the address it was sent to ([`SignIn::finish_at`]).
 
 use std::time::Duration;
 
@@ -93,10 +97,12 @@ fn client(app: &OAuthApp, redirect: Option<&Url>) -> Result<Client> {
     Ok(client)
 }
 
-/// A sign-in under way: the listener is bound and the consent page's address is ready.
+/// A sign-in under way: the listener is bound (or, embedded, the window is to watch for the
+/// redirect) and the consent page's address is ready.
 pub struct SignIn {
     app: OAuthApp,
-    listener: TcpListener,
+    /// None for an embedded sign-in: the app's own window reads the answer.
+    listener: Option<TcpListener>,
     redirect: Url,
     authorize_url: Url,
     state: CsrfToken,
@@ -112,6 +118,17 @@ impl SignIn {
             .map_err(|e| Error::Config(format!("could not listen on 127.0.0.1 for the sign-in: {e}")))?;
         let port = listener.local_addr().map_err(|e| Error::Config(e.to_string()))?.port();
         let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback")).expect("a valid URL");
+        SignIn::prepare(app, Some(listener), redirect)
+    }
+
+    /// A sign-in whose consent page opens in a window of the app, which watches for the
+    /// provider sending it to `redirect` (Meta's `login_success.html`) and hands that address
+    /// to [`SignIn::finish_at`]. PKCE and `state` are checked all the same.
+    pub fn start_embedded(app: OAuthApp, redirect: Url) -> Result<SignIn> {
+        SignIn::prepare(app, None, redirect)
+    }
+
+    fn prepare(app: OAuthApp, listener: Option<TcpListener>, redirect: Url) -> Result<SignIn> {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let client = client(&app, Some(&redirect))?;
         let mut request = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge);
@@ -135,17 +152,46 @@ impl SignIn {
         &self.redirect
     }
 
+    /// Whether the consent page is to open in the app's own window (see [`SignIn::finish_at`]).
+    pub fn is_embedded(&self) -> bool {
+        self.listener.is_none()
+    }
+
+    /// Whether `url` is the provider sending the window back to the redirect address (same
+    /// scheme, host, port and path): the window stops there and hands it to `finish_at`.
+    pub fn is_answer(&self, url: &Url) -> bool {
+        is_redirect_to(&self.redirect, url)
+    }
+
     /// Waits for the browser to come back (at most `timeout`, or until `cancel`), checks the
     /// answer and exchanges its code for tokens.
     pub async fn finish(self, http: &Http, timeout: Duration, cancel: &CancellationToken) -> Result<Tokens> {
         let (app, cli) = (self.app.provider, self.app.cli);
+        let Some(listener) = &self.listener else {
+            return Err(Error::Config(format!("{app}'s sign-in opens in the app's own window")));
+        };
         let code = tokio::select! {
-            answer = wait_for_code(&self.listener, &self.state, app, cli) => answer?,
+            answer = wait_for_code(listener, &self.state, app, cli) => answer?,
             _ = tokio::time::sleep(timeout) => {
                 return Err(Error::TimedOut { minutes: timeout.as_secs().div_ceil(60), cli });
             }
             _ = cancel.cancelled() => return Err(Error::Cancelled),
         };
+        self.exchange(http, code).await
+    }
+
+    /// An embedded sign-in's end: the address the provider sent the window to. Its `state`
+    /// must be this sign-in's; then its code is exchanged as with a loopback sign-in.
+    pub async fn finish_at(self, http: &Http, answer: &Url) -> Result<Tokens> {
+        if !self.is_answer(answer) {
+            return Err(Error::BadCallback("not the redirect address".into()));
+        }
+        let code = code_from(answer, &self.state, self.app.provider, self.app.cli).map_err(|(e, _)| e)?;
+        self.exchange(http, code).await
+    }
+
+    async fn exchange(self, http: &Http, code: String) -> Result<Tokens> {
+        let app = self.app.provider;
         drop(self.listener);
         let client = client(&self.app, Some(&self.redirect))?;
         let call = |request| {
@@ -162,6 +208,15 @@ impl SignIn {
         tokens.credentials.client_id = Some(self.app.client_id.clone());
         Ok(tokens)
     }
+}
+
+/// Whether `url` is an answer sent to `redirect`: the same scheme, host, port and path (the
+/// query and fragment carry the answer).
+pub fn is_redirect_to(redirect: &Url, url: &Url) -> bool {
+    url.scheme() == redirect.scheme()
+        && url.host_str() == redirect.host_str()
+        && url.port_or_known_default() == redirect.port_or_known_default()
+        && url.path() == redirect.path()
 }
 
 /// Trades a refresh token for a new access token. A refused refresh (`invalid_grant`: revoked,
@@ -267,34 +322,50 @@ async fn wait_for_code(
             respond(&mut stream, 404, "Not found.").await;
             continue;
         }
-        let get = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-        if get("state").as_deref() != Some(state.secret().as_str()) {
-            respond(
-                &mut stream,
-                400,
-                "This answer does not belong to the sign-in Leadvault started. Start it again.",
-            )
-            .await;
-            return Err(Error::BadCallback("state mismatch".into()));
+        match code_from(&url, state, provider, cli) {
+            Ok(code) => {
+                respond(&mut stream, 200, "Signed in. You can close this tab and return to Leadvault.").await;
+                return Ok(code);
+            }
+            Err((error, page)) => {
+                let status = if matches!(error, Error::BadCallback(_)) { 400 } else { 200 };
+                respond(&mut stream, status, page).await;
+                return Err(error);
+            }
         }
-        if let Some(error) = get("error") {
-            respond(&mut stream, 200, "Leadvault was not given access. You can close this tab.").await;
-            return Err(if error == "access_denied" {
+    }
+}
+
+/// The code from a redirect's answer, once its `state` is this sign-in's; otherwise the error
+/// and what to show the person. Providers answer in the query; a fragment (Meta's `#_=_`) is
+/// ignored.
+fn code_from(
+    url: &Url,
+    state: &CsrfToken,
+    provider: &'static str,
+    cli: &'static str,
+) -> std::result::Result<String, (Error, &'static str)> {
+    let get = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+    if get("state").as_deref() != Some(state.secret().as_str()) {
+        let page = "This answer does not belong to the sign-in Leadvault started. Start it again.";
+        return Err((Error::BadCallback("state mismatch".into()), page));
+    }
+    if let Some(error) = get("error") {
+        let page = "Leadvault was not given access. You can close this tab.";
+        return Err((
+            if error == "access_denied" {
                 Error::Denied { provider, cli }
             } else {
                 Error::Rejected {
                     provider,
                     reason: error.chars().filter(|c| c.is_ascii_graphic()).take(60).collect(),
                 }
-            });
-        }
-        let Some(code) = get("code") else {
-            respond(&mut stream, 400, "The answer carries no code. Start the sign-in again.").await;
-            return Err(Error::BadCallback("no code".into()));
-        };
-        respond(&mut stream, 200, "Signed in. You can close this tab and return to Leadvault.").await;
-        return Ok(code);
+            },
+            page,
+        ));
     }
+    get("code")
+        .ok_or((Error::BadCallback("no code".into()), "The answer carries no code. Start the sign-in again."))
 }
 
 /// The request target of one HTTP/1.1 request (`GET <target> HTTP/1.1`), read within 5 s and

@@ -22,6 +22,7 @@ pub(crate) fn spec() -> Spec {
         extra: &[],
         basic_auth: true,
         loopback: true,
+        embedded_redirect: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use leadvault_connectors::manage;
 use leadvault_connectors::oauth::SignIn;
 use leadvault_connectors::{Connector, Error, Provider};
 use leadvault_core::connections::{AuthKind, Credentials};
@@ -199,4 +200,77 @@ async fn provider_faults_become_errors_that_say_what_to_do() {
     // The faults are used up: the next call works.
     connector.verify(AuthKind::Token, &token).await.unwrap();
     assert_eq!(fake.calls(path), 4);
+}
+
+/// The app's own window for Meta: it follows the login dialog's redirects and stops at the
+/// first address the sign-in calls its answer, without loading it (the address is facebook.com).
+async fn meta_window(sign_in: &SignIn) -> url::Url {
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut at = sign_in.authorize_url().clone();
+    for _ in 0..5 {
+        if sign_in.is_answer(&at) {
+            return at;
+        }
+        let response = no_follow.get(at.clone()).send().await.unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        at = at.join(&location).unwrap();
+    }
+    panic!("the login dialog never sent the window to the redirect address");
+}
+
+#[tokio::test]
+async fn meta_signs_in_inside_the_app_window_with_its_desktop_redirect_and_pkce() {
+    let fake = Fake::start(leadvault_fakes::Provider::Meta).await.unwrap();
+    let base = fake.base_url();
+    // The command line cannot show the dialog, and live Meta refuses a loopback redirect: it
+    // says where to go instead. (A local server on a base URL takes a loopback sign-in.)
+    let err = manage::begin_sign_in(Provider::Meta, None, Some(CLIENT_ID.into()), false)
+        .await
+        .err()
+        .expect("no loopback sign-in for live Meta");
+    assert!(err.to_string().contains("--token-stdin") && err.to_string().contains("desktop"), "{err}");
+
+    let (connector, sign_in) =
+        manage::begin_sign_in(Provider::Meta, Some(&base), Some(CLIENT_ID.into()), true).await.unwrap();
+    assert!(sign_in.is_embedded());
+    assert_eq!(sign_in.redirect_url().as_str(), leadvault_connectors::meta::LOGIN_SUCCESS);
+    let dialog = sign_in.authorize_url().to_string();
+    assert!(dialog.starts_with(&format!("{base}/v26.0/dialog/oauth?")), "{dialog}");
+    assert!(dialog.contains("code_challenge_method=S256") && dialog.contains("state="), "{dialog}");
+    let answer = meta_window(&sign_in).await;
+    let tokens = sign_in.finish_at(connector.http(), &answer).await.unwrap();
+    assert!(tokens.credentials.refresh_token.is_none(), "Meta gives no refresh token");
+    assert!(tokens.credentials.expires_at.is_some(), "the token's lifetime is kept");
+    let account = connector.verify(AuthKind::Oauth, &tokens.credentials).await.unwrap();
+    assert!(!account.id.is_empty());
+
+    // An answer for another sign-in (its state), or an address that is not the redirect, is
+    // refused and nothing is exchanged.
+    let (connector, sign_in) =
+        manage::begin_sign_in(Provider::Meta, Some(&base), Some(CLIENT_ID.into()), true).await.unwrap();
+    let mut forged = meta_window(&sign_in).await;
+    let pairs: Vec<(String, String)> = forged
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" { "theirs".into() } else { v.into_owned() };
+            (k.into_owned(), v)
+        })
+        .collect();
+    forged.query_pairs_mut().clear().extend_pairs(pairs);
+    let err = sign_in.finish_at(connector.http(), &forged).await.unwrap_err();
+    assert!(matches!(err, Error::BadCallback(_)), "{err:?}");
+    let (connector, sign_in) =
+        manage::begin_sign_in(Provider::Meta, Some(&base), Some(CLIENT_ID.into()), true).await.unwrap();
+    let elsewhere = url::Url::parse("https://www.facebook.com/somewhere-else?code=x").unwrap();
+    assert!(!sign_in.is_answer(&elsewhere));
+    let err = sign_in.finish_at(connector.http(), &elsewhere).await.unwrap_err();
+    assert!(matches!(err, Error::BadCallback(_)), "{err:?}");
+
+    // Declining in the dialog.
+    fake.set_consent(Consent::Deny);
+    let (connector, sign_in) =
+        manage::begin_sign_in(Provider::Meta, Some(&base), Some(CLIENT_ID.into()), true).await.unwrap();
+    let answer = meta_window(&sign_in).await;
+    let err = sign_in.finish_at(connector.http(), &answer).await.unwrap_err();
+    assert!(matches!(err, Error::Denied { .. }), "{err:?}");
 }

@@ -193,7 +193,18 @@ fn keychain_account(id: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Removed {
     pub leads_deleted: u64,
+    /// Campaigns, ad groups, keywords, schedules and daily metrics.
+    pub ads_rows_deleted: u64,
 }
+
+/// Deletes a connection's rows from each table of ads data (see `ads`).
+const PURGE_ADS: [&str; 5] = [
+    "DELETE FROM ad_campaigns WHERE connection_id = ?",
+    "DELETE FROM ad_groups WHERE connection_id = ?",
+    "DELETE FROM ad_keywords WHERE connection_id = ?",
+    "DELETE FROM ad_schedules WHERE connection_id = ?",
+    "DELETE FROM campaign_metrics WHERE connection_id = ?",
+];
 
 /// The vault's connections.
 pub struct Connections<'v> {
@@ -376,6 +387,19 @@ impl Connections<'_> {
             .map_err(|_| Error::invalid("a keychain call was interrupted"))?
     }
 
+    /// Records a finished sync: now is its last sync, and the connection is working.
+    pub async fn mark_synced(&self, id: &str) -> Result<()> {
+        let now = self.vault.clock.now().timestamp_millis();
+        sqlx::query(
+            "UPDATE connections SET last_sync_at = ?, status = 'connected', last_error = NULL WHERE id = ?",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.vault.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Forgets a connection: its keychain entry, its row, and with `purge` every lead that
     /// came from it. Revoking its tokens at the provider is the caller's job, before this.
     pub async fn remove(&self, id: &str, purge: bool) -> Result<Removed> {
@@ -385,21 +409,27 @@ impl Connections<'_> {
             .await
             .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
         let mut tx = self.vault.pool.begin().await?;
-        let leads_deleted = if purge {
-            sqlx::query("DELETE FROM leads WHERE connection_id = ?")
+        let (mut leads_deleted, mut ads_rows_deleted) = (0, 0);
+        if purge {
+            leads_deleted = sqlx::query("DELETE FROM leads WHERE connection_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            for statement in PURGE_ADS {
+                ads_rows_deleted += sqlx::query(statement).bind(id).execute(&mut *tx).await?.rows_affected();
+            }
         } else {
+            // The leads stay, as the person's own; the ads data stays as history.
             sqlx::query("UPDATE leads SET connection_id = NULL WHERE connection_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            0
-        };
+        }
+        // Where its syncs left off means nothing without it.
+        sqlx::query("DELETE FROM sync_cursors WHERE connection_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM connections WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Removed { leads_deleted })
+        Ok(Removed { leads_deleted, ads_rows_deleted })
     }
 }

@@ -3,6 +3,7 @@
 //! The desktop shell and the `leadvault` command line both call this crate and nothing else;
 //! it knows no Tauri and no HTTP.
 
+pub mod ads;
 pub mod clock;
 pub mod connections;
 pub mod domain;
@@ -13,6 +14,7 @@ pub mod logging;
 pub mod samples;
 pub mod secrets;
 pub mod store;
+pub mod sync;
 pub mod vault;
 
 pub use domain::{Lead, LeadDetail, LeadFilter, LeadSort, LeadStatus, LeadUpdate, NewLead};

@@ -230,6 +230,14 @@ impl Vault {
         })
     }
 
+    /// SQLite's full consistency check (`PRAGMA integrity_check`) of the decrypted database:
+    /// nothing when it is sound, else SQLite's findings (page numbers and index names, never
+    /// a row's content).
+    pub async fn check(&self) -> Result<Vec<String>> {
+        let found: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?;
+        Ok(found.into_iter().filter(|line| line != "ok").collect())
+    }
+
     /// Re-encrypts the vault under a new key: a fresh random key in the keychain, or a key from
     /// a new passphrase. Afterwards the old key no longer opens it.
     pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use leadvault_core::ads::{Campaign, DailyMetrics};
 use leadvault_core::connections::{AuthKind, ConnectionStatus, Credentials, NewConnection, Provider};
 use leadvault_core::secrets::{KeyStore, OsKeychain, Secret};
 use leadvault_core::{LeadFilter, LeadStatus, NewLead, Unlock, Vault, VaultOptions};
@@ -99,7 +100,7 @@ async fn tokens_live_in_the_keychain_and_never_in_the_data_dir() {
 }
 
 #[tokio::test]
-async fn purging_a_connection_deletes_its_leads_and_only_those() {
+async fn purging_a_connection_deletes_its_leads_campaigns_and_metrics_and_only_those() {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
     let credentials = Credentials::token(Secret::new("pat-na1-x"));
@@ -124,14 +125,48 @@ async fn purging_a_connection_deletes_its_leads_and_only_those() {
     leads.extend((5..8).map(|i| lead(i, Some(&b.id))));
     leads.extend((8..10).map(|i| lead(i, None)));
     assert_eq!(vault.add_leads(leads).await.unwrap(), 10);
+    // Each connection's campaigns and daily metrics; writing them twice doubles nothing.
+    for connection in [&a.id, &b.id] {
+        let ads = vault.ads(connection);
+        let campaigns: Vec<Campaign> = (0..3)
+            .map(|i| Campaign {
+                id: format!("{i}"),
+                name: format!("Campaign {i}"),
+                status: "ENABLED".into(),
+                budget_micros: Some(50_000_000),
+                bidding: Some("MAXIMIZE_CONVERSIONS".into()),
+            })
+            .collect();
+        let days: Vec<DailyMetrics> = (1..=7)
+            .map(|d| DailyMetrics {
+                campaign_id: "0".into(),
+                day: format!("2026-11-{d:02}"),
+                impressions: 1000 * d,
+                clicks: 40 * d,
+                cost_micros: 12_500_000 * d,
+                conversions: 2.5 * d as f64,
+            })
+            .collect();
+        for _ in 0..2 {
+            ads.upsert_campaigns(&campaigns).await.unwrap();
+            ads.upsert_metrics(&days).await.unwrap();
+        }
+        assert_eq!(ads.campaigns().await.unwrap(), campaigns);
+        assert_eq!(ads.metrics("0", "2026-11-05").await.unwrap(), days[4..].to_vec());
+    }
 
     let removed = vault.connections().remove(&a.id, true).await.unwrap();
     assert_eq!(removed.leads_deleted, 5);
+    assert_eq!(removed.ads_rows_deleted, 3 + 7, "its campaigns and metric days are gone");
+    assert!(vault.ads(&a.id).campaigns().await.unwrap().is_empty());
+    assert!(vault.ads(&a.id).metrics("0", "2000-01-01").await.unwrap().is_empty());
+    assert_eq!(vault.ads(&b.id).campaigns().await.unwrap().len(), 3, "the other connection's stay");
     let all = LeadFilter::default();
     assert_eq!(vault.leads().count(&all).await.unwrap(), 5, "the other connection's and imported leads stay");
     let removed = vault.connections().remove(&b.id, false).await.unwrap();
-    assert_eq!(removed.leads_deleted, 0);
+    assert_eq!((removed.leads_deleted, removed.ads_rows_deleted), (0, 0));
     assert_eq!(vault.leads().count(&all).await.unwrap(), 5, "without --purge the leads stay");
+    assert_eq!(vault.ads(&b.id).campaigns().await.unwrap().len(), 3, "and the ads data, as history");
     vault.close().await;
 }
 

@@ -241,6 +241,20 @@ impl Fake {
         self.shared.lock().refuse_refresh = true;
     }
 
+    /// Every access and refresh token a sign-in or refresh handed out so far (not the pasted
+    /// or page tokens), for tests that look for them where they must not be.
+    pub fn tokens_issued(&self) -> Vec<String> {
+        let inner = self.shared.lock();
+        let mut issued: Vec<String> = inner
+            .tokens
+            .iter()
+            .filter(|(_, t)| matches!(t.kind, state::Kind::Access | state::Kind::Refresh))
+            .map(|(token, _)| token.clone())
+            .collect();
+        issued.sort();
+        issued
+    }
+
     /// Every token the revoke endpoint received, in order (known or not).
     pub fn revoked(&self) -> Vec<String> {
         self.shared.lock().revoked.clone()

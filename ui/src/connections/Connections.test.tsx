@@ -20,7 +20,7 @@ const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
 const err = (code: string, message: string) => Promise.resolve({ status: "error" as const, error: { code, message } });
 
 const providers: ProviderChoice[] = [
-  { id: "meta", name: "Meta", sign_in: false, token_hint: "a Business Manager system-user token" },
+  { id: "meta", name: "Meta", sign_in: true, token_hint: "a Business Manager system-user token" },
   { id: "hubspot", name: "HubSpot", sign_in: true, token_hint: "a private-app token (pat-…)" },
 ];
 const hubspot: ConnectionView = {
@@ -68,7 +68,7 @@ describe("connections", () => {
     setup([]);
     await screen.findByText("No connections yet.");
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
-    commands.beginSignIn.mockImplementation(() => ok({ url: "https://app.hubspot.com/oauth/authorize?state=x" }));
+    commands.beginSignIn.mockImplementation(() => ok({ url: "https://app.hubspot.com/oauth/authorize?state=x", in_window: false }));
     let answer: (v: unknown) => void = () => {};
     commands.finishSignIn.mockImplementation(() => new Promise((r) => (answer = r)));
     commands.cancelSignIn.mockImplementation(() => ok(true));
@@ -80,22 +80,32 @@ describe("connections", () => {
     expect(await screen.findByText("Sign-in cancelled.")).toBeTruthy();
   });
 
-  it("Meta offers only the pasted token", async () => {
+  it("Meta signs in in the app's own window, or takes a pasted system-user token", async () => {
     setup([]);
     await screen.findByText("No connections yet.");
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "meta" } });
-    expect(screen.queryByText(/Sign in with/)).toBeNull();
     expect(screen.getByLabelText(/system-user token/)).toBeTruthy();
+    commands.beginSignIn.mockImplementation(() =>
+      ok({ url: "https://www.facebook.com/v26.0/dialog/oauth?state=x", in_window: true }),
+    );
+    let answer: (v: unknown) => void = () => {};
+    commands.finishSignIn.mockImplementation(() => new Promise((r) => (answer = r)));
+    fireEvent.click(screen.getByText("Sign in with Meta"));
+    expect(await screen.findByText(/Finish signing in in the “Sign in with Meta” window/)).toBeTruthy();
+    // The dialog is in the app's window, not the browser: no address to copy.
+    expect(screen.queryByText(/dialog\/oauth/)).toBeNull();
+    answer({ status: "ok", data: { ...hubspot, provider: "meta", provider_name: "Meta", label: "Meta — Ada", status: "connected" } });
+    expect(await screen.findByText("Connected Meta — Ada.")).toBeTruthy();
   });
 
   it("disconnects, optionally deleting the connection's leads", async () => {
     setup([{ ...hubspot, status: "connected", last_error: null }]);
     await screen.findByText("Sales CRM");
     commands.disconnect.mockImplementation(() =>
-      ok({ label: "Sales CRM", revoke_message: "HubSpot no longer lets Leadvault in.", leads_deleted: 12 }),
+      ok({ label: "Sales CRM", revoke_message: "HubSpot no longer lets Leadvault in.", leads_deleted: 12, ads_rows_deleted: 40 }),
     );
     fireEvent.click(screen.getByText("Disconnect and delete its leads"));
     expect(commands.disconnect).toHaveBeenCalledWith("01J", true);
-    expect(await screen.findByText(/12 leads from it were deleted/)).toBeTruthy();
+    expect(await screen.findByText(/12 leads and 40 rows of campaigns and metrics from it were deleted/)).toBeTruthy();
   });
 });

@@ -1,7 +1,7 @@
 // Connections: each provider connection's state, and connect (sign in through the browser, or
 // paste a token), test and disconnect — the same actions as the `leadvault connect` commands.
 import { useEffect, useState } from "react";
-import type { ConnectionView, ProviderChoice } from "../bindings";
+import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
 
 const STATUS: Record<string, string> = {
@@ -15,7 +15,7 @@ export function Connections({ onClose }: { onClose: () => void }) {
   const [connections, setConnections] = useState<ConnectionView[]>([]);
   const [provider, setProvider] = useState("hubspot");
   const [token, setToken] = useState("");
-  const [signInUrl, setSignInUrl] = useState<string | null>(null);
+  const [signIn, setSignIn] = useState<SignInStarted | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
@@ -39,7 +39,7 @@ export function Connections({ onClose }: { onClose: () => void }) {
       setMessage(codeOf(e) === "cancelled" ? "Sign-in cancelled." : messageOf(e));
     } finally {
       setBusy(null);
-      setSignInUrl(null);
+      setSignIn(null);
       await reload().catch(() => {});
     }
   }
@@ -51,10 +51,10 @@ export function Connections({ onClose }: { onClose: () => void }) {
       return `Connected ${c.label}.`;
     });
 
-  const signIn = () =>
+  const startSignIn = () =>
     act("sign-in", async () => {
       const started = await call(commands.beginSignIn(provider));
-      setSignInUrl(started.url);
+      setSignIn(started);
       const c = await call(commands.finishSignIn(null));
       return `Connected ${c.label}.`;
     });
@@ -68,7 +68,9 @@ export function Connections({ onClose }: { onClose: () => void }) {
   const disconnect = (c: ConnectionView, purge: boolean) =>
     act(`disconnect-${c.id}`, async () => {
       const done = await call(commands.disconnect(c.id, purge));
-      const purged = purge ? ` ${done.leads_deleted} leads from it were deleted.` : "";
+      const purged = purge
+        ? ` ${done.leads_deleted} leads and ${done.ads_rows_deleted} rows of campaigns and metrics from it were deleted.`
+        : "";
       return `Disconnected ${done.label}. ${done.revoke_message}${purged}`;
     });
 
@@ -117,7 +119,7 @@ export function Connections({ onClose }: { onClose: () => void }) {
           </select>
         </label>
         {chosen?.sign_in && (
-          <button disabled={busy !== null} onClick={() => void signIn()}>
+          <button disabled={busy !== null} onClick={() => void startSignIn()}>
             Sign in with {chosen.name}
           </button>
         )}
@@ -130,10 +132,16 @@ export function Connections({ onClose }: { onClose: () => void }) {
             Connect with this token
           </button>
         </form>
-        {signInUrl && (
+        {signIn && (
           <div role="status">
-            <p>Finish signing in in your browser. If it did not open, visit:</p>
-            <code className="url">{signInUrl}</code>
+            {signIn.in_window ? (
+              <p>Finish signing in in the “Sign in with {chosen?.name}” window.</p>
+            ) : (
+              <>
+                <p>Finish signing in in your browser. If it did not open, visit:</p>
+                <code className="url">{signIn.url}</code>
+              </>
+            )}
             <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>
           </div>
         )}

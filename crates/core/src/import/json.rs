@@ -76,7 +76,7 @@ where
     }
 }
 
-fn to_lead(
+pub(crate) fn to_lead(
     profile: &Profile,
     map: &Map<String, Value>,
     source: &str,

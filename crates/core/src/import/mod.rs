@@ -209,6 +209,18 @@ fn write_leads(
     Ok(count)
 }
 
+/// One lead as Meta's Graph API returns it (`id`, `created_time`, `field_data`, the ad, ad set,
+/// campaign and form ids and names, `platform`, `is_organic`), mapped as the JSON import maps
+/// it, so a synced lead and the same lead imported from a saved response are the same lead.
+/// The error is a reason without the offending value.
+pub fn lead_from_graph(
+    node: &serde_json::Map<String, serde_json::Value>,
+    source: &str,
+    now: DateTime<Utc>,
+) -> std::result::Result<NewLead, String> {
+    json::to_lead(Format::Json.profile(), node, source, now)
+}
+
 /// Reads the whole file on the calling (blocking) thread, sending batches of leads.
 fn parse_file(
     path: &Path,

@@ -1,0 +1,291 @@
+//! Pulls: a connection's new leads into the vault, page by page. Each page is stored together
+//! with the cursor after it, in one transaction (`leadvault_core::sync`), so a sync killed at
+//! any moment resumes where the last whole page ended and never stores a lead twice.
+//!
+//! Transient failures (5xx, cut-off answers, timeouts, rate limits) are retried with
+//! exponential backoff and jitter, a bounded number of times; Meta, which sends no
+//! Retry-After, is paced by its usage headers before it refuses. A token the provider no longer
+//! accepts is refreshed once where it can be; otherwise the connection is marked "needs
+//! sign-in" and the sync stops.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::Utc;
+use leadvault_core::Vault;
+use leadvault_core::connections::{Connection, ConnectionStatus, Credentials, Provider};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::{Connector, Error, Result, manage, meta};
+
+/// How a sync behaves; the defaults are what the app uses.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Leads per request (Meta allows up to a few hundred with every field).
+    pub page_size: u32,
+    /// Attempts per request before a transient failure ends the sync.
+    pub attempts: u32,
+    /// The first retry's wait; each further one doubles, plus up to as much again in jitter.
+    pub backoff: Duration,
+    /// The longest a rate limit's wait may be before the sync stops and says when to retry.
+    pub max_wait: Duration,
+    /// Meta usage (percent) from which requests are spaced out.
+    pub slow_down_at: u32,
+    pub cancel: CancellationToken,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            page_size: 200,
+            attempts: 6,
+            backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(300),
+            slow_down_at: 75,
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Leads stored for the first time.
+    pub new: u64,
+    /// Leads read that the vault already had.
+    pub unchanged: u64,
+    /// Leads the provider sent that could not be read (no id, say); counted, never stored.
+    pub skipped: u64,
+    pub pages: u64,
+    /// Requests retried after a transient failure.
+    pub retries: u64,
+    /// Forms (streams) read.
+    pub streams: u64,
+}
+
+/// Progress, after each stored page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub stream_label: String,
+    pub new: u64,
+    pub pages: u64,
+}
+
+/// Syncs one connection: pulls what is new, records the outcome on the connection (last sync,
+/// or the error and "needs sign-in"), and returns what it did.
+pub async fn sync_connection(
+    vault: &Vault,
+    id: &str,
+    options: &SyncOptions,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<Summary> {
+    let connections = vault.connections();
+    let connection = connections.get(id).await?;
+    let started = std::time::Instant::now();
+    let outcome = async {
+        let credentials = manage::usable_credentials(vault, &connection).await?;
+        let connector = Connector::for_connection(&connection)?;
+        match connection.provider {
+            Provider::Meta => {
+                pull_meta(vault, &connector, &connection, &credentials, options, progress).await
+            }
+            other => Err(Error::Config(format!(
+                "syncing {} is not built yet; its connection works for testing and disconnecting",
+                other.display_name()
+            ))),
+        }
+    }
+    .await;
+    match &outcome {
+        Ok(summary) => {
+            connections.mark_synced(id).await?;
+            info!(
+                connection = id,
+                new = summary.new,
+                pages = summary.pages,
+                retries = summary.retries,
+                ms = started.elapsed().as_millis() as u64,
+                "sync done"
+            );
+        }
+        Err(Error::Cancelled) => info!(connection = id, "sync cancelled"),
+        Err(e) => {
+            let status =
+                if e.needs_sign_in() { ConnectionStatus::NeedsSignIn } else { ConnectionStatus::Error };
+            connections.set_status(id, status, Some(&e.to_string())).await?;
+            warn!(connection = id, status = status.as_str(), "sync failed");
+        }
+    }
+    outcome
+}
+
+/// Where a Meta form's sync stands: leads created at or after `since` are still to be read
+/// (minus an overlap for leads Meta makes readable late); within a sweep, `after` is Graph's
+/// cursor to the next page and `newest` the newest creation time seen in it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+struct MetaCursor {
+    since: Option<i64>,
+    newest: Option<i64>,
+    after: Option<String>,
+}
+
+/// Leads can become readable a little after their creation time: each sweep starts this much
+/// before the newest lead of the last one (what it reads again is already stored).
+const META_OVERLAP_SECS: i64 = 600;
+
+async fn pull_meta(
+    vault: &Vault,
+    connector: &Connector,
+    connection: &Connection,
+    credentials: &Credentials,
+    options: &SyncOptions,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<Summary> {
+    let (http, api) = (connector.http(), &connector.hosts().api);
+    let mut summary = Summary::default();
+    let state = vault.sync_state(&connection.id);
+    let pages =
+        retrying(options, &mut summary.retries, || meta::pages(http, api, &credentials.access_token)).await?;
+    for page in &pages {
+        let forms = retrying(options, &mut summary.retries, || meta::forms(http, api, page)).await?;
+        for form in &forms {
+            summary.streams += 1;
+            let stream = format!("meta:form:{}", form.id);
+            let mut cursor: MetaCursor = match state.cursor(&stream).await? {
+                Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+                None => MetaCursor::default(),
+            };
+            loop {
+                if options.cancel.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                let read = retrying(options, &mut summary.retries, || {
+                    meta::leads(
+                        http,
+                        api,
+                        page,
+                        &form.id,
+                        cursor.since,
+                        cursor.after.as_deref(),
+                        options.page_size,
+                    )
+                })
+                .await;
+                let read = match read {
+                    // Graph cursors do not last forever: start the sweep again from `since`.
+                    Err(Error::Rejected { .. }) if cursor.after.is_some() => {
+                        cursor.after = None;
+                        continue;
+                    }
+                    other => other?,
+                };
+                let now = Utc::now();
+                let mut leads = Vec::with_capacity(read.leads.len());
+                for node in &read.leads {
+                    match leadvault_core::import::lead_from_graph(node, "meta", now) {
+                        Ok(mut lead) => {
+                            // Graph's lead node has the form's id, not its name.
+                            lead.ad.form_name.get_or_insert_with(|| form.name.clone());
+                            let t = lead.created_at.timestamp();
+                            cursor.newest = Some(cursor.newest.map_or(t, |n| n.max(t)));
+                            leads.push(lead);
+                        }
+                        Err(_) => summary.skipped += 1,
+                    }
+                }
+                let count = leads.len() as u64;
+                match &read.after {
+                    Some(after) => cursor.after = Some(after.clone()),
+                    None => {
+                        cursor.after = None;
+                        if let Some(newest) = cursor.newest {
+                            cursor.since = Some(newest - META_OVERLAP_SECS);
+                        }
+                    }
+                }
+                let text = serde_json::to_string(&cursor).expect("a cursor serialises");
+                let added = state.store_page(&stream, Some(&form.name), leads, &text).await?;
+                summary.new += added;
+                summary.unchanged += count - added;
+                summary.pages += 1;
+                progress(&Progress {
+                    stream_label: form.name.clone(),
+                    new: summary.new,
+                    pages: summary.pages,
+                });
+                pace(options, read.usage_percent).await?;
+                if read.after.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// Spaces requests out as Meta's usage nears its limit: nothing below `slow_down_at`, then a
+/// wait that grows to `max_wait` at 100 %.
+async fn pace(options: &SyncOptions, usage_percent: u32) -> Result<()> {
+    if usage_percent < options.slow_down_at {
+        return Ok(());
+    }
+    let over =
+        f64::from(usage_percent - options.slow_down_at) / f64::from(100 - options.slow_down_at.min(99));
+    let wait = options.max_wait.mul_f64((over * over).min(1.0)).max(options.backoff);
+    info!(usage_percent, wait_ms = wait.as_millis() as u64, "slowing down before the provider's limit");
+    sleep(options, wait).await
+}
+
+async fn sleep(options: &SyncOptions, wait: Duration) -> Result<()> {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => Ok(()),
+        _ = options.cancel.cancelled() => Err(Error::Cancelled),
+    }
+}
+
+/// Runs `call`, retrying transient failures with exponential backoff and jitter; a rate
+/// limit waits as long as the provider asks (up to `max_wait`).
+async fn retrying<T, F, Fut>(options: &SyncOptions, retries: &mut u64, mut call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        let error = tokio::select! {
+            result = call() => match result {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            },
+            _ = options.cancel.cancelled() => return Err(Error::Cancelled),
+        };
+        attempt += 1;
+        let wait = match &error {
+            Error::Unavailable { .. } => backoff(options, attempt),
+            Error::RateLimited { retry_after_secs, .. } => {
+                let asked = Duration::from_secs(*retry_after_secs);
+                if asked > options.max_wait {
+                    return Err(error);
+                }
+                asked.max(backoff(options, attempt))
+            }
+            _ => return Err(error),
+        };
+        if attempt >= options.attempts {
+            return Err(error);
+        }
+        *retries += 1;
+        info!(attempt, wait_ms = wait.as_millis() as u64, "retrying after a transient failure");
+        sleep(options, wait).await?;
+    }
+}
+
+/// `backoff × 2^(attempt-1)`, plus a random share of as much again.
+fn backoff(options: &SyncOptions, attempt: u32) -> Duration {
+    let base = options.backoff.saturating_mul(1 << (attempt - 1).min(10));
+    let mut byte = [0u8; 1];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
+    base + base.mul_f64(f64::from(byte[0]) / 255.0)
+}

@@ -1,0 +1,133 @@
+//! Pulling Meta leads into a real vault (SQLCipher on disk, secrets in the real keychain) from
+//! the Meta fake over loopback HTTP: everything once, then only what is new, through faults.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use leadvault_connectors::sync::{SyncOptions, sync_connection};
+use leadvault_connectors::{Error, manage};
+use leadvault_core::connections::{ConnectionStatus, Provider};
+use leadvault_core::secrets::{OsKeychain, Secret};
+use leadvault_core::{LeadFilter, LeadSort, Unlock, Vault, VaultOptions};
+use leadvault_fakes::{Fake, Fault, Options};
+
+async fn vault(dir: &Path) -> Vault {
+    Vault::create(VaultOptions::new(dir.join("data"), Arc::new(OsKeychain::new())), Unlock::Keychain)
+        .await
+        .unwrap()
+}
+
+fn fast() -> SyncOptions {
+    SyncOptions { page_size: 100, backoff: Duration::from_millis(5), ..SyncOptions::default() }
+}
+
+/// The Meta fake with `options`, a fresh vault and a Meta connection made with a pasted token
+/// (retried while the fake's fault rate refuses the verifying call).
+async fn connected(options: Options) -> (Fake, tempfile::TempDir, Vault, String) {
+    let fake = Fake::start_with(leadvault_fakes::Provider::Meta, options).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let token = fake.issue_token();
+    loop {
+        let made = manage::connect_token(
+            &vault,
+            Provider::Meta,
+            Secret::new(token.clone()),
+            Some(&fake.base_url()),
+            None,
+        )
+        .await;
+        match made {
+            Ok(c) => return (fake, dir, vault, c.id),
+            Err(Error::Unavailable { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+async fn count(vault: &Vault) -> i64 {
+    vault.leads().count(&LeadFilter::default()).await.unwrap()
+}
+
+#[tokio::test]
+async fn meta_leads_arrive_once_with_their_answers_then_only_whats_new() {
+    let (fake, _dir, vault, id) = connected(Options { leads: 1_000, ..Options::default() }).await;
+
+    let pages = AtomicU64::new(0);
+    let summary =
+        sync_connection(&vault, &id, &fast(), &|p| pages.store(p.pages, Ordering::Relaxed)).await.unwrap();
+    assert_eq!((summary.new, summary.skipped), (1_000, 0), "{summary:?}");
+    assert_eq!(summary.streams, fake.ads_state().forms.len() as u64);
+    assert_eq!(pages.load(Ordering::Relaxed), summary.pages, "progress after every page");
+    assert_eq!(count(&vault).await, 1_000);
+    let synced = vault.connections().get(&id).await.unwrap();
+    assert!(synced.last_sync_at.is_some());
+
+    // A lead as the inbox shows it: its answers, its ad and form.
+    let page = vault.leads().list(&LeadFilter::default(), LeadSort::default(), None, 50).await.unwrap();
+    let lead = page.leads.iter().find(|l| l.ad.campaign_id.is_some()).expect("a lead from an ad");
+    assert_eq!(lead.source, "meta");
+    assert!(lead.full_name.is_some() && lead.email.is_some(), "contact fields from field_data");
+    assert!(lead.ad.form_id.is_some() && lead.ad.form_name.is_some() && lead.ad.adset_name.is_some());
+
+    // Again: nothing new, nothing doubled.
+    let again = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(again.new, 0, "{again:?}");
+    assert!(again.unchanged < 1_000, "the second sync reads only the overlap: {again:?}");
+
+    // Seven people fill in a form: the next sync brings exactly them.
+    fake.add_leads(7);
+    let more = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(more.new, 7, "{more:?}");
+    assert_eq!(count(&vault).await, 1_007);
+    vault.close().await;
+}
+
+#[tokio::test]
+async fn faults_and_cut_off_pages_change_nothing_in_the_result() {
+    let (fake, _dir, vault, id) =
+        connected(Options { leads: 1_500, fault_rate: 0.1, ..Options::default() }).await;
+    fake.inject("/v26.0/*/leads", Fault::CutOff, 3);
+    fake.inject("/v26.0/*/leads", Fault::Status(502), 2);
+    let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(summary.new, 1_500, "{summary:?}");
+    assert!(summary.retries >= 5, "the injected faults were retried: {summary:?}");
+    assert_eq!(count(&vault).await, 1_500);
+    vault.close().await;
+}
+
+#[tokio::test]
+async fn a_token_meta_no_longer_accepts_marks_the_connection_needs_sign_in() {
+    let (fake, _dir, vault, id) = connected(Options { leads: 50, ..Options::default() }).await;
+    fake.expire_access_tokens();
+    let before = fake.calls("/v26.0/me/accounts");
+    let err = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap_err();
+    assert!(err.needs_sign_in(), "{err:?}");
+    assert_eq!(fake.calls("/v26.0/me/accounts") - before, 1, "a refused token is not retried");
+    let after = vault.connections().get(&id).await.unwrap();
+    assert_eq!(after.status, ConnectionStatus::NeedsSignIn);
+    assert_eq!(count(&vault).await, 0);
+    vault.close().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_sync_keeps_every_whole_page_and_the_next_one_finishes_the_job() {
+    let (_fake, _dir, vault, id) = connected(Options { leads: 600, ..Options::default() }).await;
+    let options = fast();
+    let cancel = options.cancel.clone();
+    let err = sync_connection(&vault, &id, &options, &|p| {
+        if p.pages == 2 {
+            cancel.cancel();
+        }
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert_eq!(count(&vault).await, 200, "the two whole pages are kept");
+    let rest = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(rest.new, 400, "{rest:?}");
+    assert_eq!(count(&vault).await, 600);
+    vault.close().await;
+}
