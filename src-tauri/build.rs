@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "cancel_sign_in",
     "test_connection",
     "disconnect",
+    "sync_now",
 ];
 
 fn main() {

@@ -47,6 +47,7 @@ macro_rules! app_commands {
                 $crate::commands::connections::cancel_sign_in,
                 $crate::commands::connections::test_connection,
                 $crate::commands::connections::disconnect,
+                $crate::commands::connections::sync_now,
             ])
             // Counts and sizes are far below 2^53: plain numbers are what the UI wants.
             .dangerously_cast_bigints_to_number()

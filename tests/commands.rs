@@ -377,6 +377,19 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     assert_eq!(err.code, "cancelled", "{}", err.message);
     assert_eq!(w.ok::<Value>("list_connections", json!({})).as_array().unwrap().len(), 2);
 
+    // A Meta connection syncs now: its leads arrive and it is no longer "never synced".
+    let made_meta: Value =
+        w.ok("connect_token", json!({"provider": "meta", "token": meta.issue_token(), "label": null}));
+    assert_eq!((made_meta["can_sync"].as_bool(), made_meta["stale"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(made["can_sync"], false, "HubSpot has nothing to pull yet");
+    let synced: Value = w.ok("sync_now", json!({"id": made_meta["id"]}));
+    assert_eq!(synced["new"].as_u64(), Some(meta.lead_count()));
+    assert!(synced["connection"]["last_sync_at"].is_string());
+    assert_eq!(synced["connection"]["stale"], false);
+    let again: Value = w.ok("sync_now", json!({"id": made_meta["id"]}));
+    assert_eq!(again["new"], 0);
+    w.ok::<Value>("disconnect", json!({"id": made_meta["id"], "purge": true}));
+
     let done: Value = w.ok("disconnect", json!({"id": signed["id"], "purge": true}));
     assert!(done["revoke_message"].as_str().unwrap().contains("no longer lets Leadvault in"), "{done}");
     assert!(!salesforce.revoked().is_empty());

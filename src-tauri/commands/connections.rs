@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use leadvault_connectors::manage::{self, Revoked};
 use leadvault_connectors::oauth::is_redirect_to;
+use leadvault_connectors::sync::{self, SyncOptions};
 use leadvault_core::connections::{Connection, Provider};
 use leadvault_core::secrets::Secret;
 use serde::Serialize;
@@ -38,11 +39,21 @@ pub struct ConnectionView {
     pub last_error: Option<String>,
     /// RFC 3339
     pub created_at: String,
+    /// RFC 3339; none before the first sync.
+    pub last_sync_at: Option<String>,
+    /// Whether "Sync now" applies (Meta leads so far).
+    pub can_sync: bool,
+    /// Should be synced soon: Meta deletes leads after 90 days.
+    pub stale: bool,
 }
 
 impl From<Connection> for ConnectionView {
     fn from(c: Connection) -> Self {
+        let stale = sync::stale(&c, chrono::Utc::now());
         ConnectionView {
+            last_sync_at: c.last_sync_at.map(|t| t.to_rfc3339()),
+            can_sync: sync::supported(c.provider),
+            stale,
             id: c.id,
             provider: c.provider.as_str().into(),
             provider_name: c.provider.display_name().into(),
@@ -73,6 +84,16 @@ pub struct SignInStarted {
     pub url: String,
     /// The consent page opened in a sign-in window of the app (Meta), not the browser.
     pub in_window: bool,
+}
+
+/// What "Sync now" did.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SyncDone {
+    pub connection: ConnectionView,
+    /// Leads stored for the first time.
+    pub new: u64,
+    /// Leads read that the vault already had.
+    pub unchanged: u64,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -250,6 +271,16 @@ pub async fn test_connection(state: State<'_, AppState>, id: String) -> CommandR
     let vault = state.vault().await?;
     manage::test(&vault, &id).await?;
     Ok(vault.connections().get(&id).await?.into())
+}
+
+/// Pulls what is new from the connection now (the same sync as `leadvault sync`).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(state: State<'_, AppState>, id: String) -> CommandResult<SyncDone> {
+    let vault = state.vault().await?;
+    let summary = sync::sync_connection(&vault, &id, &SyncOptions::default(), &|_| {}).await?;
+    let connection = vault.connections().get(&id).await?.into();
+    Ok(SyncDone { connection, new: summary.new, unchanged: summary.unchanged })
 }
 
 /// Revokes the access at the provider where it can, forgets the secrets, and with `purge`

@@ -2,7 +2,7 @@
 // passphrase vault, load the sample leads, search, open a lead, change its status, export the
 // view and check the file's rows, then restart and unlock (a wrong passphrase first), and
 // connect: Meta through its login dialog in the app's own window, HubSpot with a pasted token
-// (both against the local fakes), test, disconnect.
+// (both against the local fakes), sync Meta's leads into the inbox, test, disconnect.
 import { readFileSync, existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { remote } from "webdriverio";
@@ -162,6 +162,25 @@ try {
     timeoutMsg: "the Meta sign-in window did not bring back a connection",
   });
   assert.match(await texts(b, "[role=status]").then((t) => t.join(" ")), /Connected Meta/);
+
+  step("connections: sync Meta now; its leads reach the inbox");
+  let meta;
+  for (const c of await b.$$("[data-testid=connection]")) {
+    if ((await textOf(c)).includes("Meta")) meta = c;
+  }
+  assert.match(await textOf(meta), /Never synced/);
+  await meta.$("button=Sync now").click();
+  await b.waitUntil(async () => (await texts(b, "[role=status]")).some((t) => /^Synced /.test(t)), {
+    timeout: 60000,
+    timeoutMsg: "the Meta sync did not finish",
+  });
+  const synced = (await texts(b, "[role=status]")).find((t) => /^Synced /.test(t));
+  const arrived = Number(/: (\d+) new lead/.exec(synced)[1]);
+  assert.ok(arrived > 0, `Meta leads arrived: ${synced}`);
+  await b.waitUntil(
+    async () => Number(await text(b, ".statuses button:first-child .count")) === 200 + arrived,
+    { timeout: 10000, timeoutMsg: "the inbox did not count the synced leads" },
+  );
 
   step("connections: paste a HubSpot private-app token, test it, disconnect");
   await b.$("select[aria-label=Provider]").selectByAttribute("value", "hubspot");

@@ -69,6 +69,8 @@ export const commands = {
 	 *  deletes every lead, campaign and metric the connection brought.
 	 */
 	disconnect: (id: string, purge: boolean) => typedError<DisconnectDone, CommandError>(__TAURI_INVOKE("disconnect", { id, purge })),
+	/**  Pulls what is new from the connection now (the same sync as `leadvault sync`). */
+	syncNow: (id: string) => typedError<SyncDone, CommandError>(__TAURI_INVOKE("sync_now", { id })),
 };
 
 /* Types */
@@ -110,6 +112,12 @@ export type ConnectionView = {
 	last_error: string | null,
 	/**  RFC 3339 */
 	created_at: string,
+	/**  RFC 3339; none before the first sync. */
+	last_sync_at: string | null,
+	/**  Whether "Sync now" applies (Meta leads so far). */
+	can_sync: boolean,
+	/**  Should be synced soon: Meta deletes leads after 90 days. */
+	stale: boolean,
 };
 
 export type DisconnectDone = {
@@ -212,6 +220,15 @@ export type StatusCounts = {
 	total: number,
 	/**  Every status, in pipeline order, for the view without its status filter. */
 	by_status: StatusCount[],
+};
+
+/**  What "Sync now" did. */
+export type SyncDone = {
+	connection: ConnectionView,
+	/**  Leads stored for the first time. */
+	new: number,
+	/**  Leads read that the vault already had. */
+	unchanged: number,
 };
 
 /**  One entry of a lead's history. */

@@ -73,6 +73,22 @@ pub struct Progress {
     pub pages: u64,
 }
 
+/// Whether Leadvault can sync this provider yet (Meta leads so far).
+pub fn supported(provider: Provider) -> bool {
+    matches!(provider, Provider::Meta)
+}
+
+/// Meta deletes leads 90 days after they arrive: a connection not synced for this long is
+/// warned about, while there is time.
+pub const STALE_AFTER_DAYS: i64 = 30;
+
+/// Whether a connection that syncs should be synced soon: never synced, or not for
+/// [`STALE_AFTER_DAYS`].
+pub fn stale(connection: &Connection, now: chrono::DateTime<Utc>) -> bool {
+    supported(connection.provider)
+        && connection.last_sync_at.is_none_or(|t| now - t > chrono::Duration::days(STALE_AFTER_DAYS))
+}
+
 /// Syncs one connection: pulls what is new, records the outcome on the connection (last sync,
 /// or the error and "needs sign-in"), and returns what it did.
 pub async fn sync_connection(

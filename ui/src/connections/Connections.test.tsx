@@ -11,10 +11,11 @@ const commands = vi.hoisted(() => ({
   cancelSignIn: vi.fn(),
   testConnection: vi.fn(),
   disconnect: vi.fn(),
+  syncNow: vi.fn(),
 }));
 vi.mock("../bindings", () => ({ commands }));
 
-import { Connections } from "./Connections";
+import { Connections, ago } from "./Connections";
 
 const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
 const err = (code: string, message: string) => Promise.resolve({ status: "error" as const, error: { code, message } });
@@ -33,6 +34,20 @@ const hubspot: ConnectionView = {
   status: "needs_sign_in",
   last_error: "HubSpot refused the credentials (invalid_grant); sign in again or paste a new token",
   created_at: "2026-11-23T06:00:00Z",
+  last_sync_at: null,
+  can_sync: false,
+  stale: false,
+};
+const meta: ConnectionView = {
+  ...hubspot,
+  id: "01M",
+  provider: "meta",
+  provider_name: "Meta",
+  label: "Meta — Ada's Bakery",
+  status: "connected",
+  last_error: null,
+  can_sync: true,
+  stale: true,
 };
 
 function setup(connections: ConnectionView[]) {
@@ -96,6 +111,30 @@ describe("connections", () => {
     expect(screen.queryByText(/dialog\/oauth/)).toBeNull();
     answer({ status: "ok", data: { ...hubspot, provider: "meta", provider_name: "Meta", label: "Meta — Ada", status: "connected" } });
     expect(await screen.findByText("Connected Meta — Ada.")).toBeTruthy();
+  });
+
+  it("syncs a Meta connection now, warns when it was never synced, and tells the inbox", async () => {
+    const onSynced = vi.fn();
+    commands.listProviders.mockImplementation(() => ok(providers));
+    commands.listConnections.mockImplementation(() => ok([meta]));
+    render(<Connections onClose={() => {}} onSynced={onSynced} />);
+    expect(await screen.findByText("Never synced")).toBeTruthy();
+    expect(screen.getByRole("note").textContent).toMatch(/deletes leads 90 days/);
+    commands.syncNow.mockImplementation(() =>
+      ok({ connection: { ...meta, last_sync_at: new Date().toISOString(), stale: false }, new: 42, unchanged: 3 }),
+    );
+    fireEvent.click(screen.getByText("Sync now"));
+    expect(await screen.findByText(/Synced Meta — Ada's Bakery: 42 new leads, 3 already in the vault/)).toBeTruthy();
+    expect(commands.syncNow).toHaveBeenCalledWith("01M");
+    expect(onSynced).toHaveBeenCalled();
+  });
+
+  it("says how long ago a connection synced", () => {
+    const now = new Date("2026-11-23T12:00:00Z");
+    expect(ago("2026-11-23T11:59:50Z", now)).toBe("just now");
+    expect(ago("2026-11-23T11:15:00Z", now)).toBe("45 min ago");
+    expect(ago("2026-11-22T12:00:00Z", now)).toBe("24 h ago");
+    expect(ago("2026-11-13T12:00:00Z", now)).toBe("10 days ago");
   });
 
   it("disconnects, optionally deleting the connection's leads", async () => {

@@ -10,7 +10,17 @@ const STATUS: Record<string, string> = {
   error: "Error",
 };
 
-export function Connections({ onClose }: { onClose: () => void }) {
+/** "3 days ago", "just now": when a connection last synced. */
+export function ago(iso: string, now: Date = new Date()): string {
+  const minutes = Math.round((now.getTime() - new Date(iso).getTime()) / 60000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+export function Connections({ onClose, onSynced }: { onClose: () => void; onSynced?: () => void }) {
   const [providers, setProviders] = useState<ProviderChoice[]>([]);
   const [connections, setConnections] = useState<ConnectionView[]>([]);
   const [provider, setProvider] = useState("hubspot");
@@ -65,6 +75,13 @@ export function Connections({ onClose }: { onClose: () => void }) {
       return `${c.label} is working.`;
     });
 
+  const syncNow = (c: ConnectionView) =>
+    act(`sync-${c.id}`, async () => {
+      const done = await call(commands.syncNow(c.id));
+      onSynced?.();
+      return `Synced ${c.label}: ${done.new} new lead${done.new === 1 ? "" : "s"}, ${done.unchanged} already in the vault.`;
+    });
+
   const disconnect = (c: ConnectionView, purge: boolean) =>
     act(`disconnect-${c.id}`, async () => {
       const done = await call(commands.disconnect(c.id, purge));
@@ -92,7 +109,20 @@ export function Connections({ onClose }: { onClose: () => void }) {
                 <strong>{c.label}</strong> <span className="muted">{c.provider_name}</span>{" "}
                 <span className={`status status-${c.status}`}>{STATUS[c.status] ?? c.status}</span>
                 {c.last_error && <p className="error">{c.last_error}</p>}
+                {c.can_sync && (
+                  <p className="muted">{c.last_sync_at ? `Last synced ${ago(c.last_sync_at)}` : "Never synced"}</p>
+                )}
+                {c.stale && (
+                  <p className="warning" role="note">
+                    {c.provider_name} deletes leads 90 days after they arrive: sync soon so none are lost.
+                  </p>
+                )}
                 <div className="actions">
+                  {c.can_sync && (
+                    <button disabled={busy !== null} onClick={() => void syncNow(c)}>
+                      {busy === `sync-${c.id}` ? "Syncing…" : "Sync now"}
+                    </button>
+                  )}
                   <button disabled={busy !== null} onClick={() => void test(c)}>
                     Test
                   </button>

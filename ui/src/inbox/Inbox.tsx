@@ -227,7 +227,7 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
         )}
       </div>
       {showSettings && <Settings onClose={() => setShowSettings(false)} />}
-      {showConnections && <Connections onClose={() => setShowConnections(false)} />}
+      {showConnections && <Connections onClose={() => setShowConnections(false)} onSynced={() => pages.reload()} />}
     </div>
   );
 }
