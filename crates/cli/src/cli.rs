@@ -126,9 +126,15 @@ pub enum Command {
         /// Only this connection
         #[arg(long)]
         connection: Option<String>,
-        /// Print a JSON array, one object per connection
+        /// Print a JSON array, one object per connection (with --watch: one array per round)
         #[arg(long)]
         json: bool,
+        /// Keep syncing, every --every seconds, until Ctrl-C; a failed round is retried next time
+        #[arg(long)]
+        watch: bool,
+        /// Seconds between rounds with --watch
+        #[arg(long, default_value_t = 300, requires = "watch")]
+        every: u64,
     },
 }
 

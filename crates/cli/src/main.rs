@@ -212,9 +212,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             vault.close().await;
             done?;
         }
-        Command::Sync { connection, json } => {
+        Command::Sync { connection, json, watch, every } => {
             let vault = Vault::open(options).await?;
-            let done = sync::sync(&vault, connection, json).await;
+            let args = sync::SyncArgs { connection, json, watch_every: watch.then_some(every) };
+            let done = sync::sync(&vault, args).await;
             vault.close().await;
             done?;
         }

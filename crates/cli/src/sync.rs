@@ -1,8 +1,13 @@
-//! `leadvault sync [--connection ID] [--json]`: pulls what is new from each connection (or one),
-//! with a progress line on a terminal and a summary per connection.
+//! `leadvault sync [--connection ID] [--json] [--watch [--every SECS]]`: pulls what is new from
+//! each connection (or one), with a progress line on a terminal and a summary per connection.
+//! With `--watch` it syncs again every SECS until Ctrl-C; a failed round (offline, a provider
+//! down) is reported and the next round tries again.
+
+use std::time::Duration;
 
 use leadvault_connectors::sync::{self, Summary, SyncOptions};
 use leadvault_core::Vault;
+use leadvault_core::connections::Connection;
 use leadvault_core::error::Error;
 use serde::Serialize;
 
@@ -19,16 +24,15 @@ struct Outcome {
     error: Option<String>,
 }
 
-pub async fn sync(vault: &Vault, connection: Option<String>, json: bool) -> Result<(), Error> {
-    let targets = match connection {
-        Some(id) => vec![vault.connections().get(&id).await?],
-        None => vault.connections().list().await?,
-    };
-    if targets.is_empty() {
-        return Err(Error::InvalidInput(
-            "no connections to sync; add one with `leadvault connect <provider>`".into(),
-        ));
-    }
+/// What `leadvault sync` was given.
+pub struct SyncArgs {
+    pub connection: Option<String>,
+    pub json: bool,
+    /// Seconds between rounds, with `--watch`.
+    pub watch_every: Option<u64>,
+}
+
+pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
     let options = SyncOptions::default();
     let cancel = options.cancel.clone();
     tokio::spawn(async move {
@@ -36,17 +40,65 @@ pub async fn sync(vault: &Vault, connection: Option<String>, json: bool) -> Resu
             cancel.cancel();
         }
     });
+    let Some(every) = args.watch_every else {
+        let outcomes = round(vault, &args, &options).await?;
+        let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.error.is_some()).collect();
+        return match failed.as_slice() {
+            [] => Ok(()),
+            [one] if outcomes.len() == 1 => Err(Error::Provider(one.error.clone().unwrap_or_default())),
+            many => Err(Error::Provider(format!(
+                "{} of {} connections failed to sync; see above",
+                many.len(),
+                outcomes.len()
+            ))),
+        };
+    };
+    if every == 0 {
+        return Err(Error::InvalidInput("--every must be at least 1 second".into()));
+    }
+    loop {
+        match round(vault, &args, &options).await {
+            Err(Error::Cancelled) => return Ok(()),
+            // The connection was removed, say: stop, the command says why.
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        if !args.json {
+            eprintln!("Next sync in {every} s (Ctrl-C stops).");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+            _ = options.cancel.cancelled() => return Ok(()),
+        }
+    }
+}
+
+async fn targets(vault: &Vault, connection: Option<&str>) -> Result<Vec<Connection>, Error> {
+    let targets = match connection {
+        Some(id) => vec![vault.connections().get(id).await?],
+        None => vault.connections().list().await?,
+    };
+    if targets.is_empty() {
+        return Err(Error::InvalidInput(
+            "no connections to sync; add one with `leadvault connect <provider>`".into(),
+        ));
+    }
+    Ok(targets)
+}
+
+/// Syncs every target once, printing each outcome as it comes (JSON: all at the end).
+async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<Vec<Outcome>, Error> {
     let mut outcomes = Vec::new();
-    for c in targets {
+    for c in targets(vault, args.connection.as_deref()).await? {
         let progress = output::Progress::new("synced");
-        let result = sync::sync_connection(vault, &c.id, &options, &|p| progress.tick(p.new)).await;
+        let result = sync::sync_connection(vault, &c.id, options, &|p| progress.tick(p.new)).await;
         progress.done();
         let (summary, error) = match result {
             Ok(summary) => (Some(summary), None),
             Err(leadvault_connectors::Error::Cancelled) => return Err(Error::Cancelled),
             Err(e) => (None, Some(provider_error(e).to_string())),
         };
-        if !json {
+        if !args.json {
             match (&summary, &error) {
                 (Some(s), _) => {
                     let retries = if s.retries > 0 {
@@ -74,13 +126,8 @@ pub async fn sync(vault: &Vault, connection: Option<String>, json: bool) -> Resu
             error,
         });
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&outcomes).unwrap_or_default());
+    if args.json {
+        println!("{}", serde_json::to_string(&outcomes).unwrap_or_default());
     }
-    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    match failed {
-        0 => Ok(()),
-        _ if outcomes.len() == 1 => Err(Error::Provider(outcomes[0].error.clone().unwrap_or_default())),
-        n => Err(Error::Provider(format!("{n} of {} connections failed to sync; see above", outcomes.len()))),
-    }
+    Ok(outcomes)
 }

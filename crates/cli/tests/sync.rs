@@ -107,3 +107,44 @@ fn a_sync_killed_at_random_moments_ends_with_every_lead_exactly_once() {
     let again = sandbox.json(&["sync", "--json"]);
     assert_eq!(again[0]["new"], 0, "{again}");
 }
+
+#[test]
+fn watch_syncs_again_each_interval_until_interrupted() {
+    use std::io::{BufRead, BufReader};
+    let rt = runtime();
+    let fake =
+        rt.block_on(Fake::start_with(Provider::Meta, Options { leads: 120, ..Options::default() })).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    connect_meta(&sandbox, &fake);
+    let err = sandbox.fails(&["sync", "--watch", "--every", "0"]);
+    assert!(err.contains("--every"), "{err}");
+
+    let mut child = sandbox
+        .command(&["sync", "--watch", "--every", "1", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut rounds = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_new = || -> u64 {
+        let line = rounds.next().expect("a round").unwrap();
+        let round: serde_json::Value = serde_json::from_str(&line).unwrap();
+        round[0]["new"].as_u64().unwrap()
+    };
+    assert_eq!(next_new(), 120, "the first round reads everything");
+    fake.add_leads(5);
+    let mut seen = 0;
+    for _ in 0..5 {
+        seen += next_new();
+        if seen >= 5 {
+            break;
+        }
+    }
+    assert_eq!(seen, 5, "a later round brings exactly the new leads");
+    // Ctrl-C: the watch ends cleanly.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(lead_count(&sandbox), 125);
+}
