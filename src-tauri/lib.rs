@@ -44,7 +44,7 @@ macro_rules! app_commands {
                 $crate::commands::connections::connect_token,
                 $crate::commands::connections::begin_sign_in::<$runtime>,
                 $crate::commands::connections::finish_sign_in::<$runtime>,
-                $crate::commands::connections::cancel_sign_in,
+                $crate::commands::connections::cancel_sign_in::<$runtime>,
                 $crate::commands::connections::test_connection,
                 $crate::commands::connections::disconnect,
                 $crate::commands::connections::sync_now,

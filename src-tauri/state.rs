@@ -24,6 +24,8 @@ pub struct PendingSignIn {
     /// An embedded sign-in: the address the sign-in window was sent back to, or nothing if the
     /// window was closed first.
     pub answer: Option<tokio::sync::oneshot::Receiver<tauri::Url>>,
+    /// The label of its sign-in window, to close that one and no other.
+    pub window: Option<String>,
 }
 
 pub struct AppState {
@@ -126,17 +128,19 @@ impl AppState {
         self.base_urls.get(&provider).cloned()
     }
 
-    /// Keeps a started sign-in for `finish_sign_in`, cancelling any earlier one.
+    /// Keeps a started sign-in for `finish_sign_in`, cancelling any earlier one; returns the
+    /// earlier one's sign-in window, for the caller to close.
     pub fn start_sign_in(
         &self,
         connector: Connector,
         sign_in: SignIn,
         answer: Option<tokio::sync::oneshot::Receiver<tauri::Url>>,
-    ) {
-        let pending = PendingSignIn { connector, sign_in, cancel: CancellationToken::new(), answer };
-        if let Some(old) = self.sign_ins().replace(pending) {
-            old.cancel.cancel();
-        }
+        window: Option<String>,
+    ) -> Option<String> {
+        let pending = PendingSignIn { connector, sign_in, cancel: CancellationToken::new(), answer, window };
+        let old = self.sign_ins().replace(pending)?;
+        old.cancel.cancel();
+        old.window
     }
 
     /// The started sign-in, with a clone of its token kept so `cancel_sign_in` still reaches
@@ -147,14 +151,19 @@ impl AppState {
         Some(pending)
     }
 
-    pub fn cancel_sign_in(&self) -> bool {
-        let pending = self.sign_ins().take().map(|p| p.cancel);
-        match pending.or_else(|| self.cancel_slot().take()) {
+    /// Cancels the sign-in under way. Returns whether there was one and, if nobody was waiting
+    /// on it yet, its sign-in window (the waiter closes its own).
+    pub fn cancel_sign_in(&self) -> (bool, Option<String>) {
+        if let Some(pending) = self.sign_ins().take() {
+            pending.cancel.cancel();
+            return (true, pending.window);
+        }
+        match self.cancel_slot().take() {
             Some(token) => {
                 token.cancel();
-                true
+                (true, None)
             }
-            None => false,
+            None => (false, None),
         }
     }
 

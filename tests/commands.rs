@@ -371,8 +371,12 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     assert!(
         started["url"].as_str().unwrap().starts_with(&format!("{}/v26.0/dialog/oauth?", meta.base_url()))
     );
-    let window = w._app.get_webview_window("sign-in").expect("the sign-in window is open");
-    window.destroy().unwrap();
+    let sign_in_windows = || -> Vec<String> {
+        w._app.webview_windows().into_keys().filter(|l| l.starts_with("sign-in-")).collect()
+    };
+    let open = sign_in_windows();
+    assert_eq!(open.len(), 1, "one sign-in window: {open:?}");
+    w._app.get_webview_window(&open[0]).unwrap().destroy().unwrap();
     let err = w.call::<Value>("finish_sign_in", json!({"label": null})).unwrap_err();
     assert_eq!(err.code, "cancelled", "{}", err.message);
     assert_eq!(w.ok::<Value>("list_connections", json!({})).as_array().unwrap().len(), 2);

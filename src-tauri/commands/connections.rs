@@ -19,9 +19,18 @@ use crate::state::AppState;
 /// How long a sign-in waits for the browser.
 const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The label of the window an embedded (Meta) sign-in shows the provider's dialog in. No
-/// capability names it: the page in it can call none of the app's commands.
-pub const SIGN_IN_WINDOW: &str = "sign-in";
+/// The label prefix of the windows an embedded (Meta) sign-in shows the provider's dialog in,
+/// one label per attempt (a closed window's label is freed only later). No capability names
+/// them: the page in one can call none of the app's commands.
+pub const SIGN_IN_WINDOW: &str = "sign-in-";
+
+static SIGN_IN_WINDOWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn close_window<R: Runtime>(app: &AppHandle<R>, label: Option<String>) {
+    if let Some(window) = label.and_then(|l| app.get_webview_window(&l)) {
+        let _ = window.destroy();
+    }
+}
 
 /// A connection as the screen shows it. Nothing in it is secret.
 #[derive(Debug, Clone, Serialize, specta::Type, PartialEq, Eq)]
@@ -171,15 +180,16 @@ pub async fn begin_sign_in<R: Runtime>(
         manage::begin_sign_in(p, base.as_deref(), state.client_ids.get(&p).cloned(), true).await?;
     let url = sign_in.authorize_url().to_string();
     if !sign_in.is_embedded() {
-        state.start_sign_in(connector, sign_in, None);
+        close_window(&app, state.start_sign_in(connector, sign_in, None, None));
         if state.open_browser {
             manage::open_browser(&url);
         }
         return Ok(SignInStarted { url, in_window: false });
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    open_sign_in_window(&app, p, sign_in.authorize_url().clone(), sign_in.redirect_url().clone(), tx)?;
-    state.start_sign_in(connector, sign_in, Some(rx));
+    let label =
+        open_sign_in_window(&app, p, sign_in.authorize_url().clone(), sign_in.redirect_url().clone(), tx)?;
+    close_window(&app, state.start_sign_in(connector, sign_in, Some(rx), Some(label)));
     Ok(SignInStarted { url, in_window: true })
 }
 
@@ -193,13 +203,12 @@ fn open_sign_in_window<R: Runtime>(
     dialog: tauri::Url,
     redirect: tauri::Url,
     answer: tokio::sync::oneshot::Sender<tauri::Url>,
-) -> CommandResult<()> {
-    if let Some(old) = app.get_webview_window(SIGN_IN_WINDOW) {
-        let _ = old.destroy();
-    }
+) -> CommandResult<String> {
+    let n = SIGN_IN_WINDOWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let label = format!("{SIGN_IN_WINDOW}{n}");
     let answer = Arc::new(Mutex::new(Some(answer)));
     let on_close = answer.clone();
-    let window = WebviewWindowBuilder::new(app, SIGN_IN_WINDOW, WebviewUrl::External(dialog))
+    let window = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(dialog))
         .title(format!("Sign in with {}", provider.display_name()))
         .inner_size(620.0, 720.0)
         .incognito(true)
@@ -219,7 +228,7 @@ fn open_sign_in_window<R: Runtime>(
             on_close.lock().unwrap_or_else(|e| e.into_inner()).take();
         }
     });
-    Ok(())
+    Ok(label)
 }
 
 /// Waits (five minutes at most, or until `cancel_sign_in`) for the browser or the sign-in
@@ -249,19 +258,23 @@ pub async fn finish_sign_in<R: Runtime>(
         }),
         _ = pending.cancel.cancelled() => Err(leadvault_connectors::Error::Cancelled),
     };
-    if let Some(window) = app.get_webview_window(SIGN_IN_WINDOW) {
-        let _ = window.destroy();
-    }
+    close_window(&app, pending.window);
     let url = outcome?;
     let connection =
         manage::finish_embedded_sign_in(&vault, pending.connector, pending.sign_in, &url, label).await?;
     Ok(connection.into())
 }
 
+/// Cancels the sign-in under way (and closes its sign-in window); false if there was none.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_sign_in(state: State<'_, AppState>) -> CommandResult<bool> {
-    Ok(state.cancel_sign_in())
+pub async fn cancel_sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<bool> {
+    let (cancelled, window) = state.cancel_sign_in();
+    close_window(&app, window);
+    Ok(cancelled)
 }
 
 /// One cheap call to the provider (refreshing the token when due); the new state either way.

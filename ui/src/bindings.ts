@@ -61,6 +61,7 @@ export const commands = {
 	 *  window to come back, then saves the connection.
 	 */
 	finishSignIn: (label: string | null) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("finish_sign_in", { label })),
+	/**  Cancels the sign-in under way (and closes its sign-in window); false if there was none. */
 	cancelSignIn: () => typedError<boolean, CommandError>(__TAURI_INVOKE("cancel_sign_in")),
 	/**  One cheap call to the provider (refreshing the token when due); the new state either way. */
 	testConnection: (id: string) => typedError<ConnectionView, CommandError>(__TAURI_INVOKE("test_connection", { id })),

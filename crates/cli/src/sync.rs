@@ -56,13 +56,17 @@ pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
     if every == 0 {
         return Err(Error::InvalidInput("--every must be at least 1 second".into()));
     }
+    let mut first = true;
     loop {
         match round(vault, &args, &options).await {
             Err(Error::Cancelled) => return Ok(()),
-            // The connection was removed, say: stop, the command says why.
-            Err(e) => return Err(e),
+            // Nothing to sync at all: say so at once.
+            Err(e) if first => return Err(e),
+            // Later (the vault busy, the connection removed meanwhile): report, try next round.
+            Err(e) => eprintln!("this round failed: {e}"),
             Ok(_) => {}
         }
+        first = false;
         if !args.json {
             eprintln!("Next sync in {every} s (Ctrl-C stops).");
         }

@@ -55,9 +55,9 @@ pub(crate) fn graph_error(_: StatusCode, body: &Value) -> Option<Error> {
     };
     match code {
         190 | 102 => Some(Error::Unauthorized { provider: NAME, reason }),
-        4 | 17 | 32 | 613 | 80000..=80014 => {
-            Some(Error::RateLimited { provider: NAME, retry_after_secs: 300 })
-        }
+        // The page's lead-reading budget is per 24 hours: waiting minutes does not help.
+        32 => Some(Error::RateLimited { provider: NAME, retry_after_secs: 3600 }),
+        4 | 17 | 613 | 80000..=80014 => Some(Error::RateLimited { provider: NAME, retry_after_secs: 300 }),
         200 | 10 => Some(Error::Rejected { provider: NAME, reason: format!("missing permission, {reason}") }),
         _ => None,
     }

@@ -173,6 +173,8 @@ async fn pull_meta(
                 Some(text) => serde_json::from_str(&text).unwrap_or_default(),
                 None => MetaCursor::default(),
             };
+            // A sweep restarts from `since` at most once per sync when Meta refuses its cursor.
+            let mut restarted = false;
             loop {
                 if options.cancel.is_cancelled() {
                     return Err(Error::Cancelled);
@@ -191,7 +193,8 @@ async fn pull_meta(
                 .await;
                 let read = match read {
                     // Graph cursors do not last forever: start the sweep again from `since`.
-                    Err(Error::Rejected { .. }) if cursor.after.is_some() => {
+                    Err(Error::Rejected { .. }) if cursor.after.is_some() && !restarted => {
+                        restarted = true;
                         cursor.after = None;
                         continue;
                     }

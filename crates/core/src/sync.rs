@@ -79,6 +79,14 @@ impl SyncState<'_> {
         self.vault
             .with_raw(move |conn| {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                // Disconnected while this page was on its way: keep nothing of it.
+                let exists: bool =
+                    tx.query_row("SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?)", [&connection], |r| r.get(0))?;
+                if !exists {
+                    return Err(crate::error::Error::invalid(format!(
+                        "no connection with id {connection}: it was disconnected during the sync"
+                    )));
+                }
                 let added = {
                     let mut ins = Inserter::new(&tx, now)?;
                     for lead in &leads {

@@ -64,7 +64,7 @@ where
         while let Some(value) = seq.next_element::<Value>()? {
             n += 1;
             let lead = match &value {
-                Value::Object(map) => to_lead(self.profile, map, self.source, self.now),
+                Value::Object(map) => to_lead(self.profile, map, self.source, self.now, false),
                 _ => Err("it is not an object".to_string()),
             };
             if let Err(e) = (self.item)(n, lead, &|| value.to_string()) {
@@ -81,6 +81,7 @@ pub(crate) fn to_lead(
     map: &Map<String, Value>,
     source: &str,
     now: DateTime<Utc>,
+    keep_all: bool,
 ) -> std::result::Result<NewLead, String> {
     let mut pairs: Vec<(String, String)> = Vec::with_capacity(map.len());
     for (key, value) in map {
@@ -106,5 +107,5 @@ pub(crate) fn to_lead(
     }
     let cols = pairs.iter().map(|(k, v)| (profile.target(&fold(k)), k.as_str(), v.as_str()));
     let row_id = || content_id(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    profile.to_lead(cols, source, now, row_id)
+    profile.to_lead(cols, source, now, row_id, keep_all)
 }

@@ -212,13 +212,15 @@ fn write_leads(
 /// One lead as Meta's Graph API returns it (`id`, `created_time`, `field_data`, the ad, ad set,
 /// campaign and form ids and names, `platform`, `is_organic`), mapped as the JSON import maps
 /// it, so a synced lead and the same lead imported from a saved response are the same lead.
-/// The error is a reason without the offending value.
+/// Nothing Meta sent is dropped: a value that fails its check (an odd phone number) is kept
+/// as a custom field. The only error is a node without a usable id or time, as a reason
+/// without the offending value.
 pub fn lead_from_graph(
     node: &serde_json::Map<String, serde_json::Value>,
     source: &str,
     now: DateTime<Utc>,
 ) -> std::result::Result<NewLead, String> {
-    json::to_lead(Format::Json.profile(), node, source, now)
+    json::to_lead(Format::Json.profile(), node, source, now, true)
 }
 
 /// Reads the whole file on the calling (blocking) thread, sending batches of leads.
@@ -407,7 +409,7 @@ fn read_csv(
                     let cols =
                         targets.iter().zip(&header).zip(record.iter()).map(|((t, h), v)| (*t, h.as_str(), v));
                     let row_id = || profile::content_id(header.iter().map(String::as_str).zip(record.iter()));
-                    profile.to_lead(cols, source, now, row_id)
+                    profile.to_lead(cols, source, now, row_id, false)
                 };
                 row(line, &header, lead, &record)?;
             }
@@ -505,4 +507,34 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_synced_lead_keeps_values_that_fail_their_check_as_fields() {
+        let node = serde_json::json!({
+            "id": "1200000000001",
+            "created_time": "2026-11-20T10:00:00+0000",
+            "field_data": [
+                {"name": "phone_number", "values": ["12"]},
+                {"name": "email", "values": ["not an address"]},
+                {"name": "budget", "values": ["5000"]}
+            ],
+            "is_organic": true
+        });
+        let node = node.as_object().unwrap();
+        let lead = lead_from_graph(node, "meta", Utc::now()).expect("kept, not refused");
+        assert_eq!(lead.external_id, "1200000000001");
+        assert!(lead.phone.is_none() && lead.email.is_none());
+        assert_eq!(lead.fields["phone_number"], "12");
+        assert_eq!(lead.fields["email"], "not an address");
+        assert_eq!(lead.fields["budget"], "5000");
+        assert_eq!(lead.ad.is_organic, Some(true));
+        // The file import still refuses such a row, with the reason.
+        let strict = json::to_lead(Format::Json.profile(), node, "meta", Utc::now(), false).unwrap_err();
+        assert!(strict.contains("phone") || strict.contains("email"), "{strict}");
+    }
 }

@@ -125,12 +125,17 @@ impl Profile {
     /// custom field) and original name. The error is a reason fit for a person, without the
     /// offending value (it may be personal data).
     /// A record without an id gets `row_id()`, an id made from its content.
+    ///
+    /// `keep_all` is for leads synced from a provider, which cannot be fetched again: a value
+    /// that fails its check (an odd phone number) is kept as a custom field under its column's
+    /// name instead of refusing the lead, and a lead with no name, email or phone is kept.
     pub(crate) fn to_lead<'a>(
         &self,
         columns: impl Iterator<Item = (Option<Target>, &'a str, &'a str)>,
         source: &str,
         now: DateTime<Utc>,
         row_id: impl FnOnce() -> String,
+        keep_all: bool,
     ) -> Result<NewLead, String> {
         let mut lead = NewLead {
             source: source.to_string(),
@@ -166,17 +171,24 @@ impl Profile {
                 Some(Target::FullName) => lead.full_name = text(),
                 Some(Target::FirstName) => first = Some(value),
                 Some(Target::LastName) => last = Some(value),
-                Some(Target::Email) => {
-                    lead.email = Some(
-                        Email::parse(value)
-                            .ok_or_else(|| format!("column {name:?} does not hold a valid email address"))?,
-                    )
-                }
-                Some(Target::Phone) => {
-                    lead.phone = Some(Phone::parse(value).ok_or_else(|| {
-                        format!("column {name:?} does not hold a valid phone number (6 to 15 digits)")
-                    })?)
-                }
+                Some(Target::Email) => match Email::parse(value) {
+                    Some(email) => lead.email = Some(email),
+                    None if keep_all => {
+                        lead.fields.insert(name.to_string(), Value::String(value.to_string()));
+                    }
+                    None => return Err(format!("column {name:?} does not hold a valid email address")),
+                },
+                Some(Target::Phone) => match Phone::parse(value) {
+                    Some(phone) => lead.phone = Some(phone),
+                    None if keep_all => {
+                        lead.fields.insert(name.to_string(), Value::String(value.to_string()));
+                    }
+                    None => {
+                        return Err(format!(
+                            "column {name:?} does not hold a valid phone number (6 to 15 digits)"
+                        ));
+                    }
+                },
                 Some(Target::Company) => lead.company = text(),
                 Some(Target::Status) => {
                     lead.status = value.parse().map_err(|_| {
@@ -219,7 +231,7 @@ impl Profile {
                 (None, None) => None,
             };
         }
-        if lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none() {
+        if lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none() && !keep_all {
             return Err("it has no name, email or phone".into());
         }
         match created {
