@@ -119,7 +119,7 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
         println!(
             "{:<26}  {:<10}  {:<13}  {:<5}  {}",
             c.id,
-            c.provider,
+            c.provider.as_str(),
             c.status.as_str(),
             c.auth.as_str(),
             c.label

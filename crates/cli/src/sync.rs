@@ -93,7 +93,17 @@ async fn targets(vault: &Vault, connection: Option<&str>) -> Result<Vec<Connecti
 /// Syncs every target once, printing each outcome as it comes (JSON: all at the end).
 async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<Vec<Outcome>, Error> {
     let mut outcomes = Vec::new();
-    for c in targets(vault, args.connection.as_deref()).await? {
+    let targets = targets(vault, args.connection.as_deref()).await?;
+    // A lone connection's failure is the command's own error line (unless watching).
+    let say_errors = targets.len() > 1 || args.watch_every.is_some();
+    for c in targets {
+        // Syncing every connection: the ones whose sync is not built yet are skipped, not failed.
+        if args.connection.is_none() && !sync::supported(c.provider) {
+            if !args.json {
+                println!("{}: skipped, syncing {} is not built yet", c.label, c.provider.display_name());
+            }
+            continue;
+        }
         let progress = output::Progress::new("synced");
         let result = sync::sync_connection(vault, &c.id, options, &|p| progress.tick(p.new)).await;
         progress.done();
@@ -118,8 +128,8 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         println!("  {} leads could not be read and were skipped", s.skipped);
                     }
                 }
-                (None, Some(e)) => eprintln!("{}: {e}", c.label),
-                (None, None) => {}
+                (None, Some(e)) if say_errors => eprintln!("{}: {e}", c.label),
+                (None, _) => {}
             }
         }
         outcomes.push(Outcome {

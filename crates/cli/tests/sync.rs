@@ -54,6 +54,25 @@ fn sync_prints_a_summary_and_says_what_to_do_without_connections() {
     assert_eq!(again[0]["provider"], "meta");
     let err = sandbox.fails(&["sync", "--connection", "01NOPE"]);
     assert!(err.contains("no connection with id"), "{err}");
+
+    // A connection whose sync is not built yet is skipped by a plain `sync`, refused by name,
+    // and left as it was (not marked failed).
+    let hubspot = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let mut child = sandbox
+        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &hubspot.base_url(), "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(hubspot.issue_token().as_bytes()).unwrap();
+    let made: serde_json::Value = serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap();
+    let out = sandbox.ok(&["sync"]);
+    assert!(out.contains("skipped, syncing HubSpot is not built yet"), "{out}");
+    let err = sandbox.fails(&["sync", "--connection", made["id"].as_str().unwrap()]);
+    assert!(err.contains("not built yet"), "{err}");
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    assert!(list.as_array().unwrap().iter().all(|c| c["status"] == "connected"), "{list}");
 }
 
 /// A small deterministic generator for the kill moments (xorshift).

@@ -99,6 +99,13 @@ pub async fn sync_connection(
 ) -> Result<Summary> {
     let connections = vault.connections();
     let connection = connections.get(id).await?;
+    if !supported(connection.provider) {
+        // Not the connection's fault: its state stays as it is.
+        return Err(Error::Config(format!(
+            "syncing {} is not built yet; its connection works for testing and disconnecting",
+            connection.provider.display_name()
+        )));
+    }
     let started = std::time::Instant::now();
     let outcome = async {
         let credentials = manage::usable_credentials(vault, &connection).await?;
@@ -107,10 +114,7 @@ pub async fn sync_connection(
             Provider::Meta => {
                 pull_meta(vault, &connector, &connection, &credentials, options, progress).await
             }
-            other => Err(Error::Config(format!(
-                "syncing {} is not built yet; its connection works for testing and disconnecting",
-                other.display_name()
-            ))),
+            other => unreachable!("{other} was checked to be supported"),
         }
     }
     .await;
