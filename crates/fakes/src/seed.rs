@@ -3,24 +3,10 @@
 
 use crate::Provider;
 
-const FIRST: [&str; 12] = [
-    "Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper", "Jordan", "Kendall", "Logan", "Morgan",
-    "Quinn",
-];
-const LAST: [&str; 12] = [
-    "Ashdown",
-    "Brightwater",
-    "Coldbrook",
-    "Dunmore",
-    "Elmstead",
-    "Fairhollow",
-    "Greyfield",
-    "Hartwell",
-    "Ivydale",
-    "Juniper",
-    "Kestrel",
-    "Larkspur",
-];
+/// Account holders' names: the first twelve of the lead name lists, so accounts stay the
+/// same for the same seed.
+const FIRST: &[&str] = crate::data::FIRST.split_at(12).0;
+const LAST: &[&str] = crate::data::LAST.split_at(12).0;
 const COMPANY: [&str; 8] =
     ["Northwind", "Bluepeak", "Copperleaf", "Driftwood", "Evergreen", "Foxglove", "Granite", "Harborline"];
 const TRADE: [&str; 6] = ["Roofing", "Dental", "Solar", "Fitness", "Realty", "Landscaping"];
@@ -111,8 +97,8 @@ impl Account {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
         let person = |rng: &mut Rng, i: usize| {
-            let first = rng.pick(&FIRST).to_string();
-            let last = rng.pick(&LAST).to_string();
+            let first = rng.pick(FIRST).to_string();
+            let last = rng.pick(LAST).to_string();
             let email = format!(
                 "{}.{}{}@{}.example.com",
                 first.to_ascii_lowercase(),
