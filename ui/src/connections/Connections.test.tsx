@@ -67,6 +67,7 @@ describe("connections", () => {
   it("connects with a pasted token and shows the provider's refusal as a message", async () => {
     setup([]);
     await screen.findByText("No connections yet.");
+    await screen.findByRole("option", { name: "HubSpot" }); // the providers have loaded
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
     fireEvent.change(screen.getByLabelText(/Or paste a private-app token/), { target: { value: "pat-na1-x" } });
     commands.connectToken.mockImplementation(() => err("needs_sign_in", "HubSpot refused the credentials (INVALID_AUTHENTICATION)"));
@@ -82,6 +83,7 @@ describe("connections", () => {
   it("signs in through the browser, shows the address, and can cancel", async () => {
     setup([]);
     await screen.findByText("No connections yet.");
+    await screen.findByRole("option", { name: "HubSpot" }); // the providers have loaded
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
     commands.beginSignIn.mockImplementation(() => ok({ url: "https://app.hubspot.com/oauth/authorize?state=x", in_window: false }));
     let answer: (v: unknown) => void = () => {};
@@ -98,6 +100,7 @@ describe("connections", () => {
   it("Meta signs in in the app's own window, or takes a pasted system-user token", async () => {
     setup([]);
     await screen.findByText("No connections yet.");
+    await screen.findByRole("option", { name: "HubSpot" }); // the providers have loaded
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "meta" } });
     expect(screen.getByLabelText(/system-user token/)).toBeTruthy();
     commands.beginSignIn.mockImplementation(() =>
