@@ -50,6 +50,11 @@ impl Provider {
             Provider::Salesforce => "Salesforce",
         }
     }
+
+    /// A CRM leads are pushed to (the others are sources leads are pulled from).
+    pub fn is_crm(self) -> bool {
+        matches!(self, Provider::Hubspot | Provider::Pipedrive | Provider::Salesforce)
+    }
 }
 
 impl fmt::Display for Provider {
@@ -206,6 +211,14 @@ const PURGE_ADS: [&str; 5] = [
     "DELETE FROM campaign_metrics WHERE connection_id = ?",
 ];
 
+/// What goes with a connection, purged or not.
+const FORGET_WITH_CONNECTION: [&str; 4] = [
+    "DELETE FROM sync_cursors WHERE connection_id = ?",
+    "DELETE FROM outbox WHERE connection_id = ?",
+    "DELETE FROM push_attempts WHERE connection_id = ?",
+    "DELETE FROM crm_links WHERE connection_id = ?",
+];
+
 /// The vault's connections.
 pub struct Connections<'v> {
     vault: &'v Vault,
@@ -295,11 +308,23 @@ impl Connections<'_> {
         let id = ulid::Ulid::generate().to_string();
         self.save_credentials(&id, credentials).await?;
         let now = self.vault.clock.now().timestamp_millis();
-        let inserted = sqlx::query(
+        let inserted = self.insert(&id, &new, now).await;
+        if let Err(e) = inserted {
+            let (ks, account) = (self.keystore(), keychain_account(&id));
+            let _ = tokio::task::spawn_blocking(move || ks.delete(&account)).await;
+            return Err(e);
+        }
+        self.get(&id).await
+    }
+
+    /// The row, and for a CRM the synced leads it has not had yet, in one transaction.
+    async fn insert(&self, id: &str, new: &NewConnection, now: i64) -> Result<()> {
+        let mut tx = self.vault.pool.begin().await?;
+        sqlx::query(
             "INSERT INTO connections (id, provider, label, auth, account_id, account_name, scopes, base_url, \
              api_base, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'connected', ?)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(new.provider.as_str())
         .bind(new.label.trim())
         .bind(new.auth.as_str())
@@ -309,14 +334,13 @@ impl Connections<'_> {
         .bind(&new.base_url)
         .bind(&new.api_base)
         .bind(now)
-        .execute(&self.vault.pool)
-        .await;
-        if let Err(e) = inserted {
-            let (ks, account) = (self.keystore(), keychain_account(&id));
-            let _ = tokio::task::spawn_blocking(move || ks.delete(&account)).await;
-            return Err(e.into());
+        .execute(&mut *tx)
+        .await?;
+        if new.provider.is_crm() {
+            crate::outbox::queue_synced(&mut tx, id, now).await?;
         }
-        self.get(&id).await
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Every connection, oldest first.
@@ -426,8 +450,10 @@ impl Connections<'_> {
                 .execute(&mut *tx)
                 .await?;
         }
-        // Where its syncs left off means nothing without it.
-        sqlx::query("DELETE FROM sync_cursors WHERE connection_id = ?").bind(id).execute(&mut *tx).await?;
+        // Where its syncs left off, and a CRM's queue, links and attempts, mean nothing without it.
+        for statement in FORGET_WITH_CONNECTION {
+            sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        }
         sqlx::query("DELETE FROM connections WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Removed { leads_deleted, ads_rows_deleted })

@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod logging;
+pub mod outbox;
 pub mod samples;
 pub mod secrets;
 pub mod store;
