@@ -103,6 +103,10 @@ pub struct SyncDone {
     pub new: u64,
     /// Leads read that the vault already had.
     pub unchanged: u64,
+    /// A CRM: leads it took (created or updated there).
+    pub pushed: u64,
+    /// A CRM: leads it refused.
+    pub failed: u64,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -286,14 +290,21 @@ pub async fn test_connection(state: State<'_, AppState>, id: String) -> CommandR
     Ok(vault.connections().get(&id).await?.into())
 }
 
-/// Pulls what is new from the connection now (the same sync as `leadvault sync`).
+/// Syncs the connection now (the same sync as `leadvault sync`): a lead source pulls what is
+/// new; a CRM is sent the leads queued for it.
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_now(state: State<'_, AppState>, id: String) -> CommandResult<SyncDone> {
     let vault = state.vault().await?;
     let summary = sync::sync_connection(&vault, &id, &SyncOptions::default(), &|_| {}).await?;
     let connection = vault.connections().get(&id).await?.into();
-    Ok(SyncDone { connection, new: summary.new, unchanged: summary.unchanged })
+    Ok(SyncDone {
+        connection,
+        new: summary.new,
+        unchanged: summary.unchanged,
+        pushed: summary.pushed,
+        failed: summary.failed,
+    })
 }
 
 /// Revokes the access at the provider where it can, forgets the secrets, and with `purge`

@@ -70,7 +70,10 @@ export const commands = {
 	 *  deletes every lead, campaign and metric the connection brought.
 	 */
 	disconnect: (id: string, purge: boolean) => typedError<DisconnectDone, CommandError>(__TAURI_INVOKE("disconnect", { id, purge })),
-	/**  Pulls what is new from the connection now (the same sync as `leadvault sync`). */
+	/**
+	 *  Syncs the connection now (the same sync as `leadvault sync`): a lead source pulls what is
+	 *  new; a CRM is sent the leads queued for it.
+	 */
 	syncNow: (id: string) => typedError<SyncDone, CommandError>(__TAURI_INVOKE("sync_now", { id })),
 };
 
@@ -230,6 +233,10 @@ export type SyncDone = {
 	new: number,
 	/**  Leads read that the vault already had. */
 	unchanged: number,
+	/**  A CRM: leads it took (created or updated there). */
+	pushed: number,
+	/**  A CRM: leads it refused. */
+	failed: number,
 };
 
 /**  One entry of a lead's history. */

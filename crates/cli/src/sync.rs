@@ -1,5 +1,6 @@
 //! `leadvault sync [--connection ID] [--json] [--watch [--every SECS]]`: pulls what is new from
-//! each connection (or one), with a progress line on a terminal and a summary per connection.
+//! each lead source, then pushes what is queued to each CRM (so new leads reach the CRM in the
+//! same run), with a progress line on a terminal and a summary per connection.
 //! With `--watch` it syncs again every SECS until Ctrl-C; a failed round (offline, a provider
 //! down) is reported and the next round tries again.
 
@@ -78,10 +79,12 @@ pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
 }
 
 async fn targets(vault: &Vault, connection: Option<&str>) -> Result<Vec<Connection>, Error> {
-    let targets = match connection {
+    let mut targets = match connection {
         Some(id) => vec![vault.connections().get(id).await?],
         None => vault.connections().list().await?,
     };
+    // Sources first, CRMs after: what a pull brings in is pushed in the same round.
+    targets.sort_by_key(|c| c.provider.is_crm());
     if targets.is_empty() {
         return Err(Error::InvalidInput(
             "no connections to sync; add one with `leadvault connect <provider>`".into(),
@@ -120,12 +123,19 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                     } else {
                         String::new()
                     };
-                    println!(
-                        "{}: {} new, {} already in the vault ({} pages from {} forms{retries})",
-                        c.label, s.new, s.unchanged, s.pages, s.streams
-                    );
-                    if s.skipped > 0 {
-                        println!("  {} leads could not be read and were skipped", s.skipped);
+                    if c.provider.is_crm() {
+                        println!("{}: {} pushed, {} failed{retries}", c.label, s.pushed, s.failed);
+                        if s.skipped > 0 {
+                            println!("  {} leads were not sent: the CRM has no way to match them", s.skipped);
+                        }
+                    } else {
+                        println!(
+                            "{}: {} new, {} already in the vault ({} pages from {} forms{retries})",
+                            c.label, s.new, s.unchanged, s.pages, s.streams
+                        );
+                        if s.skipped > 0 {
+                            println!("  {} leads could not be read and were skipped", s.skipped);
+                        }
                     }
                 }
                 (None, Some(e)) if say_errors => eprintln!("{}: {e}", c.label),

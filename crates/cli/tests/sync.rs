@@ -1,6 +1,6 @@
-//! `leadvault sync` through the real binary against the Meta fake: a summary, and crash safety
-//! (the process killed with SIGKILL at random moments, restarted each time, ends with every
-//! lead exactly once and a consistent vault).
+//! `leadvault sync` through the real binary against the fakes: a summary, pushes to a CRM, and
+//! crash safety (the process killed with SIGKILL at random moments, restarted each time, ends
+//! with every lead exactly once in the vault and in the CRM, and a consistent vault).
 
 mod common;
 
@@ -17,8 +17,13 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Connects Meta with a pasted token; returns the connection id.
 fn connect_meta(sandbox: &Sandbox, fake: &Fake) -> String {
+    connect(sandbox, "meta", fake)
+}
+
+/// Connects `provider` with a pasted token; returns the connection id.
+fn connect(sandbox: &Sandbox, provider: &str, fake: &Fake) -> String {
     let mut child = sandbox
-        .command(&["connect", "meta", "--token-stdin", "--base-url", &fake.base_url(), "--json"])
+        .command(&["connect", provider, "--token-stdin", "--base-url", &fake.base_url(), "--json"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -55,22 +60,15 @@ fn sync_prints_a_summary_and_says_what_to_do_without_connections() {
     let err = sandbox.fails(&["sync", "--connection", "01NOPE"]);
     assert!(err.contains("no connection with id"), "{err}");
 
-    // A connection whose sync is not built yet is skipped by a plain `sync`, refused by name,
-    // and left as it was (not marked failed).
+    // A CRM connected now gets the synced leads it missed, pushed by the next plain `sync`.
     let hubspot = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
-    let mut child = sandbox
-        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &hubspot.base_url(), "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(hubspot.issue_token().as_bytes()).unwrap();
-    let made: serde_json::Value = serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap();
+    let before = hubspot.crm_records().len();
+    connect(&sandbox, "hubspot", &hubspot);
     let out = sandbox.ok(&["sync"]);
-    assert!(out.contains("skipped, syncing HubSpot is not built yet"), "{out}");
-    let err = sandbox.fails(&["sync", "--connection", made["id"].as_str().unwrap()]);
-    assert!(err.contains("not built yet"), "{err}");
+    assert!(out.contains(": 300 pushed, 0 failed"), "{out}");
+    assert!(hubspot.crm_records().len() > before, "contacts were made");
+    let again: serde_json::Value = sandbox.json(&["sync", "--json"]);
+    assert_eq!(again[1]["pushed"], 0, "{again}");
     let list = sandbox.json(&["connections", "list", "--json"]);
     assert!(list.as_array().unwrap().iter().all(|c| c["status"] == "connected"), "{list}");
 }
@@ -86,28 +84,20 @@ impl Moments {
     }
 }
 
-#[test]
-fn a_sync_killed_at_random_moments_ends_with_every_lead_exactly_once() {
-    const LEADS: u64 = 20_000;
-    let rt = runtime();
-    let fake = rt
-        .block_on(Fake::start_with(Provider::Meta, Options { leads: LEADS, ..Options::default() }))
-        .unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
-    connect_meta(&sandbox, &fake);
-
+/// Starts `leadvault sync` and kills it with SIGKILL after a random moment in `lo..hi` ms,
+/// `kills` times (runs that finish before their moment are counted, not killed).
+fn kill_repeatedly(sandbox: &Sandbox, kills_wanted: u32, lo: u64, hi: u64) {
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     println!("kill moments seed: {seed}");
     let mut moments = Moments(seed | 1);
     let (mut kills, mut finished_early) = (0, 0);
-    while kills < 20 {
+    while kills < kills_wanted {
         let mut child =
             sandbox.command(&["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(moments.next_ms(20, 700)));
+        std::thread::sleep(Duration::from_millis(moments.next_ms(lo, hi)));
         if child.try_wait().unwrap().is_some() {
-            // It finished before the kill: the vault is complete; start over is not possible,
-            // so count it and keep killing the (now quick) follow-up syncs.
+            // It finished before the kill: the vault is complete; count it and keep killing
+            // the (now quick) follow-up syncs.
             finished_early += 1;
             if finished_early > 40 {
                 break;
@@ -119,12 +109,64 @@ fn a_sync_killed_at_random_moments_ends_with_every_lead_exactly_once() {
         kills += 1;
     }
     println!("{kills} kills, {finished_early} runs finished before their kill");
-    assert!(kills >= 20, "the sync was killed at least 20 times");
+    assert!(kills >= kills_wanted, "the sync was killed at least {kills_wanted} times");
+}
+
+#[test]
+fn a_sync_killed_at_random_moments_ends_with_every_lead_exactly_once_here_and_in_the_crm() {
+    const LEADS: u64 = 20_000;
+    let rt = runtime();
+    let fake = rt
+        .block_on(Fake::start_with(Provider::Meta, Options { leads: LEADS, ..Options::default() }))
+        .unwrap();
+    let salesforce = rt.block_on(Fake::start(Provider::Salesforce)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    connect_meta(&sandbox, &fake);
+    connect(&sandbox, "salesforce", &salesforce);
+    let before = salesforce.crm_records().len();
+
+    kill_repeatedly(&sandbox, 20, 20, 700);
     sandbox.ok(&["sync"]);
     assert_eq!(lead_count(&sandbox), LEADS, "every lead exactly once");
     assert!(sandbox.ok(&["vault", "check"]).contains("integrity check ok"));
     let again = sandbox.json(&["sync", "--json"]);
-    assert_eq!(again[0]["new"], 0, "{again}");
+    assert_eq!((again[0]["new"].as_u64(), again[1]["pushed"].as_u64()), (Some(0), Some(0)), "{again}");
+    let leads: Vec<_> = salesforce.crm_records().into_iter().skip(before).collect();
+    let ids: std::collections::HashSet<_> =
+        leads.iter().filter_map(|r| r.fields.get("Leadvault_Id__c").and_then(|v| v.as_str())).collect();
+    assert_eq!((leads.len(), ids.len()), (LEADS as usize, LEADS as usize), "each lead once in the CRM");
+}
+
+#[test]
+fn a_push_to_pipedrive_killed_at_random_moments_makes_no_person_or_lead_twice() {
+    // Pipedrive has no upsert: this is where a lost answer or a kill could make a record twice.
+    const LEADS: u64 = 400;
+    let rt = runtime();
+    let meta = rt
+        .block_on(Fake::start_with(Provider::Meta, Options { leads: LEADS, ..Options::default() }))
+        .unwrap();
+    let limits = leadvault_fakes::Limits::none();
+    let pipedrive =
+        rt.block_on(Fake::start_with(Provider::Pipedrive, Options { limits, ..Options::default() })).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    connect_meta(&sandbox, &meta);
+    sandbox.ok(&["sync"]);
+    connect(&sandbox, "pipedrive", &pipedrive);
+    let before = pipedrive.crm_records().len();
+
+    kill_repeatedly(&sandbox, 12, 20, 400);
+    sandbox.ok(&["sync"]);
+    let made: Vec<_> = pipedrive.crm_records().into_iter().skip(before).collect();
+    let leads: Vec<_> = made.iter().filter(|r| r.kind == "lead").collect();
+    let origins: std::collections::HashSet<_> =
+        leads.iter().filter_map(|r| r.fields.get("origin_id").and_then(|v| v.as_str())).collect();
+    assert_eq!((leads.len(), origins.len()), (LEADS as usize, LEADS as usize), "each lead once");
+    let persons: Vec<_> = made.iter().filter(|r| r.kind == "person").collect();
+    let emails: std::collections::HashSet<_> = persons.iter().filter_map(|r| r.email()).collect();
+    assert_eq!(persons.len(), emails.len(), "no person twice");
+    assert_eq!(sandbox.json(&["sync", "--json"])[1]["pushed"], 0);
 }
 
 #[test]

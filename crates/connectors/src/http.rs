@@ -59,7 +59,35 @@ impl Http {
         auth: Auth<'_>,
         special: fn(StatusCode, &Value) -> Option<Error>,
     ) -> Result<(Value, header::HeaderMap)> {
-        let request = self.client.request(method, url);
+        self.send(provider, method, url, auth, None, special).await
+    }
+
+    /// Sends a JSON body and returns the JSON answer of a 2xx, with its headers.
+    pub async fn send_json(
+        &self,
+        provider: &'static str,
+        method: Method,
+        url: url::Url,
+        auth: Auth<'_>,
+        body: &Value,
+        special: fn(StatusCode, &Value) -> Option<Error>,
+    ) -> Result<(Value, header::HeaderMap)> {
+        self.send(provider, method, url, auth, Some(body), special).await
+    }
+
+    async fn send(
+        &self,
+        provider: &'static str,
+        method: Method,
+        url: url::Url,
+        auth: Auth<'_>,
+        body: Option<&Value>,
+        special: fn(StatusCode, &Value) -> Option<Error>,
+    ) -> Result<(Value, header::HeaderMap)> {
+        let mut request = self.client.request(method, url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
         let request = match auth {
             Auth::Bearer(token) => request.bearer_auth(token.expose()),
             Auth::BearerAnd(token, name, other) => {

@@ -14,6 +14,7 @@ pub mod manage;
 pub mod meta;
 pub mod oauth;
 pub mod pipedrive;
+pub mod push;
 pub mod salesforce;
 pub mod sync;
 

@@ -26,7 +26,7 @@ pub(crate) fn spec() -> Spec {
     }
 }
 
-fn auth(kind: AuthKind, credentials: &Credentials) -> Auth<'_> {
+pub(crate) fn auth(kind: AuthKind, credentials: &Credentials) -> Auth<'_> {
     match kind {
         AuthKind::Token => Auth::Header("x-api-token", &credentials.access_token),
         AuthKind::Oauth => Auth::Bearer(&credentials.access_token),

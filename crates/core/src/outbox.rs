@@ -184,6 +184,18 @@ impl Outbox<'_> {
         Ok(at.map(millis))
     }
 
+    /// What the lead already is in this CRM, if anything.
+    pub async fn link(&self, lead_seq: i64) -> Result<Option<CrmLink>> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT remote_id, remote_lead_id FROM crm_links WHERE connection_id = ? AND lead_seq = ?",
+        )
+        .bind(&self.connection_id)
+        .bind(lead_seq)
+        .fetch_optional(&self.vault.pool)
+        .await?;
+        Ok(row.map(|(remote_id, remote_lead_id)| CrmLink { remote_id, remote_lead_id }))
+    }
+
     /// Remembers the remote record a lead became before its push is over (Pipedrive's person,
     /// made before its lead), so a retry does not make it again.
     pub async fn save_link(&self, lead_seq: i64, link: &CrmLink) -> Result<()> {
@@ -305,7 +317,8 @@ impl Outbox<'_> {
 
     /// The most recent attempts, newest first.
     pub async fn attempts(&self, limit: u32) -> Result<Vec<Attempt>> {
-        let rows: Vec<(String, String, i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+        type Row = (String, String, i64, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT l.id, a.idempotency_key, a.at, a.outcome, a.remote_id, a.detail
              FROM push_attempts a JOIN leads l ON l.seq = a.lead_seq
              WHERE a.connection_id = ? ORDER BY a.id DESC LIMIT ?",

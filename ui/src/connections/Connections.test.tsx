@@ -124,7 +124,7 @@ describe("connections", () => {
     expect(await screen.findByText("Never synced")).toBeTruthy();
     expect(screen.getByRole("note").textContent).toMatch(/deletes leads 90 days/);
     commands.syncNow.mockImplementation(() =>
-      ok({ connection: { ...meta, last_sync_at: new Date().toISOString(), stale: false }, new: 42, unchanged: 3 }),
+      ok({ connection: { ...meta, last_sync_at: new Date().toISOString(), stale: false }, new: 42, unchanged: 3, pushed: 0, failed: 0 }),
     );
     fireEvent.click(screen.getByText("Sync now"));
     expect(await screen.findByText(/Synced Meta — Ada's Bakery: 42 new leads, 3 already in the vault/)).toBeTruthy();

@@ -10,6 +10,9 @@ const STATUS: Record<string, string> = {
   error: "Error",
 };
 
+/** CRMs are sent leads; the other providers are where leads come from. */
+const isCrm = (provider: string) => ["hubspot", "pipedrive", "salesforce"].includes(provider);
+
 /** "3 days ago", "just now": when a connection last synced. */
 export function ago(iso: string, now: Date = new Date()): string {
   const minutes = Math.round((now.getTime() - new Date(iso).getTime()) / 60000);
@@ -79,6 +82,10 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     act(`sync-${c.id}`, async () => {
       const done = await call(commands.syncNow(c.id));
       onSynced?.();
+      if (done.pushed > 0 || done.failed > 0 || isCrm(c.provider)) {
+        const failed = done.failed > 0 ? `, ${done.failed} refused by it` : "";
+        return `Sent ${done.pushed} lead${done.pushed === 1 ? "" : "s"} to ${c.label}${failed}.`;
+      }
       return `Synced ${c.label}: ${done.new} new lead${done.new === 1 ? "" : "s"}, ${done.unchanged} already in the vault.`;
     });
 

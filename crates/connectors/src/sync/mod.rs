@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use leadvault_core::Vault;
-use leadvault_core::connections::{Connection, ConnectionStatus, Credentials, Provider};
-use serde::{Deserialize, Serialize};
+use leadvault_core::connections::{Connection, ConnectionStatus, Provider};
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -65,6 +65,10 @@ pub struct Summary {
     pub retries: u64,
     /// Forms (streams) read.
     pub streams: u64,
+    /// Leads a CRM took (created or updated there).
+    pub pushed: u64,
+    /// Leads a CRM refused; each keeps its reason in the outbox until the lead changes.
+    pub failed: u64,
 }
 
 /// Progress, after each stored page.
@@ -75,19 +79,21 @@ pub struct Progress {
     pub pages: u64,
 }
 
-/// Whether Leadvault can sync this provider yet (Meta leads so far).
+/// Whether Leadvault can sync this provider yet: Meta leads are pulled; HubSpot, Pipedrive
+/// and Salesforce are pushed to.
 pub fn supported(provider: Provider) -> bool {
-    matches!(provider, Provider::Meta)
+    matches!(provider, Provider::Meta) || provider.is_crm()
 }
 
 /// Meta deletes leads 90 days after they arrive: a connection not synced for this long is
 /// warned about, while there is time.
 pub const STALE_AFTER_DAYS: i64 = 30;
 
-/// Whether a connection that syncs should be synced soon: never synced, or not for
+/// Whether a connection leads come from should be synced soon: never synced, or not for
 /// [`STALE_AFTER_DAYS`].
 pub fn stale(connection: &Connection, now: chrono::DateTime<Utc>) -> bool {
     supported(connection.provider)
+        && !connection.provider.is_crm()
         && connection.last_sync_at.is_none_or(|t| now - t > chrono::Duration::days(STALE_AFTER_DAYS))
 }
 
@@ -115,6 +121,20 @@ pub async fn sync_connection(
         match connection.provider {
             Provider::Meta => {
                 meta::pull(vault, &connector, &connection, &credentials, options, progress).await
+            }
+            p if p.is_crm() => {
+                let mut summary = Summary::default();
+                crate::push::push(
+                    vault,
+                    &connector,
+                    &connection,
+                    &credentials,
+                    options,
+                    &mut summary,
+                    progress,
+                )
+                .await
+                .map(|()| summary)
             }
             other => unreachable!("{other} was checked to be supported"),
         }
@@ -145,7 +165,7 @@ pub async fn sync_connection(
 
 /// Spaces requests out as Meta's usage nears its limit: nothing below `slow_down_at`, then a
 /// wait that grows to `max_wait` at 100 %.
-pub(super) async fn pace(options: &SyncOptions, usage_percent: u32) -> Result<()> {
+pub(crate) async fn pace(options: &SyncOptions, usage_percent: u32) -> Result<()> {
     if usage_percent < options.slow_down_at {
         return Ok(());
     }
@@ -156,7 +176,7 @@ pub(super) async fn pace(options: &SyncOptions, usage_percent: u32) -> Result<()
     sleep(options, wait).await
 }
 
-pub(super) async fn sleep(options: &SyncOptions, wait: Duration) -> Result<()> {
+pub(crate) async fn sleep(options: &SyncOptions, wait: Duration) -> Result<()> {
     tokio::select! {
         _ = tokio::time::sleep(wait) => Ok(()),
         _ = options.cancel.cancelled() => Err(Error::Cancelled),
@@ -165,7 +185,7 @@ pub(super) async fn sleep(options: &SyncOptions, wait: Duration) -> Result<()> {
 
 /// Runs `call`, retrying transient failures with exponential backoff and jitter; a rate
 /// limit waits as long as the provider asks (up to `max_wait`).
-pub(super) async fn retrying<T, F, Fut>(options: &SyncOptions, retries: &mut u64, mut call: F) -> Result<T>
+pub(crate) async fn retrying<T, F, Fut>(options: &SyncOptions, retries: &mut u64, mut call: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
@@ -201,7 +221,7 @@ where
 }
 
 /// `backoff × 2^(attempt-1)`, plus a random share of as much again.
-fn backoff(options: &SyncOptions, attempt: u32) -> Duration {
+pub(crate) fn backoff(options: &SyncOptions, attempt: u32) -> Duration {
     let base = options.backoff.saturating_mul(1 << (attempt - 1).min(10));
     let mut byte = [0u8; 1];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);

@@ -32,7 +32,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v2/persons", post(create_person).get(list_persons))
         .route("/api/v2/persons/search", get(search_persons))
         .route("/api/v2/persons/{id}", get(get_person).patch(update_person))
-        .route("/api/v1/leads", post(create_lead))
+        .route("/api/v1/leads", post(create_lead).get(list_leads))
         .route("/api/v1/leads/{id}", axum::routing::patch(update_lead).get(get_lead))
 }
 
@@ -548,7 +548,7 @@ fn lead_json(crm: &crate::model::Crm, at: usize) -> Value {
     lead
 }
 
-const LEAD_FIELDS: [&str; 10] = [
+const LEAD_FIELDS: [&str; 13] = [
     "title",
     "owner_id",
     "label_ids",
@@ -558,6 +558,10 @@ const LEAD_FIELDS: [&str; 10] = [
     "expected_close_date",
     "visible_to",
     "was_seen",
+    // Set only through the API: where the lead came from, so an integration can find its own.
+    "origin_id",
+    "channel",
+    "channel_id",
     "is_archived",
 ];
 
@@ -701,6 +705,44 @@ async fn get_lead(
     let data = lead_json(&inner.crm, at);
     drop(inner);
     limit_headers(&shared, ok(data, None), remaining)
+}
+
+/// `GET /api/v1/leads?person_id=&limit=&start=`: leads, oldest first, optionally of one
+/// person; v1 paging (`additional_data.pagination`).
+async fn list_leads(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let remaining = match authorized(&shared, &query, &headers) {
+        Ok(r) => r,
+        Err(response) => return *response,
+    };
+    let number = |key: &str, default: usize| query.get(key).map_or(Ok(default), |v| v.parse::<usize>());
+    let (Ok(limit), Ok(start)) = (number("limit", 100), number("start", 0)) else {
+        return limit_headers(&shared, invalid("limit and start must be numbers"), remaining);
+    };
+    if limit == 0 || limit > 500 {
+        return limit_headers(&shared, invalid("limit must be between 1 and 500"), remaining);
+    }
+    let person = query.get("person_id").map(|p| p.parse::<u64>());
+    if matches!(person, Some(Err(_))) {
+        return limit_headers(&shared, invalid("person_id must be a number"), remaining);
+    }
+    let person = person.and_then(Result::ok);
+    let inner = shared.lock();
+    let crm = &inner.crm;
+    let leads: Vec<usize> = (0..crm.records.len())
+        .filter(|at| crm.records[*at].kind == LEAD)
+        .filter(|at| {
+            person.is_none_or(|p| crm.records[*at].fields.get("person_id").and_then(Value::as_u64) == Some(p))
+        })
+        .collect();
+    let end = (start + limit).min(leads.len());
+    let data: Vec<Value> = leads[start.min(end)..end].iter().map(|at| lead_json(crm, *at)).collect();
+    drop(inner);
+    let pagination = json!({"pagination": {"start": start, "limit": limit, "more_items_in_collection": end < leads.len()}});
+    limit_headers(&shared, ok(json!(data), Some(pagination)), remaining)
 }
 
 /// `GET /api/v1/users`: every user of the company.

@@ -1,0 +1,194 @@
+//! Pushes: the leads a CRM connection's outbox holds (`leadvault_core::outbox`), sent as they
+//! stand now, in the CRM's batches, until none is due.
+//!
+//! A lead is never created twice remotely, whatever fails when: HubSpot contacts are upserted
+//! by email and Salesforce Leads by Leadvault's id in an external id field, so sending one
+//! again updates it; Pipedrive has neither, so before creating a person or a lead the pusher
+//! looks for the one it may have made before (a person by email or phone, a lead by its
+//! `origin_id`, which holds the Leadvault id) and remembers each remote id as soon as it has it.
+//!
+//! A transient failure (5xx, timeouts, rate limits) is retried with backoff and jitter; when
+//! the CRM stays away, the round stops, the items wait with a later time, and the next sync
+//! takes them up. A record the CRM refuses is marked failed with its reason (a code, never a
+//! value) until the lead changes again.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use leadvault_core::Vault;
+use leadvault_core::connections::{AuthKind, Connection, Credentials, Provider};
+use leadvault_core::outbox::{Outcome, PushItem};
+use reqwest::header::HeaderMap;
+use tracing::info;
+
+use crate::sync::{Progress, Summary, SyncOptions, backoff, sleep};
+use crate::{Connector, Error, Result};
+
+mod hubspot;
+mod pipedrive;
+mod salesforce;
+
+/// What a provider's push needs for a round.
+pub(crate) struct Ctx<'a> {
+    pub connector: &'a Connector,
+    pub credentials: &'a Credentials,
+    pub auth: AuthKind,
+    pub options: &'a SyncOptions,
+    pub retries: u64,
+}
+
+/// Pushes everything due in the connection's outbox; adds what it did to `summary`.
+pub(crate) async fn push(
+    vault: &Vault,
+    connector: &Connector,
+    connection: &Connection,
+    credentials: &Credentials,
+    options: &SyncOptions,
+    summary: &mut Summary,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<()> {
+    let outbox = vault.outbox(&connection.id);
+    let mut ctx = Ctx { connector, credentials, auth: connection.auth, options, retries: 0 };
+    let batch = match connection.provider {
+        Provider::Hubspot => hubspot::BATCH,
+        Provider::Salesforce => salesforce::BATCH,
+        _ => pipedrive::BATCH,
+    };
+    let label = connection.provider.display_name().to_string();
+    loop {
+        if options.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let items = outbox.due(batch).await?;
+        if items.is_empty() {
+            break;
+        }
+        let round = match connection.provider {
+            Provider::Hubspot => hubspot::push(&mut ctx, &items).await,
+            Provider::Salesforce => salesforce::push(&mut ctx, &items).await,
+            Provider::Pipedrive => pipedrive::push(&mut ctx, &outbox, &items).await,
+            other => return Err(Error::Config(format!("{} is not a CRM", other.display_name()))),
+        };
+        summary.retries += std::mem::take(&mut ctx.retries);
+        let results = match round {
+            Ok(results) => results,
+            Err(Partial { done, error }) => {
+                // What was done is kept; the rest waits for a later sync (offline, a long
+                // rate limit), its attempt recorded.
+                let mut results = done;
+                if error.transient() {
+                    let reason = error.code();
+                    let finished: Vec<i64> = results.iter().map(|(d, _)| d.lead_seq).collect();
+                    for item in items.iter().filter(|i| !finished.contains(&i.lead_seq)) {
+                        // Each failed round waits twice as long before the item is due again.
+                        let wait = backoff(options, item.attempts.saturating_add(1));
+                        let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                        results.push((item.clone(), Outcome::Retry { reason: reason.clone(), at }));
+                    }
+                }
+                count(summary, &results);
+                outbox.record(&results).await?;
+                return Err(error);
+            }
+        };
+        count(summary, &results);
+        outbox.record(&results).await?;
+        summary.pages += 1;
+        progress(&Progress { stream_label: label.clone(), new: summary.new, pages: summary.pages });
+    }
+    info!(connection = connection.id.as_str(), pushed = summary.pushed, failed = summary.failed, "push done");
+    Ok(())
+}
+
+fn count(summary: &mut Summary, results: &[(PushItem, Outcome)]) {
+    for (_, outcome) in results {
+        match outcome {
+            Outcome::Created(_) | Outcome::Updated(_) => summary.pushed += 1,
+            Outcome::Failed(_) => summary.failed += 1,
+            Outcome::Skipped(_) => summary.skipped += 1,
+            Outcome::Retry { .. } => {}
+        }
+    }
+}
+
+/// A round that stopped part way: what it finished, and why it stopped.
+pub(crate) struct Partial {
+    pub done: Vec<(PushItem, Outcome)>,
+    pub error: Error,
+}
+
+impl From<Error> for Partial {
+    fn from(error: Error) -> Partial {
+        Partial { done: Vec::new(), error }
+    }
+}
+
+impl Error {
+    /// Whether waiting may fix it (the CRM down or asking to slow down).
+    pub(crate) fn transient(&self) -> bool {
+        matches!(self, Error::Unavailable { .. } | Error::RateLimited { .. })
+    }
+
+    /// A short reason to record, without personal data (errors carry none).
+    fn code(&self) -> String {
+        self.to_string().chars().take(200).collect()
+    }
+}
+
+/// Waits out a request window the CRM says is spent: HubSpot's `X-HubSpot-RateLimit-Remaining`
+/// per `-Interval-Milliseconds`, Pipedrive's `x-ratelimit-remaining` until `x-ratelimit-reset`.
+/// The next request then never meets a 429.
+pub(crate) async fn pace_window(options: &SyncOptions, headers: &HeaderMap) -> Result<()> {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+    let wait = if let Some(remaining) = number("x-hubspot-ratelimit-remaining") {
+        (remaining == 0).then(|| {
+            Duration::from_millis(number("x-hubspot-ratelimit-interval-milliseconds").unwrap_or(10_000))
+        })
+    } else if let Some(remaining) = number("x-ratelimit-remaining") {
+        (remaining == 0).then(|| Duration::from_secs(number("x-ratelimit-reset").unwrap_or(2)))
+    } else {
+        None
+    };
+    match wait {
+        Some(wait) if wait <= options.max_wait => {
+            info!(
+                wait_ms = wait.as_millis() as u64,
+                "the CRM's request window is spent; waiting for the next"
+            );
+            sleep(options, wait).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Splits a full name for CRMs that want first and last apart: the last word is the last name.
+pub(crate) fn split_name(full: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(full) = full.map(str::trim).filter(|s| !s.is_empty()) else {
+        return (None, None);
+    };
+    match full.rsplit_once(' ') {
+        Some((first, last)) => (Some(first.trim().to_string()), Some(last.to_string())),
+        None => (None, Some(full.to_string())),
+    }
+}
+
+/// Where a lead came from, as a CRM's lead source.
+pub(crate) fn source_label(source: &str) -> String {
+    match source {
+        "meta" => "Meta Lead Ads".into(),
+        "google-ads" => "Google Ads".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_on_the_last_word() {
+        assert_eq!(split_name(Some("Ana María López")), (Some("Ana María".into()), Some("López".into())));
+        assert_eq!(split_name(Some("Cher")), (None, Some("Cher".into())));
+        assert_eq!(split_name(Some("  ")), (None, None));
+    }
+}

@@ -1,0 +1,172 @@
+//! Pushing synced leads to the CRM fakes (HubSpot, Pipedrive, Salesforce) over loopback HTTP
+//! from a real vault: each lead once in each CRM, through 5xx, cut-off answers (the CRM wrote,
+//! the answer was lost) and an outage; status changes follow; the CRMs' request windows are
+//! never overrun.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leadvault_connectors::sync::{SyncOptions, sync_connection};
+use leadvault_connectors::{Error, manage};
+use leadvault_core::connections::Provider;
+use leadvault_core::secrets::{OsKeychain, Secret};
+use leadvault_core::{LeadFilter, LeadSort, LeadStatus, LeadUpdate, Unlock, Vault, VaultOptions};
+use leadvault_fakes::{Fake, Fault, Limits, Options};
+
+fn fast() -> SyncOptions {
+    SyncOptions { page_size: 100, backoff: Duration::from_millis(5), ..SyncOptions::default() }
+}
+
+async fn vault(dir: &Path) -> Vault {
+    Vault::create(VaultOptions::new(dir.join("data"), Arc::new(OsKeychain::new())), Unlock::Keychain)
+        .await
+        .unwrap()
+}
+
+/// A connection to `fake` with a pasted token (retried while the fake's faults refuse the
+/// verifying call).
+async fn connect(vault: &Vault, fake: &Fake, provider: Provider) -> String {
+    let token = fake.issue_token();
+    loop {
+        match manage::connect_token(vault, provider, Secret::new(token.clone()), Some(&fake.base_url()), None)
+            .await
+        {
+            Ok(c) => return c.id,
+            Err(Error::Unavailable { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Syncs until a sync succeeds (a fault rate can make a whole round give up).
+async fn sync_until_done(vault: &Vault, id: &str) -> leadvault_connectors::sync::Summary {
+    let mut total = leadvault_connectors::sync::Summary::default();
+    for _ in 0..20 {
+        match sync_connection(vault, id, &fast(), &|_| {}).await {
+            Ok(s) => {
+                total.pushed += s.pushed;
+                total.failed += s.failed;
+                total.skipped += s.skipped;
+                total.new += s.new;
+                return total;
+            }
+            Err(Error::Unavailable { .. } | Error::RateLimited { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("no sync of {id} finished in 20 tries");
+}
+
+fn kinds(fake: &Fake, kind: &str) -> usize {
+    fake.crm_records().iter().filter(|r| r.kind == kind).count()
+}
+
+#[tokio::test]
+async fn every_synced_lead_reaches_each_crm_once_through_faults_lost_answers_and_an_outage() {
+    let crm_options = Options { fault_rate: 0.1, limits: Limits::none(), ..Options::default() };
+    let meta =
+        Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 300, ..Options::default() })
+            .await
+            .unwrap();
+    let hubspot = Fake::start_with(leadvault_fakes::Provider::Hubspot, crm_options.clone()).await.unwrap();
+    let pipedrive =
+        Fake::start_with(leadvault_fakes::Provider::Pipedrive, crm_options.clone()).await.unwrap();
+    let salesforce = Fake::start_with(leadvault_fakes::Provider::Salesforce, crm_options).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let crms = [
+        (connect(&vault, &hubspot, Provider::Hubspot).await, &hubspot),
+        (connect(&vault, &pipedrive, Provider::Pipedrive).await, &pipedrive),
+        (connect(&vault, &salesforce, Provider::Salesforce).await, &salesforce),
+    ];
+    let before: Vec<usize> = crms.iter().map(|(_, f)| f.crm_records().len()).collect();
+    assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 300);
+    let page = vault.leads().list(&LeadFilter::default(), LeadSort::default(), None, 1_000).await.unwrap();
+    let emails: HashSet<String> = page.leads.iter().filter_map(|l| l.email.clone()).collect();
+    assert!(emails.len() > 250, "the fake's leads have emails");
+
+    // Answers lost after the CRM wrote: the pusher must find what it made, not make it again.
+    hubspot.inject("/crm/v3/objects/contacts/batch/upsert", Fault::CutOff, 2);
+    pipedrive.inject("/api/v2/persons", Fault::CutOff, 3);
+    pipedrive.inject("/api/v1/leads", Fault::CutOff, 3);
+    salesforce.inject("/services/data/v67.0/composite/sobjects/Lead/Leadvault_Id__c", Fault::CutOff, 1);
+    // And an outage longer than a sync's retries: the sync stops, nothing is lost.
+    salesforce.inject("/services/data/v67.0/composite/sobjects/Lead/Leadvault_Id__c", Fault::Status(503), 6);
+    let outage = sync_connection(&vault, &crms[2].0, &fast(), &|_| {}).await;
+    assert!(matches!(outage, Err(Error::Unavailable { .. })), "{outage:?}");
+    assert_eq!(vault.outbox(&crms[2].0).counts().await.unwrap().pending, 300, "all still queued");
+
+    for (id, _) in &crms {
+        let summary = sync_until_done(&vault, id).await;
+        assert_eq!(summary.failed, 0, "{summary:?}");
+        let counts = vault.outbox(id).counts().await.unwrap();
+        assert_eq!((counts.pending, counts.failed), (0, 0), "{id}: nothing left");
+    }
+    let made = |n: usize, f: &Fake| f.crm_records().len() - before[n];
+    assert_eq!(made(0, &hubspot), emails.len(), "one HubSpot contact per email");
+    assert_eq!(kinds(&pipedrive, "lead"), 300, "one Pipedrive lead per lead");
+    assert_eq!(made(1, &pipedrive), 300 + emails.len(), "and one person per email");
+    assert_eq!(kinds(&salesforce, "Lead") - before[2], 300, "one Salesforce Lead per lead");
+
+    // Nothing to do the next time.
+    for (id, _) in &crms {
+        assert_eq!(sync_until_done(&vault, id).await.pushed, 0);
+    }
+
+    // A status set in the inbox goes back to each CRM, as an update.
+    let lead = page.leads.iter().find(|l| l.email.is_some()).unwrap();
+    let lost = LeadUpdate { status: Some(LeadStatus::Lost), ..Default::default() };
+    vault.leads().update(&lead.id, &lost).await.unwrap();
+    let created: Vec<usize> = crms.iter().map(|(_, f)| f.crm_writes().created).collect();
+    for (id, _) in &crms {
+        assert_eq!(sync_until_done(&vault, id).await.pushed, 1);
+    }
+    for (n, (_, fake)) in crms.iter().enumerate() {
+        assert_eq!(fake.crm_writes().created, created[n], "an update, not a new record");
+    }
+    let email = lead.email.clone().unwrap();
+    let hubspot_contact =
+        hubspot.crm_records().into_iter().find(|r| r.email().as_deref() == Some(email.as_str())).unwrap();
+    assert_eq!(hubspot_contact.fields["hs_lead_status"], "UNQUALIFIED");
+    let sf = salesforce
+        .crm_records()
+        .into_iter()
+        .find(|r| r.fields.get("Leadvault_Id__c").and_then(|v| v.as_str()) == Some(lead.id.as_str()))
+        .unwrap();
+    assert_eq!(sf.fields["Status"], "Closed - Not Converted");
+    let pd = pipedrive
+        .crm_records()
+        .into_iter()
+        .find(|r| {
+            r.kind == "lead" && r.fields.get("origin_id").and_then(|v| v.as_str()) == Some(lead.id.as_str())
+        })
+        .unwrap();
+    assert_eq!(pd.fields["is_archived"], true);
+    vault.close().await;
+}
+
+#[tokio::test]
+async fn the_crms_request_windows_are_never_overrun() {
+    // Pipedrive allows 8 requests per 2 s here; each lead takes three or four.
+    let limits = Limits { pipedrive_per_2s: 8, ..Limits::none() };
+    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 12, ..Options::default() })
+        .await
+        .unwrap();
+    let pipedrive =
+        Fake::start_with(leadvault_fakes::Provider::Pipedrive, Options { limits, ..Options::default() })
+            .await
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let crm = connect(&vault, &pipedrive, Provider::Pipedrive).await;
+    sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap();
+    let summary = sync_connection(&vault, &crm, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(summary.pushed, 12, "{summary:?}");
+    assert_eq!(summary.retries, 0, "no request met a 429: {summary:?}");
+    assert!(pipedrive.calls("/api/v1/leads") >= 12);
+    vault.close().await;
+}
