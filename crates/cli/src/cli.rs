@@ -136,6 +136,19 @@ pub enum Command {
         #[arg(long, default_value_t = 300, requires = "watch")]
         every: u64,
     },
+    /// The whole flow without accounts: simulated Meta, Google Ads and CRMs on 127.0.0.1, a
+    /// separate demo vault (<data dir>-demo), every provider connected and synced
+    Demo {
+        /// Leads each simulated lead source holds
+        #[arg(long, default_value_t = 200)]
+        leads: u64,
+        /// The same seed gives the same people, campaigns and ids
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Keep going: new leads arrive every SECS seconds and flow through, until Ctrl-C
+        #[arg(long, value_name = "SECS")]
+        follow: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -3,6 +3,7 @@
 
 mod cli;
 mod connect;
+mod demo;
 mod output;
 mod sync;
 
@@ -218,6 +219,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let done = sync::sync(&vault, args).await;
             vault.close().await;
             done?;
+        }
+        Command::Demo { leads, seed, follow } => {
+            demo::demo(options, demo::DemoArgs { leads, seed, follow }).await?;
         }
         Command::Disconnect { id, purge } => {
             let vault = Vault::open(options).await?;
