@@ -4,12 +4,8 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use common::Sandbox;
 use leadvault_fakes::{Fake, Options, Provider};
-use serde_json::Value;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -17,18 +13,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Connects `provider` at the fake with a pasted token; returns the connection id.
 fn connect(sandbox: &Sandbox, fake: &Fake, provider: &str) -> String {
-    let mut child = sandbox
-        .command(&["connect", provider, "--token-stdin", "--base-url", &fake.base_url(), "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
-    made["id"].as_str().unwrap().to_string()
+    sandbox.connect_pasted(provider, &fake.base_url(), &fake.issue_token())
 }
 
 fn google(rt: &tokio::runtime::Runtime) -> Fake {
