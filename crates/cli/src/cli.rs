@@ -149,6 +149,12 @@ pub enum Command {
         #[arg(long, value_name = "SECS")]
         follow: Option<u64>,
     },
+    /// Pause, enable, bid on and schedule ads (Google Ads; Meta: pause and enable), each
+    /// change recorded with its value before and after; --dry-run has the provider check it
+    Ads {
+        #[command(subcommand)]
+        command: AdsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -285,4 +291,83 @@ impl From<SortArg> for LeadSort {
             SortArg::Score => LeadSort::ScoreHigh,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum AdsCommand {
+    /// Pause a campaign
+    Pause {
+        #[command(flatten)]
+        target: CampaignArgs,
+        #[command(flatten)]
+        flags: ChangeArgs,
+    },
+    /// Enable (resume) a campaign
+    Enable {
+        #[command(flatten)]
+        target: CampaignArgs,
+        #[command(flatten)]
+        flags: ChangeArgs,
+    },
+    /// Set an ad group's or a keyword's CPC bid (Google Ads)
+    Bid {
+        /// The connection's id (`leadvault connections list`)
+        #[arg(long, value_name = "ID")]
+        connection: String,
+        /// The ad group's id
+        #[arg(long, value_name = "ID", required_unless_present = "keyword", conflicts_with = "keyword")]
+        ad_group: Option<String>,
+        /// The keyword, as Google names it: AD_GROUP_ID~CRITERION_ID
+        #[arg(long, value_name = "ADGROUP~CRITERION")]
+        keyword: Option<String>,
+        /// The bid in the account's currency, e.g. 1.25
+        #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+        cpc: String,
+        #[command(flatten)]
+        flags: ChangeArgs,
+    },
+    /// Replace a campaign's whole ad schedule (Google Ads): its slots removed, these created,
+    /// all or nothing
+    Schedule {
+        #[command(flatten)]
+        target: CampaignArgs,
+        /// A slot: DAYS HH:MM-HH:MM, e.g. "mon-fri 09:00-17:00" or "sat,sun 10:00-14:00"
+        /// (quarter hours; at most six a day); repeat for more
+        #[arg(long = "set", value_name = "SLOTS", required = true)]
+        set: Vec<String>,
+        #[command(flatten)]
+        flags: ChangeArgs,
+    },
+    /// The recorded changes, dry runs and failures, newest first
+    History {
+        /// Only this connection's
+        #[arg(long, value_name = "ID")]
+        connection: Option<String>,
+        /// How many to show; 0 for all
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct CampaignArgs {
+    /// The connection's id (`leadvault connections list`)
+    #[arg(long, value_name = "ID")]
+    pub connection: String,
+    /// The campaign's id, as the provider shows it
+    #[arg(long, value_name = "ID")]
+    pub campaign: String,
+}
+
+#[derive(Args)]
+pub struct ChangeArgs {
+    /// Have the provider check the change without making it (recorded as a dry run)
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the recorded change as JSON
+    #[arg(long)]
+    pub json: bool,
 }

@@ -157,9 +157,10 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<(), Erro
     println!("Disconnected {}; its secrets are gone from the OS keychain.", done.connection.label);
     if purge {
         println!(
-            "Deleted {} and {} rows of campaigns and metrics that came from it.",
+            "Deleted {}, {} rows of campaigns and metrics and {} recorded ads changes that came from it.",
             crate::output::leads(done.leads_deleted),
-            done.ads_rows_deleted
+            done.ads_rows_deleted,
+            done.ad_changes_deleted
         );
     }
     Ok(())

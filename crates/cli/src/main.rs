@@ -1,6 +1,7 @@
 //! `leadvault`: the command line over leadvault-core. Every command opens the vault, calls one
 //! core service and prints the result; errors print as one line and exit with code 1.
 
+mod ads;
 mod cli;
 mod connect;
 mod demo;
@@ -229,6 +230,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             vault.close().await;
             done?;
         }
+        Command::Ads { command } => ads::run(options, command).await?,
     }
     Ok(())
 }

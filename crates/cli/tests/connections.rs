@@ -263,7 +263,10 @@ fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
         });
 
         let out = sandbox.ok(&["disconnect", &id, "--purge"]);
-        assert!(out.contains("Deleted 3 leads and 2 rows of campaigns and metrics"), "{name}: {out}");
+        assert!(
+            out.contains("Deleted 3 leads, 2 rows of campaigns and metrics and 0 recorded ads changes"),
+            "{name}: {out}"
+        );
         assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]), "{name}");
         assert!(
             OsKeychain::new().get_text(&account).unwrap().is_none(),

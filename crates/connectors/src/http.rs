@@ -18,6 +18,14 @@ pub enum Auth<'a> {
     Header(&'static str, &'a Secret),
 }
 
+/// What a request carries.
+pub enum Body<'a> {
+    Empty,
+    Json(&'a Value),
+    /// `application/x-www-form-urlencoded` (Graph's updates).
+    Form(&'a [(&'a str, &'a str)]),
+}
+
 /// Shared HTTP client; cheap to clone.
 #[derive(Clone)]
 pub struct Http {
@@ -59,7 +67,7 @@ impl Http {
         auth: Auth<'_>,
         special: fn(StatusCode, &Value) -> Option<Error>,
     ) -> Result<(Value, header::HeaderMap)> {
-        self.send(provider, method, url, auth, None, special).await
+        self.send(provider, method, url, auth, Body::Empty, special).await
     }
 
     /// Sends a JSON body and returns the JSON answer of a 2xx, with its headers.
@@ -72,7 +80,21 @@ impl Http {
         body: &Value,
         special: fn(StatusCode, &Value) -> Option<Error>,
     ) -> Result<(Value, header::HeaderMap)> {
-        self.send(provider, method, url, auth, Some(body), special).await
+        self.send(provider, method, url, auth, Body::Json(body), special).await
+    }
+
+    /// A POST with a body (Google Ads' mutations and searches, Graph's updates); the answer
+    /// as with [`Http::json`], and `special` may know what was sent (to name the operation
+    /// an error is about).
+    pub async fn post(
+        &self,
+        provider: &'static str,
+        url: url::Url,
+        auth: Auth<'_>,
+        body: Body<'_>,
+        special: impl Fn(StatusCode, &Value) -> Option<Error>,
+    ) -> Result<Value> {
+        Ok(self.send(provider, Method::POST, url, auth, body, special).await?.0)
     }
 
     async fn send(
@@ -81,13 +103,14 @@ impl Http {
         method: Method,
         url: url::Url,
         auth: Auth<'_>,
-        body: Option<&Value>,
-        special: fn(StatusCode, &Value) -> Option<Error>,
+        body: Body<'_>,
+        special: impl Fn(StatusCode, &Value) -> Option<Error>,
     ) -> Result<(Value, header::HeaderMap)> {
-        let mut request = self.client.request(method, url);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        let request = match body {
+            Body::Empty => self.client.request(method, url),
+            Body::Json(value) => self.client.request(method, url).json(value),
+            Body::Form(pairs) => self.client.request(method, url).form(pairs),
+        };
         let request = match auth {
             Auth::Bearer(token) => request.bearer_auth(token.expose()),
             Auth::BearerAnd(token, name, other) => {

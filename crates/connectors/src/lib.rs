@@ -6,8 +6,10 @@
 //! [`leadvault_core::connections::Credentials`], whose `Debug` shows none of them, and the
 //! core keeps them in the OS keychain. No error message carries a token.
 
+pub mod ads_control;
 pub mod connector;
 pub mod google_ads;
+mod google_ads_mutate;
 pub mod http;
 pub mod hubspot;
 pub mod manage;

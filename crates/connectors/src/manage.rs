@@ -294,10 +294,12 @@ pub struct Disconnected {
     pub leads_deleted: u64,
     /// Campaigns, ad groups, keywords, schedules and metric days.
     pub ads_rows_deleted: u64,
+    /// Recorded ads changes (pauses, bids, schedules, dry runs).
+    pub ad_changes_deleted: u64,
 }
 
 /// Revokes the grant at the provider where it can be, then forgets the connection (and with
-/// `purge`, every lead, campaign and metric it brought). A failed revoke does not keep the secrets: they are deleted
+/// `purge`, every lead, campaign, metric and recorded ads change it brought). A failed revoke does not keep the secrets: they are deleted
 /// all the same, and the result says to remove the app in the provider's settings.
 pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconnected> {
     let connections = vault.connections();
@@ -319,5 +321,6 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconne
         revoked,
         leads_deleted: removed.leads_deleted,
         ads_rows_deleted: removed.ads_rows_deleted,
+        ad_changes_deleted: removed.ad_changes_deleted,
     })
 }

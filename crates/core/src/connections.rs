@@ -200,6 +200,8 @@ pub struct Removed {
     pub leads_deleted: u64,
     /// Campaigns, ad groups, keywords, schedules and daily metrics.
     pub ads_rows_deleted: u64,
+    /// Recorded ads changes (`ad_changes`): what Leadvault changed, tried or dry-ran there.
+    pub ad_changes_deleted: u64,
 }
 
 /// Deletes a connection's rows from each table of ads data (see `ads`).
@@ -424,8 +426,9 @@ impl Connections<'_> {
         Ok(())
     }
 
-    /// Forgets a connection: its keychain entry, its row, and with `purge` every lead that
-    /// came from it. Revoking its tokens at the provider is the caller's job, before this.
+    /// Forgets a connection: its keychain entry, its row, and with `purge` every lead, every
+    /// row of ads data and every recorded ads change that came from it. Revoking its tokens at
+    /// the provider is the caller's job, before this.
     pub async fn remove(&self, id: &str, purge: bool) -> Result<Removed> {
         self.get(id).await?;
         let (ks, account) = (self.keystore(), keychain_account(id));
@@ -433,7 +436,7 @@ impl Connections<'_> {
             .await
             .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
         let mut tx = self.vault.pool.begin().await?;
-        let (mut leads_deleted, mut ads_rows_deleted) = (0, 0);
+        let (mut leads_deleted, mut ads_rows_deleted, mut ad_changes_deleted) = (0, 0, 0);
         if purge {
             leads_deleted = sqlx::query("DELETE FROM leads WHERE connection_id = ?")
                 .bind(id)
@@ -443,8 +446,13 @@ impl Connections<'_> {
             for statement in PURGE_ADS {
                 ads_rows_deleted += sqlx::query(statement).bind(id).execute(&mut *tx).await?.rows_affected();
             }
+            ad_changes_deleted = sqlx::query("DELETE FROM ad_changes WHERE connection_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         } else {
-            // The leads stay, as the person's own; the ads data stays as history.
+            // The leads stay, as the person's own; the ads data and its changes stay as history.
             sqlx::query("UPDATE leads SET connection_id = NULL WHERE connection_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
@@ -456,6 +464,6 @@ impl Connections<'_> {
         }
         sqlx::query("DELETE FROM connections WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Removed { leads_deleted, ads_rows_deleted })
+        Ok(Removed { leads_deleted, ads_rows_deleted, ad_changes_deleted })
     }
 }

@@ -3,6 +3,7 @@
 //! The desktop shell and the `leadvault` command line both call this crate and nothing else;
 //! it knows no Tauri and no HTTP.
 
+pub mod ad_changes;
 pub mod ads;
 pub mod clock;
 pub mod connections;

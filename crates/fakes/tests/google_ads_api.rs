@@ -140,9 +140,9 @@ async fn campaigns_groups_keywords_schedules_and_daily_metrics() {
     assert_eq!(keywords.len(), 6);
     assert!(keywords[0]["adGroupCriterion"]["keyword"]["text"].is_string());
     let (_, body) = ads
-        .search("SELECT campaign_criterion.criterion_id, campaign_criterion.ad_schedule.day_of_week, campaign_criterion.ad_schedule.start_hour FROM campaign_criterion WHERE campaign_criterion.type = AD_SCHEDULE")
+        .search("SELECT campaign_criterion.criterion_id, campaign_criterion.ad_schedule.day_of_week, campaign_criterion.ad_schedule.start_hour FROM campaign_criterion WHERE campaign_criterion.type = AD_SCHEDULE AND campaign_criterion.status != REMOVED")
         .await;
-    assert_eq!(body["results"].as_array().unwrap().len(), 5);
+    assert_eq!(body["results"].as_array().unwrap().len(), 5, "{body}");
     assert!(body["results"][0]["campaignCriterion"]["adSchedule"]["startHour"].is_number());
 
     let q = "SELECT campaign.id, metrics.impressions, metrics.clicks, metrics.cost_micros, metrics.conversions, segments.date \

@@ -225,6 +225,35 @@ async fn campaign_status_and_daily_insights() {
 }
 
 #[tokio::test]
+async fn a_validate_only_update_is_checked_and_not_kept() {
+    let fake = Fake::start_with(Provider::Meta, options(10)).await.unwrap();
+    let token = fake.issue_token();
+    let campaign = fake.ads_state().campaigns[1].clone();
+    let url = format!("{}/{V}/{}", fake.base_url(), campaign.id);
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        let (url, token) = (url.clone(), token.clone());
+        async move {
+            let response = client().post(url).bearer_auth(token).form(&form).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) =
+        post(vec![("status", "PAUSED"), ("execution_options", r#"["validate_only"]"#)]).await;
+    assert_eq!((status, body), (200, serde_json::json!({"success": true})));
+    assert_eq!(fake.ads_state().campaigns[1].status, "ACTIVE", "validated, not kept");
+    // A value the update would refuse is refused in validation too.
+    let (status, body) = post(vec![("status", "ON"), ("execution_options", r#"["validate_only"]"#)]).await;
+    assert_eq!((status, body["error"]["code"].as_u64()), (400, Some(100)));
+    let (status, body) = post(vec![("status", "PAUSED"), ("execution_options", r#"["dry_run"]"#)]).await;
+    assert_eq!((status, body["error"]["code"].as_u64()), (400, Some(100)), "unknown option");
+    assert_eq!(fake.ads_state().campaigns[1].status, "ACTIVE");
+    // Without it, the update lands.
+    let (status, _) = post(vec![("status", "PAUSED"), ("execution_options", "[]")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(fake.ads_state().campaigns[1].status, "PAUSED");
+}
+
+#[tokio::test]
 async fn the_same_seed_gives_the_same_leads() {
     let read = || async {
         let fake = Fake::start_with(Provider::Meta, options(200)).await.unwrap();

@@ -62,6 +62,25 @@ impl Sandbox {
     pub fn init(&self) {
         self.ok(&["init"]);
     }
+
+    /// `leadvault connect PROVIDER --token-stdin --base-url URL` with `token` piped in;
+    /// returns the new connection's id.
+    pub fn connect_pasted(&self, provider: &str, base_url: &str, token: &str) -> String {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .command(&["connect", provider, "--token-stdin", "--base-url", base_url, "--json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run leadvault");
+        child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "connect {provider}: {}", String::from_utf8_lossy(&out.stderr));
+        let made: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+        made["id"].as_str().expect("an id").to_string()
+    }
 }
 
 pub fn fails(out: Output, what: &[&str]) -> String {

@@ -293,6 +293,7 @@ fn known_fields(resource: &str) -> &'static [&'static str] {
             "criterion_id",
             "campaign",
             "type",
+            "status",
             "negative",
             "bid_modifier",
             "ad_schedule.day_of_week",
@@ -609,6 +610,8 @@ impl Ctx<'_> {
             "criterionId": s.criterion_id.to_string(),
             "campaign": format!("customers/{}/campaigns/{}", self.cid, s.campaign_id),
             "type": "AD_SCHEDULE",
+            // A removed criterion is gone from the fake's state: what it serves is enabled.
+            "status": "ENABLED",
             "negative": false,
             "bidModifier": 1.0,
             "adSchedule": {

@@ -755,6 +755,9 @@ async fn node(
 }
 
 /// `POST /{campaign-id}` with `status=PAUSED|ACTIVE` (form body or query): `{"success":true}`.
+/// With `execution_options=["validate_only"]` (a JSON list, as Graph takes list parameters) the
+/// update is checked and not kept; the answer is the same `{"success":true}`, or the error the
+/// update would have met.
 async fn update_node(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(id): axum::extract::Path<String>,
@@ -776,11 +779,17 @@ async fn update_node(
         Ok(ok) => ok,
         Err(response) => return *response,
     };
+    let validate_only = match query.get("execution_options").map(|o| execution_options(o)) {
+        None => false,
+        Some(Ok(validate_only)) => validate_only,
+        Some(Err(response)) => return with_app_usage(*response, percent),
+    };
     let mut inner = shared.lock();
     let Some(campaign) = inner.ads.campaigns.iter_mut().find(|c| c.id.to_string() == id) else {
         drop(inner);
         return with_app_usage(unknown_object(&id), percent);
     };
+    let mut updated = campaign.clone();
     if let Some(status) = query.get("status") {
         if !["ACTIVE", "PAUSED", "ARCHIVED", "DELETED"].contains(&status.as_str()) {
             drop(inner);
@@ -789,13 +798,31 @@ async fn update_node(
                 percent,
             );
         }
-        campaign.status = status.clone();
+        updated.status = status.clone();
     }
     if let Some(budget) = query.get("daily_budget").and_then(|b| b.parse::<i64>().ok()) {
-        campaign.budget_micros = budget * 10_000;
+        updated.budget_micros = budget * 10_000;
+    }
+    if !validate_only {
+        *campaign = updated;
     }
     drop(inner);
     with_app_usage(json(StatusCode::OK, json!({"success": true})), percent)
+}
+
+/// `execution_options`: a JSON list of `validate_only` and `include_recommendations`; whether
+/// it asks for validation only, or Graph's code 100 for anything else.
+fn execution_options(text: &str) -> Result<bool, Box<Response>> {
+    let refuse = || {
+        Box::new(invalid_parameter(
+            "Param execution_options[0] must be one of {validate_only, include_recommendations}",
+        ))
+    };
+    let options: Vec<String> = serde_json::from_str(text).map_err(|_| refuse())?;
+    if options.iter().any(|o| o != "validate_only" && o != "include_recommendations") {
+        return Err(refuse());
+    }
+    Ok(options.iter().any(|o| o == "validate_only"))
 }
 
 /// The days of an insights request: `time_range={"since","until"}` or `date_preset`
