@@ -124,7 +124,10 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         String::new()
                     };
                     if c.provider.is_crm() {
-                        println!("{}: {} pushed, {} failed{retries}", c.label, s.pushed, s.failed);
+                        println!(
+                            "{}: {} pushed, {} failed; open leads counted for {} owners{retries}",
+                            c.label, s.pushed, s.failed, s.owners
+                        );
                         if s.skipped > 0 {
                             println!("  {} leads were not sent: the CRM has no way to match them", s.skipped);
                         }

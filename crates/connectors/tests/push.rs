@@ -145,6 +145,49 @@ async fn every_synced_lead_reaches_each_crm_once_through_faults_lost_answers_and
         })
         .unwrap();
     assert_eq!(pd.fields["is_archived"], true);
+
+    // Each CRM's owners and their open leads, as the CRM itself counts them.
+    let open = |fake: &Fake, kind: &str, owner_key: &str, is_open: &dyn Fn(&serde_json::Value) -> bool| {
+        let mut by_owner = std::collections::BTreeMap::<String, u64>::new();
+        for r in fake.crm_records().iter().filter(|r| r.kind == kind) {
+            let owner = match r.fields.get(owner_key) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            if is_open(&serde_json::Value::Object(r.fields.clone())) {
+                *by_owner.entry(owner).or_default() += 1;
+            }
+        }
+        by_owner
+    };
+    let stored = |id: &str| {
+        let vault = &vault;
+        let id = id.to_string();
+        async move {
+            let owners = vault.crm_owners(&id).list().await.unwrap();
+            assert!(!owners.is_empty(), "owners were read");
+            owners
+                .into_iter()
+                .filter(|o| o.open_leads > 0)
+                .map(|o| (o.id, o.open_leads))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        }
+    };
+    let sf_open = open(&salesforce, "Lead", "OwnerId", &|f| f["IsConverted"] != true);
+    assert_eq!(stored(&crms[2].0).await, sf_open);
+    assert!(sf_open.values().sum::<u64>() >= 300);
+    let pd_open = open(&pipedrive, "lead", "owner_id", &|f| f["is_archived"] != true);
+    assert_eq!(stored(&crms[1].0).await, pd_open);
+    assert_eq!(pd_open.values().sum::<u64>(), 299, "every lead but the lost one is open");
+    let hs_open = open(&hubspot, "contact", "hubspot_owner_id", &|f| {
+        ["NEW", "OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT"].iter().any(|s| f["hs_lead_status"] == *s)
+    });
+    let hs_stored = vault.crm_owners(&crms[0].0).list().await.unwrap();
+    assert!(!hs_stored.is_empty(), "HubSpot's owners were read");
+    for o in hs_stored {
+        assert_eq!(o.open_leads, hs_open.get(&o.id).copied().unwrap_or(0), "HubSpot owner {}", o.id);
+    }
     vault.close().await;
 }
 

@@ -214,7 +214,8 @@ const PURGE_ADS: [&str; 5] = [
 ];
 
 /// What goes with a connection, purged or not.
-const FORGET_WITH_CONNECTION: [&str; 4] = [
+const FORGET_WITH_CONNECTION: [&str; 5] = [
+    "DELETE FROM crm_owners WHERE connection_id = ?",
     "DELETE FROM sync_cursors WHERE connection_id = ?",
     "DELETE FROM outbox WHERE connection_id = ?",
     "DELETE FROM push_attempts WHERE connection_id = ?",

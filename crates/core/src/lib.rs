@@ -7,6 +7,7 @@ pub mod ad_changes;
 pub mod ads;
 pub mod clock;
 pub mod connections;
+pub mod crm;
 pub mod domain;
 pub mod error;
 pub mod export;

@@ -7,6 +7,8 @@
 //! looks for the one it may have made before (a person by email or phone, a lead by its
 //! `origin_id`, which holds the Leadvault id) and remembers each remote id as soon as it has it.
 //!
+//! After the pushes, the CRM's owners and their open leads are read back (`capacity`).
+//!
 //! A transient failure (5xx, timeouts, rate limits) is retried with backoff and jitter; when
 //! the CRM stays away, the round stops, the items wait with a later time, and the next sync
 //! takes them up. A record the CRM refuses is marked failed with its reason (a code, never a
@@ -24,6 +26,7 @@ use tracing::info;
 use crate::sync::{Progress, Summary, SyncOptions, backoff, sleep};
 use crate::{Connector, Error, Result};
 
+mod capacity;
 mod hubspot;
 mod pipedrive;
 mod salesforce;
@@ -96,6 +99,12 @@ pub(crate) async fn push(
         summary.pages += 1;
         progress(&Progress { stream_label: label.clone(), new: summary.new, pages: summary.pages });
     }
+    // Then what the team holds now, for lead flow rules.
+    let owners = capacity::read(&mut ctx, connection.provider).await;
+    summary.retries += std::mem::take(&mut ctx.retries);
+    let owners = owners?;
+    summary.owners = owners.len() as u64;
+    vault.crm_owners(&connection.id).replace(&owners).await?;
     info!(connection = connection.id.as_str(), pushed = summary.pushed, failed = summary.failed, "push done");
     Ok(())
 }

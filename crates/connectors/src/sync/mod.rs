@@ -69,6 +69,8 @@ pub struct Summary {
     pub pushed: u64,
     /// Leads a CRM refused; each keeps its reason in the outbox until the lead changes.
     pub failed: u64,
+    /// A CRM's owners whose open leads were counted.
+    pub owners: u64,
 }
 
 /// Progress, after each stored page.

@@ -707,8 +707,8 @@ async fn get_lead(
     limit_headers(&shared, ok(data, None), remaining)
 }
 
-/// `GET /api/v1/leads?person_id=&limit=&start=`: leads, oldest first, optionally of one
-/// person; v1 paging (`additional_data.pagination`).
+/// `GET /api/v1/leads?person_id=&owner_id=&archived_status=&limit=&start=`: leads, oldest
+/// first, optionally of one person or owner; v1 paging (`additional_data.pagination`).
 async fn list_leads(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
@@ -730,13 +730,21 @@ async fn list_leads(
         return limit_headers(&shared, invalid("person_id must be a number"), remaining);
     }
     let person = person.and_then(Result::ok);
+    let owner = query.get("owner_id").and_then(|o| o.parse::<u64>().ok());
+    // `archived_status`: archived, not_archived or all (Pipedrive's default: all).
+    let archived = match query.get("archived_status").map(String::as_str) {
+        Some("archived") => Some(true),
+        Some("not_archived") => Some(false),
+        _ => None,
+    };
     let inner = shared.lock();
     let crm = &inner.crm;
+    let field = |at: usize, key: &str| crm.records[at].fields.get(key).cloned().unwrap_or(Value::Null);
     let leads: Vec<usize> = (0..crm.records.len())
         .filter(|at| crm.records[*at].kind == LEAD)
-        .filter(|at| {
-            person.is_none_or(|p| crm.records[*at].fields.get("person_id").and_then(Value::as_u64) == Some(p))
-        })
+        .filter(|at| person.is_none_or(|p| field(*at, "person_id").as_u64() == Some(p)))
+        .filter(|at| owner.is_none_or(|o| field(*at, "owner_id").as_u64() == Some(o)))
+        .filter(|at| archived.is_none_or(|a| field(*at, "is_archived").as_bool().unwrap_or(false) == a))
         .collect();
     let end = (start + limit).min(leads.len());
     let data: Vec<Value> = leads[start.min(end)..end].iter().map(|at| lead_json(crm, *at)).collect();
