@@ -23,6 +23,9 @@ use leadvault_fakes::{Fake, Options};
 
 use crate::connect::provider_error;
 
+/// The file that marks a data dir as the demo's own.
+const DEMO_MARKER: &str = "DEMO";
+
 pub struct DemoArgs {
     pub leads: u64,
     pub seed: u64,
@@ -55,14 +58,29 @@ pub async fn demo(mut options: VaultOptions, args: DemoArgs) -> Result<(), Error
     }
     options.data_dir = demo_dir(&options.data_dir);
     let dir = options.data_dir.clone();
+    // The demo starts over each run, purging its connections: only ever in a vault it made.
+    let marker = dir.join(DEMO_MARKER);
     let vault = match Vault::open(options.clone()).await {
-        Ok(v) => v,
+        Ok(v) if marker.is_file() => v,
+        Ok(v) => {
+            v.close().await;
+            return Err(Error::InvalidInput(format!(
+                "{} holds a vault the demo did not make; move it away, or give another --data-dir",
+                dir.display()
+            )));
+        }
         Err(Error::NoVault { .. }) => {
             let unlock = match options.passphrase.clone() {
                 Some(p) => Unlock::Passphrase(p),
                 None => Unlock::Keychain,
             };
-            Vault::create(options, unlock).await?
+            let v = Vault::create(options, unlock).await?;
+            std::fs::write(
+                &marker,
+                "This vault was made by `leadvault demo`; each demo run starts it over.\n",
+            )
+            .map_err(|e| Error::InvalidInput(format!("could not write {}: {e}", marker.display())))?;
+            v
         }
         Err(e) => return Err(e),
     };
@@ -101,10 +119,6 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
         println!("  {:<11} {}  connected", provider.display_name(), fake.base_url());
         fakes.push((connection, fake));
     }
-    round(vault, &fakes).await?;
-    let Some(every) = args.follow else {
-        return Ok(());
-    };
     let options = SyncOptions::default();
     let cancel = options.cancel.clone();
     tokio::spawn(async move {
@@ -112,6 +126,13 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
             cancel.cancel();
         }
     });
+    match round(vault, &fakes, &options).await {
+        Err(Error::Cancelled) => return Ok(()),
+        other => other?,
+    }
+    let Some(every) = args.follow else {
+        return Ok(());
+    };
     println!("\nNew leads arrive every {every} s; Ctrl-C stops.");
     loop {
         tokio::select! {
@@ -123,7 +144,10 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
                 fake.add_leads(3);
             }
         }
-        round(vault, &fakes).await?;
+        match round(vault, &fakes, &options).await {
+            Err(Error::Cancelled) => return Ok(()),
+            other => other?,
+        }
     }
 }
 
@@ -131,6 +155,7 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
 async fn round(
     vault: &Vault,
     fakes: &[(leadvault_core::connections::Connection, Fake)],
+    options: &SyncOptions,
 ) -> Result<(), Error> {
     let mut ordered: Vec<_> = fakes.iter().collect();
     ordered.sort_by_key(|(c, _)| c.provider.is_crm());
@@ -139,9 +164,11 @@ async fn round(
             println!("  {:<11} its sync is not built yet", connection.provider.display_name());
             continue;
         }
-        let summary = sync::sync_connection(vault, &connection.id, &SyncOptions::default(), &|_| {})
-            .await
-            .map_err(provider_error)?;
+        let summary = match sync::sync_connection(vault, &connection.id, options, &|_| {}).await {
+            Ok(s) => s,
+            Err(leadvault_connectors::Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) => return Err(provider_error(e)),
+        };
         if connection.provider.is_crm() {
             println!(
                 "  {:<11} {} leads pushed ({} records in the simulated CRM)",

@@ -231,14 +231,18 @@ fn error_code(body: &Value) -> Option<String> {
         body.pointer("/error/code"),
         body.get("category"),
         body.pointer("/0/errorCode"),
+        body.get("code"),
         body.get("errorCode"),
         body.get("error"),
     ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find_map(text)
-        .map(|s| s.chars().filter(|c| !c.is_control()).take(80).collect())
+    // Only code-like words: free text (Pipedrive's `error`, say) can echo what was sent, which
+    // may be personal data.
+    let code_like = |s: &String| {
+        !s.is_empty()
+            && s.len() <= 80
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
+    };
+    candidates.into_iter().flatten().filter_map(text).find(code_like)
 }
 
 #[cfg(test)]

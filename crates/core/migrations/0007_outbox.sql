@@ -58,8 +58,9 @@ END;
 CREATE TRIGGER leads_push_change AFTER UPDATE OF status, owner ON leads
 WHEN NEW.status IS NOT OLD.status OR NEW.owner IS NOT OLD.owner
 BEGIN
+    -- Due at once (next_at 0): a new change deserves a fresh try, whatever the backoff was.
     INSERT INTO outbox (connection_id, lead_seq, idempotency_key, next_at, queued_at)
-    SELECT c.id, NEW.seq, lower(hex(randomblob(16))), NEW.updated_at, NEW.updated_at
+    SELECT c.id, NEW.seq, lower(hex(randomblob(16))), 0, NEW.updated_at
     FROM connections c
     WHERE c.provider IN ('hubspot', 'pipedrive', 'salesforce')
       AND (NEW.connection_id IS NOT NULL

@@ -40,7 +40,8 @@ impl Vault {
 }
 
 impl CrmOwners<'_> {
-    /// Replaces the connection's owners with these, in one transaction.
+    /// Replaces the connection's owners with these, in one transaction (nothing, if the
+    /// connection was removed meanwhile: its people are not kept after it).
     pub async fn replace(&self, owners: &[Owner]) -> Result<()> {
         let now = self.vault.clock.now().timestamp_millis();
         let mut tx = self.vault.pool.begin().await?;
@@ -51,7 +52,7 @@ impl CrmOwners<'_> {
         for o in owners {
             sqlx::query(
                 "INSERT INTO crm_owners (connection_id, owner_id, name, email, open_leads, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?1)
                  ON CONFLICT (connection_id, owner_id) DO UPDATE SET open_leads = excluded.open_leads",
             )
             .bind(&self.connection_id)

@@ -229,10 +229,13 @@ impl Outbox<'_> {
                 Outcome::Retry { reason, .. } => ("retry", None, Some(reason)),
                 Outcome::Failed(why) => ("failed", None, Some(why)),
             };
-            // A lead deleted while its push was on the way takes its history with it.
+            // A lead deleted, or a CRM disconnected, while the push was on its way takes its
+            // history with it.
             sqlx::query(
                 "INSERT INTO push_attempts (connection_id, lead_seq, idempotency_key, at, outcome, remote_id, detail)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM leads WHERE seq = ?2)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                 WHERE EXISTS (SELECT 1 FROM leads WHERE seq = ?2 AND id = ?8)
+                   AND EXISTS (SELECT 1 FROM connections WHERE id = ?1)",
             )
             .bind(id)
             .bind(item.lead_seq)
@@ -241,13 +244,16 @@ impl Outbox<'_> {
             .bind(kind)
             .bind(remote)
             .bind(detail)
+            .bind(&item.lead.id)
             .execute(&mut *tx)
             .await?;
             match outcome {
                 Outcome::Created(link) | Outcome::Updated(link) => {
                     sqlx::query(
                         "INSERT INTO crm_links (connection_id, lead_seq, remote_id, remote_lead_id, pushed_at)
-                         SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM leads WHERE seq = ?2)
+                         SELECT ?1, ?2, ?3, ?4, ?5
+                         WHERE EXISTS (SELECT 1 FROM leads WHERE seq = ?2 AND id = ?6)
+                           AND EXISTS (SELECT 1 FROM connections WHERE id = ?1)
                          ON CONFLICT (connection_id, lead_seq) DO UPDATE SET remote_id = excluded.remote_id,
                            remote_lead_id = coalesce(excluded.remote_lead_id, crm_links.remote_lead_id),
                            pushed_at = excluded.pushed_at",
@@ -257,6 +263,7 @@ impl Outbox<'_> {
                     .bind(&link.remote_id)
                     .bind(&link.remote_lead_id)
                     .bind(now)
+                    .bind(&item.lead.id)
                     .execute(&mut *tx)
                     .await?;
                     self.clear(&mut tx, item).await?;
@@ -265,25 +272,27 @@ impl Outbox<'_> {
                 Outcome::Retry { reason, at } => {
                     sqlx::query(
                         "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?
-                         WHERE connection_id = ? AND lead_seq = ? AND version = ?",
+                         WHERE connection_id = ? AND lead_seq = ? AND version = ? AND idempotency_key = ?",
                     )
                     .bind(at.timestamp_millis())
                     .bind(reason)
                     .bind(id)
                     .bind(item.lead_seq)
                     .bind(item.version)
+                    .bind(&item.idempotency_key)
                     .execute(&mut *tx)
                     .await?;
                 }
                 Outcome::Failed(why) => {
                     sqlx::query(
                         "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?
-                         WHERE connection_id = ? AND lead_seq = ? AND version = ?",
+                         WHERE connection_id = ? AND lead_seq = ? AND version = ? AND idempotency_key = ?",
                     )
                     .bind(why)
                     .bind(id)
                     .bind(item.lead_seq)
                     .bind(item.version)
+                    .bind(&item.idempotency_key)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -295,10 +304,13 @@ impl Outbox<'_> {
 
     /// Clears a done item, unless the lead changed after it was read.
     async fn clear(&self, tx: &mut sqlx::SqliteConnection, item: &PushItem) -> Result<()> {
-        sqlx::query("DELETE FROM outbox WHERE connection_id = ? AND lead_seq = ? AND version = ?")
-            .bind(&self.connection_id)
-            .bind(item.lead_seq)
-            .bind(item.version)
+        sqlx::query(
+            "DELETE FROM outbox WHERE connection_id = ? AND lead_seq = ? AND version = ? AND idempotency_key = ?",
+        )
+        .bind(&self.connection_id)
+        .bind(item.lead_seq)
+        .bind(item.version)
+        .bind(&item.idempotency_key)
             .execute(tx)
             .await?;
         Ok(())

@@ -5,8 +5,8 @@
 //! - HubSpot: `GET /crm/v3/owners`, then per owner a contacts search counting those with an open
 //!   `hs_lead_status`, spaced to HubSpot's four searches a second.
 //! - Pipedrive: `GET /api/v1/users`, then per user the leads they own that are not archived.
-//! - Salesforce: one SOQL aggregate, `SELECT OwnerId, COUNT(Id) FROM Lead WHERE IsConverted =
-//!   false GROUP BY OwnerId`.
+//! - Salesforce: one SOQL aggregate over the Leads neither converted nor closed (Leadvault sends
+//!   lost and spam leads as "Closed - Not Converted"), grouped by `OwnerId`.
 
 use std::time::Duration;
 
@@ -146,7 +146,7 @@ async fn salesforce(ctx: &mut Ctx<'_>) -> Result<Vec<Owner>> {
     let mut url = at(&ctx.connector.hosts().api, &format!("/services/data/{API_VERSION}/query"));
     url.query_pairs_mut().append_pair(
         "q",
-        "SELECT OwnerId, COUNT(Id) open FROM Lead WHERE IsConverted = false GROUP BY OwnerId",
+        "SELECT OwnerId, COUNT(Id) open FROM Lead WHERE IsConverted = false AND Status != 'Closed - Not Converted' GROUP BY OwnerId",
     );
     let answer = get(ctx, "Salesforce", url, None).await?;
     Ok(answer

@@ -21,7 +21,7 @@ use leadvault_core::Vault;
 use leadvault_core::connections::{AuthKind, Connection, Credentials, Provider};
 use leadvault_core::outbox::{Outcome, PushItem};
 use reqwest::header::HeaderMap;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::sync::{Progress, Summary, SyncOptions, backoff, sleep};
 use crate::{Connector, Error, Result};
@@ -66,28 +66,27 @@ pub(crate) async fn push(
         if items.is_empty() {
             break;
         }
-        let round = match connection.provider {
-            Provider::Hubspot => hubspot::push(&mut ctx, &items).await,
-            Provider::Salesforce => salesforce::push(&mut ctx, &items).await,
-            Provider::Pipedrive => pipedrive::push(&mut ctx, &outbox, &items).await,
-            other => return Err(Error::Config(format!("{} is not a CRM", other.display_name()))),
-        };
+        let mut round = send(&mut ctx, connection.provider, &outbox, &items).await;
+        // The CRM refused the whole request for something in it (one invalid email, say): send
+        // the leads one by one, so only the culprit fails and the rest go through.
+        if matches!(&round, Err(Partial { done, error: Error::Rejected { .. } }) if done.is_empty()) {
+            round = one_by_one(&mut ctx, connection.provider, &outbox, &items, &label).await;
+        }
         summary.retries += std::mem::take(&mut ctx.retries);
         let results = match round {
             Ok(results) => results,
             Err(Partial { done, error }) => {
                 // What was done is kept; the rest waits for a later sync (offline, a long
                 // rate limit), its attempt recorded.
+                // Every item sent is recorded: each failed round waits twice as long before
+                // the item is due again.
                 let mut results = done;
-                if error.transient() {
-                    let reason = error.code();
-                    let finished: Vec<i64> = results.iter().map(|(d, _)| d.lead_seq).collect();
-                    for item in items.iter().filter(|i| !finished.contains(&i.lead_seq)) {
-                        // Each failed round waits twice as long before the item is due again.
-                        let wait = backoff(options, item.attempts.saturating_add(1));
-                        let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                        results.push((item.clone(), Outcome::Retry { reason: reason.clone(), at }));
-                    }
+                let reason = error.code();
+                let finished: Vec<i64> = results.iter().map(|(d, _)| d.lead_seq).collect();
+                for item in items.iter().filter(|i| !finished.contains(&i.lead_seq)) {
+                    let wait = backoff(options, item.attempts.saturating_add(1));
+                    let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                    results.push((item.clone(), Outcome::Retry { reason: reason.clone(), at }));
                 }
                 count(summary, &results);
                 outbox.record(&results).await?;
@@ -99,14 +98,61 @@ pub(crate) async fn push(
         summary.pages += 1;
         progress(&Progress { stream_label: label.clone(), new: summary.new, pages: summary.pages });
     }
-    // Then what the team holds now, for lead flow rules.
+    // Then what the team holds now, for lead flow rules. Best effort: a token that may push
+    // but not read owners keeps the last counts and says so in the log.
     let owners = capacity::read(&mut ctx, connection.provider).await;
     summary.retries += std::mem::take(&mut ctx.retries);
-    let owners = owners?;
-    summary.owners = owners.len() as u64;
-    vault.crm_owners(&connection.id).replace(&owners).await?;
+    match owners {
+        Ok(owners) => {
+            summary.owners = owners.len() as u64;
+            vault.crm_owners(&connection.id).replace(&owners).await?;
+        }
+        Err(Error::Cancelled) => return Err(Error::Cancelled),
+        Err(e) => {
+            warn!(connection = connection.id.as_str(), error = %e, "the CRM's owners could not be read; keeping the last counts")
+        }
+    }
     info!(connection = connection.id.as_str(), pushed = summary.pushed, failed = summary.failed, "push done");
     Ok(())
+}
+
+/// Sends each item alone; one the CRM refuses fails with its reason, the others go on.
+async fn one_by_one(
+    ctx: &mut Ctx<'_>,
+    provider: Provider,
+    outbox: &leadvault_core::outbox::Outbox<'_>,
+    items: &[PushItem],
+    label: &str,
+) -> Result<Vec<(PushItem, Outcome)>, Partial> {
+    let mut results = Vec::new();
+    for item in items {
+        match send(ctx, provider, outbox, std::slice::from_ref(item)).await {
+            Ok(mut r) => results.append(&mut r),
+            Err(Partial { error: Error::Rejected { reason, .. }, .. }) => {
+                results.push((item.clone(), Outcome::Failed(format!("{label} refused it ({reason})"))))
+            }
+            Err(Partial { mut done, error }) => {
+                results.append(&mut done);
+                return Err(Partial { done: results, error });
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// One request's worth of pushes to the provider.
+async fn send(
+    ctx: &mut Ctx<'_>,
+    provider: Provider,
+    outbox: &leadvault_core::outbox::Outbox<'_>,
+    items: &[PushItem],
+) -> Result<Vec<(PushItem, Outcome)>, Partial> {
+    match provider {
+        Provider::Hubspot => hubspot::push(ctx, items).await,
+        Provider::Salesforce => salesforce::push(ctx, items).await,
+        Provider::Pipedrive => pipedrive::push(ctx, outbox, items).await,
+        other => Err(Error::Config(format!("{} is not a CRM", other.display_name())).into()),
+    }
 }
 
 fn count(summary: &mut Summary, results: &[(PushItem, Outcome)]) {

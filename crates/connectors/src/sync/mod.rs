@@ -99,6 +99,28 @@ pub fn stale(connection: &Connection, now: chrono::DateTime<Utc>) -> bool {
         && connection.last_sync_at.is_none_or(|t| now - t > chrono::Duration::days(STALE_AFTER_DAYS))
 }
 
+/// The connections syncing in this process; a claim lasts until dropped.
+struct Running(String);
+
+static RUNNING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+impl Running {
+    fn claim(id: &str) -> Option<Running> {
+        let mut running = RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.iter().any(|r| r == id) {
+            return None;
+        }
+        running.push(id.to_string());
+        Some(Running(id.to_string()))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|r| *r != self.0);
+    }
+}
+
 /// Syncs one connection: pulls what is new, records the outcome on the connection (last sync,
 /// or the error and "needs sign-in"), and returns what it did.
 pub async fn sync_connection(
@@ -116,6 +138,13 @@ pub async fn sync_connection(
             connection.provider.display_name()
         )));
     }
+    // One sync per connection at a time (two at once could both make a Pipedrive record).
+    let Some(_running) = Running::claim(id) else {
+        return Err(Error::Config(format!(
+            "{} is already syncing; wait for that sync to finish",
+            connection.label
+        )));
+    };
     let started = std::time::Instant::now();
     let outcome = async {
         let credentials = manage::usable_credentials(vault, &connection).await?;
