@@ -60,15 +60,14 @@ pub async fn demo(mut options: VaultOptions, args: DemoArgs) -> Result<(), Error
     let dir = options.data_dir.clone();
     // The demo starts over each run, purging its connections: only ever in a vault it made.
     let marker = dir.join(DEMO_MARKER);
+    if options.db_path().exists() && !marker.is_file() {
+        return Err(Error::InvalidInput(format!(
+            "{} holds a vault the demo did not make; move it away, or give another --data-dir",
+            dir.display()
+        )));
+    }
     let vault = match Vault::open(options.clone()).await {
-        Ok(v) if marker.is_file() => v,
-        Ok(v) => {
-            v.close().await;
-            return Err(Error::InvalidInput(format!(
-                "{} holds a vault the demo did not make; move it away, or give another --data-dir",
-                dir.display()
-            )));
-        }
+        Ok(v) => v,
         Err(Error::NoVault { .. }) => {
             let unlock = match options.passphrase.clone() {
                 Some(p) => Unlock::Passphrase(p),
