@@ -2,18 +2,16 @@
 //! Meta leads; `leadvault sync` pulls them into a fresh vault (init and connect untimed), then
 //! Meta's Python SDK reads the same leads from the same server. Both children are measured the
 //! same way (see [`crate::process::measure`]), and both must have read exactly the N leads the
-//! fake holds, the same ones: the vault's lead ids and the SDK's are summed as hashes and
-//! compared.
+//! fake holds, the same ones: the vault's lead ids (read back with `leadvault vault status` and
+//! `leadvault leads list`, in child processes, so this one stays small) and the SDK's are
+//! summed as hashes and compared.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 
-use futures_util::StreamExt;
 use leadvault_connectors::meta::{GRAPH_VERSION, LEAD_FIELDS};
 use leadvault_connectors::sync::SyncOptions;
-use leadvault_core::secrets::{OsKeychain, Passphrase};
-use leadvault_core::{LeadFilter, LeadSort, Vault, VaultOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::args::SyncArgs;
@@ -63,6 +61,9 @@ pub struct RunFigures {
     pub lead_id_checksum: String,
     /// CPU time (user + system) of the fake servers over the run: serving both readers.
     pub fake_cpu_secs: Option<f64>,
+    /// This process's resident set when it spawned the two readers (the larger): the floor
+    /// under their peak RSS figures (see `process::reset_own_peak`).
+    pub bench_rss_kib: Option<u64>,
 }
 
 /// What the whole benchmark found, before it is summarised.
@@ -161,11 +162,6 @@ pub fn run(args: &SyncArgs) -> Result<Measured, Fail> {
         ((projected * 4).div_ceil(1_000) * 1_000, Some(projected))
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| Fail(format!("could not start the async runtime: {e}")))?;
     let load_average = std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()));
@@ -215,6 +211,7 @@ pub fn run(args: &SyncArgs) -> Result<Measured, Fail> {
 
         progress(format_args!("run {run}/{}: leadvault sync", args.runs));
         let (out, err) = (run_dir.join("sync.stdout"), run_dir.join("sync.stderr"));
+        let mut floor_kib = process::own_rss_kib();
         let usage = process::measure(
             "leadvault sync",
             cli(&["sync", "--connection", &connection_id, "--json"]),
@@ -259,6 +256,7 @@ pub fn run(args: &SyncArgs) -> Result<Measured, Fail> {
             .env("LEADVAULT_BENCH_GRAPH_VERSION", GRAPH_VERSION)
             .env("LEADVAULT_BENCH_LEAD_FIELDS", LEAD_FIELDS)
             .env("LEADVAULT_BENCH_PAGE_SIZE", page_size.to_string());
+        floor_kib = floor_kib.max(process::own_rss_kib());
         let usage = process::measure("the facebook-business script", sdk_command, &out, &err)?;
         let text = std::fs::read_to_string(&out).map_err(|e| Fail::io("read", &out, e))?;
         let sdk: SdkOutput = serde_json::from_str(text.trim())
@@ -286,14 +284,17 @@ pub fn run(args: &SyncArgs) -> Result<Measured, Fail> {
         ));
 
         // The same leads: the vault's lead ids against the SDK's.
-        let (count, checksum, version) = runtime.block_on(vault_leads(&data_dir))?;
-        if count != args.leads || checksum != sdk.checksum {
+        let status = process::run("leadvault vault status", cli(&["vault", "status", "--json"]), b"")?;
+        let status: VaultStatus = serde_json::from_str(status.trim())
+            .map_err(|_| Fail("leadvault vault status --json printed something else than JSON".into()))?;
+        let (count, checksum) = vault_ids(cli(&["leads", "list", "--json", "--limit", "0"]))?;
+        if status.leads != args.leads || count != args.leads || checksum != sdk.checksum {
             return Err(Fail(format!(
                 "the vault holds {count} leads whose ids do not match the {} the SDK read (checksums {checksum} and {})",
                 sdk.leads, sdk.checksum
             )));
         }
-        sqlcipher_version = version;
+        sqlcipher_version = status.sqlcipher_version;
         process::run("leadvault disconnect", cli(&["disconnect", &connection_id]), b"")?;
         let fake_cpu_secs = fake.stop();
 
@@ -307,6 +308,7 @@ pub fn run(args: &SyncArgs) -> Result<Measured, Fail> {
             app_usage_percent: sdk.app_usage_percent,
             lead_id_checksum: checksum,
             fake_cpu_secs,
+            bench_rss_kib: floor_kib,
         });
     }
     let (sdk_version, python_version) = versions.unwrap_or_default();
@@ -346,25 +348,56 @@ fn sync_done_secs(logs: &Path) -> Option<f64> {
     })
 }
 
-/// The vault's lead count, a checksum of their ids (the same sum the SDK script makes: the
-/// first 8 bytes of each id's SHA-256, big-endian, added mod 2^64, in hex), and SQLCipher's
-/// version.
-async fn vault_leads(data_dir: &Path) -> Result<(u64, String, String), Fail> {
-    let mut options = VaultOptions::new(data_dir, Arc::new(OsKeychain::new()));
-    options.passphrase = Some(Passphrase::new(PASSPHRASE)?);
-    let vault = Vault::open(options).await?;
-    let version = vault.status().await?.sqlcipher_version;
+/// What `leadvault vault status --json` says, of what the bench needs.
+#[derive(Debug, Deserialize)]
+struct VaultStatus {
+    leads: u64,
+    sqlcipher_version: String,
+}
+
+/// One lead of `leadvault leads list --json`, of what the bench needs (the rest, personal data
+/// among it, is read past and never kept or printed).
+#[derive(Debug, Deserialize)]
+struct ListedLead {
+    external_id: String,
+}
+
+/// Runs `leadvault leads list --json --limit 0` and returns how many leads it listed and a
+/// checksum of their ids: the same sum the SDK script makes (the first 8 bytes of each id's
+/// SHA-256, big-endian, added mod 2^64, in hex). The list has one lead per line; it is read
+/// line by line, so this process stays small (its peak would count in the next child's).
+fn vault_ids(mut list: Command) -> Result<(u64, String), Fail> {
+    let mut child = list
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Fail(format!("could not start leadvault leads list: {e}")))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
     let (mut count, mut sum) = (0u64, 0u64);
-    {
-        let leads = vault.leads();
-        let mut stream = std::pin::pin!(leads.stream(&LeadFilter::default(), LeadSort::Newest));
-        while let Some(lead) = stream.next().await {
-            count += 1;
-            sum = sum.wrapping_add(id_hash(&lead?.external_id));
+    let mut bad = false;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else {
+            bad = true;
+            break;
+        };
+        let line = line.trim().trim_end_matches(',');
+        if !line.starts_with('{') {
+            continue;
+        }
+        match serde_json::from_str::<ListedLead>(line) {
+            Ok(lead) => {
+                count += 1;
+                sum = sum.wrapping_add(id_hash(&lead.external_id));
+            }
+            Err(_) => bad = true,
         }
     }
-    vault.close().await;
-    Ok((count, format!("{sum:016x}"), version))
+    let status = child.wait().map_err(|e| Fail(format!("could not wait for leadvault leads list: {e}")))?;
+    if bad || !status.success() {
+        return Err(Fail(format!("leadvault leads list --json did not list the vault's leads ({status})")));
+    }
+    Ok((count, format!("{sum:016x}")))
 }
 
 fn id_hash(id: &str) -> u64 {
