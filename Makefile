@@ -1,5 +1,5 @@
 # Shortcuts for the scripts the README shows; each installs what is missing first.
-.PHONY: run test bench bench-desktop
+.PHONY: run test bench bench-sync bench-desktop
 
 run:
 	@bash scripts/run.sh $(ARGS)
@@ -9,6 +9,9 @@ test:
 
 bench:
 	@bash scripts/bench.sh $(BENCH_ARGS)
+
+bench-sync:
+	@bash scripts/bench-sync.sh $(BENCH_ARGS)
 
 bench-desktop:
 	@bash scripts/bench-desktop.sh $(BENCH_ARGS)

@@ -6,6 +6,7 @@ use crate::Fail;
 
 pub const USAGE: &str = "\
 leadvault-bench: measures Leadvault against plain sqlite3 on the same generated Meta leads.
+`leadvault-bench sync --help` tells of the sync benchmark (Leadvault against Meta's SDK).
 
 Usage: leadvault-bench [--leads N] [--seed S] [--work-dir DIR] [--keep] [--json] [--generate-only]
 
@@ -73,6 +74,91 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Fai
     Ok(Some(args))
 }
 
+pub const SYNC_USAGE: &str = "\
+leadvault-bench sync: syncs N leads from the fake Meta server into a fresh vault with
+`leadvault sync`, and reads the same leads from the same server with Meta's Python SDK
+(facebook-business); prints leads/s, peak RSS and the ratio. Run it through
+scripts/bench-sync.sh (make bench-sync), which installs the SDK and gives it a private D-Bus
+session with a throwaway keyring for the connection's token.
+
+Usage: leadvault-bench sync [--leads N] [--runs R] [--seed S] [--python PATH] [--bin-dir DIR]
+                            [--work-dir DIR] [--json]
+
+  --leads N        how many leads the fake Meta server holds and both read (default 100000)
+  --runs R         measured runs, each on a fresh fake server and vault; the table shows the
+                   median run's figures and the largest peak RSS (default 1)
+  --seed S         the fake's seed (default 42)
+  --python PATH    the Python with facebook-business installed (default python3)
+  --bin-dir DIR    where the release leadvault and leadvault-fakes are (default: beside this
+                   program)
+  --work-dir DIR   where the vaults and the children's output go (default target/bench-data)
+  --json           print the results as JSON instead of a table
+  -h, --help       print this help";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncArgs {
+    pub leads: u64,
+    pub runs: usize,
+    pub seed: u64,
+    pub python: PathBuf,
+    pub bin_dir: Option<PathBuf>,
+    pub work_dir: PathBuf,
+    pub json: bool,
+}
+
+impl Default for SyncArgs {
+    fn default() -> SyncArgs {
+        SyncArgs {
+            leads: 100_000,
+            runs: 1,
+            seed: 42,
+            python: PathBuf::from("python3"),
+            bin_dir: None,
+            work_dir: PathBuf::from("target/bench-data"),
+            json: false,
+        }
+    }
+}
+
+/// The arguments after `sync`; `None` when help was asked for.
+pub fn parse_sync(mut argv: impl Iterator<Item = String>) -> Result<Option<SyncArgs>, Fail> {
+    let mut args = SyncArgs::default();
+    while let Some(arg) = argv.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| {
+            inline.clone().or_else(|| argv.next()).ok_or_else(|| Fail(format!("{name} needs a value")))
+        };
+        match flag.as_str() {
+            "--leads" => {
+                args.leads = number("--leads", &value("--leads")?)?;
+                if args.leads == 0 {
+                    return Err(Fail("--leads must be at least 1".into()));
+                }
+            }
+            "--runs" => {
+                args.runs = usize::try_from(number("--runs", &value("--runs")?)?)
+                    .map_err(|_| Fail("--runs is too large".into()))?;
+                if args.runs == 0 {
+                    return Err(Fail("--runs must be at least 1".into()));
+                }
+            }
+            "--seed" => args.seed = number("--seed", &value("--seed")?)?,
+            "--python" => args.python = PathBuf::from(value("--python")?),
+            "--bin-dir" => args.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
+            "--work-dir" => args.work_dir = PathBuf::from(value("--work-dir")?),
+            "--json" => args.json = true,
+            "-h" | "--help" => return Ok(None),
+            other => {
+                return Err(Fail(format!("unknown argument {other:?}; see leadvault-bench sync --help")));
+            }
+        }
+    }
+    Ok(Some(args))
+}
+
 /// A whole number; `1_000_000` and `1,000,000` are accepted too.
 fn number(flag: &str, raw: &str) -> Result<u64, Fail> {
     raw.replace(['_', ','], "").parse().map_err(|_| Fail(format!("{flag} takes a whole number, not {raw:?}")))
@@ -103,6 +189,23 @@ mod tests {
         assert!(parsed(&["--generate-only"]).unwrap().unwrap().generate_only);
         assert_eq!(parsed(&[]).unwrap().unwrap(), Args::default());
         assert!(parsed(&["--help"]).unwrap().is_none());
+    }
+
+    #[test]
+    fn sync_flags_parse() {
+        let sync = |args: &[&str]| parse_sync(args.iter().map(|s| s.to_string()));
+        let a =
+            sync(&["--leads=2,000", "--runs", "3", "--python", "/v/bin/python", "--bin-dir", "/b", "--json"])
+                .unwrap()
+                .unwrap();
+        assert_eq!((a.leads, a.runs, a.json), (2_000, 3, true));
+        assert_eq!((a.python, a.bin_dir), (PathBuf::from("/v/bin/python"), Some(PathBuf::from("/b"))));
+        assert_eq!(sync(&[]).unwrap().unwrap(), SyncArgs::default());
+        assert!(sync(&["-h"]).unwrap().is_none());
+        for bad in [&["--runs", "0"][..], &["--leads", "0"], &["--python"], &["--keep"]] {
+            let e = sync(bad).unwrap_err();
+            assert!(!e.0.contains('\n'), "{}", e.0);
+        }
     }
 
     #[test]

@@ -7,16 +7,23 @@
 //! database. It prints one table comparing the two, with the performance issue's targets marked
 //! met or not.
 //!
+//! `leadvault-bench sync` is the sync benchmark: `leadvault sync` pulling N leads from the fake
+//! Meta server into a fresh vault, beside Meta's Python SDK reading the same leads from the same
+//! server (see `sync_bench`).
+//!
 //! It is a measurement, not a test: slow figures are reported, never asserted. It fails (one
 //! line, exit code 1) only when something does not work.
 
 mod args;
 mod generate;
 mod names;
+mod process;
 mod queries;
 mod report;
 mod sqlite_bench;
 mod stats;
+mod sync_bench;
+mod sync_report;
 mod vault_bench;
 
 use std::fmt;
@@ -78,7 +85,12 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Fail> {
-    let Some(args) = args::parse(std::env::args().skip(1))? else {
+    let mut argv = std::env::args().skip(1).peekable();
+    if argv.peek().map(String::as_str) == Some("sync") {
+        argv.next();
+        return sync(argv);
+    }
+    let Some(args) = args::parse(argv)? else {
         println!("{}", args::USAGE);
         return Ok(());
     };
@@ -134,6 +146,25 @@ fn run() -> Result<(), Fail> {
             vault_bench::PASSPHRASE,
             args.work_dir.display()
         ));
+    }
+    Ok(())
+}
+
+/// `leadvault-bench sync`.
+fn sync(argv: impl Iterator<Item = String>) -> Result<(), Fail> {
+    let Some(args) = args::parse_sync(argv)? else {
+        println!("{}", args::SYNC_USAGE);
+        return Ok(());
+    };
+    let measured = sync_bench::run(&args)?;
+    let results =
+        sync_report::SyncResults::new(measured, args.leads, args.seed, start().elapsed().as_secs_f64());
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(&results).map_err(|e| Fail(format!("could not print JSON: {e}")))?;
+        println!("{json}");
+    } else {
+        print!("{}", results.table());
     }
     Ok(())
 }

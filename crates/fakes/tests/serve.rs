@@ -75,6 +75,33 @@ async fn serve_prints_one_line_per_provider_and_the_tokens_work() {
     assert_eq!(rows["results"].as_array().unwrap().len(), 120);
 }
 
+#[tokio::test]
+async fn the_meta_app_budget_can_be_set() {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_leadvault-fakes"))
+            .args(["serve", "--meta-calls-per-hour", "2"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let line = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let meta: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(meta["provider"], "meta");
+    let url = format!("{}/v26.0/me", meta["base_url"].as_str().unwrap());
+    let token = meta["token"].as_str().unwrap();
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let response = client.get(&url).query(&[("access_token", token)]).send().await.unwrap();
+        let usage = response.headers().get("x-app-usage").map(|v| v.to_str().unwrap().to_string());
+        let body: Value = response.json().await.unwrap();
+        answers.push((usage, body["error"]["code"].as_u64()));
+    }
+    assert!(answers[0].0.as_deref().unwrap().contains("\"call_count\":50"), "{answers:?}");
+    assert!(answers[1].0.as_deref().unwrap().contains("\"call_count\":100"), "{answers:?}");
+    assert_eq!(answers[2].1, Some(4), "the third call of two an hour is refused: {answers:?}");
+}
+
 #[test]
 fn bad_arguments_exit_with_usage() {
     let out = Command::new(env!("CARGO_BIN_EXE_leadvault-fakes"))
