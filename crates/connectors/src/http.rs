@@ -59,7 +59,30 @@ impl Http {
         auth: Auth<'_>,
         special: fn(StatusCode, &Value) -> Option<Error>,
     ) -> Result<(Value, header::HeaderMap)> {
-        let request = self.client.request(method, url);
+        self.send(provider, self.client.request(method, url), auth, special).await
+    }
+
+    /// As [`Http::json`], sending `body` as JSON (Google Ads' searches are POSTs).
+    pub async fn json_body(
+        &self,
+        provider: &'static str,
+        method: Method,
+        url: url::Url,
+        auth: Auth<'_>,
+        body: &Value,
+        special: fn(StatusCode, &Value) -> Option<Error>,
+    ) -> Result<Value> {
+        let request = self.client.request(method, url).json(body);
+        Ok(self.send(provider, request, auth, special).await?.0)
+    }
+
+    async fn send(
+        &self,
+        provider: &'static str,
+        request: reqwest::RequestBuilder,
+        auth: Auth<'_>,
+        special: fn(StatusCode, &Value) -> Option<Error>,
+    ) -> Result<(Value, header::HeaderMap)> {
         let request = match auth {
             Auth::Bearer(token) => request.bearer_auth(token.expose()),
             Auth::BearerAnd(token, name, other) => {
