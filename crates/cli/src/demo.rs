@@ -3,11 +3,11 @@
 //! It starts the five simulated providers (`leadvault-fakes`, the same servers the tests use,
 //! built from the providers' published formats) on 127.0.0.1, opens a vault of its own in a
 //! separate data dir (`<data dir>-demo`, never the real one), connects every provider with the
-//! token each simulation accepts, and syncs: leads flow in from Meta (and Google Ads, once its
-//! pull lands) and on to HubSpot, Pipedrive and Salesforce. Each run starts the demo over: the
+//! token each simulation accepts, and syncs: leads flow in from Meta and Google Ads and on to
+//! HubSpot, Pipedrive and Salesforce. Each run starts the demo over: the
 //! previous run's connections and the leads they brought are purged first.
 //!
-//! With `--follow SECS`, a few new leads arrive at the simulated Meta every SECS seconds and are
+//! With `--follow SECS`, a few new leads arrive at the simulated Meta and Google Ads every SECS seconds and are
 //! synced and pushed as they come, until Ctrl-C.
 
 use std::path::PathBuf;

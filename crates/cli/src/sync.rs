@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use leadvault_connectors::sync::{self, Summary, SyncOptions};
 use leadvault_core::Vault;
-use leadvault_core::connections::Connection;
+use leadvault_core::connections::{Connection, Provider};
 use leadvault_core::error::Error;
 use serde::Serialize;
 
@@ -132,13 +132,29 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                             println!("  {} leads were not sent: the CRM has no way to match them", s.skipped);
                         }
                     } else {
+                        let streams = match c.provider {
+                            Provider::GoogleAds => "accounts",
+                            _ => "forms",
+                        };
                         println!(
-                            "{}: {} new, {} already in the vault ({} pages from {} forms{retries})",
+                            "{}: {} new, {} already in the vault ({} pages from {} {streams}{retries})",
                             c.label, s.new, s.unchanged, s.pages, s.streams
                         );
+                        if s.campaigns > 0 || s.metric_days > 0 {
+                            println!(
+                                "  {} campaigns, {} ad groups, {} keywords, {} ad schedules; {} days of campaign metrics",
+                                s.campaigns, s.ad_groups, s.keywords, s.schedules, s.metric_days
+                            );
+                        }
                         if s.skipped > 0 {
                             println!("  {} leads could not be read and were skipped", s.skipped);
                         }
+                    }
+                    if s.accounts_skipped > 0 {
+                        println!(
+                            "  {} ad accounts could not be read (cancelled, or manager accounts) and were skipped",
+                            s.accounts_skipped
+                        );
                     }
                 }
                 (None, Some(e)) if say_errors => eprintln!("{}: {e}", c.label),

@@ -1,6 +1,7 @@
-//! `leadvault sync` through the real binary against the fakes: a summary, pushes to a CRM, and
-//! crash safety (the process killed with SIGKILL at random moments, restarted each time, ends
-//! with every lead exactly once in the vault and in the CRM, and a consistent vault).
+//! `leadvault sync` through the real binary against the fakes: a Meta and a Google Ads
+//! summary, pushes to a CRM, and crash safety (the process killed with SIGKILL at random
+//! moments, restarted each time, ends with every lead exactly once in the vault and in the CRM,
+//! and a consistent vault).
 
 mod common;
 
@@ -71,6 +72,35 @@ fn sync_prints_a_summary_and_says_what_to_do_without_connections() {
     assert_eq!(again[1]["pushed"], 0, "{again}");
     let list = sandbox.json(&["connections", "list", "--json"]);
     assert!(list.as_array().unwrap().iter().all(|c| c["status"] == "connected"), "{list}");
+}
+
+#[test]
+fn google_ads_syncs_its_account_and_leads_from_the_command_line() {
+    let rt = runtime();
+    let fake = rt
+        .block_on(Fake::start_with(Provider::GoogleAds, Options { leads: 150, ..Options::default() }))
+        .unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let mut child = sandbox
+        .command(&["connect", "google-ads", "--token-stdin", "--base-url", &fake.base_url(), "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = sandbox.ok(&["sync"]);
+    assert!(out.contains(": 150 new, 0 already in the vault (2 pages from 2 accounts)"), "{out}");
+    assert!(out.contains("3 campaigns, 6 ad groups, 18 keywords, 5 ad schedules; 90 days"), "{out}");
+    assert_eq!(lead_count(&sandbox), 150);
+    fake.add_leads(4);
+    let again = sandbox.json(&["sync", "--json"]);
+    assert_eq!((again[0]["new"].as_u64(), again[0]["campaigns"].as_u64()), (Some(4), Some(3)), "{again}");
+    assert_eq!(again[0]["provider"], "google-ads");
 }
 
 /// A small deterministic generator for the kill moments (xorshift).

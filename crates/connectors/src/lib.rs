@@ -41,7 +41,7 @@ pub enum Error {
     #[error("{provider} refused the credentials ({reason}); sign in again or paste a new token")]
     Unauthorized { provider: &'static str, reason: String },
 
-    #[error("{provider} asks to slow down; try again in {retry_after_secs} s")]
+    #[error("{provider} asks to slow down; try again in {}", wait_text(*retry_after_secs))]
     RateLimited { provider: &'static str, retry_after_secs: u64 },
 
     #[error("{provider} could not be reached or failed ({reason}); check the connection and try again")]
@@ -65,3 +65,30 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A wait as a person reads it: `45 s`, `12 min`, `3 h 20 min` (rounded up: sooner is wrong).
+fn wait_text(secs: u64) -> String {
+    match secs {
+        0..120 => format!("{secs} s"),
+        120..7200 => format!("{} min", secs.div_ceil(60)),
+        _ => {
+            let minutes = secs.div_ceil(60);
+            match minutes % 60 {
+                0 => format!("{} h", minutes / 60),
+                m => format!("{} h {m} min", minutes / 60),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn waits_read_as_a_person_says_them() {
+        assert_eq!(super::wait_text(45), "45 s");
+        assert_eq!(super::wait_text(600), "10 min");
+        assert_eq!(super::wait_text(601), "11 min");
+        assert_eq!(super::wait_text(86_400), "24 h");
+        assert_eq!(super::wait_text(12_000), "3 h 20 min");
+    }
+}

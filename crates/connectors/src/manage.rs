@@ -263,7 +263,8 @@ pub async fn usable_credentials(vault: &Vault, connection: &Connection) -> Resul
     Ok(credentials)
 }
 
-async fn refresh(
+/// Trades the refresh token for a new access token and keeps the new credentials.
+pub(crate) async fn refresh(
     vault: &Vault,
     connector: &Connector,
     connection: &Connection,

@@ -257,7 +257,7 @@ async fn quota_says_when_to_try_again_and_is_not_retried() {
     a.fake.inject(&a.path("googleAds:search"), Fault::RateLimited { retry_after_secs: 7200 }, 5);
     let err = a.apply(&Change::pause(&state.campaigns[0].id.to_string()).unwrap(), false).await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { retry_after_secs: 7200, .. }), "{err:?}");
-    assert!(err.to_string().contains("try again in 7200 s"), "{err}");
+    assert!(err.to_string().contains("try again in 2 h"), "{err}");
     assert_eq!(a.fake.calls(&a.path("googleAds:search")), 1, "quota is not spent on retries");
     assert_eq!(a.fake.calls(&a.path("campaigns:mutate")), 0);
     assert_eq!(a.fake.ads_state(), state);

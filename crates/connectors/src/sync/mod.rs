@@ -4,28 +4,32 @@
 //!
 //! Transient failures (5xx, cut-off answers, timeouts, rate limits) are retried with
 //! exponential backoff and jitter, a bounded number of times; Meta, which sends no
-//! Retry-After, is paced by its usage headers before it refuses. A token the provider no longer
-//! accepts is refreshed once where it can be; otherwise the connection is marked "needs
-//! sign-in" and the sync stops.
+//! Retry-After, is paced by its usage headers before it refuses. A rate limit asking for a
+//! longer wait than `max_wait` (Google's daily quota, Meta's page budget) stops the sync and
+//! says when to try again: retrying sooner only spends more of the quota. A token the provider
+//! no longer accepts is refreshed once where it can be ([`Session`]); otherwise the connection
+//! is marked "needs sign-in" and the sync stops.
 
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
 use leadvault_core::Vault;
-use leadvault_core::connections::{Connection, ConnectionStatus, Provider};
+use leadvault_core::connections::{Connection, ConnectionStatus, Credentials, Provider};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::{Connector, Error, Result, manage};
 
+mod google_ads;
 mod meta;
 
 /// How a sync behaves; the defaults are what the app uses.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
-    /// Leads per request (Meta allows up to a few hundred with every field).
+    /// Leads per request (Meta allows up to a few hundred with every field; Google Ads pages
+    /// are fixed at 10,000 rows and take no size).
     pub page_size: u32,
     /// Attempts per request before a transient failure ends the sync.
     pub attempts: u32,
@@ -63,7 +67,7 @@ pub struct Summary {
     pub pages: u64,
     /// Requests retried after a transient failure.
     pub retries: u64,
-    /// Forms (streams) read.
+    /// Lead streams read: Meta forms, Google Ads accounts.
     pub streams: u64,
     /// Leads a CRM took (created or updated there).
     pub pushed: u64,
@@ -71,6 +75,15 @@ pub struct Summary {
     pub failed: u64,
     /// A CRM's owners whose open leads were counted.
     pub owners: u64,
+    /// Ad accounts the provider refused to read (cancelled, or a manager account) and skipped.
+    pub accounts_skipped: u64,
+    /// The ads entities the connection holds after the sync (Google Ads).
+    pub campaigns: u64,
+    pub ad_groups: u64,
+    pub keywords: u64,
+    pub schedules: u64,
+    /// Campaign days of metrics written (each sync rewrites the last 30 days).
+    pub metric_days: u64,
 }
 
 /// Progress, after each stored page.
@@ -81,14 +94,15 @@ pub struct Progress {
     pub pages: u64,
 }
 
-/// Whether Leadvault can sync this provider yet: Meta leads are pulled; HubSpot, Pipedrive
-/// and Salesforce are pushed to.
+/// Whether Leadvault can sync this provider yet: Meta and Google Ads leads are pulled;
+/// HubSpot, Pipedrive and Salesforce are pushed to.
 pub fn supported(provider: Provider) -> bool {
-    matches!(provider, Provider::Meta) || provider.is_crm()
+    matches!(provider, Provider::Meta | Provider::GoogleAds) || provider.is_crm()
 }
 
-/// Meta deletes leads 90 days after they arrive: a connection not synced for this long is
-/// warned about, while there is time.
+/// Meta deletes leads 90 days after they arrive and Google Ads keeps lead form submissions
+/// readable for about 60: a connection not synced for this long is warned about, while there
+/// is time for both.
 pub const STALE_AFTER_DAYS: i64 = 30;
 
 /// Whether a connection leads come from should be synced soon: never synced, or not for
@@ -153,6 +167,16 @@ pub async fn sync_connection(
             Provider::Meta => {
                 meta::pull(vault, &connector, &connection, &credentials, options, progress).await
             }
+            Provider::GoogleAds => {
+                let session = Session {
+                    vault,
+                    connector: &connector,
+                    connection: &connection,
+                    credentials,
+                    refreshed: false,
+                };
+                google_ads::pull(session, options, progress).await
+            }
             p if p.is_crm() => {
                 let mut summary = Summary::default();
                 crate::push::push(
@@ -192,6 +216,32 @@ pub async fn sync_connection(
         }
     }
     outcome
+}
+
+/// The credentials a sync calls with. An access token can expire between two pages, so one the
+/// provider refuses mid-sync is refreshed, once per sync; refused again, or with no refresh
+/// token, or with the refresh itself refused, the error stands and the connection needs a new
+/// sign-in (never a loop).
+pub(super) struct Session<'a> {
+    vault: &'a Vault,
+    connector: &'a Connector,
+    connection: &'a Connection,
+    credentials: Credentials,
+    refreshed: bool,
+}
+
+impl Session<'_> {
+    /// After `refused` (a token error): refreshes the credentials, or gives the error back.
+    async fn renew(&mut self, refused: Error) -> Result<()> {
+        if self.refreshed || self.credentials.refresh_token.is_none() {
+            return Err(refused);
+        }
+        self.refreshed = true;
+        info!(connection = %self.connection.id, "the access token was refused mid-sync; refreshing it once");
+        self.credentials =
+            manage::refresh(self.vault, self.connector, self.connection, &self.credentials).await?;
+        Ok(())
+    }
 }
 
 /// Spaces requests out as Meta's usage nears its limit: nothing below `slow_down_at`, then a

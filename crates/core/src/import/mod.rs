@@ -223,6 +223,18 @@ pub fn lead_from_graph(
     json::to_lead(Format::Json.profile(), node, source, now, true)
 }
 
+/// One Google Ads lead form submission as the Ads API returns it (a `leadFormSubmissionData`
+/// row, camelCase JSON), mapped with the Google Ads file format's vocabulary so a synced lead
+/// and the same lead imported from a download are the same lead: source `google-ads`,
+/// platform `google`. Nothing Google sent is dropped (see `google_ads_csv::submission_to_lead`);
+/// the only error is a row without an id or a submission time, as a reason without values.
+pub fn lead_from_google_ads(
+    row: &serde_json::Map<String, serde_json::Value>,
+    now: DateTime<Utc>,
+) -> std::result::Result<NewLead, String> {
+    google_ads_csv::submission_to_lead(row, now)
+}
+
 /// Reads the whole file on the calling (blocking) thread, sending batches of leads.
 fn parse_file(
     path: &Path,
@@ -536,5 +548,54 @@ mod tests {
         // The file import still refuses such a row, with the reason.
         let strict = json::to_lead(Format::Json.profile(), node, "meta", Utc::now(), false).unwrap_err();
         assert!(strict.contains("phone") || strict.contains("email"), "{strict}");
+    }
+
+    #[test]
+    fn a_google_ads_submission_maps_through_the_google_vocabulary() {
+        let row = serde_json::json!({
+            "resourceName": "customers/1234567890/leadFormSubmissionData/100000000007",
+            "id": "100000000007",
+            "asset": "customers/1234567890/assets/40000000001",
+            "campaign": "customers/1234567890/campaigns/111",
+            "adGroup": "customers/1234567890/adGroups/222",
+            "adGroupAd": "customers/1234567890/adGroupAds/222~333",
+            "gclid": "Cj0KCQ-test",
+            "submissionDateTime": "2026-10-01 11:15:00+02:00",
+            "leadFormSubmissionFields": [
+                {"fieldType": "FIRST_NAME", "fieldValue": "Avery"},
+                {"fieldType": "LAST_NAME", "fieldValue": "Ashdown"},
+                {"fieldType": "EMAIL", "fieldValue": "avery@example.com"},
+                {"fieldType": "WORK_EMAIL", "fieldValue": "a.ashdown@example.org"},
+                {"fieldType": "PHONE_NUMBER", "fieldValue": "12"},
+                {"fieldType": "COMPANY_NAME", "fieldValue": "Quarry Works"},
+                {"fieldType": "POSTAL_CODE", "fieldValue": "10001"}
+            ],
+            "customLeadFormSubmissionFields": [
+                {"questionText": "What is your budget?", "fieldValue": "$5k - $15k"}
+            ]
+        });
+        let lead = lead_from_google_ads(row.as_object().unwrap(), Utc::now()).unwrap();
+        assert_eq!((lead.source.as_str(), lead.external_id.as_str()), ("google-ads", "100000000007"));
+        assert_eq!(lead.created_at.to_rfc3339(), "2026-10-01T09:15:00+00:00", "the offset is honoured");
+        assert_eq!(lead.full_name.as_deref(), Some("Avery Ashdown"));
+        assert_eq!(lead.email.as_ref().map(|e| e.as_str()), Some("avery@example.com"));
+        assert_eq!(lead.fields["WORK_EMAIL"], "a.ashdown@example.org", "a second email is kept, not lost");
+        assert!(lead.phone.is_none());
+        assert_eq!(lead.fields["PHONE_NUMBER"], "12", "a value failing its check is kept as a field");
+        assert_eq!(lead.company.as_deref(), Some("Quarry Works"));
+        assert_eq!(lead.fields["POSTAL_CODE"], "10001");
+        assert_eq!(lead.fields["What is your budget?"], "$5k - $15k");
+        assert_eq!(lead.fields["gclid"], "Cj0KCQ-test");
+        let ad = &lead.ad;
+        assert_eq!(
+            (ad.campaign_id.as_deref(), ad.adset_id.as_deref(), ad.ad_id.as_deref(), ad.form_id.as_deref()),
+            (Some("111"), Some("222"), Some("333"), Some("40000000001"))
+        );
+        assert_eq!(ad.platform.as_deref(), Some("google"));
+
+        let mut no_time = row.as_object().unwrap().clone();
+        no_time.remove("submissionDateTime");
+        let reason = lead_from_google_ads(&no_time, Utc::now()).unwrap_err();
+        assert!(reason.contains("submission time") && !reason.contains("avery"), "{reason}");
     }
 }
