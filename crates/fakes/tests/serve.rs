@@ -84,8 +84,10 @@ async fn the_meta_app_budget_can_be_set() {
             .spawn()
             .unwrap(),
     );
-    let line = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
-    let meta: Value = serde_json::from_str(&line).unwrap();
+    // All five lines read (and the pipe kept open): a closed pipe would fail the server's prints.
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first: Vec<String> = (0..5).map(|_| lines.next().unwrap().unwrap()).collect();
+    let meta: Value = serde_json::from_str(&first[0]).unwrap();
     assert_eq!(meta["provider"], "meta");
     let url = format!("{}/v26.0/me", meta["base_url"].as_str().unwrap());
     let token = meta["token"].as_str().unwrap();
