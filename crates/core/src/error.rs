@@ -32,7 +32,7 @@ pub enum Error {
     #[error("this vault is locked with a passphrase: set {env_hint} (or pass --passphrase-env VAR)")]
     PassphraseRequired { env_hint: String },
 
-    #[error("the passphrase is empty: choose at least 8 characters")]
+    #[error("the passphrase is too short: choose at least 8 characters")]
     PassphraseTooShort,
 
     #[error("no lead with id {id}; list ids with `leadvault leads list`")]
