@@ -39,6 +39,7 @@ impl From<leadvault_connectors::Error> for CommandError {
             E::RateLimited { .. } => "rate_limited",
             E::Unavailable { .. } => "unavailable",
             E::Config(_) => "invalid_input",
+            E::Busy(_) => "busy",
             E::BadCallback(_) | E::Rejected { .. } => "provider",
         };
         CommandError::new(code, e.to_string())

@@ -167,6 +167,9 @@ pub enum ConnectionsCommand {
     },
     /// Check a connection with one cheap call to the provider
     Test { id: String },
+    /// How often the app syncs a connection by itself: 15m, 1h, 90s… (1m at least), manual
+    /// (only when asked), or default (15m for lead sources, 5m for CRMs)
+    Every { id: String, interval: String },
 }
 
 #[derive(Subcommand)]

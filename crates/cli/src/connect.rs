@@ -114,19 +114,43 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
         );
         return Ok(());
     }
-    println!("{:<26}  {:<10}  {:<13}  {:<5}  LABEL", "ID", "PROVIDER", "STATUS", "AUTH");
+    println!("{:<26}  {:<10}  {:<13}  {:<5}  {:<14}  LABEL", "ID", "PROVIDER", "STATUS", "AUTH", "SYNCS");
     for c in &all {
         println!(
-            "{:<26}  {:<10}  {:<13}  {:<5}  {}",
+            "{:<26}  {:<10}  {:<13}  {:<5}  {:<14}  {}",
             c.id,
             c.provider.as_str(),
             c.status.as_str(),
             c.auth.as_str(),
+            syncs(c),
             c.label
         );
         if let Some(e) = &c.last_error {
             println!("{:<26}  last error: {e}", "");
         }
+    }
+    Ok(())
+}
+
+/// How often the app syncs `c`, as the list shows it.
+fn syncs(c: &leadvault_core::connections::Connection) -> String {
+    if !leadvault_connectors::sync::supported(c.provider) {
+        return "-".into();
+    }
+    match leadvault_connectors::schedule::every(c, &Default::default()) {
+        None => "when asked".into(),
+        Some(every) => format!("every {}", leadvault_connectors::schedule::every_text(every)),
+    }
+}
+
+/// Sets how often the app syncs a connection, and says so.
+pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<(), Error> {
+    vault.connections().set_sync_every(id, every).await?;
+    let c = vault.connections().get(id).await?;
+    let default = if every.is_none() { " (the default)" } else { "" };
+    match syncs(&c).as_str() {
+        "when asked" => println!("{}: synced only when asked (leadvault sync, or Sync now)", c.label),
+        text => println!("{}: the app syncs it {text}{default}", c.label),
     }
     Ok(())
 }

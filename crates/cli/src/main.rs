@@ -208,6 +208,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             connect::list(&vault, json).await?;
             vault.close().await;
         }
+        Command::Connections { command: ConnectionsCommand::Every { id, interval } } => {
+            let every =
+                leadvault_connectors::schedule::parse_every(&interval).map_err(Error::InvalidInput)?;
+            let vault = Vault::open(options).await?;
+            let done = connect::set_every(&vault, &id, every).await;
+            vault.close().await;
+            done?;
+        }
         Command::Connections { command: ConnectionsCommand::Test { id } } => {
             let vault = Vault::open(options).await?;
             let done = connect::test(&vault, &id).await;

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::Sandbox;
-use leadvault_fakes::{Fake, Options, Provider};
+use leadvault_fakes::{Fake, Fault, Options, Provider};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -238,4 +238,40 @@ fn watch_syncs_again_each_interval_until_interrupted() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert_eq!(lead_count(&sandbox), 125);
+}
+
+#[test]
+fn a_connection_syncing_in_one_process_is_left_alone_by_another_and_intervals_are_set_per_connection() {
+    let rt = runtime();
+    let fake =
+        rt.block_on(Fake::start_with(Provider::Meta, Options { leads: 20, ..Options::default() })).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let id = connect_meta(&sandbox, &fake);
+    fake.inject("/v26.0/*/leads", Fault::Slow(Duration::from_secs(2)), 1);
+    let first = sandbox.command(&["sync"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    while fake.calls("/v26.0/*/leads") == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The app's scheduler or a second terminal: refused in one line, nothing done.
+    let err = sandbox.fails(&["sync", "--connection", &id]);
+    assert!(err.contains("is being synced by another Leadvault"), "{err}");
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lead_count(&sandbox), 20);
+    // The lock went with the process: the next sync runs.
+    assert!(sandbox.ok(&["sync", "--connection", &id]).contains("0 new"));
+
+    let list = sandbox.ok(&["connections", "list"]);
+    assert!(list.contains("every 15 min"), "a lead source's default: {list}");
+    let set = sandbox.ok(&["connections", "every", &id, "manual"]);
+    assert!(set.contains("only when asked"), "{set}");
+    assert!(sandbox.ok(&["connections", "list"]).contains("when asked"));
+    assert!(sandbox.ok(&["connections", "every", &id, "2h"]).contains("every 2 h"));
+    assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["sync_every_secs"], 7200);
+    let err = sandbox.fails(&["connections", "every", &id, "30s"]);
+    assert!(err.contains("1m or more"), "{err}");
+    let err = sandbox.fails(&["connections", "every", "nope", "1h"]);
+    assert!(err.contains("no connection with id nope"), "{err}");
+    assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["sync_every_secs"], 7200, "untouched");
 }

@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod pipedrive;
 pub mod push;
 pub mod salesforce;
+pub mod schedule;
 pub mod sync;
 
 pub use connector::{Account, Connector};
@@ -52,6 +53,10 @@ pub enum Error {
 
     #[error("{0}")]
     Config(String),
+
+    /// The connection is syncing already, in this process or another; nothing was done.
+    #[error("{0}")]
+    Busy(String),
 
     #[error(transparent)]
     Core(#[from] leadvault_core::Error),

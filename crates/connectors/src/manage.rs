@@ -198,6 +198,7 @@ fn draft(provider: Provider, base_url: Option<String>, api_base: Option<String>)
         created_at: Utc::now(),
         last_sync_at: None,
         last_error: None,
+        sync_every_secs: None,
     }
 }
 

@@ -255,10 +255,8 @@ async fn a_refused_batch_fails_only_its_culprit_and_one_sync_runs_per_connection
         sync_connection(&vault, &crm, &one, &|_| {}),
         sync_connection(&vault, &crm, &two, &|_| {})
     );
-    let refused = [&a, &b]
-        .iter()
-        .filter(|r| matches!(r, Err(Error::Config(m)) if m.contains("already syncing")))
-        .count();
+    let refused =
+        [&a, &b].iter().filter(|r| matches!(r, Err(Error::Busy(m)) if m.contains("already syncing"))).count();
     assert_eq!(refused, 1, "{a:?} / {b:?}");
     let done = a.or(b).unwrap();
     assert_eq!(done.pushed, 30, "{done:?}");

@@ -140,6 +140,9 @@ pub struct Connection {
     pub created_at: DateTime<Utc>,
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// How often the app syncs it: `None` for the provider's default, `Some(0)` for only when
+    /// asked, otherwise every so many seconds.
+    pub sync_every_secs: Option<u64>,
 }
 
 /// A connection about to be saved.
@@ -241,6 +244,7 @@ type Row = (
     i64,
     Option<i64>,
     Option<String>,
+    Option<i64>,
 );
 
 /// `SELECT <the columns of a Row> FROM connections`, as a literal.
@@ -248,7 +252,7 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT id, provider, label, auth, account_id, account_name, scopes, base_url, api_base, \
-             status, created_at, last_sync_at, last_error FROM connections ",
+             status, created_at, last_sync_at, last_error, sync_every_secs FROM connections ",
             $rest
         )
     };
@@ -273,6 +277,7 @@ fn from_row(r: Row) -> Result<Connection> {
         created,
         synced,
         error,
+        every,
     ) = r;
     Ok(Connection {
         id,
@@ -288,6 +293,7 @@ fn from_row(r: Row) -> Result<Connection> {
         created_at: millis(created),
         last_sync_at: synced.map(millis),
         last_error: error,
+        sync_every_secs: every.and_then(|n| u64::try_from(n).ok()),
     })
 }
 
@@ -412,6 +418,23 @@ impl Connections<'_> {
         tokio::task::spawn_blocking(move || ks.set_text(&account, &text))
             .await
             .map_err(|_| Error::invalid("a keychain call was interrupted"))?
+    }
+
+    /// Sets how often the app syncs the connection (see [`Connection::sync_every_secs`]).
+    pub async fn set_sync_every(&self, id: &str, every_secs: Option<u64>) -> Result<()> {
+        let every = every_secs
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| Error::invalid("the sync interval is too long"))?;
+        let done = sqlx::query("UPDATE connections SET sync_every_secs = ? WHERE id = ?")
+            .bind(every)
+            .bind(id)
+            .execute(&self.vault.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            self.get(id).await?;
+        }
+        Ok(())
     }
 
     /// Records a finished sync: now is its last sync, and the connection is working.

@@ -113,25 +113,55 @@ pub fn stale(connection: &Connection, now: chrono::DateTime<Utc>) -> bool {
         && connection.last_sync_at.is_none_or(|t| now - t > chrono::Duration::days(STALE_AFTER_DAYS))
 }
 
-/// The connections syncing in this process; a claim lasts until dropped.
-struct Running(String);
+/// A connection's sync under way; the claim lasts until dropped. Within a process a list says
+/// which connections are syncing; across processes (the app and `leadvault sync` at once) an
+/// advisory lock on a file per connection in the data dir does, which the system releases
+/// when the process ends, however it ends.
+struct Running {
+    id: String,
+    _file: std::fs::File,
+}
 
 static RUNNING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
+/// Why a claim was refused.
+enum Busy {
+    Here,
+    Elsewhere,
+}
+
 impl Running {
-    fn claim(id: &str) -> Option<Running> {
+    fn claim(data_dir: &std::path::Path, id: &str) -> Result<std::result::Result<Running, Busy>> {
         let mut running = RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if running.iter().any(|r| r == id) {
-            return None;
+            return Ok(Err(Busy::Here));
         }
+        let dir = data_dir.join("sync-locks");
+        let locked = (|| {
+            std::fs::create_dir_all(&dir)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join(format!("{id}.lock")))?;
+            match file.try_lock() {
+                Ok(()) => Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => Err(e),
+            }
+        })()
+        .map_err(|e| Error::Config(format!("could not take the sync lock in {}: {e}", dir.display())))?;
+        let Some(file) = locked else {
+            return Ok(Err(Busy::Elsewhere));
+        };
         running.push(id.to_string());
-        Some(Running(id.to_string()))
+        Ok(Ok(Running { id: id.to_string(), _file: file }))
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|r| *r != self.0);
+        RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|r| *r != self.id);
     }
 }
 
@@ -153,11 +183,20 @@ pub async fn sync_connection(
         )));
     }
     // One sync per connection at a time (two at once could both make a Pipedrive record).
-    let Some(_running) = Running::claim(id) else {
-        return Err(Error::Config(format!(
-            "{} is already syncing; wait for that sync to finish",
-            connection.label
-        )));
+    let _running = match Running::claim(vault.data_dir(), id)? {
+        Ok(claim) => claim,
+        Err(Busy::Here) => {
+            return Err(Error::Busy(format!(
+                "{} is already syncing; wait for that sync to finish",
+                connection.label
+            )));
+        }
+        Err(Busy::Elsewhere) => {
+            return Err(Error::Busy(format!(
+                "{} is being synced by another Leadvault (the app, or another `leadvault sync`); wait for that sync to finish",
+                connection.label
+            )));
+        }
     };
     let started = std::time::Instant::now();
     let outcome = async {
