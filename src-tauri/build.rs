@@ -25,6 +25,9 @@ const COMMANDS: &[&str] = &[
     "test_connection",
     "disconnect",
     "sync_now",
+    "set_sync_every",
+    "start_demo",
+    "stop_demo",
 ];
 
 fn main() {

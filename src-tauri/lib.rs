@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use leadvault_core::secrets::OsKeychain;
-use tauri::Runtime;
+use tauri::{Manager, Runtime};
 
 use state::AppState;
 
@@ -48,7 +48,11 @@ macro_rules! app_commands {
                 $crate::commands::connections::test_connection,
                 $crate::commands::connections::disconnect,
                 $crate::commands::connections::sync_now,
+                $crate::commands::connections::set_sync_every,
+                $crate::commands::demo::start_demo,
+                $crate::commands::demo::stop_demo,
             ])
+            .events(tauri_specta::collect_events![$crate::commands::connections::SyncEvent])
             // Counts and sizes are far below 2^53: plain numbers are what the UI wants.
             .dangerously_cast_bigints_to_number()
             // One TypeScript type per Rust type (what the window sends and receives agree).
@@ -78,12 +82,23 @@ pub fn app<R: Runtime>(
     specta: tauri_specta::Builder<R>,
     state: AppState,
 ) -> tauri::Builder<R> {
-    builder.plugin(tauri_plugin_dialog::init()).invoke_handler(specta.invoke_handler()).manage(state).setup(
-        move |app| {
+    builder
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .invoke_handler(specta.invoke_handler())
+        .manage(state)
+        .setup(move |app| {
             specta.mount_events(app);
             Ok(())
-        },
-    )
+        })
+}
+
+/// Sends the background syncs' events to the window (and new leads to the desktop's
+/// notifications); once the app is built, before a vault opens.
+pub fn attach_sync_events<R: Runtime>(app: &tauri::App<R>) {
+    let handle = app.handle().clone();
+    app.state::<AppState>()
+        .set_sync_listener(Arc::new(move |event| commands::connections::on_sync_event(&handle, event)));
 }
 
 pub fn run() {
@@ -91,6 +106,7 @@ pub fn run() {
     // Logs: <data dir>/logs/leadvault-desktop.*.log, as the CLI's.
     let _log = leadvault_core::logging::init(&dir, "leadvault-desktop");
     let mut state = AppState::new(dir, Arc::new(OsKeychain::new()));
+    state.background_sync = true;
     state.export_path = std::env::var_os("LEADVAULT_E2E_EXPORT_PATH").map(PathBuf::from);
     // A provider pointed at another address (the local fakes, for tests and demos), as the
     // CLI's --base-url does; and the OAuth apps' client ids.
@@ -104,7 +120,11 @@ pub fn run() {
         }
     }
     let result = app(tauri::Builder::default(), app_commands!(tauri::Wry), state)
-        .run(tauri::generate_context!("tauri.conf.json"));
+        .build(tauri::generate_context!("tauri.conf.json"))
+        .map(|app| {
+            attach_sync_events(&app);
+            app.run(|_, _| {});
+        });
     if let Err(e) = result {
         tracing::error!("the window failed: {e}");
         eprintln!("error: the Leadvault window could not start: {e}");

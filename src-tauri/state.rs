@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use leadvault_connectors::Connector;
 use leadvault_connectors::oauth::SignIn;
+use leadvault_connectors::schedule::{Event, ScheduleOptions, Scheduler};
 use leadvault_core::connections::Provider;
 use leadvault_core::secrets::KeyStore;
 use leadvault_core::{Vault, VaultOptions};
@@ -28,6 +29,9 @@ pub struct PendingSignIn {
     pub window: Option<String>,
 }
 
+/// Where the scheduler's events go (the window's `SyncEvent`s and notifications).
+pub type SyncListener = Arc<dyn Fn(Event) + Send + Sync>;
+
 pub struct AppState {
     /// When the app started, for the launch-to-first-rows figure.
     pub started: std::time::Instant,
@@ -41,6 +45,13 @@ pub struct AppState {
     pub client_ids: HashMap<Provider, String>,
     /// Whether a sign-in opens the system browser (tests play the browser themselves).
     pub open_browser: bool,
+    /// Whether connections sync by themselves while the vault is open (the app; command tests
+    /// drive each sync themselves).
+    pub background_sync: bool,
+    sync_listener: std::sync::OnceLock<SyncListener>,
+    scheduler: Mutex<Option<Scheduler>>,
+    /// Demo mode's simulated providers, while the demo's vault is the open one.
+    demo: Mutex<Option<crate::commands::demo::DemoRun>>,
     sign_in: Mutex<Option<PendingSignIn>>,
     /// The token of the sign-in `finish_sign_in` is waiting on.
     waiting_sign_in: Mutex<Option<CancellationToken>>,
@@ -60,6 +71,10 @@ impl AppState {
             base_urls: HashMap::new(),
             client_ids: HashMap::new(),
             open_browser: true,
+            background_sync: false,
+            sync_listener: std::sync::OnceLock::new(),
+            scheduler: Mutex::new(None),
+            demo: Mutex::new(None),
             sign_in: Mutex::new(None),
             waiting_sign_in: Mutex::new(None),
             vault: RwLock::new(None),
@@ -85,14 +100,56 @@ impl AppState {
     }
 
     pub async fn set_vault(&self, vault: Vault) {
+        self.stop_scheduler().await;
+        let background = self.background_sync.then(|| self.sync_listener.get().cloned()).flatten();
+        if let Some(listener) = background {
+            let scheduler = Scheduler::start(vault.clone(), ScheduleOptions::default(), move |e| listener(e));
+            *self.schedulers() = Some(scheduler);
+        }
         if let Some(old) = self.vault.write().await.replace(vault) {
             old.close().await;
         }
     }
 
-    /// Takes the vault out (for a rekey, which consumes it).
+    /// Takes the vault out (for a rekey, which consumes it), the background syncs stopped.
     pub async fn take_vault(&self) -> CommandResult<Vault> {
+        self.stop_scheduler().await;
         self.vault.write().await.take().ok_or_else(CommandError::locked)
+    }
+
+    /// Whether the open vault is the demo's.
+    pub fn in_demo(&self) -> bool {
+        self.demo.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+
+    /// Keeps (or, with `None`, stops) the demo's simulated providers.
+    pub fn set_demo(&self, demo: Option<crate::commands::demo::DemoRun>) {
+        let old = std::mem::replace(&mut *self.demo.lock().unwrap_or_else(|e| e.into_inner()), demo);
+        drop(old);
+    }
+
+    /// Where the scheduler reports to; set once, when the app starts.
+    pub fn set_sync_listener(&self, listener: SyncListener) {
+        let _ = self.sync_listener.set(listener);
+    }
+
+    /// Has the scheduler look at the connections again (one was added, changed or removed).
+    pub fn wake_scheduler(&self) {
+        if let Some(scheduler) = self.schedulers().as_ref() {
+            scheduler.wake();
+        }
+    }
+
+    /// Stops the background syncs, waiting for the one under way to end at its next page.
+    async fn stop_scheduler(&self) {
+        let running = self.schedulers().take();
+        if let Some(scheduler) = running {
+            scheduler.stop().await;
+        }
+    }
+
+    fn schedulers(&self) -> std::sync::MutexGuard<'_, Option<Scheduler>> {
+        self.scheduler.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers a new export, cancelling any earlier one still running.

@@ -31,6 +31,7 @@ fn window_with(dir: &Path, setup: impl FnOnce(&mut AppState)) -> Window {
     let app = leadvault_desktop::app(mock_builder(), commands, state)
         .build(mock_context(noop_assets()))
         .expect("app builds");
+    leadvault_desktop::attach_sync_events(&app);
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window builds");
     Window { _app: app, webview }
 }
@@ -393,6 +394,18 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     assert_eq!(synced["connection"]["stale"], false);
     let again: Value = w.ok("sync_now", json!({"id": made_meta["id"]}));
     assert_eq!(again["new"], 0);
+    // How often it syncs by itself: the default, then only when asked; too often is refused.
+    assert_eq!(made_meta["syncs"], "every 15 min");
+    assert_eq!(made["syncs"], "every 5 min", "a CRM's default");
+    let err = w.call::<Value>("set_sync_every", json!({"id": made_meta["id"], "everySecs": 30})).unwrap_err();
+    assert_eq!(err.code, "invalid_input", "{}", err.message);
+    let manual: Value = w.ok("set_sync_every", json!({"id": made_meta["id"], "everySecs": 0}));
+    assert_eq!(
+        (manual["syncs"].as_str(), manual["sync_every_secs"].as_u64()),
+        (Some("only when asked"), Some(0))
+    );
+    let hourly: Value = w.ok("set_sync_every", json!({"id": made_meta["id"], "everySecs": 3600}));
+    assert_eq!(hourly["syncs"], "every 1 h");
     w.ok::<Value>("disconnect", json!({"id": made_meta["id"], "purge": true}));
 
     let done: Value = w.ok("disconnect", json!({"id": signed["id"], "purge": true}));
@@ -400,4 +413,41 @@ fn connections_are_made_tested_and_removed_from_the_window() {
     assert!(!salesforce.revoked().is_empty());
     let left: Value = w.ok("list_connections", json!({}));
     assert_eq!(left.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn demo_mode_opens_a_vault_of_its_own_fed_by_the_simulated_providers_and_leaves_the_real_one_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let w = window_with(&data, |s| s.background_sync = true);
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    w.ok::<Value>("load_samples", json!({"count": 5}));
+    let total =
+        |w: &Window| w.ok::<Value>("count_by_status", json!({"query": view(json!({}))}))["total"].as_i64();
+
+    let on: Value = w.ok("start_demo", json!({}));
+    assert_eq!((on["demo"].as_bool(), on["unlocked"].as_bool()), (Some(true), Some(true)));
+    let connections: Value = w.ok("list_connections", json!({}));
+    let connections = connections.as_array().unwrap();
+    assert_eq!(connections.len(), 5, "every simulated provider is connected");
+    for c in connections {
+        assert!(c["label"].as_str().unwrap().starts_with("Demo "), "{c}");
+        assert_eq!(c["syncs"], "every 1 min", "{c}");
+    }
+    // The scheduler syncs each by itself: 200 leads from each simulated source.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while total(&w) != Some(400) {
+        assert!(std::time::Instant::now() < deadline, "the demo's leads did not arrive: {:?}", total(&w));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let err = w.call::<Value>("change_key", json!({"newPassphrase": null})).unwrap_err();
+    assert!(err.message.contains("leave demo mode"), "{}", err.message);
+
+    // Leaving: the real (passphrase) vault waits for its passphrase, as it was.
+    let off: Value = w.ok("stop_demo", json!({}));
+    assert_eq!((off["demo"].as_bool(), off["unlocked"].as_bool()), (Some(false), Some(false)));
+    w.ok::<Value>("unlock_vault", json!({"passphrase": PASSPHRASE}));
+    assert_eq!(total(&w), Some(5), "the real vault holds its own leads only");
+    assert!(w.ok::<Value>("list_connections", json!({})).as_array().unwrap().is_empty());
+    assert!(dir.path().join("data-demo").join("DEMO").is_file(), "the demo's vault is beside it");
 }

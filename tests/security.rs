@@ -1,6 +1,6 @@
 //! The window's sandbox, read from the files Tauri builds it from: the capability grants
-//! exactly the app's own commands (no plugin, no filesystem, no shell), and the CSP allows no
-//! eval and no remote origin.
+//! exactly the app's own commands and listening to its events (no plugin, no filesystem, no
+//! shell), and the CSP allows no eval and no remote origin.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -30,6 +30,11 @@ fn the_window_is_granted_exactly_the_commands_the_ui_calls() {
             Some(format!("allow-{}", name.replace('_', "-")))
         })
         .collect();
+    // The app's own events (`makeEvent("sync-event")`): listening, and no emitting.
+    let mut invoked = invoked;
+    if bindings.contains("makeEvent<") {
+        invoked.extend(["core:event:allow-listen".to_string(), "core:event:allow-unlisten".to_string()]);
+    }
     assert!(!invoked.is_empty());
     assert_eq!(granted, invoked, "capabilities/main.json must grant the UI's commands and nothing else");
     assert_eq!(cap["windows"], serde_json::json!(["main"]));

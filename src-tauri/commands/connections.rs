@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use leadvault_connectors::manage::{self, Revoked};
 use leadvault_connectors::oauth::is_redirect_to;
+use leadvault_connectors::schedule::{self, Event, ScheduleOptions};
 use leadvault_connectors::sync::{self, SyncOptions};
 use leadvault_core::connections::{Connection, Provider};
 use leadvault_core::secrets::Secret;
@@ -50,16 +51,26 @@ pub struct ConnectionView {
     pub created_at: String,
     /// RFC 3339; none before the first sync.
     pub last_sync_at: Option<String>,
-    /// Whether "Sync now" applies (Meta leads so far).
+    /// Whether "Sync now" applies (lead sources pull, CRMs are sent their queue).
     pub can_sync: bool,
     /// Should be synced soon: Meta deletes leads after 90 days.
     pub stale: bool,
+    /// The interval chosen: none for the provider's default, 0 for only when asked.
+    pub sync_every_secs: Option<u64>,
+    /// How often the app syncs it, for a person: "every 15 min", "only when asked".
+    pub syncs: String,
 }
 
 impl From<Connection> for ConnectionView {
     fn from(c: Connection) -> Self {
         let stale = sync::stale(&c, chrono::Utc::now());
+        let syncs = match schedule::every(&c, &ScheduleOptions::default()) {
+            None => "only when asked".to_string(),
+            Some(every) => format!("every {}", schedule::every_text(every)),
+        };
         ConnectionView {
+            sync_every_secs: c.sync_every_secs,
+            syncs,
             last_sync_at: c.last_sync_at.map(|t| t.to_rfc3339()),
             can_sync: sync::supported(c.provider),
             stale,
@@ -107,6 +118,81 @@ pub struct SyncDone {
     pub pushed: u64,
     /// A CRM: leads it refused.
     pub failed: u64,
+}
+
+/// What the background syncs do, as they happen (the scheduler's events).
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct SyncEvent {
+    /// started, finished or failed
+    pub kind: String,
+    pub connection: ConnectionView,
+    /// Finished: leads stored for the first time.
+    pub new: u64,
+    /// Finished, a CRM: leads it took, and refused.
+    pub pushed: u64,
+    pub failed: u64,
+    /// Failed: why, in one line.
+    pub error: Option<String>,
+    /// Failed: when it is tried again by itself; none when only a sign-in (or Sync now) helps.
+    pub retry_in_secs: Option<u64>,
+}
+
+impl SyncEvent {
+    fn new(kind: &str, connection: Connection) -> SyncEvent {
+        SyncEvent {
+            kind: kind.into(),
+            connection: connection.into(),
+            new: 0,
+            pushed: 0,
+            failed: 0,
+            error: None,
+            retry_in_secs: None,
+        }
+    }
+}
+
+/// Tells the window what the scheduler did, and the desktop when leads arrived while the
+/// window is in the background (a count and the connection's label: nothing about a person).
+pub fn on_sync_event<R: Runtime>(app: &AppHandle<R>, event: Event) {
+    let out = match event {
+        Event::Started { connection } => SyncEvent::new("started", connection),
+        Event::Progress { .. } => return,
+        Event::Finished { connection, summary } => {
+            let (label, source) = (connection.label.clone(), !connection.provider.is_crm());
+            if source && summary.new > 0 {
+                notify_new_leads(app, &label, summary.new);
+            }
+            SyncEvent {
+                new: summary.new,
+                pushed: summary.pushed,
+                failed: summary.failed,
+                ..SyncEvent::new("finished", connection)
+            }
+        }
+        Event::Failed { connection, error, retry_in } => SyncEvent {
+            error: Some(error),
+            retry_in_secs: retry_in.map(|d| d.as_secs()),
+            ..SyncEvent::new("failed", connection)
+        },
+    };
+    // Emitted by name (the typed bindings listen on it): no registry needed, so no panic in a
+    // background task whatever state the app is in.
+    if let Err(e) = tauri::Emitter::emit(app, <SyncEvent as tauri_specta::Event>::NAME, &out) {
+        tracing::warn!("a sync event could not reach the window: {e}");
+    }
+}
+
+fn notify_new_leads<R: Runtime>(app: &AppHandle<R>, label: &str, new: u64) {
+    use tauri_plugin_notification::NotificationExt;
+    let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+    if focused {
+        return; // the window shows it itself
+    }
+    let body = format!("{new} new lead{} from {label}", if new == 1 { "" } else { "s" });
+    // No notification service (a bare X session): the window still shows it.
+    if let Err(e) = app.notification().builder().title("Leadvault").body(body).show() {
+        tracing::info!("no desktop notification: {e}");
+    }
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -165,7 +251,9 @@ pub async fn connect_token(
     let vault = state.vault().await?;
     let p = self::provider(&provider)?;
     let base = state.provider_base_url(p);
-    Ok(manage::connect_token(&vault, p, Secret::new(token), base.as_deref(), label).await?.into())
+    let connection = manage::connect_token(&vault, p, Secret::new(token), base.as_deref(), label).await?;
+    state.wake_scheduler();
+    Ok(connection.into())
 }
 
 /// Opens the provider's consent page in the system browser (Meta's in a sign-in window of the
@@ -250,9 +338,10 @@ pub async fn finish_sign_in<R: Runtime>(
     };
     let Some(answer) = pending.answer else {
         let (connector, sign_in, cancel) = (pending.connector, pending.sign_in, pending.cancel);
-        return Ok(manage::finish_sign_in(&vault, connector, sign_in, SIGN_IN_TIMEOUT, &cancel, label)
-            .await?
-            .into());
+        let connection =
+            manage::finish_sign_in(&vault, connector, sign_in, SIGN_IN_TIMEOUT, &cancel, label).await?;
+        state.wake_scheduler();
+        return Ok(connection.into());
     };
     let outcome = tokio::select! {
         url = answer => url.map_err(|_| leadvault_connectors::Error::Cancelled),
@@ -266,6 +355,7 @@ pub async fn finish_sign_in<R: Runtime>(
     let url = outcome?;
     let connection =
         manage::finish_embedded_sign_in(&vault, pending.connector, pending.sign_in, &url, label).await?;
+    state.wake_scheduler();
     Ok(connection.into())
 }
 
@@ -296,7 +386,17 @@ pub async fn test_connection(state: State<'_, AppState>, id: String) -> CommandR
 #[specta::specta]
 pub async fn sync_now(state: State<'_, AppState>, id: String) -> CommandResult<SyncDone> {
     let vault = state.vault().await?;
-    let summary = sync::sync_connection(&vault, &id, &SyncOptions::default(), &|_| {}).await?;
+    // A background sync of it under way: this one follows it (two minutes at most).
+    let mut waited = Duration::ZERO;
+    let summary = loop {
+        match sync::sync_connection(&vault, &id, &SyncOptions::default(), &|_| {}).await {
+            Err(leadvault_connectors::Error::Busy(_)) if waited < Duration::from_secs(120) => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                waited += Duration::from_millis(250);
+            }
+            done => break done?,
+        }
+    };
     let connection = vault.connections().get(&id).await?.into();
     Ok(SyncDone {
         connection,
@@ -318,6 +418,7 @@ pub async fn disconnect(
 ) -> CommandResult<DisconnectDone> {
     let vault = state.vault().await?;
     let done = manage::disconnect(&vault, &id, purge).await?;
+    state.wake_scheduler();
     let name = done.connection.provider.display_name();
     let revoke_message = match done.revoked {
         Revoked::Yes => format!("{name} no longer lets Leadvault in."),
@@ -334,4 +435,25 @@ pub async fn disconnect(
         leads_deleted: done.leads_deleted,
         ads_rows_deleted: done.ads_rows_deleted,
     })
+}
+
+/// Sets how often the app syncs a connection: `every_secs` none for the provider's default, 0
+/// for only when asked, otherwise every so many seconds (a minute at least).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_sync_every(
+    state: State<'_, AppState>,
+    id: String,
+    every_secs: Option<u64>,
+) -> CommandResult<ConnectionView> {
+    if let Some(secs @ 1..schedule::MIN_EVERY_SECS) = every_secs {
+        return Err(CommandError::new(
+            "invalid_input",
+            format!("every {secs} s is too often: choose a minute or more"),
+        ));
+    }
+    let vault = state.vault().await?;
+    vault.connections().set_sync_every(&id, every_secs).await?;
+    state.wake_scheduler();
+    Ok(vault.connections().get(&id).await?.into())
 }

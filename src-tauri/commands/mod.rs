@@ -2,6 +2,7 @@
 //! maps the result to what the UI shows.
 
 pub mod connections;
+pub mod demo;
 pub mod export;
 pub mod inbox;
 pub mod lead;

@@ -19,6 +19,8 @@ pub struct VaultState {
     /// How an existing vault is unlocked, as far as its settings say.
     pub key_source: Option<KeySource>,
     pub data_dir: String,
+    /// Demo mode: the open vault is the demo's (simulated providers), not this one.
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -60,6 +62,7 @@ pub async fn vault_state(state: State<'_, AppState>) -> CommandResult<VaultState
         unlocked: state.is_unlocked().await,
         key_source: exists.then(|| Vault::key_source_of(&options.data_dir)).flatten(),
         data_dir: state.data_dir.display().to_string(),
+        demo: state.in_demo(),
     })
 }
 
@@ -115,6 +118,12 @@ pub async fn change_key(
     state: State<'_, AppState>,
     new_passphrase: Option<String>,
 ) -> CommandResult<VaultInfo> {
+    if state.in_demo() {
+        return Err(crate::error::CommandError::new(
+            "invalid_input",
+            "this is the demo's vault: leave demo mode to change your vault's key",
+        ));
+    }
     let unlock = unlock_with(new_passphrase)?;
     let vault = state.take_vault().await?;
     match vault.rekey(unlock).await {

@@ -163,24 +163,31 @@ try {
   });
   assert.match(await texts(b, "[role=status]").then((t) => t.join(" ")), /Connected Meta/);
 
-  step("connections: sync Meta now; its leads reach the inbox");
+  step("connections: Meta syncs by itself once connected; the new leads are announced and reach the inbox");
+  const arrivals = b.$("[data-testid=arrivals]");
+  await arrivals.waitForDisplayed({ timeout: 60000, timeoutMsg: "the background sync announced no new leads" });
+  const announced = await textOf(arrivals);
+  const arrived = Number(/^(\d+) new leads? from /.exec(announced)?.[1]);
+  assert.ok(arrived > 0, `Meta leads arrived: ${announced}`);
+  await b.waitUntil(
+    async () => Number(await text(b, ".statuses button:first-child .count")) === 200 + arrived,
+    { timeout: 10000, timeoutMsg: "the inbox did not count the synced leads" },
+  );
+
+  step("connections: Sync now on Meta finds nothing new; the leads are there once");
   let meta;
   for (const c of await b.$$("[data-testid=connection]")) {
     if ((await textOf(c)).includes("Meta")) meta = c;
   }
-  assert.match(await textOf(meta), /Never synced/);
+  await b.waitUntil(async () => /Last synced/.test(await textOf(meta)), { timeout: 30000, timeoutMsg: "no last sync shown" });
   await meta.$("button=Sync now").click();
   await b.waitUntil(async () => (await texts(b, "[role=status]")).some((t) => /^Synced /.test(t)), {
     timeout: 60000,
     timeoutMsg: "the Meta sync did not finish",
   });
   const synced = (await texts(b, "[role=status]")).find((t) => /^Synced /.test(t));
-  const arrived = Number(/: (\d+) new lead/.exec(synced)[1]);
-  assert.ok(arrived > 0, `Meta leads arrived: ${synced}`);
-  await b.waitUntil(
-    async () => Number(await text(b, ".statuses button:first-child .count")) === 200 + arrived,
-    { timeout: 10000, timeoutMsg: "the inbox did not count the synced leads" },
-  );
+  assert.match(synced, /: 0 new leads, \d+ already in the vault/);
+  assert.equal(Number(await text(b, ".statuses button:first-child .count")), 200 + arrived, "nothing doubled");
 
   step("connections: paste a HubSpot private-app token, test it, disconnect");
   await b.$("select[aria-label=Provider]").selectByAttribute("value", "hubspot");
@@ -196,8 +203,31 @@ try {
   await b.waitUntil(async () => (await texts(b, "[role=status]")).some((t) => /is working/.test(t)), { timeout: 30000 });
   await hubspot.$("button=Disconnect").click();
   await b.waitUntil(async () => (await texts(b, "[role=status]")).some((t) => /^Disconnected/.test(t)), { timeout: 30000 });
-  const left = await texts(b, "[data-testid=connection]");
-  assert.equal(left.length, 1, `only the Meta connection is left: ${left}`);
+  await b.waitUntil(async () => (await texts(b, "[data-testid=connection]")).length === 1, {
+    timeout: 30000,
+    timeoutMsg: `only the Meta connection is left: ${await texts(b, "[data-testid=connection]")}`,
+  });
+  await b.$("button[aria-label='Close connections']").click();
+  const ours = Number(await text(b, ".statuses button:first-child .count"));
+
+  step("demo mode: switched on, the simulated providers' leads flow into a vault of its own");
+  await b.$("[role=switch][aria-label='Demo mode']").click();
+  await b.$(".demo-banner").waitForDisplayed({ timeout: 60000, timeoutMsg: "demo mode did not start" });
+  await b.waitUntil(async () => Number(await text(b, ".statuses button:first-child .count")) >= 400, {
+    timeout: 120000,
+    timeoutMsg: "the demo's 400 simulated leads did not arrive",
+  });
+
+  step("demo mode: switched off, the real vault is back as it was (after its passphrase)");
+  await b.$("[role=switch][aria-label='Demo mode']").click();
+  await b.$("h1=Unlock your vault").waitForDisplayed({ timeout: 30000 });
+  await b.$("input[name=passphrase]").setValue(PASSPHRASE);
+  await b.$("button=Unlock").click();
+  await b.waitUntil(async () => Number(await text(b, ".statuses button:first-child .count")) === ours, {
+    timeout: 30000,
+    timeoutMsg: "the real vault did not come back with its own leads",
+  });
+  assert.equal(await b.$(".demo-banner").isExisting(), false);
 } finally {
   await b.deleteSession().catch(() => undefined);
 }

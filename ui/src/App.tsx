@@ -26,5 +26,6 @@ export function App() {
         }}
       />
     );
-  return <Inbox offerSamples={fresh} />;
+  // A new key on the inbox when the vault changes (the demo's, or the real one again).
+  return <Inbox key={vault.demo ? "demo" : "vault"} offerSamples={fresh} demo={vault.demo} onVault={setVault} />;
 }

@@ -1,6 +1,6 @@
 // The one door to the Rust side: the generated command wrappers, with their
 // `{status, data | error}` results turned into values or thrown `IpcError`s.
-import { commands, type CommandError } from "./bindings";
+import { commands, events, type CommandError, type SyncEvent } from "./bindings";
 
 export class IpcError extends Error {
   code: string;
@@ -30,3 +30,26 @@ export function codeOf(e: unknown): string | undefined {
 }
 
 export { commands };
+
+/** Calls `handler` with each background sync event until the returned function is called. */
+export function onSyncEvent(handler: (e: SyncEvent) => void): () => void {
+  let stop: (() => void) | null = null;
+  let gone = false;
+  events.syncEvent
+    .listen((e) => handler(e.payload))
+    .then((unlisten) => (gone ? unlisten() : (stop = unlisten)))
+    .catch(() => undefined);
+  return () => {
+    gone = true;
+    stop?.();
+  };
+}
+
+/** "3 new leads from Meta — Ada's Bakery": what a finished pull brought, or null. */
+export function arrivalsOf(e: SyncEvent): string | null {
+  if (e.kind !== "finished" || e.new === 0 || isCrm(e.connection.provider)) return null;
+  return `${e.new} new lead${e.new === 1 ? "" : "s"} from ${e.connection.label}`;
+}
+
+/** CRMs are sent leads; the other providers are where leads come from. */
+export const isCrm = (provider: string) => ["hubspot", "pipedrive", "salesforce"].includes(provider);

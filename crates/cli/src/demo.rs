@@ -1,30 +1,20 @@
 //! `leadvault demo [--leads N] [--seed S] [--follow SECS]`: the whole flow without accounts.
 //!
-//! It starts the five simulated providers (`leadvault-fakes`, the same servers the tests use,
-//! built from the providers' published formats) on 127.0.0.1, opens a vault of its own in a
-//! separate data dir (`<data dir>-demo`, never the real one), connects every provider with the
-//! token each simulation accepts, and syncs: leads flow in from Meta and Google Ads and on to
-//! HubSpot, Pipedrive and Salesforce. Each run starts the demo over: the
-//! previous run's connections and the leads they brought are purged first.
+//! It starts the simulated providers and the demo's own vault (`leadvault_connectors::demo`:
+//! `<data dir>-demo`, never the real one), and syncs: leads flow in from Meta and Google Ads and
+//! on to HubSpot, Pipedrive and Salesforce. Each run starts the demo over.
 //!
-//! With `--follow SECS`, a few new leads arrive at the simulated Meta and Google Ads every SECS seconds and are
-//! synced and pushed as they come, until Ctrl-C.
+//! With `--follow SECS`, a few new leads arrive at the simulated Meta and Google Ads every SECS
+//! seconds and are synced and pushed as they come, until Ctrl-C.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use leadvault_connectors::manage;
+use leadvault_connectors::demo::{self, Demo};
 use leadvault_connectors::sync::{self, SyncOptions};
-use leadvault_core::connections::Provider;
 use leadvault_core::error::Error;
-use leadvault_core::secrets::Secret;
-use leadvault_core::{LeadFilter, Unlock, Vault, VaultOptions};
-use leadvault_fakes::{Fake, Options};
+use leadvault_core::{LeadFilter, Vault, VaultOptions};
 
 use crate::connect::provider_error;
-
-/// The file that marks a data dir as the demo's own.
-const DEMO_MARKER: &str = "DEMO";
 
 pub struct DemoArgs {
     pub leads: u64,
@@ -32,62 +22,20 @@ pub struct DemoArgs {
     pub follow: Option<u64>,
 }
 
-/// Where the demo keeps its vault: beside the real one, never in it.
-pub fn demo_dir(data_dir: &std::path::Path) -> PathBuf {
-    let mut name = data_dir.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "leadvault".into());
-    name.push("-demo");
-    data_dir.with_file_name(name)
-}
-
-fn fake_provider(p: Provider) -> leadvault_fakes::Provider {
-    match p {
-        Provider::Meta => leadvault_fakes::Provider::Meta,
-        Provider::GoogleAds => leadvault_fakes::Provider::GoogleAds,
-        Provider::Hubspot => leadvault_fakes::Provider::Hubspot,
-        Provider::Pipedrive => leadvault_fakes::Provider::Pipedrive,
-        Provider::Salesforce => leadvault_fakes::Provider::Salesforce,
-    }
-}
-
-pub async fn demo(mut options: VaultOptions, args: DemoArgs) -> Result<(), Error> {
+pub async fn demo(options: VaultOptions, args: DemoArgs) -> Result<(), Error> {
     if args.leads == 0 || args.leads > 100_000 {
         return Err(Error::InvalidInput("--leads must be between 1 and 100000".into()));
     }
     if args.follow == Some(0) {
         return Err(Error::InvalidInput("--follow must be at least 1 second".into()));
     }
-    options.data_dir = demo_dir(&options.data_dir);
-    let dir = options.data_dir.clone();
-    // The demo starts over each run, purging its connections: only ever in a vault it made.
-    let marker = dir.join(DEMO_MARKER);
-    if options.db_path().exists() && !marker.is_file() {
-        return Err(Error::InvalidInput(format!(
-            "{} holds a vault the demo did not make; move it away, or give another --data-dir",
-            dir.display()
-        )));
-    }
-    let vault = match Vault::open(options.clone()).await {
-        Ok(v) => v,
-        Err(Error::NoVault { .. }) => {
-            let unlock = match options.passphrase.clone() {
-                Some(p) => Unlock::Passphrase(p),
-                None => Unlock::Keychain,
-            };
-            let v = Vault::create(options, unlock).await?;
-            std::fs::write(
-                &marker,
-                "This vault was made by `leadvault demo`; each demo run starts it over.\n",
-            )
-            .map_err(|e| Error::InvalidInput(format!("could not write {}: {e}", marker.display())))?;
-            v
-        }
-        Err(e) => return Err(e),
-    };
+    let vault = demo::open_vault(options).await.map_err(provider_error)?;
+    let dir = vault.data_dir().to_path_buf();
     let done = run(&vault, &args).await;
     vault.close().await;
     done?;
     println!(
-        "\nThe demo vault is {}; open it in the app with LEADVAULT_DATA_DIR={} or explore it with\n  leadvault --data-dir {} leads list",
+        "\nThe demo vault is {}; open it in the app with LEADVAULT_DATA_DIR={} (or the app's demo switch) or explore it with\n  leadvault --data-dir {} leads list",
         dir.display(),
         dir.display(),
         dir.display()
@@ -96,27 +44,13 @@ pub async fn demo(mut options: VaultOptions, args: DemoArgs) -> Result<(), Error
 }
 
 async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
-    // Start over: the last run's simulated providers are gone, so are their connections.
-    for old in vault.connections().list().await? {
-        vault.connections().remove(&old.id, true).await?;
-    }
     println!(
         "Starting the simulated providers on 127.0.0.1 (seed {}, {} leads each source)…",
         args.seed, args.leads
     );
-    let mut fakes = Vec::new();
-    for provider in Provider::ALL {
-        let fake_options = Options { seed: args.seed, leads: args.leads, ..Options::default() };
-        let fake = Fake::start_with(fake_provider(provider), fake_options)
-            .await
-            .map_err(|e| Error::InvalidInput(format!("the simulated {provider} could not start: {e}")))?;
-        let token = Secret::new(fake.demo_token());
-        let label = Some(format!("Demo {}", provider.display_name()));
-        let connection = manage::connect_token(vault, provider, token, Some(&fake.base_url()), label)
-            .await
-            .map_err(provider_error)?;
-        println!("  {:<11} {}  connected", provider.display_name(), fake.base_url());
-        fakes.push((connection, fake));
+    let demo = Demo::start(vault, args.seed, args.leads).await.map_err(provider_error)?;
+    for (connection, fake) in &demo.providers {
+        println!("  {:<11} {}  connected", connection.provider.display_name(), fake.base_url());
     }
     let options = SyncOptions::default();
     let cancel = options.cancel.clone();
@@ -125,7 +59,7 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
             cancel.cancel();
         }
     });
-    match round(vault, &fakes, &options).await {
+    match round(vault, &demo, &options).await {
         Err(Error::Cancelled) => return Ok(()),
         other => other?,
     }
@@ -138,12 +72,8 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
             _ = options.cancel.cancelled() => return Ok(()),
         }
-        for (connection, fake) in &fakes {
-            if !connection.provider.is_crm() {
-                fake.add_leads(3);
-            }
-        }
-        match round(vault, &fakes, &options).await {
+        demo.add_leads(3);
+        match round(vault, &demo, &options).await {
             Err(Error::Cancelled) => return Ok(()),
             other => other?,
         }
@@ -151,18 +81,10 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
 }
 
 /// Syncs every connection once, sources first, and says what each did.
-async fn round(
-    vault: &Vault,
-    fakes: &[(leadvault_core::connections::Connection, Fake)],
-    options: &SyncOptions,
-) -> Result<(), Error> {
-    let mut ordered: Vec<_> = fakes.iter().collect();
+async fn round(vault: &Vault, demo: &Demo, options: &SyncOptions) -> Result<(), Error> {
+    let mut ordered: Vec<_> = demo.providers.iter().collect();
     ordered.sort_by_key(|(c, _)| c.provider.is_crm());
     for (connection, fake) in ordered {
-        if !sync::supported(connection.provider) {
-            println!("  {:<11} its sync is not built yet", connection.provider.display_name());
-            continue;
-        }
         let summary = match sync::sync_connection(vault, &connection.id, options, &|_| {}).await {
             Ok(s) => s,
             Err(leadvault_connectors::Error::Cancelled) => return Err(Error::Cancelled),

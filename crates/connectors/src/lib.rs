@@ -8,6 +8,8 @@
 
 pub mod ads_control;
 pub mod connector;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod google_ads;
 mod google_ads_mutate;
 pub mod http;

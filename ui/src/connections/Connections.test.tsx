@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import type { ConnectionView, ProviderChoice } from "../bindings";
 
 const commands = vi.hoisted(() => ({
@@ -12,10 +12,12 @@ const commands = vi.hoisted(() => ({
   testConnection: vi.fn(),
   disconnect: vi.fn(),
   syncNow: vi.fn(),
+  setSyncEvery: vi.fn(),
 }));
-vi.mock("../bindings", () => ({ commands }));
+vi.mock("../bindings", async () => ({ commands, events: (await import("../test/events")).events }));
 
 import { Connections, ago } from "./Connections";
+import { emitSync } from "../test/events";
 
 const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
 const err = (code: string, message: string) => Promise.resolve({ status: "error" as const, error: { code, message } });
@@ -37,6 +39,8 @@ const hubspot: ConnectionView = {
   last_sync_at: null,
   can_sync: false,
   stale: false,
+  sync_every_secs: null,
+  syncs: "every 5 min",
 };
 const meta: ConnectionView = {
   ...hubspot,
@@ -48,6 +52,7 @@ const meta: ConnectionView = {
   last_error: null,
   can_sync: true,
   stale: true,
+  syncs: "every 15 min",
 };
 
 function setup(connections: ConnectionView[]) {
@@ -130,6 +135,27 @@ describe("connections", () => {
     expect(await screen.findByText(/Synced Meta — Ada's Bakery: 42 new leads, 3 already in the vault/)).toBeTruthy();
     expect(commands.syncNow).toHaveBeenCalledWith("01M");
     expect(onSynced).toHaveBeenCalled();
+  });
+
+  it("shows a background sync as it runs and sets how often a connection syncs", async () => {
+    let listed = [meta];
+    commands.listProviders.mockImplementation(() => ok(providers));
+    commands.listConnections.mockImplementation(() => ok(listed));
+    render(<Connections onClose={() => {}} />);
+    expect(await screen.findByText("Never synced")).toBeTruthy();
+    const event = { new: 0, pushed: 0, failed: 0, error: null, retry_in_secs: null };
+    await waitFor(() => expect(emitSync({ ...event, kind: "started", connection: meta })).toBeGreaterThan(0));
+    expect(await screen.findByText(/Syncing…/)).toBeTruthy();
+    listed = [{ ...meta, last_sync_at: new Date().toISOString(), stale: false }];
+    emitSync({ ...event, kind: "finished", new: 7, connection: listed[0] });
+    expect(await screen.findByText(/Last synced just now/)).toBeTruthy();
+
+    const select = screen.getByLabelText("How often Meta — Ada's Bakery syncs") as HTMLSelectElement;
+    expect(select.value).toBe("");
+    commands.setSyncEvery.mockImplementation(() => ok({ ...listed[0], sync_every_secs: 0, syncs: "only when asked" }));
+    fireEvent.change(select, { target: { value: "0" } });
+    expect(commands.setSyncEvery).toHaveBeenCalledWith("01M", 0);
+    expect(await screen.findByText("Meta — Ada's Bakery now syncs only when asked.")).toBeTruthy();
   });
 
   it("says how long ago a connection synced", () => {

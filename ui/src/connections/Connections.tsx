@@ -2,7 +2,7 @@
 // paste a token), test and disconnect — the same actions as the `leadvault connect` commands.
 import { useEffect, useState } from "react";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
-import { call, codeOf, commands, messageOf } from "../ipc";
+import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
 
 const STATUS: Record<string, string> = {
   connected: "Connected",
@@ -10,8 +10,15 @@ const STATUS: Record<string, string> = {
   error: "Error",
 };
 
-/** CRMs are sent leads; the other providers are where leads come from. */
-const isCrm = (provider: string) => ["hubspot", "pipedrive", "salesforce"].includes(provider);
+/** The intervals offered; 0 is "only when asked". */
+const EVERY: [number, string][] = [
+  [300, "every 5 min"],
+  [900, "every 15 min"],
+  [3600, "every hour"],
+  [21600, "every 6 hours"],
+  [86400, "every day"],
+  [0, "only when asked"],
+];
 
 /** "3 days ago", "just now": when a connection last synced. */
 export function ago(iso: string, now: Date = new Date()): string {
@@ -31,6 +38,8 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   const [signIn, setSignIn] = useState<SignInStarted | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  /** Connections the app is syncing by itself right now. */
+  const [syncing, setSyncing] = useState<Set<string>>(new Set());
 
   async function reload() {
     setConnections(await call(commands.listConnections()));
@@ -39,7 +48,22 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   useEffect(() => {
     call(commands.listProviders()).then(setProviders, (e) => setMessage(messageOf(e)));
     reload().catch((e) => setMessage(messageOf(e)));
+    return onSyncEvent((e) => {
+      setSyncing((now) => {
+        const next = new Set(now);
+        if (e.kind === "started") next.add(e.connection.id);
+        else next.delete(e.connection.id);
+        return next;
+      });
+      if (e.kind !== "started") reload().catch(() => {});
+    });
   }, []);
+
+  const setEvery = (c: ConnectionView, value: string) =>
+    act(`every-${c.id}`, async () => {
+      const done = await call(commands.setSyncEvery(c.id, value === "" ? null : Number(value)));
+      return `${done.label} now syncs ${done.syncs}.`;
+    });
 
   const chosen = providers.find((p) => p.id === provider);
 
@@ -117,7 +141,32 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
                 <span className={`status status-${c.status}`}>{STATUS[c.status] ?? c.status}</span>
                 {c.last_error && <p className="error">{c.last_error}</p>}
                 {c.can_sync && (
-                  <p className="muted">{c.last_sync_at ? `Last synced ${ago(c.last_sync_at)}` : "Never synced"}</p>
+                  <p className="muted">
+                    {syncing.has(c.id)
+                      ? "Syncing…"
+                      : c.last_sync_at
+                        ? `Last synced ${ago(c.last_sync_at)}`
+                        : "Never synced"}{" "}
+                    <label>
+                      · Syncs{" "}
+                      <select
+                        aria-label={`How often ${c.label} syncs`}
+                        value={c.sync_every_secs ?? ""}
+                        disabled={busy !== null}
+                        onChange={(e) => void setEvery(c, e.target.value)}
+                      >
+                        <option value="">{isCrm(c.provider) ? "every 5 min" : "every 15 min"} (default)</option>
+                        {c.sync_every_secs !== null && !EVERY.some(([v]) => v === c.sync_every_secs) && (
+                          <option value={c.sync_every_secs}>{c.syncs}</option>
+                        )}
+                        {EVERY.map(([v, text]) => (
+                          <option key={v} value={v}>
+                            {text}
+                          </option>
+                        ))}
+                      </select>
+                    </label>
+                  </p>
                 )}
                 {c.stale && (
                   <p className="warning" role="note">

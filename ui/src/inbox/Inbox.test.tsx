@@ -13,11 +13,14 @@ const commands = vi.hoisted(() => ({
   cancelExport: vi.fn(),
   vaultStatus: vi.fn(),
   loadSamples: vi.fn(),
+  startDemo: vi.fn(),
+  stopDemo: vi.fn(),
 }));
-vi.mock("../bindings", () => ({ commands }));
+vi.mock("../bindings", async () => ({ commands, events: (await import("../test/events")).events }));
 vi.mock("@tauri-apps/api/core", () => ({ Channel: class { onmessage: (n: number) => void = () => {}; } }));
 
 import { Inbox } from "./Inbox";
+import { emitSync } from "../test/events";
 
 const page = (leads: Lead[], next: string | null = null) => ok({ leads, next });
 
@@ -35,6 +38,41 @@ describe("the inbox", () => {
     expect(screen.getByText("Person 3")).toBeTruthy();
     await waitFor(() => expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("3"));
     expect(commands.listLeads).toHaveBeenCalledWith(expect.objectContaining({ search: null, sort: "newest" }), null, 200);
+  });
+
+  it("tells of new leads a background sync brought and shows them, never a CRM's pushes", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1)]));
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    const meta = { id: "01M", provider: "meta", provider_name: "Meta", label: "Meta — Ada's Bakery", auth: "token",
+      account_name: null, status: "connected", last_error: null, created_at: "2026-11-23T06:00:00Z",
+      last_sync_at: "2026-11-23T07:00:00Z", can_sync: true, stale: false, sync_every_secs: null, syncs: "every 15 min" };
+    const done = { kind: "finished", new: 2, pushed: 0, failed: 0, error: null, retry_in_secs: null };
+    commands.listLeads.mockImplementation(() => page([lead(5), lead(4), lead(1)]));
+    await waitFor(() => expect(emitSync({ ...done, connection: { ...meta, provider: "hubspot", label: "CRM" }, pushed: 3, new: 0 })).toBeGreaterThan(0));
+    expect(screen.queryByTestId("arrivals")).toBeNull();
+    act(() => void emitSync({ ...done, connection: meta }));
+    expect((await screen.findByTestId("arrivals")).textContent).toMatch(/^2 new leads from Meta — Ada's Bakery/);
+    expect(await screen.findByText("Person 5")).toBeTruthy();
+    fireEvent.click(screen.getByLabelText("Dismiss"));
+    expect(screen.queryByTestId("arrivals")).toBeNull();
+  });
+
+  it("switches demo mode on and off, saying so while it is on", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1)]));
+    const onVault = vi.fn();
+    const state = { exists: true, unlocked: true, key_source: "keychain" as const, data_dir: "/tmp/lv", demo: true };
+    commands.startDemo.mockImplementation(() => ok(state));
+    const { rerender } = render(<Inbox offerSamples={false} onVault={onVault} />);
+    expect(screen.queryByText(/Demo mode: simulated/)).toBeNull();
+    fireEvent.click(screen.getByRole("switch", { name: "Demo mode" }));
+    await waitFor(() => expect(onVault).toHaveBeenCalledWith(state));
+    rerender(<Inbox offerSamples={false} demo onVault={onVault} />);
+    expect(screen.getByText(/Demo mode: simulated/)).toBeTruthy();
+    expect((screen.getByRole("switch", { name: "Demo mode" }) as HTMLInputElement).checked).toBe(true);
+    commands.stopDemo.mockImplementation(() => ok({ ...state, demo: false }));
+    fireEvent.click(screen.getByRole("switch", { name: "Demo mode" }));
+    await waitFor(() => expect(onVault).toHaveBeenLastCalledWith({ ...state, demo: false }));
   });
 
   it("pages by cursor as the list reaches its end, never asking for everything", async () => {

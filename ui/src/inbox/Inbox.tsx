@@ -2,8 +2,8 @@
 // scrolls, counts per status, multi-select with bulk changes, and the detail of one lead.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { LeadChange, LeadSort, LeadStatus, ViewQuery } from "../bindings";
-import { call, commands, messageOf } from "../ipc";
+import type { LeadChange, LeadSort, LeadStatus, VaultState, ViewQuery } from "../bindings";
+import { arrivalsOf, call, commands, messageOf, onSyncEvent } from "../ipc";
 import { useDebounced, useLeadPages } from "./useLeadPages";
 import { LeadDetailPane } from "../lead/LeadDetail";
 import { ExportBar } from "../export/ExportBar";
@@ -20,7 +20,15 @@ const NO_FILTERS: Filters = { status: null, source: null, owner: null, tag: null
 /** Whether this start's first painted rows were reported. */
 let firstRowsReported = false;
 
-export function Inbox({ offerSamples }: { offerSamples: boolean }) {
+type InboxProps = {
+  offerSamples: boolean;
+  /** The demo's vault is open (simulated providers), not the real one. */
+  demo?: boolean;
+  /** The vault changed: demo mode switched on or off. */
+  onVault?: (s: VaultState) => void;
+};
+
+export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const [searchText, setSearchText] = useState("");
   const search = useDebounced(searchText, 250);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
@@ -33,7 +41,39 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
   const [showSettings, setShowSettings] = useState(false);
   const [showConnections, setShowConnections] = useState(false);
   const [showOffer, setShowOffer] = useState(offerSamples);
+  /** What the last background sync brought, shown until dismissed or 15 s pass. */
+  const [arrivals, setArrivals] = useState<string | null>(null);
+  const [switching, setSwitching] = useState(false);
+
+  async function switchDemo(on: boolean) {
+    setSwitching(true);
+    setNotice(on ? "Starting the simulated providers…" : null);
+    try {
+      onVault?.(await call(on ? commands.startDemo() : commands.stopDemo()));
+    } catch (e) {
+      setNotice(messageOf(e));
+      setSwitching(false);
+    }
+  }
   const scroller = useRef<HTMLDivElement>(null);
+  const reloadRef = useRef(pages.reload);
+  reloadRef.current = pages.reload;
+
+  useEffect(
+    () =>
+      onSyncEvent((e) => {
+        const text = arrivalsOf(e);
+        if (!text) return;
+        setArrivals(text);
+        reloadRef.current();
+      }),
+    [],
+  );
+  useEffect(() => {
+    if (!arrivals) return;
+    const t = setTimeout(() => setArrivals(null), 15000);
+    return () => clearTimeout(t);
+  }, [arrivals]);
 
   const count = pages.leads.length + (pages.hasMore ? 1 : 0);
 
@@ -126,7 +166,24 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
         <ExportBar query={query} total={pages.counts?.total ?? null} />
         <button onClick={() => setShowConnections(true)}>Connections</button>
         <button onClick={() => setShowSettings(true)}>Settings</button>
+        <label className="switch">
+          <input
+            type="checkbox"
+            role="switch"
+            aria-label="Demo mode"
+            checked={demo}
+            disabled={switching}
+            onChange={(e) => void switchDemo(e.target.checked)}
+          />{" "}
+          Demo mode
+        </label>
       </header>
+      {demo && (
+        <p className="demo-banner" role="note">
+          Demo mode: simulated Meta, Google Ads, HubSpot, Pipedrive and Salesforce on this computer, in a vault of
+          their own; new leads arrive every minute. Your own vault is closed and untouched.
+        </p>
+      )}
       <nav className="statuses" aria-label="Status">
         <button className={filters.status === null ? "on" : ""} onClick={() => setFilter("status", "")}>
           All <span className="count">{pages.counts ? pages.counts.by_status.reduce((a, c) => a + c.count, 0) : "…"}</span>
@@ -159,6 +216,14 @@ export function Inbox({ offerSamples }: { offerSamples: boolean }) {
         />
       )}
       {selected.size > 0 && <BulkBar count={selected.size} onApply={bulk} onClear={() => setSelected(new Set())} />}
+      {arrivals && (
+        <p className="toast" role="status" data-testid="arrivals">
+          {arrivals}{" "}
+          <button aria-label="Dismiss" onClick={() => setArrivals(null)}>
+            ✕
+          </button>
+        </p>
+      )}
       {(notice || pages.error) && (
         <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : "status"}>
           {pages.error ?? notice}

@@ -2,17 +2,26 @@ import { describe, expect, it, vi, beforeEach } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import type { VaultState } from "../bindings";
 
-const commands = vi.hoisted(() => ({ createVault: vi.fn(), unlockVault: vi.fn() }));
+const commands = vi.hoisted(() => ({ createVault: vi.fn(), unlockVault: vi.fn(), startDemo: vi.fn() }));
 vi.mock("../bindings", () => ({ commands }));
 
 import { Setup } from "./Setup";
 
-const fresh: VaultState = { exists: false, unlocked: false, key_source: null, data_dir: "/tmp/lv" };
-const locked: VaultState = { exists: true, unlocked: false, key_source: "passphrase", data_dir: "/tmp/lv" };
+const fresh: VaultState = { exists: false, unlocked: false, key_source: null, data_dir: "/tmp/lv", demo: false };
+const locked: VaultState = { exists: true, unlocked: false, key_source: "passphrase", data_dir: "/tmp/lv", demo: false };
 
 beforeEach(() => vi.clearAllMocks());
 
 describe("first run and unlock", () => {
+  it("offers the demo before any vault is made", async () => {
+    commands.startDemo.mockImplementation(() => Promise.resolve({ status: "ok", data: { ...fresh, unlocked: true, demo: true } }));
+    const ready = vi.fn();
+    render(<Setup state={fresh} onReady={ready} />);
+    fireEvent.click(screen.getByText("Try the demo"));
+    await waitFor(() => expect(ready).toHaveBeenCalledWith({ ...fresh, unlocked: true, demo: true }, false));
+    expect(commands.createVault).not.toHaveBeenCalled();
+  });
+
   it("creates a passphrase vault only when both entries match", async () => {
     commands.createVault.mockImplementation(() => Promise.resolve({ status: "ok", data: { ...fresh, exists: true, unlocked: true } }));
     const ready = vi.fn();

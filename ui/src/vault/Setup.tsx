@@ -103,6 +103,16 @@ export function Setup({ state, onReady }: Props) {
           {mismatch && <p className="error">The two passphrases differ.</p>}
         </form>
       </section>
+      <section>
+        <h2>Or try it first</h2>
+        <p className="muted">
+          Demo mode: simulated Meta, Google Ads and CRMs on this computer, with a vault of their own. Your vault is
+          not made until you choose above.
+        </p>
+        <button disabled={busy} onClick={() => void run(() => call(commands.startDemo()), false)}>
+          Try the demo
+        </button>
+      </section>
       {error && <p className="error" role="alert">{error}</p>}
     </main>
   );
