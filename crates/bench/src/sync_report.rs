@@ -227,8 +227,8 @@ impl SyncResults {
         let _ = writeln!(
             t,
             "- The SDK only reads: each lead becomes a Lead object that is counted and dropped. leadvault \
-             parses each lead,\n  encrypts it into the vault and stores it with the form's cursor, one \
-             transaction per page."
+             parses each lead,\n  encrypts it into the vault and stores it with the form's cursor, whole \
+             pages in one\n  transaction (those read while the last batch was stored share one)."
         );
         let _ = writeln!(
             t,

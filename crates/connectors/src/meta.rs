@@ -178,10 +178,16 @@ pub async fn leads(
             query.append_pair("after", after);
         }
     }
-    let (body, headers) =
+    let (mut body, headers) =
         http.json_with_headers(NAME, Method::GET, url, Auth::Bearer(&page.token), graph_error).await?;
-    let leads = match body.get("data") {
-        Some(Value::Array(nodes)) => nodes.iter().filter_map(|n| n.as_object().cloned()).collect(),
+    let leads = match body.get_mut("data").map(Value::take) {
+        Some(Value::Array(nodes)) => nodes
+            .into_iter()
+            .filter_map(|n| match n {
+                Value::Object(node) => Some(node),
+                _ => None,
+            })
+            .collect(),
         _ => return Err(Error::Unavailable { provider: NAME, reason: "its lead page had no data".into() }),
     };
     let after = body

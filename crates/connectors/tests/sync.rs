@@ -60,7 +60,7 @@ async fn meta_leads_arrive_once_with_their_answers_then_only_whats_new() {
         sync_connection(&vault, &id, &fast(), &|p| pages.store(p.pages, Ordering::Relaxed)).await.unwrap();
     assert_eq!((summary.new, summary.skipped), (1_000, 0), "{summary:?}");
     assert_eq!(summary.streams, fake.ads_state().forms.len() as u64);
-    assert_eq!(pages.load(Ordering::Relaxed), summary.pages, "progress after every page");
+    assert_eq!(pages.load(Ordering::Relaxed), summary.pages, "progress after every stored batch");
     assert_eq!(count(&vault).await, 1_000);
     let synced = vault.connections().get(&id).await.unwrap();
     assert!(synced.last_sync_at.is_some());
@@ -115,19 +115,25 @@ async fn a_token_meta_no_longer_accepts_marks_the_connection_needs_sign_in() {
 #[tokio::test]
 async fn a_cancelled_sync_keeps_every_whole_page_and_the_next_one_finishes_the_job() {
     let (_fake, _dir, vault, id) = connected(Options { leads: 600, ..Options::default() }).await;
-    let options = fast();
+    // Pages are stored in batches of up to two (200 leads); progress comes after each batch.
+    let options = SyncOptions { batch_leads: 200, ..fast() };
     let cancel = options.cancel.clone();
+    let kept = std::sync::Mutex::new(None);
     let err = sync_connection(&vault, &id, &options, &|p| {
-        if p.pages == 2 {
+        if p.pages >= 2 && !cancel.is_cancelled() {
+            *kept.lock().unwrap() = Some((p.pages, p.new));
             cancel.cancel();
         }
     })
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Cancelled), "{err:?}");
-    assert_eq!(count(&vault).await, 200, "the two whole pages are kept");
+    let (pages, new) = kept.lock().unwrap().expect("progress reported two pages stored");
+    assert!((2..=3).contains(&pages), "cancelled after the batch that reached two pages: {pages}");
+    assert!((100..600).contains(&new), "{new}");
+    assert_eq!(count(&vault).await, new as i64, "every stored page is kept, nothing after the cancel");
     let rest = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
-    assert_eq!(rest.new, 400, "{rest:?}");
+    assert_eq!(rest.new, 600 - new, "{rest:?}");
     assert_eq!(count(&vault).await, 600);
     vault.close().await;
 }

@@ -1,12 +1,15 @@
 //! What the sync engine keeps between runs: a cursor per connection and stream, advanced in the
-//! same transaction as the page of leads it follows. A crash between two pages leaves the vault
-//! at the end of the last whole page; the next run carries on from there, and a page read twice
-//! adds nothing (leads are unique by source and external id).
+//! same transaction as the leads it follows. Pages are stored whole, one or several to a
+//! transaction, each stream's cursor with its last page in it: a crash at any moment leaves the
+//! vault at the end of the last whole page stored; the next run carries on from there, and a
+//! page read twice adds nothing (leads are unique by source and external id).
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::domain::NewLead;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::leads::Inserter;
 use crate::vault::Vault;
 
@@ -19,15 +22,28 @@ pub struct StreamState {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The sync state of one connection.
+/// A page of a stream's leads and the stream's cursor after it.
+#[derive(Debug, Clone)]
+pub struct PageOfLeads {
+    pub stream: String,
+    /// What people call the stream (a form's name); `None` keeps the one stored.
+    pub label: Option<String>,
+    pub leads: Vec<NewLead>,
+    pub cursor: String,
+}
+
+/// The sync state of one connection. Pages are stored on one connection of its own, opened
+/// at the first page and kept (with its prepared statements and its cache of decrypted pages)
+/// until this is dropped.
 pub struct SyncState<'a> {
     vault: &'a Vault,
     connection_id: String,
+    conn: Arc<Mutex<Option<rusqlite::Connection>>>,
 }
 
 impl Vault {
     pub fn sync_state(&self, connection_id: &str) -> SyncState<'_> {
-        SyncState { vault: self, connection_id: connection_id.to_string() }
+        SyncState { vault: self, connection_id: connection_id.to_string(), conn: Arc::default() }
     }
 }
 
@@ -67,43 +83,91 @@ impl SyncState<'_> {
         &self,
         stream: &str,
         label: Option<&str>,
-        mut leads: Vec<NewLead>,
+        leads: Vec<NewLead>,
         cursor: &str,
     ) -> Result<u64> {
+        let page = PageOfLeads {
+            stream: stream.to_string(),
+            label: label.map(str::to_string),
+            leads,
+            cursor: cursor.to_string(),
+        };
+        self.store_pages(vec![page]).await
+    }
+
+    /// Stores whole pages, in the order read, in one transaction: their leads (tagged with this
+    /// connection) and each stream's cursor after its last page. All of them or none. Returns
+    /// how many of the leads were new.
+    pub async fn store_pages(&self, mut pages: Vec<PageOfLeads>) -> Result<u64> {
         let now = self.vault.clock.now();
-        let (connection, stream, label, cursor) =
-            (self.connection_id.clone(), stream.to_string(), label.map(str::to_string), cursor.to_string());
-        for lead in &mut leads {
+        let connection = self.connection_id.clone();
+        for lead in pages.iter_mut().flat_map(|p| p.leads.iter_mut()) {
             lead.connection_id = Some(connection.clone());
         }
-        self.vault
-            .with_raw(move |conn| {
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                // Disconnected while this page was on its way: keep nothing of it.
-                let exists: bool =
-                    tx.query_row("SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?)", [&connection], |r| r.get(0))?;
-                if !exists {
-                    return Err(crate::error::Error::invalid(format!(
-                        "no connection with id {connection}: it was disconnected during the sync"
-                    )));
-                }
-                let added = {
-                    let mut ins = Inserter::new(&tx, now)?;
-                    for lead in &leads {
-                        ins.insert(lead)?;
-                    }
-                    ins.finish()?
-                };
-                tx.execute(
-                    "INSERT INTO sync_cursors (connection_id, stream, cursor, label, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor,
-                       label = coalesce(excluded.label, sync_cursors.label), updated_at = excluded.updated_at",
-                    rusqlite::params![connection, stream, cursor, label, now.timestamp_millis()],
-                )?;
-                tx.commit()?;
-                Ok(added)
-            })
-            .await
+        let (slot, raw) = (self.conn.clone(), self.vault.raw.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut held = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            let conn = match &mut *held {
+                Some(conn) => conn,
+                none => none.insert(raw.open()?),
+            };
+            let stored = store(conn, &connection, &pages, now);
+            if stored.is_err() {
+                // Whatever went wrong, the next call starts on a fresh connection.
+                *held = None;
+            }
+            stored
+        })
+        .await
+        .map_err(|_| Error::invalid("the work on the vault was interrupted"))?
     }
+}
+
+/// One transaction: the pages' leads, then each stream's cursor after its last page.
+fn store(
+    conn: &mut rusqlite::Connection,
+    connection: &str,
+    pages: &[PageOfLeads],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Disconnected while these pages were on their way: keep nothing of them.
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?)")?
+        .query_row([connection], |r| r.get(0))?;
+    if !exists {
+        return Err(Error::invalid(format!(
+            "no connection with id {connection}: it was disconnected during the sync"
+        )));
+    }
+    let added = {
+        let mut ins = Inserter::new(&tx, now)?;
+        for lead in pages.iter().flat_map(|p| &p.leads) {
+            ins.insert(lead)?;
+        }
+        ins.finish()?
+    };
+    {
+        let mut cursor = tx.prepare_cached(
+            "INSERT INTO sync_cursors (connection_id, stream, cursor, label, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor,
+               label = coalesce(excluded.label, sync_cursors.label), updated_at = excluded.updated_at",
+        )?;
+        for (i, page) in pages.iter().enumerate() {
+            // A stream's last page in this transaction carries its cursor.
+            if pages[i + 1..].iter().any(|later| later.stream == page.stream) {
+                continue;
+            }
+            cursor.execute(rusqlite::params![
+                connection,
+                page.stream,
+                page.cursor,
+                page.label,
+                now.timestamp_millis()
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(added)
 }

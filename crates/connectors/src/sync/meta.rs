@@ -1,10 +1,16 @@
 //! Meta Lead Ads: the connected pages, each page's lead forms, each form's leads since the
 //! form's cursor, with every field.
+//!
+//! Reading and storing overlap: one side requests page after page (the next page's cursor is
+//! in the current one) and hands each, mapped to leads, to the other, which stores whole pages
+//! in batches (see [`SyncOptions::batch_leads`]) while the next ones are read.
 
 use chrono::Utc;
 use leadvault_core::Vault;
 use leadvault_core::connections::{Connection, Credentials};
+use leadvault_core::sync::{PageOfLeads, SyncState};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 
 use super::{Progress, Summary, SyncOptions, pace, retrying};
 use crate::{Connector, Error, Result, meta};
@@ -31,9 +37,38 @@ pub(super) async fn pull(
     options: &SyncOptions,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<Summary> {
-    let (http, api) = (connector.http(), &connector.hosts().api);
-    let mut summary = Summary::default();
     let state = vault.sync_state(&connection.id);
+    // Room for a full batch read ahead while the one before it is stored.
+    let ahead = (options.batch_leads / options.page_size.max(1) as usize).clamp(1, 64);
+    let (pages, read) = mpsc::channel(ahead);
+    let mut counts = Summary::default();
+    let mut summary = Summary::default();
+    let reading = async {
+        if let Err(e) = read_all(&state, connector, credentials, options, &mut counts, &pages).await {
+            // The store keeps what came before the failure, then reports it.
+            let _ = pages.send(Err(e)).await;
+        }
+        drop(pages);
+        Ok::<(), Error>(())
+    };
+    // A failed store ends the reading at once (try_join drops it).
+    tokio::try_join!(reading, store_all(&state, options, read, progress, &mut summary))?;
+    summary.retries = counts.retries;
+    summary.skipped = counts.skipped;
+    summary.streams = counts.streams;
+    Ok(summary)
+}
+
+/// Reads every form's pages and sends each on, mapped, with the form's cursor after it.
+async fn read_all(
+    state: &SyncState<'_>,
+    connector: &Connector,
+    credentials: &Credentials,
+    options: &SyncOptions,
+    summary: &mut Summary,
+    out: &mpsc::Sender<Result<PageOfLeads>>,
+) -> Result<()> {
+    let (http, api) = (connector.http(), &connector.hosts().api);
     let pages =
         retrying(options, &mut summary.retries, || meta::pages(http, api, &credentials.access_token)).await?;
     for page in &pages {
@@ -86,7 +121,6 @@ pub(super) async fn pull(
                         Err(_) => summary.skipped += 1,
                     }
                 }
-                let count = leads.len() as u64;
                 match &read.after {
                     Some(after) => cursor.after = Some(after.clone()),
                     None => {
@@ -97,15 +131,16 @@ pub(super) async fn pull(
                     }
                 }
                 let text = serde_json::to_string(&cursor).expect("a cursor serialises");
-                let added = state.store_page(&stream, Some(&form.name), leads, &text).await?;
-                summary.new += added;
-                summary.unchanged += count - added;
-                summary.pages += 1;
-                progress(&Progress {
-                    stream_label: form.name.clone(),
-                    new: summary.new,
-                    pages: summary.pages,
-                });
+                let stored = PageOfLeads {
+                    stream: stream.clone(),
+                    label: Some(form.name.clone()),
+                    leads,
+                    cursor: text,
+                };
+                if out.send(Ok(stored)).await.is_err() {
+                    // The store stopped (it failed, and says why).
+                    return Ok(());
+                }
                 pace(options, read.usage_percent).await?;
                 if read.after.is_none() {
                     break;
@@ -113,5 +148,56 @@ pub(super) async fn pull(
             }
         }
     }
-    Ok(summary)
+    Ok(())
+}
+
+/// Stores the pages as they come, in batches of whole pages: what has arrived when the last
+/// batch is stored, up to `batch_leads`, waiting up to `batch_wait` for more. Reports progress
+/// after each batch; once cancelled, stores nothing more.
+async fn store_all(
+    state: &SyncState<'_>,
+    options: &SyncOptions,
+    mut pages: mpsc::Receiver<Result<PageOfLeads>>,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+    summary: &mut Summary,
+) -> Result<()> {
+    loop {
+        let first = match pages.recv().await {
+            None => return Ok(()),
+            Some(page) => page?,
+        };
+        let mut count = first.leads.len();
+        let mut batch = vec![first];
+        let mut end = None;
+        let until = tokio::time::Instant::now() + options.batch_wait;
+        while count < options.batch_leads {
+            match tokio::time::timeout_at(until, pages.recv()).await {
+                Err(_) => break,
+                Ok(None) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Ok(Some(Err(e))) => {
+                    end = Some(Err(e));
+                    break;
+                }
+                Ok(Some(Ok(page))) => {
+                    count += page.leads.len();
+                    batch.push(page);
+                }
+            }
+        }
+        if options.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let (label, pages_in) = (batch.last().and_then(|p| p.label.clone()).unwrap_or_default(), batch.len());
+        let added = state.store_pages(batch).await?;
+        summary.new += added;
+        summary.unchanged += count as u64 - added;
+        summary.pages += pages_in as u64;
+        progress(&Progress { stream_label: label, new: summary.new, pages: summary.pages });
+        if let Some(end) = end {
+            return end;
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Pulls: a connection's new leads into the vault, page by page. Each page is stored together
-//! with the cursor after it, in one transaction (`leadvault_core::sync`), so a sync killed at
-//! any moment resumes where the last whole page ended and never stores a lead twice.
+//! with the cursor after it, in one transaction (`leadvault_core::sync`); Meta's pages read
+//! while earlier ones are stored share one (whole pages only, each stream's cursor after its
+//! last), so a sync killed at any moment resumes where the last whole page stored ended and
+//! never stores a lead twice.
 //!
 //! Transient failures (5xx, cut-off answers, timeouts, rate limits) are retried with
 //! exponential backoff and jitter, a bounded number of times; Meta, which sends no
@@ -39,6 +41,11 @@ pub struct SyncOptions {
     pub max_wait: Duration,
     /// Meta usage (percent) from which requests are spaced out.
     pub slow_down_at: u32,
+    /// Meta pages read while others are stored are stored together, whole, in one transaction
+    /// of up to about this many leads (a page is never split).
+    pub batch_leads: usize,
+    /// How long a page read waits for the next ones to share its transaction.
+    pub batch_wait: Duration,
     pub cancel: CancellationToken,
 }
 
@@ -50,6 +57,8 @@ impl Default for SyncOptions {
             backoff: Duration::from_millis(500),
             max_wait: Duration::from_secs(300),
             slow_down_at: 75,
+            batch_leads: 2_000,
+            batch_wait: Duration::from_millis(250),
             cancel: CancellationToken::new(),
         }
     }
@@ -86,7 +95,7 @@ pub struct Summary {
     pub metric_days: u64,
 }
 
-/// Progress, after each stored page.
+/// Progress, after each stored page or batch of pages (`pages` counts them all).
 #[derive(Debug, Clone, Serialize)]
 pub struct Progress {
     pub stream_label: String,

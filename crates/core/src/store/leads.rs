@@ -632,8 +632,8 @@ async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail>
 /// id) is already in the vault is left as it is. The caller holds the write lock (`BEGIN
 /// IMMEDIATE`), so `seq`s are given out here in order, and ends with [`Inserter::finish`].
 pub(crate) struct Inserter<'c> {
-    insert: rusqlite::Statement<'c>,
-    tag: rusqlite::Statement<'c>,
+    insert: rusqlite::CachedStatement<'c>,
+    tag: rusqlite::CachedStatement<'c>,
     /// The newest lead before this transaction: those after it are new.
     pub(crate) before: i64,
     next_seq: i64,
@@ -646,8 +646,9 @@ pub(crate) struct Inserter<'c> {
 
 impl<'c> Inserter<'c> {
     pub(crate) fn new(conn: &'c rusqlite::Connection, now: DateTime<Utc>) -> Result<Inserter<'c>> {
-        let before: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM leads", [], |r| r.get(0))?;
-        let insert = conn.prepare(
+        let before: i64 =
+            conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM leads")?.query_row([], |r| r.get(0))?;
+        let insert = conn.prepare_cached(
             "INSERT INTO leads (seq, id, source, external_id, created_at, added_at, updated_at, \
              full_name, email, phone, phone_digits, company, status, owner, \
              ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, form_id, form_name, \
@@ -656,7 +657,7 @@ impl<'c> Inserter<'c> {
              ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) \
              ON CONFLICT (source, external_id) DO NOTHING",
         )?;
-        let tag = conn.prepare("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")?;
+        let tag = conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")?;
         Ok(Inserter {
             insert,
             tag,
@@ -725,7 +726,7 @@ impl<'c> Inserter<'c> {
     pub(crate) fn finish(self) -> Result<u64> {
         let Inserter { insert, tag, before, added, field_names, conn, .. } = self;
         drop((insert, tag));
-        let mut count = conn.prepare(
+        let mut count = conn.prepare_cached(
             "INSERT INTO lead_field_names (name, leads) VALUES (?, ?) \
              ON CONFLICT (name) DO UPDATE SET leads = leads + excluded.leads",
         )?;
@@ -741,12 +742,12 @@ impl<'c> Inserter<'c> {
 /// index's rowid order: FTS5 then builds its segments in memory instead of writing one out
 /// per row.
 fn index_for_search(conn: &rusqlite::Connection, after_seq: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes) \
          SELECT sort_key, full_name, email, phone, company, notes FROM lead_search_docs \
          WHERE seq > ? ORDER BY sort_key",
-        [after_seq],
-    )?;
+    )?
+    .execute([after_seq])?;
     Ok(())
 }
 

@@ -29,7 +29,7 @@ impl RawAccess {
     }
 
     /// A connection with the pool's settings (see `vault::connect_options`).
-    fn open(&self) -> Result<Connection> {
+    pub(crate) fn open(&self) -> Result<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.db, flags)?;
         conn.execute_batch(&Zeroizing::new(format!("PRAGMA key = {};", self.key.as_str())))?;
