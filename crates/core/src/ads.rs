@@ -42,7 +42,7 @@ pub struct DailyMetrics {
 }
 
 /// A Google Ads ad group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AdGroup {
     pub id: String,
     pub campaign_id: String,
@@ -53,7 +53,7 @@ pub struct AdGroup {
 }
 
 /// A Google Ads keyword (an ad group criterion).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Keyword {
     /// Google's `adGroupId~criterionId`, the id its mutations name.
     pub id: String,
@@ -67,7 +67,7 @@ pub struct Keyword {
 }
 
 /// A Google Ads ad schedule (a campaign criterion): the hours a campaign's ads may show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AdSchedule {
     /// Google's `campaignId~criterionId`.
     pub id: String,
@@ -276,67 +276,37 @@ impl Ads<'_> {
 
     /// The connection's ad groups, by id.
     pub async fn ad_groups(&self) -> Result<Vec<AdGroup>> {
-        let rows: Vec<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+        self.rows(
             "SELECT id, campaign_id, name, status, cpc_bid_micros FROM ad_groups
              WHERE connection_id = ? ORDER BY id",
         )
-        .bind(&self.connection_id)
-        .fetch_all(&self.vault.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, campaign_id, name, status, cpc_bid_micros)| AdGroup {
-                id,
-                campaign_id,
-                name,
-                status,
-                cpc_bid_micros,
-            })
-            .collect())
+        .await
     }
 
     /// The connection's keywords, by id.
     pub async fn keywords(&self) -> Result<Vec<Keyword>> {
-        let rows: Vec<(String, String, String, String, String, Option<i64>)> = sqlx::query_as(
+        self.rows(
             "SELECT id, ad_group_id, text, match_type, status, cpc_bid_micros FROM ad_keywords
              WHERE connection_id = ? ORDER BY id",
         )
-        .bind(&self.connection_id)
-        .fetch_all(&self.vault.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, ad_group_id, text, match_type, status, cpc_bid_micros)| Keyword {
-                id,
-                ad_group_id,
-                text,
-                match_type,
-                status,
-                cpc_bid_micros,
-            })
-            .collect())
+        .await
     }
 
     /// The connection's ad schedules, by id.
     pub async fn schedules(&self) -> Result<Vec<AdSchedule>> {
-        let rows: Vec<(String, String, String, i64, i64, Option<f64>)> = sqlx::query_as(
+        self.rows(
             "SELECT id, campaign_id, day_of_week, start_minute, end_minute, bid_modifier FROM ad_schedules
              WHERE connection_id = ? ORDER BY id",
         )
-        .bind(&self.connection_id)
-        .fetch_all(&self.vault.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, campaign_id, day_of_week, start_minute, end_minute, bid_modifier)| AdSchedule {
-                id,
-                campaign_id,
-                day_of_week,
-                start_minute,
-                end_minute,
-                bid_modifier,
-            })
-            .collect())
+        .await
+    }
+
+    /// Every row `sql` (one `?`: the connection) selects, by column name.
+    async fn rows<T>(&self, sql: &'static str) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as::<_, T>(sql).bind(&self.connection_id).fetch_all(&self.vault.pool).await?)
     }
 
     /// Disconnected while a sync was writing: keep nothing of what it brought.

@@ -371,16 +371,10 @@ impl Connections<'_> {
     /// Records the outcome of using a connection: its status and, on failure, why (a message
     /// that carries no secret).
     pub async fn set_status(&self, id: &str, status: ConnectionStatus, error: Option<&str>) -> Result<()> {
-        let done = sqlx::query("UPDATE connections SET status = ?, last_error = ? WHERE id = ?")
+        let update = sqlx::query("UPDATE connections SET status = ?, last_error = ? WHERE id = ?")
             .bind(status.as_str())
-            .bind(error)
-            .bind(id)
-            .execute(&self.vault.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            self.get(id).await?;
-        }
-        Ok(())
+            .bind(error);
+        self.update_one(id, update).await
     }
 
     /// Updates what is known of the account (after a sign-in again or a test).
@@ -426,11 +420,21 @@ impl Connections<'_> {
             .map(i64::try_from)
             .transpose()
             .map_err(|_| Error::invalid("the sync interval is too long"))?;
-        let done = sqlx::query("UPDATE connections SET sync_every_secs = ? WHERE id = ?")
-            .bind(every)
-            .bind(id)
-            .execute(&self.vault.pool)
-            .await?;
+        self.update_one(
+            id,
+            sqlx::query("UPDATE connections SET sync_every_secs = ? WHERE id = ?").bind(every),
+        )
+        .await
+    }
+
+    /// Runs `update` (its last `?` the connection's id, bound here); no such connection is the
+    /// one-line "no connection with id" error.
+    async fn update_one<'q>(
+        &self,
+        id: &'q str,
+        update: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<()> {
+        let done = update.bind(id).execute(&self.vault.pool).await?;
         if done.rows_affected() == 0 {
             self.get(id).await?;
         }
