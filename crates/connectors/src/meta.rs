@@ -35,6 +35,8 @@ pub(crate) fn spec() -> Spec {
             "pages_read_engagement",
             "pages_manage_ads",
             "ads_read",
+            // Pausing and enabling campaigns (`leadvault ads`, lead flow rules) writes to them.
+            "ads_management",
         ],
         extra: &[],
         basic_auth: false,
