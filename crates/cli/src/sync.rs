@@ -150,6 +150,12 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                             println!("  {} leads could not be read and were skipped", s.skipped);
                         }
                     }
+                    if s.streams_skipped > 0 {
+                        println!(
+                            "  {} lead forms could not be read and were skipped (see the log); the next sync tries them again",
+                            s.streams_skipped
+                        );
+                    }
                     if s.accounts_skipped > 0 {
                         println!(
                             "  {} ad accounts could not be read (cancelled, or manager accounts) and were skipped",

@@ -99,6 +99,24 @@ async fn faults_and_cut_off_pages_change_nothing_in_the_result() {
 }
 
 #[tokio::test]
+async fn a_form_meta_refuses_is_skipped_and_the_others_sync_then_it_is_read_next_time() {
+    let (fake, _dir, vault, id) = connected(Options { leads: 900, ..Options::default() }).await;
+    // The first form asked for refuses (Graph's 400, code 100): not retried, not fatal.
+    fake.inject("/v26.0/*/leads", Fault::Status(400), 1);
+    let first = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(first.streams_skipped, 1, "{first:?}");
+    assert!(first.streams > 1, "the other forms were read: {first:?}");
+    assert!(first.new > 0 && first.new < 900, "{first:?}");
+    let conn = vault.connections().get(&id).await.unwrap();
+    assert_eq!(conn.status, ConnectionStatus::Connected, "a skipped form is not the connection's failure");
+    let second = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(second.streams_skipped, 0);
+    assert_eq!(first.new + second.new, 900, "{second:?}");
+    assert_eq!(count(&vault).await, 900);
+    vault.close().await;
+}
+
+#[tokio::test]
 async fn a_token_meta_no_longer_accepts_marks_the_connection_needs_sign_in() {
     let (fake, _dir, vault, id) = connected(Options { leads: 50, ..Options::default() }).await;
     fake.expire_access_tokens();

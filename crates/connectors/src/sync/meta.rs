@@ -56,6 +56,7 @@ pub(super) async fn pull(
     summary.retries = counts.retries;
     summary.skipped = counts.skipped;
     summary.streams = counts.streams;
+    summary.streams_skipped = counts.streams_skipped;
     Ok(summary)
 }
 
@@ -104,6 +105,13 @@ async fn read_all(
                         restarted = true;
                         cursor.after = None;
                         continue;
+                    }
+                    // This form refuses to be read (archived, or the token lost its page
+                    // role): the other forms go on; its cursor stays for the next sync.
+                    Err(e @ Error::Rejected { .. }) => {
+                        summary.streams_skipped += 1;
+                        tracing::warn!(form = %form.id, "a lead form could not be read and was skipped: {e}");
+                        break;
                     }
                     other => other?,
                 };

@@ -86,6 +86,8 @@ pub struct Summary {
     pub owners: u64,
     /// Ad accounts the provider refused to read (cancelled, or a manager account) and skipped.
     pub accounts_skipped: u64,
+    /// Meta lead forms the provider refused to read (their leads wait for the next sync).
+    pub streams_skipped: u64,
     /// The ads entities the connection holds after the sync (Google Ads).
     pub campaigns: u64,
     pub ad_groups: u64,
