@@ -11,7 +11,7 @@ use leadvault_connectors::{Error, manage};
 use leadvault_core::connections::{ConnectionStatus, Provider};
 use leadvault_core::secrets::{OsKeychain, Secret};
 use leadvault_core::{LeadFilter, LeadSort, Unlock, Vault, VaultOptions};
-use leadvault_fakes::{Fake, Fault, Options};
+use leadvault_fakes::{Fake, Fault, Limits, Options};
 
 async fn vault(dir: &Path) -> Vault {
     Vault::create(VaultOptions::new(dir.join("data"), Arc::new(OsKeychain::new())), Unlock::Keychain)
@@ -113,6 +113,21 @@ async fn a_form_meta_refuses_is_skipped_and_the_others_sync_then_it_is_read_next
     assert_eq!(second.streams_skipped, 0);
     assert_eq!(first.new + second.new, 900, "{second:?}");
     assert_eq!(count(&vault).await, 900);
+    vault.close().await;
+}
+
+#[tokio::test]
+async fn a_spent_lead_reading_budget_stops_the_sync_before_meta_refuses_a_call() {
+    // Each page may read its leads 4 times a day here; the leads need more pages than that.
+    let limits = Limits { meta_lead_reads_per_day: Some(4), ..Limits::none() };
+    let (fake, _dir, vault, id) = connected(Options { leads: 2_000, limits, ..Options::default() }).await;
+    let err = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { retry_after_secs: 3600, .. }), "{err:?}");
+    assert!(err.to_string().contains("try again in 60 min"), "{err}");
+    // The usage headers said 100 % after the 4th read of the first page's forms: no 5th call.
+    let reads = fake.calls("/v26.0/*/leads");
+    assert_eq!(reads, 4, "never a call the budget refuses");
+    assert_eq!(count(&vault).await, 400, "every page read was stored");
     vault.close().await;
 }
 

@@ -72,6 +72,8 @@ async fn read_all(
     let (http, api) = (connector.http(), &connector.hosts().api);
     let pages =
         retrying(options, &mut summary.retries, || meta::pages(http, api, &credentials.access_token)).await?;
+    // Meta's usage reached 100 % on the last answer.
+    let mut spent = false;
     for page in &pages {
         let forms = retrying(options, &mut summary.retries, || meta::forms(http, api, page)).await?;
         for form in &forms {
@@ -86,6 +88,11 @@ async fn read_all(
             loop {
                 if options.cancel.is_cancelled() {
                     return Err(Error::Cancelled);
+                }
+                // A budget at 100 % refuses the next call however long one waits (the page's
+                // lead reading is per day): stop before it, with what was read stored.
+                if spent {
+                    return Err(Error::RateLimited { provider: "Meta", retry_after_secs: 3600 });
                 }
                 let read = retrying(options, &mut summary.retries, || {
                     meta::leads(
@@ -149,7 +156,10 @@ async fn read_all(
                     // The store stopped (it failed, and says why).
                     return Ok(());
                 }
-                pace(options, read.usage_percent).await?;
+                spent = read.usage_percent >= 100;
+                if !spent {
+                    pace(options, read.usage_percent).await?;
+                }
                 if read.after.is_none() {
                     break;
                 }
