@@ -124,8 +124,7 @@ impl AppState {
 
     /// Keeps (or, with `None`, stops) the demo's simulated providers.
     pub fn set_demo(&self, demo: Option<crate::commands::demo::DemoRun>) {
-        let old = std::mem::replace(&mut *self.demo.lock().unwrap_or_else(|e| e.into_inner()), demo);
-        drop(old);
+        *self.demo.lock().unwrap_or_else(|e| e.into_inner()) = demo;
     }
 
     /// Where the scheduler reports to; set once, when the app starts.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use leadvault_connectors::manage::{self, Revoked};
 use leadvault_connectors::oauth::is_redirect_to;
-use leadvault_connectors::schedule::{self, Event, ScheduleOptions};
+use leadvault_connectors::schedule::{self, Event};
 use leadvault_connectors::sync::{self, SyncOptions};
 use leadvault_core::connections::{Connection, Provider};
 use leadvault_core::secrets::Secret;
@@ -64,10 +64,7 @@ pub struct ConnectionView {
 impl From<Connection> for ConnectionView {
     fn from(c: Connection) -> Self {
         let stale = sync::stale(&c, chrono::Utc::now());
-        let syncs = match schedule::every(&c, &ScheduleOptions::default()) {
-            None => "only when asked".to_string(),
-            Some(every) => format!("every {}", schedule::every_text(every)),
-        };
+        let syncs = schedule::describe(&c);
         ConnectionView {
             sync_every_secs: c.sync_every_secs,
             syncs,

@@ -42,17 +42,29 @@ impl Default for Args {
     }
 }
 
+/// `--flag=value` as (`--flag`, the value); any other argument as itself.
+fn split_flag(arg: String) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+        _ => (arg, None),
+    }
+}
+
+/// A flag's value: the one after `=`, or the next argument.
+fn flag_value(
+    name: &str,
+    inline: &Option<String>,
+    argv: &mut impl Iterator<Item = String>,
+) -> Result<String, Fail> {
+    inline.clone().or_else(|| argv.next()).ok_or_else(|| Fail(format!("{name} needs a value")))
+}
+
 /// `None` when help was asked for.
 pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Fail> {
     let mut args = Args::default();
     while let Some(arg) = argv.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = |name: &str| {
-            inline.clone().or_else(|| argv.next()).ok_or_else(|| Fail(format!("{name} needs a value")))
-        };
+        let (flag, inline) = split_flag(arg);
+        let mut value = |name: &str| flag_value(name, &inline, &mut argv);
         match flag.as_str() {
             "--leads" => {
                 args.leads = number("--leads", &value("--leads")?)?;
@@ -124,13 +136,8 @@ impl Default for SyncArgs {
 pub fn parse_sync(mut argv: impl Iterator<Item = String>) -> Result<Option<SyncArgs>, Fail> {
     let mut args = SyncArgs::default();
     while let Some(arg) = argv.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = |name: &str| {
-            inline.clone().or_else(|| argv.next()).ok_or_else(|| Fail(format!("{name} needs a value")))
-        };
+        let (flag, inline) = split_flag(arg);
+        let mut value = |name: &str| flag_value(name, &inline, &mut argv);
         match flag.as_str() {
             "--leads" => {
                 args.leads = number("--leads", &value("--leads")?)?;

@@ -114,10 +114,10 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
         );
         return Ok(());
     }
-    println!("{:<26}  {:<10}  {:<13}  {:<5}  {:<14}  LABEL", "ID", "PROVIDER", "STATUS", "AUTH", "SYNCS");
+    println!("{:<26}  {:<10}  {:<13}  {:<5}  {:<15}  LABEL", "ID", "PROVIDER", "STATUS", "AUTH", "SYNCS");
     for c in &all {
         println!(
-            "{:<26}  {:<10}  {:<13}  {:<5}  {:<14}  {}",
+            "{:<26}  {:<10}  {:<13}  {:<5}  {:<15}  {}",
             c.id,
             c.provider.as_str(),
             c.status.as_str(),
@@ -137,10 +137,7 @@ fn syncs(c: &leadvault_core::connections::Connection) -> String {
     if !leadvault_connectors::sync::supported(c.provider) {
         return "-".into();
     }
-    match leadvault_connectors::schedule::every(c, &Default::default()) {
-        None => "when asked".into(),
-        Some(every) => format!("every {}", leadvault_connectors::schedule::every_text(every)),
-    }
+    leadvault_connectors::schedule::describe(c)
 }
 
 /// Sets how often the app syncs a connection, and says so.
@@ -149,7 +146,7 @@ pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<()
     let c = vault.connections().get(id).await?;
     let default = if every.is_none() { " (the default)" } else { "" };
     match syncs(&c).as_str() {
-        "when asked" => println!("{}: synced only when asked (leadvault sync, or Sync now)", c.label),
+        "only when asked" => println!("{}: synced only when asked (leadvault sync, or Sync now)", c.label),
         text => println!("{}: the app syncs it {text}{default}", c.label),
     }
     Ok(())

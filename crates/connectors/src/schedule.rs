@@ -41,6 +41,15 @@ pub fn every(connection: &Connection, options: &ScheduleOptions) -> Option<Durat
     }
 }
 
+/// How often the app syncs `connection` by itself, as a person reads it: "every 15 min", or
+/// "only when asked".
+pub fn describe(connection: &Connection) -> String {
+    match every(connection, &ScheduleOptions::default()) {
+        None => "only when asked".into(),
+        Some(every) => format!("every {}", every_text(every)),
+    }
+}
+
 /// An interval as a person types it: `manual`, `default`, or a number with `s`, `m` or `h`
 /// (`90s`, `15m`, `1h`); `None` is the provider's default, `Some(0)` only when asked.
 pub fn parse_every(text: &str) -> Result<Option<u64>, String> {
