@@ -9,7 +9,7 @@ fn main() {
 
 /// WebKitGTK composites pages on the GPU through OpenGL by default. The inbox is text, a list
 /// and a few panels: drawn on the CPU it scrolls as smoothly and its web process needs about
-/// 100 MiB less (measured under Xvfb, where the GL is Mesa's software one: 290 → 189 MiB
+/// 100 MiB less (measured under Xvfb, where the GL is Mesa's software one: 285 → 185 MiB
 /// resident). `LEADVAULT_GPU_COMPOSITING=1`, or the variable already set, keeps WebKit's choice.
 #[cfg(target_os = "linux")]
 fn leave_compositing_to_the_cpu() {

@@ -230,6 +230,17 @@ pub(crate) fn plain(_: reqwest::StatusCode, _: &serde_json::Value) -> Option<Err
     None
 }
 
+/// The objects of a JSON array, anything else in it skipped.
+pub(crate) fn objects(items: Vec<serde_json::Value>) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    items
+        .into_iter()
+        .filter_map(|v| match v {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A JSON string or number as text.
 pub(crate) fn text(v: Option<&serde_json::Value>) -> Option<String> {
     match v? {

@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::connector::{Account, Spec, at, post_form, text};
+use crate::connector::{Account, Spec, at, objects, post_form, text};
 use crate::http::{Auth, Body, Http};
 use crate::{Error, Result};
 
@@ -172,13 +172,7 @@ pub async fn search(
     };
     // `results` is left out when no row matches.
     let rows = match answer.remove("results") {
-        Some(Value::Array(rows)) => rows
-            .into_iter()
-            .filter_map(|r| match r {
-                Value::Object(map) => Some(map),
-                _ => None,
-            })
-            .collect(),
+        Some(Value::Array(rows)) => objects(rows),
         _ => Vec::new(),
     };
     let next_page_token = text(answer.get("nextPageToken")).filter(|t| !t.is_empty());

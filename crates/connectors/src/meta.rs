@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
-use crate::connector::{Account, Spec, at, text};
+use crate::connector::{Account, Spec, at, objects, text};
 use crate::http::{Auth, Http};
 use crate::{Error, Result};
 
@@ -183,13 +183,7 @@ pub async fn leads(
     let (mut body, headers) =
         http.json_with_headers(NAME, Method::GET, url, Auth::Bearer(&page.token), graph_error).await?;
     let leads = match body.get_mut("data").map(Value::take) {
-        Some(Value::Array(nodes)) => nodes
-            .into_iter()
-            .filter_map(|n| match n {
-                Value::Object(node) => Some(node),
-                _ => None,
-            })
-            .collect(),
+        Some(Value::Array(nodes)) => objects(nodes),
         _ => return Err(Error::Unavailable { provider: NAME, reason: "its lead page had no data".into() }),
     };
     let after = body
