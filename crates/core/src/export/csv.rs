@@ -1,48 +1,43 @@
 //! RFC 4180 CSV (quoted where needed, CRLF line ends), optionally with a UTF-8 BOM for Excel.
 //! Cells that a spreadsheet would run as a formula are neutralised as OWASP recommends.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
-use super::{COLUMNS, RowWriter, field_cell, flat_row, write_error};
-use crate::domain::Lead;
+use super::{COLUMNS, field_cell, write_error};
 use crate::error::Result;
+use crate::store::leads::RowBatch;
 
-pub(crate) struct Writer<'f> {
-    csv: ::csv::Writer<BufWriter<File>>,
-    field_names: &'f [String],
+fn writer<W: Write>(out: W) -> ::csv::Writer<W> {
+    ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out)
 }
 
-impl<'f> Writer<'f> {
-    pub fn new(mut out: BufWriter<File>, excel_bom: bool, field_names: &'f [String]) -> Result<Self> {
-        if excel_bom {
-            out.write_all("\u{feff}".as_bytes()).map_err(write_error)?;
-        }
-        let mut csv = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out);
-        let header = COLUMNS
-            .iter()
-            .map(|c| neutralise(c).into_owned())
-            .chain(field_names.iter().map(|f| neutralise(f).into_owned()));
-        csv.write_record(header).map_err(write_error)?;
-        Ok(Writer { csv, field_names })
+/// The BOM when asked for, then the header: [`COLUMNS`], then one column per form answer.
+pub(crate) fn header(out: &mut impl Write, excel_bom: bool, field_names: &[String]) -> Result<()> {
+    if excel_bom {
+        out.write_all("\u{feff}".as_bytes()).map_err(write_error)?;
     }
+    let mut csv = writer(out);
+    let header = COLUMNS.iter().copied().chain(field_names.iter().map(String::as_str)).map(neutralise);
+    csv.write_record(header.map(|c| c.into_owned())).map_err(write_error)?;
+    csv.flush().map_err(write_error)
 }
 
-impl RowWriter for Writer<'_> {
-    fn write(&mut self, lead: &Lead) -> Result<()> {
-        for cell in flat_row(lead) {
-            self.csv.write_field(neutralise(&cell).as_bytes()).map_err(write_error)?;
+/// Appends the batch's rows to `out`, one record each, under [`header`]'s columns.
+pub(crate) fn render(batch: &RowBatch, field_names: &[String], out: &mut Vec<u8>) -> Result<()> {
+    let mut csv = writer(out);
+    for row in batch.rows() {
+        for cell in row.export_cells()? {
+            csv.write_field(neutralise(&cell).as_bytes()).map_err(write_error)?;
         }
-        for name in self.field_names {
-            self.csv.write_field(neutralise(&field_cell(lead, name)).as_bytes()).map_err(write_error)?;
+        if !field_names.is_empty() {
+            let fields = row.fields();
+            for name in field_names {
+                csv.write_field(neutralise(&field_cell(&fields, name)).as_bytes()).map_err(write_error)?;
+            }
         }
-        self.csv.write_record(None::<&[u8]>).map_err(write_error)
+        csv.write_record(None::<&[u8]>).map_err(write_error)?;
     }
-
-    fn finish(self: Box<Self>) -> Result<()> {
-        let mut out = self.csv.into_inner().map_err(|e| write_error(e.into_error()))?;
-        out.flush().map_err(write_error)
-    }
+    csv.flush().map_err(write_error)
 }
 
 /// A cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so a

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
-use super::{COLUMNS, RowWriter, field_cell, flat_row};
-use crate::domain::Lead;
+use super::{COLUMNS, field_cell};
 use crate::error::{Error, Result};
+use crate::store::leads::BatchRow;
 
 /// Excel's row limit, header included.
 const MAX_ROWS: u32 = 1_048_576;
@@ -42,8 +42,8 @@ impl<'f> Writer<'f> {
     }
 }
 
-impl RowWriter for Writer<'_> {
-    fn write(&mut self, lead: &Lead) -> Result<()> {
+impl Writer<'_> {
+    pub fn write(&mut self, lead: &BatchRow) -> Result<()> {
         self.row += 1;
         if self.row >= MAX_ROWS {
             return Err(Error::invalid(
@@ -51,8 +51,9 @@ impl RowWriter for Writer<'_> {
             ));
         }
         let row = self.row;
-        let cells = flat_row(lead);
-        let fields: Vec<_> = self.field_names.iter().map(|n| field_cell(lead, n)).collect();
+        let cells = lead.export_cells()?;
+        let answers = lead.fields();
+        let fields: Vec<_> = self.field_names.iter().map(|n| field_cell(&answers, n)).collect();
         let sheet = self.sheet()?;
         for (i, cell) in cells.iter().chain(fields.iter()).enumerate() {
             if !cell.is_empty() {
@@ -62,7 +63,7 @@ impl RowWriter for Writer<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> Result<()> {
+    pub fn finish(mut self: Box<Self>) -> Result<()> {
         let path = self.path;
         self.workbook.save(path).map_err(err)
     }

@@ -1,5 +1,6 @@
 //! Leads in the vault: keyset-paged lists, search, detail, changes with a timeline.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -84,7 +85,7 @@ impl Leads<'_> {
             Some(text) if sort != LeadSort::ScoreHigh => expanded_query(&mut conn, text).await?,
             _ => None,
         };
-        let mut q = select_leads("l.seq, l.sort_key, l.score", filter, search, sort, after);
+        let mut q = select_leads("l.seq, l.sort_key, l.score", filter, search, sort, after, None);
         q.push(" LIMIT ").bind(i64::from(limit));
         let keys: Vec<(i64, i64, Option<i64>)> =
             bind!(sqlx::query_as(q.text()), q).fetch_all(&mut *conn).await?;
@@ -257,7 +258,7 @@ fn async_stream_rows(
     const BATCH: usize = 256;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<Lead>>>(8);
     tokio::spawn(async move {
-        let q = select_leads(LEAD_COLUMNS, &filter, None, sort, None);
+        let q = select_leads(LEAD_COLUMNS, &filter, None, sort, None, None);
         let mut rows = bind!(sqlx::query(q.text()), q).fetch(&pool);
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next().await {
@@ -279,17 +280,57 @@ fn async_stream_rows(
         .flat_map(futures_util::stream::iter)
 }
 
-/// Calls `each` with every lead matching `filter`, in `sort` order, in batches of up to `size`
-/// rows copied out of SQLite: the bulk path of exports. The batches are `Send`, so another
-/// thread can turn them into leads while this one reads on.
+/// A run of a time-sorted view: the leads after `after` and up to `through` (sort keys; `None`
+/// for no bound on that side), so that runs split at keys cover the view once between them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KeyRange {
+    pub(crate) after: Option<i64>,
+    pub(crate) through: Option<i64>,
+}
+
+/// Where the view splits into runs of `every` leads: calls `each` with the sort key of each
+/// run's last lead but the final run's, as the scan finds them. Reads only keys, from the index
+/// the view walks. Finds none for the score sort, which is read in one piece.
+pub(crate) fn split_keys(
+    conn: &rusqlite::Connection,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    every: usize,
+    mut each: impl FnMut(i64) -> Result<()>,
+) -> Result<()> {
+    if sort == LeadSort::ScoreHigh || every == 0 {
+        return Ok(());
+    }
+    let q = select_leads("l.sort_key", filter, None, sort, None, None);
+    let mut stmt = conn.prepare(q.as_str())?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
+    let (mut n, mut pending) = (0usize, None);
+    while let Some(row) = rows.next()? {
+        // A run ends at its last key only once another lead follows it.
+        if let Some(k) = pending.take() {
+            each(k)?;
+        }
+        n += 1;
+        if n % every == 0 {
+            pending = Some(row.get::<_, i64>(0)?);
+        }
+    }
+    Ok(())
+}
+
+/// Calls `each` with every lead matching `filter` in `range`, in `sort` order, in batches of up
+/// to `size` rows copied out of SQLite: the bulk path of exports. The batches are `Send`, so
+/// another thread can turn them into leads while this one reads on.
 pub(crate) fn for_each_batch(
     conn: &rusqlite::Connection,
     filter: &LeadFilter,
     sort: LeadSort,
+    range: KeyRange,
     size: usize,
     mut each: impl FnMut(RowBatch) -> Result<()>,
 ) -> Result<()> {
-    let q = select_leads(LEAD_COLUMNS, filter, None, sort, None);
+    let after = range.after.map(|key| Cursor { key: Some(key), seq: 0 });
+    let q = select_leads(LEAD_COLUMNS, filter, None, sort, after.as_ref(), range.through);
     let mut stmt = conn.prepare(q.as_str())?;
     let width = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
@@ -326,6 +367,11 @@ impl RowBatch {
         RowBatch { text: String::with_capacity(rows * 256), cells: Vec::with_capacity(rows * width), width }
     }
 
+    /// How many bytes of text the batch holds.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.cells.len() / self.width.max(1)
     }
@@ -352,14 +398,74 @@ impl RowBatch {
 
     /// The batch's rows as leads.
     pub(crate) fn leads(&self) -> impl Iterator<Item = Result<Lead>> + '_ {
-        (0..self.len())
-            .map(|r| lead_from_row(&BatchRow { batch: self, first: r * self.width }).map(|(_, l)| l))
+        self.rows().map(|row| lead_from_row(&row).map(|(_, l)| l))
+    }
+
+    /// The batch's rows, read in place.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = BatchRow<'_>> {
+        (0..self.len()).map(|r| BatchRow { batch: self, first: r * self.width })
     }
 }
 
-struct BatchRow<'b> {
+/// One row of a [`RowBatch`].
+pub(crate) struct BatchRow<'b> {
     batch: &'b RowBatch,
     first: usize,
+}
+
+impl<'b> BatchRow<'b> {
+    /// Column `i` as text, borrowed from the batch ("" for NULL).
+    fn cell(&self, i: usize) -> Cow<'b, str> {
+        match self.batch.cells[self.first + i] {
+            Cell::Null => Cow::Borrowed(""),
+            Cell::Int(v) => Cow::Owned(v.to_string()),
+            Cell::Text(start, end) => Cow::Borrowed(&self.batch.text[start..end]),
+        }
+    }
+
+    fn time(&self, i: usize) -> Result<Cow<'b, str>> {
+        let ms = self.int(i)?.unwrap_or_default();
+        Ok(Cow::Owned(millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+    }
+
+    /// The lead's cells under `export::COLUMNS`, as [`lead_from_row`] and `export::flat_row`
+    /// would make them, without building the lead.
+    pub(crate) fn export_cells(&self) -> Result<[Cow<'b, str>; 23]> {
+        let organic = match self.int(22)? {
+            Some(v) => Cow::Borrowed(if v != 0 { "true" } else { "false" }),
+            None => Cow::Borrowed(""),
+        };
+        Ok([
+            self.cell(1),
+            self.cell(2),
+            self.cell(3),
+            self.time(4)?,
+            self.cell(6),
+            self.cell(7),
+            self.cell(8),
+            self.cell(9),
+            self.cell(10),
+            self.cell(11),
+            self.cell(24),
+            self.cell(12),
+            self.cell(13),
+            self.cell(14),
+            self.cell(15),
+            self.cell(16),
+            self.cell(17),
+            self.cell(18),
+            self.cell(19),
+            self.cell(20),
+            self.cell(21),
+            organic,
+            self.time(5)?,
+        ])
+    }
+
+    /// The lead's form answers and custom columns (empty if they do not parse).
+    pub(crate) fn fields(&self) -> serde_json::Map<String, Value> {
+        serde_json::from_str(&self.cell(23)).unwrap_or_default()
+    }
 }
 
 impl Columns for BatchRow<'_> {
@@ -411,8 +517,9 @@ async fn expanded_query(conn: &mut SqliteConnection, text: &str) -> Result<Optio
     Ok(fts_query_expanded(text, &expansions))
 }
 
-/// `SELECT <columns> FROM leads l ... WHERE <filter> [AND after cursor] ORDER BY <sort>`, with
-/// `search` (a MATCH expression) in place of the filter's own search text when given.
+/// `SELECT <columns> FROM leads l ... WHERE <filter> [AND after cursor] [AND through key]
+/// ORDER BY <sort>`, with `search` (a MATCH expression) in place of the filter's own search
+/// text when given. `through` ends a time-sorted query at that sort key, inclusive.
 ///
 /// A search sorted by time walks the search index from its newest match (its rowids are the
 /// sort keys), so the first page costs the same whether ten leads match or half a million.
@@ -422,6 +529,7 @@ fn select_leads(
     search: Option<String>,
     sort: LeadSort,
     after: Option<&Cursor>,
+    through: Option<i64>,
 ) -> Sql {
     let search = search.or_else(|| filter.search.as_deref().and_then(fts_query));
     let by_time = sort != LeadSort::ScoreHigh;
@@ -458,6 +566,16 @@ fn select_leads(
                 q.push(" AND l.score IS NULL AND l.seq < ").bind(c.seq);
             }
         }
+    }
+    match (sort, through) {
+        (LeadSort::Newest, Some(k)) => {
+            q.push(&format!(" AND {key} >= ")).bind(k);
+        }
+        (LeadSort::Oldest, Some(k)) => {
+            q.push(&format!(" AND {key} <= ")).bind(k);
+        }
+        (LeadSort::ScoreHigh, Some(_)) => debug_assert!(false, "score pages have no key range"),
+        (_, None) => {}
     }
     q.push(&match sort {
         LeadSort::Newest => format!(" ORDER BY {key} DESC"),
