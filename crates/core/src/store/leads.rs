@@ -851,22 +851,38 @@ impl<'c> Inserter<'c> {
         for (name, n) in &field_names {
             count.execute(rusqlite::params![name, n])?;
         }
-        index_for_search(conn, before)?;
+        index_for_search(conn, before, added)?;
         Ok(added)
     }
 }
 
-/// Adds the leads inserted after `after_seq` to the search index, in one statement and in the
-/// index's rowid order: FTS5 then builds its segments in memory instead of writing one out
-/// per row.
-fn index_for_search(conn: &rusqlite::Connection, after_seq: i64) -> Result<()> {
-    conn.prepare_cached(
+/// Adds the `added` leads inserted after `after_seq` to the search index, in one statement
+/// and in the index's rowid order: FTS5 then builds its segments in memory instead of writing
+/// one out per row.
+fn index_for_search(conn: &rusqlite::Connection, after_seq: i64, added: u64) -> Result<()> {
+    if added == 0 {
+        return Ok(());
+    }
+    conn.prepare_cached(new_search_docs(added))?.execute([after_seq])?;
+    Ok(())
+}
+
+/// The statement that indexes `added` new leads. A few (a sync's page, a small file) are found
+/// by `seq` and sorted in memory: `+sort_key` keeps SQLite from walking the sort-key index,
+/// which holds every lead of the vault. Many are read from that index, already in order, so
+/// a big import is not sorted in memory.
+fn new_search_docs(added: u64) -> &'static str {
+    /// At most this many new leads are sorted: a few MB of text.
+    const SORT_AT_MOST: u64 = 50_000;
+    if added <= SORT_AT_MOST {
         "INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes) \
          SELECT sort_key, full_name, email, phone, company, notes FROM lead_search_docs \
-         WHERE seq > ? ORDER BY sort_key",
-    )?
-    .execute([after_seq])?;
-    Ok(())
+         WHERE seq > ? ORDER BY +sort_key"
+    } else {
+        "INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes) \
+         SELECT sort_key, full_name, email, phone, company, notes FROM lead_search_docs \
+         WHERE seq > ? ORDER BY sort_key"
+    }
 }
 
 impl Vault {
@@ -903,5 +919,33 @@ impl Leads<'_> {
         push_filter(&mut q, filter);
         q.push(" ORDER BY 1");
         Ok(bind!(sqlx::query_scalar::<_, String>(q.text()), q).fetch_all(&self.vault.pool).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::new_search_docs;
+    use crate::secrets::{OsKeychain, Passphrase};
+    use crate::vault::{Unlock, Vault, VaultOptions};
+
+    /// A sync's page of leads must not cost a walk over every lead of a big vault.
+    #[tokio::test]
+    async fn a_few_new_leads_are_indexed_by_seq_and_many_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = VaultOptions::new(dir.path().join("data"), Arc::new(OsKeychain::new()));
+        let phrase = Passphrase::new("correct horse battery staple").unwrap();
+        let vault = Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap();
+        let conn = vault.raw.open().unwrap();
+        let plan = |added: u64| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", new_search_docs(added))).unwrap();
+            let rows = stmt.query_map([0], |r| r.get::<_, String>(3)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let few = plan(200);
+        assert!(few.contains("INTEGER PRIMARY KEY") && !few.contains("leads_by_key"), "{few}");
+        let many = plan(1_000_000);
+        assert!(many.contains("leads_by_key") && !many.contains("TEMP B-TREE"), "{many}");
     }
 }
