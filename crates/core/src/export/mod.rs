@@ -1,5 +1,5 @@
 //! One-click export of any view: CSV, XLSX, JSON or NDJSON, streamed so memory stays flat at a
-//! million leads, and read on every core (see [`Plan`]). The same filters as the list give the
+//! million leads, and read on up to four cores (see [`Plan`]). The same filters as the list give the
 //! same leads, in the same order.
 
 mod csv;
@@ -148,9 +148,9 @@ pub async fn export_cancellable(
 /// is one run), which `workers` threads read and render in batches of `batch` rows, each on a
 /// connection of its own, while one more thread writes the runs to the file in order.
 ///
-/// Reading SQLCipher pages (decrypting and checking each) costs about as much CPU as the whole
-/// of `sqlite3 -csv` on a plain file, and formatting the rows most of that again; spread over
-/// the cores, an export keeps up with it.
+/// Reading the rows out of SQLCipher (decrypting and checking each page, walking the rows and
+/// copying them out) costs more CPU than all of `sqlite3 -csv` on a plain file, and formatting
+/// them about a fifth more; spread over the cores, an export keeps up with it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Plan {
     pub(crate) workers: usize,
@@ -206,7 +206,9 @@ pub(crate) async fn export_planned(
                 stop: &stop,
             };
             let done = Sink::create(&options, &tmp, &field_names)
-                .and_then(|sink| job.run(conn, &raw, sink, &written));
+                .and_then(|sink| job.run(conn, &raw, sink, &written))
+                // Cancelled after the last row was written: still no file.
+                .and_then(|rows| if stop() { Err(Error::Cancelled) } else { Ok(rows) });
             // Here rather than in the async caller, which is gone if the export was cancelled.
             match done {
                 Ok(rows) => {
@@ -224,6 +226,9 @@ pub(crate) async fn export_planned(
     info!(format = ?options.format, rows, ms = started.elapsed().as_millis() as u64, "export finished");
     Ok(ExportReport { path: out.to_path_buf(), format: options.format, rows })
 }
+
+/// Every connection of an export reads its pages once, front to back: a small page cache does.
+const CACHE: &str = "PRAGMA cache_size = -2000";
 
 /// What the reading threads hand the writing one, per run: pieces, then `End`.
 enum Piece {
@@ -263,62 +268,51 @@ impl Job<'_> {
         written: &AtomicU64,
     ) -> Result<u64> {
         let workers = self.plan.workers.max(1);
-        // Room for a whole run and its end: a thread that is a run ahead of the writer is not
-        // held up before it has finished that run.
+        // Room for a whole run and its end (unless runs are very long): a thread that is a run
+        // ahead of the writer is not held up before it has finished that run.
         let room = (self.plan.run.div_ceil(self.plan.batch.max(1)) + 1).min(64);
-        // Every connection reads its pages once, front to back: a small page cache does.
-        const CACHE: &str = "PRAGMA cache_size = -2000";
         conn.execute_batch(CACHE)?;
         let splits = Splits::default();
+        // Raised by whichever thread fails first, so the others stop early.
         let failed = AtomicBool::new(false);
+        let halt = || (self.stop)() || failed.load(Ordering::Relaxed);
+        let failing = |e: Error| {
+            failed.store(true, Ordering::Relaxed);
+            e
+        };
         std::thread::scope(|scope| {
-            let (splits, failed) = (&splits, &failed);
+            let (splits, halt, failing) = (&splits, &halt, &failing);
             let splitter = scope.spawn(move || {
-                let found = split_keys(conn, self.filter, self.sort, self.plan.run, |key| {
-                    if (self.stop)() || failed.load(Ordering::Relaxed) {
-                        return Err(Error::Cancelled);
-                    }
+                // Even if the scan panics, the runs found so far still cover the whole view
+                // (the last has no end), and nobody waits for more.
+                let _finish = FinishOnDrop(splits);
+                split_keys(conn, self.filter, self.sort, self.plan.run, halt, |key| {
                     splits.push(key);
                     Ok(())
-                });
-                // The runs found so far still cover the whole view: the last one has no end.
-                splits.finish();
-                found
+                })
+                .map_err(failing)
             });
             let mut queues = Vec::with_capacity(workers);
             let mut readers = Vec::with_capacity(workers);
             for w in 0..workers {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(room);
                 queues.push(rx);
-                readers.push(scope.spawn(move || -> Result<()> {
-                    let conn = raw.open()?;
-                    conn.execute_batch(CACHE)?;
-                    for r in (w..).step_by(workers) {
-                        let Some(range) = splits.run(r) else { break };
-                        for_each_batch(&conn, self.filter, self.sort, range, self.plan.batch, |batch| {
-                            if (self.stop)() {
-                                return Err(Error::Cancelled);
-                            }
-                            // A closed queue means the writer failed; its error is the one to report.
-                            tx.send(self.render(batch)?).map_err(|_| Error::Cancelled)
-                        })?;
-                        tx.send(Piece::End).map_err(|_| Error::Cancelled)?;
-                    }
-                    Ok(())
-                }));
+                readers.push(
+                    scope.spawn(move || self.read_runs(w, workers, raw, splits, halt, tx).map_err(failing)),
+                );
             }
-            let wrote =
-                write_runs(&queues, splits, &mut sink, written).and_then(|rows| sink.finish().map(|()| rows));
-            if wrote.is_err() {
-                failed.store(true, Ordering::Relaxed);
-            }
-            drop(queues);
-            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<()>>| {
-                h.join().unwrap_or_else(|_| Err(Error::invalid("the export stopped unexpectedly")))
-            };
-            let others = readers.into_iter().map(joined).chain([joined(splitter)]);
+            // On a thread of its own too, so that even a panic while writing comes back as an
+            // error and the caller removes the partial file.
+            let writer = scope.spawn(move || {
+                write_runs(&queues, splits, &mut sink, written, halt)
+                    .and_then(|rows| sink.finish().map(|()| rows))
+                    .map_err(failing)
+            });
+            let stopped = || Error::invalid("the export stopped unexpectedly");
+            let mut result = writer.join().unwrap_or_else(|_| Err(stopped()));
+            let others =
+                readers.into_iter().chain([splitter]).map(|h| h.join().unwrap_or_else(|_| Err(stopped())));
             // The first real error wins over the `Cancelled` it caused elsewhere.
-            let mut result = wrote;
             for other in others {
                 if let Err(e) = other {
                     match &result {
@@ -330,6 +324,40 @@ impl Job<'_> {
             }
             result
         })
+    }
+
+    /// Reads runs `w`, `w + workers`, ... into `tx`, each followed by `End`, on a connection
+    /// opened for the first of them (a small view needs fewer readers).
+    fn read_runs(
+        &self,
+        w: usize,
+        workers: usize,
+        raw: &RawAccess,
+        splits: &Splits,
+        halt: &dyn Fn() -> bool,
+        tx: std::sync::mpsc::SyncSender<Piece>,
+    ) -> Result<()> {
+        let mut conn = None;
+        for r in (w..).step_by(workers) {
+            let Some(range) = splits.run(r) else { break };
+            let conn = match &mut conn {
+                Some(c) => c,
+                None => {
+                    let opened = raw.open()?;
+                    opened.execute_batch(CACHE)?;
+                    conn.insert(opened)
+                }
+            };
+            for_each_batch(conn, self.filter, self.sort, range, self.plan.batch, |batch| {
+                if halt() {
+                    return Err(Error::Cancelled);
+                }
+                // A closed queue means the writer failed; its error is the one to report.
+                tx.send(self.render(batch)?).map_err(|_| Error::Cancelled)
+            })?;
+            tx.send(Piece::End).map_err(|_| Error::Cancelled)?;
+        }
+        Ok(())
     }
 
     fn render(&self, batch: RowBatch) -> Result<Piece> {
@@ -345,11 +373,14 @@ impl Job<'_> {
 }
 
 /// Takes run `r` from queue `r % queues.len()`, in order, into `sink`; returns the row count.
+/// Stops with `Cancelled` once `halt` says so: the export was cancelled, or another thread
+/// failed.
 fn write_runs(
     queues: &[std::sync::mpsc::Receiver<Piece>],
     splits: &Splits,
     sink: &mut Sink,
     written: &AtomicU64,
+    halt: &dyn Fn() -> bool,
 ) -> Result<u64> {
     let mut rows = 0u64;
     for r in 0.. {
@@ -359,6 +390,9 @@ fn write_runs(
         loop {
             // A closed queue means its reader stopped; its error is the one to report.
             let piece = queues[r % queues.len()].recv().map_err(|_| Error::Cancelled)?;
+            if halt() {
+                return Err(Error::Cancelled);
+            }
             rows += match piece {
                 Piece::End => break,
                 piece => sink.write(piece)?,
@@ -367,6 +401,15 @@ fn write_runs(
         }
     }
     Ok(rows)
+}
+
+/// Calls [`Splits::finish`] when dropped.
+struct FinishOnDrop<'s>(&'s Splits);
+
+impl Drop for FinishOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
 }
 
 /// The sort keys that split the view into runs, shared as the key pass finds them.

@@ -296,6 +296,7 @@ pub(crate) fn split_keys(
     filter: &LeadFilter,
     sort: LeadSort,
     every: usize,
+    halt: &dyn Fn() -> bool,
     mut each: impl FnMut(i64) -> Result<()>,
 ) -> Result<()> {
     if sort == LeadSort::ScoreHigh || every == 0 {
@@ -313,6 +314,9 @@ pub(crate) fn split_keys(
         n += 1;
         if n % every == 0 {
             pending = Some(row.get::<_, i64>(0)?);
+        }
+        if n % 1024 == 0 && halt() {
+            return Err(Error::Cancelled);
         }
     }
     Ok(())
@@ -428,8 +432,8 @@ impl<'b> BatchRow<'b> {
         Ok(Cow::Owned(millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
     }
 
-    /// The lead's cells under `export::COLUMNS`, as [`lead_from_row`] and `export::flat_row`
-    /// would make them, without building the lead.
+    /// The lead's cells under `export::COLUMNS`, as they read in the lead [`lead_from_row`]
+    /// makes, without building it.
     pub(crate) fn export_cells(&self) -> Result<[Cow<'b, str>; 23]> {
         let organic = match self.int(22)? {
             Some(v) => Cow::Borrowed(if v != 0 { "true" } else { "false" }),
