@@ -279,6 +279,15 @@ fn search_text_is_never_fts_syntax() {
     // Phones are found with or without their punctuation.
     assert_eq!(sb.json(&["leads", "list", "--search", "5550109999", "--json"])[0]["full_name"], "Bob Stone");
     assert_eq!(sb.json(&["leads", "list", "--search", "+33 6 12", "--json"])[0]["full_name"], "Chloé Martin");
+    // However either side punctuates it: Bob's is stored as +15550109999.
+    for typed in ["555-010-9999", "(555) 010-9999", "+1 (555) 010-9999", "1.555.010.9999", "010-9999"] {
+        let found = sb.json(&["leads", "list", "--search", typed, "--json"]);
+        let names: Vec<&str> =
+            found.as_array().unwrap().iter().map(|l| l["full_name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Bob Stone"], "{typed}");
+    }
+    let both = sb.json(&["leads", "list", "--search", "555-010", "--json"]);
+    assert_eq!(both.as_array().unwrap().len(), 2, "Ana's is +15550102030");
     // Accents do not matter.
     assert_eq!(sb.json(&["leads", "list", "--search", "chloe", "--json"])[0]["full_name"], "Chloé Martin");
 }

@@ -36,8 +36,16 @@ pub(crate) fn expandable_prefixes(text: &str) -> Vec<String> {
 /// listed there instead of every term it begins: `("gmail" OR "gmailx")`, which FTS5 walks
 /// lazily, so a first page stops after the page.
 pub(crate) fn fts_query_expanded(text: &str, expansions: &HashMap<String, Vec<String>>) -> Option<String> {
+    let phone = phone_digits(text);
+    let mut words: Vec<Vec<&str>> = words(text).collect();
+    let lone_digit = |runs: &Vec<&str>| matches!(runs.as_slice(), [run] if run.len() == 1);
+    if phone.is_some() && !words.iter().all(lone_digit) {
+        // A country code's lone digit ("+1") would be a prefix query over every term that
+        // begins with it; the joined digits stand for it.
+        words.retain(|runs| !lone_digit(runs));
+    }
     let mut terms = Vec::new();
-    for runs in words(text) {
+    for runs in words {
         let expanded = match runs.as_slice() {
             [run] => expansions.get(&run.to_ascii_lowercase()),
             _ => None,
@@ -52,8 +60,33 @@ pub(crate) fn fts_query_expanded(text: &str, expansions: &HashMap<String, Vec<St
             None => terms.push(format!("\"{}\"*", runs.join(" "))),
         }
     }
+    if terms.is_empty() {
+        return None;
+    }
     // An explicit AND: FTS5 joins bare phrases implicitly, but not parenthesised groups.
-    (!terms.is_empty()).then(|| terms.join(" AND "))
+    let words = terms.join(" AND ");
+    Some(match phone {
+        // The index holds a phone's digits and their last 10, 7 and 4 (migration 0001), so the
+        // digits typed, joined, find it however either side punctuates it.
+        Some(digits) => {
+            let mut forms = format!("({words}) OR \"{digits}\"*");
+            if digits.len() > 10 {
+                forms.push_str(&format!(" OR \"{}\"*", &digits[digits.len() - 10..]));
+            }
+            forms
+        }
+        None => words,
+    })
+}
+
+/// The digits of `text` when it reads as a phone number split by punctuation or spaces
+/// ("555-250-9062", "(555) 250 9062", "+1 555.250.9062"): only digits, spaces and `+ - ( ) . /`,
+/// in two runs of digits or more.
+fn phone_digits(text: &str) -> Option<String> {
+    let phone_like =
+        text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || "+-().".contains(c) || c == '/');
+    let runs = text.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).count();
+    (phone_like && runs >= 2).then(|| text.chars().filter(char::is_ascii_digit).collect())
 }
 
 #[cfg(test)]
@@ -66,7 +99,7 @@ mod tests {
     fn words_become_quoted_prefix_phrases() {
         assert_eq!(fts_query("Ana Lopez").unwrap(), r#""Ana"* AND "Lopez"*"#);
         assert_eq!(fts_query("ana.lopez@gmail").unwrap(), r#""ana lopez gmail"*"#);
-        assert_eq!(fts_query("+1 (555) 010").unwrap(), r#""1"* AND "555"* AND "010"*"#);
+        assert_eq!(fts_query("+1 (555) 010").unwrap(), r#"("555"* AND "010"*) OR "1555010"*"#);
     }
 
     #[test]
@@ -76,6 +109,19 @@ mod tests {
         terms.insert("gmail".to_string(), vec!["gmail".to_string(), "gmailx".to_string()]);
         assert_eq!(fts_query_expanded("ana GMAIL", &terms).unwrap(), r#""ana"* AND ("gmail" OR "gmailx")"#);
         assert_eq!(fts_query_expanded("hotmail", &terms).unwrap(), r#""hotmail"*"#);
+    }
+
+    #[test]
+    fn a_punctuated_phone_number_is_also_searched_as_its_digits() {
+        assert_eq!(fts_query("555-250-9062").unwrap(), r#"("555 250 9062"*) OR "5552509062"*"#);
+        assert_eq!(
+            fts_query("+1 (555) 250-9062").unwrap(),
+            r#"("555"* AND "250 9062"*) OR "15552509062"* OR "5552509062"*"#
+        );
+        // One run of digits is a word like any other; letters make it no phone number.
+        assert_eq!(fts_query("5552509062").unwrap(), r#""5552509062"*"#);
+        assert_eq!(fts_query("1 2").unwrap(), r#"("1"* AND "2"*) OR "12"*"#);
+        assert_eq!(fts_query("suite 5-12").unwrap(), r#""suite"* AND "5 12"*"#);
     }
 
     #[test]
