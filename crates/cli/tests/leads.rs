@@ -269,6 +269,11 @@ fn search_text_is_never_fts_syntax() {
         "\"unbalanced",
         "AND OR NOT",
         "ana*",
+        "1 2",
+        "+1 (",
+        "1-",
+        "\u{661}\u{662}\u{663} \u{664}\u{665}\u{666}",
+        "555\u{2013}010\u{2013}9999",
     ] {
         let out = sb.run(&["leads", "list", "--search", nasty, "--json"]);
         assert!(out.status.success(), "{nasty:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -280,7 +285,14 @@ fn search_text_is_never_fts_syntax() {
     assert_eq!(sb.json(&["leads", "list", "--search", "5550109999", "--json"])[0]["full_name"], "Bob Stone");
     assert_eq!(sb.json(&["leads", "list", "--search", "+33 6 12", "--json"])[0]["full_name"], "Chloé Martin");
     // However either side punctuates it: Bob's is stored as +15550109999.
-    for typed in ["555-010-9999", "(555) 010-9999", "+1 (555) 010-9999", "1.555.010.9999", "010-9999"] {
+    for typed in [
+        "555-010-9999",
+        "(555) 010-9999",
+        "+1 (555) 010-9999",
+        "1.555.010.9999",
+        "010-9999",
+        "555\u{2013}010\u{2013}9999",
+    ] {
         let found = sb.json(&["leads", "list", "--search", typed, "--json"]);
         let names: Vec<&str> =
             found.as_array().unwrap().iter().map(|l| l["full_name"].as_str().unwrap()).collect();
@@ -288,6 +300,17 @@ fn search_text_is_never_fts_syntax() {
     }
     let both = sb.json(&["leads", "list", "--search", "555-010", "--json"]);
     assert_eq!(both.as_array().unwrap().len(), 2, "Ana's is +15550102030");
+    // And the other way round: a number stored with punctuation and no country code.
+    let csv = sb.path("dee.csv");
+    std::fs::write(&csv, "name,phone\nDee Park,(555) 010-7777\n").unwrap();
+    sb.ok(&["import", csv.to_str().unwrap()]);
+    for typed in ["+15550107777", "+1 555 010 7777", "5550107777", "0107777"] {
+        assert_eq!(
+            sb.json(&["leads", "list", "--search", typed, "--json"])[0]["full_name"],
+            "Dee Park",
+            "{typed}"
+        );
+    }
     // Accents do not matter.
     assert_eq!(sb.json(&["leads", "list", "--search", "chloe", "--json"])[0]["full_name"], "Chloé Martin");
 }

@@ -38,11 +38,15 @@ pub(crate) fn expandable_prefixes(text: &str) -> Vec<String> {
 pub(crate) fn fts_query_expanded(text: &str, expansions: &HashMap<String, Vec<String>>) -> Option<String> {
     let phone = phone_digits(text);
     let mut words: Vec<Vec<&str>> = words(text).collect();
-    let lone_digit = |runs: &Vec<&str>| matches!(runs.as_slice(), [run] if run.len() == 1);
-    if phone.is_some() && !words.iter().all(lone_digit) {
-        // A country code's lone digit ("+1") would be a prefix query over every term that
-        // begins with it; the joined digits stand for it.
-        words.retain(|runs| !lone_digit(runs));
+    if phone.is_some() {
+        // A lone digit would be a prefix query over every term that begins with it; the
+        // joined digits stand for a leading one ("+1 555") or for all when all are ("+1 5").
+        let lone_digit = |runs: &Vec<&str>| matches!(runs.as_slice(), [run] if run.len() == 1);
+        if words.iter().all(lone_digit) {
+            words.clear();
+        } else if lone_digit(&words[0]) {
+            words.remove(0);
+        }
     }
     let mut terms = Vec::new();
     for runs in words {
@@ -60,33 +64,30 @@ pub(crate) fn fts_query_expanded(text: &str, expansions: &HashMap<String, Vec<St
             None => terms.push(format!("\"{}\"*", runs.join(" "))),
         }
     }
-    if terms.is_empty() {
-        return None;
-    }
     // An explicit AND: FTS5 joins bare phrases implicitly, but not parenthesised groups.
-    let words = terms.join(" AND ");
-    Some(match phone {
-        // The index holds a phone's digits and their last 10, 7 and 4 (migration 0001), so the
-        // digits typed, joined, find it however either side punctuates it.
-        Some(digits) => {
-            let mut forms = format!("({words}) OR \"{digits}\"*");
-            if digits.len() > 10 {
-                forms.push_str(&format!(" OR \"{}\"*", &digits[digits.len() - 10..]));
-            }
-            forms
-        }
-        None => words,
-    })
+    let words = (!terms.is_empty()).then(|| terms.join(" AND "));
+    let Some(digits) = phone else { return words };
+    // The index holds a phone's digits and their last 10, 7 and 4 (migration 0001), so the
+    // digits typed, joined, find it however either side punctuates it.
+    let joined = format!("\"{digits}\"*");
+    let mut forms: Vec<String> =
+        words.filter(|w| *w != joined).map(|w| format!("({w})")).into_iter().collect();
+    forms.push(joined);
+    if digits.len() > 10 {
+        forms.push(format!("\"{}\"*", &digits[digits.len() - 10..]));
+    }
+    Some(forms.join(" OR "))
 }
 
 /// The digits of `text` when it reads as a phone number split by punctuation or spaces
-/// ("555-250-9062", "(555) 250 9062", "+1 555.250.9062"): only digits, spaces and `+ - ( ) . /`,
-/// in two runs of digits or more.
+/// ("555-250-9062", "(555) 250 9062", "+1 555.250.9062", a pasted en dash), or as one with its
+/// country code ("+15552509062"): ASCII digits in two runs or more, or more than ten in one,
+/// and no other letter or digit.
 fn phone_digits(text: &str) -> Option<String> {
-    let phone_like =
-        text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || "+-().".contains(c) || c == '/');
+    let phone_like = text.chars().all(|c| c.is_ascii_digit() || !c.is_alphanumeric());
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let runs = text.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).count();
-    (phone_like && runs >= 2).then(|| text.chars().filter(char::is_ascii_digit).collect())
+    (phone_like && (runs >= 2 || digits.len() > 10)).then_some(digits)
 }
 
 #[cfg(test)]
@@ -120,7 +121,12 @@ mod tests {
         );
         // One run of digits is a word like any other; letters make it no phone number.
         assert_eq!(fts_query("5552509062").unwrap(), r#""5552509062"*"#);
-        assert_eq!(fts_query("1 2").unwrap(), r#"("1"* AND "2"*) OR "12"*"#);
+        // With its country code, it also finds the number stored without one.
+        assert_eq!(fts_query("+15552509062").unwrap(), r#""15552509062"* OR "5552509062"*"#);
+        assert_eq!(fts_query("555\u{2013}250\u{2013}9062").unwrap(), r#"("555 250 9062"*) OR "5552509062"*"#);
+        // Only a leading lone digit gives way to the joined digits, or all when all are lone.
+        assert_eq!(fts_query("+33 6 12").unwrap(), r#"("33"* AND "6"* AND "12"*) OR "33612"*"#);
+        assert_eq!(fts_query("+1 5").unwrap(), r#""15"*"#);
         assert_eq!(fts_query("suite 5-12").unwrap(), r#""suite"* AND "5 12"*"#);
     }
 
