@@ -455,3 +455,11 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(|_| Error::invalid("a keychain call was interrupted"))?
 }
+
+/// A new passphrase vault under `dir` for unit tests: no keychain needed.
+#[cfg(test)]
+pub(crate) async fn test_vault(dir: &Path) -> Vault {
+    let options = VaultOptions::new(dir.join("data"), Arc::new(crate::secrets::OsKeychain::new()));
+    let phrase = crate::secrets::Passphrase::new("correct horse battery staple").unwrap();
+    Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap()
+}

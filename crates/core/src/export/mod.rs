@@ -531,25 +531,20 @@ fn tempfile_in(dir: &Path, out: &Path) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use futures_util::TryStreamExt;
     use tokio_util::sync::CancellationToken;
 
     use super::*;
     use crate::domain::{Lead, LeadStatus, LeadUpdate};
     use crate::samples::load_samples;
-    use crate::secrets::{OsKeychain, Passphrase};
-    use crate::vault::{Unlock, VaultOptions};
+    use crate::vault::test_vault;
 
     /// Splits small enough that a few hundred leads make dozens of runs over three readers.
     const SPLIT: Plan = Plan { workers: 3, run: 7, batch: 3 };
     const WHOLE: Plan = Plan { workers: 1, run: 100_000, batch: 512 };
 
     async fn vault(dir: &Path) -> Vault {
-        let options = VaultOptions::new(dir.join("data"), Arc::new(OsKeychain::new()));
-        let phrase = Passphrase::new("correct horse battery staple").unwrap();
-        let vault = Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap();
+        let vault = test_vault(dir).await;
         load_samples(&vault, 300, |_| {}).await.unwrap();
         // Owners, several tags and notes on some, so the cells differ from lead to lead.
         let first = vault.leads().list(&LeadFilter::default(), LeadSort::Newest, None, 40).await.unwrap();

@@ -946,20 +946,14 @@ impl Leads<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::{INSERT_LEAD, new_search_docs};
-    use crate::secrets::{OsKeychain, Passphrase};
-    use crate::vault::{Unlock, Vault, VaultOptions};
+    use crate::vault::test_vault;
 
     /// A sync's page of leads must not cost a walk over every lead of a big vault.
     #[tokio::test]
     async fn a_few_new_leads_are_indexed_by_seq_and_many_in_key_order() {
         let dir = tempfile::tempdir().unwrap();
-        let options = VaultOptions::new(dir.path().join("data"), Arc::new(OsKeychain::new()));
-        let phrase = Passphrase::new("correct horse battery staple").unwrap();
-        let vault = Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap();
-        let conn = vault.raw.open().unwrap();
+        let conn = test_vault(dir.path()).await.raw.open().unwrap();
         let plan = |added: u64| -> String {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", new_search_docs(added))).unwrap();
             let rows = stmt.query_map([0], |r| r.get::<_, String>(3)).unwrap();
@@ -976,10 +970,7 @@ mod tests {
     #[tokio::test]
     async fn inserting_a_lead_fires_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let options = VaultOptions::new(dir.path().join("data"), Arc::new(OsKeychain::new()));
-        let phrase = Passphrase::new("correct horse battery staple").unwrap();
-        let vault = Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap();
-        let conn = vault.raw.open().unwrap();
+        let conn = test_vault(dir.path()).await.raw.open().unwrap();
         let mut stmt = conn.prepare(&format!("EXPLAIN {INSERT_LEAD}")).unwrap();
         // EXPLAIN needs no values: `raw_query` runs it with the parameters left unbound.
         let mut rows = stmt.raw_query();
