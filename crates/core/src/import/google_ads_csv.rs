@@ -53,8 +53,9 @@ pub(crate) fn looks_like(folded_headers: &[String]) -> bool {
 /// `COMPANY_NAME`, … the lead's own fields; the rest, such as `POSTAL_CODE`, custom fields
 /// under that name, as the webhook-shaped file names its columns), each custom question's
 /// answer under its `questionText`. Synced leads cannot be fetched again, so nothing is
-/// dropped: a second answer for a field already filled (a WORK_EMAIL beside the EMAIL) and a
-/// value failing its check are kept as custom fields. The error, a reason without the row's
+/// dropped: a second answer for a field already filled (a WORK_EMAIL beside the EMAIL; the rule
+/// of [`Profile::to_lead`], as for every file) and a value failing its check are kept as custom
+/// fields. The error, a reason without the row's
 /// values, is for a row without an id or submission time.
 pub(super) fn submission_to_lead(
     row: &Map<String, Value>,
@@ -96,10 +97,10 @@ pub(super) fn submission_to_lead(
             })
             .collect()
     };
-    let mut filled: Vec<Target> = Vec::new();
     for (field_type, value) in answers("leadFormSubmissionFields", "fieldType") {
+        // Only the lead's own contact fields: an answer cannot say which campaign it was. A
+        // second answer for a field already filled is kept by `to_lead`, as for a file.
         let target = match PROFILE.target(&fold(&field_type)) {
-            // Only the lead's own contact fields: an answer cannot say which campaign it was.
             Some(
                 t @ (Target::FullName
                 | Target::FirstName
@@ -107,10 +108,7 @@ pub(super) fn submission_to_lead(
                 | Target::Email
                 | Target::Phone
                 | Target::Company),
-            ) if !filled.contains(&t) => {
-                filled.push(t);
-                Some(t)
-            }
+            ) => Some(t),
             _ => None,
         };
         put(target, &field_type, &value);

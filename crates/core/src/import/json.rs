@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::profile::{Profile, content_id, fold};
+use super::profile::{Profile, Target, content_id, fold};
 use crate::domain::NewLead;
 use crate::error::{Error, Result};
 
@@ -83,29 +83,53 @@ pub(crate) fn to_lead(
     now: DateTime<Utc>,
     keep_all: bool,
 ) -> std::result::Result<NewLead, String> {
-    let mut pairs: Vec<(String, String)> = Vec::with_capacity(map.len());
+    // Each key's target, its name and its value as text.
+    let mut pairs: Vec<(Option<Target>, String, String)> = Vec::with_capacity(map.len());
     for (key, value) in map {
+        let target = profile.target(&fold(key));
         match (key.as_str(), value) {
             ("field_data", Value::Array(answers)) => {
                 for a in answers {
                     let name = a.get("name").and_then(Value::as_str).unwrap_or_default();
-                    let values: Vec<&str> = a
+                    let values: Vec<String> = a
                         .get("values")
                         .and_then(Value::as_array)
-                        .map_or(Vec::new(), |v| v.iter().filter_map(Value::as_str).collect());
+                        .map_or(Vec::new(), |v| v.iter().filter_map(text).collect());
                     if !name.is_empty() {
-                        pairs.push((name.to_string(), values.join(", ")));
+                        pairs.push((profile.target(&fold(name)), name.to_string(), values.join(", ")));
                     }
                 }
             }
             (_, Value::Null) => {}
-            (_, Value::String(s)) => pairs.push((key.clone(), s.clone())),
-            (_, Value::Array(items)) if key == "tags" => pairs
-                .push((key.clone(), items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))),
-            (_, other) => pairs.push((key.clone(), other.to_string())),
+            (_, Value::String(s)) => pairs.push((target, key.clone(), s.clone())),
+            (_, Value::Array(items)) if target == Some(Target::Tags) => {
+                if items.iter().any(|t| t.is_array() || t.is_object()) {
+                    if !keep_all {
+                        return Err(format!(
+                            "key {key:?} holds a list or an object among its tags; a tag is text or a number"
+                        ));
+                    }
+                    // From a provider, which cannot be asked again: kept whole as a custom field.
+                    pairs.push((None, key.clone(), value.to_string()));
+                } else {
+                    let tags: Vec<String> = items.iter().filter_map(text).collect();
+                    pairs.push((target, key.clone(), tags.join(",")));
+                }
+            }
+            (_, other) => pairs.push((target, key.clone(), other.to_string())),
         }
     }
-    let cols = pairs.iter().map(|(k, v)| (profile.target(&fold(k)), k.as_str(), v.as_str()));
-    let row_id = || content_id(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let cols = pairs.iter().map(|(t, k, v)| (*t, k.as_str(), v.as_str()));
+    let row_id = || content_id(pairs.iter().map(|(_, k, v)| (k.as_str(), v.as_str())));
     profile.to_lead(cols, source, now, row_id, keep_all)
+}
+
+/// A JSON value as the text of one answer: a string as it is, a number or `true` as written
+/// (`2026`, not dropped), a list or object as its JSON; nothing for `null`.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }

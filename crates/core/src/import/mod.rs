@@ -405,6 +405,8 @@ fn read_csv(
         });
     }
     let targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
+    // Two columns with one name keep their values under distinct keys (`Comment (2)`).
+    let keys = profile::distinct_names(&header);
     let mut record = ::csv::StringRecord::new();
     loop {
         let line = csv.position().line();
@@ -419,7 +421,7 @@ fn read_csv(
                     Err(format!("it has {} fields but the header has {}", record.len(), header.len()))
                 } else {
                     let cols =
-                        targets.iter().zip(&header).zip(record.iter()).map(|((t, h), v)| (*t, h.as_str(), v));
+                        targets.iter().zip(&keys).zip(record.iter()).map(|((t, h), v)| (*t, h.as_str(), v));
                     let row_id = || profile::content_id(header.iter().map(String::as_str).zip(record.iter()));
                     profile.to_lead(cols, source, now, row_id, false)
                 };
@@ -597,5 +599,98 @@ mod tests {
         no_time.remove("submissionDateTime");
         let reason = lead_from_google_ads(&no_time, Utc::now()).unwrap_err();
         assert!(reason.contains("submission time") && !reason.contains("avery"), "{reason}");
+    }
+
+    /// Each row of `text` read as a CSV of `format`, mapped (or why not).
+    fn csv_rows(format: Format, text: &str) -> Vec<std::result::Result<NewLead, String>> {
+        let mut out = Vec::new();
+        read_csv(text.as_bytes(), b',', format.profile(), "test", Utc::now(), "test.csv", |_, _, lead, _| {
+            out.push(lead);
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_second_column_for_a_filled_field_is_kept_as_a_form_answer() {
+        let rows = csv_rows(
+            Format::GoogleAdsCsv,
+            "lead_id,gcl_id,lead_submit_time,FULL_NAME,EMAIL,WORK_EMAIL,PHONE_NUMBER,WORK_PHONE\n\
+             GA-1,Cj0,2026-10-05T08:00:00Z,Dana Whitfield,dana@example.com,d.whitfield@example.org,+1 555 010 4444,+1 555 010 9999\n",
+        );
+        let lead = rows[0].as_ref().unwrap();
+        assert_eq!(
+            lead.email.as_ref().map(|e| e.as_str()),
+            Some("dana@example.com"),
+            "the first column fills it"
+        );
+        assert_eq!(lead.fields["WORK_EMAIL"], "d.whitfield@example.org", "the work email is kept");
+        assert_eq!(lead.phone.as_ref().map(|p| p.as_str()), Some("+1 555 010 4444"));
+        assert_eq!(lead.fields["WORK_PHONE"], "+1 555 010 9999", "the work phone is kept");
+
+        // An empty first column leaves the field to the next one.
+        let rows = csv_rows(Format::Csv, "name,email,work email\nAna,,ana@example.org\n");
+        let lead = rows[0].as_ref().unwrap();
+        assert_eq!(lead.email.as_ref().map(|e| e.as_str()), Some("ana@example.org"));
+        assert!(lead.fields.is_empty(), "{:?}", lead.fields);
+
+        // First and last name beside a full name are kept too.
+        let rows = csv_rows(Format::Csv, "Full Name,First Name,Last Name\nAna Lopez,Ana María,López\n");
+        let lead = rows[0].as_ref().unwrap();
+        assert_eq!(lead.full_name.as_deref(), Some("Ana Lopez"));
+        assert_eq!(
+            (&lead.fields["First Name"], &lead.fields["Last Name"]),
+            (&"Ana María".into(), &"López".into())
+        );
+    }
+
+    #[test]
+    fn repeated_column_names_keep_every_value_under_distinct_keys() {
+        let rows = csv_rows(
+            Format::Csv,
+            "name,email,Comment,Comment,Comment (2),Comment\nAna,ana@example.com,one,two,three,four\nBo,bo@example.com,,2nd,,\n",
+        );
+        let ana = rows[0].as_ref().unwrap();
+        let fields: Vec<(&str, &str)> =
+            ana.fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())).collect();
+        assert_eq!(
+            fields,
+            [("Comment", "one"), ("Comment (2)", "three"), ("Comment (3)", "two"), ("Comment (4)", "four")]
+        );
+        let bo = rows[1].as_ref().unwrap();
+        assert_eq!(bo.fields["Comment (3)"], "2nd", "a column's key is the same in every row");
+    }
+
+    #[test]
+    fn json_tags_that_are_not_text_are_kept_or_the_row_is_refused() {
+        let item = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let profile = Format::Json.profile();
+        let lead = json::to_lead(
+            profile,
+            &item(serde_json::json!({"name": "Ana", "tags": [2026, "vip", true, null]})),
+            "t",
+            Utc::now(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(lead.tags, ["2026", "vip", "true"]);
+
+        let nested = item(serde_json::json!({"name": "Ana", "tags": [2026, "vip", {"x": 1}]}));
+        let reason = json::to_lead(profile, &nested, "t", Utc::now(), false).unwrap_err();
+        assert!(reason.contains("\"tags\"") && reason.contains("object"), "{reason}");
+        // From a provider, nothing is refused: the tags are kept whole.
+        let kept = json::to_lead(profile, &nested, "t", Utc::now(), true).unwrap();
+        assert_eq!(kept.fields["tags"], r#"[2026,"vip",{"x":1}]"#);
+
+        let answers = item(serde_json::json!({"id": "1", "field_data": [
+            {"name": "email", "values": ["a@example.com"]},
+            {"name": "seats", "values": [12, "or more"]},
+            {"name": "email", "values": ["b@example.com"]}
+        ]}));
+        let lead = json::to_lead(profile, &answers, "t", Utc::now(), false).unwrap();
+        assert_eq!(lead.email.as_ref().map(|e| e.as_str()), Some("a@example.com"));
+        assert_eq!(lead.fields["email"], "b@example.com");
+        assert_eq!(lead.fields["seats"], "12, or more");
     }
 }

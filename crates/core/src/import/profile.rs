@@ -153,11 +153,15 @@ impl Profile {
             connection_id: None,
         };
         let (mut first, mut last, mut created) = (None, None, None);
+        let mut filled = Filled::default();
         for (target, name, raw) in columns {
             let value = raw.trim();
             if value.is_empty() {
                 continue;
             }
+            // The first column that fills a field fills it; a later one for the same field (a
+            // WORK_EMAIL after the EMAIL) is kept as a custom field under its own name.
+            let target = target.filter(|t| filled.take(*t));
             let text = || Some(value.to_string());
             match target {
                 Some(Target::ExternalId) => lead.external_id = self.strip_prefix(value).to_string(),
@@ -169,19 +173,22 @@ impl Profile {
                     })?)
                 }
                 Some(Target::FullName) => lead.full_name = text(),
-                Some(Target::FirstName) => first = Some(value),
-                Some(Target::LastName) => last = Some(value),
+                Some(Target::FirstName) => first = Some((name, value)),
+                Some(Target::LastName) => last = Some((name, value)),
                 Some(Target::Email) => match Email::parse(value) {
                     Some(email) => lead.email = Some(email),
                     None if keep_all => {
-                        lead.fields.insert(name.to_string(), Value::String(value.to_string()));
+                        // Kept as it is; a later column may still fill the email.
+                        filled.release(Target::Email);
+                        insert_field(&mut lead.fields, name, value);
                     }
                     None => return Err(format!("column {name:?} does not hold a valid email address")),
                 },
                 Some(Target::Phone) => match Phone::parse(value) {
                     Some(phone) => lead.phone = Some(phone),
                     None if keep_all => {
-                        lead.fields.insert(name.to_string(), Value::String(value.to_string()));
+                        filled.release(Target::Phone);
+                        insert_field(&mut lead.fields, name, value);
                     }
                     None => {
                         return Err(format!(
@@ -219,17 +226,20 @@ impl Profile {
                         _ => return Err(format!("column {name:?} is not true/false or 1/0")),
                     }
                 }
-                None => {
-                    lead.fields.insert(name.to_string(), Value::String(value.to_string()));
-                }
+                None => insert_field(&mut lead.fields, name, value),
             }
         }
         if lead.full_name.is_none() {
             lead.full_name = match (first, last) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (Some(n), None) | (None, Some(n)) => Some(n.to_string()),
+                (Some((_, f)), Some((_, l))) => Some(format!("{f} {l}")),
+                (Some((_, n)), None) | (None, Some((_, n))) => Some(n.to_string()),
                 (None, None) => None,
             };
+        } else {
+            // A full name column beside first / last name columns: those are kept as they are.
+            for (name, value) in first.into_iter().chain(last) {
+                insert_field(&mut lead.fields, name, value);
+            }
         }
         if lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none() && !keep_all {
             return Err("it has no name, email or phone".into());
@@ -249,6 +259,53 @@ impl Profile {
     fn strip_prefix<'v>(&self, value: &'v str) -> &'v str {
         self.id_prefixes.iter().find_map(|p| value.strip_prefix(p)).unwrap_or(value)
     }
+}
+
+/// The lead fields a record's columns have filled so far.
+#[derive(Default)]
+struct Filled(u32);
+
+impl Filled {
+    /// Claims `t` for the column at hand; false when an earlier column filled it.
+    fn take(&mut self, t: Target) -> bool {
+        let bit = 1u32 << t as u32;
+        let free = self.0 & bit == 0;
+        self.0 |= bit;
+        free
+    }
+
+    fn release(&mut self, t: Target) {
+        self.0 &= !(1u32 << t as u32);
+    }
+}
+
+/// Adds a custom field; a name already taken (two columns with one name) gets ` (2)`, ` (3)`, ...
+fn insert_field(fields: &mut Map<String, Value>, name: &str, value: &str) {
+    let key = if fields.contains_key(name) {
+        (2..).map(|n| format!("{name} ({n})")).find(|k| !fields.contains_key(k)).expect("a free name")
+    } else {
+        name.to_string()
+    };
+    fields.insert(key, Value::String(value.to_string()));
+}
+
+/// Column names made distinct, in order: a repeated name gets ` (2)`, ` (3)`, ... (never a
+/// name another column has), so every column's values land under one key in every row.
+pub(crate) fn distinct_names(names: &[String]) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> = names.iter().cloned().collect();
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|name| {
+            if seen.insert(name.as_str()) {
+                return name.clone();
+            }
+            let key =
+                (2..).map(|n| format!("{name} ({n})")).find(|k| !taken.contains(k)).expect("a free name");
+            taken.insert(key.clone());
+            key
+        })
+        .collect()
 }
 
 /// An id for a record that has none: a hash of its column names and trimmed values, so the same
