@@ -23,18 +23,51 @@ impl CommandError {
 
 impl From<leadvault_core::Error> for CommandError {
     fn from(e: leadvault_core::Error) -> CommandError {
-        CommandError { code: e.code().into(), message: e.to_string() }
+        let message = window_message(&e).unwrap_or_else(|| e.to_string());
+        CommandError { code: e.code().into(), message }
     }
+}
+
+/// The core's messages that tell a command-line user what to type (a flag, a command) say
+/// instead what to do in the window.
+fn window_message(e: &leadvault_core::Error) -> Option<String> {
+    use leadvault_core::Error as E;
+    Some(match e {
+        E::KeyNotInKeychain { path, .. } => format!(
+            "the OS keychain has no key for the vault at {}; if this vault uses a passphrase, type it",
+            path.display()
+        ),
+        E::KeychainUnavailable { reason } => format!(
+            "no OS keychain is available ({reason}): unlock your keyring, or choose a passphrase instead"
+        ),
+        E::PassphraseRequired { .. } => "this vault is locked with a passphrase: type it to unlock".into(),
+        E::LeadNotFound { .. } => {
+            "this lead is no longer in the vault (it was deleted); the list shows what is left".into()
+        }
+        E::Database(reason) => format!(
+            "the vault database failed: {reason}; close and reopen Leadvault (`leadvault vault check` tests the file)"
+        ),
+        _ => return None,
+    })
 }
 
 impl From<leadvault_connectors::Error> for CommandError {
     fn from(e: leadvault_connectors::Error) -> CommandError {
         use leadvault_connectors::Error as E;
         let code = match &e {
-            E::Core(inner) => return CommandError::new(inner.code(), inner.to_string()),
+            E::Core(inner) => {
+                let message = window_message(inner).unwrap_or_else(|| inner.to_string());
+                return CommandError::new(inner.code(), message);
+            }
             E::Cancelled => "cancelled",
-            E::Denied { .. } => "denied",
-            E::TimedOut { .. } => "timed_out",
+            E::Denied { provider, .. } => {
+                let text = format!("you declined access on {provider}'s page; sign in again to retry");
+                return CommandError::new("denied", text);
+            }
+            E::TimedOut { minutes, .. } => {
+                let text = format!("the sign-in was not finished within {minutes} minutes; sign in again");
+                return CommandError::new("timed_out", text);
+            }
             E::Unauthorized { .. } => "needs_sign_in",
             E::RateLimited { .. } => "rate_limited",
             E::Unavailable { .. } => "unavailable",

@@ -111,6 +111,15 @@ impl AppState {
         }
     }
 
+    /// Opens a vault that was closed for a change that then failed, as it was opened before.
+    /// If it does not open, it stays closed and the window shows its unlock screen.
+    pub async fn reopen(&self, options: VaultOptions) {
+        match Vault::open(options).await {
+            Ok(vault) => self.set_vault(vault).await,
+            Err(e) => tracing::warn!(code = e.code(), "the vault did not open again"),
+        }
+    }
+
     /// Takes the vault out (for a rekey, which consumes it), the background syncs stopped.
     pub async fn take_vault(&self) -> CommandResult<Vault> {
         self.stop_scheduler().await;

@@ -300,11 +300,16 @@ fn a_keychain_vault_opens_without_a_passphrase_and_its_key_can_change() {
     let w = window(dir.path(), None);
     let err = w.call::<Value>("unlock_vault", json!({"passphrase": null})).unwrap_err();
     assert_eq!(err.code, "passphrase_required", "after the change the keychain key no longer opens it");
+    // The window's messages say what to do in the window, not which flag to pass.
+    assert_eq!(err.message, "this vault is locked with a passphrase: type it to unlock");
     w.ok::<Value>("unlock_vault", json!({"passphrase": PASSPHRASE}));
     let short = w.call::<Value>("change_key", json!({"newPassphrase": ""})).unwrap_err();
     assert_eq!(short.code, "passphrase_too_short");
     let status: Value = w.ok("vault_status", json!({}));
     assert_eq!(status["leads"], 5, "a refused change leaves the vault open and whole");
+    let gone = w.call::<Value>("get_lead", json!({"id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})).unwrap_err();
+    assert_eq!(gone.code, "lead_not_found");
+    assert!(!gone.message.contains("leadvault "), "{}", gone.message);
 }
 
 #[test]
@@ -450,4 +455,47 @@ fn demo_mode_opens_a_vault_of_its_own_fed_by_the_simulated_providers_and_leaves_
     assert_eq!(total(&w), Some(5), "the real vault holds its own leads only");
     assert!(w.ok::<Value>("list_connections", json!({})).as_array().unwrap().is_empty());
     assert!(dir.path().join("data-demo").join("DEMO").is_file(), "the demo's vault is beside it");
+}
+
+/// A machine without a Secret Service: every keychain call fails, as the real one then does.
+struct NoKeychain;
+
+impl leadvault_core::secrets::KeyStore for NoKeychain {
+    fn get(&self, _: &str) -> leadvault_core::Result<Option<leadvault_core::secrets::VaultKey>> {
+        Err(no_keychain())
+    }
+    fn set(&self, _: &str, _: &leadvault_core::secrets::VaultKey) -> leadvault_core::Result<()> {
+        Err(no_keychain())
+    }
+    fn delete(&self, _: &str) -> leadvault_core::Result<()> {
+        Err(no_keychain())
+    }
+}
+
+fn no_keychain() -> leadvault_core::Error {
+    leadvault_core::Error::KeychainUnavailable { reason: "no Secret Service is running".into() }
+}
+
+#[test]
+fn a_key_change_or_demo_that_fails_leaves_the_vault_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = window_with(dir.path(), |state| state.keystore = Arc::new(NoKeychain));
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    w.ok::<Value>("load_samples", json!({"count": 5}));
+
+    // Moving to a keychain key needs the keychain: refused, and the window goes on working.
+    let err = w.call::<Value>("change_key", json!({"newPassphrase": null})).unwrap_err();
+    assert_eq!(err.code, "keychain_unavailable");
+    let state: Value = w.ok("vault_state", json!({}));
+    assert_eq!(state["unlocked"], true, "the vault opens again after the failed change");
+    let status: Value = w.ok("vault_status", json!({}));
+    assert_eq!((status["leads"].clone(), status["key_source"].clone()), (json!(5), json!("passphrase")));
+
+    // The demo's vault keeps its key in the keychain: it cannot start, and the real vault stays open.
+    let err = w.call::<Value>("start_demo", json!({})).unwrap_err();
+    assert_eq!(err.code, "keychain_unavailable");
+    let state: Value = w.ok("vault_state", json!({}));
+    assert_eq!((state["unlocked"].clone(), state["demo"].clone()), (json!(true), json!(false)));
+    let leads: Value = w.ok("count_by_status", json!({"query": view(json!({}))}));
+    assert_eq!(leads["total"], 5);
 }

@@ -39,24 +39,43 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<VaultState>
     if state.in_demo() {
         return vault_state(state).await;
     }
-    if state.is_unlocked().await {
-        state.take_vault().await?.close().await;
-    }
+    // The real vault closes first; if the demo does not start, it opens again as it was.
+    let real = match state.is_unlocked().await {
+        true => {
+            let vault = state.take_vault().await?;
+            let options = vault.options();
+            vault.close().await;
+            Some(options)
+        }
+        false => None,
+    };
     let mut options = state.options();
     options.passphrase = None;
-    let vault = demo::open_vault(options).await?;
     let started = async {
-        let demo = Demo::start(&vault, 7, DEMO_LEADS).await?;
-        for (connection, _) in &demo.providers {
-            vault.connections().set_sync_every(&connection.id, Some(MIN_EVERY_SECS)).await?;
+        let vault = demo::open_vault(options).await?;
+        let run = async {
+            let demo = Demo::start(&vault, 7, DEMO_LEADS).await?;
+            for (connection, _) in &demo.providers {
+                vault.connections().set_sync_every(&connection.id, Some(MIN_EVERY_SECS)).await?;
+            }
+            Ok::<_, leadvault_connectors::Error>(demo)
+        };
+        match run.await {
+            Ok(demo) => Ok((vault, Arc::new(demo))),
+            Err(e) => {
+                vault.close().await;
+                Err(e)
+            }
         }
-        Ok::<_, leadvault_connectors::Error>(demo)
     }
     .await;
-    let demo = match started {
-        Ok(demo) => Arc::new(demo),
+    let (vault, demo) = match started {
+        Ok(started) => started,
         Err(e) => {
-            vault.close().await;
+            tracing::warn!("the demo did not start");
+            if let Some(options) = real {
+                state.reopen(options).await;
+            }
             return Err(e.into());
         }
     };

@@ -126,12 +126,14 @@ pub async fn change_key(
     }
     let unlock = unlock_with(new_passphrase)?;
     let vault = state.take_vault().await?;
+    let before = vault.options();
     match vault.rekey(unlock).await {
         Ok(vault) => state.set_vault(vault).await,
         Err(e) => {
-            // The rekey consumed the pool; the vault is still under its old key (or, if the
-            // new key was parked, opens with it): the user unlocks again.
             tracing::warn!(code = e.code(), "rekey failed");
+            // The rekey closed the vault. It is still under its old key (or, if the new key was
+            // parked in the keychain, opens with that): open it again, so the window goes on.
+            state.reopen(before).await;
             return Err(e.into());
         }
     }

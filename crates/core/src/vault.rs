@@ -123,7 +123,7 @@ pub struct Vault {
 
 impl Vault {
     /// Creates a new vault. Fails, touching nothing, if one exists.
-    pub async fn create(options: VaultOptions, unlock: Unlock) -> Result<Vault> {
+    pub async fn create(mut options: VaultOptions, unlock: Unlock) -> Result<Vault> {
         let db = options.db_path();
         if db.exists() {
             return Err(Error::VaultExists { path: options.data_dir.clone() });
@@ -140,7 +140,12 @@ impl Vault {
                 blocking(move || ks.set(&account, &k)).await?;
                 (key, KeySource::Keychain)
             }
-            Unlock::Passphrase(p) => (VaultKey::derive(&p, &salt), KeySource::Passphrase),
+            Unlock::Passphrase(p) => {
+                let key = VaultKey::derive(&p, &salt);
+                // Kept like an opened vault's: a key change in the same session needs it.
+                options.passphrase = Some(p);
+                (key, KeySource::Passphrase)
+            }
         };
         let pool = connect(&db, &key, &salt, true).await?;
         MIGRATOR.run(&pool).await?;
@@ -205,6 +210,12 @@ impl Vault {
         &self.options.data_dir
     }
 
+    /// What this vault was opened with, its passphrase included when it has one: [`Vault::open`]
+    /// with them opens it again after it was closed (a key change or a switch that failed).
+    pub fn options(&self) -> VaultOptions {
+        (*self.options).clone()
+    }
+
     pub async fn status(&self) -> Result<VaultStatus> {
         let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&self.pool).await?;
         let schema_version: i64 =
@@ -243,9 +254,10 @@ impl Vault {
     pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {
         let options = (*self.options).clone();
         let db = options.db_path();
-        self.pool.close().await;
+        // The current key first: without it nothing is closed or changed.
         let salt = read_salt(&db)?;
         let old_key = self.current_key(&salt).await?;
+        self.pool.close().await;
         let (new_key, source) = match &unlock {
             Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain),
             Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase),

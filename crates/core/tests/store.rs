@@ -236,6 +236,21 @@ async fn after_a_rekey_the_old_key_no_longer_opens_the_vault() {
     Vault::open(opts).await.expect("the new key in the keychain opens it").close().await;
 }
 
+#[tokio::test]
+async fn a_passphrase_vault_just_created_can_change_its_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path());
+    let first = Passphrase::new("the first passphrase").unwrap();
+    let vault = Vault::create(opts.clone(), Unlock::Passphrase(first)).await.unwrap();
+    // In the same session, as the window's settings do right after the first run.
+    let second = Passphrase::new("the second passphrase").unwrap();
+    vault.rekey(Unlock::Passphrase(second)).await.expect("the new vault knows its passphrase").close().await;
+
+    let with = |p: &str| VaultOptions { passphrase: Some(Passphrase::new(p).unwrap()), ..opts.clone() };
+    assert!(matches!(Vault::open(with("the first passphrase")).await, Err(Error::WrongKey { .. })));
+    Vault::open(with("the second passphrase")).await.expect("the new passphrase opens it").close().await;
+}
+
 /// Reads a key from the real keychain, off the async runtime as the vault does.
 async fn keychain_get(account: &str) -> Option<VaultKey> {
     let account = account.to_string();
