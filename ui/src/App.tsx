@@ -27,5 +27,16 @@ export function App() {
       />
     );
   // A new key on the inbox when the vault changes (the demo's, or the real one again).
-  return <Inbox key={vault.demo ? "demo" : "vault"} offerSamples={fresh} demo={vault.demo} onVault={setVault} />;
+  // The sample offer belongs to the vault just created, not to the next one opened.
+  return (
+    <Inbox
+      key={vault.demo ? "demo" : "vault"}
+      offerSamples={fresh}
+      demo={vault.demo}
+      onVault={(s) => {
+        setFresh(false);
+        setVault(s);
+      }}
+    />
+  );
 }

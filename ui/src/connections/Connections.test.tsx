@@ -173,6 +173,13 @@ describe("connections", () => {
       ok({ label: "Sales CRM", revoke_message: "HubSpot no longer lets Leadvault in.", leads_deleted: 12, ads_rows_deleted: 40 }),
     );
     fireEvent.click(screen.getByText("Disconnect and delete its leads"));
+    // Deleting leads waits for a second, explicit click.
+    expect(commands.disconnect).not.toHaveBeenCalled();
+    expect(screen.getByText(/Delete every lead, campaign and metric Sales CRM brought/)).toBeTruthy();
+    fireEvent.click(screen.getByText("Keep them"));
+    expect(screen.queryByText(/Delete every lead/)).toBeNull();
+    fireEvent.click(screen.getByText("Disconnect and delete its leads"));
+    fireEvent.click(screen.getByText("Delete them"));
     expect(commands.disconnect).toHaveBeenCalledWith("01J", true);
     expect(await screen.findByText(/12 leads and 40 rows of campaigns and metrics from it were deleted/)).toBeTruthy();
   });

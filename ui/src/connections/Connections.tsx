@@ -37,6 +37,8 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   const [token, setToken] = useState("");
   const [signIn, setSignIn] = useState<SignInStarted | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  /** The connection whose leads are about to be deleted, waiting for a second click. */
+  const [purging, setPurging] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   /** Connections the app is syncing by itself right now. */
   const [syncing, setSyncing] = useState<Set<string>>(new Set());
@@ -115,7 +117,10 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
 
   const disconnect = (c: ConnectionView, purge: boolean) =>
     act(`disconnect-${c.id}`, async () => {
+      setPurging(null);
       const done = await call(commands.disconnect(c.id, purge));
+      // Its leads may be gone: the inbox shows what is left.
+      onSynced?.();
       const purged = purge
         ? ` ${done.leads_deleted} leads and ${done.ads_rows_deleted} rows of campaigns and metrics from it were deleted.`
         : "";
@@ -123,7 +128,18 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     });
 
   return (
-    <div className="modal" role="dialog" aria-label="Connections">
+    <div
+      className="modal"
+      role="dialog"
+      aria-modal="true"
+      aria-label="Connections"
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && busy === null) {
+          e.preventDefault();
+          onClose();
+        }
+      }}
+    >
       <div className="modal-body">
         <header>
           <h2>Connections</h2>
@@ -185,9 +201,18 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
                   <button disabled={busy !== null} onClick={() => void disconnect(c, false)}>
                     Disconnect
                   </button>
-                  <button disabled={busy !== null} onClick={() => void disconnect(c, true)}>
+                  <button disabled={busy !== null} onClick={() => setPurging(c.id)}>
                     Disconnect and delete its leads
                   </button>
+                  {purging === c.id && (
+                    <p className="warning" role="alert">
+                      Delete every lead, campaign and metric {c.label} brought into this vault? This cannot be undone.{" "}
+                      <button disabled={busy !== null} onClick={() => void disconnect(c, true)}>
+                        Delete them
+                      </button>{" "}
+                      <button onClick={() => setPurging(null)}>Keep them</button>
+                    </p>
+                  )}
                 </div>
               </li>
             ))}

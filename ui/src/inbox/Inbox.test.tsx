@@ -12,6 +12,7 @@ const commands = vi.hoisted(() => ({
   exportView: vi.fn(),
   cancelExport: vi.fn(),
   vaultStatus: vi.fn(),
+  vaultState: vi.fn(),
   loadSamples: vi.fn(),
   startDemo: vi.fn(),
   stopDemo: vi.fn(),
@@ -112,18 +113,99 @@ describe("the inbox", () => {
     vi.useRealTimers();
   });
 
-  it("moves with j/k, opens with Enter and closes with Escape", async () => {
+  it("moves with j/k, opens with Enter and closes with Escape, with the focus nowhere", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
     render(<Inbox offerSamples={false} />);
     await screen.findByText("Person 1");
-    const app = document.querySelector(".app")!;
-    fireEvent.keyDown(app, { key: "j" });
-    fireEvent.keyDown(app, { key: "Enter" });
+    // As at start: nothing focused, the keys reach the body.
+    const body = document.body;
+    fireEvent.keyDown(body, { key: "j" });
+    fireEvent.keyDown(body, { key: "Enter" });
     await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
-    fireEvent.keyDown(app, { key: "k" });
+    fireEvent.keyDown(body, { key: "k" });
     await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
-    fireEvent.keyDown(app, { key: "Escape" });
+    fireEvent.keyDown(body, { key: "Escape" });
     expect(screen.queryByTestId("detail-name")).toBeNull();
+  });
+
+  it("leaves Enter to buttons, and every key to an open dialog", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    commands.vaultStatus.mockImplementation(() => new Promise(() => {}));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.keyDown(screen.getByText("Connections"), { key: "Enter" });
+    fireEvent.click(screen.getByText("Settings"));
+    const dialog = screen.getByRole("dialog", { name: "Settings" });
+    fireEvent.keyDown(dialog, { key: "j" });
+    fireEvent.keyDown(document.body, { key: "Enter" });
+    expect(screen.queryByTestId("detail-name")).toBeNull();
+    // Escape closes the dialog, not the list's lead; then the keys are the list's again.
+    fireEvent.keyDown(dialog, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    fireEvent.keyDown(document.body, { key: "Enter" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+  });
+
+  it("opens each lead in a pane of its own: a half-typed note stays with its lead", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "call back Friday" } });
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("");
+  });
+
+  it("counts again after a lead's status changes in its detail", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1)]));
+    commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await screen.findByTestId("detail-name");
+    await waitFor(() => expect(document.querySelector("button[data-status=won] .count")?.textContent).toBe("0"));
+    const won = { ...counts(0), by_status: counts(0).by_status.map((c) => (c.status === "won" ? { ...c, count: 1 } : c)) };
+    commands.countByStatus.mockImplementation(() => ok(won));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    await waitFor(() => expect(document.querySelector("button[data-status=won] .count")?.textContent).toBe("1"));
+    expect(document.querySelector(".row .status")?.textContent).toBe("won");
+  });
+
+  it("reloads as far down as the list was loaded, the cursor staying on its lead", async () => {
+    const first = Array.from({ length: 10 }, (_, i) => lead(i));
+    commands.listLeads.mockImplementation((_q: ViewQuery, cursor: string | null) =>
+      cursor === null ? page(first, "c1") : page([lead(100)], null),
+    );
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 100")).toBeTruthy();
+    fireEvent.keyDown(document.body, { key: "j" });
+    fireEvent.keyDown(document.body, { key: "j" });
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(2).id);
+    // A sync brings one new lead at the top.
+    commands.listLeads.mockClear();
+    commands.listLeads.mockImplementation((_q: ViewQuery, cursor: string | null) =>
+      cursor === null ? page([lead(50), ...first], "c2") : page([lead(100)], null),
+    );
+    const meta = { id: "01M", provider: "meta", provider_name: "Meta", label: "Meta", auth: "token", account_name: null,
+      status: "connected", last_error: null, created_at: "2026-11-23T06:00:00Z", last_sync_at: null, can_sync: true,
+      stale: false, sync_every_secs: null, syncs: "every 15 min" };
+    act(() => void emitSync({ kind: "finished", new: 1, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: meta }));
+    expect(await screen.findByText("Person 50")).toBeTruthy();
+    expect(screen.getByText("Person 100")).toBeTruthy();
+    expect(commands.listLeads).toHaveBeenCalledWith(expect.anything(), "c2", expect.any(Number));
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(2).id);
+  });
+
+  it("sends what is typed in the text filters once typing pauses", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    commands.listLeads.mockImplementation(() => page([lead(1)]));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    for (const v of ["m", "me", "met", "meta"]) fireEvent.change(screen.getByLabelText("Source"), { target: { value: v } });
+    await act(async () => vi.advanceTimersByTime(300));
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ source: "meta" }), null, 200));
+    expect(commands.listLeads.mock.calls.some((c) => c[0].source === "me")).toBe(false);
+    vi.useRealTimers();
   });
 
   it("applies a bulk status change to the selected leads", async () => {
@@ -131,7 +213,7 @@ describe("the inbox", () => {
     commands.updateLeads.mockImplementation((ids: string[]) => ok({ updated: ids.length }));
     render(<Inbox offerSamples={false} />);
     await screen.findByText("Person 1");
-    const boxes = screen.getAllByLabelText("Select");
+    const boxes = screen.getAllByLabelText(/^Select Person/);
     fireEvent.click(boxes[0]);
     fireEvent.click(boxes[2]);
     expect(screen.getByText("2 selected")).toBeTruthy();

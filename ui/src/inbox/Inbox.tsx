@@ -14,8 +14,25 @@ import { SampleOffer } from "../vault/SampleOffer";
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
 
-type Filters = Omit<ViewQuery, "search">;
-const NO_FILTERS: Filters = { status: null, source: null, owner: null, tag: null, since: null, until: null, sort: "newest" };
+/** What the user types (search and the text filters): sent once typing pauses. */
+type Typed = Pick<ViewQuery, "source" | "owner" | "tag"> & { search: string };
+/** What the user picks (status, dates, sort): sent at once. */
+type Picked = Omit<ViewQuery, "search" | "source" | "owner" | "tag">;
+const NO_TYPED: Typed = { search: "", source: null, owner: null, tag: null };
+const NO_PICKED: Picked = { status: null, since: null, until: null, sort: "newest" };
+
+/** Whether `key` belongs to the control that has it rather than to the list: typing in a
+ *  field, Enter or Space on a button or checkbox, anything inside a dialog. */
+function ownsKey(target: EventTarget | null, key: string): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.closest("[role=dialog]") !== null) return true;
+  const pressable =
+    target.tagName === "BUTTON" ||
+    target.tagName === "A" ||
+    (target instanceof HTMLInputElement && (target.type === "checkbox" || target.type === "radio"));
+  if (pressable) return key === "Enter" || key === " ";
+  return ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName) || target.isContentEditable;
+}
 
 /** Whether this start's first painted rows were reported. */
 let firstRowsReported = false;
@@ -29,12 +46,23 @@ type InboxProps = {
 };
 
 export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
-  const [searchText, setSearchText] = useState("");
-  const search = useDebounced(searchText, 250);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const query: ViewQuery = useMemo(() => ({ ...filters, search: search.trim() || null }), [filters, search]);
+  const [typed, setTyped] = useState<Typed>(NO_TYPED);
+  const settled = useDebounced(typed, 250);
+  const [picked, setPicked] = useState<Picked>(NO_PICKED);
+  const query: ViewQuery = useMemo(
+    () => ({
+      ...picked,
+      search: settled.search.trim() || null,
+      source: settled.source?.trim() || null,
+      owner: settled.owner?.trim() || null,
+      tag: settled.tag?.trim() || null,
+    }),
+    [picked, settled],
+  );
   const pages = useLeadPages(query);
   const [active, setActive] = useState(0);
+  /** The lead under the cursor, by id: a reload that moves it keeps the cursor on it. */
+  const activeId = useRef<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
@@ -53,6 +81,17 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     } catch (e) {
       setNotice(messageOf(e));
       setSwitching(false);
+      await checkVault();
+    }
+  }
+
+  /** After a failed switch or key change: if the vault did not open again, the unlock screen. */
+  async function checkVault() {
+    try {
+      const state = await call(commands.vaultState());
+      if (!state.unlocked) onVault?.(state);
+    } catch {
+      // The message already shown says what failed.
     }
   }
   const scroller = useRef<HTMLDivElement>(null);
@@ -101,24 +140,49 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   // A new view: back to the top, nothing selected.
   useEffect(() => {
     setActive(0);
+    activeId.current = null;
     setSelected(new Set());
     virtual.scrollToOffset(0);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [JSON.stringify(query)]);
 
-  function move(by: number) {
-    const i = Math.max(0, Math.min(pages.leads.length - 1, active + by));
+  // The same view reloaded (new leads arrived, a bulk change): the cursor stays on its lead,
+  // or within the list if that lead left the view.
+  useEffect(() => {
+    const at = activeId.current === null ? -1 : pages.leads.findIndex((l) => l.id === activeId.current);
+    if (at >= 0) {
+      if (at !== active) setActive(at);
+    } else if (active > 0 && active >= pages.leads.length) {
+      setActive(Math.max(0, pages.leads.length - 1));
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pages.leads]);
+
+  function point(i: number) {
     setActive(i);
+    activeId.current = pages.leads[i]?.id ?? null;
+  }
+
+  function move(by: number) {
+    if (pages.leads.length === 0) return;
+    const i = Math.max(0, Math.min(pages.leads.length - 1, active + by));
+    point(i);
     virtual.scrollToIndex(i, { align: "auto" });
     if (openId && pages.leads[i]) setOpenId(pages.leads[i].id);
   }
 
-  function onKeyDown(e: React.KeyboardEvent) {
-    const target = e.target as HTMLElement;
-    if (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA") {
-      if (e.key === "Escape") target.blur();
+  const modalOpen = showSettings || showConnections;
+  // On the window, so the keys work wherever the focus is (nowhere, at start), except in the
+  // controls that use them and behind an open dialog.
+  const keys = useRef<(e: KeyboardEvent) => void>(() => {});
+  keys.current = (e: KeyboardEvent) => {
+    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (ownsKey(e.target, e.key)) {
+      const t = e.target as HTMLElement;
+      if (e.key === "Escape" && !t.closest("[role=dialog]")) t.blur();
       return;
     }
+    if (modalOpen) return;
     if (e.key === "ArrowDown" || e.key === "j") {
       e.preventDefault();
       move(1);
@@ -126,39 +190,59 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       e.preventDefault();
       move(-1);
     } else if (e.key === "Enter" && pages.leads[active]) {
+      point(active);
       setOpenId(pages.leads[active].id);
     } else if (e.key === "Escape") {
       setOpenId(null);
     }
-  }
+  };
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => keys.current(e);
+    window.addEventListener("keydown", listener);
+    return () => window.removeEventListener("keydown", listener);
+  }, []);
 
+  const [applying, setApplying] = useState(false);
   async function bulk(change: LeadChange) {
-    const ids = [...selected];
+    // Only leads on screen: one ticked in rows that a new view then replaced is not acted on.
+    const shown = new Set(pages.leads.map((l) => l.id));
+    const ids = [...selected].filter((id) => shown.has(id));
+    if (ids.length === 0) return;
+    setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
       setNotice(`Updated ${r.updated} lead${r.updated === 1 ? "" : "s"}.`);
       setSelected(new Set());
-      pages.reload();
     } catch (e) {
+      // Leads before the failing one may have changed: the reload shows where they stand.
       setNotice(messageOf(e));
+    } finally {
+      setApplying(false);
+      pages.reload();
     }
   }
 
-  const setFilter = (k: keyof Filters, v: string) => setFilters((f) => ({ ...f, [k]: v === "" ? null : v }));
+  const setPick = (k: "status" | "since" | "until", v: string) => setPicked((f) => ({ ...f, [k]: v === "" ? null : v }));
+  const setText = (k: "source" | "owner" | "tag", v: string) => setTyped((t) => ({ ...t, [k]: v === "" ? null : v }));
+  const filtered =
+    JSON.stringify(picked) !== JSON.stringify(NO_PICKED) ||
+    typed.source !== null ||
+    typed.owner !== null ||
+    typed.tag !== null;
 
   return (
-    <div className="app" onKeyDown={onKeyDown} tabIndex={-1}>
+    <div className="app">
       <header className="toolbar">
         <input
           className="search"
           type="search"
           name="search"
           placeholder="Search names, emails, phones, companies, notes"
-          value={searchText}
-          onChange={(e) => setSearchText(e.target.value)}
+          value={typed.search}
+          onChange={(e) => setTyped((t) => ({ ...t, search: e.target.value }))}
           aria-label="Search"
         />
-        <select aria-label="Sort" value={filters.sort} onChange={(e) => setFilters((f) => ({ ...f, sort: e.target.value as LeadSort }))}>
+        <select aria-label="Sort" value={picked.sort} onChange={(e) => setPicked((f) => ({ ...f, sort: e.target.value as LeadSort }))}>
           <option value="newest">Newest first</option>
           <option value="oldest">Oldest first</option>
           <option value="score_high">Highest score</option>
@@ -185,26 +269,41 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         </p>
       )}
       <nav className="statuses" aria-label="Status">
-        <button className={filters.status === null ? "on" : ""} onClick={() => setFilter("status", "")}>
+        <button className={picked.status === null ? "on" : ""} aria-pressed={picked.status === null} onClick={() => setPick("status", "")}>
           All <span className="count">{pages.counts ? pages.counts.by_status.reduce((a, c) => a + c.count, 0) : "…"}</span>
         </button>
         {STATUSES.map((s) => (
-          <button key={s} className={filters.status === s ? "on" : ""} data-status={s} onClick={() => setFilter("status", s)}>
+          <button
+            key={s}
+            className={picked.status === s ? "on" : ""}
+            aria-pressed={picked.status === s}
+            data-status={s}
+            onClick={() => setPick("status", s)}
+          >
             {s} <span className="count">{pages.counts?.by_status.find((c) => c.status === s)?.count ?? "…"}</span>
           </button>
         ))}
       </nav>
       <div className="filters">
-        <input aria-label="Source" placeholder="Source" value={filters.source ?? ""} onChange={(e) => setFilter("source", e.target.value)} />
-        <input aria-label="Owner" placeholder="Owner" value={filters.owner ?? ""} onChange={(e) => setFilter("owner", e.target.value)} />
-        <input aria-label="Tag" placeholder="Tag" value={filters.tag ?? ""} onChange={(e) => setFilter("tag", e.target.value)} />
+        <input aria-label="Source" placeholder="Source" value={typed.source ?? ""} onChange={(e) => setText("source", e.target.value)} />
+        <input aria-label="Owner" placeholder="Owner" value={typed.owner ?? ""} onChange={(e) => setText("owner", e.target.value)} />
+        <input aria-label="Tag" placeholder="Tag" value={typed.tag ?? ""} onChange={(e) => setText("tag", e.target.value)} />
         <label>
-          From <input type="date" aria-label="From" value={filters.since ?? ""} onChange={(e) => setFilter("since", e.target.value)} />
+          From <input type="date" aria-label="From" value={picked.since ?? ""} onChange={(e) => setPick("since", e.target.value)} />
         </label>
         <label>
-          To <input type="date" aria-label="To" value={filters.until ?? ""} onChange={(e) => setFilter("until", e.target.value)} />
+          To <input type="date" aria-label="To" value={picked.until ?? ""} onChange={(e) => setPick("until", e.target.value)} />
         </label>
-        {JSON.stringify(filters) !== JSON.stringify(NO_FILTERS) && <button onClick={() => setFilters(NO_FILTERS)}>Clear filters</button>}
+        {filtered && (
+          <button
+            onClick={() => {
+              setPicked(NO_PICKED);
+              setTyped((t) => ({ ...NO_TYPED, search: t.search }));
+            }}
+          >
+            Clear filters
+          </button>
+        )}
       </div>
       {showOffer && (
         <SampleOffer
@@ -215,7 +314,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           }}
         />
       )}
-      {selected.size > 0 && <BulkBar count={selected.size} onApply={bulk} onClear={() => setSelected(new Set())} />}
+      {selected.size > 0 && (
+        <BulkBar count={selected.size} busy={applying} onApply={(c) => void bulk(c)} onClear={() => setSelected(new Set())} />
+      )}
       {arrivals && (
         <p className="toast" role="status" data-testid="arrivals">
           {arrivals}{" "}
@@ -251,13 +352,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                   style={style}
                   data-lead-id={lead.id}
                   onClick={() => {
-                    setActive(item.index);
+                    point(item.index);
                     setOpenId(lead.id);
                   }}
                 >
                   <input
                     type="checkbox"
-                    aria-label="Select"
+                    aria-label={`Select ${lead.full_name ?? lead.email ?? lead.phone ?? lead.id}`}
                     checked={selected.has(lead.id)}
                     onClick={(e) => e.stopPropagation()}
                     onChange={(e) =>
@@ -281,30 +382,40 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           </div>
         </div>
         {openId && (
+          // One pane per lead: a note half typed for one lead never lands on the next.
           <LeadDetailPane
+            key={openId}
             id={openId}
             onClose={() => setOpenId(null)}
             onChanged={(lead) => {
               pages.replace(lead);
-              void call(commands.countByStatus(query)).catch(() => undefined);
+              pages.refreshCounts();
             }}
           />
         )}
       </div>
-      {showSettings && <Settings onClose={() => setShowSettings(false)} />}
+      {showSettings && (
+        <Settings
+          onClose={() => setShowSettings(false)}
+          onFailed={() => void checkVault()}
+        />
+      )}
       {showConnections && <Connections onClose={() => setShowConnections(false)} onSynced={() => pages.reload()} />}
     </div>
   );
 }
 
-function BulkBar({ count, onApply, onClear }: { count: number; onApply: (c: LeadChange) => void; onClear: () => void }) {
+type BulkProps = { count: number; busy: boolean; onApply: (c: LeadChange) => void; onClear: () => void };
+
+function BulkBar({ count, busy, onApply, onClear }: BulkProps) {
   const [owner, setOwner] = useState("");
   const [tag, setTag] = useState("");
   const empty: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
   return (
     <div className="bulk" role="region" aria-label="Bulk changes">
       <strong>{count} selected</strong>
-      <select aria-label="Set status" value="" onChange={(e) => e.target.value && onApply({ ...empty, status: e.target.value as LeadStatus })}>
+      {busy && <span className="muted">Applying…</span>}
+      <select aria-label="Set status" value="" disabled={busy} onChange={(e) => e.target.value && onApply({ ...empty, status: e.target.value as LeadStatus })}>
         <option value="">Set status…</option>
         {STATUSES.map((s) => (
           <option key={s} value={s}>
@@ -314,11 +425,15 @@ function BulkBar({ count, onApply, onClear }: { count: number; onApply: (c: Lead
       </select>
       <form onSubmit={(e) => (e.preventDefault(), onApply({ ...empty, owner }))}>
         <input aria-label="New owner" placeholder="Owner (empty clears)" value={owner} onChange={(e) => setOwner(e.target.value)} />
-        <button type="submit">Set owner</button>
+        <button type="submit" disabled={busy}>
+          Set owner
+        </button>
       </form>
       <form onSubmit={(e) => (e.preventDefault(), tag.trim() && onApply({ ...empty, add_tags: [tag] }))}>
         <input aria-label="Tag to add" placeholder="Tag" value={tag} onChange={(e) => setTag(e.target.value)} />
-        <button type="submit">Add tag</button>
+        <button type="submit" disabled={busy}>
+          Add tag
+        </button>
       </form>
       <button onClick={onClear}>Clear selection</button>
     </div>

@@ -14,9 +14,27 @@ export type LeadPages = {
   counts: StatusCounts | null;
   error: string | null;
   loadMore: () => void;
+  /** The same view again (new leads arrived, leads changed): as far down as it was loaded. */
   reload: () => void;
+  /** Puts a changed lead in place, without a reload. */
   replace: (lead: Lead) => void;
+  /** Asks for the counts per status again (a lead's status changed). */
+  refreshCounts: () => void;
 };
+
+/** The pages of `query` from the first, until at least `want` leads (or the end). */
+async function firstPages(query: ViewQuery, want: number): Promise<{ leads: Lead[]; next: string | null }> {
+  let page = await call(commands.listLeads(query, null, PAGE_SIZE));
+  const leads = page.leads.slice();
+  while (page.next !== null && leads.length < want) {
+    page = await call(commands.listLeads(query, page.next, Math.min(MAX_PAGE, want - leads.length)));
+    leads.push(...page.leads);
+  }
+  return { leads, next: page.next };
+}
+
+/** The most leads one call may ask for (the command's own limit). */
+const MAX_PAGE = 500;
 
 export function useLeadPages(query: ViewQuery): LeadPages {
   const [leads, setLeads] = useState<Lead[]>([]);
@@ -29,13 +47,28 @@ export function useLeadPages(query: ViewQuery): LeadPages {
   const generation = useRef(0);
   const inFlight = useRef(false);
   const key = JSON.stringify(query);
+  // How far down the current view is loaded: a reload of the same view fetches as much again.
+  const loaded = useRef({ key, count: 0 });
+  loaded.current = { key: loaded.current.key, count: leads.length };
+
+  const countsGeneration = useRef(0);
+  const fetchCounts = useCallback(() => {
+    const gen = ++countsGeneration.current;
+    call(commands.countByStatus(query)).then(
+      (c) => gen === countsGeneration.current && setCounts(c),
+      () => gen === countsGeneration.current && setCounts(null),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
 
   useEffect(() => {
     const gen = ++generation.current;
+    const want = loaded.current.key === key ? loaded.current.count : 0;
+    loaded.current = { key, count: want };
     inFlight.current = true;
     setLoading(true);
     setError(null);
-    call(commands.listLeads(query, null, PAGE_SIZE)).then(
+    firstPages(query, want).then(
       (page) => {
         if (gen !== generation.current) return;
         setLeads(page.leads);
@@ -53,10 +86,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
         inFlight.current = false;
       },
     );
-    call(commands.countByStatus(query)).then(
-      (c) => gen === generation.current && setCounts(c),
-      () => gen === generation.current && setCounts(null),
-    );
+    fetchCounts();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, version]);
 
@@ -77,6 +107,8 @@ export function useLeadPages(query: ViewQuery): LeadPages {
       (e) => {
         if (gen !== generation.current) return;
         setError(messageOf(e));
+        // No endless "Loading…": the error says what went wrong; a reload tries again.
+        setHasMore(false);
         setLoading(false);
         inFlight.current = false;
       },
@@ -87,7 +119,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const replace = useCallback((lead: Lead) => setLeads((old) => old.map((l) => (l.id === lead.id ? lead : l))), []);
 
-  return { leads, hasMore, loading, counts, error, loadMore, reload, replace };
+  return { leads, hasMore, loading, counts, error, loadMore, reload, replace, refreshCounts: fetchCounts };
 }
 
 /** `value`, once it has stopped changing for `ms`. */

@@ -15,6 +15,8 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
   const [note, setNote] = useState("");
   const [owner, setOwner] = useState("");
   const [tag, setTag] = useState("");
+  /** A change is on its way: no second one (a double-click would add a note twice). */
+  const [saving, setSaving] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -33,6 +35,9 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
   }, [id]);
 
   async function change(c: Partial<LeadChange>) {
+    if (saving) return false;
+    setSaving(true);
+    setError(null);
     try {
       const d = await call(commands.updateLead(id, { ...NO_CHANGE, ...c }));
       setDetail(d);
@@ -42,6 +47,8 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
     } catch (e) {
       setError(messageOf(e));
       return false;
+    } finally {
+      setSaving(false);
     }
   }
 
@@ -87,6 +94,7 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
             name="status"
             aria-label="Status"
             value={detail.status}
+            disabled={saving}
             onChange={(e) => void change({ status: e.target.value as LeadStatus })}
           >
             {STATUSES.map((s) => (
@@ -100,13 +108,15 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
           <label>
             Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
           </label>
-          <button type="submit">Save owner</button>
+          <button type="submit" disabled={saving}>
+            Save owner
+          </button>
         </form>
         <div className="tags">
           {detail.tags.map((t) => (
             <span key={t} className="tag">
               {t}{" "}
-              <button aria-label={`Remove tag ${t}`} onClick={() => void change({ remove_tags: [t] })}>
+              <button aria-label={`Remove tag ${t}`} disabled={saving} onClick={() => void change({ remove_tags: [t] })}>
                 ×
               </button>
             </span>
@@ -147,7 +157,9 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
         ))}
         <form onSubmit={(e) => (e.preventDefault(), note.trim() && void change({ note }).then((ok) => ok && setNote("")))}>
           <textarea aria-label="New note" placeholder="Add a note" value={note} onChange={(e) => setNote(e.target.value)} />
-          <button type="submit">Add note</button>
+          <button type="submit" disabled={saving}>
+            Add note
+          </button>
         </form>
       </section>
       <section>

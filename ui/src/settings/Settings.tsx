@@ -2,10 +2,18 @@
 import { useEffect, useState } from "react";
 import type { VaultInfo } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
+import { passphraseProblem } from "../vault/Setup";
 
-export function Settings({ onClose }: { onClose: () => void }) {
+type Props = {
+  onClose: () => void;
+  /** A key change failed: the vault may have stayed closed. */
+  onFailed?: () => void;
+};
+
+export function Settings({ onClose, onFailed }: Props) {
   const [info, setInfo] = useState<VaultInfo | null>(null);
   const [passphrase, setPassphrase] = useState("");
+  const [confirm, setConfirm] = useState("");
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
 
@@ -19,20 +27,34 @@ export function Settings({ onClose }: { onClose: () => void }) {
     try {
       setInfo(await call(commands.changeKey(newPassphrase)));
       setPassphrase("");
+      setConfirm("");
       setMessage("The vault is now encrypted with the new key; the old one no longer opens it.");
     } catch (e) {
       setMessage(messageOf(e));
+      onFailed?.();
     } finally {
       setBusy(false);
     }
   }
 
+  const problem = passphraseProblem(passphrase, confirm);
   return (
-    <div className="modal" role="dialog" aria-label="Settings">
+    <div
+      className="modal"
+      role="dialog"
+      aria-modal="true"
+      aria-label="Settings"
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !busy) {
+          e.preventDefault();
+          onClose();
+        }
+      }}
+    >
       <div className="modal-body">
         <header>
           <h2>Settings</h2>
-          <button aria-label="Close settings" onClick={onClose}>
+          <button aria-label="Close settings" disabled={busy} onClick={onClose}>
             ✕
           </button>
         </header>
@@ -51,14 +73,19 @@ export function Settings({ onClose }: { onClose: () => void }) {
           </dl>
         )}
         <h3>Change the key</h3>
-        <form onSubmit={(e) => (e.preventDefault(), void rekey(passphrase))}>
+        <form onSubmit={(e) => (e.preventDefault(), problem === null && void rekey(passphrase))}>
           <label>
             New passphrase
             <input type="password" name="rekey-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
           </label>
-          <button type="submit" disabled={busy || passphrase.length === 0}>
+          <label>
+            Again
+            <input type="password" name="rekey-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          </label>
+          <button type="submit" disabled={busy || problem !== null}>
             Use this passphrase
           </button>
+          {passphrase.length > 0 && problem && <p className="muted">{problem}</p>}
         </form>
         <button disabled={busy} onClick={() => void rekey(null)}>
           Use a new random key in the OS keychain

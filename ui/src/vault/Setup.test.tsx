@@ -36,6 +36,26 @@ describe("first run and unlock", () => {
     expect(commands.createVault).toHaveBeenCalledWith("long enough pass");
   });
 
+  it("asks for a passphrase of 8 characters, typed twice, before making the vault", () => {
+    render(<Setup state={fresh} onReady={() => {}} />);
+    const create = screen.getByText("Create vault with passphrase") as HTMLButtonElement;
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "short" } });
+    expect(screen.getByText("At least 8 characters.")).toBeTruthy();
+    expect(create.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "long enough pass" } });
+    expect(screen.getByText("Type it again below.")).toBeTruthy();
+    expect(create.disabled).toBe(true);
+    fireEvent.submit(create.closest("form")!);
+    expect(commands.createVault).not.toHaveBeenCalled();
+  });
+
+  it("does not try to unlock a passphrase vault without a passphrase", () => {
+    render(<Setup state={locked} onReady={() => {}} />);
+    expect((screen.getByText("Unlock") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "x" } });
+    expect((screen.getByText("Unlock") as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it("creates a keychain vault without a passphrase", async () => {
     commands.createVault.mockImplementation(() => Promise.resolve({ status: "ok", data: { ...fresh, exists: true, unlocked: true } }));
     render(<Setup state={fresh} onReady={() => {}} />);

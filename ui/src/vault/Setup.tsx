@@ -5,6 +5,18 @@ import { call, codeOf, commands, messageOf } from "../ipc";
 
 type Props = { state: VaultState; onReady: (s: VaultState, created: boolean) => void };
 
+/** Passphrases shorter than this are refused (the core says so too). */
+export const MIN_PASSPHRASE = 8;
+
+/** Why a new passphrase and its confirmation cannot be used yet, or null. It cannot be
+ *  recovered, so it is typed twice. */
+export function passphraseProblem(passphrase: string, confirm: string): string | null {
+  if ([...passphrase].length < MIN_PASSPHRASE) return `At least ${MIN_PASSPHRASE} characters.`;
+  if (confirm.length === 0) return "Type it again below.";
+  if (confirm !== passphrase) return "The two passphrases differ.";
+  return null;
+}
+
 export function Setup({ state, onReady }: Props) {
   const [passphrase, setPassphrase] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -54,7 +66,7 @@ export function Setup({ state, onReady }: Props) {
               onChange={(e) => setPassphrase(e.target.value)}
             />
           </label>
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || (state.key_source === "passphrase" && passphrase.length === 0)}>
             Unlock
           </button>
         </form>
@@ -68,7 +80,7 @@ export function Setup({ state, onReady }: Props) {
     );
   }
 
-  const mismatch = confirm.length > 0 && confirm !== passphrase;
+  const problem = passphraseProblem(passphrase, confirm);
   return (
     <main className="setup">
       <h1>Welcome to Leadvault</h1>
@@ -86,7 +98,7 @@ export function Setup({ state, onReady }: Props) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (!mismatch) void run(() => call(commands.createVault(passphrase)), true);
+            if (problem === null) void run(() => call(commands.createVault(passphrase)), true);
           }}
         >
           <label>
@@ -97,10 +109,12 @@ export function Setup({ state, onReady }: Props) {
             Again
             <input type="password" name="confirm-passphrase" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
           </label>
-          <button type="submit" disabled={busy || passphrase.length === 0 || mismatch}>
+          <button type="submit" disabled={busy || problem !== null}>
             Create vault with passphrase
           </button>
-          {mismatch && <p className="error">The two passphrases differ.</p>}
+          {passphrase.length > 0 && problem && (
+            <p className={problem.startsWith("The two") ? "error" : "muted"}>{problem}</p>
+          )}
         </form>
       </section>
       <section>

@@ -1,0 +1,51 @@
+import { describe, expect, it, vi, beforeEach } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { err, ok } from "../test/fixtures";
+
+const commands = vi.hoisted(() => ({ vaultStatus: vi.fn(), changeKey: vi.fn() }));
+vi.mock("../bindings", () => ({ commands }));
+
+import { Settings } from "./Settings";
+
+const info = { path: "/tmp/lv/vault.db", size_bytes: 1048576, leads: 5, key_source: "keychain", schema_version: 12, sqlcipher_version: "4.10.0" };
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  commands.vaultStatus.mockImplementation(() => ok(info));
+});
+
+describe("settings", () => {
+  it("changes to a passphrase only when it is typed twice alike", async () => {
+    commands.changeKey.mockImplementation(() => ok({ ...info, key_source: "passphrase" }));
+    render(<Settings onClose={() => {}} />);
+    await screen.findByText("a random key in the OS keychain");
+    const use = screen.getByText("Use this passphrase") as HTMLButtonElement;
+    fireEvent.change(screen.getByLabelText("New passphrase"), { target: { value: "a new long passphrase" } });
+    expect(use.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrasf" } });
+    expect(screen.getByText("The two passphrases differ.")).toBeTruthy();
+    expect(use.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrase" } });
+    fireEvent.click(use);
+    await screen.findByText("derived from your passphrase");
+    expect(commands.changeKey).toHaveBeenCalledWith("a new long passphrase");
+  });
+
+  it("cannot be closed while the vault is re-encrypted, and tells when a change failed", async () => {
+    let fail: (v: unknown) => void = () => {};
+    commands.changeKey.mockImplementation(() => new Promise((r) => (fail = r)));
+    const onClose = vi.fn();
+    const onFailed = vi.fn();
+    render(<Settings onClose={onClose} onFailed={onFailed} />);
+    await screen.findByText("a random key in the OS keychain");
+    fireEvent.click(screen.getByText("Use a new random key in the OS keychain"));
+    expect((screen.getByLabelText("Close settings") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.keyDown(screen.getByRole("dialog"), { key: "Escape" });
+    expect(onClose).not.toHaveBeenCalled();
+    fail(await err("keychain_unavailable", "the OS keychain cannot be reached: no Secret Service is running"));
+    expect((await screen.findByRole("status")).textContent).toMatch(/keychain cannot be reached/);
+    await waitFor(() => expect(onFailed).toHaveBeenCalled());
+    fireEvent.keyDown(screen.getByRole("dialog"), { key: "Escape" });
+    expect(onClose).toHaveBeenCalled();
+  });
+});
