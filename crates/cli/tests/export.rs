@@ -104,3 +104,26 @@ fn export_format_comes_from_the_extension_or_the_flag_and_bad_targets_fail_clean
         .collect();
     assert!(leftovers.is_empty(), "no partial files left behind");
 }
+
+#[test]
+fn an_export_to_a_folder_is_refused_and_leaves_no_partial_file() {
+    let sb = sandbox_with_leads();
+    let folder = sb.path("dir.csv");
+    std::fs::create_dir(&folder).unwrap();
+    let err = sb.fails(&["export", "--out", folder.to_str().unwrap()]);
+    assert!(err.contains("is a folder") && err.contains("--out"), "{err}");
+    // `--out .` from inside the sandbox.
+    let out = sb
+        .command(&["export", "--out", ".", "--format", "csv"])
+        .current_dir(sb.root.path())
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["export", "--out", "."]);
+    assert!(err.contains("is a folder"), "{err}");
+    let leftovers: Vec<_> = common::files_under(sb.root.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "no partial files left behind: {leftovers:?}");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+}

@@ -180,6 +180,13 @@ pub(crate) async fn export_planned(
     if cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
+    if out.is_dir() {
+        return Err(Error::invalid(format!(
+            "{} is a folder; give --out a file name, such as {}",
+            out.display(),
+            out.join("leads.csv").display()
+        )));
+    }
     let field_names = if matches!(options.format, ExportFormat::Csv | ExportFormat::Xlsx) {
         vault.leads().field_names(filter).await?
     } else {
@@ -205,20 +212,14 @@ pub(crate) async fn export_planned(
                 plan,
                 stop: &stop,
             };
+            // Removes the temporary file on every way out but a completed rename, a panic
+            // included; here rather than in the async caller, which is gone once cancelled.
+            let partial = Partial(&tmp);
             let done = Sink::create(&options, &tmp, &field_names)
                 .and_then(|sink| job.run(conn, &raw, sink, &written))
                 // Cancelled after the last row was written: still no file.
                 .and_then(|rows| if stop() { Err(Error::Cancelled) } else { Ok(rows) });
-            // Here rather than in the async caller, which is gone if the export was cancelled.
-            match done {
-                Ok(rows) => {
-                    std::fs::rename(&tmp, &out).map(|()| rows).map_err(|e| Error::io("write", &out, e))
-                }
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    Err(e)
-                }
-            }
+            partial.complete(done, &out)
         })
     };
     let rows = reporting(work, &written, &progress).await?;
@@ -510,6 +511,25 @@ impl<'f> Sink<'f> {
     }
 }
 
+/// An export's temporary file, removed when dropped unless it became the export.
+struct Partial<'p>(&'p Path);
+
+impl Partial<'_> {
+    /// Renames the file to `out` when `done` is a success; on any failure, removes it.
+    fn complete(self, done: Result<u64>, out: &Path) -> Result<u64> {
+        let rows = done?;
+        std::fs::rename(self.0, out).map_err(|e| Error::io("write", out, e))?;
+        std::mem::forget(self);
+        Ok(rows)
+    }
+}
+
+impl Drop for Partial<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
+}
+
 pub(crate) fn write_error(e: impl std::fmt::Display) -> Error {
     Error::invalid(format!("could not write the export: {e}"))
 }
@@ -665,5 +685,49 @@ mod tests {
             300
         );
         assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+    }
+
+    #[test]
+    fn a_failed_rename_or_a_failed_export_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join(".leads.csv.1.partial");
+        // The place of the export is taken by a folder with something in it: rename fails.
+        let out = dir.path().join("leads.csv");
+        std::fs::create_dir_all(out.join("inside")).unwrap();
+        std::fs::write(&tmp, "id\n1\n").unwrap();
+        assert!(Partial(&tmp).complete(Ok(1), &out).is_err());
+        assert!(!tmp.exists(), "the temporary file is removed when the rename fails");
+
+        std::fs::write(&tmp, "id\n1\n").unwrap();
+        assert!(Partial(&tmp).complete(Err(Error::Cancelled), &dir.path().join("other.csv")).is_err());
+        assert!(!tmp.exists());
+
+        std::fs::write(&tmp, "id\n1\n").unwrap();
+        let done = dir.path().join("done.csv");
+        assert_eq!(Partial(&tmp).complete(Ok(1), &done).unwrap(), 1);
+        assert_eq!(std::fs::read(&done).unwrap(), b"id\n1\n");
+    }
+
+    #[tokio::test]
+    async fn an_export_to_a_folder_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault(dir.path()).await;
+        let out = dir.path().join("dir.csv");
+        std::fs::create_dir(&out).unwrap();
+        let names = || {
+            let mut names: Vec<_> =
+                std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.path()).collect();
+            names.sort();
+            names
+        };
+        let before = names();
+        let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
+        let err = export(&vault, &LeadFilter::default(), LeadSort::Newest, &out, &options, |_| {})
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a folder") && err.contains("--out"), "{err}");
+        assert_eq!(names(), before, "nothing written beside it");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nor in it");
     }
 }
