@@ -10,6 +10,7 @@ use leadvault_core::{Vault, VaultOptions};
 
 use crate::cli::AdsCommand;
 use crate::connect::provider_error;
+use crate::output::outln;
 
 /// Input the connectors refuse before sending anything is the person's to fix.
 fn input_error(e: leadvault_connectors::Error) -> Error {
@@ -25,8 +26,7 @@ pub async fn run(options: VaultOptions, command: AdsCommand) -> Result<(), Error
             let vault = Vault::open(options).await?;
             let changes = vault.ad_changes().list(connection.as_deref(), limit).await;
             vault.close().await;
-            history(&changes?, json);
-            return Ok(());
+            return history(&changes?, json);
         }
         AdsCommand::Pause { target, flags } => (target.connection, Change::pause(&target.campaign), flags),
         AdsCommand::Enable { target, flags } => (target.connection, Change::enable(&target.campaign), flags),
@@ -49,12 +49,7 @@ pub async fn run(options: VaultOptions, command: AdsCommand) -> Result<(), Error
     let done = ads_control::apply(&vault, &connection, &change, flags.dry_run).await;
     vault.close().await;
     let record = done.map_err(input_error)?;
-    if flags.json {
-        println!("{}", serde_json::to_string(&record).unwrap_or_default());
-    } else {
-        say(&record);
-    }
-    Ok(())
+    if flags.json { outln!("{}", serde_json::to_string(&record).unwrap_or_default()) } else { say(&record) }
 }
 
 /// "campaign 123", "keyword 45~67".
@@ -67,7 +62,7 @@ fn target(change: &AdChange) -> String {
     format!("{kind} {}", change.target_id)
 }
 
-fn say(change: &AdChange) {
+fn say(change: &AdChange) -> Result<(), Error> {
     let provider = change.provider.display_name();
     let (done, doing) = match change.action {
         Action::Pause => ("Paused", "pausing"),
@@ -79,29 +74,32 @@ fn say(change: &AdChange) {
     let values = ads_control::summary(change);
     let target = target(change);
     if change.dry_run {
-        println!("Dry run: {provider} checked {doing} {target}: {values}{currency}; nothing was changed.");
+        outln!("Dry run: {provider} checked {doing} {target}: {values}{currency}; nothing was changed.")?;
     } else {
-        println!("{done} {target} at {provider}: {values}{currency}.");
+        outln!("{done} {target} at {provider}: {values}{currency}.")?;
     }
-    println!("Recorded in the ads history as {} (`leadvault ads history`).", change.id);
+    outln!("Recorded in the ads history as {} (`leadvault ads history`).", change.id)
 }
 
-fn history(changes: &[AdChange], json: bool) {
+fn history(changes: &[AdChange], json: bool) -> Result<(), Error> {
     if json {
-        println!("{}", serde_json::to_string_pretty(changes).unwrap_or_default());
-        return;
+        return outln!("{}", serde_json::to_string_pretty(changes).unwrap_or_default());
     }
     if changes.is_empty() {
-        println!(
+        return outln!(
             "No ads changes recorded yet. Make one with `leadvault ads pause|enable|bid|schedule` \
              (--dry-run to have the provider check it first)."
         );
-        return;
     }
-    println!(
+    outln!(
         "{:<16}  {:<26}  {:<10}  {:<8}  {:<24}  {:<17}  CHANGE",
-        "AT (UTC)", "CONNECTION", "PROVIDER", "ACTION", "TARGET", "OUTCOME"
-    );
+        "AT (UTC)",
+        "CONNECTION",
+        "PROVIDER",
+        "ACTION",
+        "TARGET",
+        "OUTCOME"
+    )?;
     for c in changes {
         let outcome = match (c.dry_run, c.outcome) {
             (true, Outcome::Failed) => "dry run, refused",
@@ -109,7 +107,7 @@ fn history(changes: &[AdChange], json: bool) {
             (false, Outcome::Failed) => "failed",
             (false, _) => "applied",
         };
-        println!(
+        outln!(
             "{:<16}  {:<26}  {:<10}  {:<8}  {:<24}  {:<17}  {}",
             c.at.format("%Y-%m-%d %H:%M"),
             c.connection_id,
@@ -118,9 +116,10 @@ fn history(changes: &[AdChange], json: bool) {
             target(c),
             outcome,
             ads_control::summary(c)
-        );
+        )?;
         if let Some(why) = &c.reason {
-            println!("{:<16}  why: {why}", "");
+            outln!("{:<16}  why: {why}", "")?;
         }
     }
+    Ok(())
 }

@@ -11,6 +11,8 @@ use leadvault_core::error::Error;
 use leadvault_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
+use crate::output::outln;
+
 /// A connector's error as the core's, so it prints like every other: one line, no secret.
 pub(crate) fn provider_error(e: leadvault_connectors::Error) -> Error {
     match e {
@@ -66,10 +68,10 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
     }
     .map_err(provider_error)?;
     if args.json {
-        println!("{}", serde_json::to_string(&connection).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&connection).unwrap_or_default())?;
     } else {
-        println!("Connected {} ({}); id {}", connection.label, provider.display_name(), connection.id);
-        println!("Secrets are in the OS keychain; the vault keeps only the account's name and id.");
+        outln!("Connected {} ({}); id {}", connection.label, provider.display_name(), connection.id)?;
+        outln!("Secrets are in the OS keychain; the vault keeps only the account's name and id.")?;
     }
     Ok(())
 }
@@ -105,18 +107,18 @@ async fn sign_in(
 pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
     let all = vault.connections().list().await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&all).unwrap_or_default())?;
         return Ok(());
     }
     if all.is_empty() {
-        println!(
+        outln!(
             "No connections. Add one with `leadvault connect <meta|google-ads|hubspot|pipedrive|salesforce>`."
-        );
+        )?;
         return Ok(());
     }
-    println!("{:<26}  {:<10}  {:<13}  {:<5}  {:<15}  LABEL", "ID", "PROVIDER", "STATUS", "AUTH", "SYNCS");
+    outln!("{:<26}  {:<10}  {:<13}  {:<5}  {:<15}  LABEL", "ID", "PROVIDER", "STATUS", "AUTH", "SYNCS")?;
     for c in &all {
-        println!(
+        outln!(
             "{:<26}  {:<10}  {:<13}  {:<5}  {:<15}  {}",
             c.id,
             c.provider.as_str(),
@@ -124,9 +126,9 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
             c.auth.as_str(),
             syncs(c),
             c.label
-        );
+        )?;
         if let Some(e) = &c.last_error {
-            println!("{:<26}  last error: {e}", "");
+            outln!("{:<26}  last error: {e}", "")?;
         }
     }
     Ok(())
@@ -146,8 +148,8 @@ pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<()
     let c = vault.connections().get(id).await?;
     let default = if every.is_none() { " (the default)" } else { "" };
     match syncs(&c).as_str() {
-        "only when asked" => println!("{}: synced only when asked (leadvault sync, or Sync now)", c.label),
-        text => println!("{}: the app syncs it {text}{default}", c.label),
+        "only when asked" => outln!("{}: synced only when asked (leadvault sync, or Sync now)", c.label)?,
+        text => outln!("{}: the app syncs it {text}{default}", c.label)?,
     }
     Ok(())
 }
@@ -156,7 +158,7 @@ pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<()
 pub async fn test(vault: &Vault, id: &str) -> Result<(), Error> {
     let account = manage::test(vault, id).await.map_err(provider_error)?;
     let connection = vault.connections().get(id).await?;
-    println!("{}: working ({})", connection.label, account.name);
+    outln!("{}: working ({})", connection.label, account.name)?;
     Ok(())
 }
 
@@ -165,24 +167,24 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<(), Erro
     let done = manage::disconnect(vault, id, purge).await.map_err(provider_error)?;
     let name = done.connection.provider.display_name();
     match &done.revoked {
-        Revoked::Yes => println!("Revoked Leadvault's access at {name}."),
-        Revoked::NotPossible => println!(
+        Revoked::Yes => outln!("Revoked Leadvault's access at {name}.")?,
+        Revoked::NotPossible => outln!(
             "{name} has no way for an app to revoke this kind of token; remove it in {name}'s settings if you no longer use it."
-        ),
+        )?,
         Revoked::Failed(why) => {
             eprintln!(
                 "warning: could not revoke the access at {name} ({why}); remove Leadvault in its settings"
             )
         }
     }
-    println!("Disconnected {}; its secrets are gone from the OS keychain.", done.connection.label);
+    outln!("Disconnected {}; its secrets are gone from the OS keychain.", done.connection.label)?;
     if purge {
-        println!(
+        outln!(
             "Deleted {}, {} rows of campaigns and metrics and {} recorded ads changes that came from it.",
             crate::output::leads(done.leads_deleted),
             done.ads_rows_deleted,
             done.ad_changes_deleted
-        );
+        )?;
     }
     Ok(())
 }

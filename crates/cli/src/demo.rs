@@ -15,6 +15,7 @@ use leadvault_core::error::Error;
 use leadvault_core::{LeadFilter, Vault, VaultOptions};
 
 use crate::connect::provider_error;
+use crate::output::outln;
 
 pub struct DemoArgs {
     pub leads: u64,
@@ -34,23 +35,24 @@ pub async fn demo(options: VaultOptions, args: DemoArgs) -> Result<(), Error> {
     let done = run(&vault, &args).await;
     vault.close().await;
     done?;
-    println!(
+    outln!(
         "\nThe demo vault is {}; open it in the app with LEADVAULT_DATA_DIR={} (or the app's demo switch) or explore it with\n  leadvault --data-dir {} leads list",
         dir.display(),
         dir.display(),
         dir.display()
-    );
+    )?;
     Ok(())
 }
 
 async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
-    println!(
+    outln!(
         "Starting the simulated providers on 127.0.0.1 (seed {}, {} leads each source)…",
-        args.seed, args.leads
-    );
+        args.seed,
+        args.leads
+    )?;
     let demo = Demo::start(vault, args.seed, args.leads).await.map_err(provider_error)?;
     for (connection, fake) in &demo.providers {
-        println!("  {:<11} {}  connected", connection.provider.display_name(), fake.base_url());
+        outln!("  {:<11} {}  connected", connection.provider.display_name(), fake.base_url())?;
     }
     let options = SyncOptions::default();
     let cancel = options.cancel.clone();
@@ -66,7 +68,7 @@ async fn run(vault: &Vault, args: &DemoArgs) -> Result<(), Error> {
     let Some(every) = args.follow else {
         return Ok(());
     };
-    println!("\nNew leads arrive every {every} s; Ctrl-C stops.");
+    outln!("\nNew leads arrive every {every} s; Ctrl-C stops.")?;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
@@ -91,17 +93,17 @@ async fn round(vault: &Vault, demo: &Demo, options: &SyncOptions) -> Result<(), 
             Err(e) => return Err(provider_error(e)),
         };
         if connection.provider.is_crm() {
-            println!(
+            outln!(
                 "  {:<11} {} leads pushed ({} records in the simulated CRM)",
                 connection.provider.display_name(),
                 summary.pushed,
                 fake.crm_records().len()
-            );
+            )?;
         } else {
-            println!("  {:<11} {} new leads pulled", connection.provider.display_name(), summary.new);
+            outln!("  {:<11} {} new leads pulled", connection.provider.display_name(), summary.new)?;
         }
     }
     let total = vault.leads().count(&LeadFilter::default()).await?;
-    println!("  The demo vault holds {total} leads.");
+    outln!("  The demo vault holds {total} leads.")?;
     Ok(())
 }

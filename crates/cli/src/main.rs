@@ -19,6 +19,7 @@ use leadvault_core::secrets::{OsKeychain, Passphrase};
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
 
 use cli::{Cli, Command, ConnectionsCommand, LeadsCommand, VaultCommand};
+use output::outln;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,6 +34,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // Whoever read the output stopped (`| head`): done, as with any Unix tool. What the
+        // command changed is saved already.
+        Err(e) if output::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::warn!(code = e.code(), "command failed");
             eprintln!("error: {e}");
@@ -75,23 +79,25 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 None => Unlock::Keychain,
             };
             let vault = Vault::create(options, unlock).await?;
-            let status = vault.status().await?;
-            println!("Created an encrypted vault at {}", status.path.display());
-            println!(
+            let status = vault.status().await;
+            vault.close().await;
+            let status = status?;
+            outln!("Created an encrypted vault at {}", status.path.display())?;
+            outln!(
                 "Key: {}",
                 match status.key_source {
                     leadvault_core::vault::KeySource::Keychain => "a random key in the OS keychain",
                     leadvault_core::vault::KeySource::Passphrase =>
                         "derived from your passphrase (keep it safe: it cannot be recovered)",
                 }
-            );
-            println!("Next: leadvault import FILE");
-            vault.close().await;
+            )?;
+            outln!("Next: leadvault import FILE")?;
         }
         Command::Vault { command: VaultCommand::Status { json } } => {
             let vault = Vault::open(options).await?;
-            output::status(&vault.status().await?, json);
+            let status = vault.status().await;
             vault.close().await;
+            output::status(&status?, json)?;
         }
         Command::Vault { command: VaultCommand::Check } => {
             let vault = Vault::open(options).await?;
@@ -107,7 +113,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     problems.len()
                 )));
             }
-            println!("The vault is consistent (integrity check ok).");
+            outln!("The vault is consistent (integrity check ok).")?;
         }
         Command::Vault { command: VaultCommand::Rekey { new_passphrase_env } } => {
             let unlock = match new_passphrase_env {
@@ -117,14 +123,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 None => Unlock::Keychain,
             };
             let vault = Vault::open(options).await?.rekey(unlock).await?;
-            println!(
+            let key_source = vault.key_source();
+            vault.close().await;
+            outln!(
                 "The vault is now encrypted with a new key ({}); the old key no longer opens it.",
-                match vault.key_source() {
+                match key_source {
                     leadvault_core::vault::KeySource::Keychain => "a random key in the OS keychain",
                     leadvault_core::vault::KeySource::Passphrase => "from the new passphrase",
                 }
-            );
-            vault.close().await;
+            )?;
         }
         Command::Import { file, format, source, skip_invalid, json } => {
             let vault = Vault::open(options).await?;
@@ -132,19 +139,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let progress = output::Progress::new("imported");
             let report = import_file(&vault, &file, &opts, |n| progress.tick(n)).await;
             progress.done();
-            output::import_report(&report?, json);
             vault.close().await;
+            output::import_report(&report?, json)?;
         }
         Command::Leads { command: LeadsCommand::List { filter, limit, sort, json } } => {
             let vault = Vault::open(options).await?;
             let filter = filter.to_filter()?;
-            output::list(&vault, &filter, sort.into(), limit, json).await?;
+            let shown = output::list(&vault, &filter, sort.into(), limit, json).await;
             vault.close().await;
+            shown?;
         }
         Command::Leads { command: LeadsCommand::Show { id, json } } => {
             let vault = Vault::open(options).await?;
-            output::detail(&vault.leads().get(&id).await?, json);
+            let detail = vault.leads().get(&id).await;
             vault.close().await;
+            output::detail(&detail?, json)?;
         }
         Command::Leads {
             command: LeadsCommand::Update { id, status, owner, clear_owner, add_tag, remove_tag, note, json },
@@ -157,9 +166,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 remove_tags: remove_tag,
                 note,
             };
-            let detail = vault.leads().update(&id, &change).await?;
-            output::detail(&detail, json);
+            let detail = vault.leads().update(&id, &change).await;
             vault.close().await;
+            output::detail(&detail?, json)?;
         }
         Command::Export { out, format, bom, filter, sort, json } => {
             let format = match format {
@@ -179,13 +188,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )
             .await;
             progress.done();
+            vault.close().await;
             let report = report?;
             if json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                outln!("{}", serde_json::to_string(&report).unwrap_or_default())?;
             } else {
-                println!("Exported {} to {}", output::leads(report.rows), report.path.display());
+                outln!("Exported {} to {}", output::leads(report.rows), report.path.display())?;
             }
-            vault.close().await;
         }
         Command::Connect { provider, token_stdin, base_url, label, client_id, no_browser, timeout, json } => {
             let vault = Vault::open(options).await?;

@@ -1,6 +1,12 @@
 //! How results look on a terminal, and as JSON for scripts.
+//!
+//! Every result goes to standard output through [`outln!`] (or, for long lists, a buffer whose
+//! errors are mapped the same way): a write that fails is an error, never a panic. When the
+//! reader went away (`leadvault leads list | head`) the command stops and exits successfully,
+//! as Unix tools do ([`is_closed`]); any other failure (a full disk) is a one-line error.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -9,25 +15,55 @@ use leadvault_core::error::Error;
 use leadvault_core::import::ImportReport;
 use leadvault_core::{Lead, LeadDetail, LeadFilter, LeadSort, Vault, VaultStatus};
 
-pub fn status(s: &VaultStatus, json: bool) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(s).unwrap_or_default());
-        return;
-    }
-    println!("path:            {}", s.path.display());
-    println!("size:            {}", human_bytes(s.size_bytes));
-    println!("leads:           {}", s.leads);
-    println!("key source:      {}", s.key_source.as_str());
-    println!("schema version:  {}", s.schema_version);
-    println!("encryption:      SQLCipher {}", s.sqlcipher_version);
+/// How a failed write to standard output names it.
+const STDOUT: &str = "standard output";
+
+/// `println!` for a command's results: `Ok`, or the [`write_error`] to stop with (`?`).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to standard output, at once.
+pub fn write_line(line: std::fmt::Arguments) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).map_err(write_error)
 }
 
-pub fn import_report(r: &ImportReport, json: bool) {
+/// A failed write to standard output.
+pub fn write_error(e: std::io::Error) -> Error {
+    Error::Io { action: "write", path: STDOUT.into(), source: e }
+}
+
+/// Whether `e` is a failed write to standard output.
+pub fn is_output_error(e: &Error) -> bool {
+    matches!(e, Error::Io { action: "write", path, .. } if path == Path::new(STDOUT))
+}
+
+/// Whether `e` says standard output was closed by its reader: the command ends quietly.
+pub fn is_closed(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if is_output_error(e) && source.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+pub fn status(s: &VaultStatus, json: bool) -> Result<(), Error> {
     if json {
-        println!("{}", serde_json::to_string(r).unwrap_or_default());
-        return;
+        return outln!("{}", serde_json::to_string_pretty(s).unwrap_or_default());
     }
-    println!(
+    outln!("path:            {}", s.path.display())?;
+    outln!("size:            {}", human_bytes(s.size_bytes))?;
+    outln!("leads:           {}", s.leads)?;
+    outln!("key source:      {}", s.key_source.as_str())?;
+    outln!("schema version:  {}", s.schema_version)?;
+    outln!("encryption:      SQLCipher {}", s.sqlcipher_version)
+}
+
+pub fn import_report(r: &ImportReport, json: bool) -> Result<(), Error> {
+    if json {
+        return outln!("{}", serde_json::to_string(r).unwrap_or_default());
+    }
+    outln!(
         "Read {} rows as {} (source {:?}): {} new, {} already in the vault, {} rejected",
         r.read,
         r.format.name(),
@@ -35,10 +71,11 @@ pub fn import_report(r: &ImportReport, json: bool) {
         r.added,
         r.unchanged,
         r.rejected
-    );
+    )?;
     if let Some(f) = &r.rejects_file {
-        println!("Rejected rows, with the reason for each: {}", f.display());
+        outln!("Rejected rows, with the reason for each: {}", f.display())?;
     }
+    Ok(())
 }
 
 /// Lists leads: up to `limit` by pages from the store, or all of them (`limit` 0) streamed.
@@ -53,24 +90,25 @@ pub async fn list(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut shown = 0u64;
-    let mut print = |out: &mut std::io::BufWriter<_>, lead: &Lead| {
+    let mut print = |out: &mut std::io::BufWriter<_>, lead: &Lead| -> Result<(), Error> {
         if json {
-            let _ = out.write_all(if shown == 0 { b"\n" } else { b",\n" });
-            let _ = serde_json::to_writer(&mut *out, lead);
+            out.write_all(if shown == 0 { b"\n" } else { b",\n" }).map_err(write_error)?;
+            serde_json::to_writer(&mut *out, lead).map_err(|e| write_error(e.into()))?;
         } else {
-            let _ = writeln!(out, "{}", row(lead));
+            writeln!(out, "{}", row(lead)).map_err(write_error)?;
         }
         shown += 1;
+        Ok(())
     };
     if json {
-        let _ = out.write_all(b"[");
+        out.write_all(b"[").map_err(write_error)?;
     } else {
-        let _ = writeln!(out, "{HEADER}");
+        writeln!(out, "{HEADER}").map_err(write_error)?;
     }
     if limit == 0 {
         let mut stream = std::pin::pin!(leads.stream(filter, sort));
         while let Some(lead) = stream.next().await {
-            print(&mut out, &lead?);
+            print(&mut out, &lead?)?;
         }
     } else {
         let mut cursor = None;
@@ -78,7 +116,7 @@ pub async fn list(
         loop {
             let page = leads.list(filter, sort, cursor.as_ref(), left.min(1000) as u32).await?;
             for lead in &page.leads {
-                print(&mut out, lead);
+                print(&mut out, lead)?;
             }
             left -= page.leads.len() as u64;
             match page.next {
@@ -88,9 +126,9 @@ pub async fn list(
         }
     }
     if json {
-        let _ = out.write_all(b"\n]\n");
+        out.write_all(b"\n]\n").map_err(write_error)?;
     }
-    let _ = out.flush();
+    out.flush().map_err(write_error)?;
     drop(out);
     if !json && limit != 0 && shown == limit {
         let total = leads.count(filter).await?;
@@ -127,48 +165,48 @@ fn cut(s: &str, n: usize) -> String {
     }
 }
 
-pub fn detail(d: &LeadDetail, json: bool) {
+pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
     if json {
-        println!("{}", serde_json::to_string_pretty(d).unwrap_or_default());
-        return;
+        return outln!("{}", serde_json::to_string_pretty(d).unwrap_or_default());
     }
     let l = &d.lead;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    println!("{}  {}", l.id, l.full_name.as_deref().unwrap_or("(no name)"));
-    println!("  status:    {}", l.status);
-    println!("  email:     {}", opt(&l.email));
-    println!("  phone:     {}", opt(&l.phone));
-    println!("  company:   {}", opt(&l.company));
-    println!("  owner:     {}", opt(&l.owner));
-    println!("  tags:      {}", if l.tags.is_empty() { "-".into() } else { l.tags.join(", ") });
-    println!("  source:    {} ({})", l.source, l.external_id);
-    println!("  created:   {}", l.created_at.to_rfc3339());
+    outln!("{}  {}", l.id, l.full_name.as_deref().unwrap_or("(no name)"))?;
+    outln!("  status:    {}", l.status)?;
+    outln!("  email:     {}", opt(&l.email))?;
+    outln!("  phone:     {}", opt(&l.phone))?;
+    outln!("  company:   {}", opt(&l.company))?;
+    outln!("  owner:     {}", opt(&l.owner))?;
+    outln!("  tags:      {}", if l.tags.is_empty() { "-".into() } else { l.tags.join(", ") })?;
+    outln!("  source:    {} ({})", l.source, l.external_id)?;
+    outln!("  created:   {}", l.created_at.to_rfc3339())?;
     if l.ad.campaign_name.is_some() || l.ad.form_name.is_some() {
-        println!("  campaign:  {}", opt(&l.ad.campaign_name));
-        println!("  ad:        {}", opt(&l.ad.ad_name));
-        println!("  form:      {}", opt(&l.ad.form_name));
+        outln!("  campaign:  {}", opt(&l.ad.campaign_name))?;
+        outln!("  ad:        {}", opt(&l.ad.ad_name))?;
+        outln!("  form:      {}", opt(&l.ad.form_name))?;
     }
     if !l.fields.is_empty() {
-        println!("  answers:");
+        outln!("  answers:")?;
         for (k, v) in &l.fields {
-            println!("    {k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            outln!("    {k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))?;
         }
     }
     if !d.notes.is_empty() {
-        println!("  notes:");
+        outln!("  notes:")?;
         for n in &d.notes {
-            println!("    {}  {}", n.at.format("%Y-%m-%d %H:%M"), n.body);
+            outln!("    {}  {}", n.at.format("%Y-%m-%d %H:%M"), n.body)?;
         }
     }
-    println!("  timeline:");
+    outln!("  timeline:")?;
     for e in &d.timeline {
         let detail = if e.detail.as_object().is_some_and(|o| o.is_empty()) {
             String::new()
         } else {
             e.detail.to_string()
         };
-        println!("    {}  {:<12} {}", e.at.format("%Y-%m-%d %H:%M"), e.kind, detail);
+        outln!("    {}  {:<12} {}", e.at.format("%Y-%m-%d %H:%M"), e.kind, detail)?;
     }
+    Ok(())
 }
 
 /// "1 lead", "2 leads".

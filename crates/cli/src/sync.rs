@@ -13,7 +13,7 @@ use leadvault_core::error::Error;
 use serde::Serialize;
 
 use crate::connect::provider_error;
-use crate::output;
+use crate::output::{self, outln};
 
 #[derive(Serialize)]
 struct Outcome {
@@ -61,8 +61,8 @@ pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
     loop {
         match round(vault, &args, &options).await {
             Err(Error::Cancelled) => return Ok(()),
-            // Nothing to sync at all: say so at once.
-            Err(e) if first => return Err(e),
+            // Nothing to sync at all, or nowhere to say what was synced: stop at once.
+            Err(e) if first || output::is_output_error(&e) => return Err(e),
             // Later (the vault busy, the connection removed meanwhile): report, try next round.
             Err(e) => eprintln!("this round failed: {e}"),
             Ok(_) => {}
@@ -103,7 +103,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
         // Syncing every connection: the ones whose sync is not built yet are skipped, not failed.
         if args.connection.is_none() && !sync::supported(c.provider) {
             if !args.json {
-                println!("{}: skipped, syncing {} is not built yet", c.label, c.provider.display_name());
+                outln!("{}: skipped, syncing {} is not built yet", c.label, c.provider.display_name())?;
             }
             continue;
         }
@@ -124,43 +124,54 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         String::new()
                     };
                     if c.provider.is_crm() {
-                        println!(
+                        outln!(
                             "{}: {} pushed, {} failed; open leads counted for {} owners{retries}",
-                            c.label, s.pushed, s.failed, s.owners
-                        );
+                            c.label,
+                            s.pushed,
+                            s.failed,
+                            s.owners
+                        )?;
                         if s.skipped > 0 {
-                            println!("  {} leads were not sent: the CRM has no way to match them", s.skipped);
+                            outln!("  {} leads were not sent: the CRM has no way to match them", s.skipped)?;
                         }
                     } else {
                         let streams = match c.provider {
                             Provider::GoogleAds => "accounts",
                             _ => "forms",
                         };
-                        println!(
+                        outln!(
                             "{}: {} new, {} already in the vault ({} pages from {} {streams}{retries})",
-                            c.label, s.new, s.unchanged, s.pages, s.streams
-                        );
+                            c.label,
+                            s.new,
+                            s.unchanged,
+                            s.pages,
+                            s.streams
+                        )?;
                         if s.campaigns > 0 || s.metric_days > 0 {
-                            println!(
+                            outln!(
                                 "  {} campaigns, {} ad groups, {} keywords, {} ad schedules; {} days of campaign metrics",
-                                s.campaigns, s.ad_groups, s.keywords, s.schedules, s.metric_days
-                            );
+                                s.campaigns,
+                                s.ad_groups,
+                                s.keywords,
+                                s.schedules,
+                                s.metric_days
+                            )?;
                         }
                         if s.skipped > 0 {
-                            println!("  {} leads could not be read and were skipped", s.skipped);
+                            outln!("  {} leads could not be read and were skipped", s.skipped)?;
                         }
                     }
                     if s.streams_skipped > 0 {
-                        println!(
+                        outln!(
                             "  {} lead forms could not be read and were skipped (see the log); the next sync tries them again",
                             s.streams_skipped
-                        );
+                        )?;
                     }
                     if s.accounts_skipped > 0 {
-                        println!(
+                        outln!(
                             "  {} ad accounts could not be read (cancelled, or manager accounts) and were skipped",
                             s.accounts_skipped
-                        );
+                        )?;
                     }
                 }
                 (None, Some(e)) if say_errors => eprintln!("{}: {e}", c.label),
@@ -176,7 +187,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
         });
     }
     if args.json {
-        println!("{}", serde_json::to_string(&outcomes).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&outcomes).unwrap_or_default())?;
     }
     Ok(outcomes)
 }

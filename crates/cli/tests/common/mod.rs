@@ -119,3 +119,21 @@ pub fn sha256_file(path: &Path) -> Vec<u8> {
     f.read_to_end(&mut buf).unwrap();
     buf
 }
+
+impl Sandbox {
+    /// Runs with standard output closed by its reader before the command writes anything, as
+    /// `leadvault ... | head -c0` would.
+    pub fn run_closed_stdout(&self, args: &[&str]) -> Output {
+        use std::process::Stdio;
+        let mut child =
+            self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run leadvault");
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs with standard output on a full disk (`> /dev/full`).
+    pub fn run_full_stdout(&self, args: &[&str]) -> Output {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        self.command(args).stdout(full).output().expect("run leadvault")
+    }
+}
