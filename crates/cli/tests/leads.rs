@@ -144,17 +144,20 @@ fn skip_invalid_imports_the_good_rows_and_writes_the_rejects_with_reasons() {
     let report: Value =
         serde_json::from_str(&sb.ok(&["import", input.to_str().unwrap(), "--skip-invalid", "--json"]))
             .unwrap();
-    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(3)));
+    // The row of empty cells (`,,`) is blank, skipped rather than read and rejected.
+    assert_eq!(
+        (report["read"].as_u64(), report["added"].as_u64(), report["rejected"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
     let rejects = sb.path("bad_rows.csv.rejects.csv");
     assert_eq!(report["rejects_file"], rejects.to_str().unwrap());
     let mut r = csv::Reader::from_path(&rejects).unwrap();
     assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["name", "email", "phone", "reason"]);
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], "Kim Bad");
-    assert!(rows[0][3].contains("email"), "{:?}", &rows[0]);
-    assert!(rows[1][3].contains("no name, email or phone"), "{:?}", &rows[1]);
-    assert!(rows[2][3].contains("phone"), "{:?}", &rows[2]);
+    assert!(rows[0][3].starts_with("line 3: ") && rows[0][3].contains("email"), "{:?}", &rows[0]);
+    assert!(rows[1][3].starts_with("line 6: ") && rows[1][3].contains("phone"), "{:?}", &rows[1]);
     assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2);
 }
 
@@ -344,4 +347,59 @@ fn list_limit_and_sort() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3, "header + 2 rows");
     assert!(String::from_utf8_lossy(&out.stderr).contains("Showing 2 of 5 leads"));
     assert_eq!(sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn skip_invalid_rejects_rows_of_the_wrong_width_or_text_with_their_content() {
+    let sb = Sandbox::new();
+    sb.init();
+    let input = sb.path("m.csv");
+    std::fs::write(
+        &input,
+        b"name,email,phone\nA,a@example.com\nB,b@example.com,555 010 1234\nC\xff,c@example.com,\n,,\n"
+            .as_slice(),
+    )
+    .unwrap();
+    let rejects = sb.path("m.csv.rejects.csv");
+
+    let err = sb.fails(&["import", input.to_str().unwrap()]);
+    assert!(err.contains("line 2") && err.contains("2 fields"), "{err}");
+    assert!(!err.contains("a@example.com"), "{err}");
+    assert!(!rejects.exists());
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
+
+    let report: Value =
+        serde_json::from_str(&sb.ok(&["import", input.to_str().unwrap(), "--skip-invalid", "--json"]))
+            .unwrap();
+    assert_eq!((report["read"].as_u64(), report["added"].as_u64()), (Some(3), Some(1)), "{report}");
+    assert_eq!(report["rejected"], 2);
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_path(&rejects).unwrap();
+    let rows: Vec<Vec<String>> =
+        r.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][..3], ["A", "a@example.com", ""]);
+    assert!(rows[0][3].starts_with("line 2: ") && rows[0][3].contains("2 fields"), "{:?}", rows[0]);
+    assert_eq!(rows[1][..2], ["C\u{fffd}", "c@example.com"]);
+    assert!(rows[1][3].starts_with("line 4: ") && rows[1][3].contains("UTF-8"), "{:?}", rows[1]);
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 1);
+}
+
+#[test]
+fn an_import_that_fails_as_a_whole_leaves_no_rejects_file() {
+    let sb = Sandbox::new();
+    sb.init();
+    let input = sb.path("cut.json");
+    // A rejected item, a good one, then the file ends too early.
+    std::fs::write(&input, r#"[{"name": "A", "email": "not an address"}, {"name": "B"}, {"name": "#).unwrap();
+    let rejects = sb.path("cut.json.rejects.csv");
+    std::fs::write(&rejects, "from an earlier import\n").unwrap();
+    let err = sb.fails(&["import", input.to_str().unwrap(), "--skip-invalid"]);
+    assert!(err.contains("JSON"), "{err}");
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap(), "from an earlier import\n", "left as it was");
+    let partial: Vec<_> = common::files_under(sb.root.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(partial.is_empty(), "{partial:?}");
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
 }

@@ -112,7 +112,8 @@ struct Parsed {
     source: String,
     read: u64,
     rejected: u64,
-    rejects_file: Option<PathBuf>,
+    /// Written in full, named only once the leads are in.
+    rejects_file: Option<Pending>,
 }
 
 /// Imports `path` into the vault. `progress` hears the number of leads added so far.
@@ -151,6 +152,9 @@ pub async fn import_file(
         (Ok(Err(e)), _) if !matches!(e, Error::Cancelled) => return Err(e),
         (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => return Err(e),
     };
+    // The rejected rows get their file's name only now, when the leads are in: an import that
+    // fails leaves neither a rejects file nor a half-written one.
+    let rejects_file = p.rejects_file.map(Pending::keep).transpose()?;
     progress(added);
     let report = ImportReport {
         format: p.format,
@@ -159,7 +163,7 @@ pub async fn import_file(
         added,
         unchanged: p.read - p.rejected - added,
         rejected: p.rejected,
-        rejects_file: p.rejects_file,
+        rejects_file,
     };
     info!(
         format = report.format.name(),
@@ -285,23 +289,66 @@ fn parse_file(
                     options.skip_invalid,
                     &rejects_path,
                     || header.iter().cloned().chain(["reason".to_string()]).collect(),
-                    |reason| record.iter().map(str::to_string).chain([reason.to_string()]).collect(),
+                    |reason| rejected_row(header.len(), record, &format!("line {line}: {reason}")),
                 )
                 .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
             },
         )?,
     }
     sink.flush()?;
-    if let Some(mut w) = sink.rejects.take() {
-        w.flush().map_err(|e| Error::io("write", &rejects_path, e))?;
+    let rejects_file = match sink.rejects.take() {
+        Some((mut w, file)) => {
+            w.flush().map_err(|e| Error::io("write", &file.path, e))?;
+            Some(file)
+        }
+        None => None,
+    };
+    Ok(Parsed { format, source, read: sink.read, rejected: sink.rejected, rejects_file })
+}
+
+/// A file written under a temporary name beside its final one (`.NAME.PID.partial`), renamed by
+/// [`Pending::keep`]; dropped before that (the import failed or was cancelled), it is removed.
+struct Pending {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Pending {
+    fn new(path: &Path) -> Pending {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+        Pending { tmp, path: path.to_path_buf() }
     }
-    Ok(Parsed {
-        format,
-        source,
-        read: sink.read,
-        rejected: sink.rejected,
-        rejects_file: (sink.rejected > 0).then_some(rejects_path),
-    })
+
+    fn keep(self) -> Result<PathBuf> {
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::Import {
+            path: self.path.display().to_string(),
+            message: format!(
+                "the valid rows were imported, but the rejected ones could not be saved here ({e}); \
+                 import the file again with --skip-invalid to write them"
+            ),
+        })?;
+        let path = self.path.clone();
+        std::mem::forget(self);
+        Ok(path)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// A rejected CSV row as the rejects file holds it: its cells (lossily decoded), padded to the
+/// header's width, the reason under `reason`, then any cells beyond the header's width.
+fn rejected_row(width: usize, record: &::csv::ByteRecord, reason: &str) -> Vec<String> {
+    let mut cells: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    let extra = cells.split_off(width.min(cells.len()));
+    cells.resize(width, String::new());
+    cells.push(reason.to_string());
+    cells.extend(extra);
+    cells
 }
 
 /// Why reading stopped: the store or the disk failed, or (without `--skip-invalid`) a row was
@@ -326,7 +373,7 @@ struct Sink<'t> {
     batch: Vec<NewLead>,
     read: u64,
     rejected: u64,
-    rejects: Option<::csv::Writer<File>>,
+    rejects: Option<(::csv::Writer<File>, Pending)>,
 }
 
 impl Sink<'_> {
@@ -349,18 +396,23 @@ impl Sink<'_> {
             }
             Err(reason) if skip_invalid => {
                 self.rejected += 1;
+                let failed = |e: ::csv::Error| {
+                    Stop::Failed(Error::invalid(format!(
+                        "could not write {}: {e}; check the folder's free space and permissions",
+                        rejects_path.display()
+                    )))
+                };
                 if self.rejects.is_none() {
-                    let mut w = ::csv::Writer::from_path(rejects_path).map_err(|e| {
-                        Stop::Failed(Error::invalid(format!(
-                            "could not write {}: {e}",
-                            rejects_path.display()
-                        )))
-                    })?;
-                    w.write_record(header()).map_err(|e| Stop::Failed(Error::invalid(e.to_string())))?;
-                    self.rejects = Some(w);
+                    // Dropped (and so removed) if even the header cannot be written.
+                    let file = Pending::new(rejects_path);
+                    // Rows with more cells than the header keep them after the reason.
+                    let mut w =
+                        ::csv::WriterBuilder::new().flexible(true).from_path(&file.tmp).map_err(failed)?;
+                    w.write_record(header()).map_err(failed)?;
+                    self.rejects = Some((w, file));
                 }
-                let w = self.rejects.as_mut().expect("just opened");
-                w.write_record(record(&reason)).map_err(|e| Stop::Failed(Error::invalid(e.to_string())))?;
+                let (w, _) = self.rejects.as_mut().expect("just opened");
+                w.write_record(record(&reason)).map_err(failed)?;
                 Ok(())
             }
             Err(reason) => Err(Stop::Invalid(reason)),
@@ -386,7 +438,7 @@ fn read_csv(
     source: &str,
     now: DateTime<Utc>,
     shown: &str,
-    mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::StringRecord) -> Result<()>,
+    mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::ByteRecord) -> Result<()>,
 ) -> Result<()> {
     let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
     let header: Vec<String> = csv
@@ -407,42 +459,54 @@ fn read_csv(
     let targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
     // Two columns with one name keep their values under distinct keys (`Comment (2)`).
     let keys = profile::distinct_names(&header);
-    let mut record = ::csv::StringRecord::new();
+    let mut record = ::csv::ByteRecord::new();
     loop {
         let line = csv.position().line();
-        match csv.read_record(&mut record) {
+        match csv.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(line, |p| p.line());
-                if record.len() == 1 && record[0].trim().is_empty() {
-                    continue; // a blank line
+                if record.iter().all(|f| f.trim_ascii().is_empty()) {
+                    continue; // a blank line, or only empty cells (`,,,` ending an Excel export)
                 }
-                let lead = if record.len() != header.len() {
-                    Err(format!("it has {} fields but the header has {}", record.len(), header.len()))
+                let lead = if !record.iter().all(|f| std::str::from_utf8(f).is_ok()) {
+                    Err("it is not valid UTF-8 text (save the file as UTF-8 or UTF-16)".to_string())
+                } else if record.len() != header.len() {
+                    Err(wrong_width(&record, header.len()))
                 } else {
-                    let cols =
-                        targets.iter().zip(&keys).zip(record.iter()).map(|((t, h), v)| (*t, h.as_str(), v));
-                    let row_id = || profile::content_id(header.iter().map(String::as_str).zip(record.iter()));
+                    let text = || record.iter().map(|f| std::str::from_utf8(f).unwrap_or_default());
+                    let cols = targets.iter().zip(&keys).zip(text()).map(|((t, h), v)| (*t, h.as_str(), v));
+                    let row_id = || profile::content_id(header.iter().map(String::as_str).zip(text()));
                     profile.to_lead(cols, source, now, row_id, false)
                 };
                 row(line, &header, lead, &record)?;
             }
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
-                let reason = match e.kind() {
-                    ::csv::ErrorKind::Utf8 { .. } => {
-                        "it is not valid UTF-8 text (save the file as UTF-8 or UTF-16)".to_string()
-                    }
-                    ::csv::ErrorKind::Io(io) => {
-                        return Err(Error::io("read", shown, std::io::Error::new(io.kind(), io.to_string())));
-                    }
-                    _ => "it could not be read as CSV".to_string(),
-                };
-                row(line, &header, Err(reason), &::csv::StringRecord::new())?;
+                return Err(match e.into_kind() {
+                    ::csv::ErrorKind::Io(io) => Error::io("read", shown, io),
+                    _ => Error::Import {
+                        path: shown.into(),
+                        message: format!(
+                            "line {line} could not be read as CSV; fix the file and import it again"
+                        ),
+                    },
+                });
             }
         }
     }
     Ok(())
+}
+
+/// Why a record with `record.len()` cells does not fit a header of `width`.
+fn wrong_width(record: &::csv::ByteRecord, width: usize) -> String {
+    let n = record.len();
+    let mut reason =
+        format!("it has {n} {} but the header has {width}", if n == 1 { "field" } else { "fields" });
+    if record.iter().any(|f| f.contains(&b'\n')) {
+        reason.push_str(" (a quote that is never closed joins the lines after it)");
+    }
+    reason
 }
 
 /// Reads up to the end of the first line (at most 64 KiB), and gives back that line and a reader
@@ -692,5 +756,66 @@ mod tests {
         assert_eq!(lead.email.as_ref().map(|e| e.as_str()), Some("a@example.com"));
         assert_eq!(lead.fields["email"], "b@example.com");
         assert_eq!(lead.fields["seats"], "12, or more");
+    }
+
+    /// Each row of `bytes` read as a generic CSV: its line, and its lead or why not.
+    fn csv_lines(bytes: &[u8]) -> Vec<(u64, std::result::Result<NewLead, String>, Vec<String>)> {
+        let mut out = Vec::new();
+        read_csv(
+            bytes,
+            b',',
+            Format::Csv.profile(),
+            "t",
+            Utc::now(),
+            "t.csv",
+            |line, header, lead, record| {
+                let reason = lead.as_ref().err().cloned().unwrap_or_default();
+                out.push((line, lead, rejected_row(header.len(), record, &reason)));
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn rows_of_the_wrong_width_or_not_utf8_are_refused_with_their_content() {
+        let rows = csv_lines(b"name,email,phone\nA,a@example.com\nB,b@example.com,555 010 1234,extra\nC\xff,c@example.com,\nD,d@example.com,\n");
+        assert_eq!(rows.len(), 4);
+        let (line, lead, cells) = &rows[0];
+        assert_eq!(*line, 2);
+        let reason = lead.as_ref().unwrap_err();
+        assert_eq!(reason, "it has 2 fields but the header has 3");
+        assert_eq!(cells, &["A", "a@example.com", "", reason.as_str()], "padded to the header");
+        let (line, lead, cells) = &rows[1];
+        assert_eq!(*line, 3);
+        assert!(lead.as_ref().unwrap_err().contains("4 fields"));
+        assert_eq!(cells[..3], ["B", "b@example.com", "555 010 1234"]);
+        assert_eq!(cells[4], "extra", "cells past the header come after the reason");
+        let (line, lead, cells) = &rows[2];
+        assert_eq!(*line, 4);
+        assert!(lead.as_ref().unwrap_err().contains("UTF-8"));
+        assert_eq!(cells[..2], ["C\u{fffd}", "c@example.com"], "decoded as far as it goes");
+        assert!(rows[3].1.is_ok());
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_named_and_rows_of_empty_cells_are_blank() {
+        let rows = csv_lines(b"name,email\nA,a@example.com\n,\n , \n\"B,b@example.com\nC,c@example.com\n");
+        assert_eq!(
+            rows.len(),
+            2,
+            "the empty rows are skipped: {:?}",
+            rows.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        assert!(rows[0].1.is_ok());
+        let (line, lead, cells) = &rows[1];
+        assert_eq!(*line, 5);
+        assert!(lead.as_ref().unwrap_err().contains("quote that is never closed"), "{lead:?}");
+        assert!(cells[0].starts_with("B,b@example.com"), "{cells:?}");
+
+        // A row with content, but not a name, email or phone, is not blank.
+        let rows = csv_lines(b"name,email,note\n,,called twice\n");
+        assert_eq!(rows[0].1.as_ref().unwrap_err(), "it has no name, email or phone");
     }
 }
