@@ -5,6 +5,7 @@
 //! reader went away (`leadvault leads list | head`) the command stops and exits successfully,
 //! as Unix tools do ([`is_closed`]); any other failure (a full disk) is a one-line error.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,11 +149,31 @@ fn row(l: &Lead) -> String {
         l.id,
         l.created_at.format("%Y-%m-%d %H:%M"),
         l.status.as_str(),
-        cut(l.full_name.as_deref().unwrap_or(""), 24),
-        cut(l.email.as_deref().unwrap_or(""), 30),
-        cut(l.phone.as_deref().unwrap_or(""), 16),
-        l.source
+        cut(&safe(l.full_name.as_deref().unwrap_or("")), 24),
+        cut(&safe(l.email.as_deref().unwrap_or("")), 30),
+        cut(&safe(l.phone.as_deref().unwrap_or("")), 16),
+        safe(&l.source)
     )
+}
+
+/// Text from a lead as a terminal may show it: control characters (C0, DEL, C1), which a
+/// terminal would act on (colours, a window title, clearing the screen), written as escapes
+/// (`\n`, `\t`, `\r`, `\x1b`, `\x9b`). JSON output stays exact.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn cut(s: &str, n: usize) -> String {
@@ -170,15 +191,16 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
         return outln!("{}", serde_json::to_string_pretty(d).unwrap_or_default());
     }
     let l = &d.lead;
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    outln!("{}  {}", l.id, l.full_name.as_deref().unwrap_or("(no name)"))?;
+    let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_string(), |v| safe(v).into_owned());
+    outln!("{}  {}", l.id, safe(l.full_name.as_deref().unwrap_or("(no name)")))?;
     outln!("  status:    {}", l.status)?;
     outln!("  email:     {}", opt(&l.email))?;
     outln!("  phone:     {}", opt(&l.phone))?;
     outln!("  company:   {}", opt(&l.company))?;
     outln!("  owner:     {}", opt(&l.owner))?;
-    outln!("  tags:      {}", if l.tags.is_empty() { "-".into() } else { l.tags.join(", ") })?;
-    outln!("  source:    {} ({})", l.source, l.external_id)?;
+    let tags = if l.tags.is_empty() { "-".into() } else { l.tags.join(", ") };
+    outln!("  tags:      {}", safe(&tags))?;
+    outln!("  source:    {} ({})", safe(&l.source), safe(&l.external_id))?;
     outln!("  created:   {}", l.created_at.to_rfc3339())?;
     if l.ad.campaign_name.is_some() || l.ad.form_name.is_some() {
         outln!("  campaign:  {}", opt(&l.ad.campaign_name))?;
@@ -188,13 +210,14 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
     if !l.fields.is_empty() {
         outln!("  answers:")?;
         for (k, v) in &l.fields {
-            outln!("    {k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))?;
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            outln!("    {}: {}", safe(k), safe(&v))?;
         }
     }
     if !d.notes.is_empty() {
         outln!("  notes:")?;
         for n in &d.notes {
-            outln!("    {}  {}", n.at.format("%Y-%m-%d %H:%M"), n.body)?;
+            outln!("    {}  {}", n.at.format("%Y-%m-%d %H:%M"), safe(&n.body))?;
         }
     }
     outln!("  timeline:")?;
@@ -204,7 +227,7 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
         } else {
             e.detail.to_string()
         };
-        outln!("    {}  {:<12} {}", e.at.format("%Y-%m-%d %H:%M"), e.kind, detail)?;
+        outln!("    {}  {:<12} {}", e.at.format("%Y-%m-%d %H:%M"), safe(&e.kind), safe(&detail))?;
     }
     Ok(())
 }

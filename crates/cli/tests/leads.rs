@@ -403,3 +403,40 @@ fn an_import_that_fails_as_a_whole_leaves_no_rejects_file() {
     assert!(partial.is_empty(), "{partial:?}");
     assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
 }
+
+#[test]
+fn terminal_escapes_in_lead_data_are_shown_escaped_and_kept_exact_in_json() {
+    let sb = Sandbox::new();
+    sb.init();
+    let input = sb.path("escapes.json");
+    let name = "Eve \u{1b}[31mRed\u{1b}]0;title\u{7} \u{9b}2J\u{7f}";
+    let lead = serde_json::json!([{
+        "id": "esc-1",
+        "name": name,
+        "email": "eve@example.com",
+        "company": "Acme\u{1b}[2J",
+        "Favourite\u{1b}[5m colour": "te\u{85}al"
+    }]);
+    std::fs::write(&input, lead.to_string()).unwrap();
+    sb.ok(&["import", input.to_str().unwrap()]);
+    let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
+    sb.ok(&["leads", "update", &id, "--note", "call\u{1b}[8m back\nFriday"]);
+
+    // Control characters: C0 other than the line ends between output lines, DEL and C1.
+    let raw_controls =
+        |text: &str| -> Vec<char> { text.lines().flat_map(str::chars).filter(|c| c.is_control()).collect() };
+    for args in [&["leads", "list"][..], &["leads", "show", &id]] {
+        let out = sb.ok(args);
+        assert_eq!(raw_controls(&out), Vec::<char>::new(), "{args:?}: {out:?}");
+        assert!(out.contains("Eve \\x1b[31mRed"), "{args:?}: {out}");
+    }
+    let shown = sb.ok(&["leads", "show", &id]);
+    assert!(shown.contains("\\x1b]0;title\\x07 \\x9b2J\\x7f"), "{shown}");
+    assert!(shown.contains("Acme\\x1b[2J") && shown.contains("te\\x85al"), "{shown}");
+    assert!(shown.contains("Favourite\\x1b[5m colour"), "{shown}");
+    assert!(shown.contains("call\\x1b[8m back\\nFriday"), "{shown}");
+
+    let exact = sb.json(&["leads", "show", &id, "--json"]);
+    assert_eq!(exact["full_name"], name, "JSON keeps the data exact");
+    assert_eq!(exact["fields"]["Favourite\u{1b}[5m colour"], "te\u{85}al");
+}
