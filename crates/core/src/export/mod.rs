@@ -730,4 +730,38 @@ mod tests {
         assert_eq!(names(), before, "nothing written beside it");
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nor in it");
     }
+
+    #[tokio::test]
+    async fn a_value_too_long_for_excel_names_the_lead_and_column_and_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = test_vault(dir.path()).await;
+        let story = "x".repeat(40_000);
+        let input = dir.path().join("long.csv");
+        std::fs::write(&input, format!("name,email,Story\nAna,ana@example.com,{story}\n")).unwrap();
+        crate::import::import_file(&vault, &input, &Default::default(), |_| {}).await.unwrap();
+        let id = vault.leads().list(&LeadFilter::default(), LeadSort::Newest, None, 1).await.unwrap().leads
+            [0]
+        .id
+        .clone();
+        let out = dir.path().join("leads.xlsx");
+        let options = ExportOptions { format: ExportFormat::Xlsx, excel_bom: false };
+        let err = export(&vault, &LeadFilter::default(), LeadSort::Newest, &out, &options, |_| {})
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&id) && err.contains("\"Story\""), "{err}");
+        assert!(err.contains("CSV or JSON") && !err.contains("xxx") && !err.contains("Ana"), "{err}");
+        assert!(!out.exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        // CSV keeps it whole.
+        let csv_out = dir.path().join("leads.csv");
+        let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
+        export(&vault, &LeadFilter::default(), LeadSort::Newest, &csv_out, &options, |_| {}).await.unwrap();
+        assert!(std::fs::read_to_string(&csv_out).unwrap().contains(&story));
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::{COLUMNS, field_cell};
 use crate::error::{Error, Result};
@@ -53,11 +53,24 @@ impl Writer<'_> {
         let row = self.row;
         let cells = lead.export_cells()?;
         let answers = lead.fields();
-        let fields: Vec<_> = self.field_names.iter().map(|n| field_cell(&answers, n)).collect();
+        let field_names = self.field_names;
+        let fields: Vec<_> = field_names.iter().map(|n| field_cell(&answers, n)).collect();
         let sheet = self.sheet()?;
         for (i, cell) in cells.iter().chain(fields.iter()).enumerate() {
             if !cell.is_empty() {
-                sheet.write_string(row, col(i)?, cell.as_ref()).map_err(err)?;
+                sheet.write_string(row, col(i)?, cell.as_ref()).map_err(|e| match e {
+                    // Named by the lead's id and the column, never by what it holds.
+                    XlsxError::MaxStringLengthExceeded => {
+                        let column =
+                            COLUMNS.get(i).copied().unwrap_or_else(|| &field_names[i - COLUMNS.len()]);
+                        Error::invalid(format!(
+                            "lead {} has a {column:?} longer than the 32,767 characters an Excel cell holds; \
+                             export as CSV or JSON to keep it whole",
+                            cells[0]
+                        ))
+                    }
+                    e => err(e),
+                })?;
             }
         }
         Ok(())
