@@ -51,15 +51,31 @@ fn options(cli: &Cli) -> Result<VaultOptions, Error> {
         Some(v) => (v.clone(), true),
         None => ("LEADVAULT_PASSPHRASE".to_string(), false),
     };
-    options.passphrase = read_passphrase(&var, explicit)?;
+    // `init` (and the demo, which makes its vault on first use) chooses a passphrase; every
+    // other command types one to open a vault, where a short one is just a wrong one.
+    let kind = match cli.command {
+        Command::Init | Command::Demo { .. } => PassphraseKind::New,
+        _ => PassphraseKind::Typed,
+    };
+    options.passphrase = read_passphrase(&var, explicit, kind)?;
     options.passphrase_env = var;
     Ok(options)
 }
 
+/// Whether a passphrase is being chosen (at least 8 characters) or typed to open a vault.
+#[derive(Clone, Copy)]
+enum PassphraseKind {
+    New,
+    Typed,
+}
+
 /// The passphrase from the variable `var`. An explicitly named variable must be set.
-fn read_passphrase(var: &str, explicit: bool) -> Result<Option<Passphrase>, Error> {
+fn read_passphrase(var: &str, explicit: bool, kind: PassphraseKind) -> Result<Option<Passphrase>, Error> {
     match std::env::var(var) {
-        Ok(v) => Passphrase::new(v).map(Some),
+        Ok(v) => match kind {
+            PassphraseKind::New => Passphrase::new(v).map(Some),
+            PassphraseKind::Typed => Ok(Some(Passphrase::typed(v))),
+        },
         Err(std::env::VarError::NotPresent) if !explicit => Ok(None),
         Err(std::env::VarError::NotPresent) => {
             Err(Error::InvalidInput(format!("--passphrase-env {var}: the variable {var} is not set")))
@@ -117,9 +133,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Vault { command: VaultCommand::Rekey { new_passphrase_env } } => {
             let unlock = match new_passphrase_env {
-                Some(var) => {
-                    Unlock::Passphrase(read_passphrase(&var, true)?.expect("explicit variable is set"))
-                }
+                Some(var) => Unlock::Passphrase(
+                    read_passphrase(&var, true, PassphraseKind::New)?.expect("explicit variable is set"),
+                ),
                 None => Unlock::Keychain,
             };
             let vault = Vault::open(options).await?.rekey(unlock).await?;

@@ -246,3 +246,36 @@ fn a_short_passphrase_is_refused_before_anything_is_created() {
     assert!(err.contains("at least 8 characters"), "{err}");
     assert!(!sb.data_dir().exists() || !sb.data_dir().join("vault.db").exists());
 }
+
+#[test]
+fn a_short_wrong_passphrase_is_a_wrong_key_but_a_short_new_one_is_refused() {
+    let sb = Sandbox::new();
+    let out = sb.command(&["init"]).env("LEADVAULT_PASSPHRASE", "correct horse battery").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = sb.data_dir().join("vault.db");
+    let before = std::fs::read(&db).unwrap();
+
+    for typed in ["short", ""] {
+        let out = sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", typed).output().unwrap();
+        let err = common::fails(out, &["leads list with a short wrong passphrase"]);
+        assert!(err.contains("the vault key does not match this database"), "{typed:?}: {err}");
+        assert!(!err.contains("too short"), "{err}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the vault's bytes are unchanged");
+
+    // A new passphrase is still chosen at 8 characters or more.
+    let out = sb
+        .command(&["vault", "rekey", "--new-passphrase-env", "NEWPASS"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .env("NEWPASS", "short")
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["rekey to a short passphrase"]);
+    assert!(err.contains("at least 8 characters"), "{err}");
+    let ok = sb
+        .command(&["vault", "status"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "the old passphrase still opens it");
+}
