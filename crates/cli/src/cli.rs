@@ -33,6 +33,96 @@ impl Cli {
     }
 }
 
+/// A command line that gave no [`Cli`]: the message is printed already; this is the exit code.
+pub struct Refused {
+    pub code: u8,
+}
+
+impl Cli {
+    /// Parses the process's arguments. `--help` and `--version` print as clap prints them; any
+    /// other mistake prints one line (`error: …; see leadvault leads list --help`) and gives
+    /// exit code 2, as clap would.
+    pub fn parse_args() -> Result<Cli, Refused> {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        Cli::try_parse_from(&args).map_err(|e| {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                // Help asked for, or shown because a command was left out: as clap prints it.
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                }
+                _ => eprintln!("{}", one_line(&e, &command_path(&args))),
+            }
+            Refused { code: u8::try_from(e.exit_code()).unwrap_or(2) }
+        })
+    }
+}
+
+/// clap's message on one line: its first line, then what it lists under it (the possible
+/// values, the missing arguments, a tip), then where to read more.
+fn one_line(e: &clap::Error, path: &str) -> String {
+    let rendered = e.render().to_string();
+    let mut lines = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let mut out = lines.next().unwrap_or("error: the command line could not be read").to_string();
+    if !out.starts_with("error:") {
+        out = format!("error: {out}");
+    }
+    let mut listed = Vec::new();
+    for line in lines {
+        if let Some(values) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            out.push_str(&format!(" ({values})"));
+        } else if out.ends_with(':') {
+            listed.push(line);
+        } else {
+            out.push_str(&format!("; {line}"));
+        }
+    }
+    if !listed.is_empty() {
+        out.push(' ');
+        out.push_str(&listed.join(", "));
+    }
+    format!("{out}; see {path} --help")
+}
+
+/// The (sub)command the arguments name, as far as they name one: `leadvault leads list`.
+fn command_path(args: &[std::ffi::OsString]) -> String {
+    let root = <Cli as clap::CommandFactory>::command();
+    let mut chain = vec![&root];
+    let mut args = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            // An option's value is not a subcommand: `--data-dir leads` is a folder.
+            let takes_value = chain
+                .iter()
+                .flat_map(|c| c.get_arguments())
+                .any(|a| a.get_long() == Some(long) && a.get_action().takes_values());
+            if takes_value {
+                args.next();
+            }
+            continue;
+        }
+        if arg.starts_with('-') {
+            continue;
+        }
+        let current = chain.last().expect("the root");
+        match current.find_subcommand(arg.as_ref()) {
+            Some(sub) => chain.push(sub),
+            None if current.has_subcommands() => break,
+            None => {}
+        }
+    }
+    chain.iter().map(|c| c.get_name()).collect::<Vec<_>>().join(" ")
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Create a new encrypted vault (key in the OS keychain, or from LEADVAULT_PASSPHRASE)
@@ -133,7 +223,7 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
         /// Seconds between rounds with --watch
-        #[arg(long, default_value_t = 300, requires = "watch")]
+        #[arg(long, value_name = "SECS", default_value_t = 300, requires = "watch")]
         every: u64,
     },
     /// The whole flow without accounts: simulated Meta, Google Ads and CRMs on 127.0.0.1, a
@@ -196,7 +286,7 @@ pub enum LeadsCommand {
         #[command(flatten)]
         filter: FilterArgs,
         /// How many to show; 0 for all
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = count::<u64>)]
         limit: u64,
         #[arg(long, value_enum, default_value = "newest")]
         sort: SortArg,
@@ -265,6 +355,12 @@ impl FilterArgs {
             until: self.until.as_deref().map(|d| parse_date(d, "--until", true)).transpose()?,
         })
     }
+}
+
+/// A `--limit`: a whole number, 0 or more (`-1` reaches here as a value, so the message says
+/// what is wrong with it rather than calling it an unknown flag).
+fn count<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|_| "expected a whole number, 0 or more (0 for all)".to_string())
 }
 
 /// A day means its start for --since and the next day's start (so the whole day) for --until.
@@ -347,7 +443,7 @@ pub enum AdsCommand {
         #[arg(long, value_name = "ID")]
         connection: Option<String>,
         /// How many to show; 0 for all
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = count::<u32>)]
         limit: u32,
         /// Print a JSON array
         #[arg(long)]

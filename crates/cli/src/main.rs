@@ -11,7 +11,6 @@ mod sync;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
 use leadvault_core::error::Error;
 use leadvault_core::export::{ExportFormat, ExportOptions, export};
 use leadvault_core::import::{ImportOptions, import_file};
@@ -22,7 +21,10 @@ use cli::{Cli, Command, ConnectionsCommand, LeadsCommand, VaultCommand};
 use output::outln;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::parse_args() {
+        Ok(cli) => cli,
+        Err(refused) => return ExitCode::from(refused.code),
+    };
     // Logs: <data dir>/logs/leadvault.*.log (see leadvault_core::logging).
     let _log = cli.data_dir().ok().and_then(|dir| leadvault_core::logging::init(&dir, "leadvault"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

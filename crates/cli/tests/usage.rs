@@ -1,0 +1,65 @@
+//! Mistakes on the command line: one line that says what is wrong and where to read more, exit
+//! code 2; `--help` and `--version` print as they always did.
+
+mod common;
+
+use common::Sandbox;
+
+/// Runs `args`, insists on exit code 2 and a one-line message; returns it.
+fn usage_error(sb: &Sandbox, args: &[&str]) -> String {
+    let out = sb.run(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{args:?} is a usage error (exit 2); stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?} should print one line, got: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(out.stdout.is_empty(), "nothing on standard output");
+    err.trim_end().to_string()
+}
+
+#[test]
+fn a_bad_value_or_a_missing_argument_is_one_line_naming_the_help_to_read() {
+    let sb = Sandbox::new();
+    let err = usage_error(&sb, &["leads", "list", "--limit", "-1"]);
+    assert!(err.starts_with("error: invalid value '-1' for '--limit <N>': "), "{err}");
+    assert!(err.contains("whole number"), "{err}");
+    assert!(err.ends_with("; see leadvault leads list --help"), "{err}");
+
+    let err = usage_error(&sb, &["leads", "list", "--sort", "bogus"]);
+    assert!(err.contains("invalid value 'bogus' for '--sort <SORT>'"), "{err}");
+    assert!(err.contains("newest, oldest, score"), "the possible values stay: {err}");
+    assert!(err.ends_with("; see leadvault leads list --help"), "{err}");
+
+    let err = usage_error(&sb, &["sync", "--every", "5"]);
+    assert!(err.contains("--watch"), "{err}");
+    assert!(err.ends_with("; see leadvault sync --help"), "{err}");
+
+    let err = usage_error(&sb, &["ads", "history", "--limit", "-3"]);
+    assert!(err.ends_with("; see leadvault ads history --help"), "{err}");
+
+    // An option's value is not taken for a subcommand, and a typo keeps clap's suggestion.
+    let err = usage_error(&sb, &["--data-dir", "leads", "leads", "lis"]);
+    assert!(err.contains("'lis'") && err.contains("'list'"), "{err}");
+    assert!(err.ends_with("; see leadvault leads --help"), "{err}");
+
+    assert!(!sb.data_dir().exists(), "a refused command line touches nothing");
+}
+
+#[test]
+fn help_and_version_print_as_before() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["leads", "list", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("Usage: leadvault leads list [OPTIONS]") && help.contains("--limit <N>"), "{help}");
+    assert!(help.lines().count() > 10, "{help}");
+    assert!(out.stderr.is_empty());
+
+    let out = sb.run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("leadvault {}\n", env!("CARGO_PKG_VERSION")));
+
+    // A command without its subcommand still shows that command's help, as a usage error.
+    let out = sb.run(&["leads"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Commands:"));
+}
