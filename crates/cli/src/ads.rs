@@ -25,8 +25,16 @@ pub async fn run(options: VaultOptions, command: AdsCommand) -> Result<(), Error
         AdsCommand::History { connection, limit, json } => {
             let vault = Vault::open(options).await?;
             let changes = vault.ad_changes().list(connection.as_deref(), limit).await;
+            // An id that names no connection is a mistake, not an empty history; a disconnected
+            // one (not purged) still shows what it recorded.
+            let known = match (&connection, &changes) {
+                (Some(id), Ok(found)) if found.is_empty() => vault.connections().get(id).await.map(|_| ()),
+                _ => Ok(()),
+            };
             vault.close().await;
-            return history(&changes?, json);
+            let changes = changes?;
+            known?;
+            return history(&changes, json);
         }
         AdsCommand::Pause { target, flags } => (target.connection, Change::pause(&target.campaign), flags),
         AdsCommand::Enable { target, flags } => (target.connection, Change::enable(&target.campaign), flags),

@@ -196,4 +196,25 @@ fn bad_input_is_refused_in_one_line_before_anything_is_sent() {
     let history = sandbox.json(&["ads", "history", "--json"]);
     assert_eq!(history[0]["outcome"], "failed");
     assert_eq!(format!("error: {}\n", history[0]["reason"].as_str().unwrap()), err);
+
+    // A connection disconnected without --purge keeps its history, still shown by its id.
+    sandbox.ok(&["disconnect", &id]);
+    let kept = sandbox.json(&["ads", "history", "--connection", &id, "--json"]);
+    assert_eq!(kept.as_array().map(Vec::len), Some(1), "{kept}");
+}
+
+#[test]
+fn history_of_an_unknown_connection_is_an_error_naming_how_to_list_them() {
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    for args in [
+        &["ads", "history", "--connection", "nope"][..],
+        &["ads", "history", "--connection", "nope", "--json"],
+    ] {
+        let err = sandbox.fails(args);
+        assert!(err.contains("no connection with id nope"), "{err}");
+        assert!(err.contains("leadvault connections list"), "{err}");
+    }
+    // Without --connection an empty history is no mistake.
+    assert!(sandbox.ok(&["ads", "history"]).contains("No ads changes recorded yet"));
 }
