@@ -8,6 +8,7 @@ mod demo;
 mod output;
 mod sync;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         Err(refused) => return ExitCode::from(refused.code),
     };
     // Logs: <data dir>/logs/leadvault.*.log (see leadvault_core::logging).
-    let _log = cli.data_dir().ok().and_then(|dir| leadvault_core::logging::init(&dir, "leadvault"));
+    let _log = log_dir(&cli).and_then(|dir| leadvault_core::logging::init(&dir, "leadvault"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -44,6 +45,18 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Where this run logs: the data dir when it holds a vault or `init` makes one there, the demo's
+/// own folder for `demo`. A command that finds no vault (a mistyped --data-dir) leaves the file
+/// system as it was: no folder is made just for its logs.
+fn log_dir(cli: &Cli) -> Option<PathBuf> {
+    let dir = cli.data_dir().ok()?;
+    match cli.command {
+        Command::Init => Some(dir),
+        Command::Demo { .. } => Some(leadvault_connectors::demo::demo_dir(&dir)),
+        _ => dir.join(leadvault_core::vault::DB_FILE).is_file().then_some(dir),
     }
 }
 

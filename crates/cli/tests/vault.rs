@@ -279,3 +279,34 @@ fn a_short_wrong_passphrase_is_a_wrong_key_but_a_short_new_one_is_refused() {
         .unwrap();
     assert!(ok.status.success(), "the old passphrase still opens it");
 }
+
+#[test]
+fn commands_without_a_vault_create_no_folder_not_even_for_logs() {
+    let sb = Sandbox::new();
+    let csv = fixture("generic.csv");
+    let out = sb.path("out.csv");
+    let before = files_under(sb.root.path());
+    for args in [
+        &["vault", "status"][..],
+        &["vault", "check"],
+        &["leads", "list"],
+        &["import", &csv],
+        &["export", "--out", out.to_str().unwrap()],
+        &["connections", "list"],
+        &["ads", "history"],
+        &["sync"],
+    ] {
+        let err = sb.fails(args);
+        assert!(
+            err.contains("no vault at") && err.contains("create one with `leadvault init`"),
+            "{args:?}: {err}"
+        );
+        assert!(!sb.data_dir().exists(), "{args:?} created the data dir");
+    }
+    assert_eq!(files_under(sb.root.path()), before, "the file system is as it was");
+    assert!(std::fs::read_dir(sb.root.path().join("tmp")).unwrap().next().is_none());
+
+    // init makes the folder, and the logs go into it.
+    sb.init();
+    assert!(sb.data_dir().join("logs").is_dir());
+}
