@@ -440,3 +440,26 @@ fn terminal_escapes_in_lead_data_are_shown_escaped_and_kept_exact_in_json() {
     assert_eq!(exact["full_name"], name, "JSON keeps the data exact");
     assert_eq!(exact["fields"]["Favourite\u{1b}[5m colour"], "te\u{85}al");
 }
+
+#[test]
+fn a_spreadsheet_workbook_is_refused_with_how_to_save_it_as_csv() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let book = sb.path("leads.xlsx");
+    sb.ok(&["export", "--out", book.to_str().unwrap()]);
+    // Whatever it is called or forced to be read as, a workbook is named as one.
+    let renamed = sb.path("leads.csv");
+    std::fs::copy(&book, &renamed).unwrap();
+    for args in [
+        vec!["import", book.to_str().unwrap()],
+        vec!["import", renamed.to_str().unwrap(), "--format", "csv"],
+        vec!["import", renamed.to_str().unwrap(), "--format", "json"],
+    ] {
+        let err = sb.fails(&args);
+        assert!(err.contains("looks like an Excel workbook"), "{args:?}: {err}");
+        assert!(err.contains("save it as CSV (UTF-8) and import that"), "{err}");
+        assert!(!err.contains("UTF-8 at") && !err.contains("byte"), "{err}");
+    }
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2, "nothing was added");
+}

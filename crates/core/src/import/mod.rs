@@ -550,11 +550,18 @@ fn detect(path: &Path, head: &[u8]) -> Format {
 
 /// The file as UTF-8: UTF-8 passes through (its BOM dropped); UTF-16 (Meta's downloads), with
 /// or without a BOM, is transcoded on the fly.
+/// A spreadsheet workbook (or another archive) is refused here, with what to do, before it is
+/// read as text.
 fn decoded(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
     use std::io::{Seek, SeekFrom};
-    let mut head = [0u8; 512];
+    let mut head = [0u8; 4096];
     let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io("read", path, e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| Error::io("read", path, e))?;
+    if let Some(kind) = binary_kind(&head[..n]) {
+        return Err(Error::Import { path: path.display().to_string(), message: kind.to_string() });
+    }
+    // The encoding is guessed from the first 512 bytes.
+    let n = n.min(512);
     let head = &head[..n];
     let nul_at = |parity: usize| head.iter().enumerate().filter(|(i, b)| i % 2 == parity && **b == 0).count();
     let encoding = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
@@ -574,6 +581,29 @@ fn decoded(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
             .utf8_passthru(true)
             .build(file),
     ))
+}
+
+/// What a file that is not text is, from its first bytes, and what to do with it: Excel and
+/// OpenDocument workbooks are ZIP archives (`PK\x03\x04`), old `.xls` files OLE2 compound
+/// documents.
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    if head.starts_with(b"PK\x03\x04") {
+        // An OpenDocument file names its type first, in a `mimetype` entry.
+        return Some(if has(b"application/vnd.oasis.opendocument.spreadsheet") {
+            "this looks like an OpenDocument spreadsheet (.ods), not CSV: save it as CSV (UTF-8) and import that"
+        } else if has(b"[Content_Types].xml") || has(b"xl/") || has(b"docProps/") {
+            "this looks like an Excel workbook (.xlsx), not CSV: save it as CSV (UTF-8) and import that"
+        } else {
+            "this is a ZIP archive, not CSV or JSON: unpack it, or if it is a spreadsheet save it as CSV (UTF-8) and import that"
+        });
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some(
+            "this looks like an Excel 97-2003 workbook (.xls), not CSV: save it as CSV (UTF-8) and import that",
+        );
+    }
+    None
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -663,6 +693,22 @@ mod tests {
         no_time.remove("submissionDateTime");
         let reason = lead_from_google_ads(&no_time, Utc::now()).unwrap_err();
         assert!(reason.contains("submission time") && !reason.contains("avery"), "{reason}");
+    }
+
+    #[test]
+    fn workbooks_are_told_apart_from_text() {
+        let xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml\x9d\x93";
+        assert!(binary_kind(xlsx).unwrap().contains("Excel workbook (.xlsx)"));
+        let ods =
+            b"PK\x03\x04\x14\x00\x00\x08\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheetPK";
+        assert!(binary_kind(ods).unwrap().contains("OpenDocument spreadsheet (.ods)"));
+        let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00leads.csv\x01\x02";
+        assert!(binary_kind(zip).unwrap().contains("unpack it"));
+        let xls = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0];
+        assert!(binary_kind(&xls).unwrap().contains("(.xls)"));
+        for text in [&b"name,email\nPK,pk@example.com\n"[..], b"PK,email\n", b"\xff\xfen\x00a\x00", b""] {
+            assert_eq!(binary_kind(text), None, "{text:?}");
+        }
     }
 
     /// Each row of `text` read as a CSV of `format`, mapped (or why not).
