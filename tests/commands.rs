@@ -128,6 +128,8 @@ fn a_wrong_passphrase_is_a_message_and_leaves_the_vault_untouched() {
     assert_eq!(err.code, "wrong_key");
     assert!(err.message.contains("does not match"), "{}", err.message);
     assert!(!err.message.contains("not the passphrase"), "the typed passphrase never comes back");
+    let short = w.call::<Value>("unlock_vault", json!({"passphrase": "abc"})).unwrap_err();
+    assert_eq!(short.code, "wrong_key", "a short wrong passphrase is wrong, not 'too short'");
     assert_eq!(std::fs::read(&db).unwrap(), before, "a wrong passphrase changes nothing on disk");
     let err = w.call::<Value>("create_vault", json!({"passphrase": "another passphrase"})).unwrap_err();
     assert_eq!(err.code, "vault_exists", "the window never makes a new vault over an old one");

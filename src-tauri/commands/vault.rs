@@ -89,7 +89,7 @@ pub async fn unlock_vault(
 ) -> CommandResult<VaultState> {
     let mut options = state.options();
     if let Some(p) = passphrase {
-        options.passphrase = Some(Passphrase::new(p)?);
+        options.passphrase = Some(Passphrase::typed(p));
     }
     let vault = Vault::open(options).await?;
     state.set_vault(vault).await;

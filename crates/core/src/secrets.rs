@@ -82,6 +82,12 @@ impl Passphrase {
         }
         Ok(Passphrase(s))
     }
+
+    /// A passphrase typed to open an existing vault: taken as it is, whatever its length (a
+    /// wrong one is refused as a wrong key, not as too short, which would be misleading).
+    pub fn typed(s: impl Into<String>) -> Passphrase {
+        Passphrase(Zeroizing::new(s.into()))
+    }
 }
 
 impl fmt::Debug for Passphrase {
