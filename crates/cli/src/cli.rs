@@ -135,7 +135,7 @@ pub enum Command {
     /// Import leads from a CSV, Meta or Google Ads download, or JSON file
     Import {
         file: PathBuf,
-        /// auto, csv, meta-csv, google-ads-csv or json
+        /// auto, csv, meta-csv, google-ads-csv, leadvault-csv (an export of this tool) or json
         #[arg(long, default_value = "auto")]
         format: String,
         /// Label the leads' source (default: meta, google-ads or import)

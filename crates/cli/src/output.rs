@@ -64,11 +64,15 @@ pub fn import_report(r: &ImportReport, json: bool) -> Result<(), Error> {
     if json {
         return outln!("{}", serde_json::to_string(r).unwrap_or_default());
     }
+    let source = if r.sources_from_file {
+        format!("each row's source as exported, {:?} where none", r.source)
+    } else {
+        format!("source {:?}", r.source)
+    };
     outln!(
-        "Read {} rows as {} (source {:?}): {} new, {} already in the vault, {} rejected",
+        "Read {} rows as {} ({source}): {} new, {} already in the vault, {} rejected",
         r.read,
         r.format.name(),
-        r.source,
         r.added,
         r.unchanged,
         r.rejected

@@ -127,3 +127,62 @@ fn an_export_to_a_folder_is_refused_and_leaves_no_partial_file() {
     assert!(leftovers.is_empty(), "no partial files left behind: {leftovers:?}");
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
 }
+
+/// `leads list --json` without what a vault gives each lead itself (its id, its update time).
+fn listed_without_vault_ids(sb: &Sandbox) -> Vec<Value> {
+    let mut leads: Vec<Value> =
+        sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().clone();
+    for lead in &mut leads {
+        let lead = lead.as_object_mut().unwrap();
+        lead.remove("id");
+        lead.remove("updated_at");
+        // The export writes times to the second; a lead given its import time as its creation
+        // time has milliseconds in the vault it was imported into.
+        if let Some(Value::String(t)) = lead.get_mut("created_at")
+            && let Some((seconds, _)) = t.split_once('.')
+        {
+            *t = format!("{seconds}Z");
+        }
+    }
+    leads.sort_by_key(|l| (l["source"].to_string(), l["external_id"].to_string()));
+    leads
+}
+
+#[test]
+fn a_csv_export_imports_into_a_fresh_vault_as_the_same_leads() {
+    let sb = sandbox_with_leads();
+    // Values a spreadsheet would run as formulas, which the export guards with a leading '.
+    let risky = sb.path("risky.csv");
+    std::fs::write(
+        &risky,
+        "name,email,phone,company,Comment,Quoted\n\
+         =Eve Formula,eve@example.com,+1 555 010 8080,-Minus Co,@mention,'kept as typed\n",
+    )
+    .unwrap();
+    sb.ok(&["import", risky.to_str().unwrap()]);
+    let id = sb.json(&["leads", "list", "--search", "eve@example.com", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sb.ok(&["leads", "update", &id, "--status", "qualified", "--owner", "+Maria", "--add-tag", "hot"]);
+    let out = sb.path("rt.csv");
+    sb.ok(&["export", "--out", out.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("'+1 555 010 8080"), "the guard is written");
+
+    let fresh = Sandbox::new();
+    fresh.init();
+    let report = fresh.json(&["import", out.to_str().unwrap(), "--json"]);
+    assert_eq!(report["format"], "leadvault-csv", "{report}");
+    assert_eq!(report["rejected"], 0, "{report}");
+    let before = listed_without_vault_ids(&sb);
+    assert!(before.len() > 5);
+    assert_eq!(listed_without_vault_ids(&fresh), before, "the same leads, values and sources");
+    let eve = fresh.json(&["leads", "list", "--search", "eve@example.com", "--json"]);
+    assert_eq!(eve[0]["full_name"], "=Eve Formula");
+    assert_eq!(eve[0]["owner"], "+Maria");
+    assert_eq!(eve[0]["fields"]["Quoted"], "'kept as typed", "a ' before other text is the value's own");
+
+    // Into the vault it came from, it adds nothing.
+    let again = sb.json(&["import", out.to_str().unwrap(), "--json"]);
+    assert_eq!((again["added"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(before.len() as u64)));
+}

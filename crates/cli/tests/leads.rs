@@ -152,13 +152,47 @@ fn skip_invalid_imports_the_good_rows_and_writes_the_rejects_with_reasons() {
     let rejects = sb.path("bad_rows.csv.rejects.csv");
     assert_eq!(report["rejects_file"], rejects.to_str().unwrap());
     let mut r = csv::Reader::from_path(&rejects).unwrap();
-    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["name", "email", "phone", "reason"]);
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["name", "email", "phone", "leadvault_reject_reason"]
+    );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], "Kim Bad");
     assert!(rows[0][3].starts_with("line 3: ") && rows[0][3].contains("email"), "{:?}", &rows[0]);
     assert!(rows[1][3].starts_with("line 6: ") && rows[1][3].contains("phone"), "{:?}", &rows[1]);
     assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2);
+
+    // Corrected, the rejects file goes back in; its reasons are not kept as form answers.
+    let fixed = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .replace("kim-at-example.com", "kim@example.com")
+        .replace("call me maybe", "555 010 4444");
+    std::fs::write(&rejects, fixed).unwrap();
+    let report = sb.json(&["import", rejects.to_str().unwrap(), "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(0)), "{report}");
+    for lead in sb.json(&["leads", "list", "--json"]).as_array().unwrap() {
+        assert_eq!(lead["fields"], serde_json::json!({}), "{lead}");
+    }
+}
+
+#[test]
+fn a_rejects_file_of_an_older_version_drops_its_reason_column_too() {
+    let sb = Sandbox::new();
+    sb.init();
+    let old = sb.path("leads.csv.rejects.csv");
+    std::fs::write(&old, "name,email,reason\nKim,kim@example.com,line 2: the email is not valid\n").unwrap();
+    sb.ok(&["import", old.to_str().unwrap()]);
+    // Elsewhere a column named reason is a form answer like any other.
+    let other = sb.path("leads.csv");
+    std::fs::write(&other, "name,email,reason\nLee,lee@example.com,price\n").unwrap();
+    sb.ok(&["import", other.to_str().unwrap()]);
+    let leads = sb.json(&["leads", "list", "--json"]);
+    let fields = |name: &str| {
+        leads.as_array().unwrap().iter().find(|l| l["full_name"] == name).unwrap()["fields"].clone()
+    };
+    assert_eq!(fields("Kim"), serde_json::json!({}));
+    assert_eq!(fields("Lee"), serde_json::json!({"reason": "price"}));
 }
 
 #[test]

@@ -9,6 +9,7 @@
 mod csv;
 mod google_ads_csv;
 mod json;
+mod leadvault_csv;
 mod meta_csv;
 pub(crate) mod profile;
 
@@ -42,6 +43,8 @@ pub enum Format {
     Csv,
     MetaCsv,
     GoogleAdsCsv,
+    /// Leadvault's own CSV export.
+    LeadvaultCsv,
     Json,
 }
 
@@ -53,10 +56,11 @@ impl FromStr for Format {
             "csv" => Format::Csv,
             "meta-csv" | "meta" => Format::MetaCsv,
             "google-ads-csv" | "google-ads" => Format::GoogleAdsCsv,
+            "leadvault-csv" | "leadvault" => Format::LeadvaultCsv,
             "json" => Format::Json,
             other => {
                 return Err(Error::invalid(format!(
-                    "unknown import format {other:?}; use auto, csv, meta-csv, google-ads-csv or json"
+                    "unknown import format {other:?}; use auto, csv, meta-csv, google-ads-csv, leadvault-csv or json"
                 )));
             }
         })
@@ -68,6 +72,7 @@ impl Format {
         match self {
             Format::MetaCsv => &meta_csv::PROFILE,
             Format::GoogleAdsCsv => &google_ads_csv::PROFILE,
+            Format::LeadvaultCsv => &leadvault_csv::PROFILE,
             Format::Csv | Format::Json | Format::Auto => &csv::PROFILE,
         }
     }
@@ -104,6 +109,9 @@ pub struct ImportReport {
     /// Rows skipped as invalid (only with `skip_invalid`).
     pub rejected: u64,
     pub rejects_file: Option<PathBuf>,
+    /// The rows kept the source each one names (a Leadvault export imported without
+    /// `--source`); `source` is then the label of those that name none.
+    pub sources_from_file: bool,
 }
 
 /// What the parser thread reports when it has read the whole file.
@@ -164,6 +172,7 @@ pub async fn import_file(
         unchanged: p.read - p.rejected - added,
         rejected: p.rejected,
         rejects_file,
+        sources_from_file: p.format == Format::LeadvaultCsv && options.source.is_none(),
     };
     info!(
         format = report.format.name(),
@@ -283,12 +292,20 @@ fn parse_file(
             &source,
             now,
             &shown,
+            is_rejects_file(path),
             |line, header, lead, record| {
+                // A source named on the command line labels every row, whatever the file says.
+                let lead = lead.map(|mut l| {
+                    if let Some(s) = &options.source {
+                        l.source.clone_from(s);
+                    }
+                    l
+                });
                 sink.take(
                     lead,
                     options.skip_invalid,
                     &rejects_path,
-                    || header.iter().cloned().chain(["reason".to_string()]).collect(),
+                    || header.iter().cloned().chain([profile::REJECT_REASON.to_string()]).collect(),
                     |reason| rejected_row(header.len(), record, &format!("line {line}: {reason}")),
                 )
                 .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
@@ -429,8 +446,26 @@ impl Sink<'_> {
     }
 }
 
+/// Whether `path` is named as the rejects file of an import (`FILE.rejects.csv`).
+fn is_rejects_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".rejects.csv"))
+}
+
+/// A cell as the CSV export wrote it, back as it was: the export puts a `'` before a cell that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first), and
+/// that `'` alone is taken off again.
+fn unguard(cell: &str) -> &str {
+    match cell.as_bytes() {
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &cell[1..],
+        _ => cell,
+    }
+}
+
 /// Reads a delimited file with a header row; calls `row` with each record's line, the header,
-/// the mapped lead (or why not) and the raw record.
+/// the mapped lead (or why not) and the raw record. In a rejects file (`rejects_file`), a last
+/// column named `reason` (as older versions named it) is the reason, left out like
+/// `leadvault_reject_reason`.
+#[allow(clippy::too_many_arguments)]
 fn read_csv(
     reader: impl BufRead,
     delimiter: u8,
@@ -438,6 +473,7 @@ fn read_csv(
     source: &str,
     now: DateTime<Utc>,
     shown: &str,
+    rejects_file: bool,
     mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::ByteRecord) -> Result<()>,
 ) -> Result<()> {
     let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
@@ -448,7 +484,7 @@ fn read_csv(
             message: format!("the header row could not be read: {e}"),
         })?
         .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .map(|h| unguard(h.trim().trim_start_matches('\u{feff}')).to_string())
         .collect();
     if header.iter().all(String::is_empty) {
         return Err(Error::Import {
@@ -456,7 +492,10 @@ fn read_csv(
             message: "the file is empty or has no header row".into(),
         });
     }
-    let targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
+    let mut targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
+    if rejects_file && header.last().is_some_and(|h| fold(h) == "reason") {
+        *targets.last_mut().expect("a last column") = Some(profile::Target::Skip);
+    }
     // Two columns with one name keep their values under distinct keys (`Comment (2)`).
     let keys = profile::distinct_names(&header);
     let mut record = ::csv::ByteRecord::new();
@@ -474,9 +513,15 @@ fn read_csv(
                 } else if record.len() != header.len() {
                     Err(wrong_width(&record, header.len()))
                 } else {
-                    let text = || record.iter().map(|f| std::str::from_utf8(f).unwrap_or_default());
+                    let text = || record.iter().map(|f| unguard(std::str::from_utf8(f).unwrap_or_default()));
                     let cols = targets.iter().zip(&keys).zip(text()).map(|((t, h), v)| (*t, h.as_str(), v));
-                    let row_id = || profile::content_id(header.iter().map(String::as_str).zip(text()));
+                    // Skipped columns (a rejects file's reason) are not the row's content.
+                    let row_id = || {
+                        let named = header.iter().map(String::as_str).zip(text());
+                        let kept =
+                            targets.iter().zip(named).filter(|(t, _)| **t != Some(profile::Target::Skip));
+                        profile::content_id(kept.map(|(_, pair)| pair))
+                    };
                     profile.to_lead(cols, source, now, row_id, false)
                 };
                 row(line, &header, lead, &record)?;
@@ -539,7 +584,9 @@ fn detect(path: &Path, head: &[u8]) -> Format {
     let line = String::from_utf8_lossy(head);
     let delim = delimiter(head) as char;
     let headers: Vec<String> = line.split(delim).map(|h| fold(h.trim_matches('"'))).collect();
-    if meta_csv::looks_like(&headers) {
+    if leadvault_csv::looks_like(&headers) {
+        Format::LeadvaultCsv
+    } else if meta_csv::looks_like(&headers) {
         Format::MetaCsv
     } else if google_ads_csv::looks_like(&headers) {
         Format::GoogleAdsCsv
@@ -711,13 +758,63 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_exports_formula_guard_comes_off_and_nothing_else() {
+        for (cell, back) in [
+            ("'=SUM(A1)", "=SUM(A1)"),
+            ("'+1 555 010 1234", "+1 555 010 1234"),
+            ("'-2", "-2"),
+            ("'@x", "@x"),
+            ("'\tx", "\tx"),
+            ("'\rx", "\rx"),
+            ("'quoted", "'quoted"),
+            ("''=x", "''=x"),
+            ("'", "'"),
+            ("=x", "=x"),
+            ("", ""),
+        ] {
+            assert_eq!(unguard(cell), back, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn an_export_is_recognised_and_keeps_its_sources_and_ids() {
+        let header = crate::export::COLUMNS.join(",") + ",Comment";
+        assert_eq!(detect(Path::new("x.csv"), header.as_bytes()), Format::LeadvaultCsv);
+        let text = format!(
+            "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,ana@example.com,'+1 555 010 1234,,won,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,'=hi\n"
+        );
+        let rows = csv_rows(Format::LeadvaultCsv, &text);
+        let lead = rows[0].as_ref().unwrap();
+        assert_eq!((lead.source.as_str(), lead.external_id.as_str()), ("meta", "2301001"));
+        assert_eq!(lead.phone.as_ref().map(|p| p.as_str()), Some("+1 555 010 1234"));
+        assert_eq!(lead.fields, serde_json::json!({"Comment": "=hi"}).as_object().cloned().unwrap());
+
+        // A rejects file's reason is not part of the row's content id.
+        let with =
+            csv_rows(Format::Csv, "name,email,leadvault_reject_reason\nAna,ana@example.com,line 2: x\n");
+        let without = csv_rows(Format::Csv, "name,email\nAna,ana@example.com\n");
+        let (with, without) = (with[0].as_ref().unwrap(), without[0].as_ref().unwrap());
+        assert_eq!(with.external_id, without.external_id);
+        assert!(with.fields.is_empty());
+    }
+
     /// Each row of `text` read as a CSV of `format`, mapped (or why not).
     fn csv_rows(format: Format, text: &str) -> Vec<std::result::Result<NewLead, String>> {
         let mut out = Vec::new();
-        read_csv(text.as_bytes(), b',', format.profile(), "test", Utc::now(), "test.csv", |_, _, lead, _| {
-            out.push(lead);
-            Ok(())
-        })
+        read_csv(
+            text.as_bytes(),
+            b',',
+            format.profile(),
+            "test",
+            Utc::now(),
+            "test.csv",
+            false,
+            |_, _, lead, _| {
+                out.push(lead);
+                Ok(())
+            },
+        )
         .unwrap();
         out
     }
@@ -814,6 +911,7 @@ mod tests {
             "t",
             Utc::now(),
             "t.csv",
+            false,
             |line, header, lead, record| {
                 let reason = lead.as_ref().err().cloned().unwrap_or_default();
                 out.push((line, lead, rejected_row(header.len(), record, &reason)));

@@ -34,6 +34,11 @@ pub(crate) enum Target {
     FormName,
     Platform,
     IsOrganic,
+    /// The row's own source label (a Leadvault export's `source`), unless the import names one.
+    Source,
+    /// Not the lead's: the old vault's id and update time in a Leadvault export, the reason
+    /// column of a rejects file. Left out of the lead and of its content id.
+    Skip,
 }
 
 pub(crate) struct Profile {
@@ -98,7 +103,12 @@ pub(crate) const COMMON_COLUMNS: &[(&str, Target)] = &[
     ("form_name", Target::FormName),
     ("platform", Target::Platform),
     ("is_organic", Target::IsOrganic),
+    // The reason a rejects file gives each row: the rows go back in without it.
+    (REJECT_REASON, Target::Skip),
 ];
+
+/// The rejects file's column with the reason a row was refused.
+pub(crate) const REJECT_REASON: &str = "leadvault_reject_reason";
 
 /// `Full Name` → `full_name`; `E-mail` → `e_mail`.
 pub(crate) fn fold(name: &str) -> String {
@@ -161,7 +171,7 @@ impl Profile {
             }
             // The first column that fills a field fills it; a later one for the same field (a
             // WORK_EMAIL after the EMAIL) is kept as a custom field under its own name.
-            let target = target.filter(|t| filled.take(*t));
+            let target = target.filter(|t| *t == Target::Skip || filled.take(*t));
             let text = || Some(value.to_string());
             match target {
                 Some(Target::ExternalId) => lead.external_id = self.strip_prefix(value).to_string(),
@@ -219,6 +229,8 @@ impl Profile {
                 Some(Target::FormId) => lead.ad.form_id = Some(self.strip_prefix(value).to_string()),
                 Some(Target::FormName) => lead.ad.form_name = text(),
                 Some(Target::Platform) => lead.ad.platform = text(),
+                Some(Target::Source) => lead.source = value.to_string(),
+                Some(Target::Skip) => {}
                 Some(Target::IsOrganic) => {
                     lead.ad.is_organic = match value.to_ascii_lowercase().as_str() {
                         "1" | "true" | "yes" => Some(true),
