@@ -497,3 +497,20 @@ fn a_spreadsheet_workbook_is_refused_with_how_to_save_it_as_csv() {
     }
     assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2, "nothing was added");
 }
+
+#[test]
+fn separators_inside_a_quoted_column_name_do_not_pick_the_delimiter() {
+    let sb = Sandbox::new();
+    sb.init();
+    let file = sb.path("d.csv");
+    std::fs::write(
+        &file,
+        "name,email,\"Which services? (design; build; maintain; support)\"\nD,d@example.com,x\n",
+    )
+    .unwrap();
+    let report = sb.json(&["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!(report["added"], 1, "{report}");
+    let lead = &sb.json(&["leads", "list", "--json"])[0];
+    assert_eq!(lead["email"], "d@example.com");
+    assert_eq!(lead["fields"]["Which services? (design; build; maintain; support)"], "x");
+}

@@ -569,9 +569,21 @@ fn first_line(mut r: Box<dyn Read + Send>) -> std::io::Result<(Vec<u8>, impl Rea
     Ok((line, std::io::Cursor::new(head).chain(r)))
 }
 
-/// The delimiter the header line uses most: tab, comma or semicolon (comma when none).
+/// The delimiter the header line uses most outside quoted cells: tab, comma or semicolon
+/// (comma when none). A quoted column name may hold any of them (`"Which? (a; b; c)"`).
 fn delimiter(header_line: &[u8]) -> u8 {
-    let count = |d: u8| header_line.iter().filter(|b| **b == d).count();
+    let count = |d: u8| {
+        let mut quoted = false;
+        header_line
+            .iter()
+            .filter(|b| {
+                if **b == b'"' {
+                    quoted = !quoted; // a doubled quote inside a cell toggles twice
+                }
+                !quoted && **b == d
+            })
+            .count()
+    };
     [b';', b'\t', b','].into_iter().max_by_key(|d| count(*d)).unwrap_or(b',')
 }
 
@@ -581,9 +593,16 @@ fn detect(path: &Path, head: &[u8]) -> Format {
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || first == Some(&b'[') {
         return Format::Json;
     }
-    let line = String::from_utf8_lossy(head);
-    let delim = delimiter(head) as char;
-    let headers: Vec<String> = line.split(delim).map(|h| fold(h.trim_matches('"'))).collect();
+    let headers: Vec<String> = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter(head))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head)
+        .byte_records()
+        .next()
+        .and_then(|r| r.ok())
+        .map(|r| r.iter().map(|h| fold(&String::from_utf8_lossy(h))).collect())
+        .unwrap_or_default();
     if leadvault_csv::looks_like(&headers) {
         Format::LeadvaultCsv
     } else if meta_csv::looks_like(&headers) {
@@ -797,6 +816,18 @@ mod tests {
         let (with, without) = (with[0].as_ref().unwrap(), without[0].as_ref().unwrap());
         assert_eq!(with.external_id, without.external_id);
         assert!(with.fields.is_empty());
+    }
+
+    #[test]
+    fn separators_inside_quoted_header_cells_do_not_count() {
+        let head = b"name,email,\"Which services? (design; build; maintain; support)\"";
+        assert_eq!(delimiter(head), b',');
+        assert_eq!(delimiter(b"name;email;\"a, b\"\"c, d\"\"\""), b';', "doubled quotes stay inside");
+        assert_eq!(delimiter(b"name\temail\t\"x;y;z\""), b'\t');
+        assert_eq!(delimiter(b"name"), b',');
+        // Detection reads the quoted names whole.
+        let meta = b"id,created_time,\"ad_id\",form_id,is_organic,\"What? (a, b, c)\"";
+        assert_eq!(detect(Path::new("m.csv"), meta), Format::MetaCsv);
     }
 
     /// Each row of `text` read as a CSV of `format`, mapped (or why not).
