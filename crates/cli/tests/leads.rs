@@ -514,3 +514,28 @@ fn separators_inside_a_quoted_column_name_do_not_pick_the_delimiter() {
     assert_eq!(lead["email"], "d@example.com");
     assert_eq!(lead["fields"]["Which services? (design; build; maintain; support)"], "x");
 }
+
+#[test]
+fn import_errors_name_the_line_an_editor_shows_in_crlf_and_utf16_files() {
+    let sb = Sandbox::new();
+    sb.init();
+    let text = "name,email\r\nKim,kim-at-example.com\r\nLee,lee@example.com\r\n";
+    let utf16 = |s: &str| {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    };
+    let blank = "name\temail\r\n\r\n\r\nLee\tlee@example.com\r\nKim\tkim-at-example.com\r\n";
+    for (name, bytes, line) in [
+        ("crlf.csv", text.as_bytes().to_vec(), 2),
+        ("utf16.csv", utf16(text), 2),
+        ("blank_lines.csv", utf16(blank), 5),
+    ] {
+        let file = sb.path(name);
+        std::fs::write(&file, bytes).unwrap();
+        let err = sb.fails(&["import", file.to_str().unwrap()]);
+        assert!(err.contains(&format!(": line {line}: ")), "{name}: {err}");
+        assert!(!err.contains("kim-at"), "{err}");
+    }
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
+}

@@ -13,9 +13,11 @@ mod leadvault_csv;
 mod meta_csv;
 pub(crate) mod profile;
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -476,7 +478,9 @@ fn read_csv(
     rejects_file: bool,
     mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::ByteRecord) -> Result<()>,
 ) -> Result<()> {
-    let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
+    let lines = Rc::new(RefCell::new(LineBreaks::default()));
+    let counted = Counted { inner: reader, breaks: lines.clone() };
+    let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(counted);
     let header: Vec<String> = csv
         .headers()
         .map_err(|e| Error::Import {
@@ -500,11 +504,13 @@ fn read_csv(
     let keys = profile::distinct_names(&header);
     let mut record = ::csv::ByteRecord::new();
     loop {
-        let line = csv.position().line();
+        // Where the record starts, as an editor numbers lines (the csv crate's own count stops
+        // before a CRLF's LF and before blank lines): asked once the record is read.
+        let from = csv.position().byte();
         match csv.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
+                let line = lines.borrow_mut().line_from(from);
                 if record.iter().all(|f| f.trim_ascii().is_empty()) {
                     continue; // a blank line, or only empty cells (`,,,` ending an Excel export)
                 }
@@ -527,7 +533,7 @@ fn read_csv(
                 row(line, &header, lead, &record)?;
             }
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = lines.borrow_mut().line_from(from);
                 return Err(match e.into_kind() {
                     ::csv::ErrorKind::Io(io) => Error::io("read", shown, io),
                     _ => Error::Import {
@@ -541,6 +547,59 @@ fn read_csv(
         }
     }
     Ok(())
+}
+
+/// The line ends (`\r`, `\n`) of the text the CSV reader has taken so far, by byte offset: only
+/// those not yet passed are kept, so at most a read-ahead buffer's worth.
+#[derive(Default)]
+struct LineBreaks {
+    /// Bytes handed to the reader so far.
+    offset: u64,
+    /// Offsets of the line-end bytes not yet passed, and whether each is a `\n`.
+    ahead: std::collections::VecDeque<(u64, bool)>,
+    /// Line ends passed (a `\r\n` is one).
+    passed: u64,
+}
+
+impl LineBreaks {
+    /// The line, as an editor numbers it, of the first byte at or after `offset` that is not a
+    /// line end: where a record read from `offset` starts (the CSV reader skips empty lines).
+    /// Offsets are asked in increasing order, and only once the record was read.
+    fn line_from(&mut self, offset: u64) -> u64 {
+        let mut at = offset;
+        while let Some(&(o, lf)) = self.ahead.front() {
+            if o > at {
+                break;
+            }
+            if o == at {
+                at += 1; // a line end right there: the record starts after it
+            }
+            self.ahead.pop_front();
+            // A line ends at a `\n`, or at a `\r` without one after it (old Mac files).
+            let crlf = !lf && self.ahead.front().is_some_and(|&(next, lf)| lf && next == o + 1);
+            self.passed += u64::from(lf || !crlf);
+        }
+        self.passed + 1
+    }
+}
+
+/// A reader that notes where the line ends are in what it hands on.
+struct Counted<R> {
+    inner: R,
+    breaks: Rc<RefCell<LineBreaks>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut breaks = self.breaks.borrow_mut();
+        let start = breaks.offset;
+        for (i, b) in buf[..n].iter().enumerate().filter(|(_, b)| matches!(**b, b'\n' | b'\r')) {
+            breaks.ahead.push_back((start + i as u64, *b == b'\n'));
+        }
+        breaks.offset += n as u64;
+        Ok(n)
+    }
 }
 
 /// Why a record with `record.len()` cells does not fit a header of `width`.
@@ -828,6 +887,25 @@ mod tests {
         // Detection reads the quoted names whole.
         let meta = b"id,created_time,\"ad_id\",form_id,is_organic,\"What? (a, b, c)\"";
         assert_eq!(detect(Path::new("m.csv"), meta), Format::MetaCsv);
+    }
+
+    #[test]
+    fn lines_are_numbered_as_an_editor_numbers_them() {
+        let lines = |bytes: &[u8]| csv_lines(bytes).into_iter().map(|r| r.0).collect::<Vec<_>>();
+        assert_eq!(lines(b"name,email\nA,a@example.com\nB,b@example.com\n"), [2, 3]);
+        assert_eq!(lines(b"name,email\r\nA,a@example.com\r\nB,b@example.com\r\n"), [2, 3], "CRLF");
+        assert_eq!(
+            lines(b"name,email\r\n\r\n\r\nA,a@example.com\r\n\nB,b@example.com"),
+            [4, 6],
+            "blank lines"
+        );
+        assert_eq!(lines(b"name,email\n\n ,\nA,a@example.com\n"), [4], "a row of empty cells is a line");
+        assert_eq!(
+            lines(b"name,note\r\nA,\"two\r\nlines\"\r\nB,\"x\ny\nz\"\r\nC,c\r\n"),
+            [2, 4, 7],
+            "a quoted cell's line breaks count"
+        );
+        assert_eq!(lines(b"name,email\rA,a@example.com\r\rB,b@example.com\r"), [2, 4], "CR alone");
     }
 
     /// Each row of `text` read as a CSV of `format`, mapped (or why not).
