@@ -45,10 +45,32 @@ fn window_message(e: &leadvault_core::Error) -> Option<String> {
             "this lead is no longer in the vault (it was deleted); the list shows what is left".into()
         }
         E::Database(reason) => format!(
-            "the vault database failed: {reason}; close and reopen Leadvault (`leadvault vault check` tests the file)"
+            "the vault database failed: {reason}; close and reopen Leadvault, and if it fails again, \
+             restore the vault folder from a backup"
         ),
+        E::InvalidInput(text) => return windowed(text),
         _ => return None,
     })
+}
+
+/// Hints written for the command line, and what the window says instead.
+const CLI_HINTS: [(&str, &str); 4] = [
+    ("; list them with `leadvault connections list`", "; the Connections screen lists them"),
+    (" (or --client-id)", " before starting Leadvault"),
+    ("; move it away, or give another --data-dir", "; move it away, then try the demo again"),
+    (" (`leadvault connect meta --token-stdin`)", ""),
+];
+
+/// `text` with its command-line hints put the window's way; None when it has none.
+fn windowed(text: &str) -> Option<String> {
+    let mut out = None::<String>;
+    for (cli, window) in CLI_HINTS {
+        let now = out.as_deref().unwrap_or(text);
+        if now.contains(cli) {
+            out = Some(now.replace(cli, window));
+        }
+    }
+    out
 }
 
 impl From<leadvault_connectors::Error> for CommandError {
@@ -58,6 +80,10 @@ impl From<leadvault_connectors::Error> for CommandError {
             E::Core(inner) => {
                 let message = window_message(inner).unwrap_or_else(|| inner.to_string());
                 return CommandError::new(inner.code(), message);
+            }
+            E::Config(text) => {
+                let message = windowed(text).unwrap_or_else(|| text.clone());
+                return CommandError::new("invalid_input", message);
             }
             E::Cancelled => "cancelled",
             E::Denied { provider, .. } => {
@@ -71,7 +97,6 @@ impl From<leadvault_connectors::Error> for CommandError {
             E::Unauthorized { .. } => "needs_sign_in",
             E::RateLimited { .. } => "rate_limited",
             E::Unavailable { .. } => "unavailable",
-            E::Config(_) => "invalid_input",
             E::Busy(_) => "busy",
             E::BadCallback(_) | E::Rejected { .. } => "provider",
         };
@@ -86,3 +111,41 @@ impl std::fmt::Display for CommandError {
 }
 
 pub type CommandResult<T> = Result<T, CommandError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_never_shows_a_command_line_hint() {
+        let core = leadvault_core::Error::InvalidInput(
+            "no connection with id 01X; list them with `leadvault connections list`".to_string(),
+        );
+        assert_eq!(
+            CommandError::from(core).message,
+            "no connection with id 01X; the Connections screen lists them"
+        );
+        let config = leadvault_connectors::Error::Config(
+            "no HubSpot OAuth app is set up: set LEADVAULT_HUBSPOT_CLIENT_ID (or --client-id) to your app's \
+             client id, or paste a token"
+                .into(),
+        );
+        let shown = CommandError::from(config);
+        assert_eq!(shown.code, "invalid_input");
+        assert!(!shown.message.contains("--"), "{}", shown.message);
+        for e in [
+            leadvault_core::Error::PassphraseRequired { env_hint: "the passphrase".into() },
+            leadvault_core::Error::KeychainUnavailable { reason: "no Secret Service is running".into() },
+            leadvault_core::Error::LeadNotFound { id: "01X".into() },
+            leadvault_core::Error::Database("disk I/O error".into()),
+        ] {
+            let shown = CommandError::from(e);
+            assert!(
+                !shown.message.contains("--") && !shown.message.contains("leadvault "),
+                "{}",
+                shown.message
+            );
+        }
+        assert_eq!(windowed("a bad date; use YYYY-MM-DD"), None, "other messages pass as they are");
+    }
+}

@@ -113,10 +113,16 @@ impl AppState {
 
     /// Opens a vault that was closed for a change that then failed, as it was opened before.
     /// If it does not open, it stays closed and the window shows its unlock screen.
-    pub async fn reopen(&self, options: VaultOptions) {
+    pub async fn reopen(&self, options: VaultOptions) -> bool {
         match Vault::open(options).await {
-            Ok(vault) => self.set_vault(vault).await,
-            Err(e) => tracing::warn!(code = e.code(), "the vault did not open again"),
+            Ok(vault) => {
+                self.set_vault(vault).await;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), "the vault did not open again");
+                false
+            }
         }
     }
 

@@ -74,7 +74,7 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<VaultState>
         Err(e) => {
             tracing::warn!("the demo did not start");
             if let Some(options) = real {
-                state.reopen(options).await;
+                let _ = state.reopen(options).await;
             }
             return Err(e.into());
         }

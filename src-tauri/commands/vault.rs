@@ -4,7 +4,7 @@
 use leadvault_core::import::ImportReport;
 use leadvault_core::secrets::Passphrase;
 use leadvault_core::vault::KeySource;
-use leadvault_core::{Unlock, Vault};
+use leadvault_core::{Unlock, Vault, VaultOptions};
 use serde::Serialize;
 use tauri::State;
 
@@ -126,14 +126,24 @@ pub async fn change_key(
     }
     let unlock = unlock_with(new_passphrase)?;
     let vault = state.take_vault().await?;
-    let before = vault.options();
+    let (kept, before) = (vault.clone(), vault.options());
+    let new_passphrase = match &unlock {
+        Unlock::Passphrase(p) => Some(p.clone()),
+        Unlock::Keychain => None,
+    };
     match vault.rekey(unlock).await {
         Ok(vault) => state.set_vault(vault).await,
         Err(e) => {
             tracing::warn!(code = e.code(), "rekey failed");
-            // The rekey closed the vault. It is still under its old key (or, if the new key was
-            // parked in the keychain, opens with that): open it again, so the window goes on.
-            state.reopen(before).await;
+            if kept.is_open() {
+                // It failed before changing anything: the vault goes back as it was.
+                state.set_vault(kept).await;
+            } else if !state.reopen(before.clone()).await
+                && let Some(p) = new_passphrase
+            {
+                // It failed after the database took the new key: the new passphrase opens it.
+                state.reopen(VaultOptions { passphrase: Some(p), ..before }).await;
+            }
             return Err(e.into());
         }
     }

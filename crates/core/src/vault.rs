@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqlitePool};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -216,6 +216,11 @@ impl Vault {
         (*self.options).clone()
     }
 
+    /// False once closed (by [`Vault::close`], or by a [`Vault::rekey`] that got that far).
+    pub fn is_open(&self) -> bool {
+        !self.pool.is_closed()
+    }
+
     pub async fn status(&self) -> Result<VaultStatus> {
         let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&self.pool).await?;
         let schema_version: i64 =
@@ -254,10 +259,10 @@ impl Vault {
     pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {
         let options = (*self.options).clone();
         let db = options.db_path();
-        // The current key first: without it nothing is closed or changed.
+        // Everything that can fail before the change comes first, with the vault still open:
+        // the current key, the new one, and (for the keychain) the new key parked.
         let salt = read_salt(&db)?;
         let old_key = self.current_key(&salt).await?;
-        self.pool.close().await;
         let (new_key, source) = match &unlock {
             Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain),
             Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase),
@@ -268,6 +273,7 @@ impl Vault {
             let (ks, account, k) = (ks.clone(), options.pending_account(), new_key.clone());
             blocking(move || ks.set(&account, &k)).await?;
         }
+        self.pool.close().await;
         {
             let mut conn = connect_options(&db, &old_key, &salt, false).connect().await?;
             sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
@@ -275,23 +281,28 @@ impl Vault {
             sqlx::raw_sql(sqlx::AssertSqlSafe(rekey)).execute(&mut conn).await?;
             conn.close().await?;
         }
+        // The settings name the new key's source at once: whatever fails below, the vault opens
+        // with the new passphrase, or with the new key (parked, if it did not reach its entry).
+        write_settings(&options.data_dir, &Settings { key_source: source })?;
         let (account, pending) = (options.keychain_account(), options.pending_account());
         match source {
             KeySource::Keychain => {
                 let k = new_key.clone();
-                blocking(move || {
-                    ks.set(&account, &k)?;
-                    ks.delete(&pending)
-                })
-                .await?;
+                blocking(move || ks.set(&account, &k)).await?;
+                let ks = options.keystore.clone();
+                if let Err(e) = blocking(move || ks.delete(&pending)).await {
+                    warn!(code = e.code(), "the parked key stayed in the keychain");
+                }
             }
             KeySource::Passphrase => {
-                if self.key_source == KeySource::Keychain {
-                    blocking(move || ks.delete(&account)).await?;
+                if self.key_source == KeySource::Keychain
+                    && let Err(e) = blocking(move || ks.delete(&account)).await
+                {
+                    // The old key opens nothing now; its entry is only clutter.
+                    warn!(code = e.code(), "the old key stayed in the keychain");
                 }
             }
         }
-        write_settings(&options.data_dir, &Settings { key_source: source })?;
         info!(key_source = source.as_str(), "vault rekeyed");
         let mut options = options;
         if let Unlock::Passphrase(p) = unlock {

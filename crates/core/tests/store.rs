@@ -251,6 +251,87 @@ async fn a_passphrase_vault_just_created_can_change_its_passphrase() {
     Vault::open(with("the second passphrase")).await.expect("the new passphrase opens it").close().await;
 }
 
+/// A keychain in memory that refuses what it is told to: storing under an account (the vault's
+/// own, not the parked `#next` one), or deleting.
+#[derive(Default)]
+struct Refusing {
+    keys: Mutex<std::collections::HashMap<String, VaultKey>>,
+    refuse_set: std::sync::atomic::AtomicBool,
+    refuse_parking: std::sync::atomic::AtomicBool,
+    refuse_delete: std::sync::atomic::AtomicBool,
+}
+
+impl Refusing {
+    fn refuse(flag: &std::sync::atomic::AtomicBool) -> leadvault_core::Result<()> {
+        match flag.load(std::sync::atomic::Ordering::SeqCst) {
+            true => {
+                Err(Error::KeychainUnavailable { reason: "the keychain is locked or refused access".into() })
+            }
+            false => Ok(()),
+        }
+    }
+}
+
+impl KeyStore for Refusing {
+    fn get(&self, account: &str) -> leadvault_core::Result<Option<VaultKey>> {
+        Ok(self.keys.lock().unwrap().get(account).cloned())
+    }
+    fn set(&self, account: &str, key: &VaultKey) -> leadvault_core::Result<()> {
+        match account.ends_with("#next") {
+            true => Refusing::refuse(&self.refuse_parking)?,
+            false => Refusing::refuse(&self.refuse_set)?,
+        }
+        self.keys.lock().unwrap().insert(account.into(), key.clone());
+        Ok(())
+    }
+    fn delete(&self, account: &str) -> leadvault_core::Result<()> {
+        Refusing::refuse(&self.refuse_delete)?;
+        self.keys.lock().unwrap().remove(account);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_key_change_that_fails_part_way_never_locks_the_owner_out() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Refusing::default());
+    let opts = VaultOptions::new(dir.path().join("data"), store.clone());
+    let with = |p: &str| VaultOptions { passphrase: Some(Passphrase::new(p).unwrap()), ..opts.clone() };
+    let first = Passphrase::new("the first passphrase").unwrap();
+    let vault = Vault::create(opts.clone(), Unlock::Passphrase(first)).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    write_csv(&csv, 3);
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+
+    // The new key cannot even be parked: nothing changed, and the vault is still open.
+    store.refuse_parking.store(true, SeqCst);
+    let kept = vault.clone();
+    assert!(vault.rekey(Unlock::Keychain).await.is_err());
+    assert!(kept.is_open(), "a change refused before it began leaves the vault open");
+    assert_eq!(kept.leads().count(&LeadFilter::default()).await.unwrap(), 3);
+    store.refuse_parking.store(false, SeqCst);
+
+    // Parked, but the vault's own entry refuses it after the database took the new key: the
+    // parked key opens it.
+    store.refuse_set.store(true, SeqCst);
+    assert!(kept.rekey(Unlock::Keychain).await.is_err());
+    store.refuse_set.store(false, SeqCst);
+    let vault = Vault::open(opts.clone()).await.expect("the parked key opens the vault");
+    assert_eq!(vault.leads().count(&LeadFilter::default()).await.unwrap(), 3);
+
+    // Back to a passphrase while the keychain refuses to delete the old key: done all the same.
+    store.refuse_delete.store(true, SeqCst);
+    let second = Passphrase::new("the second passphrase").unwrap();
+    vault
+        .rekey(Unlock::Passphrase(second))
+        .await
+        .expect("a stale keychain entry does not stop it")
+        .close()
+        .await;
+    Vault::open(with("the second passphrase")).await.expect("the new passphrase opens it").close().await;
+}
+
 /// Reads a key from the real keychain, off the async runtime as the vault does.
 async fn keychain_get(account: &str) -> Option<VaultKey> {
     let account = account.to_string();
