@@ -1,6 +1,6 @@
 // Connections: each provider connection's state, and connect (sign in through the browser, or
 // paste a token), test and disconnect — the same actions as the `leadvault connect` commands.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
 
@@ -47,7 +47,10 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     setConnections(await call(commands.listConnections()));
   }
 
+  // The dialog takes the focus, so its keys (Esc) reach it.
+  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    dialog.current?.focus();
     call(commands.listProviders()).then(setProviders, (e) => setMessage(messageOf(e)));
     reload().catch((e) => setMessage(messageOf(e)));
     return onSyncEvent((e) => {
@@ -129,6 +132,8 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
 
   return (
     <div
+      ref={dialog}
+      tabIndex={-1}
       className="modal"
       role="dialog"
       aria-modal="true"

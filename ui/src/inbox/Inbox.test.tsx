@@ -136,14 +136,22 @@ describe("the inbox", () => {
     fireEvent.keyDown(screen.getByText("Connections"), { key: "Enter" });
     fireEvent.click(screen.getByText("Settings"));
     const dialog = screen.getByRole("dialog", { name: "Settings" });
+    expect(document.activeElement).toBe(dialog);
     fireEvent.keyDown(dialog, { key: "j" });
     fireEvent.keyDown(document.body, { key: "Enter" });
     expect(screen.queryByTestId("detail-name")).toBeNull();
-    // Escape closes the dialog, not the list's lead; then the keys are the list's again.
-    fireEvent.keyDown(dialog, { key: "Escape" });
+    // Escape (where the focus is: in the dialog) closes it; then the keys are the list's again.
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
     expect(screen.queryByRole("dialog")).toBeNull();
     fireEvent.keyDown(document.body, { key: "Enter" });
     await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    // A filter button clicked before keeps the focus until j/k move the list: then Enter opens.
+    const filter = document.querySelector<HTMLButtonElement>("button[data-status=new]")!;
+    filter.focus();
+    fireEvent.keyDown(filter, { key: "j" });
+    expect(document.activeElement).toBe(document.body);
+    fireEvent.keyDown(document.body, { key: "Enter" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
   });
 
   it("opens each lead in a pane of its own: a half-typed note stays with its lead", async () => {
@@ -174,25 +182,27 @@ describe("the inbox", () => {
   it("reloads as far down as the list was loaded, the cursor staying on its lead", async () => {
     const first = Array.from({ length: 10 }, (_, i) => lead(i));
     commands.listLeads.mockImplementation((_q: ViewQuery, cursor: string | null) =>
-      cursor === null ? page(first, "c1") : page([lead(100)], null),
+      cursor === null ? page(first, "c1") : cursor === "c1" ? page([lead(100)], "c2") : page([lead(101)], null),
     );
     render(<Inbox offerSamples={false} />);
-    expect(await screen.findByText("Person 100")).toBeTruthy();
+    expect(await screen.findByText("Person 101")).toBeTruthy();
     fireEvent.keyDown(document.body, { key: "j" });
     fireEvent.keyDown(document.body, { key: "j" });
     expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(2).id);
-    // A sync brings one new lead at the top.
+    // A sync brings one new lead at the top: the reload asks for the 12 rows loaded, over two
+    // pages, before any scrolling asks for more.
     commands.listLeads.mockClear();
     commands.listLeads.mockImplementation((_q: ViewQuery, cursor: string | null) =>
-      cursor === null ? page([lead(50), ...first], "c2") : page([lead(100)], null),
+      cursor === null ? page([lead(50), ...first], "r1") : cursor === "r1" ? page([lead(100)], "r2") : page([lead(101)], null),
     );
     const meta = { id: "01M", provider: "meta", provider_name: "Meta", label: "Meta", auth: "token", account_name: null,
       status: "connected", last_error: null, created_at: "2026-11-23T06:00:00Z", last_sync_at: null, can_sync: true,
       stale: false, sync_every_secs: null, syncs: "every 15 min" };
     act(() => void emitSync({ kind: "finished", new: 1, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: meta }));
     expect(await screen.findByText("Person 50")).toBeTruthy();
-    expect(screen.getByText("Person 100")).toBeTruthy();
-    expect(commands.listLeads).toHaveBeenCalledWith(expect.anything(), "c2", expect.any(Number));
+    expect(await screen.findByText("Person 101")).toBeTruthy();
+    expect(commands.listLeads.mock.calls[0].slice(1)).toEqual([null, 200]);
+    expect(commands.listLeads.mock.calls[1].slice(1)).toEqual(["r1", 1]);
     expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(2).id);
   });
 

@@ -176,19 +176,23 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   // controls that use them and behind an open dialog.
   const keys = useRef<(e: KeyboardEvent) => void>(() => {});
   keys.current = (e: KeyboardEvent) => {
-    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.defaultPrevented || e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return;
     if (ownsKey(e.target, e.key)) {
       const t = e.target as HTMLElement;
-      if (e.key === "Escape" && !t.closest("[role=dialog]")) t.blur();
+      if (e.key === "Escape" && !t.closest("[role=dialog]")) {
+        // Leave the field (a search box would also clear itself: it keeps its text).
+        e.preventDefault();
+        t.blur();
+      }
       return;
     }
     if (modalOpen) return;
-    if (e.key === "ArrowDown" || e.key === "j") {
+    const down = e.key === "ArrowDown" || e.key === "j";
+    if (down || e.key === "ArrowUp" || e.key === "k") {
       e.preventDefault();
-      move(1);
-    } else if (e.key === "ArrowUp" || e.key === "k") {
-      e.preventDefault();
-      move(-1);
+      // A button clicked before (a status filter) would otherwise keep Enter for itself.
+      if (e.target instanceof HTMLElement && e.target !== document.body) e.target.blur();
+      move(down ? 1 : -1);
     } else if (e.key === "Enter" && pages.leads[active]) {
       point(active);
       setOpenId(pages.leads[active].id);
@@ -207,7 +211,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     // Only leads on screen: one ticked in rows that a new view then replaced is not acted on.
     const shown = new Set(pages.leads.map((l) => l.id));
     const ids = [...selected].filter((id) => shown.has(id));
-    if (ids.length === 0) return;
+    if (ids.length === 0 || applying) return;
     setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
@@ -415,7 +419,11 @@ function BulkBar({ count, busy, onApply, onClear }: BulkProps) {
     <div className="bulk" role="region" aria-label="Bulk changes">
       <strong>{count} selected</strong>
       {busy && <span className="muted">Applying…</span>}
-      <select aria-label="Set status" value="" disabled={busy} onChange={(e) => e.target.value && onApply({ ...empty, status: e.target.value as LeadStatus })}>
+      <select
+        aria-label="Set status"
+        value=""
+        onChange={(e) => !busy && e.target.value && onApply({ ...empty, status: e.target.value as LeadStatus })}
+      >
         <option value="">Set status…</option>
         {STATUSES.map((s) => (
           <option key={s} value={s}>

@@ -22,11 +22,16 @@ export type LeadPages = {
   refreshCounts: () => void;
 };
 
-/** The pages of `query` from the first, until at least `want` leads (or the end). */
-async function firstPages(query: ViewQuery, want: number): Promise<{ leads: Lead[]; next: string | null }> {
+/** The pages of `query` from the first, until at least `want` leads (or the end), while
+ *  `current()` says the answer is still wanted. */
+async function firstPages(
+  query: ViewQuery,
+  want: number,
+  current: () => boolean,
+): Promise<{ leads: Lead[]; next: string | null }> {
   let page = await call(commands.listLeads(query, null, PAGE_SIZE));
   const leads = page.leads.slice();
-  while (page.next !== null && leads.length < want) {
+  while (page.next !== null && leads.length < want && current()) {
     page = await call(commands.listLeads(query, page.next, Math.min(MAX_PAGE, want - leads.length)));
     leads.push(...page.leads);
   }
@@ -47,30 +52,34 @@ export function useLeadPages(query: ViewQuery): LeadPages {
   const generation = useRef(0);
   const inFlight = useRef(false);
   const key = JSON.stringify(query);
-  // How far down the current view is loaded: a reload of the same view fetches as much again.
+  // How far down each view was loaded (counted when its pages arrive): a reload of the same
+  // view fetches as much again.
   const loaded = useRef({ key, count: 0 });
-  loaded.current = { key: loaded.current.key, count: leads.length };
+  // The view of the latest render, for work that finishes later (counts after an edit).
+  const latest = useRef(query);
+  latest.current = query;
 
   const countsGeneration = useRef(0);
   const fetchCounts = useCallback(() => {
     const gen = ++countsGeneration.current;
-    call(commands.countByStatus(query)).then(
+    call(commands.countByStatus(latest.current)).then(
       (c) => gen === countsGeneration.current && setCounts(c),
       () => gen === countsGeneration.current && setCounts(null),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key]);
+  }, []);
 
   useEffect(() => {
     const gen = ++generation.current;
-    const want = loaded.current.key === key ? loaded.current.count : 0;
+    const reloading = loaded.current.key === key;
+    const want = reloading ? loaded.current.count : 0;
     loaded.current = { key, count: want };
     inFlight.current = true;
     setLoading(true);
     setError(null);
-    firstPages(query, want).then(
+    firstPages(query, want, () => gen === generation.current).then(
       (page) => {
         if (gen !== generation.current) return;
+        loaded.current = { key, count: page.leads.length };
         setLeads(page.leads);
         setNext(page.next);
         setHasMore(page.next !== null);
@@ -80,7 +89,8 @@ export function useLeadPages(query: ViewQuery): LeadPages {
       (e) => {
         if (gen !== generation.current) return;
         setError(messageOf(e));
-        setLeads([]);
+        // A failed reload keeps the rows on screen; a new view that fails shows none.
+        if (!reloading) setLeads([]);
         setHasMore(false);
         setLoading(false);
         inFlight.current = false;
@@ -98,6 +108,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
     call(commands.listLeads(query, next, PAGE_SIZE)).then(
       (page) => {
         if (gen !== generation.current) return;
+        loaded.current = { key, count: loaded.current.count + page.leads.length };
         setLeads((old) => old.concat(page.leads));
         setNext(page.next);
         setHasMore(page.next !== null);

@@ -94,7 +94,6 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
             name="status"
             aria-label="Status"
             value={detail.status}
-            disabled={saving}
             onChange={(e) => void change({ status: e.target.value as LeadStatus })}
           >
             {STATUSES.map((s) => (

@@ -1,5 +1,5 @@
 // Vault status (path, size, count, key source) and changing the key (core `rekey`).
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { VaultInfo } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { passphraseProblem } from "../vault/Setup";
@@ -17,7 +17,10 @@ export function Settings({ onClose, onFailed }: Props) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
 
+  // The dialog takes the focus, so its keys (Esc) reach it.
+  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    dialog.current?.focus();
     call(commands.vaultStatus()).then(setInfo, (e) => setMessage(messageOf(e)));
   }, []);
 
@@ -40,6 +43,8 @@ export function Settings({ onClose, onFailed }: Props) {
   const problem = passphraseProblem(passphrase, confirm);
   return (
     <div
+      ref={dialog}
+      tabIndex={-1}
       className="modal"
       role="dialog"
       aria-modal="true"

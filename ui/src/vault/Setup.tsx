@@ -11,7 +11,8 @@ export const MIN_PASSPHRASE = 8;
 /** Why a new passphrase and its confirmation cannot be used yet, or null. It cannot be
  *  recovered, so it is typed twice. */
 export function passphraseProblem(passphrase: string, confirm: string): string | null {
-  if ([...passphrase].length < MIN_PASSPHRASE) return `At least ${MIN_PASSPHRASE} characters.`;
+  // Counted as the core counts: spaces at either end do not count.
+  if ([...passphrase.trim()].length < MIN_PASSPHRASE) return `At least ${MIN_PASSPHRASE} characters.`;
   if (confirm.length === 0) return "Type it again below.";
   if (confirm !== passphrase) return "The two passphrases differ.";
   return null;
