@@ -539,3 +539,19 @@ fn import_errors_name_the_line_an_editor_shows_in_crlf_and_utf16_files() {
     }
     assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
 }
+
+#[test]
+fn a_forced_format_the_file_does_not_match_is_refused_naming_the_missing_columns() {
+    let sb = Sandbox::new();
+    sb.init();
+    let err = sb.fails(&["import", &fixture("meta_leads_utf16.csv"), "--format", "google-ads-csv"]);
+    assert!(err.contains("--format google-ads-csv needs the column lead_id"), "{err}");
+    assert!(err.contains("looks like meta-csv") && err.contains("--format auto"), "{err}");
+    let err = sb.fails(&["import", &fixture("google_ads_leads.csv"), "--format", "meta-csv"]);
+    assert!(err.contains("id and created_time") && err.contains("google-ads-csv"), "{err}");
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0, "nothing was written");
+    // The formats the files are, forced, still import.
+    sb.ok(&["import", &fixture("meta_leads_utf16.csv"), "--format", "meta-csv"]);
+    sb.ok(&["import", &fixture("google_ads_leads.csv"), "--format", "google-ads-csv"]);
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 5);
+}

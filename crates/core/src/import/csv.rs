@@ -10,4 +10,5 @@ pub(crate) const PROFILE: Profile = Profile {
     id_prefixes: &[],
     created_required: false,
     platform: None,
+    required_columns: &[],
 };

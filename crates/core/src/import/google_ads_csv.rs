@@ -33,6 +33,7 @@ pub(crate) const PROFILE: Profile = Profile {
     id_prefixes: &[],
     created_required: false,
     platform: Some("google"),
+    required_columns: &["lead_id"],
 };
 
 /// Google's columns that no other source writes.

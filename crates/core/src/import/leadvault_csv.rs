@@ -12,6 +12,7 @@ pub(crate) const PROFILE: Profile = Profile {
     id_prefixes: &[],
     created_required: false,
     platform: None,
+    required_columns: &["source", "external_id"],
 };
 
 /// An export's header starts with every one of its columns, in order.

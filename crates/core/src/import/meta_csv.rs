@@ -15,6 +15,7 @@ pub(crate) const PROFILE: Profile = Profile {
     id_prefixes: &["l:", "ag:", "as:", "c:", "f:"],
     created_required: true,
     platform: None,
+    required_columns: &["id", "created_time"],
 };
 
 /// A Meta download names these columns, whatever the form's questions are.

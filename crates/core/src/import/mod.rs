@@ -266,6 +266,9 @@ fn parse_file(
         f => f,
     };
     let profile = format.profile();
+    if options.format != Format::Auto && format != Format::Json {
+        check_columns(format, &head).map_err(|message| Error::Import { path: shown.clone(), message })?;
+    }
     let source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
     if source.trim().is_empty() {
         return Err(Error::invalid("the --source label is empty; give a name such as \"trade-show\""));
@@ -646,13 +649,42 @@ fn delimiter(header_line: &[u8]) -> u8 {
     [b';', b'\t', b','].into_iter().max_by_key(|d| count(*d)).unwrap_or(b',')
 }
 
-/// Which format a file is, from its extension and its first line.
-fn detect(path: &Path, head: &[u8]) -> Format {
-    let first = head.iter().find(|b| !b.is_ascii_whitespace());
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || first == Some(&b'[') {
-        return Format::Json;
+/// Refuses a file forced to `format` that lacks a column every file of that format has (a Meta
+/// download read as Google's would keep Meta's id prefixes under the wrong source), naming the
+/// columns and the format the file looks like.
+fn check_columns(format: Format, head: &[u8]) -> std::result::Result<(), String> {
+    let headers = header_names(head);
+    let missing: Vec<&str> = format
+        .profile()
+        .required_columns
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
     }
-    let headers: Vec<String> = ::csv::ReaderBuilder::new()
+    let likely = detect(Path::new(""), head);
+    let suggestion = if likely == format || likely == Format::Csv {
+        "check the file, or import it with --format auto".to_string()
+    } else {
+        format!(
+            "it looks like {}: import it with --format auto (or --format {})",
+            likely.name(),
+            likely.name()
+        )
+    };
+    Err(format!(
+        "--format {} needs the column{} {}, which the header lacks; {suggestion}; nothing was imported",
+        format.name(),
+        if missing.len() == 1 { "" } else { "s" },
+        missing.join(" and "),
+    ))
+}
+
+/// The header line's column names, folded (see [`fold`]).
+fn header_names(head: &[u8]) -> Vec<String> {
+    ::csv::ReaderBuilder::new()
         .delimiter(delimiter(head))
         .has_headers(false)
         .flexible(true)
@@ -660,8 +692,17 @@ fn detect(path: &Path, head: &[u8]) -> Format {
         .byte_records()
         .next()
         .and_then(|r| r.ok())
-        .map(|r| r.iter().map(|h| fold(&String::from_utf8_lossy(h))).collect())
-        .unwrap_or_default();
+        .map(|r| r.iter().map(|h| fold(unguard(&String::from_utf8_lossy(h)))).collect())
+        .unwrap_or_default()
+}
+
+/// Which format a file is, from its extension and its first line.
+fn detect(path: &Path, head: &[u8]) -> Format {
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || first == Some(&b'[') {
+        return Format::Json;
+    }
+    let headers = header_names(head);
     if leadvault_csv::looks_like(&headers) {
         Format::LeadvaultCsv
     } else if meta_csv::looks_like(&headers) {
@@ -906,6 +947,22 @@ mod tests {
             "a quoted cell's line breaks count"
         );
         assert_eq!(lines(b"name,email\rA,a@example.com\r\rB,b@example.com\r"), [2, 4], "CR alone");
+    }
+
+    #[test]
+    fn a_forced_format_needs_its_columns() {
+        let meta = b"id,created_time,ad_id,form_id,is_organic,full_name,email";
+        let err = check_columns(Format::GoogleAdsCsv, meta).unwrap_err();
+        assert!(err.starts_with("--format google-ads-csv needs the column lead_id"), "{err}");
+        assert!(err.contains("it looks like meta-csv") && err.contains("--format auto"), "{err}");
+        let google = b"lead_id,gcl_id,FULL_NAME,EMAIL";
+        let err = check_columns(Format::MetaCsv, google).unwrap_err();
+        assert!(err.contains("columns id and created_time") && err.contains("google-ads-csv"), "{err}");
+        let generic = b"name,email";
+        assert!(check_columns(Format::MetaCsv, generic).unwrap_err().contains("check the file"));
+        assert_eq!(check_columns(Format::MetaCsv, meta), Ok(()));
+        assert_eq!(check_columns(Format::GoogleAdsCsv, google), Ok(()));
+        assert_eq!(check_columns(Format::Csv, meta), Ok(()), "any file with a header is a csv");
     }
 
     /// Each row of `text` read as a CSV of `format`, mapped (or why not).

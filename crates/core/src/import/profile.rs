@@ -50,6 +50,9 @@ pub(crate) struct Profile {
     pub id_prefixes: &'static [&'static str],
     pub created_required: bool,
     pub platform: Option<&'static str>,
+    /// Columns (folded names) a file of this format always has: a file forced to the format
+    /// without them is refused.
+    pub required_columns: &'static [&'static str],
 }
 
 /// Columns every format understands, checked after the format's own.
