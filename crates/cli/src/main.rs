@@ -134,7 +134,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let vault = Vault::open(options).await?;
             let problems = vault.check().await;
             vault.close().await;
-            let problems = problems?;
+            // The check itself failing on an open vault is the damage it looks for.
+            let problems = problems.map_err(|e| match e {
+                Error::Database(reason) => {
+                    Error::Damaged(format!("its integrity check could not run: {reason}"))
+                }
+                other => other,
+            })?;
             if !problems.is_empty() {
                 for p in &problems {
                     eprintln!("{p}");

@@ -310,3 +310,32 @@ fn commands_without_a_vault_create_no_folder_not_even_for_logs() {
     sb.init();
     assert!(sb.data_dir().join("logs").is_dir());
 }
+
+#[test]
+fn a_damaged_vault_file_says_so_and_how_to_recover_not_to_check_it_again() {
+    let sb = Sandbox::new();
+    let pass = |args: &[&str]| {
+        sb.command(args).env("LEADVAULT_PASSPHRASE", "correct horse battery").output().unwrap()
+    };
+    assert!(pass(&["init"]).status.success());
+    assert!(pass(&["import", &fixture("generic.csv")]).status.success());
+    let db = sb.data_dir().join("vault.db");
+    let good = std::fs::read(&db).unwrap();
+
+    // Cut short, as a failed copy leaves it.
+    std::fs::write(&db, &good[..20_000]).unwrap();
+    for args in [&["leads", "list"][..], &["vault", "status"], &["vault", "check"]] {
+        let err = common::fails(pass(args), args);
+        assert!(err.contains("the vault file is damaged"), "{args:?}: {err}");
+        assert!(err.contains("from a backup"), "{err}");
+        assert!(!err.contains("vault status") && !err.contains("does not match"), "{err}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), good[..20_000], "left as it was");
+
+    // A page overwritten: the integrity check cannot even run; that is the damage.
+    let mut bad = good.clone();
+    bad[4096 * 3 + 100..4096 * 3 + 600].fill(0);
+    std::fs::write(&db, &bad).unwrap();
+    let err = common::fails(pass(&["vault", "check"]), &["vault check"]);
+    assert!(err.contains("the vault file is damaged") && err.contains("from a backup"), "{err}");
+}

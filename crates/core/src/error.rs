@@ -55,6 +55,13 @@ pub enum Error {
     #[error("the vault database failed: {0}; run `leadvault vault status` to check it")]
     Database(String),
 
+    /// SQLite found the (decrypted) file damaged: truncated, or pages that do not read back.
+    /// Nothing the app can repair, and checking it again shows the same.
+    #[error(
+        "the vault file is damaged ({0}): restore your data folder (vault.db with its vault.json) from a backup; Leadvault cannot repair it"
+    )]
+    Damaged(String),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -79,6 +86,7 @@ impl Error {
             Error::Import { .. } => "import",
             Error::Io { .. } => "io",
             Error::Database(_) => "database",
+            Error::Damaged(_) => "damaged",
             Error::Cancelled => "cancelled",
             Error::Provider(_) => "provider",
         }
@@ -98,6 +106,16 @@ impl From<sqlx::Error> for Error {
         // sqlx's Display can include a statement's text, never bound values; keep only the
         // database's own message, which carries no row data.
         match &e {
+            // Not a database (26) once the key opened it, or corrupt (11): the file is damaged.
+            // A wrong key at open is told apart before this (see `vault::connect`).
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, SQLITE_CORRUPT | SQLITE_NOTADB)) =>
+            {
+                Error::Damaged(db.message().to_string())
+            }
             sqlx::Error::Database(db) => Error::Database(db.message().to_string()),
             sqlx::Error::PoolTimedOut => {
                 Error::Database("the vault is busy (another leadvault process holds it)".into())
@@ -107,13 +125,24 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// SQLite's primary result codes for a damaged file.
+const SQLITE_CORRUPT: i32 = 11;
+const SQLITE_NOTADB: i32 = 26;
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         // Only SQLite's own message: a statement's text (which may hold the key pragma) and
         // values never go into an error.
         match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-                Error::WrongKey { env_hint: String::new() }
+            // rusqlite connections are opened only once the pool opened the vault with the same
+            // key: "not a database" then means damaged pages, as "corrupt" does.
+            rusqlite::Error::SqliteFailure(f, msg)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+                ) =>
+            {
+                Error::Damaged(msg.unwrap_or_else(|| f.to_string()))
             }
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
                 Error::Database("the vault is busy (another leadvault process holds it)".into())
