@@ -339,3 +339,42 @@ fn a_damaged_vault_file_says_so_and_how_to_recover_not_to_check_it_again() {
     let err = common::fails(pass(&["vault", "check"]), &["vault check"]);
     assert!(err.contains("the vault file is damaged") && err.contains("from a backup"), "{err}");
 }
+
+#[test]
+fn an_unreadable_settings_file_is_named_when_the_vault_does_not_open() {
+    // A keychain vault, a passphrase left in the environment: the settings file says to ignore it.
+    let sb = Sandbox::new();
+    sb.init();
+    let settings = sb.data_dir().join("vault.json");
+    std::fs::write(&settings, "{\"key_sou").unwrap();
+    let db = sb.data_dir().join("vault.db");
+    let before = std::fs::read(&db).unwrap();
+    let out = sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", "some passphrase").output().unwrap();
+    let err = common::fails(out, &["leads list with an unreadable vault.json"]);
+    assert!(
+        err.contains("settings file") && err.contains("vault.json") && err.contains("cannot be read"),
+        "{err}"
+    );
+    assert!(err.contains("\"key_source\": \"keychain\""), "says what to write: {err}");
+    assert!(!err.contains("does not match"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), "{\"key_sou", "left for the owner to fix");
+
+    // What it says to write works.
+    std::fs::write(&settings, "{\"key_source\": \"keychain\"}").unwrap();
+    let out = sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", "some passphrase").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A passphrase vault without its passphrase: the same, not "no key in the keychain".
+    let sb = Sandbox::new();
+    assert!(
+        sb.command(&["init"])
+            .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(sb.data_dir().join("vault.json"), [0xff, 0xfe, 0x00]).unwrap();
+    let err = sb.fails(&["vault", "status"]);
+    assert!(err.contains("settings file") && err.contains("\"passphrase\""), "{err}");
+}

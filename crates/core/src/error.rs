@@ -15,6 +15,14 @@ pub enum Error {
     #[error("no vault at {}; create one with `leadvault init`", path.display())]
     NoVault { path: PathBuf },
 
+    /// The vault's settings file (which kind of key it uses) is there but cannot be read, so
+    /// the key tried may be the wrong kind.
+    #[error(
+        "the vault's settings file {} cannot be read (it is not what Leadvault wrote): restore it from a backup of the data folder, or write {{\"key_source\": \"keychain\"}} or {{\"key_source\": \"passphrase\"}} into it, whichever locks this vault",
+        path.display()
+    )]
+    SettingsUnreadable { path: PathBuf },
+
     #[error("a vault already exists at {}; use it, or choose another --data-dir", path.display())]
     VaultExists { path: PathBuf },
 
@@ -76,6 +84,7 @@ impl Error {
         match self {
             Error::WrongKey { .. } => "wrong_key",
             Error::NoVault { .. } => "no_vault",
+            Error::SettingsUnreadable { .. } => "settings_unreadable",
             Error::VaultExists { .. } => "vault_exists",
             Error::KeyNotInKeychain { .. } => "key_not_in_keychain",
             Error::KeychainUnavailable { .. } => "keychain_unavailable",
