@@ -20,6 +20,13 @@ fi
 
 # A new login keyring, created unlocked with a throwaway password, in this session only.
 echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# The daemon returns before it answers on the bus: wait (up to 10 s) until the Secret Service
+# has its name, so the first keychain test does not find it missing.
+for _ in $(seq 100); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true && break
+  sleep 0.1
+done
 if [ $# -gt 0 ]; then
   cargo test --locked "$@"
   exit 0
