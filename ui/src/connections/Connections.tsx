@@ -1,6 +1,7 @@
 // Connections: each provider connection's state, and connect (sign in through the browser, or
 // paste a token), test and disconnect — the same actions as the `leadvault connect` commands.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
+import { Dialog } from "../Dialog";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
 
@@ -47,10 +48,7 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     setConnections(await call(commands.listConnections()));
   }
 
-  // The dialog takes the focus, so its keys (Esc) reach it.
-  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    dialog.current?.focus();
     call(commands.listProviders()).then(setProviders, (e) => setMessage(messageOf(e)));
     reload().catch((e) => setMessage(messageOf(e)));
     return onSyncEvent((e) => {
@@ -131,139 +129,124 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     });
 
   return (
-    <div
-      ref={dialog}
-      tabIndex={-1}
-      className="modal"
-      role="dialog"
-      aria-modal="true"
-      aria-label="Connections"
-      onKeyDown={(e) => {
-        if (e.key === "Escape" && busy === null) {
-          e.preventDefault();
-          onClose();
-        }
-      }}
-    >
-      <div className="modal-body">
-        <header>
-          <h2>Connections</h2>
-          <button aria-label="Close connections" onClick={onClose}>
-            ✕
-          </button>
-        </header>
-        {connections.length === 0 ? (
-          <p className="muted">No connections yet.</p>
-        ) : (
-          <ul className="connections">
-            {connections.map((c) => (
-              <li key={c.id} data-testid="connection">
-                <strong>{c.label}</strong> <span className="muted">{c.provider_name}</span>{" "}
-                <span className={`status status-${c.status}`}>{STATUS[c.status] ?? c.status}</span>
-                {c.last_error && <p className="error">{c.last_error}</p>}
+    <Dialog label="Connections" onClose={onClose} canClose={busy === null}>
+      <header>
+        <h2>Connections</h2>
+        <button aria-label="Close connections" onClick={onClose}>
+          ✕
+        </button>
+      </header>
+      {connections.length === 0 ? (
+        <p className="muted">No connections yet.</p>
+      ) : (
+        <ul className="connections">
+          {connections.map((c) => (
+            <li key={c.id} data-testid="connection">
+              <strong>{c.label}</strong> <span className="muted">{c.provider_name}</span>{" "}
+              <span className={`status status-${c.status}`}>{STATUS[c.status] ?? c.status}</span>
+              {c.last_error && <p className="error">{c.last_error}</p>}
+              {c.can_sync && (
+                <p className="muted">
+                  {syncing.has(c.id)
+                    ? "Syncing…"
+                    : c.last_sync_at
+                      ? `Last synced ${ago(c.last_sync_at)}`
+                      : "Never synced"}{" "}
+                  <label>
+                    · Syncs{" "}
+                    <select
+                      aria-label={`How often ${c.label} syncs`}
+                      value={c.sync_every_secs ?? ""}
+                      disabled={busy !== null}
+                      onChange={(e) => void setEvery(c, e.target.value)}
+                    >
+                      <option value="">{isCrm(c.provider) ? "every 5 min" : "every 15 min"} (default)</option>
+                      {c.sync_every_secs !== null && !EVERY.some(([v]) => v === c.sync_every_secs) && (
+                        <option value={c.sync_every_secs}>{c.syncs}</option>
+                      )}
+                      {EVERY.map(([v, text]) => (
+                        <option key={v} value={v}>
+                          {text}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                </p>
+              )}
+              {c.stale && (
+                <p className="warning" role="note">
+                  {c.provider_name} deletes leads 90 days after they arrive: sync soon so none are lost.
+                </p>
+              )}
+              <div className="actions">
                 {c.can_sync && (
-                  <p className="muted">
-                    {syncing.has(c.id)
-                      ? "Syncing…"
-                      : c.last_sync_at
-                        ? `Last synced ${ago(c.last_sync_at)}`
-                        : "Never synced"}{" "}
-                    <label>
-                      · Syncs{" "}
-                      <select
-                        aria-label={`How often ${c.label} syncs`}
-                        value={c.sync_every_secs ?? ""}
-                        disabled={busy !== null}
-                        onChange={(e) => void setEvery(c, e.target.value)}
-                      >
-                        <option value="">{isCrm(c.provider) ? "every 5 min" : "every 15 min"} (default)</option>
-                        {c.sync_every_secs !== null && !EVERY.some(([v]) => v === c.sync_every_secs) && (
-                          <option value={c.sync_every_secs}>{c.syncs}</option>
-                        )}
-                        {EVERY.map(([v, text]) => (
-                          <option key={v} value={v}>
-                            {text}
-                          </option>
-                        ))}
-                      </select>
-                    </label>
+                  <button disabled={busy !== null} onClick={() => void syncNow(c)}>
+                    {busy === `sync-${c.id}` ? "Syncing…" : "Sync now"}
+                  </button>
+                )}
+                <button disabled={busy !== null} onClick={() => void test(c)}>
+                  Test
+                </button>
+                <button disabled={busy !== null} onClick={() => void disconnect(c, false)}>
+                  Disconnect
+                </button>
+                <button disabled={busy !== null} onClick={() => setPurging(c.id)}>
+                  Disconnect and delete its leads
+                </button>
+                {purging === c.id && (
+                  <p className="warning" role="alert">
+                    Delete every lead, campaign and metric {c.label} brought into this vault? This cannot be undone.{" "}
+                    <button disabled={busy !== null} onClick={() => void disconnect(c, true)}>
+                      Delete them
+                    </button>{" "}
+                    <button onClick={() => setPurging(null)}>Keep them</button>
                   </p>
                 )}
-                {c.stale && (
-                  <p className="warning" role="note">
-                    {c.provider_name} deletes leads 90 days after they arrive: sync soon so none are lost.
-                  </p>
-                )}
-                <div className="actions">
-                  {c.can_sync && (
-                    <button disabled={busy !== null} onClick={() => void syncNow(c)}>
-                      {busy === `sync-${c.id}` ? "Syncing…" : "Sync now"}
-                    </button>
-                  )}
-                  <button disabled={busy !== null} onClick={() => void test(c)}>
-                    Test
-                  </button>
-                  <button disabled={busy !== null} onClick={() => void disconnect(c, false)}>
-                    Disconnect
-                  </button>
-                  <button disabled={busy !== null} onClick={() => setPurging(c.id)}>
-                    Disconnect and delete its leads
-                  </button>
-                  {purging === c.id && (
-                    <p className="warning" role="alert">
-                      Delete every lead, campaign and metric {c.label} brought into this vault? This cannot be undone.{" "}
-                      <button disabled={busy !== null} onClick={() => void disconnect(c, true)}>
-                        Delete them
-                      </button>{" "}
-                      <button onClick={() => setPurging(null)}>Keep them</button>
-                    </p>
-                  )}
-                </div>
-              </li>
-            ))}
-          </ul>
-        )}
-        <h3>Connect</h3>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>Connect</h3>
+      <label>
+        Provider
+        <select aria-label="Provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
+          {providers.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {chosen?.sign_in && (
+        <button disabled={busy !== null} onClick={() => void startSignIn()}>
+          Sign in with {chosen.name}
+        </button>
+      )}
+      <form onSubmit={(e) => (e.preventDefault(), void pasteToken())}>
         <label>
-          Provider
-          <select aria-label="Provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
-            {providers.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
+          Or paste {chosen?.token_hint ?? "a token"}
+          <input type="password" name="token" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
         </label>
-        {chosen?.sign_in && (
-          <button disabled={busy !== null} onClick={() => void startSignIn()}>
-            Sign in with {chosen.name}
-          </button>
-        )}
-        <form onSubmit={(e) => (e.preventDefault(), void pasteToken())}>
-          <label>
-            Or paste {chosen?.token_hint ?? "a token"}
-            <input type="password" name="token" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
-          </label>
-          <button type="submit" disabled={busy !== null || token.trim().length === 0}>
-            Connect with this token
-          </button>
-        </form>
-        {signIn && (
-          <div role="status">
-            {signIn.in_window ? (
-              <p>Finish signing in in the “Sign in with {chosen?.name}” window.</p>
-            ) : (
-              <>
-                <p>Finish signing in in your browser. If it did not open, visit:</p>
-                <code className="url">{signIn.url}</code>
-              </>
-            )}
-            <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>
-          </div>
-        )}
-        {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
-        {message && <p role="status">{message}</p>}
-      </div>
-    </div>
+        <button type="submit" disabled={busy !== null || token.trim().length === 0}>
+          Connect with this token
+        </button>
+      </form>
+      {signIn && (
+        <div role="status">
+          {signIn.in_window ? (
+            <p>Finish signing in in the “Sign in with {chosen?.name}” window.</p>
+          ) : (
+            <>
+              <p>Finish signing in in your browser. If it did not open, visit:</p>
+              <code className="url">{signIn.url}</code>
+            </>
+          )}
+          <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>
+        </div>
+      )}
+      {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
+      {message && <p role="status">{message}</p>}
+    </Dialog>
   );
 }

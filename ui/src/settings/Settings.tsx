@@ -1,5 +1,6 @@
 // Vault status (path, size, count, key source) and changing the key (core `rekey`).
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
+import { Dialog } from "../Dialog";
 import type { VaultInfo } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { passphraseProblem } from "../vault/Setup";
@@ -17,10 +18,7 @@ export function Settings({ onClose, onFailed }: Props) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
 
-  // The dialog takes the focus, so its keys (Esc) reach it.
-  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    dialog.current?.focus();
     call(commands.vaultStatus()).then(setInfo, (e) => setMessage(messageOf(e)));
   }, []);
 
@@ -42,62 +40,47 @@ export function Settings({ onClose, onFailed }: Props) {
 
   const problem = passphraseProblem(passphrase, confirm);
   return (
-    <div
-      ref={dialog}
-      tabIndex={-1}
-      className="modal"
-      role="dialog"
-      aria-modal="true"
-      aria-label="Settings"
-      onKeyDown={(e) => {
-        if (e.key === "Escape" && !busy) {
-          e.preventDefault();
-          onClose();
-        }
-      }}
-    >
-      <div className="modal-body">
-        <header>
-          <h2>Settings</h2>
-          <button aria-label="Close settings" disabled={busy} onClick={onClose}>
-            ✕
-          </button>
-        </header>
-        {info && (
-          <dl>
-            <dt>Vault</dt>
-            <dd>{info.path}</dd>
-            <dt>Size</dt>
-            <dd>{(info.size_bytes / (1024 * 1024)).toFixed(1)} MiB</dd>
-            <dt>Leads</dt>
-            <dd data-testid="settings-leads">{info.leads}</dd>
-            <dt>Key</dt>
-            <dd>{info.key_source === "keychain" ? "a random key in the OS keychain" : "derived from your passphrase"}</dd>
-            <dt>SQLCipher</dt>
-            <dd>{info.sqlcipher_version}</dd>
-          </dl>
-        )}
-        <h3>Change the key</h3>
-        <form onSubmit={(e) => (e.preventDefault(), problem === null && void rekey(passphrase))}>
-          <label>
-            New passphrase
-            <input type="password" name="rekey-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-          </label>
-          <label>
-            Again
-            <input type="password" name="rekey-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-          </label>
-          <button type="submit" disabled={busy || problem !== null}>
-            Use this passphrase
-          </button>
-          {passphrase.length > 0 && problem && <p className="muted">{problem}</p>}
-        </form>
-        <button disabled={busy} onClick={() => void rekey(null)}>
-          Use a new random key in the OS keychain
+    <Dialog label="Settings" onClose={onClose} canClose={!busy}>
+      <header>
+        <h2>Settings</h2>
+        <button aria-label="Close settings" disabled={busy} onClick={onClose}>
+          ✕
         </button>
-        {busy && <p className="muted">Re-encrypting the vault…</p>}
-        {message && <p role="status">{message}</p>}
-      </div>
-    </div>
+      </header>
+      {info && (
+        <dl>
+          <dt>Vault</dt>
+          <dd>{info.path}</dd>
+          <dt>Size</dt>
+          <dd>{(info.size_bytes / (1024 * 1024)).toFixed(1)} MiB</dd>
+          <dt>Leads</dt>
+          <dd data-testid="settings-leads">{info.leads}</dd>
+          <dt>Key</dt>
+          <dd>{info.key_source === "keychain" ? "a random key in the OS keychain" : "derived from your passphrase"}</dd>
+          <dt>SQLCipher</dt>
+          <dd>{info.sqlcipher_version}</dd>
+        </dl>
+      )}
+      <h3>Change the key</h3>
+      <form onSubmit={(e) => (e.preventDefault(), problem === null && void rekey(passphrase))}>
+        <label>
+          New passphrase
+          <input type="password" name="rekey-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        </label>
+        <label>
+          Again
+          <input type="password" name="rekey-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+        </label>
+        <button type="submit" disabled={busy || problem !== null}>
+          Use this passphrase
+        </button>
+        {passphrase.length > 0 && problem && <p className="muted">{problem}</p>}
+      </form>
+      <button disabled={busy} onClick={() => void rekey(null)}>
+        Use a new random key in the OS keychain
+      </button>
+      {busy && <p className="muted">Re-encrypting the vault…</p>}
+      {message && <p role="status">{message}</p>}
+    </Dialog>
   );
 }
