@@ -501,3 +501,18 @@ fn a_key_change_or_demo_that_fails_leaves_the_vault_open() {
     let leads: Value = w.ok("count_by_status", json!({"query": view(json!({}))}));
     assert_eq!(leads["total"], 5);
 }
+
+#[test]
+fn an_unreadable_settings_file_is_named_at_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(passphrase_vault_with_samples(dir.path(), 3));
+    std::fs::write(dir.path().join("vault.json"), "{ not json").unwrap();
+    let w = window(dir.path(), None);
+    // The window cannot tell it is a passphrase vault: the keychain is tried, and fails.
+    let err = w.call::<Value>("unlock_vault", json!({"passphrase": null})).unwrap_err();
+    assert_eq!(err.code, "settings_unreadable", "{}", err.message);
+    assert!(err.message.contains("vault.json"), "{}", err.message);
+    // Its passphrase still opens it.
+    let state: Value = w.ok("unlock_vault", json!({"passphrase": PASSPHRASE}));
+    assert_eq!(state["unlocked"], true);
+}

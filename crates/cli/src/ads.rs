@@ -23,7 +23,7 @@ fn input_error(e: leadvault_connectors::Error) -> Error {
 pub async fn run(options: VaultOptions, command: AdsCommand) -> Result<(), Error> {
     let (connection, change, flags) = match command {
         AdsCommand::History { connection, limit, json } => {
-            let vault = crate::open_vault(options).await?;
+            let vault = leadvault_core::Vault::open(options).await?;
             let changes = vault.ad_changes().list(connection.as_deref(), limit).await;
             // An id that names no connection is a mistake, not an empty history; a disconnected
             // one (not purged) still shows what it recorded.
@@ -53,7 +53,7 @@ pub async fn run(options: VaultOptions, command: AdsCommand) -> Result<(), Error
         }
     };
     let change = change.map_err(input_error)?;
-    let vault = crate::open_vault(options).await?;
+    let vault = leadvault_core::Vault::open(options).await?;
     let done = ads_control::apply(&vault, &connection, &change, flags.dry_run).await;
     vault.close().await;
     let record = done.map_err(input_error)?;

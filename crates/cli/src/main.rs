@@ -48,27 +48,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens the vault. When the key it tried does not open it and the settings file that says which
-/// kind of key it uses is there but unreadable, that file is the error to report: the key tried
-/// may just be the wrong kind.
-pub(crate) async fn open_vault(options: VaultOptions) -> Result<Vault, Error> {
-    let dir = options.data_dir.clone();
-    Vault::open(options).await.map_err(|e| match e {
-        Error::WrongKey { .. }
-        | Error::KeyNotInKeychain { .. }
-        | Error::KeychainUnavailable { .. }
-        | Error::PassphraseRequired { .. } => {
-            let settings = dir.join("vault.json");
-            if settings.exists() && Vault::key_source_of(&dir).is_none() {
-                Error::SettingsUnreadable { path: settings }
-            } else {
-                e
-            }
-        }
-        other => other,
-    })
-}
-
 /// Where this run logs: the data dir when it holds a vault or `init` makes one there, the demo's
 /// own folder for `demo`. A command that finds no vault (a mistyped --data-dir) leaves the file
 /// system as it was: no folder is made just for its logs.
@@ -146,13 +125,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             outln!("Next: leadvault import FILE")?;
         }
         Command::Vault { command: VaultCommand::Status { json } } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let status = vault.status().await;
             vault.close().await;
             output::status(&status?, json)?;
         }
         Command::Vault { command: VaultCommand::Check } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let problems = vault.check().await;
             vault.close().await;
             // The check itself failing on an open vault is the damage it looks for.
@@ -180,7 +159,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 ),
                 None => Unlock::Keychain,
             };
-            let vault = open_vault(options).await?.rekey(unlock).await?;
+            let vault = Vault::open(options).await?.rekey(unlock).await?;
             let key_source = vault.key_source();
             vault.close().await;
             outln!(
@@ -192,7 +171,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )?;
         }
         Command::Import { file, format, source, skip_invalid, json } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let opts = ImportOptions { format: format.parse()?, source, skip_invalid };
             let progress = output::Progress::new("imported");
             let report = import_file(&vault, &file, &opts, |n| progress.tick(n)).await;
@@ -201,14 +180,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             output::import_report(&report?, json)?;
         }
         Command::Leads { command: LeadsCommand::List { filter, limit, sort, json } } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let filter = filter.to_filter()?;
             let shown = output::list(&vault, &filter, sort.into(), limit, json).await;
             vault.close().await;
             shown?;
         }
         Command::Leads { command: LeadsCommand::Show { id, json } } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let detail = vault.leads().get(&id).await;
             vault.close().await;
             output::detail(&detail?, json)?;
@@ -216,7 +195,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Leads {
             command: LeadsCommand::Update { id, status, owner, clear_owner, add_tag, remove_tag, note, json },
         } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let change = LeadUpdate {
                 status: status.map(|s| s.parse()).transpose()?,
                 owner: if clear_owner { Some(None) } else { owner.map(Some) },
@@ -233,7 +212,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 Some(f) => f.parse()?,
                 None => ExportFormat::from_path(&out)?,
             };
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let filter = filter.to_filter()?;
             let progress = output::Progress::new("exported");
             let report = export(
@@ -255,7 +234,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Connect { provider, token_stdin, base_url, label, client_id, no_browser, timeout, json } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let args = connect::ConnectArgs {
                 provider,
                 token_stdin,
@@ -271,26 +250,26 @@ async fn run(cli: Cli) -> Result<(), Error> {
             done?;
         }
         Command::Connections { command: ConnectionsCommand::List { json } } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             connect::list(&vault, json).await?;
             vault.close().await;
         }
         Command::Connections { command: ConnectionsCommand::Every { id, interval } } => {
             let every =
                 leadvault_connectors::schedule::parse_every(&interval).map_err(Error::InvalidInput)?;
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let done = connect::set_every(&vault, &id, every).await;
             vault.close().await;
             done?;
         }
         Command::Connections { command: ConnectionsCommand::Test { id } } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let done = connect::test(&vault, &id).await;
             vault.close().await;
             done?;
         }
         Command::Sync { connection, json, watch, every } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let args = sync::SyncArgs { connection, json, watch_every: watch.then_some(every) };
             let done = sync::sync(&vault, args).await;
             vault.close().await;
@@ -300,7 +279,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             demo::demo(options, demo::DemoArgs { leads, seed, follow }).await?;
         }
         Command::Disconnect { id, purge } => {
-            let vault = open_vault(options).await?;
+            let vault = Vault::open(options).await?;
             let done = connect::disconnect(&vault, &id, purge).await;
             vault.close().await;
             done?;

@@ -155,7 +155,28 @@ impl Vault {
     }
 
     /// Opens an existing vault and brings its schema up to date.
+    ///
+    /// When the key it tried does not open it and the settings file that says which kind of
+    /// key it uses is there but unreadable, that file is the error: the key tried may just be
+    /// the wrong kind.
     pub async fn open(options: VaultOptions) -> Result<Vault> {
+        let dir = options.data_dir.clone();
+        Vault::open_as_set(options).await.map_err(|e| match e {
+            Error::WrongKey { .. }
+            | Error::KeyNotInKeychain { .. }
+            | Error::KeychainUnavailable { .. }
+            | Error::PassphraseRequired { .. } => {
+                let settings = dir.join(SETTINGS_FILE);
+                match settings.exists() && read_settings(&dir).is_none() {
+                    true => Error::SettingsUnreadable { path: settings },
+                    false => e,
+                }
+            }
+            other => other,
+        })
+    }
+
+    async fn open_as_set(options: VaultOptions) -> Result<Vault> {
         let db = options.db_path();
         if !db.exists() {
             return Err(Error::NoVault { path: options.data_dir.clone() });
