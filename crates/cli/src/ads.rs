@@ -10,7 +10,7 @@ use leadvault_core::error::Error;
 
 use crate::cli::AdsCommand;
 use crate::connect::provider_error;
-use crate::output::outln;
+use crate::output::{outln, safe};
 
 /// Input the connectors refuse before sending anything is the person's to fix.
 fn input_error(e: leadvault_connectors::Error) -> Error {
@@ -121,12 +121,12 @@ fn history(changes: &[AdChange], json: bool) -> Result<(), Error> {
             c.connection_id,
             c.provider.as_str(),
             c.action.as_str(),
-            target(c),
+            safe(&target(c)),
             outcome,
-            ads_control::summary(c)
+            safe(&ads_control::summary(c))
         )?;
         if let Some(why) = &c.reason {
-            outln!("{:<16}  why: {why}", "")?;
+            outln!("{:<16}  why: {}", "", safe(why))?;
         }
     }
     Ok(())

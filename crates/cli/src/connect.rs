@@ -11,7 +11,7 @@ use leadvault_core::error::Error;
 use leadvault_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
-use crate::output::outln;
+use crate::output::{outln, safe};
 
 /// A connector's error as the core's, so it prints like every other: one line, no secret.
 pub(crate) fn provider_error(e: leadvault_connectors::Error) -> Error {
@@ -70,7 +70,7 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
     if args.json {
         outln!("{}", serde_json::to_string(&connection).unwrap_or_default())?;
     } else {
-        outln!("Connected {} ({}); id {}", connection.label, provider.display_name(), connection.id)?;
+        outln!("Connected {} ({}); id {}", safe(&connection.label), provider.display_name(), connection.id)?;
         outln!("Secrets are in the OS keychain; the vault keeps only the account's name and id.")?;
     }
     Ok(())
@@ -125,10 +125,11 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
             c.status.as_str(),
             c.auth.as_str(),
             syncs(c),
-            c.label
+            safe(&c.label)
         )?;
         if let Some(e) = &c.last_error {
-            outln!("{:<26}  last error: {e}", "")?;
+            // A provider's words: shown, but never as terminal control sequences.
+            outln!("{:<26}  last error: {}", "", safe(e))?;
         }
     }
     Ok(())
@@ -148,8 +149,10 @@ pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<()
     let c = vault.connections().get(id).await?;
     let default = if every.is_none() { " (the default)" } else { "" };
     match syncs(&c).as_str() {
-        "only when asked" => outln!("{}: synced only when asked (leadvault sync, or Sync now)", c.label)?,
-        text => outln!("{}: the app syncs it {text}{default}", c.label)?,
+        "only when asked" => {
+            outln!("{}: synced only when asked (leadvault sync, or Sync now)", safe(&c.label))?
+        }
+        text => outln!("{}: the app syncs it {text}{default}", safe(&c.label))?,
     }
     Ok(())
 }
@@ -158,7 +161,7 @@ pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<()
 pub async fn test(vault: &Vault, id: &str) -> Result<(), Error> {
     let account = manage::test(vault, id).await.map_err(provider_error)?;
     let connection = vault.connections().get(id).await?;
-    outln!("{}: working ({})", connection.label, account.name)?;
+    outln!("{}: working ({})", safe(&connection.label), safe(&account.name))?;
     Ok(())
 }
 
@@ -177,7 +180,7 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<(), Erro
             )
         }
     }
-    outln!("Disconnected {}; its secrets are gone from the OS keychain.", done.connection.label)?;
+    outln!("Disconnected {}; its secrets are gone from the OS keychain.", safe(&done.connection.label))?;
     if purge {
         outln!(
             "Deleted {}, {} rows of campaigns and metrics and {} recorded ads changes that came from it.",

@@ -13,7 +13,7 @@ use leadvault_core::error::Error;
 use serde::Serialize;
 
 use crate::connect::provider_error;
-use crate::output::{self, outln};
+use crate::output::{self, outln, safe};
 
 #[derive(Serialize)]
 struct Outcome {
@@ -103,7 +103,11 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
         // Syncing every connection: the ones whose sync is not built yet are skipped, not failed.
         if args.connection.is_none() && !sync::supported(c.provider) {
             if !args.json {
-                outln!("{}: skipped, syncing {} is not built yet", c.label, c.provider.display_name())?;
+                outln!(
+                    "{}: skipped, syncing {} is not built yet",
+                    safe(&c.label),
+                    c.provider.display_name()
+                )?;
             }
             continue;
         }
@@ -126,7 +130,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                     if c.provider.is_crm() {
                         outln!(
                             "{}: {} pushed, {} failed; open leads counted for {} owners{retries}",
-                            c.label,
+                            safe(&c.label),
                             s.pushed,
                             s.failed,
                             s.owners
@@ -141,7 +145,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         };
                         outln!(
                             "{}: {} new, {} already in the vault ({} pages from {} {streams}{retries})",
-                            c.label,
+                            safe(&c.label),
                             s.new,
                             s.unchanged,
                             s.pages,
@@ -174,7 +178,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         )?;
                     }
                 }
-                (None, Some(e)) if say_errors => eprintln!("{}: {e}", c.label),
+                (None, Some(e)) if say_errors => eprintln!("{}: {}", safe(&c.label), safe(e)),
                 (None, _) => {}
             }
         }

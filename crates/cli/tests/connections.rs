@@ -282,3 +282,22 @@ fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
         });
     }
 }
+
+#[test]
+fn a_connection_label_never_drives_the_terminal() {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let (base, token) = (fake.base_url(), fake.issue_token());
+    let label = "Sales \u{1b}]0;pwned\u{7}CRM\u{1b}[2J";
+    let args = ["connect", "hubspot", "--token-stdin", "--base-url", &base, "--label", label];
+    let out = with_stdin(&sandbox, &args, &token);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let shown = sandbox.ok(&["connections", "list"]);
+    let raw: Vec<char> = shown.lines().flat_map(str::chars).filter(|c| c.is_control()).collect();
+    assert_eq!(raw, Vec::<char>::new(), "{shown:?}");
+    assert!(shown.contains("Sales \\x1b]0;pwned\\x07CRM\\x1b[2J"), "{shown}");
+    assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["label"], label, "JSON keeps it exact");
+}
