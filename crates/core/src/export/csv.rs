@@ -41,9 +41,11 @@ pub(crate) fn render(batch: &RowBatch, field_names: &[String], out: &mut Vec<u8>
 }
 
 /// A cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so a
-/// spreadsheet shows it as text instead of running it (OWASP, "CSV Injection").
+/// spreadsheet shows it as text instead of running it (OWASP, "CSV Injection"). So does one
+/// that already starts with `'`s before such a character: the import takes exactly one `'` off
+/// again, and every value comes back as it was.
 pub(crate) fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.as_bytes().first() {
+    match cell.trim_start_matches('\'').as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
         _ => cell.into(),
     }

@@ -2,7 +2,7 @@
 //! million leads, and read on up to four cores (see [`Plan`]). The same filters as the list give the
 //! same leads, in the same order.
 
-mod csv;
+pub(crate) mod csv;
 mod json;
 mod xlsx;
 

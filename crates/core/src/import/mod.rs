@@ -460,8 +460,15 @@ fn is_rejects_file(path: &Path) -> bool {
 /// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first), and
 /// that `'` alone is taken off again.
 fn unguard(cell: &str) -> &str {
-    match cell.as_bytes() {
-        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &cell[1..],
+    match cell.strip_prefix('\'') {
+        Some(rest)
+            if matches!(
+                rest.trim_start_matches('\'').as_bytes().first(),
+                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+            ) =>
+        {
+            rest
+        }
         _ => cell,
     }
 }
@@ -481,6 +488,7 @@ fn read_csv(
     rejects_file: bool,
     mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::ByteRecord) -> Result<()>,
 ) -> Result<()> {
+    let export = profile.name == leadvault_csv::PROFILE.name;
     let lines = Rc::new(RefCell::new(LineBreaks::default()));
     let counted = Counted { inner: reader, breaks: lines.clone() };
     let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(counted);
@@ -491,7 +499,8 @@ fn read_csv(
             message: format!("the header row could not be read: {e}"),
         })?
         .iter()
-        .map(|h| unguard(h.trim().trim_start_matches('\u{feff}')).to_string())
+        .map(|h| h.trim().trim_start_matches('\u{feff}'))
+        .map(|h| if export { unguard(h) } else { h }.to_string())
         .collect();
     if header.iter().all(String::is_empty) {
         return Err(Error::Import {
@@ -499,12 +508,23 @@ fn read_csv(
             message: "the file is empty or has no header row".into(),
         });
     }
-    let mut targets: Vec<_> = header.iter().map(|h| profile.target(&fold(h))).collect();
+    // In Leadvault's own export, the columns after its own are form answers, whatever their
+    // names (an answer called `email` or `updated_at` is not the lead's).
+    let own = if export { crate::export::COLUMNS.len().min(header.len()) } else { header.len() };
+    let mut targets: Vec<_> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| if i < own { profile.target(&fold(h)) } else { None })
+        .collect();
     if rejects_file && header.last().is_some_and(|h| fold(h) == "reason") {
         *targets.last_mut().expect("a last column") = Some(profile::Target::Skip);
     }
     // Two columns with one name keep their values under distinct keys (`Comment (2)`).
-    let keys = profile::distinct_names(&header);
+    let keys = match export {
+        // Its answers may share a name with its own columns: they are kept apart anyway.
+        true => header[..own].iter().cloned().chain(profile::distinct_names(&header[own..])).collect(),
+        false => profile::distinct_names(&header),
+    };
     let mut record = ::csv::ByteRecord::new();
     loop {
         // Where the record starts, as an editor numbers lines (the csv crate's own count stops
@@ -522,7 +542,16 @@ fn read_csv(
                 } else if record.len() != header.len() {
                     Err(wrong_width(&record, header.len()))
                 } else {
-                    let text = || record.iter().map(|f| unguard(std::str::from_utf8(f).unwrap_or_default()));
+                    // Only Leadvault's export has its formula guard taken off: in any other file
+                    // a `'` is the user's own.
+                    let text = || {
+                        record.iter().map(|f| std::str::from_utf8(f).unwrap_or_default()).map(
+                            |f| match export {
+                                true => unguard(f),
+                                false => f,
+                            },
+                        )
+                    };
                     let cols = targets.iter().zip(&keys).zip(text()).map(|((t, h), v)| (*t, h.as_str(), v));
                     // Skipped columns (a rejects file's reason) are not the row's content.
                     let row_id = || {
@@ -692,7 +721,7 @@ fn header_names(head: &[u8]) -> Vec<String> {
         .byte_records()
         .next()
         .and_then(|r| r.ok())
-        .map(|r| r.iter().map(|h| fold(unguard(&String::from_utf8_lossy(h)))).collect())
+        .map(|r| r.iter().map(|h| fold(&String::from_utf8_lossy(h))).collect())
         .unwrap_or_default()
 }
 
@@ -887,13 +916,47 @@ mod tests {
             ("'\tx", "\tx"),
             ("'\rx", "\rx"),
             ("'quoted", "'quoted"),
-            ("''=x", "''=x"),
+            ("''=x", "'=x"),
             ("'", "'"),
             ("=x", "=x"),
             ("", ""),
         ] {
             assert_eq!(unguard(cell), back, "{cell:?}");
         }
+        // Whatever the export guards, the import gives back exactly: a value that itself starts
+        // with a `'` before a formula character included.
+        for value in ["=x", "'=x", "''+1", "'quoted", "plain", "'", "-", "'-", "''", "@"] {
+            assert_eq!(unguard(&crate::export::csv::neutralise(value)), value, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn a_quote_mark_in_any_other_csv_is_the_users_own() {
+        let text = "name,email,note\nAna,ana@example.com,'=A1 is my seat\n";
+        let rows = csv_rows(Format::Csv, text);
+        assert_eq!(rows[0].as_ref().unwrap().fields["note"], "'=A1 is my seat");
+    }
+
+    #[test]
+    fn the_last_id_column_wins_as_it_always_has_and_the_other_is_kept() {
+        let text = "ID,name,email,Lead ID\n1,Cy,cy@example.com,L-77\n";
+        let lead = csv_rows(Format::Csv, text).remove(0).unwrap();
+        assert_eq!(lead.external_id, "L-77");
+        assert_eq!(lead.fields["ID"], "1", "the earlier id column is kept as a field");
+    }
+
+    #[test]
+    fn an_exports_answers_keep_their_names_whatever_they_are() {
+        let header = crate::export::COLUMNS.join(",") + ",email,Updated At,id";
+        let text = format!(
+            "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,,,,new,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,not an address,soon,x-1\n"
+        );
+        let lead = csv_rows(Format::LeadvaultCsv, &text).remove(0).unwrap();
+        assert_eq!((lead.source.as_str(), lead.external_id.as_str()), ("meta", "2301001"));
+        assert_eq!(lead.email, None);
+        assert_eq!(lead.fields["email"], "not an address");
+        assert_eq!(lead.fields["Updated At"], "soon");
+        assert_eq!(lead.fields["id"], "x-1");
     }
 
     #[test]

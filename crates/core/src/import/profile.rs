@@ -167,6 +167,8 @@ impl Profile {
         };
         let (mut first, mut last, mut created) = (None, None, None);
         let mut filled = Filled::default();
+        // The columns the id and the creation time came from, while a later one may replace them.
+        let (mut id_column, mut created_column) = (None, None);
         for (target, name, raw) in columns {
             let value = raw.trim();
             if value.is_empty() {
@@ -174,16 +176,29 @@ impl Profile {
             }
             // The first column that fills a field fills it; a later one for the same field (a
             // WORK_EMAIL after the EMAIL) is kept as a custom field under its own name.
-            let target = target.filter(|t| *t == Target::Skip || filled.take(*t));
+            // The id and the creation time are the exception: the last such column wins, as it
+            // always has, so a lead keeps the identity earlier versions gave it; an earlier one
+            // is kept as a custom field.
+            let last_wins = |t: &Target| matches!(t, Target::Skip | Target::ExternalId | Target::CreatedAt);
+            let target = target.filter(|t| last_wins(t) || filled.take(*t));
             let text = || Some(value.to_string());
             match target {
-                Some(Target::ExternalId) => lead.external_id = self.strip_prefix(value).to_string(),
+                Some(Target::ExternalId) => {
+                    if let Some((n, v)) = id_column.replace((name, value)) {
+                        insert_field(&mut lead.fields, n, v);
+                    }
+                    lead.external_id = self.strip_prefix(value).to_string()
+                }
                 Some(Target::CreatedAt) => {
-                    created = Some(parse_time(value).ok_or_else(|| {
+                    let at = parse_time(value).ok_or_else(|| {
                         format!(
                             "column {name:?} is not a date and time (use ISO 8601, e.g. 2026-10-01T09:15:00Z)"
                         )
-                    })?)
+                    })?;
+                    if let Some((n, v)) = created_column.replace((name, value)) {
+                        insert_field(&mut lead.fields, n, v);
+                    }
+                    created = Some(at)
                 }
                 Some(Target::FullName) => lead.full_name = text(),
                 Some(Target::FirstName) => first = Some((name, value)),
