@@ -362,10 +362,16 @@ impl Drop for Pending {
     }
 }
 
-/// A rejected CSV row as the rejects file holds it: its cells (lossily decoded), padded to the
-/// header's width, the reason under `reason`, then any cells beyond the header's width.
+/// A rejected CSV row as the rejects file holds it: its cells, padded to the header's width, the
+/// reason under `reason`, then any cells beyond the header's width. A cell that is not UTF-8 is
+/// read as Windows-1252, which every byte is (and which a spreadsheet saved as "CSV" on Windows
+/// most often is): `José` stays `José` for the fix and the next import, not `Jos\u{fffd}`.
 fn rejected_row(width: usize, record: &::csv::ByteRecord, reason: &str) -> Vec<String> {
-    let mut cells: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    let text = |f: &[u8]| match std::str::from_utf8(f) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(f).0.into_owned(),
+    };
+    let mut cells: Vec<String> = record.iter().map(text).collect();
     let extra = cells.split_off(width.min(cells.len()));
     cells.resize(width, String::new());
     cells.push(reason.to_string());
@@ -661,21 +667,35 @@ fn first_line(mut r: Box<dyn Read + Send>) -> std::io::Result<(Vec<u8>, impl Rea
 }
 
 /// The delimiter the header line uses most outside quoted cells: tab, comma or semicolon
-/// (comma when none). A quoted column name may hold any of them (`"Which? (a; b; c)"`).
+/// (comma when none). A quoted column name may hold any of them (`"Which? (a; b; c)"`); a quote
+/// opens a quoted cell only at a cell's start (the line's, or after one of the three), as in
+/// CSV, so an inch mark (`Screen 27"`) opens nothing.
 fn delimiter(header_line: &[u8]) -> u8 {
-    let count = |d: u8| {
-        let mut quoted = false;
-        header_line
-            .iter()
-            .filter(|b| {
-                if **b == b'"' {
-                    quoted = !quoted; // a doubled quote inside a cell toggles twice
+    const CANDIDATES: [u8; 3] = [b';', b'\t', b','];
+    let mut counts = [0usize; 3];
+    let (mut quoted, mut at_start) = (false, true);
+    let mut bytes = header_line.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if quoted {
+            if b == b'"' {
+                // A doubled quote is a quote inside the cell; a single one closes it.
+                if bytes.peek() == Some(&&b'"') {
+                    bytes.next();
+                } else {
+                    quoted = false;
                 }
-                !quoted && **b == d
-            })
-            .count()
-    };
-    [b';', b'\t', b','].into_iter().max_by_key(|d| count(*d)).unwrap_or(b',')
+            }
+        } else if let Some(i) = CANDIDATES.iter().position(|d| *d == b) {
+            counts[i] += 1;
+            at_start = true;
+            continue;
+        } else if b == b'"' && at_start {
+            quoted = true;
+        }
+        at_start = false;
+    }
+    // The last of equal counts: comma before semicolon and tab.
+    CANDIDATES.into_iter().zip(counts).max_by_key(|(_, n)| *n).map_or(b',', |(d, _)| d)
 }
 
 /// Refuses a file forced to `format` that lacks a column every file of that format has (a Meta
@@ -988,6 +1008,12 @@ mod tests {
         assert_eq!(delimiter(b"name;email;\"a, b\"\"c, d\"\"\""), b';', "doubled quotes stay inside");
         assert_eq!(delimiter(b"name\temail\t\"x;y;z\""), b'\t');
         assert_eq!(delimiter(b"name"), b',');
+        assert_eq!(
+            delimiter(b"Name, first;Screen 27\";E-Mail;Telefon;Stadt"),
+            b';',
+            "an inch mark opens nothing"
+        );
+        assert_eq!(delimiter(b"\"Size 27\"\"\",name,email"), b',');
         // Detection reads the quoted names whole.
         let meta = b"id,created_time,\"ad_id\",form_id,is_organic,\"What? (a, b, c)\"";
         assert_eq!(detect(Path::new("m.csv"), meta), Format::MetaCsv);
@@ -1153,7 +1179,7 @@ mod tests {
 
     #[test]
     fn rows_of_the_wrong_width_or_not_utf8_are_refused_with_their_content() {
-        let rows = csv_lines(b"name,email,phone\nA,a@example.com\nB,b@example.com,555 010 1234,extra\nC\xff,c@example.com,\nD,d@example.com,\n");
+        let rows = csv_lines(b"name,email,phone\nA,a@example.com\nB,b@example.com,555 010 1234,extra\nJos\xe9 Mu\xf1oz,c@example.com,\nD,d@example.com,\n");
         assert_eq!(rows.len(), 4);
         let (line, lead, cells) = &rows[0];
         assert_eq!(*line, 2);
@@ -1168,7 +1194,7 @@ mod tests {
         let (line, lead, cells) = &rows[2];
         assert_eq!(*line, 4);
         assert!(lead.as_ref().unwrap_err().contains("UTF-8"));
-        assert_eq!(cells[..2], ["C\u{fffd}", "c@example.com"], "decoded as far as it goes");
+        assert_eq!(cells[..2], ["José Muñoz", "c@example.com"], "Latin-1 read as Windows-1252");
         assert!(rows[3].1.is_ok());
     }
 
