@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use leadvault_core::error::Error;
 use leadvault_core::{LeadFilter, LeadSort};
 
+use crate::output::errln;
+
 #[derive(Parser)]
 #[command(name = "leadvault", version, about = "Your leads in one encrypted vault on your own computer.")]
 pub struct Cli {
@@ -53,7 +55,7 @@ impl Cli {
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     let _ = e.print();
                 }
-                _ => eprintln!("{}", one_line(&e, &command_path(&args))),
+                _ => errln!("{}", one_line(&e, &command_path(&args))),
             }
             Refused { code: u8::try_from(e.exit_code()).unwrap_or(2) }
         })

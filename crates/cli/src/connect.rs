@@ -11,7 +11,7 @@ use leadvault_core::error::Error;
 use leadvault_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
-use crate::output::{outln, safe};
+use crate::output::{errln, outln, safe};
 
 /// A connector's error as the core's, so it prints like every other: one line, no secret.
 pub(crate) fn provider_error(e: leadvault_connectors::Error) -> Error {
@@ -38,7 +38,7 @@ pub struct ConnectArgs {
 fn read_token() -> Result<Secret, Error> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!("Paste the token and press Enter:");
+        errln!("Paste the token and press Enter:");
     }
     let mut line = String::new();
     stdin
@@ -84,11 +84,11 @@ async fn sign_in(
     let (connector, sign_in) =
         manage::begin_sign_in(provider, args.base_url.as_deref(), args.client_id.clone(), false).await?;
     let url = sign_in.authorize_url().to_string();
-    eprintln!("Sign in to {} in your browser:", provider.display_name());
-    eprintln!("{url}");
-    eprintln!("Waiting for the answer on {} (Ctrl-C cancels)…", sign_in.redirect_url());
+    errln!("Sign in to {} in your browser:", provider.display_name());
+    errln!("{url}");
+    errln!("Waiting for the answer on {} (Ctrl-C cancels)…", sign_in.redirect_url());
     if !args.no_browser && !manage::open_browser(&url) {
-        eprintln!("(could not start a browser; open the address above yourself)");
+        errln!("(could not start a browser; open the address above yourself)");
     }
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
@@ -175,9 +175,7 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<(), Erro
             "{name} has no way for an app to revoke this kind of token; remove it in {name}'s settings if you no longer use it."
         )?,
         Revoked::Failed(why) => {
-            eprintln!(
-                "warning: could not revoke the access at {name} ({why}); remove Leadvault in its settings"
-            )
+            errln!("warning: could not revoke the access at {name} ({why}); remove Leadvault in its settings")
         }
     }
     outln!("Disconnected {}; its secrets are gone from the OS keychain.", safe(&done.connection.label))?;

@@ -19,7 +19,7 @@ use leadvault_core::secrets::{OsKeychain, Passphrase};
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
 
 use cli::{Cli, Command, ConnectionsCommand, LeadsCommand, VaultCommand};
-use output::outln;
+use output::{errln, outln};
 
 fn main() -> ExitCode {
     let cli = match Cli::parse_args() {
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: could not start: {e}");
+            errln!("error: could not start: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -40,9 +40,16 @@ fn main() -> ExitCode {
         // Whoever read the output stopped (`| head`): done, as with any Unix tool. What the
         // command changed is saved already.
         Err(e) if output::is_closed(&e) => ExitCode::SUCCESS,
+        // Results are written once the work is done: say so, or a full disk behind `> file`
+        // reads as a failed import or update, and the user repeats it.
+        Err(e) if output::is_output_error(&e) => {
+            tracing::warn!(code = e.code(), "command output failed");
+            errln!("error: {e}; the command itself finished, and what it changed is saved");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             tracing::warn!(code = e.code(), "command failed");
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -143,7 +150,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             })?;
             if !problems.is_empty() {
                 for p in &problems {
-                    eprintln!("{p}");
+                    errln!("{p}");
                 }
                 return Err(Error::InvalidInput(format!(
                     "the vault failed its integrity check ({} problems above); export what you can and restore a backup",

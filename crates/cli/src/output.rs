@@ -27,6 +27,21 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// `eprintln!` that never panics: messages to a standard error that was closed
+/// (`2>&-`) or is full are dropped, and the exit code still says how the command went.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::output::write_error_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use errln;
+
+/// Writes one line to standard error, ignoring a failure: there is nowhere left to report it.
+pub fn write_error_line(line: std::fmt::Arguments) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
+}
+
 /// Writes one line to standard output, at once.
 pub fn write_line(line: std::fmt::Arguments) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
@@ -138,7 +153,7 @@ pub async fn list(
     if !json && limit != 0 && shown == limit {
         let total = leads.count(filter).await?;
         if total > shown as i64 {
-            eprintln!("Showing {shown} of {total} leads; use --limit N (0 for all) or narrow the filters.");
+            errln!("Showing {shown} of {total} leads; use --limit N (0 for all) or narrow the filters.");
         }
     }
     Ok(())
@@ -162,9 +177,11 @@ fn row(l: &Lead) -> String {
 
 /// Text from a lead as a terminal may show it: control characters (C0, DEL, C1), which a
 /// terminal would act on (colours, a window title, clearing the screen), written as escapes
-/// (`\n`, `\t`, `\r`, `\x1b`, `\x9b`). JSON output stays exact.
+/// (`\n`, `\t`, `\r`, `\x1b`, `\x9b`), and so are the invisible marks that reorder text
+/// right to left (`\u{202e}`), which would make a row read as something else. JSON output
+/// stays exact.
 pub fn safe(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -174,10 +191,16 @@ pub fn safe(s: &str) -> Cow<'_, str> {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_bidi_control(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c => out.push(c),
         }
     }
     Cow::Owned(out)
+}
+
+/// Unicode's explicit direction marks, embeddings, overrides and isolates (UAX #9).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn cut(s: &str, n: usize) -> String {
@@ -279,5 +302,19 @@ impl Progress {
         if self.tty && self.last.load(Ordering::Relaxed) > 0 {
             eprint!("\r\x1b[K");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe;
+
+    #[test]
+    fn what_a_terminal_would_act_on_is_escaped_and_nothing_else() {
+        assert_eq!(safe("José Núñez 😀 +1 555"), "José Núñez 😀 +1 555");
+        assert_eq!(safe("a\x1b]0;title\x07b\nc"), "a\\x1b]0;title\\x07b\\nc");
+        // "invoice", the override, then "gpj.exe" shows as "invoiceexe.jpg" when the override is left in.
+        assert_eq!(safe("invoice\u{202e}gpj.exe"), "invoice\\u{202e}gpj.exe");
+        assert_eq!(safe("\u{2066}x\u{2069}\u{200f}"), "\\u{2066}x\\u{2069}\\u{200f}");
     }
 }

@@ -13,7 +13,7 @@ use leadvault_core::error::Error;
 use serde::Serialize;
 
 use crate::connect::provider_error;
-use crate::output::{self, outln, safe};
+use crate::output::{self, errln, outln, safe};
 
 #[derive(Serialize)]
 struct Outcome {
@@ -64,12 +64,12 @@ pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
             // Nothing to sync at all, or nowhere to say what was synced: stop at once.
             Err(e) if first || output::is_output_error(&e) => return Err(e),
             // Later (the vault busy, the connection removed meanwhile): report, try next round.
-            Err(e) => eprintln!("this round failed: {e}"),
+            Err(e) => errln!("this round failed: {e}"),
             Ok(_) => {}
         }
         first = false;
         if !args.json {
-            eprintln!("Next sync in {every} s (Ctrl-C stops).");
+            errln!("Next sync in {every} s (Ctrl-C stops).");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
@@ -178,7 +178,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         )?;
                     }
                 }
-                (None, Some(e)) if say_errors => eprintln!("{}: {}", safe(&c.label), safe(e)),
+                (None, Some(e)) if say_errors => errln!("{}: {}", safe(&c.label), safe(e)),
                 (None, _) => {}
             }
         }

@@ -55,3 +55,28 @@ fn a_full_disk_on_standard_output_is_a_one_line_error() {
         assert!(!err.contains("Farah") && !err.contains("farah@"), "no personal data: {err}");
     }
 }
+
+#[test]
+fn a_full_disk_after_an_import_says_the_import_is_saved() {
+    let sb = Sandbox::new();
+    sb.init();
+    let args = ["import", &fixture("generic.csv")];
+    let err = common::fails(sb.run_full_stdout(&args), &args);
+    assert!(err.contains("could not write standard output"), "{err}");
+    assert!(err.contains("what it changed is saved"), "{err}");
+    let leads = sb.json(&["leads", "list", "--json"]);
+    assert!(!leads.as_array().unwrap().is_empty(), "the import was saved");
+}
+
+#[test]
+fn a_closed_standard_error_never_panics() {
+    use std::process::Stdio;
+    let (sb, _) = sandbox_with_a_lead();
+    // A command that fails, and one that succeeds with a remark on standard error.
+    for (args, code) in [(&["leads", "show", "01NOPE"][..], 1), (&["leads", "list", "--limit", "1"][..], 0)] {
+        let mut child = sb.command(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stderr.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?} exits as it would with a terminal");
+    }
+}
