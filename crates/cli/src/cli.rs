@@ -331,10 +331,13 @@ pub struct FilterArgs {
     /// new, contacted, qualified, won, lost or spam
     #[arg(long)]
     pub status: Option<String>,
+    /// Where the leads came from (meta, google-ads, import, your label; any case)
     #[arg(long, value_name = "LABEL")]
     pub source: Option<String>,
+    /// A tag (any case)
     #[arg(long)]
     pub tag: Option<String>,
+    /// Who the leads are assigned to, the whole name (any case)
     #[arg(long)]
     pub owner: Option<String>,
     /// Created on or after (YYYY-MM-DD or RFC 3339)

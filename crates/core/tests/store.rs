@@ -544,3 +544,70 @@ async fn added_leads_go_in_once_and_are_searchable() {
     assert_eq!(vault.leads().field_names(&LeadFilter::default()).await.unwrap(), vec!["budget"]);
     vault.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_and_owners_are_found_whatever_their_case() {
+    use leadvault_core::NewLead;
+    use leadvault_core::export::{ExportFormat, ExportOptions, export};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let lead = |i: u32, source: &str, owner: Option<&str>| NewLead {
+        source: source.into(),
+        external_id: format!("x{i}"),
+        created_at: chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(i), 0).unwrap(),
+        full_name: Some(format!("Lead {i}")),
+        email: None,
+        phone: None,
+        company: None,
+        status: LeadStatus::New,
+        owner: owner.map(str::to_string),
+        tags: vec![],
+        ad: Default::default(),
+        fields: Default::default(),
+        connection_id: None,
+    };
+    let leads = vec![
+        lead(1, "meta", Some("Dana Rivera")),
+        lead(2, "meta", None),
+        lead(3, "meta", Some("Sam")),
+        lead(4, "web", None),
+        lead(5, "Web", Some("Dana Rivera")),
+        lead(6, "Web", None),
+    ];
+    assert_eq!(vault.add_leads(leads).await.unwrap(), 6);
+    let count = |source: Option<&str>, owner: Option<&str>| {
+        let filter = LeadFilter {
+            source: source.map(str::to_string),
+            owner: owner.map(str::to_string),
+            ..Default::default()
+        };
+        let vault = &vault;
+        async move {
+            let n = vault.leads().count(&filter).await.unwrap();
+            let listed = all_pages(vault, &filter, LeadSort::Newest, 2).await.len() as i64;
+            let by_status: i64 =
+                vault.leads().count_by_status(&filter).await.unwrap().iter().map(|(_, n)| n).sum();
+            assert_eq!((listed, by_status), (n, n), "{filter:?}: list, count and counts per status agree");
+            n
+        }
+    };
+    assert_eq!(count(Some("meta"), None).await, 3);
+    assert_eq!(count(Some("Meta"), None).await, 3, "a label typed with another case");
+    assert_eq!(count(Some(" META "), None).await, 3, "and with spaces around it");
+    // Two spellings stored: the exact one wins; otherwise the first in byte order ("Web").
+    assert_eq!(count(Some("web"), None).await, 1);
+    assert_eq!(count(Some("Web"), None).await, 2);
+    assert_eq!(count(Some("WEB"), None).await, 2);
+    assert_eq!(count(Some("nope"), None).await, 0);
+    assert_eq!(count(None, Some("dana rivera")).await, 2);
+    assert_eq!(count(Some("META"), Some("DANA RIVERA")).await, 1);
+    assert_eq!(count(None, Some("dana")).await, 0, "a part of a name is not the name");
+
+    // The export reads the same view through its own connection.
+    let out = dir.path().join("meta.csv");
+    let filter = LeadFilter { source: Some("Meta".into()), ..Default::default() };
+    let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
+    let report = export(&vault, &filter, LeadSort::Newest, &out, &options, |_| {}).await.unwrap();
+    assert_eq!(report.rows, 3);
+    vault.close().await;
+}

@@ -614,10 +614,12 @@ fn push_conditions(q: &mut Sql, f: &LeadFilter) {
         q.push(" AND l.status = ").bind(s.as_str());
     }
     if let Some(s) = &f.source {
-        q.push(" AND l.source = ").bind(s.as_str());
+        q.push(" AND l.source = ");
+        push_label(q, "source", s.trim());
     }
     if let Some(o) = &f.owner {
-        q.push(" AND l.owner = ").bind(o.as_str());
+        q.push(" AND l.owner = ");
+        push_label(q, "owner", o.trim());
     }
     if let Some(t) = &f.tag {
         let t = t.trim().to_lowercase();
@@ -633,6 +635,26 @@ fn push_conditions(q: &mut Sql, f: &LeadFilter) {
         q.push(" AND l.created_at < ").bind(ms);
         q.push(" AND l.sort_key < ").bind(key_floor(ms.saturating_sub(1)).saturating_add(1 << 31));
     }
+}
+
+/// The stored spelling of a source or owner the user typed: the label itself when some lead has
+/// it exactly, else one that differs only in case ("Meta" finds "meta"), else the label as typed
+/// (which matches nothing). The labels are found by walking the column's index from one
+/// distinct value to the next, a seek each, so it costs a handful of lookups, not a scan.
+/// SQLite evaluates the subquery once and compares `l.source` with its result, so the list
+/// still reads its own index.
+fn push_label(q: &mut Sql, column: &'static str, label: &str) {
+    q.push(&format!("(SELECT coalesce((SELECT {column} FROM leads WHERE {column} = "));
+    q.bind(label.to_string());
+    q.push(&format!(
+        " LIMIT 1), (WITH RECURSIVE v (label) AS (SELECT min({column}) FROM leads WHERE {column} IS NOT NULL \
+         UNION ALL SELECT (SELECT min({column}) FROM leads WHERE {column} > v.label) FROM v \
+         WHERE v.label IS NOT NULL) SELECT label FROM v WHERE label = "
+    ));
+    q.bind(label.to_string());
+    q.push(" COLLATE NOCASE LIMIT 1), ");
+    q.bind(label.to_string());
+    q.push("))");
 }
 
 pub(crate) fn millis(ms: i64) -> DateTime<Utc> {
