@@ -5,6 +5,7 @@ mod ads;
 mod cli;
 mod connect;
 mod demo;
+mod interrupt;
 mod output;
 mod sync;
 
@@ -13,10 +14,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use leadvault_core::error::Error;
-use leadvault_core::export::{ExportFormat, ExportOptions, export};
+use leadvault_core::export::{ExportFormat, ExportOptions, export_cancellable};
 use leadvault_core::import::{ImportOptions, import_file};
 use leadvault_core::secrets::{OsKeychain, Passphrase};
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
+use tokio_util::sync::CancellationToken;
 
 use cli::{Cli, Command, ConnectionsCommand, LeadsCommand, VaultCommand};
 use output::{errln, outln};
@@ -178,13 +180,20 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )?;
         }
         Command::Import { file, format, source, skip_invalid, json } => {
+            let opts = ImportOptions { format: format.parse()?, source, skip_invalid, ..Default::default() };
             let vault = Vault::open(options).await?;
-            let opts = ImportOptions { format: format.parse()?, source, skip_invalid };
+            let _listening = interrupt::cancels(opts.cancel.clone());
             let progress = output::Progress::new("imported");
             let report = import_file(&vault, &file, &opts, |n| progress.tick(n)).await;
             progress.done();
             vault.close().await;
-            output::import_report(&report?, json)?;
+            let report = report.map_err(|e| {
+                interrupt::explained(
+                    e,
+                    "the import was stopped; nothing of it was kept, the vault is as it was",
+                )
+            })?;
+            output::import_report(&report, json)?;
         }
         Command::Leads { command: LeadsCommand::List { filter, limit, sort, json } } => {
             let vault = Vault::open(options).await?;
@@ -219,21 +228,25 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 Some(f) => f.parse()?,
                 None => ExportFormat::from_path(&out)?,
             };
-            let vault = Vault::open(options).await?;
             let filter = filter.to_filter()?;
+            let vault = Vault::open(options).await?;
+            let cancel = CancellationToken::new();
+            let _listening = interrupt::cancels(cancel.clone());
             let progress = output::Progress::new("exported");
-            let report = export(
+            let report = export_cancellable(
                 &vault,
                 &filter,
                 LeadSort::from(sort),
                 &out,
                 &ExportOptions { format, excel_bom: bom },
                 |n| progress.tick(n),
+                &cancel,
             )
             .await;
             progress.done();
             vault.close().await;
-            let report = report?;
+            let report =
+                report.map_err(|e| interrupt::explained(e, "the export was stopped; no file was written"))?;
             if json {
                 outln!("{}", serde_json::to_string(&report).unwrap_or_default())?;
             } else {

@@ -153,6 +153,10 @@ impl From<rusqlite::Error> for Error {
             {
                 Error::Damaged(msg.unwrap_or_else(|| f.to_string()))
             }
+            // Stopped by a progress handler: the work was cancelled, and rolled back.
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OperationInterrupted => {
+                Error::Cancelled
+            }
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
                 Error::Database("the vault is busy (another leadvault process holds it)".into())
             }

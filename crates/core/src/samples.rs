@@ -59,8 +59,12 @@ pub async fn load_samples(vault: &Vault, count: u32, progress: impl Fn(u64) + Se
     let text =
         serde_json::to_vec(&leads).map_err(|e| Error::invalid(format!("could not prepare samples: {e}")))?;
     std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))?;
-    let options =
-        ImportOptions { format: Format::Json, source: Some(SAMPLE_SOURCE.into()), skip_invalid: false };
+    let options = ImportOptions {
+        format: Format::Json,
+        source: Some(SAMPLE_SOURCE.into()),
+        skip_invalid: false,
+        ..Default::default()
+    };
     let report = import_file(vault, &path, &options, progress).await;
     let _ = std::fs::remove_file(&path);
     report

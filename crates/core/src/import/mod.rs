@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::domain::NewLead;
@@ -95,6 +96,9 @@ pub struct ImportOptions {
     pub source: Option<String>,
     /// Import the valid rows and write the others to `FILE.rejects.csv`.
     pub skip_invalid: bool,
+    /// Stops the import (Ctrl-C, the window closing): it then ends with [`Error::Cancelled`]
+    /// once nothing of it is kept, neither leads nor a rejects file.
+    pub cancel: CancellationToken,
 }
 
 /// What an import did.
@@ -151,8 +155,9 @@ pub async fn import_file(
     let added = Arc::new(AtomicU64::new(0));
     let cancel = CancelOnDrop::new();
     let writer = {
-        let (added, cancelled) = (added.clone(), cancel.flag());
-        vault.with_raw(move |conn| write_leads(conn, rx, now, &added, &cancelled))
+        let (added, dropped, token) = (added.clone(), cancel.flag(), options.cancel.clone());
+        let stop = move || dropped.load(Ordering::Relaxed) || token.is_cancelled();
+        vault.with_raw(move |conn| write_leads(conn, rx, now, &added, stop))
     };
     let stored = reporting(writer, &added, &progress).await;
     let parsed = parser.await.map_err(|_| Error::invalid("the import was interrupted"));
@@ -193,20 +198,42 @@ enum Batch {
     Done,
 }
 
-/// Writes every batch in one transaction; commits only when the parser says `Done`.
+/// Writes every batch in one transaction; commits only when the parser says `Done`. `stop`
+/// says when to give up: it is asked at every batch, and by SQLite itself while it works
+/// (indexing a million new leads for search takes seconds), which then rolls back.
 fn write_leads(
     conn: &mut rusqlite::Connection,
     mut rx: mpsc::Receiver<Batch>,
     now: DateTime<Utc>,
     added: &AtomicU64,
-    cancelled: &AtomicBool,
+    stop: impl Fn() -> bool + Clone + Send + std::panic::RefUnwindSafe + 'static,
+) -> Result<u64> {
+    conn.progress_handler(STOP_CHECK_OPS, Some(stop.clone()))?;
+    let written = write_in_transaction(conn, &mut rx, now, added, &stop);
+    // A statement that SQLite stopped fails as interrupted: the import was cancelled.
+    if written.is_err() && stop() {
+        return Err(Error::Cancelled);
+    }
+    written
+}
+
+/// How many of SQLite's virtual machine steps pass between two looks at an import's `stop`:
+/// a few milliseconds' work.
+const STOP_CHECK_OPS: std::ffi::c_int = 100_000;
+
+fn write_in_transaction(
+    conn: &mut rusqlite::Connection,
+    rx: &mut mpsc::Receiver<Batch>,
+    now: DateTime<Utc>,
+    added: &AtomicU64,
+    stop: &impl Fn() -> bool,
 ) -> Result<u64> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ins = Inserter::new(&tx, now)?;
     loop {
         match rx.blocking_recv() {
             Some(Batch::Rows(rows)) => {
-                if cancelled.load(Ordering::Relaxed) {
+                if stop() {
                     return Err(Error::Cancelled);
                 }
                 for lead in &rows {
@@ -220,6 +247,8 @@ fn write_leads(
         }
     }
     let count = ins.finish()?;
+    // Past this point the import is kept: a stop that comes during the commit is too late.
+    tx.progress_handler(0, None::<fn() -> bool>)?;
     tx.commit()?;
     Ok(count)
 }

@@ -1,0 +1,95 @@
+//! Ctrl-C during an import or an export: the command stops, says what was kept, and leaves
+//! nothing behind: no leads of a half-done import, no hidden file of a half-written export or
+//! rejects file beside the user's files.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+use common::Sandbox;
+
+/// A generic CSV of `n` leads, the first row invalid (so `--skip-invalid` starts a rejects file).
+fn write_leads(path: &Path, n: usize) {
+    let mut s =
+        String::from("name,email,phone,created_at\nKim Bad,kim-at-example.com,555 010 2222,2026-10-01\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "Person {i},person{i}@example.com,+1 555 {:03} {:04},2026-10-{:02}T10:00:00Z\n",
+            i % 1000,
+            i % 10_000,
+            1 + i % 28
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+/// Waits until `ready` holds or the command ends by itself, then sends it Ctrl-C (SIGINT).
+fn interrupt_when(mut child: Child, ready: impl Fn() -> bool) -> Output {
+    for _ in 0..12_000 {
+        if ready() || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    child.stdout.take();
+    child.wait_with_output().unwrap()
+}
+
+fn spawn(sb: &Sandbox, args: &[&str]) -> Child {
+    sb.command(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+#[test]
+fn ctrl_c_during_an_export_leaves_no_file() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("leads.csv");
+    write_leads(&csv, 40_000);
+    sb.ok(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
+    let out_dir = sb.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("all.xlsx");
+    let child = spawn(&sb, &["export", "--out", out.to_str().unwrap()]);
+    let done = interrupt_when(child, || names_in(&out_dir).iter().any(|n| n.ends_with(".partial")));
+    let err = String::from_utf8_lossy(&done.stderr);
+    if done.status.success() {
+        // It finished before the signal (a fast machine): then the file is whole.
+        assert!(out.is_file(), "{err}");
+        return;
+    }
+    assert_eq!(done.status.code(), Some(1), "{err}");
+    assert!(err.contains("the export was stopped; no file was written"), "{err}");
+    assert!(names_in(&out_dir).is_empty(), "left behind: {:?}", names_in(&out_dir));
+}
+
+#[test]
+fn ctrl_c_during_an_import_keeps_nothing() {
+    let sb = Sandbox::new();
+    sb.init();
+    let in_dir = sb.path("in");
+    std::fs::create_dir(&in_dir).unwrap();
+    let csv = in_dir.join("leads.csv");
+    write_leads(&csv, 150_000);
+    let child = spawn(&sb, &["import", csv.to_str().unwrap(), "--skip-invalid"]);
+    // The rejects file is being written (the bad row is first): the import is under way.
+    let done = interrupt_when(child, || names_in(&in_dir).iter().any(|n| n.ends_with(".partial")));
+    let err = String::from_utf8_lossy(&done.stderr);
+    let count = sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().len();
+    if done.status.success() {
+        assert_eq!(count, 150_000, "finished before the signal, then whole: {err}");
+        return;
+    }
+    assert_eq!(done.status.code(), Some(1), "{err}");
+    assert!(err.contains("the import was stopped; nothing of it was kept"), "{err}");
+    assert_eq!(count, 0, "no lead of a stopped import is kept");
+    assert_eq!(names_in(&in_dir), vec!["leads.csv"], "no rejects file, whole or partial");
+    // The vault takes the same file afterwards.
+    sb.ok(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
+}
