@@ -323,11 +323,19 @@ impl LeadUpdate {
     }
 }
 
-/// Tags are short labels: trimmed, lower-cased, no commas (they separate tags in CSV).
+/// The characters that separate tags in a CSV cell: the export joins a lead's tags with `,`, the
+/// import splits a cell on any of them, so none of them can be part of a tag.
+pub const TAG_SEPARATORS: [char; 3] = [',', ';', '|'];
+
+/// Tags are short labels: trimmed, lower-cased, without a [`TAG_SEPARATORS`] character (a tag
+/// `q3;q4` would come back from an export as two tags).
 pub fn normalize_tag(raw: &str) -> Result<String> {
     let tag = raw.trim().to_lowercase();
-    if tag.is_empty() || tag.len() > 64 || tag.contains(',') || tag.chars().any(char::is_control) {
-        return Err(Error::invalid("a tag must be 1 to 64 characters without commas or control characters"));
+    if tag.is_empty() || tag.len() > 64 || tag.contains(TAG_SEPARATORS) || tag.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "a tag must be 1 to 64 characters without commas, semicolons, | or control characters; \
+             add each tag on its own",
+        ));
     }
     Ok(tag)
 }
@@ -360,6 +368,15 @@ mod tests {
         let b = Fingerprint::of(Email::parse("ana@x.com ").as_ref(), Phone::parse("p:15550102030").as_ref());
         assert_eq!(a, b);
         assert!(Fingerprint::of(None, None).is_none());
+    }
+
+    #[test]
+    fn a_tag_cannot_hold_what_separates_tags_in_a_csv_cell() {
+        assert_eq!(normalize_tag("  Hot ").unwrap(), "hot");
+        for bad in ["q3;q4", "a,b", "a|b", "", "  ", "a\nb", &"x".repeat(65)] {
+            let err = normalize_tag(bad).unwrap_err().to_string();
+            assert!(err.contains("semicolons") && !err.contains('\n'), "{bad:?}: {err}");
+        }
     }
 
     #[test]
