@@ -340,6 +340,29 @@ pub fn normalize_tag(raw: &str) -> Result<String> {
     Ok(tag)
 }
 
+/// The most characters an owner's name may have.
+pub const OWNER_MAX_CHARS: usize = 100;
+
+/// An owner as `leads update --owner` (or the window) sets it: trimmed, 1 to
+/// [`OWNER_MAX_CHARS`] characters, no control characters (a line break would break the table
+/// and the CSV export's rows for whoever reads them). An empty owner is refused rather than
+/// taken to clear it: `--clear-owner` says that.
+pub fn normalize_owner(raw: &str) -> Result<String> {
+    let owner = raw.trim();
+    if owner.is_empty() {
+        return Err(Error::invalid(
+            "the owner is empty; give a name, or use --clear-owner to remove the owner",
+        ));
+    }
+    if owner.chars().count() > OWNER_MAX_CHARS || owner.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "an owner must be 1 to {OWNER_MAX_CHARS} characters without control characters (such as a line \
+             break); give a shorter name on one line"
+        )));
+    }
+    Ok(owner.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +399,19 @@ mod tests {
         for bad in ["q3;q4", "a,b", "a|b", "", "  ", "a\nb", &"x".repeat(65)] {
             let err = normalize_tag(bad).unwrap_err().to_string();
             assert!(err.contains("semicolons") && !err.contains('\n'), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_owner_is_one_trimmed_line_of_at_most_100_characters() {
+        assert_eq!(normalize_owner("  Maria López ").unwrap(), "Maria López");
+        assert_eq!(normalize_owner(&"é".repeat(100)).unwrap().chars().count(), 100);
+        let empty = normalize_owner("  ").unwrap_err().to_string();
+        assert!(empty.contains("--clear-owner"), "{empty}");
+        for bad in ["Maria\nTom", "a\u{1b}[31m", "\t", &"x".repeat(101), &"x".repeat(100_000)] {
+            let err = normalize_owner(bad).unwrap_err().to_string();
+            assert!(err.contains("100 characters") || err.contains("--clear-owner"), "{err}");
+            assert!(!err.contains('\n') && !err.contains("Maria") && err.len() < 200, "{err}");
         }
     }
 
