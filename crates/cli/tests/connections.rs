@@ -239,6 +239,7 @@ fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
                     ad: Default::default(),
                     fields: Default::default(),
                     connection_id: Some(id.clone()),
+                    notes: Vec::new(),
                 })
                 .collect();
             vault.add_leads(leads).await.unwrap();

@@ -74,7 +74,11 @@ fn json_export_has_the_list_fields_and_xlsx_is_a_real_workbook() {
     let sb = sandbox_with_leads();
     let json = sb.path("v.json");
     sb.ok(&["export", "--out", json.to_str().unwrap(), "--search", "lopez"]);
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // The list's fields, and each lead's notes.
+    for lead in v.as_array_mut().unwrap() {
+        assert_eq!(lead.as_object_mut().unwrap().remove("notes"), Some(serde_json::json!([])));
+    }
     assert_eq!(v, sb.json(&["leads", "list", "--search", "lopez", "--json"]));
 
     let xlsx = sb.path("v.xlsx");
@@ -165,6 +169,10 @@ fn a_csv_export_imports_into_a_fresh_vault_as_the_same_leads() {
         .unwrap()
         .to_string();
     sb.ok(&["leads", "update", &id, "--status", "qualified", "--owner", "+Maria", "--add-tag", "hot"]);
+    sb.ok(&["leads", "update", &id, "--note", "called, no answer\n=try again Friday"]);
+    sb.ok(&["leads", "update", &id, "--note", "[not a time] booked a demo"]);
+    let notes_before = sb.json(&["leads", "show", &id, "--json"])["notes"].clone();
+    assert_eq!(notes_before.as_array().unwrap().len(), 2);
     let out = sb.path("rt.csv");
     sb.ok(&["export", "--out", out.to_str().unwrap()]);
     assert!(std::fs::read_to_string(&out).unwrap().contains("'+1 555 010 8080"), "the guard is written");
@@ -181,6 +189,19 @@ fn a_csv_export_imports_into_a_fresh_vault_as_the_same_leads() {
     assert_eq!(eve[0]["full_name"], "=Eve Formula");
     assert_eq!(eve[0]["owner"], "+Maria");
     assert_eq!(eve[0]["fields"]["Quoted"], "'kept as typed", "a ' before other text is the value's own");
+    // Its notes come back as notes, with their times (to the second), and are searchable.
+    let eve_id = eve[0]["id"].as_str().unwrap();
+    let notes_after = fresh.json(&["leads", "show", eve_id, "--json"])["notes"].clone();
+    let seconds = |notes: &Value| -> Vec<(String, String)> {
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["at"].as_str().unwrap()[..19].to_string(), n["body"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    assert_eq!(seconds(&notes_after), seconds(&notes_before));
+    assert_eq!(fresh.json(&["leads", "list", "--search", "friday", "--json"])[0]["id"], eve_id);
 
     // Into the vault it came from, it adds nothing.
     let again = sb.json(&["import", out.to_str().unwrap(), "--json"]);

@@ -190,6 +190,8 @@ pub struct NewLead {
     pub fields: Map<String, Value>,
     /// The connection a sync brought it from; `None` for imported files.
     pub connection_id: Option<String>,
+    /// Notes it already has: those of a Leadvault export imported again.
+    pub notes: Vec<Note>,
 }
 
 impl fmt::Debug for NewLead {

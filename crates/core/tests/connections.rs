@@ -120,6 +120,7 @@ async fn purging_a_connection_deletes_its_leads_campaigns_and_metrics_and_only_t
         ad: Default::default(),
         fields: Default::default(),
         connection_id: connection.map(str::to_string),
+        notes: Vec::new(),
     };
     let mut leads: Vec<NewLead> = (0..5).map(|i| lead(i, Some(&a.id))).collect();
     leads.extend((5..8).map(|i| lead(i, Some(&b.id))));

@@ -41,6 +41,7 @@ fn lead(i: u32, connection: Option<&str>) -> NewLead {
         ad: Default::default(),
         fields: Default::default(),
         connection_id: connection.map(str::to_string),
+        notes: Vec::new(),
     }
 }
 

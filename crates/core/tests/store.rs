@@ -518,6 +518,7 @@ async fn added_leads_go_in_once_and_are_searchable() {
         ad: Default::default(),
         fields: [("budget".to_string(), serde_json::json!("10k"))].into_iter().collect(),
         connection_id: None,
+        notes: Vec::new(),
     };
     let batch: Vec<NewLead> = (0..40).map(lead).collect();
     assert_eq!(vault.add_leads(batch.clone()).await.unwrap(), 40);
@@ -565,6 +566,7 @@ async fn sources_and_owners_are_found_whatever_their_case() {
         ad: Default::default(),
         fields: Default::default(),
         connection_id: None,
+        notes: Vec::new(),
     };
     let leads = vec![
         lead(1, "meta", Some("Dana Rivera")),

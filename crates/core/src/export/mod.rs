@@ -79,7 +79,8 @@ pub struct ExportReport {
 }
 
 /// The columns of a flat export (CSV, XLSX), in order. Form answers follow in one column each.
-pub(crate) const COLUMNS: [&str; 23] = [
+/// `notes` came last, later than the others: exports made before it end at `updated_at`.
+pub(crate) const COLUMNS: [&str; 24] = [
     "id",
     "source",
     "external_id",
@@ -103,7 +104,11 @@ pub(crate) const COLUMNS: [&str; 23] = [
     "platform",
     "is_organic",
     "updated_at",
+    "notes",
 ];
+
+/// How many of [`COLUMNS`] every export has had: all but `notes`.
+pub(crate) const COLUMNS_BEFORE_NOTES: usize = 23;
 
 /// A form answer as one cell: text as it is, anything else as JSON.
 pub(crate) fn field_cell<'l>(
@@ -573,11 +578,27 @@ mod tests {
                 status: Some(if i % 2 == 0 { LeadStatus::Qualified } else { LeadStatus::Spam }),
                 owner: Some(Some(format!("=owner {i}"))),
                 add_tags: vec![format!("zz{i}"), "aa".into()],
+                note: (i % 3 == 0).then(|| format!("call {i}\n=second line")),
                 ..Default::default()
             };
             vault.leads().update(&lead.id, &change).await.unwrap();
+            if i % 6 == 0 {
+                let again = LeadUpdate { note: Some(format!("again {i}")), ..Default::default() };
+                vault.leads().update(&lead.id, &again).await.unwrap();
+            }
         }
         vault
+    }
+
+    /// Every lead's notes, by id.
+    async fn notes_of(vault: &Vault) -> std::collections::HashMap<String, Vec<crate::domain::Note>> {
+        let all: Vec<Lead> =
+            vault.leads().stream(&LeadFilter::default(), LeadSort::Newest).try_collect().await.unwrap();
+        let mut notes = std::collections::HashMap::new();
+        for lead in all {
+            notes.insert(lead.id.clone(), vault.leads().get(&lead.id).await.unwrap().notes);
+        }
+        notes
     }
 
     async fn run(
@@ -597,7 +618,7 @@ mod tests {
     }
 
     /// The cells a lead should have under `COLUMNS`, made from the lead itself.
-    fn cells_of(lead: &Lead) -> Vec<String> {
+    fn cells_of(lead: &Lead, notes: &[crate::domain::Note]) -> Vec<String> {
         let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let ad = &lead.ad;
@@ -625,6 +646,7 @@ mod tests {
             o(&ad.platform),
             ad.is_organic.map(|b| b.to_string()).unwrap_or_default(),
             time(&lead.updated_at),
+            crate::import::leadvault_csv::notes_cell(notes),
         ]
         .into_iter()
         .map(|c| csv::neutralise(&c).into_owned())
@@ -644,6 +666,8 @@ mod tests {
             (LeadFilter { tag: Some("aa".into()), ..Default::default() }, LeadSort::Newest),
             (LeadFilter { search: Some("nobody-has-this".into()), ..Default::default() }, LeadSort::Newest),
         ];
+        let notes = notes_of(&vault).await;
+        assert_eq!(notes.values().filter(|n| !n.is_empty()).count(), 14, "leads with notes to export");
         for (i, (filter, sort)) in views.iter().enumerate() {
             let expected: Vec<Lead> = vault.leads().stream(filter, *sort).try_collect().await.unwrap();
             for format in [ExportFormat::Csv, ExportFormat::Json, ExportFormat::Ndjson] {
@@ -661,15 +685,21 @@ mod tests {
                             .records()
                             .map(|r| r.unwrap().iter().take(COLUMNS.len()).map(str::to_string).collect())
                             .collect();
-                        let want: Vec<Vec<String>> = expected.iter().map(cells_of).collect();
+                        let want: Vec<Vec<String>> =
+                            expected.iter().map(|l| cells_of(l, &notes[&l.id])).collect();
                         assert_eq!(got, want, "{filter:?} {sort:?}");
                     }
                     ExportFormat::Json => {
-                        let got: Vec<Lead> = serde_json::from_slice(&bytes).unwrap();
-                        assert_eq!(
-                            serde_json::to_value(&got).unwrap(),
-                            serde_json::to_value(&expected).unwrap()
-                        );
+                        let got: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                        let want: Vec<serde_json::Value> = expected
+                            .iter()
+                            .map(|l| {
+                                let mut v = serde_json::to_value(l).unwrap();
+                                v["notes"] = serde_json::to_value(&notes[&l.id]).unwrap();
+                                v
+                            })
+                            .collect();
+                        assert_eq!(got, serde_json::Value::Array(want));
                     }
                     _ => {
                         let lines = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();

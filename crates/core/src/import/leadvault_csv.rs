@@ -1,22 +1,132 @@
 //! Leadvault's own CSV export, imported again: the same columns (see `export::COLUMNS`), then
 //! one per form answer. Each row keeps its `source` and `external_id`, so a lead exported and
 //! imported into another vault is the same lead, and into the same vault adds nothing. The old
-//! vault's `id` and `updated_at` are its own bookkeeping and are left out.
+//! vault's `id` and `updated_at` are its own bookkeeping and are left out; its `notes` become
+//! the lead's notes again, with their times.
 
-use super::profile::{Profile, Target};
+use chrono::{DateTime, Utc};
+
+use super::profile::{Profile, Target, fold};
+use crate::domain::Note;
+use crate::export::COLUMNS_BEFORE_NOTES;
 
 pub(crate) const PROFILE: Profile = Profile {
     name: "leadvault-csv",
     default_source: "import",
-    columns: &[("id", Target::Skip), ("source", Target::Source), ("updated_at", Target::Skip)],
+    columns: &[
+        ("id", Target::Skip),
+        ("source", Target::Source),
+        ("updated_at", Target::Skip),
+        ("notes", Target::Notes),
+    ],
     id_prefixes: &[],
     created_required: false,
     platform: None,
     required_columns: &["source", "external_id"],
 };
 
-/// An export's header starts with every one of its columns, in order.
+/// An export's header starts with every one of its columns, in order (`notes` only in exports
+/// made since it was added).
 pub(crate) fn looks_like(folded_headers: &[String]) -> bool {
-    let columns = crate::export::COLUMNS;
+    let columns = &crate::export::COLUMNS[..COLUMNS_BEFORE_NOTES];
     folded_headers.len() >= columns.len() && folded_headers.iter().zip(columns).all(|(h, c)| h == c)
+}
+
+/// How many of an export's columns are its own; those after them are form answers, whatever
+/// their names.
+pub(crate) fn own_columns(header: &[String]) -> usize {
+    match header.get(COLUMNS_BEFORE_NOTES) {
+        Some(h) if fold(h) == "notes" => COLUMNS_BEFORE_NOTES + 1,
+        _ => COLUMNS_BEFORE_NOTES.min(header.len()),
+    }
+}
+
+/// A `notes` cell as the export writes it: each note on a line of its own starting with its
+/// time in brackets (`[2026-11-20T14:03:11Z] call back Friday`), its later lines following.
+/// Text before the first such line (a cell written by hand) is one note at `now`.
+pub(crate) fn parse_notes(cell: &str, now: DateTime<Utc>) -> Vec<Note> {
+    let mut notes: Vec<Note> = Vec::new();
+    for line in cell.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let stamped = line.strip_prefix('[').and_then(|rest| {
+            let (at, body) = rest.split_once("] ")?;
+            let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+            Some(Note { at, body: body.to_string() })
+        });
+        match (stamped, notes.last_mut()) {
+            (Some(note), _) => notes.push(note),
+            (None, Some(last)) => {
+                last.body.push('\n');
+                last.body.push_str(line);
+            }
+            (None, None) => notes.push(Note { at: now, body: line.to_string() }),
+        }
+    }
+    notes.retain_mut(|n| {
+        n.body = n.body.trim().to_string();
+        !n.body.is_empty()
+    });
+    notes
+}
+
+/// The `notes` cell of an export: [`parse_notes`] reads it back.
+pub(crate) fn notes_cell(notes: &[Note]) -> String {
+    let mut cell = String::new();
+    for (i, n) in notes.iter().enumerate() {
+        if i > 0 {
+            cell.push('\n');
+        }
+        cell.push('[');
+        cell.push_str(&n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        cell.push_str("] ");
+        cell.push_str(&n.body);
+    }
+    cell
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn notes_come_back_as_they_were_written() {
+        let notes = vec![
+            Note { at: at("2026-11-20T14:03:11Z"), body: "called\n[later] no answer".into() },
+            Note { at: at("2026-11-21T09:00:00Z"), body: "booked".into() },
+        ];
+        let cell = notes_cell(&notes);
+        assert_eq!(cell, "[2026-11-20T14:03:11Z] called\n[later] no answer\n[2026-11-21T09:00:00Z] booked");
+        assert_eq!(parse_notes(&cell, Utc::now()), notes);
+        // Windows line ends, as a spreadsheet may save them.
+        assert_eq!(parse_notes(&cell.replace('\n', "\r\n"), Utc::now()), notes);
+    }
+
+    #[test]
+    fn a_cell_written_by_hand_is_one_note() {
+        let now = at("2026-11-22T00:00:00Z");
+        assert_eq!(
+            parse_notes("  likes email\n\nnot calls ", now),
+            vec![Note { at: now, body: "likes email\n\nnot calls".into() }]
+        );
+        assert_eq!(parse_notes("  \n ", now), vec![]);
+    }
+
+    #[test]
+    fn exports_from_before_notes_keep_their_answers() {
+        let header = |extra: &[&str]| -> Vec<String> {
+            crate::export::COLUMNS[..COLUMNS_BEFORE_NOTES]
+                .iter()
+                .chain(extra)
+                .map(|s| s.to_string())
+                .collect()
+        };
+        assert_eq!(own_columns(&header(&["budget"])), COLUMNS_BEFORE_NOTES);
+        assert_eq!(own_columns(&header(&["Notes", "budget"])), COLUMNS_BEFORE_NOTES + 1);
+        assert_eq!(own_columns(&header(&[])), COLUMNS_BEFORE_NOTES);
+        assert!(looks_like(&header(&[])) && looks_like(&header(&["notes"])));
+    }
 }

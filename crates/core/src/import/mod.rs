@@ -9,7 +9,7 @@
 mod csv;
 mod google_ads_csv;
 mod json;
-mod leadvault_csv;
+pub(crate) mod leadvault_csv;
 mod meta_csv;
 pub(crate) mod profile;
 
@@ -545,7 +545,7 @@ fn read_csv(
     }
     // In Leadvault's own export, the columns after its own are form answers, whatever their
     // names (an answer called `email` or `updated_at` is not the lead's).
-    let own = if export { crate::export::COLUMNS.len().min(header.len()) } else { header.len() };
+    let own = if export { leadvault_csv::own_columns(&header) } else { header.len() };
     let mut targets: Vec<_> = header
         .iter()
         .enumerate()
@@ -998,7 +998,7 @@ mod tests {
     fn an_exports_answers_keep_their_names_whatever_they_are() {
         let header = crate::export::COLUMNS.join(",") + ",email,Updated At,id";
         let text = format!(
-            "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,,,,new,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,not an address,soon,x-1\n"
+            "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,,,,new,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,,not an address,soon,x-1\n"
         );
         let lead = csv_rows(Format::LeadvaultCsv, &text).remove(0).unwrap();
         assert_eq!((lead.source.as_str(), lead.external_id.as_str()), ("meta", "2301001"));
@@ -1013,7 +1013,7 @@ mod tests {
         let header = crate::export::COLUMNS.join(",") + ",Comment";
         assert_eq!(detect(Path::new("x.csv"), header.as_bytes()), Format::LeadvaultCsv);
         let text = format!(
-            "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,ana@example.com,'+1 555 010 1234,,won,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,'=hi\n"
+            "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,ana@example.com,'+1 555 010 1234,,won,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,,'=hi\n"
         );
         let rows = csv_rows(Format::LeadvaultCsv, &text);
         let lead = rows[0].as_ref().unwrap();

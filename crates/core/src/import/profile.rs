@@ -36,6 +36,8 @@ pub(crate) enum Target {
     IsOrganic,
     /// The row's own source label (a Leadvault export's `source`), unless the import names one.
     Source,
+    /// A Leadvault export's notes, each with its time (see `leadvault_csv::parse_notes`).
+    Notes,
     /// Not the lead's: the old vault's id and update time in a Leadvault export, the reason
     /// column of a rejects file. Left out of the lead and of its content id.
     Skip,
@@ -164,6 +166,7 @@ impl Profile {
             ad: AdOrigin { platform: self.platform.map(str::to_string), ..AdOrigin::default() },
             fields: Map::new(),
             connection_id: None,
+            notes: Vec::new(),
         };
         let (mut first, mut last, mut created) = (None, None, None);
         let mut filled = Filled::default();
@@ -248,6 +251,7 @@ impl Profile {
                 Some(Target::FormName) => lead.ad.form_name = text(),
                 Some(Target::Platform) => lead.ad.platform = text(),
                 Some(Target::Source) => lead.source = value.to_string(),
+                Some(Target::Notes) => lead.notes = super::leadvault_csv::parse_notes(value, now),
                 Some(Target::Skip) => {}
                 Some(Target::IsOrganic) => {
                     lead.ad.is_organic = match value.to_ascii_lowercase().as_str() {

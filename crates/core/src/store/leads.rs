@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::{Stream, StreamExt};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -20,11 +21,25 @@ use crate::store::sql::{Arg, Sql};
 use crate::vault::Vault;
 
 /// The columns every lead query reads, in the order [`lead_from_row`] expects.
-const LEAD_COLUMNS: &str = "l.seq, l.id, l.source, l.external_id, l.created_at, l.updated_at, \
+macro_rules! lead_columns {
+    () => {
+        "l.seq, l.id, l.source, l.external_id, l.created_at, l.updated_at, \
     l.full_name, l.email, l.phone, l.company, l.status, l.owner, l.score, \
     l.ad_id, l.ad_name, l.adset_id, l.adset_name, l.campaign_id, l.campaign_name, \
     l.form_id, l.form_name, l.platform, l.is_organic, l.fields, \
-    (SELECT group_concat(tag, ',') FROM (SELECT tag FROM lead_tags t WHERE t.lead_seq = l.seq ORDER BY tag)) AS tags";
+    (SELECT group_concat(tag, ',') FROM (SELECT tag FROM lead_tags t WHERE t.lead_seq = l.seq ORDER BY tag)) AS tags"
+    };
+}
+const LEAD_COLUMNS: &str = lead_columns!();
+
+/// [`LEAD_COLUMNS`], then the lead's notes as a JSON array (`[{"at": ms, "body": text}]`, NULL
+/// without notes): what an export writes. Only leads that have notes look them up.
+const EXPORT_COLUMNS: &str = concat!(
+    lead_columns!(),
+    ", CASE WHEN l.notes_text = '' THEN NULL ELSE \
+     (SELECT json_group_array(json_object('at', created_at, 'body', body)) \
+      FROM (SELECT created_at, body FROM lead_notes n WHERE n.lead_seq = l.seq ORDER BY n.id)) END AS notes"
+);
 
 /// Where the next page starts: the sort key and row of the last lead shown. Opaque to users.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,7 +349,7 @@ pub(crate) fn for_each_batch(
     mut each: impl FnMut(RowBatch) -> Result<()>,
 ) -> Result<()> {
     let after = range.after.map(|key| Cursor { key: Some(key), seq: 0 });
-    let q = select_leads(LEAD_COLUMNS, filter, None, sort, after.as_ref(), range.through);
+    let q = select_leads(EXPORT_COLUMNS, filter, None, sort, after.as_ref(), range.through);
     let mut stmt = conn.prepare(q.as_str())?;
     let width = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
@@ -400,15 +415,23 @@ impl RowBatch {
         Ok(())
     }
 
-    /// The batch's rows as leads.
-    pub(crate) fn leads(&self) -> impl Iterator<Item = Result<Lead>> + '_ {
-        self.rows().map(|row| lead_from_row(&row).map(|(_, l)| l))
+    /// The batch's rows as leads, with their notes.
+    pub(crate) fn leads(&self) -> impl Iterator<Item = Result<ExportedLead>> + '_ {
+        self.rows().map(|row| Ok(ExportedLead { lead: lead_from_row(&row)?.1, notes: row.notes() }))
     }
 
     /// The batch's rows, read in place.
     pub(crate) fn rows(&self) -> impl Iterator<Item = BatchRow<'_>> {
         (0..self.len()).map(|r| BatchRow { batch: self, first: r * self.width })
     }
+}
+
+/// A lead as an export writes it as JSON: the fields of `leads list --json`, and its notes.
+#[derive(Serialize)]
+pub(crate) struct ExportedLead {
+    #[serde(flatten)]
+    pub(crate) lead: Lead,
+    pub(crate) notes: Vec<Note>,
 }
 
 /// One row of a [`RowBatch`].
@@ -432,9 +455,24 @@ impl<'b> BatchRow<'b> {
         Ok(Cow::Owned(millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
     }
 
+    /// The lead's notes (read by [`EXPORT_COLUMNS`]), oldest first.
+    pub(crate) fn notes(&self) -> Vec<Note> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            at: i64,
+            body: String,
+        }
+        let cell = self.cell(25);
+        if cell.is_empty() {
+            return Vec::new();
+        }
+        let stored: Vec<Stored> = serde_json::from_str(&cell).unwrap_or_default();
+        stored.into_iter().map(|n| Note { at: millis(n.at), body: n.body }).collect()
+    }
+
     /// The lead's cells under `export::COLUMNS`, as they read in the lead [`lead_from_row`]
     /// makes, without building it.
-    pub(crate) fn export_cells(&self) -> Result<[Cow<'b, str>; 23]> {
+    pub(crate) fn export_cells(&self) -> Result<[Cow<'b, str>; 24]> {
         let organic = match self.int(22)? {
             Some(v) => Cow::Borrowed(if v != 0 { "true" } else { "false" }),
             None => Cow::Borrowed(""),
@@ -463,6 +501,7 @@ impl<'b> BatchRow<'b> {
             self.cell(21),
             organic,
             self.time(5)?,
+            Cow::Owned(crate::import::leadvault_csv::notes_cell(&self.notes())),
         ])
     }
 
@@ -778,9 +817,9 @@ async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail>
 const INSERT_LEAD: &str = "INSERT INTO leads (seq, id, source, external_id, created_at, added_at, updated_at, \
      full_name, email, phone, phone_digits, company, status, owner, \
      ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, form_id, form_name, \
-     platform, is_organic, fields, fingerprint, connection_id) \
+     platform, is_organic, fields, fingerprint, connection_id, notes_text) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) \
+     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) \
      ON CONFLICT (source, external_id) DO NOTHING";
 
 /// Adds new leads inside a transaction on a bulk connection; a lead whose (source, external
@@ -852,10 +891,17 @@ impl<'c> Inserter<'c> {
             fields,
             fingerprint.as_ref().map(|f| &f[..]),
             l.connection_id,
+            // As `update` keeps it: the notes' bodies, one per line, for search.
+            l.notes.iter().map(|n| n.body.as_str()).collect::<Vec<_>>().join("\n"),
         ])? == 1;
         if inserted {
             for tag in &l.tags {
                 self.tag.execute(rusqlite::params![seq, tag])?;
+            }
+            for note in &l.notes {
+                self.conn
+                    .prepare_cached("INSERT INTO lead_notes (lead_seq, created_at, body) VALUES (?, ?, ?)")?
+                    .execute(rusqlite::params![seq, note.at.timestamp_millis(), note.body])?;
             }
             self.next_seq += 1;
             self.added += 1;
