@@ -280,6 +280,12 @@ fn bad_updates_are_refused_in_one_line() {
     assert!(sb.fails(&["leads", "update", &id, "--status", "hot"]).contains("unknown status"));
     assert!(sb.fails(&["leads", "update", &id]).contains("nothing to change"));
     assert!(sb.fails(&["leads", "update", &id, "--add-tag", "a,b"]).contains("tag"));
+    assert!(sb.fails(&["leads", "update", &id, "--owner", ""]).contains("--clear-owner"));
+    let long = "x".repeat(101);
+    for bad in ["Bob\nEvil", "\u{1b}[31mred", long.as_str()] {
+        let err = sb.fails(&["leads", "update", &id, "--owner", bad, "--status", "won"]);
+        assert!(err.contains("owner") && !err.contains("Evil"), "{err}");
+    }
     assert!(sb.fails(&["leads", "update", "01NOSUCHLEAD", "--status", "won"]).contains("no lead with id"));
     assert!(sb.fails(&["leads", "show", "01NOSUCHLEAD"]).contains("no lead with id"));
     assert!(sb.fails(&["leads", "list", "--since", "last tuesday"]).contains("--since"));

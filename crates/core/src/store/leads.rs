@@ -13,7 +13,7 @@ use tracing::info;
 
 use crate::domain::{
     AdOrigin, Lead, LeadDetail, LeadFilter, LeadSort, LeadStatus, LeadUpdate, NewLead, Note, TimelineEvent,
-    normalize_tag,
+    normalize_owner, normalize_tag,
 };
 use crate::error::{Error, Result};
 use crate::store::search::{expandable_prefixes, fts_query, fts_query_expanded};
@@ -165,6 +165,9 @@ impl Leads<'_> {
         }
         let add_tags = change.add_tags.iter().map(|t| normalize_tag(t)).collect::<Result<Vec<_>>>()?;
         let remove_tags = change.remove_tags.iter().map(|t| normalize_tag(t)).collect::<Result<Vec<_>>>()?;
+        // `Some(None)` clears the owner; a name is checked like a tag.
+        let new_owner =
+            change.owner.as_ref().map(|o| o.as_deref().map(normalize_owner).transpose()).transpose()?;
         if let Some(note) = &change.note
             && note.trim().is_empty()
         {
@@ -191,8 +194,8 @@ impl Leads<'_> {
                 .await?;
             events.push(("status", json!({"from": status, "to": new.as_str()})));
         }
-        if let Some(new_owner) = &change.owner {
-            let new_owner = new_owner.as_deref().map(str::trim).filter(|o| !o.is_empty());
+        if let Some(new_owner) = &new_owner {
+            let new_owner = new_owner.as_deref();
             if new_owner != owner.as_deref() {
                 sqlx::query("UPDATE leads SET owner = ? WHERE seq = ?")
                     .bind(new_owner)
