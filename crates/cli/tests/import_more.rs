@@ -31,3 +31,42 @@ fn a_tag_with_a_semicolon_is_refused_as_it_would_come_back_as_two() {
         "{tags:?}"
     );
 }
+
+#[test]
+fn a_creation_time_in_milliseconds_is_read_as_such_and_one_before_1970_is_rejected() {
+    let sb = Sandbox::new();
+    sb.init();
+    let json = sb.path("hubspot.json");
+    std::fs::write(
+        &json,
+        r#"[{"id": "h-1", "name": "Ana Ruiz", "email": "ana@example.com", "created_at": 1763647391000},
+            {"id": "h-2", "name": "Bo Berg", "email": "bo@example.com", "created_at": "1763647391000"}]"#,
+    )
+    .unwrap();
+    sb.ok(&["import", json.to_str().unwrap()]);
+    let list = sb.json(&["leads", "list", "--json"]);
+    for lead in list.as_array().unwrap() {
+        assert_eq!(lead["created_at"], "2025-11-20T14:03:11Z", "milliseconds, not the year 57857");
+    }
+
+    let csv = sb.path("old.csv");
+    std::fs::write(
+        &csv,
+        "name,email,created_at\nCy Old,cy@example.com,1900-01-01\nDi,di@example.com,1763647391000\n",
+    )
+    .unwrap();
+    let err = sb.fails(&["import", csv.to_str().unwrap()]);
+    assert!(err.contains("line 2") && err.contains("before 1970") && !err.contains("Cy Old"), "{err}");
+    sb.ok(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
+    let rejects = std::fs::read_to_string(sb.path("old.csv.rejects.csv")).unwrap();
+    assert!(
+        rejects.contains(
+            r#"Cy Old,cy@example.com,1900-01-01,"line 2: column ""created_at"" is a date before 1970"#
+        ),
+        "{rejects}"
+    );
+    assert_eq!(
+        sb.json(&["leads", "list", "--search", "di", "--json"])[0]["created_at"],
+        "2025-11-20T14:03:11Z"
+    );
+}

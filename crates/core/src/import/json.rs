@@ -119,9 +119,29 @@ pub(crate) fn to_lead(
             (_, other) => pairs.push((target, key.clone(), other.to_string())),
         }
     }
-    let cols = pairs.iter().map(|(t, k, v)| (*t, k.as_str(), v.as_str()));
+    // A creation time in milliseconds (or µs) since 1970, as JavaScript and HubSpot write it, as
+    // the time it is; the row's content id keeps the value as written.
+    let epochs: Vec<Option<String>> = pairs
+        .iter()
+        .map(|(t, _, v)| (*t == Some(Target::CreatedAt)).then(|| super::epoch_as_rfc3339(v)).flatten())
+        .collect();
+    let cols = pairs.iter().zip(&epochs).map(|((t, k, v), e)| (*t, k.as_str(), e.as_deref().unwrap_or(v)));
     let row_id = || content_id(pairs.iter().map(|(_, k, v)| (k.as_str(), v.as_str())));
-    profile.to_lead(cols, source, now, row_id, keep_all)
+    let lead = profile.to_lead(cols, source, now, row_id, keep_all)?;
+    if keep_all {
+        // From a provider, which cannot be asked again: its time is kept as it says.
+        return Ok(lead);
+    }
+    // The key it came from: the last creation time key with a value.
+    let key = || {
+        let created =
+            pairs.iter().rev().filter(|(t, _, v)| *t == Some(Target::CreatedAt) && !v.trim().is_empty());
+        created.map(|(_, k, _)| k.as_str()).next().unwrap_or_default()
+    };
+    match super::creation_time_refused(lead.created_at, now, key()) {
+        Some(reason) => Err(reason),
+        None => Ok(lead),
+    }
 }
 
 /// A JSON value as the text of one answer: a string as it is, a number or `true` as written

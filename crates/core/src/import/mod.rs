@@ -408,6 +408,52 @@ fn rejected_row(width: usize, record: &::csv::ByteRecord, reason: &str) -> Vec<S
     cells
 }
 
+/// A creation time written as a number since 1970, as RFC 3339 text for [`profile::parse_time`]
+/// when that number is not whole seconds (which it reads as they are): its size tells the unit,
+/// as no lead is from before 1973 or after 5000. From 10^11 it is milliseconds (HubSpot,
+/// JavaScript's `Date.now()`: `1763647391000`, not the year 57857), from 10^14 microseconds,
+/// from 10^17 nanoseconds; a fraction (`1763647391.25`) is kept. `None` for anything else.
+pub(super) fn epoch_as_rfc3339(value: &str) -> Option<String> {
+    let value = value.trim();
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    // As `parse_time` reads seconds: nine digits at least (`20261001` is not a time).
+    if whole.len() < 9 || whole.len() > 30 || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let n: u128 = whole.parse().ok()?;
+    let unit_nanos: u128 = match n {
+        _ if n < 100_000_000_000 => 1_000_000_000,
+        _ if n < 100_000_000_000_000 => 1_000_000,
+        _ if n < 100_000_000_000_000_000 => 1_000,
+        _ => 1,
+    };
+    if unit_nanos == 1_000_000_000 && fraction.is_empty() {
+        return None;
+    }
+    // The fraction's first nine digits, as nanoseconds of the unit.
+    let frac9: String = fraction.chars().chain(std::iter::repeat('0')).take(9).collect();
+    let nanos = n.checked_mul(unit_nanos)? + frac9.parse::<u128>().ok()? * unit_nanos / 1_000_000_000;
+    let secs = i64::try_from(nanos / 1_000_000_000).ok()?;
+    let at = DateTime::from_timestamp(secs, (nanos % 1_000_000_000) as u32)?;
+    Some(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+/// Why a lead's creation time `at` (from the column `column`) cannot be one: before 1970, or
+/// more than a day after `now` (a day's grace for clocks and time zones).
+pub(super) fn creation_time_refused(at: DateTime<Utc>, now: DateTime<Utc>, column: &str) -> Option<String> {
+    if at < DateTime::UNIX_EPOCH {
+        Some(format!("column {column:?} is a date before 1970, too early for a lead"))
+    } else if at > now + chrono::Duration::days(1) {
+        Some(format!(
+            "column {column:?} is a date more than a day in the future (a number there is read as \
+             seconds, milliseconds or microseconds since 1970)"
+        ))
+    } else {
+        None
+    }
+}
+
 /// Why reading stopped: the store or the disk failed, or (without `--skip-invalid`) a row was
 /// invalid, for the reason given.
 enum Stop {
@@ -560,6 +606,8 @@ fn read_csv(
         true => header[..own].iter().cloned().chain(profile::distinct_names(&header[own..])).collect(),
         false => profile::distinct_names(&header),
     };
+    let created_columns: Vec<usize> =
+        (0..targets.len()).filter(|&i| targets[i] == Some(profile::Target::CreatedAt)).collect();
     let mut record = ::csv::ByteRecord::new();
     loop {
         // Where the record starts, as an editor numbers lines (the csv crate's own count stops
@@ -587,7 +635,15 @@ fn read_csv(
                             },
                         )
                     };
-                    let cols = targets.iter().zip(&keys).zip(text()).map(|((t, h), v)| (*t, h.as_str(), v));
+                    // A creation time in milliseconds (or µs) since 1970, as the time it is.
+                    let epochs: Vec<(usize, String)> = created_columns
+                        .iter()
+                        .filter_map(|&i| Some((i, epoch_as_rfc3339(text().nth(i)?)?)))
+                        .collect();
+                    let cols = targets.iter().zip(&keys).zip(text()).enumerate().map(|(i, ((t, h), v))| {
+                        let v = epochs.iter().find(|(at, _)| *at == i).map_or(v, |(_, t)| t.as_str());
+                        (*t, h.as_str(), v)
+                    });
                     // Skipped columns (a rejects file's reason) are not the row's content.
                     let row_id = || {
                         let named = header.iter().map(String::as_str).zip(text());
@@ -595,7 +651,21 @@ fn read_csv(
                             targets.iter().zip(named).filter(|(t, _)| **t != Some(profile::Target::Skip));
                         profile::content_id(kept.map(|(_, pair)| pair))
                     };
-                    profile.to_lead(cols, source, now, row_id, false)
+                    profile.to_lead(cols, source, now, row_id, false).and_then(|lead| {
+                        // The column it came from: the last creation time column with a value.
+                        let column = || {
+                            let named = keys.iter().zip(text()).enumerate().rev();
+                            named
+                                .filter(|(i, (_, v))| created_columns.contains(i) && !v.trim().is_empty())
+                                .map(|(_, (k, _))| k.as_str())
+                                .next()
+                                .unwrap_or_default()
+                        };
+                        match creation_time_refused(lead.created_at, now, column()) {
+                            Some(reason) => Err(reason),
+                            None => Ok(lead),
+                        }
+                    })
                 };
                 row(line, &header, lead, &record)?;
             }
@@ -937,6 +1007,77 @@ mod tests {
         no_time.remove("submissionDateTime");
         let reason = lead_from_google_ads(&no_time, Utc::now()).unwrap_err();
         assert!(reason.contains("submission time") && !reason.contains("avery"), "{reason}");
+    }
+
+    #[test]
+    fn epoch_numbers_are_read_in_the_unit_their_size_says() {
+        for (n, want) in [
+            ("1763647391000", Some("2025-11-20T14:03:11Z")),
+            ("1763647391123", Some("2025-11-20T14:03:11.123Z")),
+            ("1763647391000000", Some("2025-11-20T14:03:11Z")),
+            ("1763647391000000000", Some("2025-11-20T14:03:11Z")),
+            ("1763647391.5", Some("2025-11-20T14:03:11.500Z")),
+            ("1763647391000.0", Some("2025-11-20T14:03:11Z")),
+            (" 1763647391000 ", Some("2025-11-20T14:03:11Z")),
+            ("1763647391", None), // whole seconds: parse_time reads them as they are
+            ("20261001", None),
+            ("-1763647391000", None),
+            ("1763647391000x", None),
+            ("2026-10-01", None),
+            ("", None),
+        ] {
+            assert_eq!(epoch_as_rfc3339(n).as_deref(), want, "{n:?}");
+        }
+    }
+
+    #[test]
+    fn a_creation_time_in_milliseconds_is_read_as_such_and_one_out_of_range_refuses_the_row() {
+        let text = "name,email,created_at\n\
+                    Ana,ana@example.com,1763647391000\n\
+                    Bo,bo@example.com,1763647391\n\
+                    Cy,cy@example.com,1900-01-01\n\
+                    Di,di@example.com,2999-01-01T00:00:00Z\n\
+                    Ed,ed@example.com,99999999999999999999\n";
+        let rows = csv_rows(Format::Csv, text);
+        let at = |i: usize| rows[i].as_ref().unwrap().created_at.to_rfc3339();
+        assert_eq!(at(0), "2025-11-20T14:03:11+00:00", "milliseconds, not the year 57857");
+        assert_eq!(at(1), "2025-11-20T14:03:11+00:00", "seconds");
+        let reason = |i: usize| rows[i].as_ref().unwrap_err().clone();
+        assert!(reason(2).contains("\"created_at\" is a date before 1970"), "{}", reason(2));
+        assert!(reason(3).contains("more than a day in the future"), "{}", reason(3));
+        assert!(reason(4).contains("more than a day in the future"), "{}", reason(4));
+        for i in 2..5 {
+            assert!(!reason(i).contains("example") && !reason(i).contains("2999"), "{}", reason(i));
+        }
+        // The content id is the row's as written: a file imported before is recognised.
+        let before = csv_rows(Format::Csv, "name,created_at\nAna,1763647391000\n");
+        let ms = before[0].as_ref().unwrap();
+        let id = profile::content_id([("name", "Ana"), ("created_at", "1763647391000")].into_iter());
+        assert_eq!(ms.external_id, id);
+
+        let item = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let profile = Format::Json.profile();
+        let now = Utc::now();
+        for created in [serde_json::json!(1763647391000_u64), serde_json::json!("1763647391000")] {
+            let lead = json::to_lead(
+                profile,
+                &item(serde_json::json!({"name": "Ana", "created_at": created})),
+                "t",
+                now,
+                false,
+            )
+            .unwrap();
+            assert_eq!(lead.created_at.to_rfc3339(), "2025-11-20T14:03:11+00:00");
+        }
+        let meta = item(
+            serde_json::json!({"id": "1", "created_time": -5, "field_data": [{"name": "full_name", "values": ["Ana"]}]}),
+        );
+        assert!(json::to_lead(profile, &meta, "t", now, false).unwrap_err().contains("not a date"));
+        let old = item(serde_json::json!({"name": "Ana", "created_time": "1969-12-31T23:59:59Z"}));
+        let reason = json::to_lead(profile, &old, "t", now, false).unwrap_err();
+        assert!(reason.contains("\"created_time\" is a date before 1970"), "{reason}");
+        // A provider's lead is kept whatever its time says.
+        assert!(json::to_lead(profile, &old, "t", now, true).is_ok());
     }
 
     #[test]
