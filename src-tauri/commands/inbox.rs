@@ -42,13 +42,14 @@ impl ViewQuery {
     }
 }
 
-/// A day's start (or, for the last day of a range, the next day's start).
+/// A day's start in the user's time zone, as the list shows days (or, for the last day of a
+/// range, the next day's start).
 fn day(s: &str, label: &str, end: bool) -> CommandResult<DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
         CommandError::new("invalid_input", format!("the \"{label}\" date is not a date; use YYYY-MM-DD"))
     })?;
     let d = if end { d.checked_add_days(Days::new(1)).unwrap_or(d) } else { d };
-    Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    Ok(leadvault_core::clock::local_day_start(d))
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use leadvault_core::clock::local_day_start;
 use leadvault_core::error::Error;
-use leadvault_core::{LeadFilter, LeadSort};
+use leadvault_core::{LeadFilter, LeadSort, LeadStatus};
 
 use crate::output::errln;
 
@@ -306,8 +307,8 @@ pub enum LeadsCommand {
     Update {
         id: String,
         /// new, contacted, qualified, won, lost or spam
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_parser = status)]
+        status: Option<LeadStatus>,
         #[arg(long, conflicts_with = "clear_owner")]
         owner: Option<String>,
         #[arg(long)]
@@ -329,8 +330,8 @@ pub struct FilterArgs {
     #[arg(long)]
     pub search: Option<String>,
     /// new, contacted, qualified, won, lost or spam
-    #[arg(long)]
-    pub status: Option<String>,
+    #[arg(long, value_parser = status)]
+    pub status: Option<LeadStatus>,
     /// Where the leads came from (meta, google-ads, import, your label; any case)
     #[arg(long, value_name = "LABEL")]
     pub source: Option<String>,
@@ -340,44 +341,99 @@ pub struct FilterArgs {
     /// Who the leads are assigned to, the whole name (any case)
     #[arg(long)]
     pub owner: Option<String>,
-    /// Created on or after (YYYY-MM-DD or RFC 3339)
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Created on or before (YYYY-MM-DD, the whole day) or before (RFC 3339)
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    /// Created on or after: a day (YYYY-MM-DD, from its start in your time zone) or a time
+    /// (2026-11-20T14:03 in your time zone, or with its offset: RFC 3339, +0000)
+    #[arg(long, value_name = "DATE", value_parser = when)]
+    pub since: Option<When>,
+    /// Created on or before a day (YYYY-MM-DD, the whole day in your time zone), or before a
+    /// time (as --since)
+    #[arg(long, value_name = "DATE", value_parser = when)]
+    pub until: Option<When>,
 }
 
 impl FilterArgs {
     pub fn to_filter(&self) -> Result<LeadFilter, Error> {
+        let since = self.since.map(|w| w.start());
+        let until = self.until.map(|w| w.end());
+        if let (Some(s), Some(u)) = (since, until)
+            && s >= u
+        {
+            return Err(Error::InvalidInput(
+                "--since is not before --until, so no lead can match; swap them or widen the range".into(),
+            ));
+        }
         Ok(LeadFilter {
             search: self.search.clone(),
-            status: self.status.as_deref().map(str::parse).transpose()?,
+            status: self.status,
             source: self.source.clone(),
             tag: self.tag.clone(),
             owner: self.owner.clone(),
-            since: self.since.as_deref().map(|d| parse_date(d, "--since", false)).transpose()?,
-            until: self.until.as_deref().map(|d| parse_date(d, "--until", true)).transpose()?,
+            since,
+            until,
         })
     }
+}
+
+/// A `--status` value.
+fn status(s: &str) -> Result<LeadStatus, String> {
+    s.parse().map_err(|_| "expected new, contacted, qualified, won, lost or spam".to_string())
+}
+
+/// A `--since` or `--until` value: a calendar day, or a moment.
+#[derive(Clone, Copy, Debug)]
+pub enum When {
+    /// A day in the user's time zone.
+    Day(NaiveDate),
+    At(DateTime<Utc>),
+}
+
+impl When {
+    /// Where a range from it begins: the day's start, or the moment.
+    fn start(self) -> DateTime<Utc> {
+        match self {
+            When::Day(d) => local_day_start(d),
+            When::At(t) => t,
+        }
+    }
+
+    /// Where a range up to it ends (not included): the next day's start, so the whole day is
+    /// in; or the moment.
+    fn end(self) -> DateTime<Utc> {
+        match self {
+            When::Day(d) => local_day_start(d.checked_add_days(Days::new(1)).unwrap_or(d)),
+            When::At(t) => t,
+        }
+    }
+}
+
+/// Days and times as people and the providers write them: `2026-11-20`; RFC 3339; Meta's
+/// `2026-11-20T14:03:11+0000`; and a time without a zone (`2026-11-20T14:03`,
+/// `2026-11-20 14:03:11`), which is the user's own.
+fn when(s: &str) -> Result<When, String> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(When::Day(d));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(When::At(t.with_timezone(&Utc)));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Ok(When::At(t.with_timezone(&Utc)));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format)
+            && let Some(local) = chrono::Local.from_local_datetime(&t).earliest()
+        {
+            return Ok(When::At(local.with_timezone(&Utc)));
+        }
+    }
+    Err("expected a day (2026-11-20) or a time (2026-11-20T14:03, 2026-11-20T14:03:00Z, +0000)".into())
 }
 
 /// A `--limit`: a whole number, 0 or more (`-1` reaches here as a value, so the message says
 /// what is wrong with it rather than calling it an unknown flag).
 fn count<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     s.parse().map_err(|_| "expected a whole number, 0 or more (0 for all)".to_string())
-}
-
-/// A day means its start for --since and the next day's start (so the whole day) for --until.
-fn parse_date(s: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Utc>, Error> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-        Error::InvalidInput(format!("{flag} {s:?} is not a date; use YYYY-MM-DD or RFC 3339"))
-    })?;
-    let day = if end_of_day { day.checked_add_days(Days::new(1)).unwrap_or(day) } else { day };
-    Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
 #[derive(ValueEnum, Clone, Copy)]

@@ -213,7 +213,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let vault = Vault::open(options).await?;
             let change = LeadUpdate {
-                status: status.map(|s| s.parse()).transpose()?,
+                status,
                 owner: if clear_owner { Some(None) } else { owner.map(Some) },
                 add_tags: add_tag,
                 remove_tags: remove_tag,

@@ -166,7 +166,7 @@ fn row(l: &Lead) -> String {
     format!(
         "{:<26}  {:<16}  {:<9}  {:<24}  {:<30}  {:<16}  {}",
         l.id,
-        l.created_at.format("%Y-%m-%d %H:%M"),
+        local(l.created_at).format("%Y-%m-%d %H:%M"),
         l.status.as_str(),
         cut(&safe(l.full_name.as_deref().unwrap_or("")), 24),
         cut(&safe(l.email.as_deref().unwrap_or("")), 30),
@@ -203,6 +203,11 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A time as the user's clock shows it (tables and details; `--json` stays in UTC).
+fn local(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Local> {
+    t.with_timezone(&chrono::Local)
+}
+
 fn cut(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -228,7 +233,7 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
     let tags = if l.tags.is_empty() { "-".into() } else { l.tags.join(", ") };
     outln!("  tags:      {}", safe(&tags))?;
     outln!("  source:    {} ({})", safe(&l.source), safe(&l.external_id))?;
-    outln!("  created:   {}", l.created_at.to_rfc3339())?;
+    outln!("  created:   {}", local(l.created_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))?;
     if l.ad.campaign_name.is_some() || l.ad.form_name.is_some() {
         outln!("  campaign:  {}", opt(&l.ad.campaign_name))?;
         outln!("  ad:        {}", opt(&l.ad.ad_name))?;
@@ -244,7 +249,7 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
     if !d.notes.is_empty() {
         outln!("  notes:")?;
         for n in &d.notes {
-            outln!("    {}  {}", n.at.format("%Y-%m-%d %H:%M"), safe(&n.body))?;
+            outln!("    {}  {}", local(n.at).format("%Y-%m-%d %H:%M"), safe(&n.body))?;
         }
     }
     outln!("  timeline:")?;
@@ -254,7 +259,7 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
         } else {
             e.detail.to_string()
         };
-        outln!("    {}  {:<12} {}", e.at.format("%Y-%m-%d %H:%M"), safe(&e.kind), safe(&detail))?;
+        outln!("    {}  {:<12} {}", local(e.at).format("%Y-%m-%d %H:%M"), safe(&e.kind), safe(&detail))?;
     }
     Ok(())
 }

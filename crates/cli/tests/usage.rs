@@ -29,6 +29,17 @@ fn a_bad_value_or_a_missing_argument_is_one_line_naming_the_help_to_read() {
     assert!(err.contains("newest, oldest, score"), "the possible values stay: {err}");
     assert!(err.ends_with("; see leadvault leads list --help"), "{err}");
 
+    let err = usage_error(&sb, &["leads", "list", "--status", "bogus"]);
+    assert!(err.contains("expected new, contacted, qualified, won, lost or spam"), "{err}");
+    assert!(err.ends_with("; see leadvault leads list --help"), "{err}");
+    let err = usage_error(&sb, &["leads", "update", "01ABC", "--status", "hot"]);
+    assert!(err.ends_with("; see leadvault leads update --help"), "{err}");
+    for bad in ["2026/11/20", "last tuesday", "2026-11-20T25:00"] {
+        let err = usage_error(&sb, &["export", "--out", "x.csv", "--until", bad]);
+        assert!(err.contains("expected a day (2026-11-20) or a time"), "{err}");
+        assert!(err.ends_with("; see leadvault export --help"), "{err}");
+    }
+
     let err = usage_error(&sb, &["sync", "--every", "5"]);
     assert!(err.contains("--watch"), "{err}");
     assert!(err.ends_with("; see leadvault sync --help"), "{err}");

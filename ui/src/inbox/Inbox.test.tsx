@@ -20,7 +20,7 @@ const commands = vi.hoisted(() => ({
 vi.mock("../bindings", async () => ({ commands, events: (await import("../test/events")).events }));
 vi.mock("@tauri-apps/api/core", () => ({ Channel: class { onmessage: (n: number) => void = () => {}; } }));
 
-import { Inbox } from "./Inbox";
+import { Inbox, localDay } from "./Inbox";
 import { emitSync } from "../test/events";
 
 const page = (leads: Lead[], next: string | null = null) => ok({ leads, next });
@@ -257,5 +257,20 @@ describe("the inbox", () => {
     );
     render(<Inbox offerSamples={false} />);
     expect((await screen.findByRole("alert")).textContent).toBe('the "from" date is not a date; use YYYY-MM-DD');
+  });
+});
+
+describe("localDay", () => {
+  it("is the day where the user is, as the date filters count days", () => {
+    const before = process.env.TZ;
+    try {
+      process.env.TZ = "America/New_York";
+      expect(localDay("2026-11-21T04:59:59Z")).toBe("2026-11-20");
+      process.env.TZ = "UTC";
+      expect(localDay("2026-11-21T04:59:59Z")).toBe("2026-11-21");
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
   });
 });

@@ -379,7 +379,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                   <span className={`status status-${lead.status}`}>{lead.status}</span>
                   <span className="owner muted">{lead.owner ?? ""}</span>
                   <span className="tags">{lead.tags.map((t) => <span key={t} className="tag">{t}</span>)}</span>
-                  <span className="date muted">{lead.created_at.slice(0, 10)}</span>
+                  <span className="date muted">{localDay(lead.created_at)}</span>
                 </div>
               );
             })}
@@ -446,4 +446,11 @@ function BulkBar({ count, busy, onApply, onClear }: BulkProps) {
       <button onClick={onClear}>Clear selection</button>
     </div>
   );
+}
+
+/** The day an ISO time falls on where the user is (`YYYY-MM-DD`), as the date filters count days. */
+export function localDay(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
