@@ -287,9 +287,41 @@ fn bad_updates_are_refused_in_one_line() {
     }
     assert!(sb.fails(&["leads", "update", "01NOSUCHLEAD", "--status", "won"]).contains("no lead with id"));
     assert!(sb.fails(&["leads", "show", "01NOSUCHLEAD"]).contains("no lead with id"));
+    // An id in lower case, or its first characters when only one lead's id begins with them.
+    let shown =
+        |typed: &str| sb.json(&["leads", "show", typed, "--json"])["id"].as_str().unwrap().to_string();
+    assert_eq!(shown(&id.to_lowercase()), id);
+    let ids: Vec<String> = sb
+        .json(&["leads", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    let unique =
+        (4..26).map(|n| &id[..n]).find(|p| ids.iter().filter(|i| i.starts_with(p)).count() == 1).unwrap();
+    assert_eq!(shown(unique), id);
+    sb.ok(&["leads", "update", &unique.to_lowercase(), "--add-tag", "by-prefix"]);
+    assert_eq!(
+        sb.json(&["leads", "show", &id, "--json"])["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| *t == "by-prefix")
+            .count(),
+        1
+    );
+    let shared = &id[..unique.len() - 1];
+    if shared.len() >= 4 {
+        assert!(sb.fails(&["leads", "show", shared]).contains("type more of it"));
+    }
+    assert!(
+        sb.fails(&["leads", "show", &id[..3]]).contains("no lead with id"),
+        "3 characters are not enough"
+    );
     let err = sb.fails(&["leads", "list", "--since", "2026-11-22", "--until", "2026-11-01"]);
     assert!(err.contains("--since is not before --until"), "{err}");
-    assert_eq!(sb.json(&["leads", "show", &id, "--json"])["status"], "new", "nothing changed");
+    assert_eq!(sb.json(&["leads", "show", &id, "--json"])["status"], "new", "nothing changed but the tag");
 }
 
 #[test]

@@ -175,13 +175,14 @@ impl Leads<'_> {
         }
         let now = self.vault.clock.now().timestamp_millis();
         let mut tx = self.vault.pool.begin().await?;
+        let id = resolve_id(&mut tx, id).await?;
         let current: Option<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT seq, status, owner FROM leads WHERE id = ?")
-                .bind(id)
+                .bind(&id)
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((seq, status, owner)) = current else {
-            return Err(Error::LeadNotFound { id: id.to_string() });
+            return Err(Error::LeadNotFound { id });
         };
         let mut events: Vec<(&str, Value)> = Vec::new();
         if let Some(new) = change.status
@@ -259,7 +260,7 @@ impl Leads<'_> {
                     .await?;
             }
         }
-        let detail = get_detail(&mut tx, id).await?;
+        let detail = get_detail(&mut tx, &id).await?;
         tx.commit().await?;
         info!(lead = id, changes = events.len(), "lead updated");
         Ok(detail)
@@ -779,7 +780,34 @@ fn lead_from_row(row: &impl Columns) -> Result<(i64, Lead)> {
     Ok((row.int(0)?.unwrap_or_default(), lead))
 }
 
+/// The full id of the lead `typed` names: its id in any case, or the first characters of
+/// it (at least 4) when only one lead's id begins with them. A typed id that names no lead is
+/// returned as it is, for the caller's "no lead with id".
+async fn resolve_id(conn: &mut SqliteConnection, typed: &str) -> Result<String> {
+    let id = typed.trim().to_ascii_uppercase();
+    let exact: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM leads WHERE id = ?").bind(&id).fetch_optional(&mut *conn).await?;
+    if exact.is_some() || id.len() < 4 || id.len() >= 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(id);
+    }
+    // Ids are ULIDs (upper-case letters and digits), so every id beginning with `id` sorts
+    // between it and it followed by '~'.
+    let found: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM leads WHERE id >= ?1 AND id < ?1 || '~' LIMIT 2")
+            .bind(&id)
+            .fetch_all(&mut *conn)
+            .await?;
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Ok(id),
+        _ => Err(Error::invalid(format!(
+            "more than one lead's id begins with {id}; type more of it (leadvault leads list shows whole ids)"
+        ))),
+    }
+}
+
 async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail> {
+    let id = &resolve_id(conn, id).await?;
     let sql = format!("SELECT {LEAD_COLUMNS}, l.added_at FROM leads l WHERE l.id = ?");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
     let Some(row) = row else {
