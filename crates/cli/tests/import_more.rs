@@ -70,3 +70,51 @@ fn a_creation_time_in_milliseconds_is_read_as_such_and_one_before_1970_is_reject
         "2025-11-20T14:03:11Z"
     );
 }
+
+#[test]
+fn an_excel_csv_in_windows_1252_imports_whole_with_its_accents() {
+    let sb = Sandbox::new();
+    sb.init();
+    let report = sb.json(&["import", &fixture("excel_windows1252.csv"), "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(0)), "{report}");
+    let jose = &sb.json(&["leads", "list", "--search", "jose", "--json"])[0];
+    assert_eq!(jose["full_name"], "José Muñoz");
+    assert_eq!(jose["fields"]["Población"], "Málaga");
+    assert_eq!(jose["fields"]["Comentario"], "Llamar después de las 18h – gracias", "0x96 is an en dash");
+    let zoe = &sb.json(&["leads", "list", "--search", "zoe", "--json"])[0];
+    assert_eq!(zoe["full_name"], "Zoë Brontë");
+    assert_eq!(zoe["fields"]["Comentario"], "Presupuesto: 500 € “aprox.”");
+}
+
+#[test]
+fn a_file_utf8_at_its_start_keeps_refusing_a_later_row_that_is_not() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("long.csv");
+    let mut bytes = b"name,email,note\n".to_vec();
+    for i in 0..1500 {
+        bytes.extend(
+            format!("Person {i},p{i}@example.com,a note long enough to fill the sample\n").as_bytes(),
+        );
+    }
+    assert!(bytes.len() > 64 * 1024);
+    bytes.extend(b"Jos\xe9,jose@example.com,late\n");
+    std::fs::write(&csv, &bytes).unwrap();
+    let report = sb.json(&["import", csv.to_str().unwrap(), "--skip-invalid", "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(1500), Some(1)), "{report}");
+    let rejects = std::fs::read_to_string(sb.path("long.csv.rejects.csv")).unwrap();
+    assert!(rejects.contains("José,jose@example.com,late,line 1502: it is not valid UTF-8"), "{rejects}");
+}
+
+#[test]
+fn a_compressed_file_is_refused_in_one_line_saying_to_unpack_it() {
+    let sb = Sandbox::new();
+    sb.init();
+    let gz = sb.path("leads.csv.gz");
+    std::fs::write(&gz, b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x4b\xcc\x4d\xe5\x02\x00").unwrap();
+    for format in ["auto", "csv", "json"] {
+        let err = sb.fails(&["import", gz.to_str().unwrap(), "--format", format]);
+        assert!(err.contains("compressed file (gzip)") && err.contains("unpack it first"), "{err}");
+    }
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
+}

@@ -862,39 +862,57 @@ fn detect(path: &Path, head: &[u8]) -> Format {
     }
 }
 
+/// How much of a file decides its encoding when it has no BOM and is not UTF-16: text that is not
+/// UTF-8 there is Windows-1252.
+const ENCODING_SAMPLE: usize = 1 << 16;
+
 /// The file as UTF-8: UTF-8 passes through (its BOM dropped); UTF-16 (Meta's downloads), with
-/// or without a BOM, is transcoded on the fly.
+/// or without a BOM, is transcoded on the fly, as is a file whose first 64 KiB are not UTF-8:
+/// that is Windows-1252, which Excel's "CSV (Comma delimited)" and "CSV (MS-DOS)" write on
+/// Windows (every byte is a character there, so such a file imports whole). A file that is
+/// UTF-8 at its start stays UTF-8, and a row further on that is not is refused as such.
 /// A spreadsheet workbook (or another archive) is refused here, with what to do, before it is
 /// read as text.
 fn decoded(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
     use std::io::{Seek, SeekFrom};
-    let mut head = [0u8; 4096];
-    let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io("read", path, e))?;
+    let mut sample = vec![0u8; ENCODING_SAMPLE];
+    let n = read_up_to(&mut file, &mut sample).map_err(|e| Error::io("read", path, e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| Error::io("read", path, e))?;
-    if let Some(kind) = binary_kind(&head[..n]) {
+    sample.truncate(n);
+    if let Some(kind) = binary_kind(&sample[..n.min(4096)]) {
         return Err(Error::Import { path: path.display().to_string(), message: kind.to_string() });
     }
-    // The encoding is guessed from the first 512 bytes.
-    let n = n.min(512);
-    let head = &head[..n];
+    Ok(Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(encoding(&sample))
+            .bom_override(true)
+            .strip_bom(true)
+            .utf8_passthru(true)
+            .build(file),
+    ))
+}
+
+/// The encoding of a file that starts with `sample` (its first [`ENCODING_SAMPLE`] bytes, or the
+/// whole file), when its BOM does not say: UTF-16 from the first 512 bytes' NULs, else UTF-8
+/// (`None`) if the sample is (a character cut at its end included), else Windows-1252.
+fn encoding(sample: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let n = sample.len().min(512);
+    let head = &sample[..n];
     let nul_at = |parity: usize| head.iter().enumerate().filter(|(i, b)| i % 2 == parity && **b == 0).count();
-    let encoding = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) || head.starts_with(b"\xEF\xBB\xBF")
+    {
         None // the BOM says which
     } else if n >= 4 && nul_at(1) > n / 4 {
         Some(encoding_rs::UTF_16LE)
     } else if n >= 4 && nul_at(0) > n / 4 {
         Some(encoding_rs::UTF_16BE)
     } else {
-        None
-    };
-    Ok(Box::new(
-        encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(encoding)
-            .bom_override(true)
-            .strip_bom(true)
-            .utf8_passthru(true)
-            .build(file),
-    ))
+        match std::str::from_utf8(sample) {
+            // Only a sequence cut short by the sample's end is no reason to doubt it.
+            Err(e) if e.error_len().is_some() => Some(encoding_rs::WINDOWS_1252),
+            _ => None,
+        }
+    }
 }
 
 /// What a file that is not text is, from its first bytes, and what to do with it: Excel and
@@ -917,7 +935,30 @@ fn binary_kind(head: &[u8]) -> Option<&'static str> {
             "this looks like an Excel 97-2003 workbook (.xls), not CSV: save it as CSV (UTF-8) and import that",
         );
     }
-    None
+    // bzip2: `BZh`, the block size, then the first block's magic (the digits of pi).
+    let bzip2 = head.starts_with(b"BZh") && head.get(4..10) == Some(b"1AY&SY");
+    let compressed: [(&[u8], &str); 4] = [
+        (b"\x1f\x8b", "gzip"),
+        (b"\xfd7zXZ\x00", "xz"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+    ];
+    let kind = compressed.into_iter().find(|(magic, _)| head.starts_with(magic)).map(|(_, kind)| kind);
+    Some(match kind.or(bzip2.then_some("bzip2"))? {
+        "gzip" => {
+            "this is a compressed file (gzip), not CSV or JSON: unpack it first and import the file inside"
+        }
+        "xz" => "this is a compressed file (xz), not CSV or JSON: unpack it first and import the file inside",
+        "zstd" => {
+            "this is a compressed file (zstd), not CSV or JSON: unpack it first and import the file inside"
+        }
+        "bzip2" => {
+            "this is a compressed file (bzip2), not CSV or JSON: unpack it first and import the file inside"
+        }
+        _ => {
+            "this is a compressed archive (7-Zip), not CSV or JSON: unpack it first and import the file inside"
+        }
+    })
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -1094,6 +1135,36 @@ mod tests {
         for text in [&b"name,email\nPK,pk@example.com\n"[..], b"PK,email\n", b"\xff\xfen\x00a\x00", b""] {
             assert_eq!(binary_kind(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn compressed_files_are_named_with_what_to_do() {
+        for (head, kind) in [
+            (&b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"[..], "(gzip)"),
+            (b"BZh91AY&SY\x00", "(bzip2)"),
+            (b"\xfd7zXZ\x00\x00\x04", "(xz)"),
+            (b"\x28\xb5\x2f\xfd\x04\x58", "(zstd)"),
+            (b"7z\xbc\xaf\x27\x1c\x00\x04", "(7-Zip)"),
+        ] {
+            let what = binary_kind(head).unwrap_or_default();
+            assert!(what.contains(kind) && what.contains("unpack it first"), "{kind}: {what}");
+        }
+        assert_eq!(binary_kind(b"BZh,email\nx,x@example.com\n"), None, "a column named BZh");
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_at_its_start_is_windows_1252() {
+        let win = encoding_rs::WINDOWS_1252;
+        assert_eq!(encoding(b"Name,Correo electr\xf3nico\r\nJos\xe9,jose@example.com\r\n"), Some(win));
+        assert_eq!(encoding("Name,Correo electrónico\nJosé,j@example.com\n".as_bytes()), None);
+        assert_eq!(encoding(b"name,email\nAna,ana@example.com\n"), None);
+        assert_eq!(encoding(b""), None);
+        // A character cut by the sample's end is still UTF-8; a BOM says UTF-8 whatever follows.
+        assert_eq!(encoding(&"name,note\nAna,caf\u{e9}".as_bytes()[..18]), None);
+        assert_eq!(encoding(b"\xef\xbb\xbfname\nJos\xe9\n"), None);
+        // UTF-16 as before.
+        assert_eq!(encoding(b"n\x00a\x00m\x00e\x00"), Some(encoding_rs::UTF_16LE));
+        assert_eq!(encoding(b"\x00n\x00a\x00m\x00e"), Some(encoding_rs::UTF_16BE));
     }
 
     #[test]
