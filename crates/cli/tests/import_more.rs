@@ -118,3 +118,31 @@ fn a_compressed_file_is_refused_in_one_line_saying_to_unpack_it() {
     }
     assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
 }
+
+#[test]
+fn an_excel_sep_line_is_skipped_and_its_separator_used() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("excel_de.csv");
+    std::fs::write(
+        &csv,
+        "\"sep=;\"\r\nName;E-Mail;Telefon;Budget, in EUR\r\nAna Berg;ana@example.com;+49 30 1234567;5.000,00\r\nBo;bo-at-example.com;;1\r\n",
+    )
+    .unwrap();
+    let err = sb.fails(&["import", csv.to_str().unwrap()]);
+    assert!(err.contains("line 4") && err.contains("\"E-Mail\"") && !err.contains("bo-at"), "{err}");
+    let report = sb.json(&["import", csv.to_str().unwrap(), "--skip-invalid", "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
+    let ana = &sb.json(&["leads", "list", "--search", "berg", "--json"])[0];
+    assert_eq!(
+        (ana["full_name"].as_str(), ana["email"].as_str()),
+        (Some("Ana Berg"), Some("ana@example.com"))
+    );
+    assert_eq!(ana["fields"]["Budget, in EUR"], "5.000,00");
+    assert!(ana["fields"].get("sep=;").is_none(), "{}", ana["fields"]);
+    let rejects = std::fs::read_to_string(sb.path("excel_de.csv.rejects.csv")).unwrap();
+    assert!(
+        rejects.starts_with("Name,E-Mail,Telefon,\"Budget, in EUR\",leadvault_reject_reason\n"),
+        "{rejects}"
+    );
+}

@@ -288,15 +288,18 @@ fn parse_file(
 ) -> Result<Parsed> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let (head, reader) = first_line(decoded(file, path)?).map_err(|e| Error::io("read", path, e))?;
+    let (head, sep, reader) = first_line(decoded(file, path)?).map_err(|e| Error::io("read", path, e))?;
     let reader = BufReader::with_capacity(1 << 16, reader);
+    // The separator Excel's `sep=` line names, or the one the header uses most.
+    let delimiter = sep.unwrap_or_else(|| delimiter(&head));
     let format = match options.format {
-        Format::Auto => detect(path, &head),
+        Format::Auto => detect(path, &head, delimiter),
         f => f,
     };
     let profile = format.profile();
     if options.format != Format::Auto && format != Format::Json {
-        check_columns(format, &head).map_err(|message| Error::Import { path: shown.clone(), message })?;
+        check_columns(format, &head, delimiter)
+            .map_err(|message| Error::Import { path: shown.clone(), message })?;
     }
     let source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
     if source.trim().is_empty() {
@@ -321,7 +324,7 @@ fn parse_file(
         })?,
         _ => read_csv(
             reader,
-            delimiter(&head),
+            delimiter,
             profile,
             &source,
             now,
@@ -571,6 +574,15 @@ fn read_csv(
 ) -> Result<()> {
     let export = profile.name == leadvault_csv::PROFILE.name;
     let lines = Rc::new(RefCell::new(LineBreaks::default()));
+    // Excel's `sep=;` line says the separator and is not the header: it is line 1.
+    let mut reader = reader;
+    let start = reader.fill_buf().map_err(|e| Error::io("read", shown, e))?;
+    let mut delimiter = delimiter;
+    if let Some((sep, len)) = sep_line(start) {
+        reader.consume(len);
+        delimiter = sep;
+        lines.borrow_mut().passed = 1;
+    }
     let counted = Counted { inner: reader, breaks: lines.clone() };
     let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(counted);
     let header: Vec<String> = csv
@@ -750,19 +762,71 @@ fn wrong_width(record: &::csv::ByteRecord, width: usize) -> String {
     reason
 }
 
-/// Reads up to the end of the first line (at most 64 KiB), and gives back that line and a reader
-/// that still yields the whole input.
-fn first_line(mut r: Box<dyn Read + Send>) -> std::io::Result<(Vec<u8>, impl Read + Send)> {
+/// Reads up to the end of the header line (at most 64 KiB), and gives back that line, the
+/// separator an Excel `sep=` line before it names (see [`excel_sep`]), and a reader that still
+/// yields the whole input.
+#[allow(clippy::type_complexity)]
+fn first_line(mut r: Box<dyn Read + Send>) -> std::io::Result<(Vec<u8>, Option<u8>, impl Read + Send)> {
     let mut head = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
-    while !head.contains(&b'\n') && head.len() < 1 << 16 {
-        match r.read(&mut chunk)? {
-            0 => break,
-            n => head.extend_from_slice(&chunk[..n]),
+    // Reads on until `head[from..]` holds a whole line (or 64 KiB of it, or the file ends).
+    let mut read_line_from = |head: &mut Vec<u8>, from: usize| -> std::io::Result<()> {
+        while !head[from..].contains(&b'\n') && head.len() - from < 1 << 16 {
+            match r.read(&mut chunk)? {
+                0 => break,
+                n => head.extend_from_slice(&chunk[..n]),
+            }
         }
+        Ok(())
+    };
+    read_line_from(&mut head, 0)?;
+    let (sep, from) = match sep_line(&head) {
+        Some((sep, len)) => {
+            read_line_from(&mut head, len)?;
+            (Some(sep), len)
+        }
+        None => (None, 0),
+    };
+    let line = head[from..].split(|b| *b == b'\n').next().unwrap_or_default().to_vec();
+    Ok((line, sep, std::io::Cursor::new(head).chain(r)))
+}
+
+/// The separator named by Excel's `sep=` line, when `text` starts with one, and the length of
+/// that line with its line end (`\r\n`, `\n` or `\r`).
+fn sep_line(text: &[u8]) -> Option<(u8, usize)> {
+    let end = text.iter().position(|b| matches!(b, b'\r' | b'\n')).unwrap_or(text.len());
+    let sep = excel_sep(&text[..end])?;
+    let len = match &text[end..] {
+        [b'\r', b'\n', ..] => end + 2,
+        [] => end,
+        _ => end + 1,
+    };
+    Some((sep, len))
+}
+
+/// The separator a first line such as `sep=;` names: Excel writes it (or reads it) in some
+/// locales to say which separator the file uses, and it is not the header. Quoted (`"sep=;"`)
+/// or followed by empty cells (`sep=;;;`, as a spreadsheet saves it back) too.
+fn excel_sep(line: &[u8]) -> Option<u8> {
+    let mut line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    // Not a tab, which may be the separator itself.
+    while let [rest @ .., b' ' | b'\r'] = line {
+        line = rest;
     }
-    let line = head.split(|b| *b == b'\n').next().unwrap_or_default().to_vec();
-    Ok((line, std::io::Cursor::new(head).chain(r)))
+    let quoted = line.strip_prefix(b"\"");
+    let rest = quoted.unwrap_or(line);
+    if !rest.get(..4)?.eq_ignore_ascii_case(b"sep=") {
+        return None;
+    }
+    let sep = *rest.get(4)?;
+    if sep.is_ascii_alphanumeric() || matches!(sep, b'"' | b'\r' | b'\n' | b' ') {
+        return None;
+    }
+    let mut tail = &rest[5..];
+    if quoted.is_some() {
+        tail = tail.strip_prefix(b"\"")?;
+    }
+    tail.iter().all(|b| *b == sep || b.is_ascii_whitespace()).then_some(sep)
 }
 
 /// The delimiter the header line uses most outside quoted cells: tab, comma or semicolon
@@ -800,8 +864,8 @@ fn delimiter(header_line: &[u8]) -> u8 {
 /// Refuses a file forced to `format` that lacks a column every file of that format has (a Meta
 /// download read as Google's would keep Meta's id prefixes under the wrong source), naming the
 /// columns and the format the file looks like.
-fn check_columns(format: Format, head: &[u8]) -> std::result::Result<(), String> {
-    let headers = header_names(head);
+fn check_columns(format: Format, head: &[u8], delimiter: u8) -> std::result::Result<(), String> {
+    let headers = header_names(head, delimiter);
     let missing: Vec<&str> = format
         .profile()
         .required_columns
@@ -812,7 +876,7 @@ fn check_columns(format: Format, head: &[u8]) -> std::result::Result<(), String>
     if missing.is_empty() {
         return Ok(());
     }
-    let likely = detect(Path::new(""), head);
+    let likely = detect(Path::new(""), head, delimiter);
     let suggestion = if likely == format || likely == Format::Csv {
         "check the file, or import it with --format auto".to_string()
     } else {
@@ -831,9 +895,9 @@ fn check_columns(format: Format, head: &[u8]) -> std::result::Result<(), String>
 }
 
 /// The header line's column names, folded (see [`fold`]).
-fn header_names(head: &[u8]) -> Vec<String> {
+fn header_names(head: &[u8], delimiter: u8) -> Vec<String> {
     ::csv::ReaderBuilder::new()
-        .delimiter(delimiter(head))
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(head)
@@ -844,13 +908,13 @@ fn header_names(head: &[u8]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Which format a file is, from its extension and its first line.
-fn detect(path: &Path, head: &[u8]) -> Format {
+/// Which format a file is, from its extension and its header line, cut at `delimiter`.
+fn detect(path: &Path, head: &[u8], delimiter: u8) -> Format {
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || first == Some(&b'[') {
         return Format::Json;
     }
-    let headers = header_names(head);
+    let headers = header_names(head, delimiter);
     if leadvault_csv::looks_like(&headers) {
         Format::LeadvaultCsv
     } else if meta_csv::looks_like(&headers) {
@@ -1223,7 +1287,7 @@ mod tests {
     #[test]
     fn an_export_is_recognised_and_keeps_its_sources_and_ids() {
         let header = crate::export::COLUMNS.join(",") + ",Comment";
-        assert_eq!(detect(Path::new("x.csv"), header.as_bytes()), Format::LeadvaultCsv);
+        assert_eq!(detect(Path::new("x.csv"), header.as_bytes(), b','), Format::LeadvaultCsv);
         let text = format!(
             "{header}\n01JB000000000000000000000A,meta,2301001,2026-10-01T09:15:00Z,Ana,ana@example.com,'+1 555 010 1234,,won,,,,,,,,,,,,fb,false,2026-11-01T00:00:00Z,,'=hi\n"
         );
@@ -1257,7 +1321,51 @@ mod tests {
         assert_eq!(delimiter(b"\"Size 27\"\"\",name,email"), b',');
         // Detection reads the quoted names whole.
         let meta = b"id,created_time,\"ad_id\",form_id,is_organic,\"What? (a, b, c)\"";
-        assert_eq!(detect(Path::new("m.csv"), meta), Format::MetaCsv);
+        assert_eq!(detect(Path::new("m.csv"), meta, b','), Format::MetaCsv);
+    }
+
+    #[test]
+    fn an_excel_sep_line_names_the_separator_and_is_not_the_header() {
+        for (line, sep) in [
+            (&b"sep=;"[..], Some(b';')),
+            (b"\"sep=;\"", Some(b';')),
+            (b"SEP=,", Some(b',')),
+            (b"sep=\t", Some(b'\t')),
+            (b"sep=|", Some(b'|')),
+            (b"sep=;;;;", Some(b';')),
+            (b"\"sep=;\";;;", Some(b';')),
+            (b"\xef\xbb\xbfsep=; ", Some(b';')),
+            (b"sep=", None),
+            (b"sep=a", None),
+            (b"sep=;,name", None),
+            (b"sep,name,email", None),
+            (b"separator,email", None),
+            (b"name,email", None),
+            (b"\"sep=;", None),
+        ] {
+            assert_eq!(excel_sep(line), sep, "{:?}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(sep_line(b"sep=;\r\nname;email\r\n"), Some((b';', 7)));
+        assert_eq!(sep_line(b"sep=;\nname"), Some((b';', 6)));
+        assert_eq!(sep_line(b"sep=;\rname"), Some((b';', 6)));
+        assert_eq!(sep_line(b"sep=;"), Some((b';', 5)));
+        assert_eq!(sep_line(b"name;email\nsep=;\n"), None);
+
+        // The header after it, the separator it names (not the one the header uses most), and
+        // lines numbered as an editor numbers them, the `sep=` line being line 1.
+        let text =
+            b"\"sep=,\"\r\nName,Email,Budget; in EUR; per year\r\nAna,ana@example.com,5000\r\nBo,bo@,1\r\n";
+        let (head, sep, mut rest) = first_line(Box::new(&text[..])).unwrap();
+        assert_eq!((head.as_slice(), sep), (&b"Name,Email,Budget; in EUR; per year\r"[..], Some(b',')));
+        let mut all = Vec::new();
+        rest.read_to_end(&mut all).unwrap();
+        assert_eq!(all, text, "the reader still yields the whole file");
+        let rows = csv_lines(text);
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(rows[0].1.as_ref().unwrap().fields["Budget; in EUR; per year"], "5000");
+        assert!(rows[1].1.as_ref().unwrap_err().contains("\"Email\""));
+        let (head, sep, _) = first_line(Box::new(&b"name;email\nA;a@example.com\n"[..])).unwrap();
+        assert_eq!((head.as_slice(), sep), (&b"name;email"[..], None));
     }
 
     #[test]
@@ -1282,17 +1390,17 @@ mod tests {
     #[test]
     fn a_forced_format_needs_its_columns() {
         let meta = b"id,created_time,ad_id,form_id,is_organic,full_name,email";
-        let err = check_columns(Format::GoogleAdsCsv, meta).unwrap_err();
+        let err = check_columns(Format::GoogleAdsCsv, meta, b',').unwrap_err();
         assert!(err.starts_with("--format google-ads-csv needs the column lead_id"), "{err}");
         assert!(err.contains("it looks like meta-csv") && err.contains("--format auto"), "{err}");
         let google = b"lead_id,gcl_id,FULL_NAME,EMAIL";
-        let err = check_columns(Format::MetaCsv, google).unwrap_err();
+        let err = check_columns(Format::MetaCsv, google, b',').unwrap_err();
         assert!(err.contains("columns id and created_time") && err.contains("google-ads-csv"), "{err}");
         let generic = b"name,email";
-        assert!(check_columns(Format::MetaCsv, generic).unwrap_err().contains("check the file"));
-        assert_eq!(check_columns(Format::MetaCsv, meta), Ok(()));
-        assert_eq!(check_columns(Format::GoogleAdsCsv, google), Ok(()));
-        assert_eq!(check_columns(Format::Csv, meta), Ok(()), "any file with a header is a csv");
+        assert!(check_columns(Format::MetaCsv, generic, b',').unwrap_err().contains("check the file"));
+        assert_eq!(check_columns(Format::MetaCsv, meta, b','), Ok(()));
+        assert_eq!(check_columns(Format::GoogleAdsCsv, google, b','), Ok(()));
+        assert_eq!(check_columns(Format::Csv, meta, b','), Ok(()), "any file with a header is a csv");
     }
 
     /// Each row of `text` read as a CSV of `format`, mapped (or why not).
