@@ -443,17 +443,18 @@ fn skip_invalid_rejects_rows_of_the_wrong_width_or_text_with_their_content() {
     let report: Value =
         serde_json::from_str(&sb.ok(&["import", input.to_str().unwrap(), "--skip-invalid", "--json"]))
             .unwrap();
-    assert_eq!((report["read"].as_u64(), report["added"].as_u64()), (Some(3), Some(1)), "{report}");
-    assert_eq!(report["rejected"], 2);
+    // A file that is not UTF-8 at its start is Windows-1252 throughout: `C\xff` is `Cÿ` (a row
+    // that is not UTF-8 further on, in a file that starts as UTF-8, is in import_more.rs).
+    assert_eq!((report["read"].as_u64(), report["added"].as_u64()), (Some(3), Some(2)), "{report}");
+    assert_eq!(report["rejected"], 1);
     let mut r = csv::ReaderBuilder::new().flexible(true).from_path(&rejects).unwrap();
     let rows: Vec<Vec<String>> =
         r.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][..3], ["A", "a@example.com", ""]);
     assert!(rows[0][3].starts_with("line 2: ") && rows[0][3].contains("2 fields"), "{:?}", rows[0]);
-    assert_eq!(rows[1][..2], ["C\u{ff}", "c@example.com"], "a byte that is not UTF-8 read as Windows-1252");
-    assert!(rows[1][3].starts_with("line 4: ") && rows[1][3].contains("UTF-8"), "{:?}", rows[1]);
-    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 1);
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 2);
+    assert_eq!(sb.json(&["leads", "list", "--search", "c@example.com", "--json"])[0]["full_name"], "C\u{ff}");
 }
 
 #[test]
