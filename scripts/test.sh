@@ -18,11 +18,30 @@ if [ -z "${LEADVAULT_TEST_SESSION:-}" ]; then
   exit $?
 fi
 
-# A new login keyring, created unlocked with a throwaway password, in this session only.
-echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-# The daemon returns before it owns its name on the bus (measured here: 0.1-0.5 s later). A
-# keychain call in between makes D-Bus start a second daemon whose keyring is locked, and that
-# one keeps the name: every keychain test would fail. So wait (up to 10 s) for the name.
+# A new login keyring, unlocked with a throwaway password, in this session only. D-Bus starts
+# the keyring daemon on the first call through this session's own service file (the session
+# reads $XDG_DATA_HOME/dbus-1/services before the system's), which unlocks it as it starts.
+# gnome-keyring-daemon 42 can abort under concurrent Secret Service sessions (seen here under
+# load: "gkd_secret_service_get_pkcs11_session: assertion 'client' failed", then a trap in
+# GLib; reported upstream as gnome-keyring work items 190, 196 and 199). D-Bus then starts a
+# new daemon on the next call, unlocked over the same keyring file, where the system's service
+# file would start a locked one and fail every later keychain test; the call that was under
+# way is tried once more by the keychain code (leadvault_core::secrets).
+services="$XDG_DATA_HOME/dbus-1/services"
+mkdir -p "$services"
+cat >"$XDG_DATA_HOME/keyring-daemon.sh" <<'SH'
+#!/bin/sh
+printf test | exec gnome-keyring-daemon --unlock --foreground --components=secrets
+SH
+chmod +x "$XDG_DATA_HOME/keyring-daemon.sh"
+printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$XDG_DATA_HOME/keyring-daemon.sh" \
+  >"$services/org.freedesktop.secrets.service"
+# The bus read its service folders when it started, before this one existed.
+dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+  org.freedesktop.DBus.ReloadConfig >/dev/null
+# Start the daemon now and wait (up to 10 s) until it owns its name.
+dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+  org.freedesktop.DBus.StartServiceByName string:org.freedesktop.secrets uint32:0 >/dev/null 2>&1 || true
 for _ in $(seq 100); do
   dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true && break

@@ -21,6 +21,11 @@ const PASSPHRASE_ROUNDS: u32 = 600_000;
 pub struct VaultKey(Zeroizing<[u8; 32]>);
 
 impl VaultKey {
+    /// Whether both are the same key (a new passphrase that is the current one).
+    pub(crate) fn same_as(&self, other: &VaultKey) -> bool {
+        self.0.as_ref() == other.0.as_ref()
+    }
+
     /// 32 bytes from the operating system's CSPRNG.
     pub fn generate() -> Result<VaultKey> {
         let mut key = Zeroizing::new([0u8; 32]);
@@ -201,9 +206,29 @@ fn unavailable(e: keyring_core::Error) -> Error {
     Error::KeychainUnavailable { reason }
 }
 
+impl OsKeychain {
+    /// Runs `op` on the entry for `account`; a failure of the Secret Service itself (its daemon
+    /// restarting under the call, a D-Bus hiccup) is tried once more after a moment. A locked
+    /// keychain or a missing entry is an answer, not a failure, and is not retried.
+    fn with_entry<T>(
+        &self,
+        account: &str,
+        op: impl Fn(&keyring_core::Entry) -> std::result::Result<T, keyring_core::Error>,
+    ) -> Result<std::result::Result<T, keyring_core::Error>> {
+        let attempt = || self.entry(account).map(|e| op(&e));
+        match attempt() {
+            Ok(Err(keyring_core::Error::PlatformFailure(_))) | Err(Error::KeychainUnavailable { .. }) => {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                attempt()
+            }
+            done => done,
+        }
+    }
+}
+
 impl KeyStore for OsKeychain {
     fn get(&self, account: &str) -> Result<Option<VaultKey>> {
-        match self.entry(account)?.get_secret() {
+        match self.with_entry(account, |e| e.get_secret())? {
             Ok(secret) => {
                 let secret = Zeroizing::new(secret);
                 Ok(VaultKey::from_keychain_secret(&secret))
@@ -214,18 +239,19 @@ impl KeyStore for OsKeychain {
     }
 
     fn set(&self, account: &str, key: &VaultKey) -> Result<()> {
-        self.entry(account)?.set_secret(&key.to_keychain_secret()).map_err(unavailable)
+        let secret = key.to_keychain_secret();
+        self.with_entry(account, |e| e.set_secret(&secret))?.map_err(unavailable)
     }
 
     fn delete(&self, account: &str) -> Result<()> {
-        match self.entry(account)?.delete_credential() {
+        match self.with_entry(account, |e| e.delete_credential())? {
             Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable(e)),
         }
     }
 
     fn get_text(&self, account: &str) -> Result<Option<Zeroizing<String>>> {
-        match self.entry(account)?.get_secret() {
+        match self.with_entry(account, |e| e.get_secret())? {
             Ok(secret) => {
                 let secret = Zeroizing::new(secret);
                 Ok(std::str::from_utf8(&secret).ok().map(|s| Zeroizing::new(s.to_string())))
@@ -236,7 +262,7 @@ impl KeyStore for OsKeychain {
     }
 
     fn set_text(&self, account: &str, secret: &str) -> Result<()> {
-        self.entry(account)?.set_secret(secret.as_bytes()).map_err(unavailable)
+        self.with_entry(account, |e| e.set_secret(secret.as_bytes()))?.map_err(unavailable)
     }
 }
 
