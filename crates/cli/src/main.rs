@@ -81,7 +81,7 @@ fn options(cli: &Cli) -> Result<VaultOptions, Error> {
         Command::Init | Command::Demo { .. } => PassphraseKind::New,
         _ => PassphraseKind::Typed,
     };
-    options.passphrase = read_passphrase(&var, explicit, kind)?;
+    options.passphrase = read_passphrase(&var, explicit.then_some("--passphrase-env"), kind)?;
     options.passphrase_env = var;
     Ok(options)
 }
@@ -93,17 +93,22 @@ enum PassphraseKind {
     Typed,
 }
 
-/// The passphrase from the variable `var`. An explicitly named variable must be set.
-fn read_passphrase(var: &str, explicit: bool, kind: PassphraseKind) -> Result<Option<Passphrase>, Error> {
+/// The passphrase from the variable `var`. A variable named by `flag` (`--passphrase-env`,
+/// `--new-passphrase-env`) must be set.
+fn read_passphrase(var: &str, flag: Option<&str>, kind: PassphraseKind) -> Result<Option<Passphrase>, Error> {
     match std::env::var(var) {
+        // Set but empty (`LEADVAULT_PASSPHRASE=` in a script): a mistake, not a wrong passphrase.
+        Ok(v) if v.is_empty() => Err(Error::InvalidInput(format!(
+            "{var} is set but empty; set it to the passphrase, or unset it to use the OS keychain"
+        ))),
         Ok(v) => match kind {
             PassphraseKind::New => Passphrase::new(v).map(Some),
             PassphraseKind::Typed => Ok(Some(Passphrase::typed(v))),
         },
-        Err(std::env::VarError::NotPresent) if !explicit => Ok(None),
-        Err(std::env::VarError::NotPresent) => {
-            Err(Error::InvalidInput(format!("--passphrase-env {var}: the variable {var} is not set")))
-        }
+        Err(std::env::VarError::NotPresent) => match flag {
+            None => Ok(None),
+            Some(flag) => Err(Error::InvalidInput(format!("{flag} {var}: the variable {var} is not set"))),
+        },
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(Error::InvalidInput(format!("the passphrase in {var} is not valid text")))
         }
@@ -164,7 +169,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Vault { command: VaultCommand::Rekey { new_passphrase_env } } => {
             let unlock = match new_passphrase_env {
                 Some(var) => Unlock::Passphrase(
-                    read_passphrase(&var, true, PassphraseKind::New)?.expect("explicit variable is set"),
+                    read_passphrase(&var, Some("--new-passphrase-env"), PassphraseKind::New)?
+                        .expect("explicit variable is set"),
                 ),
                 None => Unlock::Keychain,
             };

@@ -255,12 +255,33 @@ fn a_short_wrong_passphrase_is_a_wrong_key_but_a_short_new_one_is_refused() {
     let db = sb.data_dir().join("vault.db");
     let before = std::fs::read(&db).unwrap();
 
-    for typed in ["short", ""] {
-        let out = sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", typed).output().unwrap();
-        let err = common::fails(out, &["leads list with a short wrong passphrase"]);
-        assert!(err.contains("the vault key does not match this database"), "{typed:?}: {err}");
-        assert!(!err.contains("too short"), "{err}");
-    }
+    let out = sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", "short").output().unwrap();
+    let err = common::fails(out, &["leads list with a short wrong passphrase"]);
+    assert!(err.contains("the vault key does not match this database"), "{err}");
+    assert!(!err.contains("too short"), "{err}");
+    // Set but empty is a mistake in the environment, said as such.
+    let out = sb.command(&["leads", "list"]).env("LEADVAULT_PASSPHRASE", "").output().unwrap();
+    let err = common::fails(out, &["leads list with an empty passphrase variable"]);
+    assert!(err.contains("LEADVAULT_PASSPHRASE is set but empty"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the vault's bytes are unchanged");
+
+    // The flag a missing variable was named by is the one the message names.
+    let out = sb
+        .command(&["vault", "rekey", "--new-passphrase-env", "LV_UNSET_VAR"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["rekey from an unset variable"]);
+    assert!(err.contains("--new-passphrase-env LV_UNSET_VAR: the variable LV_UNSET_VAR is not set"), "{err}");
+    // The passphrase it already has is no new passphrase.
+    let out = sb
+        .command(&["vault", "rekey", "--new-passphrase-env", "NEWPASS"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .env("NEWPASS", "correct horse battery")
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["rekey to the same passphrase"]);
+    assert!(err.contains("already has, so nothing was changed"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "the vault's bytes are unchanged");
 
     // A new passphrase is still chosen at 8 characters or more.

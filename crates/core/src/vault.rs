@@ -288,6 +288,11 @@ impl Vault {
             Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain),
             Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase),
         };
+        if new_key.same_as(&old_key) {
+            return Err(Error::invalid(
+                "the new passphrase is the one this vault already has, so nothing was changed; choose another",
+            ));
+        }
         let ks = options.keystore.clone();
         if source == KeySource::Keychain {
             // Park the new key first: if we crash after the rekey, open() finds it there.
