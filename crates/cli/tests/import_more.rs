@@ -146,3 +146,16 @@ fn an_excel_sep_line_is_skipped_and_its_separator_used() {
         "{rejects}"
     );
 }
+
+#[test]
+fn a_column_without_a_name_keeps_its_answers_under_column_n() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("unnamed.csv");
+    std::fs::write(&csv, "name,,email\nAna Berg,blue,ana@example.com\n").unwrap();
+    sb.ok(&["import", csv.to_str().unwrap()]);
+    let ana = &sb.json(&["leads", "list", "--search", "berg", "--json"])[0];
+    assert_eq!(ana["fields"], serde_json::json!({"column 2": "blue"}));
+    let report = sb.json(&["import", csv.to_str().unwrap(), "--json"]);
+    assert_eq!(report["added"], 0, "the same file again adds nothing");
+}

@@ -612,11 +612,14 @@ fn read_csv(
     if rejects_file && header.last().is_some_and(|h| fold(h) == "reason") {
         *targets.last_mut().expect("a last column") = Some(profile::Target::Skip);
     }
-    // Two columns with one name keep their values under distinct keys (`Comment (2)`).
+    // A column without a name keeps its answers under `column N`; two columns with one name
+    // keep their values under distinct keys (`Comment (2)`). The content id, and the rejects
+    // file's header, keep the names as the file has them.
+    let named = named_columns(&header);
     let keys = match export {
         // Its answers may share a name with its own columns: they are kept apart anyway.
-        true => header[..own].iter().cloned().chain(profile::distinct_names(&header[own..])).collect(),
-        false => profile::distinct_names(&header),
+        true => named[..own].iter().cloned().chain(profile::distinct_names(&named[own..])).collect(),
+        false => profile::distinct_names(&named),
     };
     let created_columns: Vec<usize> =
         (0..targets.len()).filter(|&i| targets[i] == Some(profile::Target::CreatedAt)).collect();
@@ -696,6 +699,28 @@ fn read_csv(
         }
     }
     Ok(())
+}
+
+/// The header's names, a column without one named by its place: `column 2` for the second
+/// (`column 2 (2)`, ... if the file has a column of that name already).
+fn named_columns(header: &[String]) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> = header.iter().cloned().collect();
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if !h.is_empty() {
+                return h.clone();
+            }
+            let name = format!("column {}", i + 1);
+            let free = std::iter::once(name.clone())
+                .chain((2..).map(|n| format!("{name} ({n})")))
+                .find(|k| !taken.contains(k))
+                .expect("a free name");
+            taken.insert(free.clone());
+            free
+        })
+        .collect()
 }
 
 /// The line ends (`\r`, `\n`) of the text the CSV reader has taken so far, by byte offset: only
@@ -1471,6 +1496,29 @@ mod tests {
         );
         let bo = rows[1].as_ref().unwrap();
         assert_eq!(bo.fields["Comment (3)"], "2nd", "a column's key is the same in every row");
+    }
+
+    #[test]
+    fn a_column_without_a_name_is_named_by_its_place() {
+        let names = |h: &[&str]| named_columns(&h.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(names(&["name", "", "email", ""]), ["name", "column 2", "email", "column 4"]);
+        assert_eq!(names(&["", "column 1"]), ["column 1 (2)", "column 1"], "a name the file has is its own");
+        let rows = csv_rows(
+            Format::Csv,
+            "name,,email,,column 4\nAna,blue,ana@example.com,tall,x\nBo,,bo@example.com,,\n",
+        );
+        let ana = rows[0].as_ref().unwrap();
+        let fields: Vec<(&str, &str)> =
+            ana.fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())).collect();
+        assert_eq!(fields, [("column 2", "blue"), ("column 4", "x"), ("column 4 (2)", "tall")]);
+        assert!(!ana.fields.contains_key(""));
+        // The content id is the row's as the file names its columns: a file imported before is
+        // recognised.
+        let id = profile::content_id(
+            [("name", "Ana"), ("", "blue"), ("email", "ana@example.com"), ("", "tall"), ("column 4", "x")]
+                .into_iter(),
+        );
+        assert_eq!(ana.external_id, id);
     }
 
     #[test]
