@@ -123,7 +123,11 @@ pub fn run() {
         .build(tauri::generate_context!("tauri.conf.json"))
         .map(|app| {
             attach_sync_events(&app);
-            app.run(|_, _| {});
+            app.run(|app, event| {
+                if let tauri::RunEvent::Exit = event {
+                    tauri::async_runtime::block_on(app.state::<AppState>().shut_down());
+                }
+            });
         });
     if let Err(e) = result {
         tracing::error!("the window failed: {e}");

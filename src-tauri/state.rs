@@ -59,6 +59,8 @@ pub struct AppState {
     /// The running export: its number and token.
     export: Mutex<Option<(u64, CancellationToken)>>,
     exports_started: std::sync::atomic::AtomicU64,
+    /// Exports started and not yet finished (a cancelled one still cleans up its file).
+    exports_running: std::sync::atomic::AtomicUsize,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             vault: RwLock::new(None),
             export: Mutex::new(None),
             exports_started: Default::default(),
+            exports_running: Default::default(),
         }
     }
 
@@ -168,6 +171,7 @@ impl AppState {
 
     /// Registers a new export, cancelling any earlier one still running.
     pub fn start_export(&self) -> (u64, CancellationToken) {
+        self.exports_running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let id = self.exports_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let token = CancellationToken::new();
         if let Some((_, old)) = self.exports().replace((id, token.clone())) {
@@ -176,11 +180,35 @@ impl AppState {
         (id, token)
     }
 
-    /// Forgets export `id` once it is over (unless a newer one took its place).
+    /// Forgets export `id` once it is over (unless a newer one took its place). Called once
+    /// for every [`AppState::start_export`], when the export's file is whole or removed.
     pub fn finish_export(&self, id: u64) {
+        self.exports_running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         let mut export = self.exports();
         if export.as_ref().is_some_and(|(running, _)| *running == id) {
             export.take();
+        }
+    }
+
+    /// The app is closing: stops an export (and waits, 10 s at most, until its temporary
+    /// file is removed: the process ending first would leave a hidden file of leads beside the
+    /// user's), stops the background syncs and closes the vault, which checkpoints its WAL.
+    pub async fn shut_down(&self) {
+        self.cancel_export();
+        let running = || self.exports_running.load(std::sync::atomic::Ordering::SeqCst) > 0;
+        for _ in 0..500 {
+            if !running() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if running() {
+            tracing::warn!("an export was still stopping when the app closed");
+        }
+        self.stop_scheduler().await;
+        let open = self.vault.write().await.take();
+        if let Some(vault) = open {
+            vault.close().await;
         }
     }
 

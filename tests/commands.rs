@@ -516,3 +516,33 @@ fn an_unreadable_settings_file_is_named_at_unlock() {
     let state: Value = w.ok("unlock_vault", json!({"passphrase": PASSPHRASE}));
     assert_eq!(state["unlocked"], true);
 }
+
+/// Closing the app while an export runs: it is stopped and waited for (its temporary file is
+/// removed before the process ends), then the vault is closed.
+#[test]
+fn closing_the_app_waits_for_a_stopping_export_then_closes_the_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = window(dir.path(), None);
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    let state = w.webview.state::<AppState>();
+    let (id, token) = state.start_export();
+    let cleaned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    std::thread::scope(|scope| {
+        // The export: it notices the cancellation, takes a while to remove its file, and ends.
+        let (watched, done) = (token.clone(), cleaned.clone());
+        let state = &*state;
+        scope.spawn(move || {
+            while !watched.is_cancelled() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            state.finish_export(id);
+        });
+        tauri::async_runtime::block_on(state.shut_down());
+        assert!(cleaned.load(std::sync::atomic::Ordering::SeqCst), "shut_down waited for the export");
+    });
+    assert!(token.is_cancelled());
+    let locked = w.call::<Value>("list_leads", json!({"query": view(json!({})), "cursor": null, "limit": 5}));
+    assert!(locked.is_err(), "the vault is closed");
+}
