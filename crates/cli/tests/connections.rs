@@ -158,7 +158,7 @@ fn meta_without_a_token_and_an_unknown_provider_get_clear_errors() {
 fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
     use leadvault_core::ads::{Campaign, DailyMetrics};
     use leadvault_core::secrets::{KeyStore, OsKeychain};
-    use leadvault_core::{LeadFilter, LeadStatus, NewLead, Vault, VaultOptions};
+    use leadvault_core::{LeadFilter, NewLead, Vault, VaultOptions};
 
     let rt = runtime();
     for (provider, name) in [
@@ -231,15 +231,8 @@ fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
                     created_at: chrono::Utc::now(),
                     full_name: Some(format!("Synced {i}")),
                     email: leadvault_core::domain::Email::parse(&format!("synced{i}@example.com")),
-                    phone: None,
-                    company: None,
-                    status: LeadStatus::New,
-                    owner: None,
-                    tags: Vec::new(),
-                    ad: Default::default(),
-                    fields: Default::default(),
                     connection_id: Some(id.clone()),
-                    notes: Vec::new(),
+                    ..Default::default()
                 })
                 .collect();
             vault.add_leads(leads).await.unwrap();

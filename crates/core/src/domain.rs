@@ -173,7 +173,7 @@ pub struct AdOrigin {
 }
 
 /// A lead as an importer or a connector hands it to the store.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct NewLead {
     pub source: String,
     pub external_id: String,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leadvault_core::ads::{Campaign, DailyMetrics};
 use leadvault_core::connections::{AuthKind, ConnectionStatus, Credentials, NewConnection, Provider};
 use leadvault_core::secrets::{KeyStore, OsKeychain, Secret};
-use leadvault_core::{LeadFilter, LeadStatus, NewLead, Unlock, Vault, VaultOptions};
+use leadvault_core::{LeadFilter, NewLead, Unlock, Vault, VaultOptions};
 
 fn options(dir: &Path) -> VaultOptions {
     VaultOptions::new(dir.join("data"), Arc::new(OsKeychain::new()))
@@ -111,16 +111,8 @@ async fn purging_a_connection_deletes_its_leads_campaigns_and_metrics_and_only_t
         external_id: format!("l:{i}"),
         created_at: chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(i), 0).unwrap(),
         full_name: Some(format!("Lead {i}")),
-        email: None,
-        phone: None,
-        company: None,
-        status: LeadStatus::New,
-        owner: None,
-        tags: Vec::new(),
-        ad: Default::default(),
-        fields: Default::default(),
         connection_id: connection.map(str::to_string),
-        notes: Vec::new(),
+        ..Default::default()
     };
     let mut leads: Vec<NewLead> = (0..5).map(|i| lead(i, Some(&a.id))).collect();
     leads.extend((5..8).map(|i| lead(i, Some(&b.id))));

@@ -32,16 +32,8 @@ fn lead(i: u32, connection: Option<&str>) -> NewLead {
         external_id: format!("l:{i}"),
         created_at: chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(i), 0).unwrap(),
         full_name: Some(format!("Lead {i}")),
-        email: None,
-        phone: None,
-        company: None,
-        status: LeadStatus::New,
-        owner: None,
-        tags: Vec::new(),
-        ad: Default::default(),
-        fields: Default::default(),
         connection_id: connection.map(str::to_string),
-        notes: Vec::new(),
+        ..Default::default()
     }
 }
 

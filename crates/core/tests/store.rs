@@ -509,16 +509,9 @@ async fn added_leads_go_in_once_and_are_searchable() {
         external_id: format!("x{i}"),
         created_at: chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(i), 0).unwrap(),
         full_name: Some(format!("Zelda Quintero{i}")),
-        email: None,
-        phone: None,
-        company: None,
-        status: LeadStatus::New,
-        owner: None,
         tags: vec!["sample".into()],
-        ad: Default::default(),
         fields: [("budget".to_string(), serde_json::json!("10k"))].into_iter().collect(),
-        connection_id: None,
-        notes: Vec::new(),
+        ..Default::default()
     };
     let batch: Vec<NewLead> = (0..40).map(lead).collect();
     assert_eq!(vault.add_leads(batch.clone()).await.unwrap(), 40);
@@ -557,16 +550,8 @@ async fn sources_and_owners_are_found_whatever_their_case() {
         external_id: format!("x{i}"),
         created_at: chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(i), 0).unwrap(),
         full_name: Some(format!("Lead {i}")),
-        email: None,
-        phone: None,
-        company: None,
-        status: LeadStatus::New,
         owner: owner.map(str::to_string),
-        tags: vec![],
-        ad: Default::default(),
-        fields: Default::default(),
-        connection_id: None,
-        notes: Vec::new(),
+        ..Default::default()
     };
     let leads = vec![
         lead(1, "meta", Some("Dana Rivera")),
