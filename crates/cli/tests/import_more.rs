@@ -159,3 +159,31 @@ fn a_column_without_a_name_keeps_its_answers_under_column_n() {
     let report = sb.json(&["import", csv.to_str().unwrap(), "--json"]);
     assert_eq!(report["added"], 0, "the same file again adds nothing");
 }
+
+#[test]
+fn meta_api_leads_in_json_are_the_same_leads_as_metas_download() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("meta_leads_utf16.csv")]);
+    let json = sb.path("graph.json");
+    std::fs::write(
+        &json,
+        r#"[{"id": "2301001", "created_time": "2026-10-01T09:15:00+0000", "form_id": "880001",
+             "field_data": [{"name": "full_name", "values": ["Ana López"]},
+                            {"name": "email", "values": ["ana.lopez@example.com"]}]},
+            {"id": "2309999", "created_time": "2026-10-09T09:00:00+0000",
+             "field_data": [{"name": "full_name", "values": ["Nuevo Lead"]}]}]"#,
+    )
+    .unwrap();
+    for format in ["auto", "json"] {
+        let report = sb.json(&["import", json.to_str().unwrap(), "--format", format, "--json"]);
+        assert_eq!(report["source"], "meta", "{report}");
+        assert_eq!(report["unchanged"].as_u64(), Some(if format == "auto" { 1 } else { 2 }), "{report}");
+    }
+    assert_eq!(sb.json(&["leads", "list", "--search", "lopez", "--json"]).as_array().unwrap().len(), 1);
+    let new = &sb.json(&["leads", "list", "--search", "nuevo", "--json"])[0];
+    assert_eq!((new["source"].as_str(), new["external_id"].as_str()), (Some("meta"), Some("2309999")));
+    // --source still files them under the label given.
+    let report = sb.json(&["import", json.to_str().unwrap(), "--source", "expo", "--json"]);
+    assert_eq!((report["source"].as_str(), report["added"].as_u64()), (Some("expo"), Some(2)));
+}

@@ -1,6 +1,7 @@
 //! A JSON array of lead objects, read one element at a time. Keys are column names as in a CSV;
 //! Meta's API shape (`field_data: [{name, values}]`) is understood too, so a saved Graph API
-//! response imports as it is.
+//! response imports as it is, under Meta's source: the same lead from Meta's download or a sync
+//! is then the same lead, not a second one.
 
 use std::io::BufRead;
 
@@ -14,20 +15,25 @@ use crate::error::{Error, Result};
 
 type Row<'r> = &'r dyn Fn() -> String;
 
+/// Reads the array, calling `item` with each element's place, its lead (or why not) and its
+/// text. The leads are filed under `source` when one is given, else under the source the first
+/// object says: Meta's (`meta`) for a lead of Meta's Graph API (it has `field_data`), the
+/// profile's otherwise. Gives back the source the leads were filed under.
 pub(crate) fn read(
     reader: impl BufRead,
     profile: &Profile,
-    source: &str,
+    source: Option<&str>,
     now: DateTime<Utc>,
     mut item: impl FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
-) -> Result<()> {
+) -> Result<String> {
     let mut stopped = None;
-    let visitor = Items { profile, source, now, item: &mut item, stopped: &mut stopped };
+    let mut chosen = source.map(str::to_string);
+    let visitor = Items { profile, source: &mut chosen, now, item: &mut item, stopped: &mut stopped };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let parsed = de.deserialize_seq(visitor).and_then(|()| de.end());
     match (stopped, parsed) {
         (Some(e), _) => Err(e),
-        (None, Ok(())) => Ok(()),
+        (None, Ok(())) => Ok(chosen.unwrap_or_else(|| profile.default_source.to_string())),
         (None, Err(e)) => Err(Error::invalid(format!(
             "the JSON is not an array of lead objects (line {}, column {}): {}; fix the file and import it again",
             e.line(),
@@ -43,7 +49,8 @@ pub(crate) fn read(
 
 struct Items<'a, F> {
     profile: &'a Profile,
-    source: &'a str,
+    /// The source given, or the one the first object said; `None` until then.
+    source: &'a mut Option<String>,
     now: DateTime<Utc>,
     item: &'a mut F,
     stopped: &'a mut Option<Error>,
@@ -64,7 +71,14 @@ where
         while let Some(value) = seq.next_element::<Value>()? {
             n += 1;
             let lead = match &value {
-                Value::Object(map) => to_lead(self.profile, map, self.source, self.now, false),
+                Value::Object(map) => {
+                    let source = self.source.get_or_insert_with(|| {
+                        let meta = map.contains_key("field_data");
+                        let by = if meta { &super::meta_csv::PROFILE } else { self.profile };
+                        by.default_source.to_string()
+                    });
+                    to_lead(self.profile, map, source, self.now, false)
+                }
                 _ => Err("it is not an object".to_string()),
             };
             if let Err(e) = (self.item)(n, lead, &|| value.to_string()) {

@@ -301,7 +301,7 @@ fn parse_file(
         check_columns(format, &head, delimiter)
             .map_err(|message| Error::Import { path: shown.clone(), message })?;
     }
-    let source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
+    let mut source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
     if source.trim().is_empty() {
         return Err(Error::invalid("the --source label is empty; give a name such as \"trade-show\""));
     }
@@ -312,16 +312,19 @@ fn parse_file(
         message: format!("{line}: {reason}; fix it, or pass --skip-invalid to import the other rows"),
     };
     match format {
-        Format::Json => json::read(reader, profile, &source, now, |item, lead, record| {
-            sink.take(
-                lead,
-                options.skip_invalid,
-                &rejects_path,
-                || vec!["item".into(), "reason".into(), "record".into()],
-                |reason| vec![item.to_string(), reason.to_string(), record()],
-            )
-            .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
-        })?,
+        // Meta's API shape is filed under Meta's source, unless the import names one.
+        Format::Json => {
+            source = json::read(reader, profile, options.source.as_deref(), now, |item, lead, record| {
+                sink.take(
+                    lead,
+                    options.skip_invalid,
+                    &rejects_path,
+                    || vec!["item".into(), "reason".into(), "record".into()],
+                    |reason| vec![item.to_string(), reason.to_string(), record()],
+                )
+                .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
+            })?
+        }
         _ => read_csv(
             reader,
             delimiter,
@@ -1519,6 +1522,32 @@ mod tests {
                 .into_iter(),
         );
         assert_eq!(ana.external_id, id);
+    }
+
+    #[test]
+    fn meta_api_leads_in_json_are_filed_under_metas_source() {
+        let read = |text: &str, source: Option<&str>| {
+            let mut sources = Vec::new();
+            let chosen =
+                json::read(text.as_bytes(), Format::Json.profile(), source, Utc::now(), |_, lead, _| {
+                    sources.push(lead.unwrap().source);
+                    Ok(())
+                })
+                .unwrap();
+            (chosen, sources)
+        };
+        let graph = r#"[{"id": "2301001", "created_time": "2026-10-01T09:15:00+0000",
+            "field_data": [{"name": "full_name", "values": ["Ana"]}]},
+            {"id": "2301002", "field_data": [{"name": "email", "values": ["bo@example.com"]}]}]"#;
+        assert_eq!(read(graph, None), ("meta".to_string(), vec!["meta".to_string(), "meta".to_string()]));
+        assert_eq!(read(graph, Some("expo")), ("expo".to_string(), vec!["expo".to_string(); 2]));
+        let plain = r#"[{"name": "Ana"}, {"name": "Bo", "field_data": []}]"#;
+        assert_eq!(
+            read(plain, None),
+            ("import".to_string(), vec!["import".to_string(); 2]),
+            "the first decides"
+        );
+        assert_eq!(read("[]", None).0, "import");
     }
 
     #[test]
