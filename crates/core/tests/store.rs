@@ -135,6 +135,10 @@ async fn searches_and_date_ranges_page_like_the_filtered_whole_list() {
         all.sort();
         assert_eq!(by_score, all, "{filter:?}");
         assert_eq!(vault.leads().count(filter).await.unwrap(), expected.len() as i64);
+        // Counts per status, which read another index when there is a search.
+        let by_status = vault.leads().count_by_status(filter).await.unwrap();
+        assert_eq!(by_status.iter().map(|(_, n)| n).sum::<i64>(), expected.len() as i64, "{filter:?}");
+        assert_eq!(by_status.iter().find(|(s, _)| *s == LeadStatus::New).unwrap().1, expected.len() as i64);
     }
     vault.close().await;
 }

@@ -138,9 +138,19 @@ impl Leads<'_> {
     }
 
     /// Lead counts per status for `filter` (its own status part ignored), every status listed.
+    ///
+    /// With a search, the counts walk the status index (status and sort key, every lead, in
+    /// order) and keep the leads the search found. Left to itself, SQLite looks each found lead
+    /// up in the table for its status instead: a random page read per lead, 2 to 14 s for the
+    /// 383,505 leads "gmail" finds among a million (a third of a second this way, and at most
+    /// 0.8 s for a search that finds them all).
     pub async fn count_by_status(&self, filter: &LeadFilter) -> Result<Vec<(LeadStatus, i64)>> {
         let filter = LeadFilter { status: None, ..filter.clone() };
-        let mut q = Sql::new("SELECT l.status, count(*) FROM leads l WHERE 1 = 1");
+        let mut q = Sql::new(if filter.search.is_some() {
+            "SELECT l.status, count(*) FROM leads l INDEXED BY leads_by_status WHERE 1 = 1"
+        } else {
+            "SELECT l.status, count(*) FROM leads l WHERE 1 = 1"
+        });
         push_filter(&mut q, &filter);
         q.push(" GROUP BY l.status");
         let rows: Vec<(String, i64)> = bind!(sqlx::query_as(q.text()), q).fetch_all(&self.vault.pool).await?;
