@@ -165,6 +165,24 @@ describe("the inbox", () => {
     expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("");
   });
 
+  it("dims the counts of an earlier view until the new view's arrive, and exports without them", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    render(<Inbox offerSamples={false} />);
+    const nav = () => screen.getByRole("navigation", { name: "Status" });
+    await waitFor(() => expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("3"));
+    expect(nav().getAttribute("aria-busy")).toBe("false");
+    let answer: (v: unknown) => void = () => {};
+    commands.countByStatus.mockImplementation(() => new Promise((r) => (answer = r)));
+    fireEvent.change(screen.getByLabelText("Search"), { target: { value: "ana" } });
+    await waitFor(() => expect(commands.countByStatus).toHaveBeenLastCalledWith(expect.objectContaining({ search: "ana" })));
+    expect(nav().getAttribute("aria-busy")).toBe("true");
+    expect(nav().className).toContain("stale");
+    expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("3");
+    await act(async () => answer({ status: "ok", data: counts(1) }));
+    await waitFor(() => expect(nav().getAttribute("aria-busy")).toBe("false"));
+    expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("1");
+  });
+
   it("counts again after a lead's status changes in its detail", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1)]));
     commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));
@@ -233,6 +251,42 @@ describe("the inbox", () => {
       [lead(1).id, lead(3).id],
       expect.objectContaining({ status: "contacted", owner: null, add_tags: [] }),
     );
+  });
+
+  it("ticks a range with shift-click, and all shown leads at once", async () => {
+    commands.listLeads.mockImplementation(() => page([1, 2, 3, 4, 5].map((n) => lead(n))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const box = (n: number) => screen.getByLabelText(`Select Person ${n}`) as HTMLInputElement;
+    fireEvent.click(box(2));
+    fireEvent.click(box(4), { shiftKey: true });
+    expect([1, 2, 3, 4, 5].map((n) => box(n).checked)).toEqual([false, true, true, true, false]);
+    fireEvent.click(box(3), { shiftKey: true });
+    expect([1, 2, 3, 4, 5].map((n) => box(n).checked)).toEqual([false, true, false, false, false]);
+    expect(screen.getByText("1 selected")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Select all 5 shown" }));
+    expect([1, 2, 3, 4, 5].every((n) => box(n).checked)).toBe(true);
+    expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
+  });
+
+  it("lets a notice be dismissed, and drops it when the view changes", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    commands.updateLeads.mockImplementation(() => ok({ updated: 2 }));
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    const tick = () => {
+      fireEvent.click(screen.getByLabelText("Select Person 1"));
+      fireEvent.click(screen.getByLabelText("Select Person 2"));
+      fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "won" } });
+    };
+    tick();
+    expect(await screen.findByText("Updated 2 leads.")).toBeTruthy();
+    fireEvent.click(screen.getByLabelText("Dismiss the notice"));
+    expect(screen.queryByText("Updated 2 leads.")).toBeNull();
+    tick();
+    expect(await screen.findByText("Updated 2 leads.")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: /^won/ }));
+    await waitFor(() => expect(screen.queryByText("Updated 2 leads.")).toBeNull());
   });
 
   it("filters by status, source and dates through the query it sends", async () => {

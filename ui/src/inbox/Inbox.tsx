@@ -66,6 +66,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
+  // A notice ("Updated 40 leads.") is about the view it was given in.
+  const viewKey = JSON.stringify(query);
+  useEffect(() => setNotice(null), [viewKey]);
   const [showSettings, setShowSettings] = useState(false);
   const [showConnections, setShowConnections] = useState(false);
   const [showOffer, setShowOffer] = useState(offerSamples);
@@ -206,6 +209,23 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     return () => window.removeEventListener("keydown", listener);
   }, []);
 
+  /** The row last ticked: a shift-click ticks (or unticks) every row from it to the one clicked. */
+  const anchor = useRef<number | null>(null);
+  function tick(index: number, checked: boolean, range: boolean) {
+    const from = range && anchor.current !== null ? Math.min(anchor.current, index) : index;
+    const to = range && anchor.current !== null ? Math.max(anchor.current, index) : index;
+    const ids = pages.leads.slice(from, to + 1).map((l) => l.id);
+    setSelected((s) => {
+      const n = new Set(s);
+      for (const id of ids) {
+        if (checked) n.add(id);
+        else n.delete(id);
+      }
+      return n;
+    });
+    anchor.current = index;
+  }
+
   const [applying, setApplying] = useState(false);
   async function bulk(change: LeadChange) {
     // Only leads on screen: one ticked in rows that a new view then replaced is not acted on.
@@ -251,7 +271,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           <option value="oldest">Oldest first</option>
           <option value="score_high">Highest score</option>
         </select>
-        <ExportBar query={query} total={pages.counts?.total ?? null} />
+        <ExportBar query={query} total={pages.countsStale ? null : (pages.counts?.total ?? null)} />
         <button onClick={() => setShowConnections(true)}>Connections</button>
         <button onClick={() => setShowSettings(true)}>Settings</button>
         <label className="switch">
@@ -272,7 +292,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           their own; new leads arrive every minute. Your own vault is closed and untouched.
         </p>
       )}
-      <nav className="statuses" aria-label="Status">
+      {/* An earlier view's counts stay, dimmed, until this view's arrive (a search over a
+          million leads is counted in up to a second). */}
+      <nav className={pages.countsStale ? "statuses stale" : "statuses"} aria-label="Status" aria-busy={pages.countsStale}>
         <button className={picked.status === null ? "on" : ""} aria-pressed={picked.status === null} onClick={() => setPick("status", "")}>
           All <span className="count">{pages.counts ? pages.counts.by_status.reduce((a, c) => a + c.count, 0) : "…"}</span>
         </button>
@@ -319,7 +341,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         />
       )}
       {selected.size > 0 && (
-        <BulkBar count={selected.size} busy={applying} onApply={(c) => void bulk(c)} onClear={() => setSelected(new Set())} />
+        <BulkBar
+          count={selected.size}
+          shown={pages.leads.length}
+          busy={applying}
+          onApply={(c) => void bulk(c)}
+          onSelectAll={() => setSelected(new Set(pages.leads.map((l) => l.id)))}
+          onClear={() => setSelected(new Set())}
+        />
       )}
       {arrivals && (
         <p className="toast" role="status" data-testid="arrivals">
@@ -332,6 +361,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       {(notice || pages.error) && (
         <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : "status"}>
           {pages.error ?? notice}
+          {!pages.error && (
+            <>
+              {" "}
+              <button aria-label="Dismiss the notice" onClick={() => setNotice(null)}>
+                ✕
+              </button>
+            </>
+          )}
         </p>
       )}
       <div className="body">
@@ -364,15 +401,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                     type="checkbox"
                     aria-label={`Select ${lead.full_name ?? lead.email ?? lead.phone ?? lead.id}`}
                     checked={selected.has(lead.id)}
-                    onClick={(e) => e.stopPropagation()}
-                    onChange={(e) =>
-                      setSelected((s) => {
-                        const n = new Set(s);
-                        if (e.target.checked) n.add(lead.id);
-                        else n.delete(lead.id);
-                        return n;
-                      })
-                    }
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      tick(item.index, e.currentTarget.checked, e.shiftKey);
+                    }}
+                    onChange={() => {}}
                   />
                   <span className="name">{lead.full_name ?? lead.email ?? lead.phone ?? lead.id}</span>
                   <span className="company muted">{lead.company ?? ""}</span>
@@ -409,15 +442,28 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   );
 }
 
-type BulkProps = { count: number; busy: boolean; onApply: (c: LeadChange) => void; onClear: () => void };
+type BulkProps = {
+  count: number;
+  /** How many leads the list has loaded: "select all" takes those. */
+  shown: number;
+  busy: boolean;
+  onApply: (c: LeadChange) => void;
+  onSelectAll: () => void;
+  onClear: () => void;
+};
 
-function BulkBar({ count, busy, onApply, onClear }: BulkProps) {
+function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProps) {
   const [owner, setOwner] = useState("");
   const [tag, setTag] = useState("");
   const empty: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
   return (
     <div className="bulk" role="region" aria-label="Bulk changes">
       <strong>{count} selected</strong>
+      {count < shown && (
+        <button type="button" onClick={onSelectAll} disabled={busy}>
+          Select all {shown} shown
+        </button>
+      )}
       {busy && <span className="muted">Applying…</span>}
       <select
         aria-label="Set status"

@@ -12,6 +12,8 @@ export type LeadPages = {
   hasMore: boolean;
   loading: boolean;
   counts: StatusCounts | null;
+  /** The counts shown are an earlier view's: this view's are on their way. */
+  countsStale: boolean;
   error: string | null;
   loadMore: () => void;
   /** The same view again (new leads arrived, leads changed): as far down as it was loaded. */
@@ -46,7 +48,8 @@ export function useLeadPages(query: ViewQuery): LeadPages {
   const [next, setNext] = useState<string | null>(null);
   const [hasMore, setHasMore] = useState(true);
   const [loading, setLoading] = useState(false);
-  const [counts, setCounts] = useState<StatusCounts | null>(null);
+  // The counts and the view they were counted for.
+  const [counted, setCounted] = useState<{ key: string; counts: StatusCounts } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const generation = useRef(0);
@@ -62,9 +65,10 @@ export function useLeadPages(query: ViewQuery): LeadPages {
   const countsGeneration = useRef(0);
   const fetchCounts = useCallback(() => {
     const gen = ++countsGeneration.current;
-    call(commands.countByStatus(latest.current)).then(
-      (c) => gen === countsGeneration.current && setCounts(c),
-      () => gen === countsGeneration.current && setCounts(null),
+    const query = latest.current;
+    call(commands.countByStatus(query)).then(
+      (counts) => gen === countsGeneration.current && setCounted({ key: JSON.stringify(query), counts }),
+      () => gen === countsGeneration.current && setCounted(null),
     );
   }, []);
 
@@ -130,7 +134,18 @@ export function useLeadPages(query: ViewQuery): LeadPages {
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const replace = useCallback((lead: Lead) => setLeads((old) => old.map((l) => (l.id === lead.id ? lead : l))), []);
 
-  return { leads, hasMore, loading, counts, error, loadMore, reload, replace, refreshCounts: fetchCounts };
+  return {
+    leads,
+    hasMore,
+    loading,
+    counts: counted?.counts ?? null,
+    countsStale: counted !== null && counted.key !== key,
+    error,
+    loadMore,
+    reload,
+    replace,
+    refreshCounts: fetchCounts,
+  };
 }
 
 /** `value`, once it has stopped changing for `ms`. */
