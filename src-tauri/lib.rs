@@ -76,6 +76,24 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("leadvault-data"))
 }
 
+/// If WebKit's web process ends (a crash, the system short of memory), the window would stay
+/// grey until restarted: load the page again instead. The vault and its state live in this
+/// process and are untouched; the inbox opens as on a start.
+fn reload_when_the_page_dies(app: &tauri::AppHandle) {
+    #[cfg(target_os = "linux")]
+    for window in app.webview_windows().into_values() {
+        let _ = window.with_webview(|view| {
+            use webkit2gtk::WebViewExt;
+            view.inner().connect_web_process_terminated(|view, reason| {
+                tracing::warn!(reason = ?reason, "the window's web process ended; loading the page again");
+                view.reload();
+            });
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
 /// Builds the app on any runtime: the real window in `run`, the mock runtime in tests.
 pub fn app<R: Runtime>(
     builder: tauri::Builder<R>,
@@ -123,10 +141,11 @@ pub fn run() {
         .build(tauri::generate_context!("tauri.conf.json"))
         .map(|app| {
             attach_sync_events(&app);
-            app.run(|app, event| {
-                if let tauri::RunEvent::Exit = event {
-                    tauri::async_runtime::block_on(app.state::<AppState>().shut_down());
-                }
+            app.run(|app, event| match event {
+                // The windows of tauri.conf.json exist from here.
+                tauri::RunEvent::Ready => reload_when_the_page_dies(app),
+                tauri::RunEvent::Exit => tauri::async_runtime::block_on(app.state::<AppState>().shut_down()),
+                _ => {}
             });
         });
     if let Err(e) = result {
