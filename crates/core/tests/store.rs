@@ -602,3 +602,28 @@ async fn sources_and_owners_are_found_whatever_their_case() {
     assert_eq!(report.rows, 3);
     vault.close().await;
 }
+
+#[tokio::test]
+async fn a_tag_stored_before_the_rules_tightened_can_still_be_removed() {
+    use leadvault_core::NewLead;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let old = NewLead {
+        source: "api".into(),
+        external_id: "x1".into(),
+        full_name: Some("Old Tags".into()),
+        tags: vec!["q3;q4".into(), "vip".into()],
+        ..Default::default()
+    };
+    vault.add_leads(vec![old]).await.unwrap();
+    let id = vault.leads().list(&LeadFilter::default(), LeadSort::Newest, None, 1).await.unwrap().leads[0]
+        .id
+        .clone();
+    let change = LeadUpdate { remove_tags: vec![" Q3;Q4 ".into()], ..Default::default() };
+    let detail = vault.leads().update(&id, &change).await.unwrap();
+    assert_eq!(detail.lead.tags, vec!["vip"]);
+    // Adding one is still checked.
+    let add = LeadUpdate { add_tags: vec!["a;b".into()], ..Default::default() };
+    assert!(matches!(vault.leads().update(&id, &add).await, Err(Error::InvalidInput(_))));
+    vault.close().await;
+}

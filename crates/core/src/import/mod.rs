@@ -1452,6 +1452,20 @@ mod tests {
     }
 
     #[test]
+    fn an_owner_that_leads_update_would_refuse_is_kept_as_an_answer() {
+        let long = "x".repeat(101);
+        let text = format!(
+            "name,email,owner\nAna,ana@example.com,\"Bob\nEvil\"\nBo,bo@example.com,{long}\nCy,cy@example.com,  Maria  \n"
+        );
+        let rows: Vec<NewLead> = csv_rows(Format::Csv, &text).into_iter().map(Result::unwrap).collect();
+        assert_eq!(rows[0].owner, None);
+        assert_eq!(rows[0].fields["owner"], "Bob\nEvil");
+        assert_eq!((rows[1].owner.as_deref(), rows[1].fields["owner"].as_str()), (None, Some(long.as_str())));
+        assert_eq!(rows[2].owner.as_deref(), Some("Maria"));
+        assert!(rows[2].fields.is_empty());
+    }
+
+    #[test]
     fn a_second_column_for_a_filled_field_is_kept_as_a_form_answer() {
         let rows = csv_rows(
             Format::GoogleAdsCsv,

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use ring::digest;
 use serde_json::{Map, Value};
 
-use crate::domain::{AdOrigin, Email, LeadStatus, NewLead, Phone, normalize_tag};
+use crate::domain::{AdOrigin, Email, LeadStatus, NewLead, Phone, normalize_owner, normalize_tag};
 
 /// The lead field a column fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +235,14 @@ impl Profile {
                         )
                     })?
                 }
-                Some(Target::Owner) => lead.owner = text(),
+                // An owner as `leads update` would set it; any other value is kept as an answer.
+                Some(Target::Owner) => match normalize_owner(value) {
+                    Ok(owner) => lead.owner = Some(owner),
+                    Err(_) => {
+                        filled.release(Target::Owner);
+                        insert_field(&mut lead.fields, name, value);
+                    }
+                },
                 Some(Target::Tags) => {
                     for t in value.split([',', ';', '|']).filter(|t| !t.trim().is_empty()) {
                         lead.tags.push(normalize_tag(t).map_err(|e| format!("column {name:?}: {e}"))?);

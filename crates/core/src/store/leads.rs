@@ -174,7 +174,10 @@ impl Leads<'_> {
             ));
         }
         let add_tags = change.add_tags.iter().map(|t| normalize_tag(t)).collect::<Result<Vec<_>>>()?;
-        let remove_tags = change.remove_tags.iter().map(|t| normalize_tag(t)).collect::<Result<Vec<_>>>()?;
+        // A tag to remove is only looked up: one stored before the rules on tags tightened
+        // (a `;` in it) can still go.
+        let remove_tags: Vec<String> =
+            change.remove_tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
         // `Some(None)` clears the owner; a name is checked like a tag.
         let new_owner =
             change.owner.as_ref().map(|o| o.as_deref().map(normalize_owner).transpose()).transpose()?;
