@@ -1,7 +1,9 @@
-//! A JSON array of lead objects, read one element at a time. Keys are column names as in a CSV;
-//! Meta's API shape (`field_data: [{name, values}]`) is understood too, so a saved Graph API
-//! response imports as it is, under Meta's source: the same lead from Meta's download or a sync
-//! is then the same lead, not a second one.
+//! A JSON array of lead objects, read one element at a time (or the array under `data`, as a
+//! saved Graph API response holds it). Keys are column names as in a CSV; Meta's API shape
+//! (`field_data: [{name, values}]`) is understood too, and imports under Meta's source: the
+//! same lead from Meta's download or a sync is then the same lead, not a second one. Leadvault's
+//! own JSON export comes back as its CSV export does: each lead keeps its source and external
+//! id, its form answers (`fields`) and its notes.
 
 use std::io::BufRead;
 
@@ -18,22 +20,33 @@ type Row<'r> = &'r dyn Fn() -> String;
 /// Reads the array, calling `item` with each element's place, its lead (or why not) and its
 /// text. The leads are filed under `source` when one is given, else under the source the first
 /// object says: Meta's (`meta`) for a lead of Meta's Graph API (it has `field_data`), the
-/// profile's otherwise. Gives back the source the leads were filed under.
+/// profile's otherwise; a Leadvault export's leads keep their own. Gives back the source the
+/// leads were filed under, and whether the file is a Leadvault export.
 pub(crate) fn read(
     reader: impl BufRead,
     profile: &Profile,
     source: Option<&str>,
     now: DateTime<Utc>,
     mut item: impl FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let mut stopped = None;
     let mut chosen = source.map(str::to_string);
-    let visitor = Items { profile, source: &mut chosen, now, item: &mut item, stopped: &mut stopped };
+    let mut export = None;
+    let visitor = Items {
+        profile,
+        source: &mut chosen,
+        export: &mut export,
+        now,
+        item: &mut item,
+        stopped: &mut stopped,
+    };
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let parsed = de.deserialize_seq(visitor).and_then(|()| de.end());
+    let parsed = de.deserialize_any(visitor).and_then(|()| de.end());
     match (stopped, parsed) {
         (Some(e), _) => Err(e),
-        (None, Ok(())) => Ok(chosen.unwrap_or_else(|| profile.default_source.to_string())),
+        (None, Ok(())) => {
+            Ok((chosen.unwrap_or_else(|| profile.default_source.to_string()), export.unwrap_or(false)))
+        }
         (None, Err(e)) => Err(Error::invalid(format!(
             "the JSON is not an array of lead objects (line {}, column {}): {}; fix the file and import it again",
             e.line(),
@@ -51,6 +64,8 @@ struct Items<'a, F> {
     profile: &'a Profile,
     /// The source given, or the one the first object said; `None` until then.
     source: &'a mut Option<String>,
+    /// Whether the first object is a Leadvault export's; `None` until then.
+    export: &'a mut Option<bool>,
     now: DateTime<Utc>,
     item: &'a mut F,
     stopped: &'a mut Option<Error>,
@@ -66,12 +81,31 @@ where
         f.write_str("an array of lead objects")
     }
 
+    /// A saved Graph API response: `{"data": [...], "paging": {...}}`.
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut items = Some(self);
+        while let Some(key) = map.next_key::<String>()? {
+            match (key.as_str(), items.take()) {
+                ("data", Some(visitor)) => map.next_value_seed(Seq(visitor))?,
+                (_, left) => {
+                    items = left;
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        match items {
+            None => Ok(()),
+            Some(_) => Err(de::Error::custom("an object without a \"data\" array of leads")),
+        }
+    }
+
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         let mut n = 0;
         while let Some(value) = seq.next_element::<Value>()? {
             n += 1;
             let lead = match &value {
                 Value::Object(map) => {
+                    self.export.get_or_insert_with(|| is_export(map));
                     let source = self.source.get_or_insert_with(|| {
                         let meta = map.contains_key("field_data");
                         let by = if meta { &super::meta_csv::PROFILE } else { self.profile };
@@ -90,6 +124,28 @@ where
     }
 }
 
+/// The array of a Graph API response's `data`, read by the same visitor.
+struct Seq<'a, F>(Items<'a, F>);
+
+impl<'de, F> de::DeserializeSeed<'de> for Seq<'_, F>
+where
+    F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_seq(self.0)
+    }
+}
+
+/// Whether `map` is a lead of Leadvault's own JSON export: its source and external id, and its
+/// form answers under `fields`.
+fn is_export(map: &Map<String, Value>) -> bool {
+    map.contains_key("external_id")
+        && map.get("source").is_some_and(Value::is_string)
+        && map.get("fields").is_some_and(Value::is_object)
+}
+
 pub(crate) fn to_lead(
     profile: &Profile,
     map: &Map<String, Value>,
@@ -97,11 +153,26 @@ pub(crate) fn to_lead(
     now: DateTime<Utc>,
     keep_all: bool,
 ) -> std::result::Result<NewLead, String> {
+    // A Leadvault export: its columns mean what they mean in its CSV export.
+    let export = !keep_all && is_export(map);
+    let profile = if export { &super::leadvault_csv::PROFILE } else { profile };
     // Each key's target, its name and its value as text.
     let mut pairs: Vec<(Option<Target>, String, String)> = Vec::with_capacity(map.len());
     for (key, value) in map {
         let target = profile.target(&fold(key));
         match (key.as_str(), value) {
+            ("fields", Value::Object(answers)) if export => {
+                for (name, answer) in answers {
+                    if let Some(text) = text(answer) {
+                        pairs.push((None, name.clone(), text));
+                    }
+                }
+            }
+            ("notes", Value::Array(notes)) if export => {
+                let notes: Vec<crate::domain::Note> =
+                    notes.iter().filter_map(|n| serde_json::from_value(n.clone()).ok()).collect();
+                pairs.push((target, key.clone(), super::leadvault_csv::notes_cell(&notes)));
+            }
             ("field_data", Value::Array(answers)) => {
                 for a in answers {
                     let name = a.get("name").and_then(Value::as_str).unwrap_or_default();

@@ -124,6 +124,8 @@ pub struct ImportReport {
 struct Parsed {
     format: Format,
     source: String,
+    /// Leadvault's own export (CSV or JSON): its leads keep the sources it names.
+    own_export: bool,
     read: u64,
     rejected: u64,
     /// Written in full, named only once the leads are in.
@@ -179,7 +181,7 @@ pub async fn import_file(
         unchanged: p.read - p.rejected - added,
         rejected: p.rejected,
         rejects_file,
-        sources_from_file: p.format == Format::LeadvaultCsv && options.source.is_none(),
+        sources_from_file: p.own_export && options.source.is_none(),
     };
     info!(
         format = report.format.name(),
@@ -311,47 +313,61 @@ fn parse_file(
         path: shown.clone(),
         message: format!("{line}: {reason}; fix it, or pass --skip-invalid to import the other rows"),
     };
-    match format {
+    // Whether the file is Leadvault's own export, whose leads keep their sources.
+    let own_export = match format {
         // Meta's API shape is filed under Meta's source, unless the import names one.
         Format::Json => {
-            source = json::read(reader, profile, options.source.as_deref(), now, |item, lead, record| {
-                sink.take(
-                    lead,
-                    options.skip_invalid,
-                    &rejects_path,
-                    || vec!["item".into(), "reason".into(), "record".into()],
-                    |reason| vec![item.to_string(), reason.to_string(), record()],
-                )
-                .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
-            })?
+            let export;
+            (source, export) =
+                json::read(reader, profile, options.source.as_deref(), now, |item, lead, record| {
+                    // A source named on the command line labels every lead, as for a CSV.
+                    let lead = lead.map(|mut l| {
+                        if let Some(s) = &options.source {
+                            l.source.clone_from(s);
+                        }
+                        l
+                    });
+                    sink.take(
+                        lead,
+                        options.skip_invalid,
+                        &rejects_path,
+                        || vec!["item".into(), "reason".into(), "record".into()],
+                        |reason| vec![item.to_string(), reason.to_string(), record()],
+                    )
+                    .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
+                })?;
+            export
         }
-        _ => read_csv(
-            reader,
-            delimiter,
-            profile,
-            &source,
-            now,
-            &shown,
-            is_rejects_file(path),
-            |line, header, lead, record| {
-                // A source named on the command line labels every row, whatever the file says.
-                let lead = lead.map(|mut l| {
-                    if let Some(s) = &options.source {
-                        l.source.clone_from(s);
-                    }
-                    l
-                });
-                sink.take(
-                    lead,
-                    options.skip_invalid,
-                    &rejects_path,
-                    || header.iter().cloned().chain([profile::REJECT_REASON.to_string()]).collect(),
-                    |reason| rejected_row(header.len(), record, &format!("line {line}: {reason}")),
-                )
-                .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
-            },
-        )?,
-    }
+        _ => {
+            read_csv(
+                reader,
+                delimiter,
+                profile,
+                &source,
+                now,
+                &shown,
+                is_rejects_file(path),
+                |line, header, lead, record| {
+                    // A source named on the command line labels every row, whatever the file says.
+                    let lead = lead.map(|mut l| {
+                        if let Some(s) = &options.source {
+                            l.source.clone_from(s);
+                        }
+                        l
+                    });
+                    sink.take(
+                        lead,
+                        options.skip_invalid,
+                        &rejects_path,
+                        || header.iter().cloned().chain([profile::REJECT_REASON.to_string()]).collect(),
+                        |reason| rejected_row(header.len(), record, &format!("line {line}: {reason}")),
+                    )
+                    .map_err(|stop| stop.into_error(|r| fail(format!("line {line}"), r)))
+                },
+            )?;
+            format == Format::LeadvaultCsv
+        }
+    };
     sink.flush()?;
     let rejects_file = match sink.rejects.take() {
         Some((mut w, file)) => {
@@ -360,7 +376,7 @@ fn parse_file(
         }
         None => None,
     };
-    Ok(Parsed { format, source, read: sink.read, rejected: sink.rejected, rejects_file })
+    Ok(Parsed { format, source, own_export, read: sink.read, rejected: sink.rejected, rejects_file })
 }
 
 /// A file written under a temporary name beside its final one (`.NAME.PID.partial`), renamed by
@@ -1542,7 +1558,7 @@ mod tests {
     fn meta_api_leads_in_json_are_filed_under_metas_source() {
         let read = |text: &str, source: Option<&str>| {
             let mut sources = Vec::new();
-            let chosen =
+            let (chosen, _) =
                 json::read(text.as_bytes(), Format::Json.profile(), source, Utc::now(), |_, lead, _| {
                     sources.push(lead.unwrap().source);
                     Ok(())
@@ -1562,6 +1578,58 @@ mod tests {
             "the first decides"
         );
         assert_eq!(read("[]", None).0, "import");
+        // A saved Graph API response: the leads under "data", the paging left alone.
+        let saved = format!(r#"{{"paging": {{"cursors": {{"after": "x"}}}}, "data": {graph}}}"#);
+        assert_eq!(read(&saved, None), ("meta".to_string(), vec!["meta".to_string(), "meta".to_string()]));
+        let no_data = json::read(
+            r#"{"paging": {}}"#.as_bytes(),
+            Format::Json.profile(),
+            None,
+            Utc::now(),
+            |_, _, _| Ok(()),
+        );
+        assert!(no_data.unwrap_err().to_string().contains("not an array of lead objects"));
+    }
+
+    #[test]
+    fn leadvaults_own_json_export_comes_back_as_it_went_out() {
+        let exported = r#"[{"id": "01JB000000000000000000000A", "source": "meta", "external_id": "2301001",
+            "created_at": "2026-10-01T09:15:00Z", "updated_at": "2026-11-01T00:00:00Z", "full_name": "Ana",
+            "email": "ana@example.com", "phone": "+1 555 010 1234", "company": null, "status": "won",
+            "owner": "Maria", "tags": ["hot", "vip"], "score": null, "ad_id": "120200001", "ad_name": null,
+            "adset_id": null, "adset_name": null, "campaign_id": null, "campaign_name": null, "form_id": null,
+            "form_name": null, "platform": "fb", "is_organic": false,
+            "fields": {"budget": "$5k", "email": "not an address", "id": "x-1", "kids": 2},
+            "notes": [{"at": "2026-11-20T14:03:11Z", "body": "call back\nFriday"}, {"at": "2026-11-21T09:00:00Z", "body": "booked"}]}]"#;
+        let mut leads = Vec::new();
+        let (source, export) =
+            json::read(exported.as_bytes(), Format::Json.profile(), None, Utc::now(), |_, lead, _| {
+                leads.push(lead.unwrap());
+                Ok(())
+            })
+            .unwrap();
+        assert!(export);
+        assert_eq!(source, "import", "the report's label; each lead keeps its own");
+        let ana = &leads[0];
+        assert_eq!((ana.source.as_str(), ana.external_id.as_str()), ("meta", "2301001"));
+        assert_eq!((ana.status, ana.owner.as_deref()), (crate::domain::LeadStatus::Won, Some("Maria")));
+        assert_eq!(ana.tags, vec!["hot", "vip"]);
+        assert_eq!(ana.ad.ad_id.as_deref(), Some("120200001"));
+        assert_eq!(ana.ad.is_organic, Some(false));
+        assert_eq!(ana.email.as_ref().map(|e| e.as_str()), Some("ana@example.com"));
+        // Its answers keep their names, even those of the export's own columns.
+        let answers =
+            serde_json::json!({"budget": "$5k", "email": "not an address", "id": "x-1", "kids": "2"});
+        assert_eq!(serde_json::Value::Object(ana.fields.clone()), answers);
+        let notes: Vec<(String, &str)> =
+            ana.notes.iter().map(|n| (n.at.to_rfc3339(), n.body.as_str())).collect();
+        assert_eq!(
+            notes,
+            [
+                ("2026-11-20T14:03:11+00:00".to_string(), "call back\nFriday"),
+                ("2026-11-21T09:00:00+00:00".to_string(), "booked")
+            ]
+        );
     }
 
     #[test]
