@@ -165,6 +165,22 @@ describe("the inbox", () => {
     expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("");
   });
 
+  it("takes a lead out of a status-filtered list once its status no longer matches", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.click(screen.getByRole("button", { name: /^new/ }));
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ status: "new" }), null, 200));
+    fireEvent.click(screen.getByText("Person 1"));
+    await screen.findByTestId("detail-name");
+    commands.listLeads.mockImplementation(() => page([lead(2)]));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    await waitFor(() => expect(document.querySelector(`[data-lead-id="${lead(1).id}"]`)).toBeNull());
+    expect(screen.getByText("Person 2")).toBeTruthy();
+    expect(screen.getByTestId("detail-name")).toBeTruthy();
+  });
+
   it("dims the counts of an earlier view until the new view's arrive, and exports without them", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
     render(<Inbox offerSamples={false} />);

@@ -425,8 +425,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             id={openId}
             onClose={() => setOpenId(null)}
             onChanged={(lead) => {
-              pages.replace(lead);
-              pages.refreshCounts();
+              // A lead whose new status leaves the filtered view goes from the list (its pane
+              // stays open); any other change is put in place.
+              if (query.status !== null && lead.status !== query.status) pages.reload();
+              else {
+                pages.replace(lead);
+                pages.refreshCounts();
+              }
             }}
           />
         )}
