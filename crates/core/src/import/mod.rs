@@ -313,6 +313,13 @@ fn parse_file(
         path: shown.clone(),
         message: format!("{line}: {reason}; fix it, or pass --skip-invalid to import the other rows"),
     };
+    // A source named on the command line labels every lead, whatever the file says.
+    let relabel = |mut lead: NewLead| {
+        if let Some(s) = &options.source {
+            lead.source.clone_from(s);
+        }
+        lead
+    };
     // Whether the file is Leadvault's own export, whose leads keep their sources.
     let own_export = match format {
         // Meta's API shape is filed under Meta's source, unless the import names one.
@@ -320,15 +327,8 @@ fn parse_file(
             let export;
             (source, export) =
                 json::read(reader, profile, options.source.as_deref(), now, |item, lead, record| {
-                    // A source named on the command line labels every lead, as for a CSV.
-                    let lead = lead.map(|mut l| {
-                        if let Some(s) = &options.source {
-                            l.source.clone_from(s);
-                        }
-                        l
-                    });
                     sink.take(
-                        lead,
+                        lead.map(relabel),
                         options.skip_invalid,
                         &rejects_path,
                         || vec!["item".into(), "reason".into(), "record".into()],
@@ -348,15 +348,8 @@ fn parse_file(
                 &shown,
                 is_rejects_file(path),
                 |line, header, lead, record| {
-                    // A source named on the command line labels every row, whatever the file says.
-                    let lead = lead.map(|mut l| {
-                        if let Some(s) = &options.source {
-                            l.source.clone_from(s);
-                        }
-                        l
-                    });
                     sink.take(
-                        lead,
+                        lead.map(relabel),
                         options.skip_invalid,
                         &rejects_path,
                         || header.iter().cloned().chain([profile::REJECT_REASON.to_string()]).collect(),
