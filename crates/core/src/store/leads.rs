@@ -798,9 +798,8 @@ fn lead_from_row(row: &impl Columns) -> Result<(i64, Lead)> {
 /// returned as it is, for the caller's "no lead with id".
 async fn resolve_id(conn: &mut SqliteConnection, typed: &str) -> Result<String> {
     let id = typed.trim().to_ascii_uppercase();
-    let exact: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM leads WHERE id = ?").bind(&id).fetch_optional(&mut *conn).await?;
-    if exact.is_some() || id.len() < 4 || id.len() >= 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    // A whole id (every id is a 26-character ULID) is looked up by the caller as it is.
+    if id.len() < 4 || id.len() >= 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Ok(id);
     }
     // Ids are ULIDs (upper-case letters and digits), so every id beginning with `id` sorts
