@@ -1,7 +1,7 @@
 //! The inbox: one view (search, filters, sort) paged by keyset cursors, counts per status, and
 //! bulk changes to the selected leads.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use leadvault_core::store::Cursor;
 use leadvault_core::{Lead, LeadFilter, LeadSort, LeadStatus, LeadUpdate};
 use serde::{Deserialize, Serialize};
@@ -48,8 +48,7 @@ fn day(s: &str, label: &str, end: bool) -> CommandResult<DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
         CommandError::new("invalid_input", format!("the \"{label}\" date is not a date; use YYYY-MM-DD"))
     })?;
-    let d = if end { d.checked_add_days(Days::new(1)).unwrap_or(d) } else { d };
-    Ok(leadvault_core::clock::local_day_start(d))
+    Ok(if end { leadvault_core::clock::local_day_end(d) } else { leadvault_core::clock::local_day_start(d) })
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]

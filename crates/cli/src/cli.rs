@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use leadvault_core::clock::local_day_start;
+use leadvault_core::clock::{local_day_end, local_day_start};
 use leadvault_core::error::Error;
 use leadvault_core::{LeadFilter, LeadSort, LeadStatus};
 
@@ -400,7 +400,7 @@ impl When {
     /// in; or the moment.
     fn end(self) -> DateTime<Utc> {
         match self {
-            When::Day(d) => local_day_start(d.checked_add_days(Days::new(1)).unwrap_or(d)),
+            When::Day(d) => local_day_end(d),
             When::At(t) => t,
         }
     }

@@ -148,13 +148,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let vault = Vault::open(options).await?;
             let problems = vault.check().await;
             vault.close().await;
-            // The check itself failing on an open vault is the damage it looks for.
-            let problems = problems.map_err(|e| match e {
-                Error::Database(reason) => {
-                    Error::Damaged(format!("its integrity check could not run: {reason}"))
-                }
-                other => other,
-            })?;
+            let problems = problems?;
             if !problems.is_empty() {
                 for p in &problems {
                     errln!("{p}");

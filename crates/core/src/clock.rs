@@ -34,6 +34,12 @@ pub fn local_day_start(day: chrono::NaiveDate) -> DateTime<Utc> {
     day_start_in(&chrono::Local, day)
 }
 
+/// Where a range through `day` ends (not included): the next day's start, so the whole day is
+/// in.
+pub fn local_day_end(day: chrono::NaiveDate) -> DateTime<Utc> {
+    local_day_start(day.checked_add_days(chrono::Days::new(1)).unwrap_or(day))
+}
+
 /// [`local_day_start`] in any time zone.
 pub fn day_start_in<Tz: chrono::TimeZone>(zone: &Tz, day: chrono::NaiveDate) -> DateTime<Utc> {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();

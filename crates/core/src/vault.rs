@@ -271,7 +271,16 @@ impl Vault {
     /// nothing when it is sound, else SQLite's findings (page numbers and index names, never
     /// a row's content).
     pub async fn check(&self) -> Result<Vec<String>> {
-        let found: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?;
+        // The check itself failing on an open vault is the damage it looks for.
+        let found: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::Database(reason) => {
+                    Error::Damaged(format!("its integrity check could not run: {reason}"))
+                }
+                other => other,
+            })?;
         Ok(found.into_iter().filter(|line| line != "ok").collect())
     }
 

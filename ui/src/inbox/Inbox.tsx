@@ -401,11 +401,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                     type="checkbox"
                     aria-label={`Select ${lead.full_name ?? lead.email ?? lead.phone ?? lead.id}`}
                     checked={selected.has(lead.id)}
-                    onClick={(e) => {
-                      e.stopPropagation();
-                      tick(item.index, e.currentTarget.checked, e.shiftKey);
-                    }}
-                    onChange={() => {}}
+                    onClick={(e) => e.stopPropagation()}
+                    onChange={(e) => tick(item.index, e.target.checked, (e.nativeEvent as MouseEvent).shiftKey === true)}
                   />
                   <span className="name">{lead.full_name ?? lead.email ?? lead.phone ?? lead.id}</span>
                   <span className="company muted">{lead.company ?? ""}</span>
@@ -427,11 +424,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             onChanged={(lead) => {
               // A lead whose new status leaves the filtered view goes from the list (its pane
               // stays open); any other change is put in place.
-              if (query.status !== null && lead.status !== query.status) pages.reload();
-              else {
-                pages.replace(lead);
-                pages.refreshCounts();
-              }
+              if (query.status !== null && lead.status !== query.status) pages.remove(lead.id);
+              else pages.replace(lead);
+              pages.refreshCounts();
             }}
           />
         )}

@@ -20,6 +20,8 @@ export type LeadPages = {
   reload: () => void;
   /** Puts a changed lead in place, without a reload. */
   replace: (lead: Lead) => void;
+  /** Takes a lead that left the view out of the list, without a reload. */
+  remove: (id: string) => void;
   /** Asks for the counts per status again (a lead's status changed). */
   refreshCounts: () => void;
 };
@@ -133,6 +135,10 @@ export function useLeadPages(query: ViewQuery): LeadPages {
 
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const replace = useCallback((lead: Lead) => setLeads((old) => old.map((l) => (l.id === lead.id ? lead : l))), []);
+  const remove = useCallback((id: string) => {
+    setLeads((old) => old.filter((l) => l.id !== id));
+    loaded.current = { ...loaded.current, count: Math.max(0, loaded.current.count - 1) };
+  }, []);
 
   return {
     leads,
@@ -144,6 +150,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
     loadMore,
     reload,
     replace,
+    remove,
     refreshCounts: fetchCounts,
   };
 }

@@ -108,7 +108,7 @@ pub(crate) const COLUMNS: [&str; 24] = [
 ];
 
 /// How many of [`COLUMNS`] every export has had: all but `notes`.
-pub(crate) const COLUMNS_BEFORE_NOTES: usize = 23;
+pub(crate) const COLUMNS_BEFORE_NOTES: usize = COLUMNS.len() - 1;
 
 /// A form answer as one cell: text as it is, anything else as JSON.
 pub(crate) fn field_cell<'l>(

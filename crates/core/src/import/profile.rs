@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use ring::digest;
 use serde_json::{Map, Value};
 
-use crate::domain::{AdOrigin, Email, LeadStatus, NewLead, Phone, normalize_owner, normalize_tag};
+use crate::domain::{
+    AdOrigin, Email, LeadStatus, NewLead, Phone, TAG_SEPARATORS, normalize_owner, normalize_tag,
+};
 
 /// The lead field a column fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,7 +246,7 @@ impl Profile {
                     }
                 },
                 Some(Target::Tags) => {
-                    for t in value.split([',', ';', '|']).filter(|t| !t.trim().is_empty()) {
+                    for t in value.split(TAG_SEPARATORS).filter(|t| !t.trim().is_empty()) {
                         lead.tags.push(normalize_tag(t).map_err(|e| format!("column {name:?}: {e}"))?);
                     }
                 }

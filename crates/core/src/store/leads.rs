@@ -163,7 +163,8 @@ impl Leads<'_> {
     /// A lead with its notes and timeline.
     pub async fn get(&self, id: &str) -> Result<LeadDetail> {
         let mut conn = self.vault.pool.acquire().await?;
-        get_detail(&mut conn, id).await
+        let id = resolve_id(&mut conn, id).await?;
+        get_detail(&mut conn, &id).await
     }
 
     /// Applies `change` to one lead; every part that changes something adds a timeline event.
@@ -819,7 +820,6 @@ async fn resolve_id(conn: &mut SqliteConnection, typed: &str) -> Result<String> 
 }
 
 async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail> {
-    let id = &resolve_id(conn, id).await?;
     let sql = format!("SELECT {LEAD_COLUMNS}, l.added_at FROM leads l WHERE l.id = ?");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
     let Some(row) = row else {
@@ -871,6 +871,7 @@ const INSERT_LEAD: &str = "INSERT INTO leads (seq, id, source, external_id, crea
 pub(crate) struct Inserter<'c> {
     insert: rusqlite::CachedStatement<'c>,
     tag: rusqlite::CachedStatement<'c>,
+    note: rusqlite::CachedStatement<'c>,
     /// The newest lead before this transaction: those after it are new.
     pub(crate) before: i64,
     next_seq: i64,
@@ -889,9 +890,12 @@ impl<'c> Inserter<'c> {
             conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM leads")?.query_row([], |r| r.get(0))?;
         let insert = conn.prepare_cached(INSERT_LEAD)?;
         let tag = conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")?;
+        let note =
+            conn.prepare_cached("INSERT INTO lead_notes (lead_seq, created_at, body) VALUES (?, ?, ?)")?;
         Ok(Inserter {
             insert,
             tag,
+            note,
             before,
             next_seq: before + 1,
             now: now.timestamp_millis(),
@@ -942,9 +946,7 @@ impl<'c> Inserter<'c> {
                 self.tag.execute(rusqlite::params![seq, tag])?;
             }
             for note in &l.notes {
-                self.conn
-                    .prepare_cached("INSERT INTO lead_notes (lead_seq, created_at, body) VALUES (?, ?, ?)")?
-                    .execute(rusqlite::params![seq, note.at.timestamp_millis(), note.body])?;
+                self.note.execute(rusqlite::params![seq, note.at.timestamp_millis(), note.body])?;
             }
             self.next_seq += 1;
             self.added += 1;
@@ -965,8 +967,8 @@ impl<'c> Inserter<'c> {
     /// (migration 0007 says what is queued) and makes the new leads searchable; returns how
     /// many leads were new. The caller commits.
     pub(crate) fn finish(self) -> Result<u64> {
-        let Inserter { insert, tag, before, added, field_names, synced, conn, .. } = self;
-        drop((insert, tag));
+        let Inserter { insert, tag, note, before, added, field_names, synced, conn, .. } = self;
+        drop((insert, tag, note));
         let mut count = conn.prepare_cached(
             "INSERT INTO lead_field_names (name, leads) VALUES (?, ?) \
              ON CONFLICT (name) DO UPDATE SET leads = leads + excluded.leads",
