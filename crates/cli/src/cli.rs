@@ -135,10 +135,11 @@ pub enum Command {
         #[command(subcommand)]
         command: VaultCommand,
     },
-    /// Import leads from a CSV, Meta or Google Ads download, or JSON file
+    /// Import leads from a CSV, Meta or Google Ads download, or JSON or NDJSON file
     Import {
         file: PathBuf,
-        /// auto, csv, meta-csv, google-ads-csv, leadvault-csv (an export of this tool) or json
+        /// auto, csv, meta-csv, google-ads-csv, leadvault-csv (an export of this tool) or json (an
+        /// array, or one object a line: NDJSON)
         #[arg(long, default_value = "auto")]
         format: String,
         /// Label the leads' source (default: meta, google-ads or import)

@@ -209,24 +209,30 @@ fn a_csv_export_imports_into_a_fresh_vault_as_the_same_leads() {
 }
 
 #[test]
-fn a_json_export_imports_into_a_fresh_vault_as_the_same_leads() {
+fn json_and_ndjson_exports_import_into_a_fresh_vault_as_the_same_leads() {
     let sb = sandbox_with_leads();
     let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
     sb.ok(&["leads", "update", &id, "--note", "called twice", "--add-tag", "hot"]);
-    let out = sb.path("all.json");
-    sb.ok(&["export", "--out", out.to_str().unwrap()]);
-
-    let fresh = Sandbox::new();
-    fresh.init();
-    let report = fresh.json(&["import", out.to_str().unwrap(), "--json"]);
-    assert_eq!((report["format"].as_str(), report["rejected"].as_u64()), (Some("json"), Some(0)), "{report}");
-    assert_eq!(report["sources_from_file"], true, "{report}");
     let before = listed_without_vault_ids(&sb);
-    assert_eq!(listed_without_vault_ids(&fresh), before, "the same leads, values, answers and sources");
-    let found = fresh.json(&["leads", "list", "--search", "twice", "--json"]);
-    assert_eq!(found.as_array().unwrap().len(), 1, "the note came back, searchable");
+    for name in ["all.json", "all.ndjson"] {
+        let out = sb.path(name);
+        sb.ok(&["export", "--out", out.to_str().unwrap()]);
 
-    // Into the vault it came from, it adds nothing.
-    let again = sb.json(&["import", out.to_str().unwrap(), "--json"]);
-    assert_eq!((again["added"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(before.len() as u64)));
+        let fresh = Sandbox::new();
+        fresh.init();
+        let report = fresh.json(&["import", out.to_str().unwrap(), "--json"]);
+        assert_eq!((report["format"].as_str(), report["rejected"].as_u64()), (Some("json"), Some(0)), "{report}");
+        assert_eq!(report["sources_from_file"], true, "{name}: {report}");
+        assert_eq!(listed_without_vault_ids(&fresh), before, "{name}: the same leads, values, answers and sources");
+        let found = fresh.json(&["leads", "list", "--search", "twice", "--json"]);
+        assert_eq!(found.as_array().unwrap().len(), 1, "{name}: the note came back, searchable");
+
+        // Into the vault it came from, it adds nothing.
+        let again = sb.json(&["import", out.to_str().unwrap(), "--json"]);
+        assert_eq!(
+            (again["added"].as_u64(), again["unchanged"].as_u64()),
+            (Some(0), Some(before.len() as u64)),
+            "{name}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! A JSON array of lead objects, read one element at a time (or the array under `data`, as a
-//! saved Graph API response holds it). Keys are column names as in a CSV; Meta's API shape
+//! saved Graph API response holds it), or JSON Lines (NDJSON): one lead object a line. Keys are column names as in a CSV; Meta's API shape
 //! (`field_data: [{name, values}]`) is understood too, and imports under Meta's source: the
 //! same lead from Meta's download or a sync is then the same lead, not a second one. Leadvault's
 //! own JSON export comes back as its CSV export does: each lead keeps its source and external
@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 
 type Row<'r> = &'r dyn Fn() -> String;
 
-/// Reads the array, calling `item` with each element's place, its lead (or why not) and its
+/// Reads the array (or the lines), calling `item` with each element's place, its lead (or why not) and its
 /// text. The leads are filed under `source` when one is given, else under the source the first
 /// object says: Meta's (`meta`) for a lead of Meta's Graph API (it has `field_data`), the
 /// profile's otherwise; a Leadvault export's leads keep their own. Gives back the source the
@@ -29,26 +29,43 @@ pub(crate) fn read(
     now: DateTime<Utc>,
     mut item: impl FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 ) -> Result<(String, bool)> {
-    let mut stopped = None;
-    let mut chosen = source.map(str::to_string);
-    let mut export = None;
-    let visitor = Items {
+    let mut items = Items {
         profile,
-        source: &mut chosen,
-        export: &mut export,
+        source: source.map(str::to_string),
+        export: None,
         now,
         item: &mut item,
-        stopped: &mut stopped,
+        stopped: None,
+        read: 0,
+        one_per_line: false,
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let parsed = de.deserialize_any(visitor).and_then(|()| de.end());
-    match (stopped, parsed) {
-        (Some(e), _) => Err(e),
-        (None, Ok(())) => {
-            Ok((chosen.unwrap_or_else(|| profile.default_source.to_string()), export.unwrap_or(false)))
+    let mut parsed = de.deserialize_any(&mut items);
+    if parsed.is_ok() && items.one_per_line {
+        // JSON Lines (NDJSON): the first object was a lead; so is every value after it.
+        for value in de.into_iter::<Value>() {
+            let taken = value.map(|value| items.take(value));
+            match taken {
+                Ok(Ok(())) => {}
+                Ok(Err(())) => break,
+                Err(e) => {
+                    parsed = Err(e);
+                    break;
+                }
+            }
         }
+    } else {
+        parsed = parsed.and_then(|()| de.end());
+    }
+    match (items.stopped, parsed) {
+        (Some(e), _) => Err(e),
+        (None, Ok(())) => Ok((
+            items.source.unwrap_or_else(|| profile.default_source.to_string()),
+            items.export.unwrap_or(false),
+        )),
         (None, Err(e)) => Err(Error::invalid(format!(
-            "the JSON is not an array of lead objects (line {}, column {}): {}; fix the file and import it again",
+            "the JSON is neither an array of lead objects nor one lead object a line (line {}, column {}): {}; \
+             fix the file and import it again",
             e.line(),
             e.column(),
             match e.classify() {
@@ -63,71 +80,102 @@ pub(crate) fn read(
 struct Items<'a, F> {
     profile: &'a Profile,
     /// The source given, or the one the first object said; `None` until then.
-    source: &'a mut Option<String>,
+    source: Option<String>,
     /// Whether the first object is a Leadvault export's; `None` until then.
-    export: &'a mut Option<bool>,
+    export: Option<bool>,
     now: DateTime<Utc>,
     item: &'a mut F,
-    stopped: &'a mut Option<Error>,
+    /// Why `item` stopped the import, when it did.
+    stopped: Option<Error>,
+    /// How many items were read.
+    read: u64,
+    /// Whether the file is JSON Lines: its first value was a lead object, not an array.
+    one_per_line: bool,
 }
 
-impl<'de, F> Visitor<'de> for Items<'_, F>
+impl<F> Items<'_, F>
+where
+    F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+{
+    /// Hands one element to `item`; an error means the import stopped (see `stopped`).
+    fn take(&mut self, value: Value) -> std::result::Result<(), ()> {
+        self.read += 1;
+        let lead = match &value {
+            Value::Object(map) => {
+                self.export.get_or_insert_with(|| is_export(map));
+                let profile = self.profile;
+                let source = self.source.get_or_insert_with(|| {
+                    let meta = map.contains_key("field_data");
+                    let by = if meta { &super::meta_csv::PROFILE } else { profile };
+                    by.default_source.to_string()
+                });
+                to_lead(self.profile, map, source, self.now, false)
+            }
+            _ => Err("it is not an object".to_string()),
+        };
+        (self.item)(self.read, lead, &|| value.to_string()).map_err(|e| {
+            self.stopped = Some(e);
+        })
+    }
+}
+
+impl<'de, F> Visitor<'de> for &mut Items<'_, F>
 where
     F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an array of lead objects")
+        f.write_str("an array of lead objects, or one lead object a line")
     }
 
-    /// A saved Graph API response: `{"data": [...], "paging": {...}}`.
+    /// A saved Graph API response (`{"data": [...], "paging": {...}}`), its array read one lead
+    /// at a time when `data` comes first, as Meta writes it; or the first lead of a JSON Lines
+    /// file.
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let mut items = Some(self);
-        while let Some(key) = map.next_key::<String>()? {
-            match (key.as_str(), items.take()) {
-                ("data", Some(visitor)) => map.next_value_seed(Seq(visitor))?,
-                (_, left) => {
-                    items = left;
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
+        let Some(first) = map.next_key::<String>()? else {
+            return Err(de::Error::custom("an empty object"));
+        };
+        if first == "data" {
+            map.next_value_seed(Seq(self))?;
+            while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+            return Ok(());
         }
-        match items {
-            None => Ok(()),
-            Some(_) => Err(de::Error::custom("an object without a \"data\" array of leads")),
+        let mut object = Map::new();
+        object.insert(first, map.next_value()?);
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            object.insert(key, value);
+        }
+        let stopped = |()| de::Error::custom("stopped");
+        match object.remove("data") {
+            Some(Value::Array(leads)) => {
+                for lead in leads {
+                    self.take(lead).map_err(stopped)?;
+                }
+                Ok(())
+            }
+            data => {
+                if let Some(data) = data {
+                    object.insert("data".into(), data);
+                }
+                self.one_per_line = true;
+                self.take(Value::Object(object)).map_err(stopped)
+            }
         }
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        let mut n = 0;
         while let Some(value) = seq.next_element::<Value>()? {
-            n += 1;
-            let lead = match &value {
-                Value::Object(map) => {
-                    self.export.get_or_insert_with(|| is_export(map));
-                    let source = self.source.get_or_insert_with(|| {
-                        let meta = map.contains_key("field_data");
-                        let by = if meta { &super::meta_csv::PROFILE } else { self.profile };
-                        by.default_source.to_string()
-                    });
-                    to_lead(self.profile, map, source, self.now, false)
-                }
-                _ => Err("it is not an object".to_string()),
-            };
-            if let Err(e) = (self.item)(n, lead, &|| value.to_string()) {
-                *self.stopped = Some(e);
-                return Err(de::Error::custom("stopped"));
-            }
+            self.take(value).map_err(|()| de::Error::custom("stopped"))?;
         }
         Ok(())
     }
 }
 
 /// The array of a Graph API response's `data`, read by the same visitor.
-struct Seq<'a, F>(Items<'a, F>);
+struct Seq<'v, 'a, F>(&'v mut Items<'a, F>);
 
-impl<'de, F> de::DeserializeSeed<'de> for Seq<'_, F>
+impl<'de, F> de::DeserializeSeed<'de> for Seq<'_, '_, F>
 where
     F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 {

@@ -60,7 +60,7 @@ impl FromStr for Format {
             "meta-csv" | "meta" => Format::MetaCsv,
             "google-ads-csv" | "google-ads" => Format::GoogleAdsCsv,
             "leadvault-csv" | "leadvault" => Format::LeadvaultCsv,
-            "json" => Format::Json,
+            "json" | "ndjson" | "jsonl" => Format::Json,
             other => {
                 return Err(Error::invalid(format!(
                     "unknown import format {other:?}; use auto, csv, meta-csv, google-ads-csv, leadvault-csv or json"
@@ -948,7 +948,9 @@ fn header_names(head: &[u8], delimiter: u8) -> Vec<String> {
 /// Which format a file is, from its extension and its header line, cut at `delimiter`.
 fn detect(path: &Path, head: &[u8], delimiter: u8) -> Format {
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || first == Some(&b'[') {
+    let json = ["json", "ndjson", "jsonl"];
+    let named_json = path.extension().is_some_and(|e| json.iter().any(|j| e.eq_ignore_ascii_case(j)));
+    if named_json || matches!(first, Some(b'[' | b'{')) {
         return Format::Json;
     }
     let headers = header_names(head, delimiter);
@@ -1574,14 +1576,9 @@ mod tests {
         // A saved Graph API response: the leads under "data", the paging left alone.
         let saved = format!(r#"{{"paging": {{"cursors": {{"after": "x"}}}}, "data": {graph}}}"#);
         assert_eq!(read(&saved, None), ("meta".to_string(), vec!["meta".to_string(), "meta".to_string()]));
-        let no_data = json::read(
-            r#"{"paging": {}}"#.as_bytes(),
-            Format::Json.profile(),
-            None,
-            Utc::now(),
-            |_, _, _| Ok(()),
-        );
-        assert!(no_data.unwrap_err().to_string().contains("not an array of lead objects"));
+        // An object without leads under "data" is one lead (of JSON Lines), without a contact.
+        let no_data = json_items(r#"{"paging": {}}"#).unwrap();
+        assert!(no_data[0].1.is_err(), "{:?}", no_data[0].1);
     }
 
     #[test]
@@ -1623,6 +1620,47 @@ mod tests {
                 ("2026-11-21T09:00:00+00:00".to_string(), "booked")
             ]
         );
+    }
+
+    fn json_items(text: &str) -> Result<Vec<(u64, std::result::Result<NewLead, String>)>> {
+        let mut items = Vec::new();
+        json::read(text.as_bytes(), Format::Json.profile(), None, Utc::now(), |n, lead, _| {
+            items.push((n, lead));
+            Ok(())
+        })?;
+        Ok(items)
+    }
+
+    #[test]
+    fn json_lines_are_leads_one_a_line() {
+        let text = "{\"name\": \"Ana\", \"email\": \"ana@example.com\"}\n\n\
+                    {\"name\": \"Bo\", \"phone\": \"+1 555 010 2000\"}\r\n\
+                    [1]\n{\"name\": \"Cy\", \"data\": \"kept as an answer\"}\n";
+        let items = json_items(text).unwrap();
+        let names: Vec<_> =
+            items.iter().map(|(n, l)| (*n, l.as_ref().ok().and_then(|l| l.full_name.clone()))).collect();
+        assert_eq!(names, [(1, Some("Ana".into())), (2, Some("Bo".into())), (3, None), (4, Some("Cy".into()))]);
+        assert_eq!(items[2].1.as_ref().unwrap_err(), "it is not an object");
+        let cy = items[3].1.as_ref().unwrap();
+        assert_eq!(cy.fields.get("data").and_then(|v| v.as_str()), Some("kept as an answer"));
+
+        let err = json_items("{\"name\": \"Ana\"}\n{\"name\": \n").unwrap_err().to_string();
+        assert!(err.contains("one lead object a line (line 3"), "{err}");
+        assert!(err.contains("ends too early"), "{err}");
+    }
+
+    #[test]
+    fn a_graph_response_is_read_whatever_the_order_of_its_keys() {
+        for text in [
+            r#"{"data": [{"name": "Ana", "email": "ana@example.com"}], "paging": {"cursors": {}}}"#,
+            r#"{"paging": {"cursors": {}}, "data": [{"name": "Ana", "email": "ana@example.com"}]}"#,
+        ] {
+            let items = json_items(text).unwrap();
+            assert_eq!(items.len(), 1, "{text}");
+            assert_eq!(items[0].1.as_ref().unwrap().full_name.as_deref(), Some("Ana"), "{text}");
+        }
+        let err = json_items(r#"{"data": [], "paging": {}} {"name": "Ana"}"#).unwrap_err().to_string();
+        assert!(err.contains("JSON"), "{err}");
     }
 
     #[test]
