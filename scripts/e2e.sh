@@ -55,13 +55,19 @@ export E2E_HUBSPOT_TOKEN="$(fake hubspot token)"
 mkdir -p target/e2e
 export LEADVAULT_DATA_DIR="$work/data"
 export LEADVAULT_E2E_EXPORT_PATH="$work/export.csv"
+# The file the window's Import… button reads (the open dialog cannot be driven either): a
+# Meta Leads Center download, UTF-16 with tabs.
+export LEADVAULT_E2E_IMPORT_PATH="$PWD/crates/cli/tests/fixtures/meta_leads_utf16.csv"
 export E2E_APP="$BIN"
 export E2E_SCREENSHOT="$PWD/target/e2e/inbox.png"
+# Two free ports (another WebDriver session may hold 4444): tauri-driver's and WebKit's own.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port=4444
-tauri-driver --port "$port" >"$work/driver.log" 2>&1 &
+while listening "$port" || listening "$((port + 1))"; do port=$((port + 2)); done
+tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  listening "$port" && break
   sleep 0.1
 done
 export E2E_PORT="$port"

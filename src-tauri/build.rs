@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "first_rows_painted",
     "export_view",
     "cancel_export",
+    "import_file",
+    "cancel_import",
     "list_providers",
     "list_connections",
     "connect_token",

@@ -49,6 +49,17 @@ fn window_message(e: &leadvault_core::Error) -> Option<String> {
              restore the vault folder from a backup"
         ),
         E::InvalidInput(text) => return windowed(text),
+        // The window offers to import the other rows itself.
+        E::InvalidRow { path, place, reason } => {
+            format!("{path}: {place}: {reason}; fix it, or import the other rows")
+        }
+        E::Import { path, message } => format!(
+            "{path}: {}",
+            message.replace(
+                "import the file again with --skip-invalid to write them",
+                "import the file again to write them"
+            )
+        ),
         _ => return None,
     })
 }

@@ -39,6 +39,8 @@ macro_rules! app_commands {
                 $crate::commands::lead::update_lead,
                 $crate::commands::export::export_view::<$runtime>,
                 $crate::commands::export::cancel_export,
+                $crate::commands::import::import_file::<$runtime>,
+                $crate::commands::import::cancel_import,
                 $crate::commands::connections::list_providers,
                 $crate::commands::connections::list_connections,
                 $crate::commands::connections::connect_token,
@@ -126,6 +128,7 @@ pub fn run() {
     let mut state = AppState::new(dir, Arc::new(OsKeychain::new()));
     state.background_sync = true;
     state.export_path = std::env::var_os("LEADVAULT_E2E_EXPORT_PATH").map(PathBuf::from);
+    state.import_path = std::env::var_os("LEADVAULT_E2E_IMPORT_PATH").map(PathBuf::from);
     // A provider pointed at another address (the local fakes, for tests and demos), as the
     // CLI's --base-url does; and the OAuth apps' client ids.
     for provider in leadvault_core::connections::Provider::ALL {

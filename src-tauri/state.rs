@@ -1,5 +1,5 @@
 //! What the window shares between commands: where the vault lives, the open vault (once
-//! unlocked), the export under way and the sign-in under way (to cancel them).
+//! unlocked), the export, the import and the sign-in under way (to cancel them).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -39,6 +39,8 @@ pub struct AppState {
     pub keystore: Arc<dyn KeyStore>,
     /// Where exports go without asking (end-to-end tests: the save dialog cannot be driven).
     pub export_path: Option<PathBuf>,
+    /// The file imported without asking (end-to-end tests: the open dialog cannot be driven).
+    pub import_path: Option<PathBuf>,
     /// Providers pointed at another address (`LEADVAULT_<PROVIDER>_BASE_URL`: the local fakes).
     pub base_urls: HashMap<Provider, String>,
     /// The OAuth apps' client ids (`LEADVAULT_<PROVIDER>_CLIENT_ID`).
@@ -59,8 +61,13 @@ pub struct AppState {
     /// The running export: its number and token.
     export: Mutex<Option<(u64, CancellationToken)>>,
     exports_started: std::sync::atomic::AtomicU64,
-    /// Exports started and not yet finished (a cancelled one still cleans up its file).
-    exports_running: std::sync::atomic::AtomicUsize,
+    /// Exports and imports started and not yet finished (a cancelled one still removes its
+    /// temporary file).
+    files_running: std::sync::atomic::AtomicUsize,
+    /// The running import's token: one import at a time.
+    import: Mutex<Option<CancellationToken>>,
+    /// The file the last import read, for importing it again with its invalid rows set aside.
+    last_import: Mutex<Option<PathBuf>>,
 }
 
 impl AppState {
@@ -70,6 +77,7 @@ impl AppState {
             data_dir,
             keystore,
             export_path: None,
+            import_path: None,
             base_urls: HashMap::new(),
             client_ids: HashMap::new(),
             open_browser: true,
@@ -82,7 +90,9 @@ impl AppState {
             vault: RwLock::new(None),
             export: Mutex::new(None),
             exports_started: Default::default(),
-            exports_running: Default::default(),
+            files_running: Default::default(),
+            import: Mutex::new(None),
+            last_import: Mutex::new(None),
         }
     }
 
@@ -171,7 +181,7 @@ impl AppState {
 
     /// Registers a new export, cancelling any earlier one still running.
     pub fn start_export(&self) -> (u64, CancellationToken) {
-        self.exports_running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.files_running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let id = self.exports_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let token = CancellationToken::new();
         if let Some((_, old)) = self.exports().replace((id, token.clone())) {
@@ -183,19 +193,60 @@ impl AppState {
     /// Forgets export `id` once it is over (unless a newer one took its place). Called once
     /// for every [`AppState::start_export`], when the export's file is whole or removed.
     pub fn finish_export(&self, id: u64) {
-        self.exports_running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.files_running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         let mut export = self.exports();
         if export.as_ref().is_some_and(|(running, _)| *running == id) {
             export.take();
         }
     }
 
-    /// The app is closing: stops an export (and waits, 10 s at most, until its temporary
-    /// file is removed: the process ending first would leave a hidden file of leads beside the
-    /// user's), stops the background syncs and closes the vault, which checkpoints its WAL.
+    /// Registers the import about to start; refused while another runs.
+    pub fn start_import(&self) -> CommandResult<CancellationToken> {
+        let mut import = self.imports();
+        if import.is_some() {
+            return Err(CommandError::new(
+                "invalid_input",
+                "an import is already running; wait for it to finish, or cancel it",
+            ));
+        }
+        let token = CancellationToken::new();
+        *import = Some(token.clone());
+        self.files_running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(token)
+    }
+
+    /// The import is over: its leads are in, or nothing of it was kept.
+    pub fn finish_import(&self) {
+        self.imports().take();
+        self.files_running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn cancel_import(&self) -> bool {
+        match self.imports().as_ref() {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn last_import(&self) -> Option<PathBuf> {
+        self.last_import.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_last_import(&self, path: PathBuf) {
+        *self.last_import.lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
+    }
+
+    /// The app is closing: stops an export or an import (and waits, 10 s at most, until its
+    /// temporary file is removed: the process ending first would leave a hidden file of leads
+    /// beside the user's), stops the background syncs and closes the vault, which checkpoints
+    /// its WAL.
     pub async fn shut_down(&self) {
         self.cancel_export();
-        let running = || self.exports_running.load(std::sync::atomic::Ordering::SeqCst) > 0;
+        self.cancel_import();
+        let running = || self.files_running.load(std::sync::atomic::Ordering::SeqCst) > 0;
         for _ in 0..500 {
             if !running() {
                 break;
@@ -203,7 +254,7 @@ impl AppState {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         if running() {
-            tracing::warn!("an export was still stopping when the app closed");
+            tracing::warn!("an export or import was still stopping when the app closed");
         }
         self.stop_scheduler().await;
         let open = self.vault.write().await.take();
@@ -276,5 +327,9 @@ impl AppState {
 
     fn exports(&self) -> std::sync::MutexGuard<'_, Option<(u64, CancellationToken)>> {
         self.export.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn imports(&self) -> std::sync::MutexGuard<'_, Option<CancellationToken>> {
+        self.import.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -546,3 +546,64 @@ fn closing_the_app_waits_for_a_stopping_export_then_closes_the_vault() {
     let locked = w.call::<Value>("list_leads", json!({"query": view(json!({})), "cursor": null, "limit": 5}));
     assert!(locked.is_err(), "the vault is closed");
 }
+
+/// Importing a file from the window: the file the open dialog gives (here the end-to-end
+/// path) goes in through the core's import; a row that is not a lead stops it with nothing
+/// imported and its own code, and the same file can then go in with that row set aside.
+#[test]
+fn a_file_imports_from_the_window_and_an_invalid_row_can_be_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leads.csv");
+    std::fs::write(
+        &file,
+        "name,email,phone\nAna Ruiz,ana@example.com,+1 555 010 1000\nBo,not-an-email,\nCy Lee,cy@example.com,\n",
+    )
+    .unwrap();
+    let w = window_with(dir.path(), |state| state.import_path = Some(file.clone()));
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    let args = |again: bool| json!({"again": again, "skipInvalid": again, "progress": "__CHANNEL__:7"});
+    let count = || w.ok::<Value>("vault_status", json!({}))["leads"].as_i64().unwrap();
+
+    let refused = w.call::<Value>("import_file", args(false)).unwrap_err();
+    assert_eq!(refused.code, "invalid_row", "{}", refused.message);
+    assert!(
+        refused.message.contains("line 3") && refused.message.ends_with("; fix it, or import the other rows"),
+        "{}",
+        refused.message
+    );
+    assert!(!refused.message.contains("--"), "no command-line flag in the window: {}", refused.message);
+    assert_eq!(count(), 0, "nothing imported");
+
+    let done: Value = w.ok("import_file", args(true));
+    assert_eq!((done["file"].as_str(), done["format"].as_str()), (Some("leads.csv"), Some("csv")), "{done}");
+    assert_eq!(
+        (done["read"].as_u64(), done["added"].as_u64(), done["rejected"].as_u64()),
+        (Some(3), Some(2), Some(1))
+    );
+    let rejects = PathBuf::from(done["rejects_file"].as_str().unwrap());
+    assert_eq!(rejects, dir.path().join("leads.csv.rejects.csv"));
+    assert!(std::fs::read_to_string(&rejects).unwrap().contains("not-an-email"));
+    assert_eq!(count(), 2);
+
+    // The same file again adds nothing; with no import running there is nothing to cancel.
+    let again: Value = w.ok("import_file", args(true));
+    assert_eq!((again["added"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(2)));
+    assert!(!w.ok::<bool>("cancel_import", json!({})));
+}
+
+/// A second import while one runs is refused; the running one hears the cancel.
+#[test]
+fn one_import_runs_at_a_time_and_hears_the_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = window(dir.path(), None);
+    w.ok::<Value>("create_vault", json!({"passphrase": PASSPHRASE}));
+    let state = w.webview.state::<AppState>();
+    let token = state.start_import().unwrap();
+    let second = state.start_import().unwrap_err();
+    assert!(second.message.contains("already running"), "{}", second.message);
+    assert!(w.ok::<bool>("cancel_import", json!({})));
+    assert!(token.is_cancelled());
+    state.finish_import();
+    assert!(state.start_import().is_ok(), "free again once the first is over");
+    state.finish_import();
+}

@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod demo;
 pub mod export;
+pub mod import;
 pub mod inbox;
 pub mod lead;
 pub mod vault;

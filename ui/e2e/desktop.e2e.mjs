@@ -1,6 +1,6 @@
 // The desktop app end to end, in its real WebKitGTK window (see scripts/e2e.sh): create a
 // passphrase vault, load the sample leads, search, open a lead, change its status, export the
-// view and check the file's rows, then restart and unlock (a wrong passphrase first), and
+// view and check the file's rows, import Meta's download, then restart and unlock (a wrong passphrase first), and
 // connect: Meta through its login dialog in the app's own window, HubSpot with a pasted token
 // (both against the local fakes), sync Meta's leads into the inbox, test, disconnect.
 import { readFileSync, existsSync } from "node:fs";
@@ -131,6 +131,28 @@ try {
   assert.ok(data.every((r) => r[col("full_name")].toLowerCase().includes(firstName.toLowerCase())), "every exported lead matches the search");
   assert.ok(data.some((r) => r[col("id")] === leadId), "the lead changed in the window is in the export");
   assert.ok(data.every((r) => r[col("source")] === "sample"), "samples are marked as such");
+
+  step("import Meta's download (UTF-16, tabs) from the window");
+  await b.$(".statuses button:first-child").click();
+  // Emptied as a person does: WebDriver's clear does not reach React's onChange.
+  await b.$("input[name=search]").click();
+  await b.keys(["Control", "a"]);
+  await b.keys("Backspace");
+  await b.waitUntil(async () => Number(await text(b, ".statuses button:first-child .count")) === 200, { timeout: 10000 });
+  await b.$("button=Import…").click();
+  const imported = b.$(".notice*=Imported 3 new leads from meta_leads_utf16.csv");
+  await imported.waitForDisplayed({ timeout: 30000 });
+  await b.waitUntil(async () => Number(await text(b, ".statuses button:first-child .count")) === 203, {
+    timeout: 10000,
+    timeoutMsg: "the counts did not take in the imported leads",
+  });
+  await b.$("input[name=search]").setValue("stone");
+  await b.waitUntil(async () => (await texts(b, ".row[data-lead-id] .name")).includes("Bob Stone"), {
+    timeout: 10000,
+    timeoutMsg: "the imported lead was not found by search",
+  });
+  await b.$("button=Import…").click();
+  await b.$(".notice*=Nothing new in meta_leads_utf16.csv: its 3 leads are already in the vault").waitForDisplayed({ timeout: 30000 });
 } finally {
   await b.deleteSession().catch(() => undefined);
 }
@@ -147,7 +169,7 @@ try {
   await b.$("input[name=passphrase]").setValue(PASSPHRASE);
   await b.$("button=Unlock").click();
   await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
-  assert.equal(Number(await text(b, ".statuses button:first-child .count")), 200, "the same 200 leads are there");
+  assert.equal(Number(await text(b, ".statuses button:first-child .count")), 203, "the same 203 leads are there");
   assert.equal(Number(await text(b, "button[data-status=lost] .count")) >= 1, true);
 
   step("connections: sign in to Meta in the app's own window");
@@ -170,7 +192,7 @@ try {
   const arrived = Number(/^(\d+) new leads? from /.exec(announced)?.[1]);
   assert.ok(arrived > 0, `Meta leads arrived: ${announced}`);
   await b.waitUntil(
-    async () => Number(await text(b, ".statuses button:first-child .count")) === 200 + arrived,
+    async () => Number(await text(b, ".statuses button:first-child .count")) === 203 + arrived,
     { timeout: 10000, timeoutMsg: "the inbox did not count the synced leads" },
   );
 
@@ -187,7 +209,7 @@ try {
   });
   const synced = (await texts(b, "[role=status]")).find((t) => /^Synced /.test(t));
   assert.match(synced, /: 0 new leads, \d+ already in the vault/);
-  assert.equal(Number(await text(b, ".statuses button:first-child .count")), 200 + arrived, "nothing doubled");
+  assert.equal(Number(await text(b, ".statuses button:first-child .count")), 203 + arrived, "nothing doubled");
 
   step("connections: paste a HubSpot private-app token, test it, disconnect");
   await b.$("select[aria-label=Provider]").selectByAttribute("value", "hubspot");

@@ -48,6 +48,16 @@ export const commands = {
 	exportView: (query: ViewQuery, format: ExportFormat, progress: Channel<number>) => typedError<ExportDone | null, CommandError>(__TAURI_INVOKE("export_view", { query, format, progress })),
 	/**  Stops the export under way (its partial file is removed). `false` if none was running. */
 	cancelExport: () => __TAURI_INVOKE<boolean>("cancel_export"),
+	/**
+	 *  Imports a file into the open vault. `again` imports the file of the previous call once more
+	 *  (after an invalid row stopped it: with `skip_invalid`, the valid rows go in and the others
+	 *  are saved beside it as `FILE.rejects.csv`); otherwise the open dialog asks which (or, in
+	 *  end-to-end tests, `LEADVAULT_E2E_IMPORT_PATH` says). `progress` hears the leads added so
+	 *  far. `null` when the user closes the dialog without choosing a file.
+	 */
+	importFile: (again: boolean, skipInvalid: boolean, progress: Channel<number>) => typedError<ImportDone | null, CommandError>(__TAURI_INVOKE("import_file", { again, skipInvalid, progress })),
+	/**  Stops the import under way: nothing of it is kept. `false` if none was running. */
+	cancelImport: () => __TAURI_INVOKE<boolean>("cancel_import"),
 	listProviders: () => typedError<ProviderChoice[], CommandError>(__TAURI_INVOKE("list_providers")),
 	listConnections: () => typedError<ConnectionView[], CommandError>(__TAURI_INVOKE("list_connections")),
 	/**  Verifies a pasted token with one cheap call and saves the connection. */
@@ -164,6 +174,20 @@ export type ExportDone = {
 };
 
 export type ExportFormat = "csv" | "xlsx" | "json" | "ndjson";
+
+/**  What an import did, for the window's notice. */
+export type ImportDone = {
+	/**  The file's name (not its folder). */
+	file: string,
+	/**  The format it was read as: meta-csv, google-ads-csv, leadvault-csv, csv or json. */
+	format: string,
+	read: number,
+	added: number,
+	unchanged: number,
+	rejected: number,
+	/**  Where the rejected rows were saved, with their reasons. */
+	rejects_file: string | null,
+};
 
 export type KeySource = "keychain" | "passphrase";
 

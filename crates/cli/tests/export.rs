@@ -221,9 +221,17 @@ fn json_and_ndjson_exports_import_into_a_fresh_vault_as_the_same_leads() {
         let fresh = Sandbox::new();
         fresh.init();
         let report = fresh.json(&["import", out.to_str().unwrap(), "--json"]);
-        assert_eq!((report["format"].as_str(), report["rejected"].as_u64()), (Some("json"), Some(0)), "{report}");
+        assert_eq!(
+            (report["format"].as_str(), report["rejected"].as_u64()),
+            (Some("json"), Some(0)),
+            "{report}"
+        );
         assert_eq!(report["sources_from_file"], true, "{name}: {report}");
-        assert_eq!(listed_without_vault_ids(&fresh), before, "{name}: the same leads, values, answers and sources");
+        assert_eq!(
+            listed_without_vault_ids(&fresh),
+            before,
+            "{name}: the same leads, values, answers and sources"
+        );
         let found = fresh.json(&["leads", "list", "--search", "twice", "--json"]);
         assert_eq!(found.as_array().unwrap().len(), 1, "{name}: the note came back, searchable");
 

@@ -52,6 +52,10 @@ pub enum Error {
     #[error("{path}: {message}")]
     Import { path: String, message: String },
 
+    /// A row of an import that is not a lead: nothing was imported.
+    #[error("{path}: {place}: {reason}; fix it, or pass --skip-invalid to import the other rows")]
+    InvalidRow { path: String, place: String, reason: String },
+
     #[error("could not {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -93,6 +97,7 @@ impl Error {
             Error::LeadNotFound { .. } => "lead_not_found",
             Error::InvalidInput(_) => "invalid_input",
             Error::Import { .. } => "import",
+            Error::InvalidRow { .. } => "invalid_row",
             Error::Io { .. } => "io",
             Error::Database(_) => "database",
             Error::Damaged(_) => "damaged",

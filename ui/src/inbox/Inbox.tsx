@@ -7,6 +7,7 @@ import { arrivalsOf, call, commands, messageOf, onSyncEvent } from "../ipc";
 import { useDebounced, useLeadPages } from "./useLeadPages";
 import { LeadDetailPane } from "../lead/LeadDetail";
 import { ExportBar } from "../export/ExportBar";
+import { ImportButton, ImportMessage, useImport } from "../import/ImportButton";
 import { Settings } from "../settings/Settings";
 import { Connections } from "../connections/Connections";
 import { SampleOffer } from "../vault/SampleOffer";
@@ -66,6 +67,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
+  const importing = useImport(() => pages.reload());
   // A notice ("Updated 40 leads.") is about the view it was given in.
   const viewKey = JSON.stringify(query);
   useEffect(() => setNotice(null), [viewKey]);
@@ -271,6 +273,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           <option value="oldest">Oldest first</option>
           <option value="score_high">Highest score</option>
         </select>
+        <ImportButton state={importing} />
         <ExportBar query={query} total={pages.countsStale ? null : (pages.counts?.total ?? null)} />
         <button onClick={() => setShowConnections(true)}>Connections</button>
         <button onClick={() => setShowSettings(true)}>Settings</button>
@@ -358,6 +361,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           </button>
         </p>
       )}
+      <ImportMessage state={importing} />
       {(notice || pages.error) && (
         <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : "status"}>
           {pages.error ?? notice}

@@ -17,7 +17,11 @@ export function SampleOffer({ onDone }: { onDone: (message: string | null) => vo
   }
   return (
     <div className="offer" role="region" aria-label="Sample leads">
-      <p>Your vault is ready and empty. Load 200 sample leads to try the inbox? They are marked with the tag "sample".</p>
+      <p>
+        Your vault is ready and empty. Load 200 sample leads to try the inbox? They are marked with the tag "sample".
+        Your own leads come in with <strong>Import…</strong> (Meta's or Google Ads' download, a CSV or JSON file) or
+        from <strong>Connections</strong>.
+      </p>
       <button disabled={busy} onClick={() => void load()}>
         {busy ? "Loading samples…" : "Load sample leads"}
       </button>

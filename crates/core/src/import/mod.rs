@@ -309,9 +309,10 @@ fn parse_file(
     }
     let rejects_path = PathBuf::from(format!("{}.rejects.csv", path.display()));
     let mut sink = Sink { tx, batch: Vec::with_capacity(BATCH), read: 0, rejected: 0, rejects: None };
-    let fail = |line: String, reason: &str| Error::Import {
+    let fail = |place: String, reason: &str| Error::InvalidRow {
         path: shown.clone(),
-        message: format!("{line}: {reason}; fix it, or pass --skip-invalid to import the other rows"),
+        place,
+        reason: reason.to_string(),
     };
     // A source named on the command line labels every lead, whatever the file says.
     let relabel = |mut lead: NewLead| {
@@ -1639,7 +1640,10 @@ mod tests {
         let items = json_items(text).unwrap();
         let names: Vec<_> =
             items.iter().map(|(n, l)| (*n, l.as_ref().ok().and_then(|l| l.full_name.clone()))).collect();
-        assert_eq!(names, [(1, Some("Ana".into())), (2, Some("Bo".into())), (3, None), (4, Some("Cy".into()))]);
+        assert_eq!(
+            names,
+            [(1, Some("Ana".into())), (2, Some("Bo".into())), (3, None), (4, Some("Cy".into()))]
+        );
         assert_eq!(items[2].1.as_ref().unwrap_err(), "it is not an object");
         let cy = items[3].1.as_ref().unwrap();
         assert_eq!(cy.fields.get("data").and_then(|v| v.as_str()), Some("kept as an answer"));

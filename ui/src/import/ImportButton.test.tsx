@@ -1,0 +1,96 @@
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/react";
+
+const commands = vi.hoisted(() => ({ importFile: vi.fn(), cancelImport: vi.fn() }));
+const channels = vi.hoisted(() => [] as { onmessage: (n: number) => void }[]);
+vi.mock("../bindings", () => ({ commands }));
+vi.mock("@tauri-apps/api/core", () => ({
+  Channel: class {
+    onmessage: (n: number) => void = () => {};
+    constructor() {
+      channels.push(this);
+    }
+  },
+}));
+
+import { ImportButton, ImportMessage, importSummary, useImport } from "./ImportButton";
+
+function Harness({ onImported }: { onImported: () => void }) {
+  const state = useImport(onImported);
+  return (
+    <>
+      <ImportButton state={state} />
+      <ImportMessage state={state} />
+    </>
+  );
+}
+
+const done = { file: "leads.csv", format: "csv", read: 3, added: 2, unchanged: 0, rejected: 1, rejects_file: "/home/me/leads.csv.rejects.csv" };
+
+describe("importing a file", () => {
+  it("shows progress, can be cancelled, and says nothing was imported", async () => {
+    let finish: (v: unknown) => void = () => {};
+    commands.importFile.mockImplementation(() => new Promise((r) => (finish = r)));
+    commands.cancelImport.mockImplementation(() => Promise.resolve(true));
+    const onImported = vi.fn();
+    render(<Harness onImported={onImported} />);
+    fireEvent.click(screen.getByText("Import…"));
+    expect(commands.importFile).toHaveBeenCalledWith(false, false, expect.anything());
+    channels[channels.length - 1].onmessage(12000);
+    expect(await screen.findByText(`Importing… ${(12000).toLocaleString()}`)).toBeTruthy();
+    fireEvent.click(screen.getByText("Cancel import"));
+    expect(commands.cancelImport).toHaveBeenCalled();
+    finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });
+    expect(await screen.findByText("Import cancelled: nothing was imported.")).toBeTruthy();
+    expect(onImported).not.toHaveBeenCalled();
+    expect(screen.getByText("Import…")).toBeTruthy();
+  });
+
+  it("offers to import the other rows when one is not a lead, then reports what went in", async () => {
+    commands.importFile.mockImplementationOnce(() =>
+      Promise.resolve({
+        status: "error",
+        error: { code: "invalid_row", message: "/home/me/leads.csv: line 3: the email is not an address; fix it, or import the other rows" },
+      }),
+    );
+    commands.importFile.mockImplementationOnce(() => Promise.resolve({ status: "ok", data: done }));
+    const onImported = vi.fn();
+    render(<Harness onImported={onImported} />);
+    fireEvent.click(screen.getByText("Import…"));
+    expect((await screen.findByRole("alert")).textContent).toContain("line 3: the email is not an address");
+    fireEvent.click(screen.getByText("Import the other rows"));
+    expect(commands.importFile).toHaveBeenLastCalledWith(true, true, expect.anything());
+    expect(await screen.findByText(/Imported 2 new leads from leads\.csv/)).toBeTruthy();
+    expect(onImported).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText("Import the other rows")).toBeNull();
+    fireEvent.click(screen.getByLabelText("Dismiss the import message"));
+    expect(screen.queryByText(/Imported/)).toBeNull();
+  });
+
+  it("other errors are told without the offer, and a closed dialog says nothing", async () => {
+    commands.importFile.mockImplementationOnce(() =>
+      Promise.resolve({ status: "error", error: { code: "import", message: "book.xlsx: this is an Excel workbook; save it as CSV" } }),
+    );
+    commands.importFile.mockImplementationOnce(() => Promise.resolve({ status: "ok", data: null }));
+    render(<Harness onImported={() => {}} />);
+    fireEvent.click(screen.getByText("Import…"));
+    expect(await screen.findByText(/Excel workbook/)).toBeTruthy();
+    expect(screen.queryByText("Import the other rows")).toBeNull();
+    fireEvent.click(screen.getByText("Import…"));
+    expect(await screen.findByText("Import…")).toBeTruthy();
+    expect(screen.queryByText(/Excel workbook/)).toBeNull();
+    expect(screen.queryByRole("status")).toBeNull();
+  });
+
+  it("sums up what went in", () => {
+    expect(importSummary({ ...done, added: 1, unchanged: 1200, rejected: 0, rejects_file: null })).toBe(
+      `Imported 1 new lead from leads.csv (${(1200).toLocaleString()} already in the vault).`,
+    );
+    expect(importSummary({ ...done, added: 0, unchanged: 3, rejected: 0, rejects_file: null })).toBe(
+      "Nothing new in leads.csv: its 3 leads are already in the vault.",
+    );
+    expect(importSummary(done)).toBe(
+      "Imported 2 new leads from leads.csv (1 invalid row saved with the reasons to /home/me/leads.csv.rejects.csv).",
+    );
+  });
+});

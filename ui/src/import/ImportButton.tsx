@@ -1,0 +1,99 @@
+// Import a file (Meta's or Google Ads' download, a CSV or JSON file) chosen in the open dialog,
+// with progress and cancel. A row that is not a lead stops it with nothing imported; the
+// message then offers to import the other rows, the rejected ones saved beside the file.
+// The button sits in the toolbar and the message in a bar of its own under it: `useImport`
+// holds what both show.
+import { useState } from "react";
+import { Channel } from "@tauri-apps/api/core";
+import type { ImportDone } from "../bindings";
+import { call, codeOf, commands, messageOf } from "../ipc";
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+/** "Imported 3 new leads from leads.csv (2 already in the vault; 1 invalid row saved …)", or
+ * "Nothing new in leads.csv: …". */
+export function importSummary(d: ImportDone): string {
+  if (d.added === 0 && d.rejected === 0 && d.unchanged > 0)
+    return `Nothing new in ${d.file}: ${d.unchanged === 1 ? "its lead is" : `its ${d.unchanged.toLocaleString()} leads are`} already in the vault.`;
+  const more = [];
+  if (d.unchanged > 0) more.push(`${d.unchanged.toLocaleString()} already in the vault`);
+  if (d.rejected > 0 && d.rejects_file)
+    more.push(`${plural(d.rejected, "invalid row", "invalid rows")} saved with the reasons to ${d.rejects_file}`);
+  const tail = more.length > 0 ? ` (${more.join("; ")})` : "";
+  return `Imported ${plural(d.added, "new lead", "new leads")} from ${d.file}${tail}.`;
+}
+
+export type ImportState = {
+  /** Leads added so far, while an import runs. */
+  added: number | null;
+  message: string | null;
+  /** An invalid row stopped the import: the other rows can go in. */
+  rowsRefused: boolean;
+  start: (again: boolean) => Promise<void>;
+  dismiss: () => void;
+};
+
+/** `onImported` runs when leads went in, for the view to show them. */
+export function useImport(onImported: () => void): ImportState {
+  const [added, setAdded] = useState<number | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [rowsRefused, setRowsRefused] = useState(false);
+
+  async function start(again: boolean) {
+    setMessage(null);
+    setRowsRefused(false);
+    setAdded(0);
+    const progress = new Channel<number>();
+    progress.onmessage = (n) => setAdded(n);
+    try {
+      const done = await call(commands.importFile(again, again, progress));
+      if (done) {
+        setMessage(importSummary(done));
+        if (done.added > 0) onImported();
+      }
+    } catch (e) {
+      const code = codeOf(e);
+      setMessage(code === "cancelled" ? "Import cancelled: nothing was imported." : messageOf(e));
+      setRowsRefused(code === "invalid_row");
+    } finally {
+      setAdded(null);
+    }
+  }
+
+  function dismiss() {
+    setMessage(null);
+    setRowsRefused(false);
+  }
+
+  return { added, message, rowsRefused, start, dismiss };
+}
+
+export function ImportButton({ state }: { state: ImportState }) {
+  if (state.added === null) return <button onClick={() => void state.start(false)}>Import…</button>;
+  return (
+    <span className="import">
+      <span role="status" aria-label="Import progress">
+        Importing… {state.added.toLocaleString()}
+      </span>
+      <button onClick={() => void commands.cancelImport()}>Cancel import</button>
+    </span>
+  );
+}
+
+export function ImportMessage({ state }: { state: ImportState }) {
+  if (!state.message) return null;
+  return (
+    <p className={state.rowsRefused ? "error" : "notice"} role={state.rowsRefused ? "alert" : "status"}>
+      {state.message}
+      {state.rowsRefused && (
+        <>
+          {" "}
+          <button onClick={() => void state.start(true)}>Import the other rows</button>
+        </>
+      )}{" "}
+      <button aria-label="Dismiss the import message" onClick={state.dismiss}>
+        ✕
+      </button>
+    </p>
+  );
+}
