@@ -154,6 +154,27 @@ describe("the inbox", () => {
     await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
   });
 
+  it("closes an open dialog with Esc wherever the focus is, and only the dialog", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    commands.vaultStatus.mockImplementation(() => new Promise(() => {}));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await screen.findByTestId("detail-name");
+    fireEvent.click(screen.getByText("Settings"));
+    // The focus fell out of the dialog (a button disabled while busy): on the page, nowhere.
+    screen.getByRole("dialog").blur();
+    expect(document.activeElement).toBe(document.body);
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(screen.getByTestId("detail-name")).toBeTruthy();
+    // Or on a field behind it.
+    fireEvent.click(screen.getByText("Settings"));
+    screen.getByLabelText("Search").focus();
+    fireEvent.keyDown(screen.getByLabelText("Search"), { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(screen.getByTestId("detail-name")).toBeTruthy();
+  });
+
   it("opens each lead in a pane of its own: a half-typed note stays with its lead", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     render(<Inbox offerSamples={false} />);

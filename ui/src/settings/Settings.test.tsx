@@ -48,4 +48,20 @@ describe("settings", () => {
     fireEvent.keyDown(screen.getByRole("dialog"), { key: "Escape" });
     expect(onClose).toHaveBeenCalled();
   });
+
+  it("closes with Esc after a key change, though the busy button dropped the focus", async () => {
+    commands.changeKey.mockImplementation(() => ok({ ...info, key_source: "keychain" }));
+    const onClose = vi.fn();
+    render(<Settings onClose={onClose} />);
+    await screen.findByText("a random key in the OS keychain");
+    // WebKit takes the focus from the clicked button once it is disabled: it falls to the page.
+    screen.getByRole("dialog").blur();
+    fireEvent.click(screen.getByText("Use a new random key in the OS keychain"));
+    expect(document.activeElement).toBe(document.body);
+    await screen.findByText(/now encrypted with the new key/);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("dialog")));
+    screen.getByRole("dialog").blur();
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
 });
