@@ -290,6 +290,67 @@ describe("the inbox", () => {
     );
   });
 
+  it("loads the open lead again after a bulk change, so its pane never saves the old owner back", async () => {
+    let now = lead(1, { owner: "Tom" });
+    commands.listLeads.mockImplementation(() => page([now, lead(2)]));
+    commands.getLead.mockImplementation(() => ok(detail(now)));
+    commands.updateLeads.mockImplementation((ids: string[], c: { owner: string | null; status: string | null; add_tags: string[] }) => {
+      now = {
+        ...now,
+        updated_at: new Date(Date.parse(now.updated_at) + 1000).toISOString(),
+        owner: c.owner ?? now.owner,
+        status: (c.status ?? now.status) as Lead["status"],
+        tags: [...now.tags, ...c.add_tags],
+      };
+      return ok({ updated: ids.length });
+    });
+    commands.updateLead.mockImplementation((_id: string, c: { owner: string | null }) => ok(detail({ ...now, owner: c.owner })));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    const ownerBox = () => document.querySelector<HTMLInputElement>("input[name=owner]")!;
+    await waitFor(() => expect(ownerBox().value).toBe("Tom"));
+    const bulk = async (set: () => void) => {
+      fireEvent.click(screen.getByLabelText("Select Person 1"));
+      set();
+      await screen.findByText("Updated 1 lead.");
+      fireEvent.click(screen.getByLabelText("Dismiss the notice"));
+    };
+    await bulk(() => {
+      fireEvent.change(screen.getByLabelText("New owner"), { target: { value: "Priya" } });
+      fireEvent.click(screen.getByText("Set owner"));
+    });
+    await waitFor(() => expect(ownerBox().value).toBe("Priya"));
+    await bulk(() => fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "contacted" } }));
+    await waitFor(() => expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("contacted"));
+    await bulk(() => {
+      fireEvent.change(screen.getByLabelText("Tag to add"), { target: { value: "vip" } });
+      fireEvent.click(screen.getByText("Add tag"));
+    });
+    expect(await screen.findByLabelText("Remove tag vip")).toBeTruthy();
+    fireEvent.click(screen.getByText("Save owner"));
+    await waitFor(() => expect(commands.updateLead).toHaveBeenCalled());
+    expect(commands.updateLead).toHaveBeenCalledWith(lead(1).id, expect.objectContaining({ owner: "Priya" }));
+    await waitFor(() => expect(document.querySelector(`[data-lead-id="${lead(1).id}"] .owner`)?.textContent).toBe("Priya"));
+  });
+
+  it("keeps an owner typed in the pane when a sync loads the lead again", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1, { owner: "Tom" })]));
+    commands.getLead.mockImplementation(() => ok(detail(lead(1, { owner: "Tom" }))));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    const ownerBox = () => document.querySelector<HTMLInputElement>("input[name=owner]")!;
+    await waitFor(() => expect(ownerBox().value).toBe("Tom"));
+    fireEvent.change(ownerBox(), { target: { value: "Mar" } });
+    const calls = commands.getLead.mock.calls.length;
+    const meta = { id: "01M", provider: "meta", provider_name: "Meta", label: "Meta", auth: "token", account_name: null,
+      status: "connected", last_error: null, created_at: "2026-11-23T06:00:00Z", last_sync_at: null, can_sync: true,
+      stale: false, sync_every_secs: null, syncs: "every 15 min" };
+    act(() => void emitSync({ kind: "finished", new: 1, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: meta }));
+    await waitFor(() => expect(commands.getLead.mock.calls.length).toBeGreaterThan(calls));
+    await act(async () => {});
+    expect(ownerBox().value).toBe("Mar");
+  });
+
   it("ticks a range with shift-click, and all shown leads at once", async () => {
     commands.listLeads.mockImplementation(() => page([1, 2, 3, 4, 5].map((n) => lead(n))));
     render(<Inbox offerSamples={false} />);

@@ -67,7 +67,15 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
-  const importing = useImport(() => pages.reload());
+  /** Bumped when leads may have changed behind the open pane (a bulk change, a sync, an
+   *  import): the pane loads its lead again, so it never shows (or saves back) an old state. */
+  const [paneVersion, setPaneVersion] = useState(0);
+  /** Leads changed elsewhere: the list as far as it was loaded, and the open lead. */
+  function reloadAll() {
+    pages.reload();
+    setPaneVersion((v) => v + 1);
+  }
+  const importing = useImport(() => reloadAll());
   // A notice ("Updated 40 leads.") is about the view it was given in.
   const viewKey = JSON.stringify(query);
   useEffect(() => setNotice(null), [viewKey]);
@@ -100,8 +108,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     }
   }
   const scroller = useRef<HTMLDivElement>(null);
-  const reloadRef = useRef(pages.reload);
-  reloadRef.current = pages.reload;
+  const reloadRef = useRef(reloadAll);
+  reloadRef.current = reloadAll;
 
   useEffect(
     () =>
@@ -244,7 +252,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       setNotice(messageOf(e));
     } finally {
       setApplying(false);
-      pages.reload();
+      // The open lead may be one of them: its pane shows (and saves from) its new state.
+      reloadAll();
     }
   }
 
@@ -339,7 +348,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           onDone={(msg) => {
             setShowOffer(false);
             if (msg) setNotice(msg);
-            pages.reload();
+            reloadAll();
           }}
         />
       )}
@@ -424,6 +433,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           <LeadDetailPane
             key={openId}
             id={openId}
+            version={paneVersion}
             onClose={() => setOpenId(null)}
             onChanged={(lead) => {
               // A lead whose new status leaves the filtered view goes from the list (its pane
@@ -441,7 +451,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           onFailed={() => void checkVault()}
         />
       )}
-      {showConnections && <Connections onClose={() => setShowConnections(false)} onSynced={() => pages.reload()} />}
+      {showConnections && <Connections onClose={() => setShowConnections(false)} onSynced={() => reloadAll()} />}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi, beforeEach } from "vitest";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { detail, lead, ok } from "../test/fixtures";
 
 const commands = vi.hoisted(() => ({ getLead: vi.fn(), updateLead: vi.fn() }));
@@ -26,6 +26,26 @@ describe("the lead detail", () => {
     await waitFor(() => expect(changed).toHaveBeenCalledWith(expect.objectContaining({ id: l.id, status: "qualified" })));
     expect(commands.updateLead).toHaveBeenCalledWith(l.id, expect.objectContaining({ status: "qualified", note: null }));
     expect(await screen.findByText(/from: new, to: qualified/)).toBeTruthy();
+  });
+
+  it("loads the lead again when told, but never over a newer state of it", async () => {
+    const l = lead(6, { owner: "Tom" });
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    const { rerender } = render(<LeadDetailPane id={l.id} version={0} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    // A bulk change set the owner: the pane is told to load again.
+    commands.getLead.mockImplementation(() => ok(detail({ ...l, owner: "Priya", updated_at: "2026-11-01T10:01:00Z" })));
+    rerender(<LeadDetailPane id={l.id} version={1} onClose={() => {}} onChanged={() => {}} />);
+    await waitFor(() => expect(document.querySelector<HTMLInputElement>("input[name=owner]")!.value).toBe("Priya"));
+    // A load that answers after a change with the lead as it was before that change.
+    let late: (v: unknown) => void = () => {};
+    commands.getLead.mockImplementation(() => new Promise((r) => (late = r)));
+    rerender(<LeadDetailPane id={l.id} version={2} onClose={() => {}} onChanged={() => {}} />);
+    commands.updateLead.mockImplementation(() => ok(detail({ ...l, owner: "Priya", status: "won", updated_at: "2026-11-01T10:03:00Z" })));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    await waitFor(() => expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("won"));
+    await act(async () => late({ status: "ok", data: detail({ ...l, owner: "Priya", updated_at: "2026-11-01T10:02:00Z" }) }));
+    expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("won");
   });
 
   it("adds a note and shows a failed change as a message", async () => {

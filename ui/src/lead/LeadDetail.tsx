@@ -1,15 +1,21 @@
 // One lead: contact, form answers, ad/campaign/form, timeline and notes; status, owner and
 // tags can be changed, notes added. Every change lands in the timeline (the core does it).
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Lead, LeadChange, LeadDetail, LeadStatus } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { STATUSES } from "../inbox/Inbox";
 
 const NO_CHANGE: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
 
-type Props = { id: string; onClose: () => void; onChanged: (lead: Lead) => void };
+type Props = {
+  id: string;
+  /** Changed when the lead may have changed elsewhere (a bulk change, a sync): it is loaded again. */
+  version?: number;
+  onClose: () => void;
+  onChanged: (lead: Lead) => void;
+};
 
-export function LeadDetailPane({ id, onClose, onChanged }: Props) {
+export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
   const [detail, setDetail] = useState<LeadDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState("");
@@ -17,22 +23,34 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
   const [tag, setTag] = useState("");
   /** A change is on its way: no second one (a double-click would add a note twice). */
   const [saving, setSaving] = useState(false);
+  /** The owner the lead had when last loaded: the owner box follows the lead unless edited. */
+  const loadedOwner = useRef("");
+  /** When the lead shown last changed: an answer about an older state of it is not shown. */
+  const shownAt = useRef(-Infinity);
+
+  function show(d: LeadDetail) {
+    const at = Date.parse(d.updated_at);
+    if (at < shownAt.current) return;
+    shownAt.current = at;
+    setDetail(d);
+    const was = loadedOwner.current;
+    loadedOwner.current = d.owner ?? "";
+    // A box still holding the old owner would send it back with "Save owner": it takes the
+    // lead's owner; a name the user typed stays.
+    setOwner((box) => (box === was ? loadedOwner.current : box));
+  }
 
   useEffect(() => {
+    // (A message about a failed change stays when the lead is loaded again.)
     let live = true;
-    setError(null);
     call(commands.getLead(id)).then(
-      (d) => {
-        if (!live) return;
-        setDetail(d);
-        setOwner(d.owner ?? "");
-      },
+      (d) => live && show(d),
       (e) => live && setError(messageOf(e)),
     );
     return () => {
       live = false;
     };
-  }, [id]);
+  }, [id, version]);
 
   async function change(c: Partial<LeadChange>) {
     if (saving) return false;
@@ -40,8 +58,8 @@ export function LeadDetailPane({ id, onClose, onChanged }: Props) {
     setError(null);
     try {
       const d = await call(commands.updateLead(id, { ...NO_CHANGE, ...c }));
-      setDetail(d);
-      setOwner(d.owner ?? "");
+      show(d);
+      if (c.owner !== undefined) setOwner(d.owner ?? "");
       onChanged(toLead(d));
       return true;
     } catch (e) {
