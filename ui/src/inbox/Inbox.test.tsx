@@ -175,6 +175,30 @@ describe("the inbox", () => {
     expect(screen.getByTestId("detail-name")).toBeTruthy();
   });
 
+  it("moves through the list with the arrows and j/k on the pane's status, which they leave as it is", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    const status = () => document.querySelector<HTMLSelectElement>("select[name=status]")!;
+    for (const [key, name] of [["ArrowDown", "Person 2"], ["j", "Person 3"], ["ArrowUp", "Person 2"], ["k", "Person 1"]]) {
+      status().focus();
+      // Not prevented, the key would pick the select's next value (a status change, saved).
+      expect(fireEvent.keyDown(status(), { key })).toBe(false);
+      await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe(name));
+    }
+    expect(commands.updateLead).not.toHaveBeenCalled();
+    // Its other keys (Space, Enter open its list) stay its own, as every key in a text field does.
+    status().focus();
+    expect(fireEvent.keyDown(status(), { key: "Enter" })).toBe(true);
+    const note = screen.getByLabelText("New note");
+    note.focus();
+    expect(fireEvent.keyDown(note, { key: "j" })).toBe(true);
+    expect(fireEvent.keyDown(note, { key: "ArrowDown" })).toBe(true);
+    expect(screen.getByTestId("detail-name").textContent).toBe("Person 1");
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(1).id);
+  });
+
   it("opens each lead in a pane of its own: a half-typed note stays with its lead", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     render(<Inbox offerSamples={false} />);

@@ -22,11 +22,18 @@ type Picked = Omit<ViewQuery, "search" | "source" | "owner" | "tag">;
 const NO_TYPED: Typed = { search: "", source: null, owner: null, tag: null };
 const NO_PICKED: Picked = { status: null, since: null, until: null, sort: "newest" };
 
+/** The keys that move through the list. */
+const MOVE_KEYS = ["ArrowDown", "ArrowUp", "j", "k"];
+
 /** Whether `key` belongs to the control that has it rather than to the list: typing in a
- *  field, Enter or Space on a button or checkbox, anything inside a dialog. */
+ *  field, Enter or Space on a button or checkbox, anything inside a dialog. A drop-down (the
+ *  pane's status, the sort) keeps every key but the list's moves: on a closed one the arrows
+ *  would pick the next value, which is saved at once (a lead's status), instead of moving;
+ *  the mouse, Space, Enter and Alt+↓ still open its list, where the arrows are its own. */
 function ownsKey(target: EventTarget | null, key: string): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.closest("[role=dialog]") !== null) return true;
+  if (target instanceof HTMLSelectElement) return !MOVE_KEYS.includes(key);
   const pressable =
     target.tagName === "BUTTON" ||
     target.tagName === "A" ||
