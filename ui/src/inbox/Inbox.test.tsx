@@ -226,6 +226,44 @@ describe("the inbox", () => {
     expect(screen.getByTestId("detail-name")).toBeTruthy();
   });
 
+  it("takes a lead out of an owner- or tag-filtered list once its owner or tag no longer matches", async () => {
+    const leads = [lead(1, { owner: "Maria" }), lead(2, { owner: "Maria" }), lead(3, { owner: "Maria", tags: ["vip"] })];
+    commands.listLeads.mockImplementation(() => page(leads));
+    commands.getLead.mockImplementation((id: string) => ok(detail(leads.find((l) => l.id === id)!)));
+    commands.updateLead.mockImplementation((id: string, c: { owner: string | null; remove_tags: string[] }) => {
+      const l = leads.find((x) => x.id === id)!;
+      return ok(detail({ ...l, owner: c.owner ?? l.owner, tags: l.tags.filter((t) => !c.remove_tags.includes(t)) }));
+    });
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.change(screen.getByLabelText("Owner"), { target: { value: " maria" } });
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ owner: "maria" }), null, 200));
+    const row = (n: number) => document.querySelector(`[data-lead-id="${lead(n).id}"]`);
+    const setOwner = async (n: number, owner: string) => {
+      fireEvent.click(screen.getByText(`Person ${n}`));
+      await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe(`Person ${n}`));
+      fireEvent.change(document.querySelector("input[name=owner]")!, { target: { value: owner } });
+      fireEvent.click(screen.getByText("Save owner"));
+      await waitFor(() => expect(commands.updateLead).toHaveBeenLastCalledWith(lead(n).id, expect.objectContaining({ owner })));
+    };
+    // Another case of the same name stays, as the core would list it.
+    await setOwner(2, "MARIA");
+    await waitFor(() => expect(row(2)?.querySelector(".owner")?.textContent).toBe("MARIA"));
+    await setOwner(1, "Bob");
+    await waitFor(() => expect(row(1)).toBeNull());
+    expect(row(2)).toBeTruthy();
+    expect(screen.getByTestId("detail-name").textContent).toBe("Person 1");
+
+    fireEvent.click(screen.getByText("Clear filters"));
+    fireEvent.change(screen.getByLabelText("Tag"), { target: { value: "VIP" } });
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ tag: "VIP" }), null, 200));
+    await waitFor(() => expect(row(1)).toBeTruthy());
+    fireEvent.click(screen.getByText("Person 3"));
+    fireEvent.click(await screen.findByLabelText("Remove tag vip"));
+    await waitFor(() => expect(row(3)).toBeNull());
+    expect(row(2)).toBeTruthy();
+  });
+
   it("dims the counts of an earlier view until the new view's arrive, and exports without them", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
     render(<Inbox offerSamples={false} />);

@@ -2,7 +2,7 @@
 // scrolls, counts per status, multi-select with bulk changes, and the detail of one lead.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { LeadChange, LeadSort, LeadStatus, VaultState, ViewQuery } from "../bindings";
+import type { Lead, LeadChange, LeadSort, LeadStatus, VaultState, ViewQuery } from "../bindings";
 import { arrivalsOf, call, commands, messageOf, onSyncEvent } from "../ipc";
 import { useDebounced, useLeadPages } from "./useLeadPages";
 import { LeadDetailPane } from "../lead/LeadDetail";
@@ -443,9 +443,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             version={paneVersion}
             onClose={() => setOpenId(null)}
             onChanged={(lead) => {
-              // A lead whose new status leaves the filtered view goes from the list (its pane
+              // A lead whose change leaves the filtered view goes from the list (its pane
               // stays open); any other change is put in place.
-              if (query.status !== null && lead.status !== query.status) pages.remove(lead.id);
+              if (leftView(lead, query)) pages.remove(lead.id);
               else pages.replace(lead);
               pages.refreshCounts();
             }}
@@ -513,6 +513,18 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
       <button onClick={onClear}>Clear selection</button>
     </div>
   );
+}
+
+/** Whether a lead changed in its pane no longer belongs to the filtered view: its status,
+ *  owner (matched regardless of case, as the core does) or tags no longer match. Its source,
+ *  dates and the text searched do not change there. */
+export function leftView(lead: Lead, query: ViewQuery): boolean {
+  if (query.status !== null && lead.status !== query.status) return true;
+  const owner = query.owner?.trim().toLowerCase();
+  if (owner && (lead.owner ?? "").trim().toLowerCase() !== owner) return true;
+  const tag = query.tag?.trim().toLowerCase();
+  if (tag && !lead.tags.some((t) => t.toLowerCase() === tag)) return true;
+  return false;
 }
 
 /** The day an ISO time falls on where the user is (`YYYY-MM-DD`), as the date filters count days. */
