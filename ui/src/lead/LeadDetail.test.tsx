@@ -25,7 +25,7 @@ describe("the lead detail", () => {
     fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "qualified" } });
     await waitFor(() => expect(changed).toHaveBeenCalledWith(expect.objectContaining({ id: l.id, status: "qualified" })));
     expect(commands.updateLead).toHaveBeenCalledWith(l.id, expect.objectContaining({ status: "qualified", note: null }));
-    expect(await screen.findByText(/from: new, to: qualified/)).toBeTruthy();
+    expect(await screen.findByText(/Changed status: new → qualified/)).toBeTruthy();
   });
 
   it("loads the lead again when told, but never over a newer state of it", async () => {
@@ -46,6 +46,43 @@ describe("the lead detail", () => {
     await waitFor(() => expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("won"));
     await act(async () => late({ status: "ok", data: detail({ ...l, owner: "Priya", updated_at: "2026-11-01T10:02:00Z" }) }));
     expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("won");
+  });
+
+  it("tells its timeline as a person would, not in the store's names", async () => {
+    const l = lead(7, { owner: "Priya" });
+    const at = l.created_at;
+    const timeline = [
+      { at, kind: "created", detail: { source: "sample" } },
+      { at, kind: "added", detail: {} },
+      { at, kind: "status", detail: { from: "new", to: "contacted" } },
+      { at, kind: "owner", detail: { from: null, to: "Zoë" } },
+      { at, kind: "owner", detail: { from: "Zoë", to: "Tom" } },
+      { at, kind: "owner", detail: { from: "Tom", to: null } },
+      { at, kind: "tag_added", detail: { tag: "vip" } },
+      { at, kind: "tag_removed", detail: { tag: "vip" } },
+      { at, kind: "note", detail: { note_id: 3 } },
+      { at, kind: "imported", detail: { source: "meta" } },
+      { at, kind: "pushed_to_crm", detail: { crm: "hubspot", remote_id: null } },
+      { at, kind: "merged", detail: null },
+    ];
+    commands.getLead.mockImplementation(() => ok({ ...detail(l), timeline }));
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    const entries = [...document.querySelectorAll(".timeline li")].map((li) => li.lastChild?.textContent?.trim());
+    expect(entries).toEqual([
+      "Received from sample",
+      "Added to the vault",
+      "Changed status: new → contacted",
+      "Set owner: Zoë",
+      "Changed owner: Zoë → Tom",
+      "Cleared owner (was Tom)",
+      "Added tag: vip",
+      "Removed tag: vip",
+      "Added a note",
+      "Imported from meta",
+      "Pushed to crm (crm: hubspot)",
+      "Merged",
+    ]);
   });
 
   it("adds a note and shows a failed change as a message", async () => {

@@ -184,7 +184,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
         <ol className="timeline">
           {detail.timeline.map((t, i) => (
             <li key={i}>
-              <span className="muted">{new Date(t.at).toLocaleString()}</span> {t.kind} {describe(t.detail)}
+              <span className="muted">{new Date(t.at).toLocaleString()}</span> {describeEvent(t.kind, t.detail)}
             </li>
           ))}
         </ol>
@@ -202,12 +202,44 @@ function FieldRow({ name, value }: { name: string; value: unknown }) {
   );
 }
 
-function describe(detail: unknown): string {
-  if (detail === null || detail === undefined) return "";
-  if (typeof detail !== "object") return String(detail);
-  return Object.entries(detail as Record<string, unknown>)
-    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+/** A timeline entry as a person would say it. The kinds and details are the core's
+ *  (store::leads: `created`, `added`, and the `lead_events` an update writes). A change of
+ *  status reads "Changed status: …" (the desktop e2e looks for "status" in the timeline). */
+export function describeEvent(kind: string, detail: unknown): string {
+  const d = detail !== null && typeof detail === "object" ? (detail as Record<string, unknown>) : {};
+  const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v : null);
+  switch (kind) {
+    case "created":
+      return text(d.source) ? `Received from ${d.source}` : "Received";
+    case "added":
+      return "Added to the vault";
+    case "imported":
+      return text(d.source) ? `Imported from ${d.source}` : "Imported";
+    case "status":
+      return `Changed status: ${text(d.from) ?? "none"} → ${text(d.to) ?? "none"}`;
+    case "owner": {
+      const from = text(d.from);
+      const to = text(d.to);
+      if (to === null) return from === null ? "Cleared owner" : `Cleared owner (was ${from})`;
+      return from === null ? `Set owner: ${to}` : `Changed owner: ${from} → ${to}`;
+    }
+    case "tag_added":
+      return text(d.tag) ? `Added tag: ${d.tag}` : "Added a tag";
+    case "tag_removed":
+      return text(d.tag) ? `Removed tag: ${d.tag}` : "Removed a tag";
+    case "note":
+      return "Added a note";
+  }
+  // A kind this window does not know yet: its name in words, and what it says.
+  const name = kind.replace(/_/g, " ").trim();
+  const said = Object.entries(d)
+    .filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(", ");
+  const head = name === "" ? "Changed" : name[0].toUpperCase() + name.slice(1);
+  const scalar = detail !== null && detail !== undefined && typeof detail !== "object" ? String(detail) : "";
+  const more = said || scalar;
+  return more === "" ? head : `${head} (${more})`;
 }
 
 function toLead(d: LeadDetail): Lead {
