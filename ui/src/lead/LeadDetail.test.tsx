@@ -6,6 +6,7 @@ const commands = vi.hoisted(() => ({ getLead: vi.fn(), updateLead: vi.fn() }));
 vi.mock("../bindings", () => ({ commands }));
 
 import { LeadDetailPane } from "./LeadDetail";
+import { readFileSync } from "node:fs";
 
 beforeEach(() => vi.clearAllMocks());
 
@@ -83,6 +84,28 @@ describe("the lead detail", () => {
       "Pushed to crm (crm: hubspot)",
       "Merged",
     ]);
+  });
+
+  it("keeps a note's lines and breaks a word longer than the pane instead of scrolling sideways", async () => {
+    const long = "x".repeat(300);
+    const l = lead(8, { full_name: long, tags: [long], fields: { [long]: long } });
+    commands.getLead.mockImplementation(() => ok({ ...detail(l), notes: [{ at: l.created_at, body: `line one\nline two ${long}` }] }));
+    const style = document.createElement("style");
+    style.textContent = readFileSync(`${import.meta.dirname}/../styles.css`, "utf8");
+    document.head.append(style);
+    try {
+      render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+      const name = await screen.findByTestId("detail-name");
+      const note = document.querySelector<HTMLElement>(".note")!;
+      expect(note.textContent).toContain("line one\nline two");
+      expect(getComputedStyle(note).whiteSpace).toBe("pre-wrap");
+      const wraps = [name, note, document.querySelector<HTMLElement>(".detail .tag")!, ...document.querySelectorAll<HTMLElement>(".detail dt, .detail dd")];
+      for (const el of wraps) expect(getComputedStyle(el).overflowWrap, el.outerHTML.slice(0, 40)).toBe("anywhere");
+      const entry = document.querySelector<HTMLElement>(".timeline li")!;
+      expect(getComputedStyle(entry).overflowWrap).toBe("anywhere");
+    } finally {
+      style.remove();
+    }
   });
 
   it("adds a note and shows a failed change as a message", async () => {
