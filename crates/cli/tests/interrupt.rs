@@ -1,6 +1,7 @@
 //! Ctrl-C during an import or an export: the command stops, says what was kept, and leaves
 //! nothing behind: no leads of a half-done import, no hidden file of a half-written export or
-//! rejects file beside the user's files.
+//! rejects file beside the user's files. Not even `kill -9` leaves one: the file has no name
+//! until it is whole.
 
 mod common;
 
@@ -29,15 +30,21 @@ fn names_in(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
-/// Waits until `ready` holds or the command ends by itself, then sends it Ctrl-C (SIGINT).
-fn interrupt_when(mut child: Child, ready: impl Fn() -> bool) -> Output {
+/// Whether process `pid` has a file open in `dir` (a file being written there, named or not).
+fn writes_in(pid: u32, dir: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok()).any(|target| target.starts_with(dir))
+}
+
+/// Waits until the command writes a file in `dir` (or ends by itself), then sends it `signal`.
+fn signal_when_writing(mut child: Child, dir: &Path, signal: &str) -> Output {
     for _ in 0..12_000 {
-        if ready() || child.try_wait().unwrap().is_some() {
+        if writes_in(child.id(), dir) || child.try_wait().unwrap().is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status();
     child.stdout.take();
     child.wait_with_output().unwrap()
 }
@@ -57,7 +64,7 @@ fn ctrl_c_during_an_export_leaves_no_file() {
     std::fs::create_dir(&out_dir).unwrap();
     let out = out_dir.join("all.xlsx");
     let child = spawn(&sb, &["export", "--out", out.to_str().unwrap()]);
-    let done = interrupt_when(child, || names_in(&out_dir).iter().any(|n| n.ends_with(".partial")));
+    let done = signal_when_writing(child, &out_dir, "-INT");
     let err = String::from_utf8_lossy(&done.stderr);
     if done.status.success() {
         // It finished before the signal (a fast machine): then the file is whole.
@@ -79,7 +86,7 @@ fn ctrl_c_during_an_import_keeps_nothing() {
     write_leads(&csv, 150_000);
     let child = spawn(&sb, &["import", csv.to_str().unwrap(), "--skip-invalid"]);
     // The rejects file is being written (the bad row is first): the import is under way.
-    let done = interrupt_when(child, || names_in(&in_dir).iter().any(|n| n.ends_with(".partial")));
+    let done = signal_when_writing(child, &in_dir, "-INT");
     let err = String::from_utf8_lossy(&done.stderr);
     let count = sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().len();
     if done.status.success() {
@@ -92,4 +99,36 @@ fn ctrl_c_during_an_import_keeps_nothing() {
     assert_eq!(names_in(&in_dir), vec!["leads.csv"], "no rejects file, whole or partial");
     // The vault takes the same file afterwards.
     sb.ok(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
+}
+
+#[test]
+fn kill_9_during_an_export_or_an_import_leaves_no_file_of_leads() {
+    let sb = Sandbox::new();
+    sb.init();
+    let in_dir = sb.path("in");
+    std::fs::create_dir(&in_dir).unwrap();
+    let csv = in_dir.join("leads.csv");
+    write_leads(&csv, 150_000);
+    let child = spawn(&sb, &["import", csv.to_str().unwrap(), "--skip-invalid"]);
+    let done = signal_when_writing(child, &in_dir, "-KILL");
+    if !done.status.success() {
+        assert_eq!(names_in(&in_dir), vec!["leads.csv"], "no rejects file, whole or partial");
+        assert_eq!(sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().len(), 0);
+        sb.ok(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
+    }
+
+    let out_dir = sb.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    for name in ["all.csv", "all.xlsx"] {
+        let out = out_dir.join(name);
+        let child = spawn(&sb, &["export", "--out", out.to_str().unwrap()]);
+        let done = signal_when_writing(child, &out_dir, "-KILL");
+        let left = names_in(&out_dir);
+        if done.status.success() {
+            assert_eq!(left, vec![name.to_string()], "finished before the signal: the file is whole");
+            std::fs::remove_file(&out).unwrap();
+        } else {
+            assert!(left.is_empty(), "{name}: left behind: {left:?}");
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod export;
 pub mod import;
 pub mod logging;
 pub mod outbox;
+mod outfile;
 pub mod samples;
 pub mod secrets;
 pub mod store;

@@ -22,6 +22,7 @@ use tracing::info;
 
 use crate::domain::{LeadFilter, LeadSort};
 use crate::error::{Error, Result};
+use crate::outfile::OutFile;
 use crate::store::leads::{KeyRange, RowBatch, for_each_batch, split_keys};
 use crate::store::raw::{CancelOnDrop, RawAccess, reporting};
 use crate::vault::Vault;
@@ -198,14 +199,19 @@ pub(crate) async fn export_planned(
         Vec::new()
     };
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile_in(dir, out)?;
+    if !dir.is_dir() {
+        return Err(Error::invalid(format!(
+            "the folder {} does not exist; create it or choose another --out",
+            dir.display()
+        )));
+    }
     let written = Arc::new(AtomicU64::new(0));
     // Stopped by the token (the caller then still waits for the clean-up) or by dropping this
     // future (the blocking thread cleans up on its own).
     let dropped = CancelOnDrop::new();
     let work = {
-        let (filter, options, out, raw) =
-            (filter.clone(), options.clone(), out.to_path_buf(), vault.raw.clone());
+        let (filter, options, out, dir, raw) =
+            (filter.clone(), options.clone(), out.to_path_buf(), dir.to_path_buf(), vault.raw.clone());
         let (written, dropped, cancel) = (written.clone(), dropped.flag(), cancel.clone());
         vault.with_raw(move |conn| {
             let stop = || dropped.load(Ordering::Relaxed) || cancel.is_cancelled();
@@ -217,14 +223,19 @@ pub(crate) async fn export_planned(
                 plan,
                 stop: &stop,
             };
-            // Removes the temporary file on every way out but a completed rename, a panic
-            // included; here rather than in the async caller, which is gone once cancelled.
-            let partial = Partial(&tmp);
-            let done = Sink::create(&options, &tmp, &field_names)
+            // Nameless until it is whole: on every way out but success it is gone, a panic or
+            // a crash included; here rather than in the async caller, which is gone once
+            // cancelled.
+            let file = OutFile::create(&out).map_err(|e| Error::io("create", &out, e))?;
+            let rows = file
+                .writer()
+                .map_err(|e| Error::io("create", &out, e))
+                .and_then(|w| Sink::create(&options, w, &dir, &field_names))
                 .and_then(|sink| job.run(conn, &raw, sink, &written))
                 // Cancelled after the last row was written: still no file.
-                .and_then(|rows| if stop() { Err(Error::Cancelled) } else { Ok(rows) });
-            partial.complete(done, &out)
+                .and_then(|rows| if stop() { Err(Error::Cancelled) } else { Ok(rows) })?;
+            file.keep().map_err(|e| Error::io("write", &out, e))?;
+            Ok(rows)
         })
     };
     let rows = reporting(work, &written, &progress).await?;
@@ -467,12 +478,17 @@ enum Sink<'f> {
 }
 
 impl<'f> Sink<'f> {
-    fn create(options: &ExportOptions, tmp: &'f Path, field_names: &'f [String]) -> Result<Sink<'f>> {
+    fn create(
+        options: &ExportOptions,
+        file: File,
+        dir: &Path,
+        field_names: &'f [String],
+    ) -> Result<Sink<'f>> {
         let format = options.format;
         if format == ExportFormat::Xlsx {
-            return Ok(Sink::Xlsx(Box::new(xlsx::Writer::new(field_names, tmp)?)));
+            return Ok(Sink::Xlsx(Box::new(xlsx::Writer::new(field_names, file, dir)?)));
         }
-        let mut out = create(tmp)?;
+        let mut out = BufWriter::with_capacity(1 << 16, file);
         match format {
             ExportFormat::Csv => csv::header(&mut out, options.excel_bom, field_names)?,
             ExportFormat::Json => out.write_all(b"[").map_err(write_error)?,
@@ -516,42 +532,8 @@ impl<'f> Sink<'f> {
     }
 }
 
-/// An export's temporary file, removed when dropped unless it became the export.
-struct Partial<'p>(&'p Path);
-
-impl Partial<'_> {
-    /// Renames the file to `out` when `done` is a success; on any failure, removes it.
-    fn complete(self, done: Result<u64>, out: &Path) -> Result<u64> {
-        let rows = done?;
-        std::fs::rename(self.0, out).map_err(|e| Error::io("write", out, e))?;
-        std::mem::forget(self);
-        Ok(rows)
-    }
-}
-
-impl Drop for Partial<'_> {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.0);
-    }
-}
-
 pub(crate) fn write_error(e: impl std::fmt::Display) -> Error {
     Error::invalid(format!("could not write the export: {e}"))
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path).map(|f| BufWriter::with_capacity(1 << 16, f)).map_err(|e| Error::io("create", path, e))
-}
-
-fn tempfile_in(dir: &Path, out: &Path) -> Result<PathBuf> {
-    if !dir.is_dir() {
-        return Err(Error::invalid(format!(
-            "the folder {} does not exist; create it or choose another --out",
-            dir.display()
-        )));
-    }
-    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "export".into());
-    Ok(dir.join(format!(".{name}.{}.partial", std::process::id())))
 }
 
 #[cfg(test)]
@@ -715,27 +697,6 @@ mod tests {
             300
         );
         assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
-    }
-
-    #[test]
-    fn a_failed_rename_or_a_failed_export_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let tmp = dir.path().join(".leads.csv.1.partial");
-        // The place of the export is taken by a folder with something in it: rename fails.
-        let out = dir.path().join("leads.csv");
-        std::fs::create_dir_all(out.join("inside")).unwrap();
-        std::fs::write(&tmp, "id\n1\n").unwrap();
-        assert!(Partial(&tmp).complete(Ok(1), &out).is_err());
-        assert!(!tmp.exists(), "the temporary file is removed when the rename fails");
-
-        std::fs::write(&tmp, "id\n1\n").unwrap();
-        assert!(Partial(&tmp).complete(Err(Error::Cancelled), &dir.path().join("other.csv")).is_err());
-        assert!(!tmp.exists());
-
-        std::fs::write(&tmp, "id\n1\n").unwrap();
-        let done = dir.path().join("done.csv");
-        assert_eq!(Partial(&tmp).complete(Ok(1), &done).unwrap(), 1);
-        assert_eq!(std::fs::read(&done).unwrap(), b"id\n1\n");
     }
 
     #[tokio::test]

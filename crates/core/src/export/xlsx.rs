@@ -17,15 +17,15 @@ pub(crate) struct Writer<'f> {
     workbook: Workbook,
     field_names: &'f [String],
     row: u32,
-    path: &'f Path,
+    file: std::fs::File,
 }
 
 impl<'f> Writer<'f> {
-    pub fn new(field_names: &'f [String], path: &'f Path) -> Result<Self> {
+    /// A workbook for `file`, whose rows spill to unnamed files in `dir` until it is saved.
+    pub fn new(field_names: &'f [String], file: std::fs::File, dir: &Path) -> Result<Self> {
         let mut workbook = Workbook::new();
         // Constant-memory rows spill to temp files: keep them beside the export itself, the one
         // place the owner asked for their leads in the clear, never in a shared /tmp.
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         workbook.set_tempdir(dir).map_err(err)?;
         let bold = Format::new().set_bold();
         let sheet = workbook.add_worksheet_with_constant_memory().map_err(err)?;
@@ -34,7 +34,7 @@ impl<'f> Writer<'f> {
         {
             sheet.write_string_with_format(0, col(i)?, name, &bold).map_err(err)?;
         }
-        Ok(Writer { workbook, field_names, row: 0, path })
+        Ok(Writer { workbook, field_names, row: 0, file })
     }
 
     fn sheet(&mut self) -> Result<&mut Worksheet> {
@@ -77,8 +77,8 @@ impl Writer<'_> {
     }
 
     pub fn finish(mut self: Box<Self>) -> Result<()> {
-        let path = self.path;
-        self.workbook.save(path).map_err(err)
+        let file = &mut self.file;
+        self.workbook.save_to_writer(file).map_err(err)
     }
 }
 

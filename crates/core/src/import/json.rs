@@ -17,13 +17,14 @@ use crate::error::{Error, Result};
 
 type Row<'r> = &'r dyn Fn() -> String;
 
-/// Reads the array (or the lines), calling `item` with each element's place, its lead (or why not) and its
+/// Reads the array (or the lines) of the file `shown`, calling `item` with each element's place, its lead (or why not) and its
 /// text. The leads are filed under `source` when one is given, else under the source the first
 /// object says: Meta's (`meta`) for a lead of Meta's Graph API (it has `field_data`), the
 /// profile's otherwise; a Leadvault export's leads keep their own. Gives back the source the
 /// leads were filed under, and whether the file is a Leadvault export.
 pub(crate) fn read(
     reader: impl BufRead,
+    shown: &str,
     profile: &Profile,
     source: Option<&str>,
     now: DateTime<Utc>,
@@ -63,17 +64,20 @@ pub(crate) fn read(
             items.source.unwrap_or_else(|| profile.default_source.to_string()),
             items.export.unwrap_or(false),
         )),
-        (None, Err(e)) => Err(Error::invalid(format!(
-            "the JSON is neither an array of lead objects nor one lead object a line (line {}, column {}): {}; \
+        (None, Err(e)) => Err(Error::Import {
+            path: shown.to_string(),
+            message: format!(
+                "the JSON is neither an array of lead objects nor one lead object a line (line {}, column {}): {}; \
              fix the file and import it again",
-            e.line(),
-            e.column(),
-            match e.classify() {
-                serde_json::error::Category::Eof => "it ends too early",
-                serde_json::error::Category::Syntax => "a syntax error",
-                _ => "unexpected content",
-            }
-        ))),
+                e.line(),
+                e.column(),
+                match e.classify() {
+                    serde_json::error::Category::Eof => "it ends too early",
+                    serde_json::error::Category::Syntax => "a syntax error",
+                    _ => "unexpected content",
+                }
+            ),
+        }),
     }
 }
 

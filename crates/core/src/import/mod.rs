@@ -30,6 +30,7 @@ use tracing::info;
 
 use crate::domain::NewLead;
 use crate::error::{Error, Result};
+use crate::outfile::OutFile;
 use crate::store::leads::Inserter;
 use crate::store::raw::{CancelOnDrop, reporting};
 use crate::vault::Vault;
@@ -129,7 +130,7 @@ struct Parsed {
     read: u64,
     rejected: u64,
     /// Written in full, named only once the leads are in.
-    rejects_file: Option<Pending>,
+    rejects_file: Option<(OutFile, PathBuf)>,
 }
 
 /// Imports `path` into the vault. `progress` hears the number of leads added so far.
@@ -171,7 +172,7 @@ pub async fn import_file(
     };
     // The rejected rows get their file's name only now, when the leads are in: an import that
     // fails leaves neither a rejects file nor a half-written one.
-    let rejects_file = p.rejects_file.map(Pending::keep).transpose()?;
+    let rejects_file = p.rejects_file.map(|(file, path)| keep_rejects(file, &path)).transpose()?;
     progress(added);
     let report = ImportReport {
         format: p.format,
@@ -327,7 +328,7 @@ fn parse_file(
         Format::Json => {
             let export;
             (source, export) =
-                json::read(reader, profile, options.source.as_deref(), now, |item, lead, record| {
+                json::read(reader, &shown, profile, options.source.as_deref(), now, |item, lead, record| {
                     sink.take(
                         lead.map(relabel),
                         options.skip_invalid,
@@ -365,46 +366,23 @@ fn parse_file(
     sink.flush()?;
     let rejects_file = match sink.rejects.take() {
         Some((mut w, file)) => {
-            w.flush().map_err(|e| Error::io("write", &file.path, e))?;
-            Some(file)
+            w.flush().map_err(|e| Error::io("write", &rejects_path, e))?;
+            Some((file, rejects_path))
         }
         None => None,
     };
     Ok(Parsed { format, source, own_export, read: sink.read, rejected: sink.rejected, rejects_file })
 }
 
-/// A file written under a temporary name beside its final one (`.NAME.PID.partial`), renamed by
-/// [`Pending::keep`]; dropped before that (the import failed or was cancelled), it is removed.
-struct Pending {
-    tmp: PathBuf,
-    path: PathBuf,
-}
-
-impl Pending {
-    fn new(path: &Path) -> Pending {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-        Pending { tmp, path: path.to_path_buf() }
-    }
-
-    fn keep(self) -> Result<PathBuf> {
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::Import {
-            path: self.path.display().to_string(),
-            message: format!(
-                "the valid rows were imported, but the rejected ones could not be saved here ({e}); \
-                 import the file again with --skip-invalid to write them"
-            ),
-        })?;
-        let path = self.path.clone();
-        std::mem::forget(self);
-        Ok(path)
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.tmp);
-    }
+/// The rejected rows' file, which gets its name only when the leads are in.
+fn keep_rejects(file: OutFile, path: &Path) -> Result<PathBuf> {
+    file.keep().map_err(|e| Error::Import {
+        path: path.display().to_string(),
+        message: format!(
+            "the valid rows were imported, but the rejected ones could not be saved here ({e}); \
+             import the file again with --skip-invalid to write them"
+        ),
+    })
 }
 
 /// A rejected CSV row as the rejects file holds it: its cells, padded to the header's width, the
@@ -492,7 +470,7 @@ struct Sink<'t> {
     batch: Vec<NewLead>,
     read: u64,
     rejected: u64,
-    rejects: Option<(::csv::Writer<File>, Pending)>,
+    rejects: Option<(::csv::Writer<File>, OutFile)>,
 }
 
 impl Sink<'_> {
@@ -522,11 +500,11 @@ impl Sink<'_> {
                     )))
                 };
                 if self.rejects.is_none() {
-                    // Dropped (and so removed) if even the header cannot be written.
-                    let file = Pending::new(rejects_path);
+                    // Dropped (and so gone) if even the header cannot be written.
+                    let file = OutFile::create(rejects_path).map_err(|e| failed(e.into()))?;
+                    let writer = file.writer().map_err(|e| failed(e.into()))?;
                     // Rows with more cells than the header keep them after the reason.
-                    let mut w =
-                        ::csv::WriterBuilder::new().flexible(true).from_path(&file.tmp).map_err(failed)?;
+                    let mut w = ::csv::WriterBuilder::new().flexible(true).from_writer(writer);
                     w.write_record(header()).map_err(failed)?;
                     self.rejects = Some((w, file));
                 }
@@ -1554,12 +1532,18 @@ mod tests {
     fn meta_api_leads_in_json_are_filed_under_metas_source() {
         let read = |text: &str, source: Option<&str>| {
             let mut sources = Vec::new();
-            let (chosen, _) =
-                json::read(text.as_bytes(), Format::Json.profile(), source, Utc::now(), |_, lead, _| {
+            let (chosen, _) = json::read(
+                text.as_bytes(),
+                "t.json",
+                Format::Json.profile(),
+                source,
+                Utc::now(),
+                |_, lead, _| {
                     sources.push(lead.unwrap().source);
                     Ok(())
-                })
-                .unwrap();
+                },
+            )
+            .unwrap();
             (chosen, sources)
         };
         let graph = r#"[{"id": "2301001", "created_time": "2026-10-01T09:15:00+0000",
@@ -1593,12 +1577,18 @@ mod tests {
             "fields": {"budget": "$5k", "email": "not an address", "id": "x-1", "kids": 2},
             "notes": [{"at": "2026-11-20T14:03:11Z", "body": "call back\nFriday"}, {"at": "2026-11-21T09:00:00Z", "body": "booked"}]}]"#;
         let mut leads = Vec::new();
-        let (source, export) =
-            json::read(exported.as_bytes(), Format::Json.profile(), None, Utc::now(), |_, lead, _| {
+        let (source, export) = json::read(
+            exported.as_bytes(),
+            "e.json",
+            Format::Json.profile(),
+            None,
+            Utc::now(),
+            |_, lead, _| {
                 leads.push(lead.unwrap());
                 Ok(())
-            })
-            .unwrap();
+            },
+        )
+        .unwrap();
         assert!(export);
         assert_eq!(source, "import", "the report's label; each lead keeps its own");
         let ana = &leads[0];
@@ -1625,7 +1615,7 @@ mod tests {
 
     fn json_items(text: &str) -> Result<Vec<(u64, std::result::Result<NewLead, String>)>> {
         let mut items = Vec::new();
-        json::read(text.as_bytes(), Format::Json.profile(), None, Utc::now(), |n, lead, _| {
+        json::read(text.as_bytes(), "t.json", Format::Json.profile(), None, Utc::now(), |n, lead, _| {
             items.push((n, lead));
             Ok(())
         })?;
@@ -1649,7 +1639,10 @@ mod tests {
         assert_eq!(cy.fields.get("data").and_then(|v| v.as_str()), Some("kept as an answer"));
 
         let err = json_items("{\"name\": \"Ana\"}\n{\"name\": \n").unwrap_err().to_string();
-        assert!(err.contains("one lead object a line (line 3"), "{err}");
+        assert!(
+            err.starts_with("t.json: the JSON") && err.contains("one lead object a line (line 3"),
+            "{err}"
+        );
         assert!(err.contains("ends too early"), "{err}");
     }
 
