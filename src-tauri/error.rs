@@ -34,7 +34,9 @@ fn window_message(e: &leadvault_core::Error) -> Option<String> {
     use leadvault_core::Error as E;
     Some(match e {
         E::KeyNotInKeychain { path, .. } => format!(
-            "the OS keychain has no key for the vault at {}; if this vault uses a passphrase, type it",
+            "the OS keychain has no key for the vault at {}: a keychain key belongs to the folder the vault \
+             was made in, so a vault folder moved or copied elsewhere opens only where it was; move it back \
+             (or, if this vault uses a passphrase, type it)",
             path.display()
         ),
         E::KeychainUnavailable { reason } => format!(
@@ -101,8 +103,9 @@ impl From<leadvault_connectors::Error> for CommandError {
                 let text = format!("you declined access on {provider}'s page; sign in again to retry");
                 return CommandError::new("denied", text);
             }
-            E::TimedOut { minutes, .. } => {
-                let text = format!("the sign-in was not finished within {minutes} minutes; sign in again");
+            E::TimedOut { seconds, .. } => {
+                let waited = leadvault_connectors::wait_text(*seconds);
+                let text = format!("the sign-in was not finished within {waited}; sign in again");
                 return CommandError::new("timed_out", text);
             }
             E::Unauthorized { .. } => "needs_sign_in",

@@ -343,7 +343,7 @@ pub async fn finish_sign_in<R: Runtime>(
     let outcome = tokio::select! {
         url = answer => url.map_err(|_| leadvault_connectors::Error::Cancelled),
         _ = tokio::time::sleep(SIGN_IN_TIMEOUT) => Err(leadvault_connectors::Error::TimedOut {
-            minutes: SIGN_IN_TIMEOUT.as_secs().div_ceil(60),
+            seconds: SIGN_IN_TIMEOUT.as_secs(),
             cli: pending.connector.provider().as_str(),
         }),
         _ = pending.cancel.cancelled() => Err(leadvault_connectors::Error::Cancelled),

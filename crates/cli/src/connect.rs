@@ -35,7 +35,7 @@ pub struct ConnectArgs {
 }
 
 /// One line from standard input: the pasted token.
-fn read_token() -> Result<Secret, Error> {
+fn read_token(provider: &str) -> Result<Secret, Error> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         errln!("Paste the token and press Enter:");
@@ -48,7 +48,9 @@ fn read_token() -> Result<Secret, Error> {
     let token = Secret::new(line.trim().to_string());
     drop(zeroize_string(line));
     if token.expose().is_empty() {
-        return Err(Error::InvalidInput("no token on standard input; pipe it in, e.g. `leadvault connect hubspot --token-stdin < token.txt`".into()));
+        return Err(Error::InvalidInput(format!(
+            "no token on standard input; pipe it in, e.g. `leadvault connect {provider} --token-stdin < token.txt`"
+        )));
     }
     Ok(token)
 }
@@ -61,8 +63,14 @@ fn zeroize_string(s: String) -> zeroize::Zeroizing<String> {
 pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
     let provider: Provider = args.provider.parse()?;
     let connection = if args.token_stdin {
-        manage::connect_token(vault, provider, read_token()?, args.base_url.as_deref(), args.label.clone())
-            .await
+        manage::connect_token(
+            vault,
+            provider,
+            read_token(&args.provider)?,
+            args.base_url.as_deref(),
+            args.label.clone(),
+        )
+        .await
     } else {
         sign_in(vault, provider, &args).await
     }

@@ -29,7 +29,10 @@ fn main() -> ExitCode {
         Err(refused) => return ExitCode::from(refused.code),
     };
     // Logs: <data dir>/logs/leadvault.*.log (see leadvault_core::logging).
-    let _log = log_dir(&cli).and_then(|dir| leadvault_core::logging::init(&dir, "leadvault"));
+    let logs_at = log_dir(&cli);
+    // A folder that `init` or the demo is about to make: gone again if they fail.
+    let made_here = logs_at.clone().filter(|dir| !dir.exists());
+    let log = logs_at.and_then(|dir| leadvault_core::logging::init(&dir, "leadvault"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -52,8 +55,23 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::warn!(code = e.code(), "command failed");
             errln!("error: {e}");
+            if let Some(dir) = made_here {
+                drop(log);
+                remove_if_only_logs(&dir);
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Removes `dir` when all it holds is this run's logs: an `init` (or demo) that failed leaves
+/// no data folder behind.
+fn remove_if_only_logs(dir: &std::path::Path) {
+    let only_logs = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok()).all(|e| e.file_name() == "logs"))
+        .unwrap_or(false);
+    if only_logs {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 

@@ -327,6 +327,11 @@ fn commands_without_a_vault_create_no_folder_not_even_for_logs() {
     assert_eq!(files_under(sb.root.path()), before, "the file system is as it was");
     assert!(std::fs::read_dir(sb.root.path().join("tmp")).unwrap().next().is_none());
 
+    // An init that fails (a passphrase too short) makes nothing either.
+    let short = sb.command(&["init"]).env("LEADVAULT_PASSPHRASE", "short").output().unwrap();
+    assert!(common::fails(short, &["init"]).contains("too short"));
+    assert!(!sb.data_dir().exists(), "a failed init left the data dir");
+
     // init makes the folder, and the logs go into it.
     sb.init();
     assert!(sb.data_dir().join("logs").is_dir());
@@ -353,12 +358,23 @@ fn a_damaged_vault_file_says_so_and_how_to_recover_not_to_check_it_again() {
     }
     assert_eq!(std::fs::read(&db).unwrap(), good[..20_000], "left as it was");
 
-    // A page overwritten: the integrity check cannot even run; that is the damage.
-    let mut bad = good.clone();
-    bad[4096 * 3 + 100..4096 * 3 + 600].fill(0);
-    std::fs::write(&db, &bad).unwrap();
-    let err = common::fails(pass(&["vault", "check"]), &["vault check"]);
-    assert!(err.contains("the vault file is damaged") && err.contains("from a backup"), "{err}");
+    // A page overwritten, in part or whole: the integrity check cannot even run, and that is
+    // the damage; a command that reads the page says so too (one that never reads it works).
+    for (from, to) in [(4096 * 3 + 100, 4096 * 3 + 600), (8192, 8192 + 4096)] {
+        let mut bad = good.clone();
+        bad[from..to].fill(0);
+        std::fs::write(&db, &bad).unwrap();
+        for args in [&["leads", "list"][..], &["vault", "status"]] {
+            let out = pass(args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success() || err.contains("the vault file is damaged"), "{args:?}: {err}");
+        }
+        let err = common::fails(pass(&["vault", "check"]), &["vault check"]);
+        assert!(err.contains("the vault file is damaged") && err.contains("from a backup"), "{err}");
+    }
+    // The page the schema's check reads on every open: every command says so.
+    let err = common::fails(pass(&["vault", "status"]), &["vault status"]);
+    assert!(err.contains("the vault file is damaged"), "{err}");
 }
 
 #[test]

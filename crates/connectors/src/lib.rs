@@ -32,8 +32,8 @@ pub enum Error {
     #[error("you declined access on {provider}'s page; run `leadvault connect {cli}` again to retry")]
     Denied { provider: &'static str, cli: &'static str },
 
-    #[error("the sign-in was not finished within {minutes} minutes; run `leadvault connect {cli}` again")]
-    TimedOut { minutes: u64, cli: &'static str },
+    #[error("the sign-in was not finished within {}; run `leadvault connect {cli}` again", wait_text(*seconds))]
+    TimedOut { seconds: u64, cli: &'static str },
 
     #[error("the sign-in was cancelled")]
     Cancelled,
@@ -74,7 +74,7 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A wait as a person reads it: `45 s`, `12 min`, `3 h 20 min` (rounded up: sooner is wrong).
-fn wait_text(secs: u64) -> String {
+pub fn wait_text(secs: u64) -> String {
     match secs {
         0..120 => format!("{secs} s"),
         120..7200 => format!("{} min", secs.div_ceil(60)),

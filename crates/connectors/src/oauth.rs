@@ -173,7 +173,7 @@ impl SignIn {
         let code = tokio::select! {
             answer = wait_for_code(listener, &self.state, app, cli) => answer?,
             _ = tokio::time::sleep(timeout) => {
-                return Err(Error::TimedOut { minutes: timeout.as_secs().div_ceil(60), cli });
+                return Err(Error::TimedOut { seconds: timeout.as_secs().max(1), cli });
             }
             _ = cancel.cancelled() => return Err(Error::Cancelled),
         };

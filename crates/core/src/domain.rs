@@ -333,7 +333,8 @@ pub const TAG_SEPARATORS: [char; 3] = [',', ';', '|'];
 /// `q3;q4` would come back from an export as two tags).
 pub fn normalize_tag(raw: &str) -> Result<String> {
     let tag = raw.trim().to_lowercase();
-    if tag.is_empty() || tag.len() > 64 || tag.contains(TAG_SEPARATORS) || tag.chars().any(char::is_control) {
+    let too_long = tag.chars().count() > 64;
+    if tag.is_empty() || too_long || tag.contains(TAG_SEPARATORS) || tag.chars().any(char::is_control) {
         return Err(Error::invalid(
             "a tag must be 1 to 64 characters without commas, semicolons, | or control characters; \
              add each tag on its own",
@@ -398,7 +399,9 @@ mod tests {
     #[test]
     fn a_tag_cannot_hold_what_separates_tags_in_a_csv_cell() {
         assert_eq!(normalize_tag("  Hot ").unwrap(), "hot");
-        for bad in ["q3;q4", "a,b", "a|b", "", "  ", "a\nb", &"x".repeat(65)] {
+        // 64 characters, however many bytes each takes.
+        assert_eq!(normalize_tag(&"Ü".repeat(64)).unwrap(), "ü".repeat(64));
+        for bad in ["q3;q4", "a,b", "a|b", "", "  ", "a\nb", &"x".repeat(65), &"ü".repeat(65)] {
             let err = normalize_tag(bad).unwrap_err().to_string();
             assert!(err.contains("semicolons") && !err.contains('\n'), "{bad:?}: {err}");
         }

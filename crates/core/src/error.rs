@@ -27,7 +27,7 @@ pub enum Error {
     VaultExists { path: PathBuf },
 
     #[error(
-        "the OS keychain has no key for the vault at {}; if this vault uses a passphrase, set {env_hint} (or pass --passphrase-env VAR)",
+        "the OS keychain has no key for the vault at {} (a keychain key belongs to the folder the vault was made in: a vault folder moved or copied elsewhere opens only where it was, so move it back); if this vault uses a passphrase, set {env_hint} (or pass --passphrase-env VAR)",
         path.display()
     )]
     KeyNotInKeychain { path: PathBuf, env_hint: String },
@@ -67,6 +67,13 @@ pub enum Error {
     #[error("the vault database failed: {0}; run `leadvault vault status` to check it")]
     Database(String),
 
+    /// Another process (a long import, the window) held the vault's write lock for longer than
+    /// a command waits.
+    #[error(
+        "the vault is busy: another leadvault command or the window is writing to it; try again when it has finished"
+    )]
+    Busy,
+
     /// SQLite found the (decrypted) file damaged: truncated, or pages that do not read back.
     /// Nothing the app can repair, and checking it again shows the same.
     #[error(
@@ -101,6 +108,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Database(_) => "database",
             Error::Damaged(_) => "damaged",
+            Error::Busy => "busy",
             Error::Cancelled => "cancelled",
             Error::Provider(_) => "provider",
         }
@@ -130,18 +138,27 @@ impl From<sqlx::Error> for Error {
             {
                 Error::Damaged(db.message().to_string())
             }
-            sqlx::Error::Database(db) => Error::Database(db.message().to_string()),
-            sqlx::Error::PoolTimedOut => {
-                Error::Database("the vault is busy (another leadvault process holds it)".into())
+            // Busy (5) or locked (6): the write lock stayed taken.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)) =>
+            {
+                Error::Busy
             }
+            sqlx::Error::Database(db) => Error::Database(db.message().to_string()),
+            sqlx::Error::PoolTimedOut => Error::Busy,
             other => Error::Database(other.to_string()),
         }
     }
 }
 
-/// SQLite's primary result codes for a damaged file.
+/// SQLite's primary result codes for a damaged file, and for a lock held by another.
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_NOTADB: i32 = 26;
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
@@ -162,8 +179,13 @@ impl From<rusqlite::Error> for Error {
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OperationInterrupted => {
                 Error::Cancelled
             }
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
-                Error::Database("the vault is busy (another leadvault process holds it)".into())
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Error::Busy
             }
             rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Database(msg),
             rusqlite::Error::SqliteFailure(f, None) => Error::Database(f.to_string()),
@@ -189,8 +211,37 @@ fn error_kind(e: &rusqlite::Error) -> &'static str {
 
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
-        Error::Database(format!("could not update the vault's schema: {e}"))
+        use sqlx::migrate::MigrateError as M;
+        // The migrations are the first reads of every open: damage and a held lock show there.
+        match e {
+            M::Execute(inner) | M::ExecuteMigration(inner, _) => match Error::from(inner) {
+                Error::Database(reason) => {
+                    Error::Database(format!("could not update the vault's schema: {reason}"))
+                }
+                other => other,
+            },
+            other => Error::Database(format!("could not update the vault's schema: {other}")),
+        }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_lock_held_elsewhere_is_busy_not_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.db");
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder.execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").unwrap();
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let e = Error::from(other.execute_batch("BEGIN IMMEDIATE").unwrap_err());
+        assert!(matches!(e, Error::Busy), "{e}");
+        assert_eq!(e.code(), "busy");
+        assert!(e.to_string().contains("try again when it has finished"), "{e}");
+    }
+}

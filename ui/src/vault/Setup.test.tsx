@@ -49,6 +49,18 @@ describe("first run and unlock", () => {
     expect(commands.createVault).not.toHaveBeenCalled();
   });
 
+  it("a keychain vault whose key is missing asks for no passphrase, and can try again", async () => {
+    const missing = "the OS keychain has no key for the vault at /tmp/lv: a keychain key belongs to the folder the vault was made in";
+    commands.unlockVault.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "key_not_in_keychain", message: missing } }));
+    render(<Setup state={{ ...locked, key_source: "keychain" }} onReady={() => {}} />);
+    expect((await screen.findByRole("alert")).textContent).toBe(missing);
+    expect(commands.unlockVault).toHaveBeenCalledWith(null);
+    expect(screen.queryByLabelText("Passphrase")).toBeNull();
+    fireEvent.click(screen.getByText("Try the keychain again"));
+    await waitFor(() => expect(commands.unlockVault).toHaveBeenCalledTimes(2));
+    expect(commands.unlockVault).toHaveBeenLastCalledWith(null);
+  });
+
   it("does not try to unlock a passphrase vault without a passphrase", () => {
     render(<Setup state={locked} onReady={() => {}} />);
     expect((screen.getByText("Unlock") as HTMLButtonElement).disabled).toBe(true);

@@ -46,6 +46,21 @@ export function Setup({ state, onReady }: Props) {
     }
   });
 
+  // A vault whose settings say its key is in the keychain: a passphrase would not open it.
+  if (state.exists && state.key_source === "keychain") {
+    return (
+      <main className="setup">
+        <h1>Unlock your vault</h1>
+        <p className="muted">{state.data_dir}</p>
+        <p>This vault's key is kept in your OS keychain.</p>
+        <button disabled={busy} onClick={() => void run(() => call(commands.unlockVault(null)), false)}>
+          {busy ? "Opening…" : "Try the keychain again"}
+        </button>
+        {error && <p className="error" role="alert">{error}</p>}
+      </main>
+    );
+  }
+
   if (state.exists) {
     return (
       <main className="setup">
