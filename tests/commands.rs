@@ -242,6 +242,9 @@ fn lead_changes_land_in_the_timeline_and_bulk_changes_apply_to_each_lead() {
         json!({"status": "spam", "owner": null, "add_tags": ["checked"], "remove_tags": [], "note": null});
     let r: Value = w.ok("update_leads", json!({"ids": ids[1..4], "change": bulk}));
     assert_eq!(r["updated"], 3);
+    // The same change again changes nothing, and says so.
+    let r: Value = w.ok("update_leads", json!({"ids": ids[1..4], "change": bulk}));
+    assert_eq!(r["updated"], 0, "the leads already were as asked");
     let spam: Value =
         w.ok("list_leads", json!({"query": view(json!({"status": "spam"})), "cursor": null, "limit": 50}));
     let mut spam_ids: Vec<String> =
@@ -295,7 +298,7 @@ fn a_keychain_vault_opens_without_a_passphrase_and_its_key_can_change() {
     let state: Value = w.ok("vault_state", json!({}));
     assert_eq!(state["key_source"], "keychain");
     w.ok::<Value>("unlock_vault", json!({"passphrase": null}));
-    let info: Value = w.ok("change_key", json!({"newPassphrase": PASSPHRASE}));
+    let info: Value = w.ok("change_key", json!({"currentPassphrase": null, "newPassphrase": PASSPHRASE}));
     assert_eq!((info["key_source"].clone(), info["leads"].clone()), (json!("passphrase"), json!(5)));
     drop(w);
 
@@ -305,8 +308,17 @@ fn a_keychain_vault_opens_without_a_passphrase_and_its_key_can_change() {
     // The window's messages say what to do in the window, not which flag to pass.
     assert_eq!(err.message, "this vault is locked with a passphrase: type it to unlock");
     w.ok::<Value>("unlock_vault", json!({"passphrase": PASSPHRASE}));
-    let short = w.call::<Value>("change_key", json!({"newPassphrase": ""})).unwrap_err();
+    let short = w
+        .call::<Value>("change_key", json!({"currentPassphrase": PASSPHRASE, "newPassphrase": ""}))
+        .unwrap_err();
     assert_eq!(short.code, "passphrase_too_short");
+    // A passphrase vault's key changes only for someone who types its passphrase.
+    for current in [json!(null), json!("not the passphrase"), json!(format!("{PASSPHRASE} "))] {
+        let err = w
+            .call::<Value>("change_key", json!({"currentPassphrase": current, "newPassphrase": null}))
+            .unwrap_err();
+        assert_eq!(err.code, "wrong_passphrase", "{current}: {}", err.message);
+    }
     let status: Value = w.ok("vault_status", json!({}));
     assert_eq!(status["leads"], 5, "a refused change leaves the vault open and whole");
     let gone = w.call::<Value>("get_lead", json!({"id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})).unwrap_err();
@@ -447,7 +459,8 @@ fn demo_mode_opens_a_vault_of_its_own_fed_by_the_simulated_providers_and_leaves_
         assert!(std::time::Instant::now() < deadline, "the demo's leads did not arrive: {:?}", total(&w));
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let err = w.call::<Value>("change_key", json!({"newPassphrase": null})).unwrap_err();
+    let err =
+        w.call::<Value>("change_key", json!({"currentPassphrase": null, "newPassphrase": null})).unwrap_err();
     assert!(err.message.contains("leave demo mode"), "{}", err.message);
 
     // Leaving: the real (passphrase) vault waits for its passphrase, as it was.
@@ -486,7 +499,9 @@ fn a_key_change_or_demo_that_fails_leaves_the_vault_open() {
     w.ok::<Value>("load_samples", json!({"count": 5}));
 
     // Moving to a keychain key needs the keychain: refused, and the window goes on working.
-    let err = w.call::<Value>("change_key", json!({"newPassphrase": null})).unwrap_err();
+    let err = w
+        .call::<Value>("change_key", json!({"currentPassphrase": PASSPHRASE, "newPassphrase": null}))
+        .unwrap_err();
     assert_eq!(err.code, "keychain_unavailable");
     let state: Value = w.ok("vault_state", json!({}));
     assert_eq!(state["unlocked"], true, "the vault opens again after the failed change");

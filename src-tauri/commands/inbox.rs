@@ -133,6 +133,7 @@ impl From<LeadChange> for LeadUpdate {
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct BulkResult {
+    /// Leads the change changed (not those already as asked).
     pub updated: u32,
 }
 
@@ -151,8 +152,8 @@ pub async fn update_leads(
     let update = LeadUpdate::from(change);
     let mut updated = 0;
     for id in &ids {
-        vault.leads().update(id, &update).await?;
-        updated += 1;
+        let (_, changes) = vault.leads().update_counted(id, &update).await?;
+        updated += u32::from(changes > 0);
     }
     Ok(BulkResult { updated })
 }

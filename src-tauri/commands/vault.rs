@@ -111,11 +111,13 @@ pub async fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultInfo
 }
 
 /// Re-encrypts the vault under a new key: a new passphrase, or (without one) a fresh random
-/// key in the OS keychain. The old key no longer opens it.
+/// key in the OS keychain. The old key no longer opens it. A passphrase vault asks for its
+/// current passphrase first (`wrong_passphrase` when it is not).
 #[tauri::command]
 #[specta::specta]
 pub async fn change_key(
     state: State<'_, AppState>,
+    current_passphrase: Option<String>,
     new_passphrase: Option<String>,
 ) -> CommandResult<VaultInfo> {
     if state.in_demo() {
@@ -125,6 +127,17 @@ pub async fn change_key(
         ));
     }
     let unlock = unlock_with(new_passphrase)?;
+    // Whoever finds the window open cannot take the vault from its owner: a passphrase vault's
+    // key changes only for someone who knows its passphrase.
+    if let Some(current) = state.vault().await?.options().passphrase {
+        let typed = current_passphrase.map(Passphrase::typed);
+        if !typed.is_some_and(|t| t.matches(&current)) {
+            return Err(crate::error::CommandError::new(
+                "wrong_passphrase",
+                "that is not this vault's passphrase: type the passphrase that unlocks it now",
+            ));
+        }
+    }
     let vault = state.take_vault().await?;
     let (kept, before) = (vault.clone(), vault.options());
     let new_passphrase = match &unlock {

@@ -21,9 +21,10 @@ export const commands = {
 	vaultStatus: () => typedError<VaultInfo, CommandError>(__TAURI_INVOKE("vault_status")),
 	/**
 	 *  Re-encrypts the vault under a new key: a new passphrase, or (without one) a fresh random
-	 *  key in the OS keychain. The old key no longer opens it.
+	 *  key in the OS keychain. The old key no longer opens it. A passphrase vault asks for its
+	 *  current passphrase first (`wrong_passphrase` when it is not).
 	 */
-	changeKey: (newPassphrase: string | null) => typedError<VaultInfo, CommandError>(__TAURI_INVOKE("change_key", { newPassphrase })),
+	changeKey: (currentPassphrase: string | null, newPassphrase: string | null) => typedError<VaultInfo, CommandError>(__TAURI_INVOKE("change_key", { currentPassphrase, newPassphrase })),
 	/**  Adds realistic sample leads (source and tag `sample`), so a new vault shows a working inbox. */
 	loadSamples: (count: number) => typedError<SamplesLoaded, CommandError>(__TAURI_INVOKE("load_samples", { count })),
 	/**  One page (at most 500 leads) of the view, after `cursor`. */
@@ -124,6 +125,7 @@ export type AdOrigin = {
 };
 
 export type BulkResult = {
+	/**  Leads the change changed (not those already as asked). */
 	updated: number,
 };
 

@@ -42,7 +42,7 @@ impl VaultKey {
             ring::pbkdf2::PBKDF2_HMAC_SHA256,
             NonZeroU32::new(PASSPHRASE_ROUNDS).expect("non-zero"),
             salt,
-            passphrase.0.as_bytes(),
+            passphrase.key_text().as_bytes(),
             key.as_mut(),
         );
         VaultKey(key)
@@ -76,22 +76,56 @@ impl fmt::Debug for VaultKey {
 }
 
 /// A passphrase the owner chose. Never printed, wiped on drop.
+///
+/// Its key is derived from its Unicode NFC form: "é" typed as one character (Windows, Linux)
+/// or as "e" and an accent (macOS, some keyboards) opens the same vault.
 #[derive(Clone)]
-pub struct Passphrase(Zeroizing<String>);
+pub struct Passphrase {
+    text: Zeroizing<String>,
+    /// Keyed as typed, not in NFC: a vault made before passphrases were normalised.
+    as_typed: bool,
+}
 
 impl Passphrase {
     pub fn new(s: impl Into<String>) -> Result<Passphrase> {
-        let s = Zeroizing::new(s.into());
-        if s.trim().chars().count() < 8 {
+        let p = Passphrase::typed(s);
+        if p.text.trim().chars().count() < 8 {
             return Err(Error::PassphraseTooShort);
         }
-        Ok(Passphrase(s))
+        Ok(p)
     }
 
     /// A passphrase typed to open an existing vault: taken as it is, whatever its length (a
     /// wrong one is refused as a wrong key, not as too short, which would be misleading).
     pub fn typed(s: impl Into<String>) -> Passphrase {
-        Passphrase(Zeroizing::new(s.into()))
+        Passphrase { text: Zeroizing::new(s.into()), as_typed: false }
+    }
+
+    /// The same passphrase keyed as typed, when that differs from its NFC form: what opens a
+    /// vault whose passphrase was chosen before passphrases were normalised.
+    pub(crate) fn keyed_as_typed(&self) -> Option<Passphrase> {
+        (!self.as_typed && *self.nfc() != *self.text)
+            .then(|| Passphrase { text: self.text.clone(), as_typed: true })
+    }
+
+    fn nfc(&self) -> Zeroizing<String> {
+        use unicode_normalization::UnicodeNormalization;
+        Zeroizing::new(self.text.nfc().collect())
+    }
+
+    /// What the key is derived from.
+    fn key_text(&self) -> Zeroizing<String> {
+        if self.as_typed { self.text.clone() } else { self.nfc() }
+    }
+
+    /// Whether `other` is the same passphrase (in NFC, or exactly as typed), compared in time
+    /// that does not depend on where they differ.
+    pub fn matches(&self, other: &Passphrase) -> bool {
+        let same = |a: &[u8], b: &[u8]| {
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+        };
+        same(self.nfc().as_bytes(), other.nfc().as_bytes())
+            || same(self.text.as_bytes(), other.text.as_bytes())
     }
 }
 

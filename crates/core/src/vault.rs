@@ -176,7 +176,7 @@ impl Vault {
         })
     }
 
-    async fn open_as_set(options: VaultOptions) -> Result<Vault> {
+    async fn open_as_set(mut options: VaultOptions) -> Result<Vault> {
         let db = options.db_path();
         if !db.exists() {
             return Err(Error::NoVault { path: options.data_dir.clone() });
@@ -194,7 +194,18 @@ impl Vault {
                     .as_ref()
                     .ok_or_else(|| Error::PassphraseRequired { env_hint: options.passphrase_env.clone() })?;
                 let key = VaultKey::derive(p, &salt);
-                (connect(&db, &key, &salt, false).await.map_err(|e| wrong_key_hint(e, &options))?, key)
+                match connect(&db, &key, &salt, false).await {
+                    // Made before passphrases were keyed in NFC: the passphrase as typed opens it.
+                    Err(Error::WrongKey { .. }) if let Some(as_typed) = p.keyed_as_typed() => {
+                        let key = VaultKey::derive(&as_typed, &salt);
+                        let pool = connect(&db, &key, &salt, false)
+                            .await
+                            .map_err(|e| wrong_key_hint(e, &options))?;
+                        options.passphrase = Some(as_typed);
+                        (pool, key)
+                    }
+                    opened => (opened.map_err(|e| wrong_key_hint(e, &options))?, key),
+                }
             }
             KeySource::Keychain => open_with_keychain(&options, &db, &salt).await?,
         };
@@ -520,4 +531,50 @@ pub(crate) async fn test_vault(dir: &Path) -> Vault {
     let options = VaultOptions::new(dir.join("data"), Arc::new(crate::secrets::OsKeychain::new()));
     let phrase = crate::secrets::Passphrase::new("correct horse battery staple").unwrap();
     Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap()
+}
+
+#[cfg(test)]
+mod passphrase_tests {
+    use super::*;
+    use crate::secrets::Passphrase;
+
+    const COMPOSED: &str = "pässwörd und ключ";
+    /// The same text with each accent as a character of its own, as macOS keyboards type it.
+    const DECOMPOSED: &str = "pa\u{308}sswo\u{308}rd und ключ";
+
+    fn options(dir: &Path, passphrase: Passphrase) -> VaultOptions {
+        let mut options = VaultOptions::new(dir.join("data"), Arc::new(crate::secrets::OsKeychain::new()));
+        options.passphrase = Some(passphrase);
+        options
+    }
+
+    #[tokio::test]
+    async fn a_passphrase_opens_its_vault_however_its_accents_were_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let phrase = Passphrase::new(COMPOSED).unwrap();
+        Vault::create(options(dir.path(), phrase.clone()), Unlock::Passphrase(phrase))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        for typed in [COMPOSED, DECOMPOSED] {
+            let vault = Vault::open(options(dir.path(), Passphrase::typed(typed))).await.unwrap();
+            vault.close().await;
+        }
+        let wrong = Vault::open(options(dir.path(), Passphrase::typed("passwort und ключ"))).await;
+        assert!(matches!(wrong, Err(Error::WrongKey { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_vault_keyed_before_normalisation_opens_with_its_passphrase_as_typed_and_rekeys() {
+        let dir = tempfile::tempdir().unwrap();
+        // Made as before: the decomposed bytes themselves derived the key.
+        let old = Passphrase::typed(DECOMPOSED).keyed_as_typed().expect("differs from its NFC form");
+        Vault::create(options(dir.path(), old.clone()), Unlock::Passphrase(old)).await.unwrap().close().await;
+        let vault = Vault::open(options(dir.path(), Passphrase::typed(DECOMPOSED))).await.unwrap();
+        // A key change from there works, and the new passphrase is keyed in NFC.
+        let vault = vault.rekey(Unlock::Passphrase(Passphrase::new(DECOMPOSED).unwrap())).await.unwrap();
+        vault.close().await;
+        Vault::open(options(dir.path(), Passphrase::typed(COMPOSED))).await.unwrap().close().await;
+    }
 }

@@ -28,7 +28,29 @@ describe("settings", () => {
     fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrase" } });
     fireEvent.click(use);
     await screen.findByText("derived from your passphrase");
-    expect(commands.changeKey).toHaveBeenCalledWith("a new long passphrase");
+    expect(commands.changeKey).toHaveBeenCalledWith(null, "a new long passphrase");
+  });
+
+  it("a passphrase vault's key changes only with its current passphrase", async () => {
+    commands.vaultStatus.mockImplementation(() => ok({ ...info, key_source: "passphrase" }));
+    commands.changeKey.mockImplementationOnce(() => err("wrong_passphrase", "that is not this vault's passphrase"));
+    commands.changeKey.mockImplementationOnce(() => ok({ ...info, key_source: "keychain" }));
+    render(<Settings onClose={() => {}} />);
+    await screen.findByText("derived from your passphrase");
+    const keychain = screen.getByText("Use a new random key in the OS keychain") as HTMLButtonElement;
+    expect(keychain.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("New passphrase"), { target: { value: "a new long passphrase" } });
+    fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrase" } });
+    expect((screen.getByText("Use this passphrase") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Current passphrase"), { target: { value: "a guess" } });
+    fireEvent.click(keychain);
+    expect((await screen.findByRole("status")).textContent).toMatch(/not this vault's passphrase/);
+    expect(commands.changeKey).toHaveBeenLastCalledWith("a guess", null);
+    fireEvent.change(screen.getByLabelText("Current passphrase"), { target: { value: "the right one" } });
+    fireEvent.click(keychain);
+    await screen.findByText("a random key in the OS keychain");
+    expect(commands.changeKey).toHaveBeenLastCalledWith("the right one", null);
+    expect(screen.queryByLabelText("Current passphrase")).toBeNull();
   });
 
   it("cannot be closed while the vault is re-encrypted, and tells when a change failed", async () => {

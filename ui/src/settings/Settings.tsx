@@ -13,6 +13,8 @@ type Props = {
 
 export function Settings({ onClose, onFailed }: Props) {
   const [info, setInfo] = useState<VaultInfo | null>(null);
+  /** A passphrase vault's key changes only for someone who types its passphrase. */
+  const [current, setCurrent] = useState("");
   const [passphrase, setPassphrase] = useState("");
   const [confirm, setConfirm] = useState("");
   const [busy, setBusy] = useState(false);
@@ -26,7 +28,8 @@ export function Settings({ onClose, onFailed }: Props) {
     setBusy(true);
     setMessage(null);
     try {
-      setInfo(await call(commands.changeKey(newPassphrase)));
+      setInfo(await call(commands.changeKey(needsCurrent ? current : null, newPassphrase)));
+      setCurrent("");
       setPassphrase("");
       setConfirm("");
       setMessage("The vault is now encrypted with the new key; the old one no longer opens it.");
@@ -39,6 +42,8 @@ export function Settings({ onClose, onFailed }: Props) {
   }
 
   const problem = passphraseProblem(passphrase, confirm);
+  const needsCurrent = info?.key_source === "passphrase";
+  const missingCurrent = needsCurrent && current.length === 0;
   return (
     <Dialog label="Settings" onClose={onClose} canClose={!busy}>
       <header>
@@ -62,7 +67,13 @@ export function Settings({ onClose, onFailed }: Props) {
         </dl>
       )}
       <h3>Change the key</h3>
-      <form onSubmit={(e) => (e.preventDefault(), problem === null && void rekey(passphrase))}>
+      {needsCurrent && (
+        <label>
+          Current passphrase
+          <input type="password" name="current-passphrase" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        </label>
+      )}
+      <form onSubmit={(e) => (e.preventDefault(), problem === null && !missingCurrent && void rekey(passphrase))}>
         <label>
           New passphrase
           <input type="password" name="rekey-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
@@ -71,12 +82,12 @@ export function Settings({ onClose, onFailed }: Props) {
           Again
           <input type="password" name="rekey-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
         </label>
-        <button type="submit" disabled={busy || problem !== null}>
+        <button type="submit" disabled={busy || problem !== null || missingCurrent}>
           Use this passphrase
         </button>
         {passphrase.length > 0 && problem && <p className="muted">{problem}</p>}
       </form>
-      <button disabled={busy} onClick={() => void rekey(null)}>
+      <button disabled={busy || missingCurrent} onClick={() => void rekey(null)}>
         Use a new random key in the OS keychain
       </button>
       {busy && <p className="muted">Re-encrypting the vault…</p>}

@@ -169,6 +169,12 @@ impl Leads<'_> {
 
     /// Applies `change` to one lead; every part that changes something adds a timeline event.
     pub async fn update(&self, id: &str, change: &LeadUpdate) -> Result<LeadDetail> {
+        self.update_counted(id, change).await.map(|(detail, _)| detail)
+    }
+
+    /// [`Leads::update`], also saying how many parts of the change changed something (none
+    /// when the lead already was as asked).
+    pub async fn update_counted(&self, id: &str, change: &LeadUpdate) -> Result<(LeadDetail, usize)> {
         if change.is_empty() {
             return Err(Error::invalid(
                 "nothing to change: give --status, --owner, --add-tag, --remove-tag or --note",
@@ -277,7 +283,7 @@ impl Leads<'_> {
         let detail = get_detail(&mut tx, &id).await?;
         tx.commit().await?;
         info!(lead = id, changes = events.len(), "lead updated");
-        Ok(detail)
+        Ok((detail, events.len()))
     }
 }
 
