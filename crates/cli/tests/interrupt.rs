@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
@@ -24,6 +24,17 @@ fn write_leads(path: &Path, n: usize) {
         ));
     }
     std::fs::write(path, s).unwrap();
+}
+
+/// A new vault, and a file of `n` leads in a folder of its own (the folder, the file).
+fn vault_and_file_of(n: usize) -> (Sandbox, PathBuf, PathBuf) {
+    let sb = Sandbox::new();
+    sb.init();
+    let in_dir = sb.path("in");
+    std::fs::create_dir(&in_dir).unwrap();
+    let csv = in_dir.join("leads.csv");
+    write_leads(&csv, n);
+    (sb, in_dir, csv)
 }
 
 fn names_in(dir: &Path) -> Vec<String> {
@@ -78,12 +89,7 @@ fn ctrl_c_during_an_export_leaves_no_file() {
 
 #[test]
 fn ctrl_c_during_an_import_keeps_nothing() {
-    let sb = Sandbox::new();
-    sb.init();
-    let in_dir = sb.path("in");
-    std::fs::create_dir(&in_dir).unwrap();
-    let csv = in_dir.join("leads.csv");
-    write_leads(&csv, 150_000);
+    let (sb, in_dir, csv) = vault_and_file_of(150_000);
     let child = spawn(&sb, &["import", csv.to_str().unwrap(), "--skip-invalid"]);
     // The rejects file is being written (the bad row is first): the import is under way.
     let done = signal_when_writing(child, &in_dir, "-INT");
@@ -103,12 +109,7 @@ fn ctrl_c_during_an_import_keeps_nothing() {
 
 #[test]
 fn kill_9_during_an_export_or_an_import_leaves_no_file_of_leads() {
-    let sb = Sandbox::new();
-    sb.init();
-    let in_dir = sb.path("in");
-    std::fs::create_dir(&in_dir).unwrap();
-    let csv = in_dir.join("leads.csv");
-    write_leads(&csv, 150_000);
+    let (sb, in_dir, csv) = vault_and_file_of(150_000);
     let child = spawn(&sb, &["import", csv.to_str().unwrap(), "--skip-invalid"]);
     let done = signal_when_writing(child, &in_dir, "-KILL");
     if !done.status.success() {

@@ -1,18 +1,11 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/react";
+import { channels } from "../test/channel";
 import type { ViewQuery } from "../bindings";
 
 const commands = vi.hoisted(() => ({ exportView: vi.fn(), cancelExport: vi.fn() }));
-const channels = vi.hoisted(() => [] as { onmessage: (n: number) => void }[]);
 vi.mock("../bindings", () => ({ commands }));
-vi.mock("@tauri-apps/api/core", () => ({
-  Channel: class {
-    onmessage: (n: number) => void = () => {};
-    constructor() {
-      channels.push(this);
-    }
-  },
-}));
+vi.mock("@tauri-apps/api/core", async () => (await import("../test/channel")).core);
 
 import { ExportBar } from "./ExportBar";
 

@@ -1,17 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/react";
+import { channels } from "../test/channel";
 
 const commands = vi.hoisted(() => ({ importFile: vi.fn(), cancelImport: vi.fn() }));
-const channels = vi.hoisted(() => [] as { onmessage: (n: number) => void }[]);
 vi.mock("../bindings", () => ({ commands }));
-vi.mock("@tauri-apps/api/core", () => ({
-  Channel: class {
-    onmessage: (n: number) => void = () => {};
-    constructor() {
-      channels.push(this);
-    }
-  },
-}));
+vi.mock("@tauri-apps/api/core", async () => (await import("../test/channel")).core);
 
 import { ImportButton, ImportMessage, importSummary, useImport } from "./ImportButton";
 
