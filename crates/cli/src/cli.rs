@@ -320,6 +320,7 @@ pub enum LeadsCommand {
         remove_tag: Vec<String>,
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Print the lead as it now is, as JSON (otherwise one line of what changed)
         #[arg(long)]
         json: bool,
     },

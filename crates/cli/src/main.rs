@@ -237,9 +237,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 remove_tags: remove_tag,
                 note,
             };
-            let detail = vault.leads().update(&id, &change).await;
+            let updated = vault.leads().update_counted(&id, &change).await;
             vault.close().await;
-            output::detail(&detail?, json)?;
+            let (detail, changes) = updated?;
+            // The lead itself only when asked for (--json): the terminal gets what changed.
+            match json {
+                true => output::detail(&detail, true)?,
+                false => output::updated(&detail.lead, &change, changes)?,
+            }
         }
         Command::Export { out, format, bom, filter, sort, json } => {
             let format = match format {

@@ -14,7 +14,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use leadvault_core::error::Error;
 use leadvault_core::import::ImportReport;
-use leadvault_core::{Lead, LeadDetail, LeadFilter, LeadSort, Vault, VaultStatus};
+use leadvault_core::{Lead, LeadDetail, LeadFilter, LeadSort, LeadUpdate, Vault, VaultStatus};
 
 /// How a failed write to standard output names it.
 const STDOUT: &str = "standard output";
@@ -216,6 +216,29 @@ fn cut(s: &str, n: usize) -> String {
         c.push('…');
         c
     }
+}
+
+/// One line for `leads update`: the lead's id and what changed, never its details.
+pub fn updated(lead: &Lead, change: &LeadUpdate, changes: usize) -> Result<(), Error> {
+    let id = &lead.id;
+    if changes == 0 {
+        return outln!("{id}: nothing changed, the lead already was so");
+    }
+    let mut parts = Vec::new();
+    if let Some(status) = change.status {
+        parts.push(format!("status {status}"));
+    }
+    if change.owner.is_some() {
+        parts.push(
+            lead.owner.as_deref().map_or_else(|| "owner cleared".into(), |o| format!("owner {}", safe(o))),
+        );
+    }
+    parts.extend(change.add_tags.iter().map(|t| format!("+{}", safe(&t.trim().to_lowercase()))));
+    parts.extend(change.remove_tags.iter().map(|t| format!("-{}", safe(&t.trim().to_lowercase()))));
+    if change.note.is_some() {
+        parts.push("note added".into());
+    }
+    outln!("{id}: updated ({}); see it with `leadvault leads show {id}`", parts.join(", "))
 }
 
 pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {

@@ -234,7 +234,19 @@ fn updates_change_the_lead_and_append_to_its_timeline() {
         "--note",
         "Wants a quote by Friday",
     ]);
-    sb.ok(&["leads", "update", &id, "--status", "qualified", "--remove-tag", "hot", "--add-tag", "roof"]);
+    let said =
+        sb.ok(&["leads", "update", &id, "--status", "qualified", "--remove-tag", "hot", "--add-tag", "Roof"]);
+    // What changed, in one line; the lead's details only when asked for.
+    assert_eq!(
+        said.trim(),
+        format!("{id}: updated (status qualified, +roof, -hot); see it with `leadvault leads show {id}`")
+    );
+    assert!(!said.contains("Stone") && !said.contains("example"), "{said}");
+    let again = sb.ok(&["leads", "update", &id, "--status", "qualified"]);
+    assert_eq!(again.trim(), format!("{id}: nothing changed, the lead already was so"));
+    let as_json: serde_json::Value =
+        serde_json::from_str(&sb.ok(&["leads", "update", &id, "--owner", " Maria ", "--json"])).unwrap();
+    assert_eq!((as_json["id"].as_str(), as_json["owner"].as_str()), (Some(id.as_str()), Some("Maria")));
     let lead = sb.json(&["leads", "show", &id, "--json"]);
     assert_eq!(lead["status"], "qualified");
     assert_eq!(lead["owner"], "Maria");
