@@ -2,11 +2,14 @@
 //! folder where it will live but without a name until it is whole.
 //!
 //! On Linux it is an unnamed file in that folder (`O_TMPFILE`): whatever stops the process (a
-//! crash, `kill -9`, the power going), nothing is left behind, and the folder is the one place
-//! the owner chose for their leads in the clear. Where the folder's filesystem has no unnamed
-//! files (and on other systems) it is a hidden `.NAME.PID.partial` beside the target, removed on
-//! every way out but such a stop. [`OutFile::keep`] gives it its name: it replaces a file of
-//! that name at once, never leaving a half-written one under it.
+//! crash, `kill -9`, the power going), no file of it is left behind, and the folder is the one
+//! place the owner chose for their leads in the clear. Where the folder's filesystem has no
+//! unnamed files (and on other systems) it is a hidden `.NAME.PID.N.partial` beside the target,
+//! removed on every way out but such a stop. [`OutFile::keep`] gives it its name: it replaces a
+//! file of that name in one rename, never leaving a half-written one under it. It is not
+//! synced to the disk first (an export is a copy of what the vault keeps; a sync would cost
+//! the time of writing it twice): the file system's own rules for a rename that replaces a file
+//! then decide what a power cut right after leaves.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
@@ -36,8 +39,7 @@ impl OutFile {
                 return Ok(OutFile { file, target: target.to_path_buf(), named: None });
             }
         }
-        let named = hidden_name(target);
-        let file = create_new(&named)?;
+        let (file, named) = create_hidden(target)?;
         Ok(OutFile { file, target: target.to_path_buf(), named: Some(named) })
     }
 
@@ -50,14 +52,7 @@ impl OutFile {
     pub(crate) fn keep(mut self) -> std::io::Result<PathBuf> {
         let named = match self.named.take() {
             Some(named) => named,
-            None => {
-                let named = hidden_name(&self.target);
-                if let Err(e) = self.give_name(&named) {
-                    let _ = std::fs::remove_file(&named);
-                    return Err(e);
-                }
-                named
-            }
+            None => self.give_name()?,
         };
         if let Err(e) = std::fs::rename(&named, &self.target) {
             let _ = std::fs::remove_file(&named);
@@ -66,21 +61,31 @@ impl OutFile {
         Ok(std::mem::take(&mut self.target))
     }
 
-    /// Links the unnamed file in as `named`; where the system does not allow that, copies it
-    /// into a new file of that name.
-    fn give_name(&mut self, named: &Path) -> std::io::Result<()> {
+    /// Links the unnamed file in under a new hidden name beside the target; where the system
+    /// does not allow that, copies it into a new hidden file. Returns that name.
+    fn give_name(&mut self) -> std::io::Result<PathBuf> {
         #[cfg(target_os = "linux")]
-        if link_unnamed(&self.file, named).is_ok() {
-            return Ok(());
+        for _ in 0..TRIES {
+            let named = hidden_name(&self.target);
+            match link_unnamed(&self.file, &named) {
+                Ok(()) => return Ok(named),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(_) => break,
+            }
         }
-        self.copy_to(named)
+        self.copy_out()
     }
 
-    fn copy_to(&mut self, named: &Path) -> std::io::Result<()> {
-        let mut copy = create_new(named)?;
-        self.file.seek(SeekFrom::Start(0))?;
-        std::io::copy(&mut self.file, &mut copy)?;
-        Ok(())
+    /// A hidden copy of the file's bytes; its name.
+    fn copy_out(&mut self) -> std::io::Result<PathBuf> {
+        let (mut copy, named) = create_hidden(&self.target)?;
+        let copied =
+            self.file.seek(SeekFrom::Start(0)).and_then(|_| std::io::copy(&mut self.file, &mut copy));
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&named);
+            return Err(e);
+        }
+        Ok(named)
     }
 }
 
@@ -92,23 +97,40 @@ impl Drop for OutFile {
     }
 }
 
-/// `.NAME.PID.partial` beside `target`.
+/// How much of the target's name a hidden name keeps, in bytes.
+const MAX_NAME_KEPT: usize = 200;
+
+/// How many hidden names are tried before giving up: each is new to this process, so only
+/// files another process left there can be in the way.
+const TRIES: u32 = 100;
+
+/// A new `.NAME.PID.N.partial` beside `target`: never the same twice in a process, so two
+/// exports to one file (the window starts a second while the first is still stopping) do not
+/// share it.
 fn hidden_name(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // A name near the file system's 255 bytes stays within them with what is added.
+    while name.len() > MAX_NAME_KEPT {
+        name.pop();
+    }
+    target.with_file_name(format!(".{name}.{}.{n}.partial", std::process::id()))
 }
 
-/// A new file at `path`: one left there by an earlier process of the same number is removed
-/// first (a link planted there is removed, never followed).
-fn create_new(path: &Path) -> std::io::Result<File> {
-    let open = || std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(path);
-    match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(path)?;
-            open()
+/// A new file under a new hidden name beside `target`: a name already taken (a file another
+/// process left, a link planted there) is passed over, never opened or removed.
+fn create_hidden(target: &Path) -> std::io::Result<(File, PathBuf)> {
+    let mut last = None;
+    for _ in 0..TRIES {
+        let named = hidden_name(target);
+        match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&named) {
+            Ok(file) => return Ok((file, named)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
         }
-        other => other,
     }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free name for the file")))
 }
 
 /// Gives the unnamed file `file` the name `named`, through its `/proc/self/fd` entry (linking
@@ -120,9 +142,6 @@ fn link_unnamed(file: &File, named: &Path) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
     let to = CString::new(named.as_os_str().as_bytes())?;
-    if std::fs::symlink_metadata(named).is_ok() {
-        std::fs::remove_file(named)?;
-    }
     // SAFETY: both paths are NUL-terminated strings that outlive the call.
     let done = unsafe {
         libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
@@ -180,13 +199,13 @@ mod tests {
     }
 
     #[test]
-    fn a_named_file_is_kept_or_removed_and_a_link_in_its_place_is_not_followed() {
+    fn a_named_file_is_kept_or_removed_and_a_name_taken_is_passed_over() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("leads.csv");
         // What the fallback does on a filesystem without unnamed files.
         let named = || {
-            let hidden = hidden_name(&target);
-            OutFile { file: create_new(&hidden).unwrap(), target: target.clone(), named: Some(hidden) }
+            let (file, hidden) = create_hidden(&target).unwrap();
+            OutFile { file, target: target.clone(), named: Some(hidden) }
         };
         let out = named();
         out.writer().unwrap().write_all(b"id\n1\n").unwrap();
@@ -194,30 +213,54 @@ mod tests {
         drop(out);
         assert!(entries(dir.path()).is_empty(), "removed when dropped");
 
+        // Two at once (a second export to the same file while the first stops) never share a
+        // name: the first one's removal cannot take the second one's file.
+        let (first, second) = (named(), named());
+        assert_ne!(first.named, second.named);
+        second.writer().unwrap().write_all(b"id\n2\n").unwrap();
+        drop(first);
+        assert_eq!(second.keep().unwrap(), target);
+        assert_eq!(std::fs::read(&target).unwrap(), b"id\n2\n");
+
+        // A name taken by a link is passed over, the link neither followed nor removed.
+        let hidden = create_hidden(&target).unwrap().1;
+        std::fs::remove_file(&hidden).unwrap();
+        let planted = PathBuf::from(format!("{}.next", hidden.display()));
         #[cfg(unix)]
         {
             let elsewhere = dir.path().join("elsewhere");
             std::fs::write(&elsewhere, "untouched").unwrap();
-            std::os::unix::fs::symlink(&elsewhere, hidden_name(&target)).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, &planted).unwrap();
+            assert!(
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&planted).is_err(),
+                "create_new does not open a name a link holds"
+            );
+            assert_eq!(std::fs::read(&elsewhere).unwrap(), b"untouched");
+            assert!(std::fs::symlink_metadata(&planted).is_ok());
         }
-        let out = named();
-        out.writer().unwrap().write_all(b"id\n2\n").unwrap();
-        out.keep().unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"id\n2\n");
-        #[cfg(unix)]
-        assert_eq!(std::fs::read(dir.path().join("elsewhere")).unwrap(), b"untouched");
     }
 
     #[test]
-    fn an_unnamed_file_that_cannot_be_linked_is_copied_in_whole() {
+    fn a_name_as_long_as_the_file_system_allows_is_kept_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // 82 three-byte characters and ".csv": 250 bytes, within the 255 a name may have.
+        let target = dir.path().join(format!("{}.csv", "表".repeat(82)));
+        let out = OutFile::create(&target).unwrap();
+        out.writer().unwrap().write_all(b"id\n1\n").unwrap();
+        assert_eq!(out.keep().unwrap(), target);
+        assert_eq!(std::fs::read(&target).unwrap(), b"id\n1\n");
+        assert!(hidden_name(&target).file_name().unwrap().len() < 255);
+    }
+
+    #[test]
+    fn an_unnamed_file_that_cannot_be_linked_is_copied_out_whole() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("leads.csv");
         let mut out = OutFile::create(&target).unwrap();
         let rows: Vec<u8> = (0..100_000).flat_map(|i| format!("{i}\n").into_bytes()).collect();
         out.writer().unwrap().write_all(&rows).unwrap();
         // As when /proc is not there to link through.
-        let hidden = hidden_name(&target);
-        out.copy_to(&hidden).unwrap();
+        let hidden = out.copy_out().unwrap();
         assert_eq!(std::fs::read(&hidden).unwrap(), rows);
     }
 }
