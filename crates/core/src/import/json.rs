@@ -1,13 +1,17 @@
 //! A JSON array of lead objects, read one element at a time (or the array under `data`, as a
-//! saved Graph API response holds it), or JSON Lines (NDJSON): one lead object a line. Keys are column names as in a CSV; Meta's API shape
+//! saved Graph API response holds it), or JSON Lines (NDJSON): one lead object a line. Keys
+//! are column names as in a CSV; Meta's API shape
 //! (`field_data: [{name, values}]`) is understood too, and imports under Meta's source: the
 //! same lead from Meta's download or a sync is then the same lead, not a second one. Leadvault's
 //! own JSON export comes back as its CSV export does: each lead keeps its source and external
 //! id, its form answers (`fields`) and its notes.
 
+use std::cell::Cell;
 use std::io::BufRead;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -17,19 +21,51 @@ use crate::error::{Error, Result};
 
 type Row<'r> = &'r dyn Fn() -> String;
 
-/// Reads the array (or the lines) of the file `shown`, calling `item` with each element's place, its lead (or why not) and its
-/// text. The leads are filed under `source` when one is given, else under the source the first
-/// object says: Meta's (`meta`) for a lead of Meta's Graph API (it has `field_data`), the
-/// profile's otherwise; a Leadvault export's leads keep their own. Gives back the source the
-/// leads were filed under, and whether the file is a Leadvault export.
+/// Where an element is in its file: the Nth of an array, or a line of JSON Lines (blank lines
+/// counted, as an editor numbers them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Item(u64),
+    Line(u64),
+}
+
+impl Place {
+    /// The rejects file's name for the column of places: `item` or `line`.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Place::Item(_) => "item",
+            Place::Line(_) => "line",
+        }
+    }
+
+    pub(crate) fn number(self) -> u64 {
+        match self {
+            Place::Item(n) | Place::Line(n) => n,
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind(), self.number())
+    }
+}
+
+/// Reads the array (or the lines) of the file `shown`, calling `item` with each element's
+/// place, its lead (or why not) and its text. The leads are filed under `source` when one is
+/// given, else under the source the first object says: Meta's (`meta`) for a lead of Meta's
+/// Graph API (it has `field_data`), the profile's otherwise; a Leadvault export's leads keep
+/// their own. Gives back the source the leads were filed under, and whether the file is a
+/// Leadvault export.
 pub(crate) fn read(
     reader: impl BufRead,
     shown: &str,
     profile: &Profile,
     source: Option<&str>,
     now: DateTime<Utc>,
-    mut item: impl FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+    mut item: impl FnMut(Place, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 ) -> Result<(String, bool)> {
+    let newlines = Rc::new(Cell::new(0));
     let mut items = Items {
         profile,
         source: source.map(str::to_string),
@@ -39,8 +75,9 @@ pub(crate) fn read(
         stopped: None,
         read: 0,
         one_per_line: false,
+        newlines: newlines.clone(),
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut de = serde_json::Deserializer::from_reader(CountingLines { inner: reader, newlines });
     let mut parsed = de.deserialize_any(&mut items);
     if parsed.is_ok() && items.one_per_line {
         // JSON Lines (NDJSON): the first object was a lead; so is every value after it.
@@ -81,6 +118,23 @@ pub(crate) fn read(
     }
 }
 
+/// The file's bytes, counting the line ends the parser has taken: it takes them one at a time,
+/// so when it hands over a value of JSON Lines, the count is the number of lines before the
+/// value's own.
+struct CountingLines<R> {
+    inner: R,
+    newlines: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> std::io::Read for CountingLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let ends = buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        self.newlines.set(self.newlines.get() + ends);
+        Ok(n)
+    }
+}
+
 struct Items<'a, F> {
     profile: &'a Profile,
     /// The source given, or the one the first object said; `None` until then.
@@ -95,15 +149,21 @@ struct Items<'a, F> {
     read: u64,
     /// Whether the file is JSON Lines: its first value was a lead object, not an array.
     one_per_line: bool,
+    /// Line ends read so far (see [`CountingLines`]).
+    newlines: Rc<Cell<u64>>,
 }
 
 impl<F> Items<'_, F>
 where
-    F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+    F: FnMut(Place, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 {
     /// Hands one element to `item`; an error means the import stopped (see `stopped`).
     fn take(&mut self, value: Value) -> std::result::Result<(), ()> {
         self.read += 1;
+        let place = match self.one_per_line {
+            true => Place::Line(self.newlines.get() + 1),
+            false => Place::Item(self.read),
+        };
         let lead = match &value {
             Value::Object(map) => {
                 self.export.get_or_insert_with(|| is_export(map));
@@ -117,7 +177,7 @@ where
             }
             _ => Err("it is not an object".to_string()),
         };
-        (self.item)(self.read, lead, &|| value.to_string()).map_err(|e| {
+        (self.item)(place, lead, &|| value.to_string()).map_err(|e| {
             self.stopped = Some(e);
         })
     }
@@ -125,7 +185,7 @@ where
 
 impl<'de, F> Visitor<'de> for &mut Items<'_, F>
 where
-    F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+    F: FnMut(Place, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 {
     type Value = ();
 
@@ -135,18 +195,25 @@ where
 
     /// A saved Graph API response (`{"data": [...], "paging": {...}}`), its array read one lead
     /// at a time when `data` comes first, as Meta writes it; or the first lead of a JSON Lines
-    /// file.
+    /// file (which may hold a `data` answer of its own).
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let Some(first) = map.next_key::<String>()? else {
-            return Err(de::Error::custom("an empty object"));
-        };
-        if first == "data" {
-            map.next_value_seed(Seq(self))?;
-            while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
-            return Ok(());
-        }
         let mut object = Map::new();
-        object.insert(first, map.next_value()?);
+        if let Some(first) = map.next_key::<String>()? {
+            match first.as_str() {
+                "data" => {
+                    if let Some(answer) = map.next_value_seed(DataOrAnswer(&mut *self))? {
+                        object.insert(first, answer);
+                    } else {
+                        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                        return Ok(());
+                    }
+                }
+                _ => {
+                    let value = map.next_value()?;
+                    object.insert(first, value);
+                }
+            }
+        }
         while let Some((key, value)) = map.next_entry::<String, Value>()? {
             object.insert(key, value);
         }
@@ -176,17 +243,64 @@ where
     }
 }
 
-/// The array of a Graph API response's `data`, read by the same visitor.
-struct Seq<'v, 'a, F>(&'v mut Items<'a, F>);
+/// The value of a first key `data`: a Graph API response's array of leads, read one at a time
+/// by the same visitor (`None` then), or any other value, an answer of a JSON Lines lead.
+struct DataOrAnswer<'v, 'a, F>(&'v mut Items<'a, F>);
 
-impl<'de, F> de::DeserializeSeed<'de> for Seq<'_, '_, F>
+impl<'de, F> de::DeserializeSeed<'de> for DataOrAnswer<'_, '_, F>
 where
-    F: FnMut(u64, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+    F: FnMut(Place, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 {
-    type Value = ();
+    type Value = Option<Value>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<(), D::Error> {
-        deserializer.deserialize_seq(self.0)
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Option<Value>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for DataOrAnswer<'_, '_, F>
+where
+    F: FnMut(Place, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
+{
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of leads, or an answer")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Option<Value>, A::Error> {
+        self.0.visit_seq(seq).map(|()| None)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> std::result::Result<Option<Value>, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Option<Value>, E> {
+        Ok(Some(Value::String(v.to_string())))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Option<Value>, E> {
+        Ok(Some(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Option<Value>, E> {
+        Ok(Some(Value::Null))
     }
 }
 

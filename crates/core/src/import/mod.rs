@@ -327,17 +327,23 @@ fn parse_file(
         // Meta's API shape is filed under Meta's source, unless the import names one.
         Format::Json => {
             let export;
-            (source, export) =
-                json::read(reader, &shown, profile, options.source.as_deref(), now, |item, lead, record| {
+            (source, export) = json::read(
+                reader,
+                &shown,
+                profile,
+                options.source.as_deref(),
+                now,
+                |place, lead, record| {
                     sink.take(
                         lead.map(relabel),
                         options.skip_invalid,
                         &rejects_path,
-                        || vec!["item".into(), "reason".into(), "record".into()],
-                        |reason| vec![item.to_string(), reason.to_string(), record()],
+                        || vec![place.kind().into(), "reason".into(), "record".into()],
+                        |reason| vec![place.number().to_string(), reason.to_string(), record()],
                     )
-                    .map_err(|stop| stop.into_error(|r| fail(format!("item {item}"), r)))
-                })?;
+                    .map_err(|stop| stop.into_error(|r| fail(place.to_string(), r)))
+                },
+            )?;
             export
         }
         _ => {
@@ -1613,7 +1619,7 @@ mod tests {
         );
     }
 
-    fn json_items(text: &str) -> Result<Vec<(u64, std::result::Result<NewLead, String>)>> {
+    fn json_items(text: &str) -> Result<Vec<(json::Place, std::result::Result<NewLead, String>)>> {
         let mut items = Vec::new();
         json::read(text.as_bytes(), "t.json", Format::Json.profile(), None, Utc::now(), |n, lead, _| {
             items.push((n, lead));
@@ -1624,19 +1630,42 @@ mod tests {
 
     #[test]
     fn json_lines_are_leads_one_a_line() {
+        use json::Place::Line;
         let text = "{\"name\": \"Ana\", \"email\": \"ana@example.com\"}\n\n\
                     {\"name\": \"Bo\", \"phone\": \"+1 555 010 2000\"}\r\n\
-                    [1]\n{\"name\": \"Cy\", \"data\": \"kept as an answer\"}\n";
+                    [1]\n{\"name\": \"Cy\", \"data\": \"kept as an answer\"}\n{}\n";
         let items = json_items(text).unwrap();
         let names: Vec<_> =
             items.iter().map(|(n, l)| (*n, l.as_ref().ok().and_then(|l| l.full_name.clone()))).collect();
+        // Numbered by line, as an editor numbers them: the blank line counts.
         assert_eq!(
             names,
-            [(1, Some("Ana".into())), (2, Some("Bo".into())), (3, None), (4, Some("Cy".into()))]
+            [
+                (Line(1), Some("Ana".into())),
+                (Line(3), Some("Bo".into())),
+                (Line(4), None),
+                (Line(5), Some("Cy".into())),
+                (Line(6), None)
+            ]
         );
         assert_eq!(items[2].1.as_ref().unwrap_err(), "it is not an object");
         let cy = items[3].1.as_ref().unwrap();
         assert_eq!(cy.fields.get("data").and_then(|v| v.as_str()), Some("kept as an answer"));
+
+        // A first line whose first key is an answer named "data", or an empty object, is a lead
+        // (or an invalid row) like any other line.
+        for first in [
+            r#"{"data": "an answer", "name": "Cy", "email": "cy@example.com"}"#,
+            r#"{"data": {"nested": [1, null, true, 2.5]}, "name": "Cy", "email": "cy@example.com"}"#,
+            "{}",
+        ] {
+            let items =
+                json_items(&format!("\n{first}\n{{\"name\": \"Di\", \"email\": \"di@example.com\"}}\n"))
+                    .unwrap();
+            assert_eq!(items.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [Line(2), Line(3)], "{first}");
+            assert_eq!(items[0].1.is_ok(), first != "{}", "{first}");
+            assert_eq!(items[1].1.as_ref().unwrap().full_name.as_deref(), Some("Di"));
+        }
 
         let err = json_items("{\"name\": \"Ana\"}\n{\"name\": \n").unwrap_err().to_string();
         assert!(
