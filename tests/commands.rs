@@ -321,6 +321,11 @@ fn a_keychain_vault_opens_without_a_passphrase_and_its_key_can_change() {
     }
     let status: Value = w.ok("vault_status", json!({}));
     assert_eq!(status["leads"], 5, "a refused change leaves the vault open and whole");
+    // Passphrase → keychain → passphrase in one session: the keychain vault asks for nothing.
+    let info: Value = w.ok("change_key", json!({"currentPassphrase": PASSPHRASE, "newPassphrase": null}));
+    assert_eq!(info["key_source"], "keychain");
+    let info: Value = w.ok("change_key", json!({"currentPassphrase": null, "newPassphrase": PASSPHRASE}));
+    assert_eq!(info["key_source"], "passphrase");
     let gone = w.call::<Value>("get_lead", json!({"id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})).unwrap_err();
     assert_eq!(gone.code, "lead_not_found");
     assert!(!gone.message.contains("leadvault "), "{}", gone.message);

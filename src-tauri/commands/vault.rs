@@ -129,15 +129,18 @@ pub async fn change_key(
     let unlock = unlock_with(new_passphrase)?;
     // Whoever finds the window open cannot take the vault from its owner: a passphrase vault's
     // key changes only for someone who knows its passphrase.
-    if let Some(current) = state.vault().await?.options().passphrase {
+    let vault = state.vault().await?;
+    if vault.key_source() == KeySource::Passphrase {
+        let current = vault.options().passphrase;
         let typed = current_passphrase.map(Passphrase::typed);
-        if !typed.is_some_and(|t| t.matches(&current)) {
+        if !typed.zip(current).is_some_and(|(t, c)| t.matches(&c)) {
             return Err(crate::error::CommandError::new(
                 "wrong_passphrase",
                 "that is not this vault's passphrase: type the passphrase that unlocks it now",
             ));
         }
     }
+    drop(vault);
     let vault = state.take_vault().await?;
     let (kept, before) = (vault.clone(), vault.options());
     let new_passphrase = match &unlock {

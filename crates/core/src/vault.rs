@@ -351,9 +351,11 @@ impl Vault {
         }
         info!(key_source = source.as_str(), "vault rekeyed");
         let mut options = options;
-        if let Unlock::Passphrase(p) = unlock {
-            options.passphrase = Some(p);
-        }
+        // What opens it now: the new passphrase, or none (the keychain's key).
+        options.passphrase = match unlock {
+            Unlock::Passphrase(p) => Some(p),
+            Unlock::Keychain => None,
+        };
         let pool = connect(&db, &new_key, &salt, false).await?;
         Ok(Vault::assemble(pool, options, RawAccess::new(&db, &new_key, &salt), source))
     }
