@@ -59,13 +59,13 @@ pub async fn import_file<R: Runtime>(
         path
     };
     let cancel = state.start_import()?;
+    // Over however it ends, a panic included: a later import is not refused as running.
+    let _running = Running(&state);
     let options = ImportOptions { skip_invalid, cancel, ..ImportOptions::default() };
     let report = import(&vault, &path, &options, |added| {
         let _ = progress.send(added);
     })
-    .await;
-    state.finish_import();
-    let report = report?;
+    .await?;
     Ok(Some(ImportDone {
         file: path
             .file_name()
@@ -77,6 +77,15 @@ pub async fn import_file<R: Runtime>(
         rejected: report.rejected,
         rejects_file: report.rejects_file.map(|p| p.display().to_string()),
     }))
+}
+
+/// Marks the import over when dropped.
+struct Running<'s>(&'s AppState);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.finish_import();
+    }
 }
 
 /// Stops the import under way: nothing of it is kept. `false` if none was running.

@@ -29,6 +29,9 @@ describe("importing a file", () => {
     render(<Harness onImported={onImported} />);
     fireEvent.click(screen.getByText("Import…"));
     expect(commands.importFile).toHaveBeenCalledWith(false, false, expect.anything());
+    // The file is being chosen: nothing to cancel until the import itself reports.
+    expect(await screen.findByText("Choosing a file…")).toBeTruthy();
+    expect(screen.queryByText("Cancel import")).toBeNull();
     channels[channels.length - 1].onmessage(12000);
     expect(await screen.findByText(`Importing… ${(12000).toLocaleString()}`)).toBeTruthy();
     fireEvent.click(screen.getByText("Cancel import"));

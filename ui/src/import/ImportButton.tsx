@@ -24,7 +24,9 @@ export function importSummary(d: ImportDone): string {
 }
 
 export type ImportState = {
-  /** Leads added so far, while an import runs. */
+  /** Whether the open dialog or an import is under way. */
+  busy: boolean;
+  /** Leads added so far, once the import itself runs (not while the file is being chosen). */
   added: number | null;
   message: string | null;
   /** An invalid row stopped the import: the other rows can go in. */
@@ -35,6 +37,7 @@ export type ImportState = {
 
 /** `onImported` runs when leads went in, for the view to show them. */
 export function useImport(onImported: () => void): ImportState {
+  const [busy, setBusy] = useState(false);
   const [added, setAdded] = useState<number | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [rowsRefused, setRowsRefused] = useState(false);
@@ -42,7 +45,7 @@ export function useImport(onImported: () => void): ImportState {
   async function start(again: boolean) {
     setMessage(null);
     setRowsRefused(false);
-    setAdded(0);
+    setBusy(true);
     const progress = new Channel<number>();
     progress.onmessage = (n) => setAdded(n);
     try {
@@ -56,6 +59,7 @@ export function useImport(onImported: () => void): ImportState {
       setMessage(code === "cancelled" ? "Import cancelled: nothing was imported." : messageOf(e));
       setRowsRefused(code === "invalid_row");
     } finally {
+      setBusy(false);
       setAdded(null);
     }
   }
@@ -65,11 +69,13 @@ export function useImport(onImported: () => void): ImportState {
     setRowsRefused(false);
   }
 
-  return { added, message, rowsRefused, start, dismiss };
+  return { busy, added, message, rowsRefused, start, dismiss };
 }
 
 export function ImportButton({ state }: { state: ImportState }) {
-  if (state.added === null) return <button onClick={() => void state.start(false)}>Import…</button>;
+  if (!state.busy) return <button onClick={() => void state.start(false)}>Import…</button>;
+  // While the file is being chosen there is nothing to cancel yet: the dialog's own Cancel.
+  if (state.added === null) return <span role="status">Choosing a file…</span>;
   return (
     <span className="import">
       <span role="status" aria-label="Import progress">

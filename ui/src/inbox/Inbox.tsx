@@ -445,7 +445,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             onChanged={(lead) => {
               // A lead whose change leaves the filtered view goes from the list (its pane
               // stays open); any other change is put in place.
-              if (leftView(lead, query)) pages.remove(lead.id);
+              if (leftView(lead, pages.leads.find((l) => l.id === lead.id), query)) pages.remove(lead.id);
               else pages.replace(lead);
               pages.refreshCounts();
             }}
@@ -515,13 +515,13 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
   );
 }
 
-/** Whether a lead changed in its pane no longer belongs to the filtered view: its status,
- *  owner (matched regardless of case, as the core does) or tags no longer match. Its source,
- *  dates and the text searched do not change there. */
-export function leftView(lead: Lead, query: ViewQuery): boolean {
+/** Whether a lead changed in its pane (`before`, as the list had it) no longer belongs to the
+ *  filtered view: its status or tags no longer match, or its owner changed at all (the core
+ *  matches the typed owner to one stored spelling, the one every lead of the view has: "MARIA"
+ *  is not "Maria" there). Its source, dates and the text searched do not change there. */
+export function leftView(lead: Lead, before: Lead | undefined, query: ViewQuery): boolean {
   if (query.status !== null && lead.status !== query.status) return true;
-  const owner = query.owner?.trim().toLowerCase();
-  if (owner && (lead.owner ?? "").trim().toLowerCase() !== owner) return true;
+  if (query.owner?.trim() && before !== undefined && lead.owner !== before.owner) return true;
   const tag = query.tag?.trim().toLowerCase();
   if (tag && !lead.tags.some((t) => t.toLowerCase() === tag)) return true;
   return false;

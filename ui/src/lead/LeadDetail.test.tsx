@@ -49,6 +49,17 @@ describe("the lead detail", () => {
     expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("won");
   });
 
+  it("a failed load's message goes once the lead loads again", async () => {
+    const l = lead(7);
+    commands.getLead.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "busy", message: "the vault is busy" } }));
+    const { rerender } = render(<LeadDetailPane id={l.id} version={0} onClose={() => {}} onChanged={() => {}} />);
+    expect((await screen.findByRole("alert")).textContent).toBe("the vault is busy");
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    rerender(<LeadDetailPane id={l.id} version={1} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
   it("tells its timeline as a person would, not in the store's names", async () => {
     const l = lead(7, { owner: "Priya" });
     const at = l.created_at;

@@ -17,7 +17,10 @@ type Props = {
 
 export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
   const [detail, setDetail] = useState<LeadDetail | null>(null);
+  /** Why the last change failed; it stays when the lead is loaded again. */
   const [error, setError] = useState<string | null>(null);
+  /** Why the last load failed (the vault busy, say); gone once a load succeeds. */
+  const [loadError, setLoadError] = useState<string | null>(null);
   const [note, setNote] = useState("");
   const [owner, setOwner] = useState("");
   const [tag, setTag] = useState("");
@@ -41,11 +44,14 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
   }
 
   useEffect(() => {
-    // (A message about a failed change stays when the lead is loaded again.)
     let live = true;
     call(commands.getLead(id)).then(
-      (d) => live && show(d),
-      (e) => live && setError(messageOf(e)),
+      (d) => {
+        if (!live) return;
+        setLoadError(null);
+        show(d);
+      },
+      (e) => live && setLoadError(messageOf(e)),
     );
     return () => {
       live = false;
@@ -73,7 +79,13 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
   if (!detail)
     return (
       <aside className="detail">
-        {error ? <p className="error" role="alert">{error}</p> : <p className="muted">Loading…</p>}
+        {(error ?? loadError) ? (
+          <p className="error" role="alert">
+            {error ?? loadError}
+          </p>
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
       </aside>
     );
 
@@ -92,7 +104,11 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
           ✕
         </button>
       </header>
-      {error && <p className="error" role="alert">{error}</p>}
+      {(error ?? loadError) && (
+        <p className="error" role="alert">
+          {error ?? loadError}
+        </p>
+      )}
       <dl>
         <dt>Email</dt>
         <dd>{detail.email ?? "—"}</dd>
