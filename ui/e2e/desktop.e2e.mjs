@@ -2,12 +2,14 @@
 // passphrase vault, load the sample leads, search, open a lead, change its status, export the
 // view and check the file's rows, import Meta's download, then restart and unlock (a wrong passphrase first), and
 // connect: Meta through its login dialog in the app's own window, HubSpot with a pasted token
-// (both against the local fakes), sync Meta's leads into the inbox, test, disconnect.
+// (both against the local fakes), sync Meta's leads into the inbox, test, disconnect; demo
+// mode on and off; a new passphrase in Settings, which alone opens the vault after a restart.
 import { readFileSync, existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { remote } from "webdriverio";
 
 const PASSPHRASE = "correct horse battery staple";
+const NEW_PASSPHRASE = "a brand new passphrase 2026";
 const env = (k) => {
   if (!process.env[k]) throw new Error(`${k} is not set: run scripts/e2e.sh`);
   return process.env[k];
@@ -250,6 +252,42 @@ try {
     timeoutMsg: "the real vault did not come back with its own leads",
   });
   assert.equal(await b.$(".demo-banner").isExisting(), false);
+
+  step("settings: a new passphrase, only with the current one typed");
+  await b.$("button=Settings").click();
+  await b.$("dd=derived from your passphrase").waitForDisplayed({ timeout: 30000 });
+  await b.$("input[name=rekey-passphrase]").setValue(NEW_PASSPHRASE);
+  await b.$("input[name=rekey-confirm]").setValue(NEW_PASSPHRASE);
+  assert.equal(await b.$("button=Use this passphrase").isEnabled(), false, "not without the current passphrase");
+  await b.$("input[name=current-passphrase]").setValue("not the passphrase");
+  await b.$("button=Use this passphrase").click();
+  await b.waitUntil(async () => (await texts(b, "[role=dialog] [role=status]")).some((t) => /not this vault's passphrase/.test(t)), {
+    timeout: 30000,
+    timeoutMsg: "a wrong current passphrase was not refused",
+  });
+  await b.$("input[name=current-passphrase]").setValue(PASSPHRASE);
+  await b.$("button=Use this passphrase").click();
+  await b.waitUntil(async () => (await texts(b, "[role=dialog] [role=status]")).some((t) => /now encrypted with the new key/.test(t)), {
+    timeout: 60000,
+    timeoutMsg: "the key change did not finish",
+  });
+  await b.keys("Escape");
+  await b.$("[role=dialog]").waitForExist({ reverse: true, timeout: 10000 });
+} finally {
+  await b.deleteSession().catch(() => undefined);
+}
+
+b = await open();
+try {
+  step("restart: the old passphrase no longer opens the vault, the new one does");
+  await b.$("h1=Unlock your vault").waitForDisplayed({ timeout: 30000 });
+  await b.$("input[name=passphrase]").setValue(PASSPHRASE);
+  await b.$("button=Unlock").click();
+  await b.$("[role=alert]").waitForDisplayed({ timeout: 30000 });
+  assert.match(await text(b, "[role=alert]"), /key does not match/);
+  await b.$("input[name=passphrase]").setValue(NEW_PASSPHRASE);
+  await b.$("button=Unlock").click();
+  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
 } finally {
   await b.deleteSession().catch(() => undefined);
 }

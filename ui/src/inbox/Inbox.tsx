@@ -11,6 +11,7 @@ import { ImportButton, ImportMessage, useImport } from "../import/ImportButton";
 import { Settings } from "../settings/Settings";
 import { Connections } from "../connections/Connections";
 import { SampleOffer } from "../vault/SampleOffer";
+import { noTypeAhead } from "../selectKeys";
 
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
@@ -489,6 +490,7 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
       <select
         aria-label="Set status"
         value=""
+        onKeyDown={noTypeAhead}
         onChange={(e) => !busy && e.target.value && onApply({ ...empty, status: e.target.value as LeadStatus })}
       >
         <option value="">Set status…</option>

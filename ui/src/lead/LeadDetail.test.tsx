@@ -49,6 +49,20 @@ describe("the lead detail", () => {
     expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("won");
   });
 
+  it("a letter typed on the closed status drop-down picks nothing (it would be saved at once)", async () => {
+    const l = lead(8);
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    const status = document.querySelector("select[name=status]")!;
+    // fireEvent answers whether the browser may go on with the key's own action.
+    expect(fireEvent.keyDown(status, { key: "w" })).toBe(false);
+    expect(fireEvent.keyDown(status, { key: "4" })).toBe(false);
+    expect(fireEvent.keyDown(status, { key: " " })).toBe(true);
+    expect(fireEvent.keyDown(status, { key: "Enter" })).toBe(true);
+    expect(commands.updateLead).not.toHaveBeenCalled();
+  });
+
   it("a failed load's message goes once the lead loads again", async () => {
     const l = lead(7);
     commands.getLead.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "busy", message: "the vault is busy" } }));

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import type { Lead, LeadChange, LeadDetail, LeadStatus } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { STATUSES } from "../inbox/Inbox";
+import { noTypeAhead } from "../selectKeys";
 
 const NO_CHANGE: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
 
@@ -128,6 +129,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
             name="status"
             aria-label="Status"
             value={detail.status}
+            onKeyDown={noTypeAhead}
             onChange={(e) => void change({ status: e.target.value as LeadStatus })}
           >
             {STATUSES.map((s) => (
