@@ -43,6 +43,19 @@ async function texts(b, selector) {
   return b.execute((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e.textContent || "").trim()), selector);
 }
 
+/** On the unlock screen: `wrong` is refused with a message, `right` opens the inbox. */
+async function unlockAfterARefusal(b, wrong, right) {
+  await b.$("h1=Unlock your vault").waitForDisplayed({ timeout: 30000 });
+  await b.$("input[name=passphrase]").setValue(wrong);
+  await b.$("button=Unlock").click();
+  const alert = b.$("[role=alert]");
+  await alert.waitForDisplayed({ timeout: 30000 });
+  assert.match(await textOf(alert), /key does not match/);
+  await b.$("input[name=passphrase]").setValue(right);
+  await b.$("button=Unlock").click();
+  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
+}
+
 function step(name) {
   console.log(`e2e: ${name}`);
 }
@@ -162,15 +175,7 @@ try {
 b = await open();
 try {
   step("restart: a wrong passphrase is refused, the right one opens the same vault");
-  await b.$("h1=Unlock your vault").waitForDisplayed({ timeout: 30000 });
-  await b.$("input[name=passphrase]").setValue("not the passphrase");
-  await b.$("button=Unlock").click();
-  const alert = b.$("[role=alert]");
-  await alert.waitForDisplayed({ timeout: 30000 });
-  assert.match(await textOf(alert), /key does not match/);
-  await b.$("input[name=passphrase]").setValue(PASSPHRASE);
-  await b.$("button=Unlock").click();
-  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
+  await unlockAfterARefusal(b, "not the passphrase", PASSPHRASE);
   assert.equal(Number(await text(b, ".statuses button:first-child .count")), 203, "the same 203 leads are there");
   assert.equal(Number(await text(b, "button[data-status=lost] .count")) >= 1, true);
 
@@ -280,14 +285,7 @@ try {
 b = await open();
 try {
   step("restart: the old passphrase no longer opens the vault, the new one does");
-  await b.$("h1=Unlock your vault").waitForDisplayed({ timeout: 30000 });
-  await b.$("input[name=passphrase]").setValue(PASSPHRASE);
-  await b.$("button=Unlock").click();
-  await b.$("[role=alert]").waitForDisplayed({ timeout: 30000 });
-  assert.match(await text(b, "[role=alert]"), /key does not match/);
-  await b.$("input[name=passphrase]").setValue(NEW_PASSPHRASE);
-  await b.$("button=Unlock").click();
-  await b.waitUntil(async () => (await b.$$(".row[data-lead-id]")).length > 0, { timeout: 30000 });
+  await unlockAfterARefusal(b, PASSPHRASE, NEW_PASSPHRASE);
 } finally {
   await b.deleteSession().catch(() => undefined);
 }
