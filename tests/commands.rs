@@ -126,7 +126,10 @@ fn a_wrong_passphrase_is_a_message_and_leaves_the_vault_untouched() {
     assert_eq!((state["exists"].clone(), state["key_source"].clone()), (json!(true), json!("passphrase")));
     let err = w.call::<Value>("unlock_vault", json!({"passphrase": "not the passphrase"})).unwrap_err();
     assert_eq!(err.code, "wrong_key");
-    assert!(err.message.contains("does not match"), "{}", err.message);
+    assert_eq!(
+        err.message,
+        "this passphrase does not open the vault (the key does not match this database); check it and try again"
+    );
     assert!(!err.message.contains("not the passphrase"), "the typed passphrase never comes back");
     let short = w.call::<Value>("unlock_vault", json!({"passphrase": "abc"})).unwrap_err();
     assert_eq!(short.code, "wrong_key", "a short wrong passphrase is wrong, not 'too short'");

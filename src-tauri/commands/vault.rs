@@ -91,7 +91,19 @@ pub async fn unlock_vault(
     if let Some(p) = passphrase {
         options.passphrase = Some(Passphrase::typed(p));
     }
-    let vault = Vault::open(options).await?;
+    let vault = Vault::open(options).await.map_err(|e| match e {
+        // Said for the screen it is shown on, which knows which key was tried.
+        leadvault_core::Error::WrongKey { .. } => {
+            let text = match Vault::key_source_of(&state.data_dir) {
+                Some(KeySource::Keychain) => {
+                    "the key in the OS keychain does not open this vault (the key does not match this database)"
+                }
+                _ => "this passphrase does not open the vault (the key does not match this database); check it and try again",
+            };
+            crate::error::CommandError::new("wrong_key", text)
+        }
+        other => other.into(),
+    })?;
     state.set_vault(vault).await;
     vault_state(state).await
 }
