@@ -84,27 +84,19 @@ fn extension(format: ExportFormat) -> &'static str {
 
 async fn choose_path<R: Runtime>(app: &AppHandle<R>, format: ExportFormat) -> CommandResult<Option<PathBuf>> {
     let ext = extension(format);
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_title("Export this view")
-        .set_file_name(format!("leads.{ext}"))
-        .add_filter(ext.to_uppercase(), &[ext])
-        .save_file(move |chosen| {
-            let _ = tx.send(chosen);
-        });
-    let chosen =
-        rx.await.map_err(|_| CommandError::new("cancelled", "the save dialog closed unexpectedly"))?;
-    match chosen {
-        None => Ok(None),
-        Some(p) => {
-            let mut path = p
-                .into_path()
-                .map_err(|_| CommandError::new("invalid_input", "choose a file on this computer"))?;
-            if path.extension().is_none() {
-                path.set_extension(ext);
-            }
-            Ok(Some(path))
+    let chosen = super::dialog_answer("save", |answer| {
+        app.dialog()
+            .file()
+            .set_title("Export this view")
+            .set_file_name(format!("leads.{ext}"))
+            .add_filter(ext.to_uppercase(), &[ext])
+            .save_file(answer)
+    })
+    .await?;
+    Ok(chosen.map(|mut path| {
+        if path.extension().is_none() {
+            path.set_extension(ext);
         }
-    }
+        path
+    }))
 }

@@ -96,20 +96,13 @@ pub fn cancel_import(state: State<'_, AppState>) -> bool {
 }
 
 async fn choose_file<R: Runtime>(app: &AppHandle<R>) -> CommandResult<Option<PathBuf>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_title("Import leads")
-        .add_filter("Lead files (CSV, JSON)", &["csv", "tsv", "txt", "json", "ndjson", "jsonl"])
-        .add_filter("All files", &["*"])
-        .pick_file(move |chosen| {
-            let _ = tx.send(chosen);
-        });
-    let chosen =
-        rx.await.map_err(|_| CommandError::new("cancelled", "the open dialog closed unexpectedly"))?;
-    chosen
-        .map(|p| {
-            p.into_path().map_err(|_| CommandError::new("invalid_input", "choose a file on this computer"))
-        })
-        .transpose()
+    super::dialog_answer("open", |answer| {
+        app.dialog()
+            .file()
+            .set_title("Import leads")
+            .add_filter("Lead files (CSV, JSON)", &["csv", "tsv", "txt", "json", "ndjson", "jsonl"])
+            .add_filter("All files", &["*"])
+            .pick_file(answer)
+    })
+    .await
 }
