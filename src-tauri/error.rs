@@ -55,12 +55,10 @@ fn window_message(e: &leadvault_core::Error) -> Option<String> {
         E::InvalidRow { path, place, reason } => {
             format!("{path}: {place}: {reason}; fix it, or import the other rows")
         }
-        E::Import { path, message } => format!(
-            "{path}: {}",
-            message.replace(
-                "import the file again with --skip-invalid to write them",
-                "import the file again to write them"
-            )
+        E::RejectsNotSaved { path, reason } => format!(
+            "{}: the valid rows were imported, but the rejected ones could not be saved here ({reason}); \
+             import the file again and choose Import the other rows to write them",
+            path.display()
         ),
         _ => return None,
     })
@@ -152,6 +150,10 @@ mod tests {
             leadvault_core::Error::KeychainUnavailable { reason: "no Secret Service is running".into() },
             leadvault_core::Error::LeadNotFound { id: "01X".into() },
             leadvault_core::Error::Database("disk I/O error".into()),
+            leadvault_core::Error::RejectsNotSaved {
+                path: "/media/usb/leads.csv.rejects.csv".into(),
+                reason: "read-only file system".into(),
+            },
         ] {
             let shown = CommandError::from(e);
             assert!(

@@ -187,3 +187,33 @@ fn meta_api_leads_in_json_are_the_same_leads_as_metas_download() {
     let report = sb.json(&["import", json.to_str().unwrap(), "--source", "expo", "--json"]);
     assert_eq!((report["source"].as_str(), report["added"].as_u64()), (Some("expo"), Some(2)));
 }
+
+#[test]
+fn leads_stay_imported_when_their_rejects_file_cannot_be_kept() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("mixed.csv");
+    std::fs::write(
+        &csv,
+        "name,email\nAna Ruiz,ana@example.com\nBo Berg,not-an-address\nCy Lu,cy@example.com\n",
+    )
+    .unwrap();
+    // The rejects file's name is taken by a folder: the rename that names it fails.
+    std::fs::create_dir(sb.path("mixed.csv.rejects.csv")).unwrap();
+    let err = sb.fails(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
+    assert!(
+        err.contains("the valid rows were imported, but the rejected ones could not be saved here")
+            && err.contains("--skip-invalid")
+            && !err.contains("Bo Berg")
+            && !err.contains("not-an-address"),
+        "{err}"
+    );
+    assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
+    let left: Vec<_> = std::fs::read_dir(sb.path("")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().contains(".partial")), "{left:?}");
+    // With the folder moved away, the same import writes the rejects and adds nothing twice.
+    std::fs::remove_dir(sb.path("mixed.csv.rejects.csv")).unwrap();
+    let report = sb.json(&["import", csv.to_str().unwrap(), "--skip-invalid", "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(0), Some(1)), "{report}");
+    assert!(std::fs::read_to_string(sb.path("mixed.csv.rejects.csv")).unwrap().contains("Bo Berg"));
+}

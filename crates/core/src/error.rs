@@ -56,6 +56,13 @@ pub enum Error {
     #[error("{path}: {place}: {reason}; fix it, or pass --skip-invalid to import the other rows")]
     InvalidRow { path: String, place: String, reason: String },
 
+    /// The leads of a `--skip-invalid` import are in, but its rejects file could not be kept.
+    #[error(
+        "{}: the valid rows were imported, but the rejected ones could not be saved here ({reason}); import the file again with --skip-invalid to write them",
+        path.display()
+    )]
+    RejectsNotSaved { path: PathBuf, reason: String },
+
     #[error("could not {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -105,6 +112,7 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::Import { .. } => "import",
             Error::InvalidRow { .. } => "invalid_row",
+            Error::RejectsNotSaved { .. } => "rejects_not_saved",
             Error::Io { .. } => "io",
             Error::Database(_) => "database",
             Error::Damaged(_) => "damaged",

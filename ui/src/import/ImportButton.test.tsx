@@ -78,6 +78,24 @@ describe("importing a file", () => {
     expect(screen.queryByRole("status")).toBeNull();
   });
 
+  it("shows the leads that went in when only their rejects file could not be saved", async () => {
+    commands.importFile.mockImplementationOnce(() =>
+      Promise.resolve({
+        status: "error",
+        error: {
+          code: "rejects_not_saved",
+          message: "/media/usb/leads.csv.rejects.csv: the valid rows were imported, but the rejected ones could not be saved here (read-only file system)",
+        },
+      }),
+    );
+    const onImported = vi.fn();
+    render(<Harness onImported={onImported} />);
+    fireEvent.click(screen.getByText("Import…"));
+    expect(await screen.findByText(/the valid rows were imported/)).toBeTruthy();
+    expect(onImported).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText("Import the other rows")).toBeNull();
+  });
+
   it("sums up what went in", () => {
     expect(importSummary({ ...done, added: 1, unchanged: 1200, rejected: 0, rejects_file: null })).toBe(
       `Imported 1 new lead from leads.csv (${(1200).toLocaleString()} already in the vault).`,

@@ -58,6 +58,8 @@ export function useImport(onImported: () => void): ImportState {
       const code = codeOf(e);
       setMessage(code === "cancelled" ? "Import cancelled: nothing was imported." : messageOf(e));
       setRowsRefused(code === "invalid_row");
+      // The leads went in; only their rejects file could not be kept.
+      if (code === "rejects_not_saved") onImported();
     } finally {
       setBusy(false);
       setAdded(null);

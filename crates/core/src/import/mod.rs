@@ -382,13 +382,7 @@ fn parse_file(
 
 /// The rejected rows' file, which gets its name only when the leads are in.
 fn keep_rejects(file: OutFile, path: &Path) -> Result<PathBuf> {
-    file.keep().map_err(|e| Error::Import {
-        path: path.display().to_string(),
-        message: format!(
-            "the valid rows were imported, but the rejected ones could not be saved here ({e}); \
-             import the file again with --skip-invalid to write them"
-        ),
-    })
+    file.keep().map_err(|e| Error::RejectsNotSaved { path: path.to_path_buf(), reason: e.to_string() })
 }
 
 /// A rejected CSV row as the rejects file holds it: its cells, padded to the header's width, the
