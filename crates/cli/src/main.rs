@@ -251,6 +251,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 Some(f) => f.parse()?,
                 None => ExportFormat::from_path(&out)?,
             };
+            if bom && format != ExportFormat::Csv {
+                return Err(Error::InvalidInput(
+                    "--bom is for CSV files (it helps Excel read their accents); XLSX, JSON and NDJSON need \
+                     none: remove --bom, or export to a .csv file"
+                        .into(),
+                ));
+            }
             let filter = filter.to_filter()?;
             let vault = Vault::open(options).await?;
             let cancel = CancellationToken::new();

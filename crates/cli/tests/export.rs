@@ -101,6 +101,14 @@ fn export_format_comes_from_the_extension_or_the_flag_and_bad_targets_fail_clean
     assert!(std::fs::read_to_string(sb.path("leads.txt")).unwrap().starts_with("id,source"));
     let err = sb.fails(&["export", "--out", sb.path("missing/dir/leads.csv").to_str().unwrap()]);
     assert!(err.contains("does not exist"), "{err}");
+    // A byte order mark is a CSV thing: asked for another format, it is refused, not ignored.
+    for file in ["leads.xlsx", "leads.json"] {
+        let err = sb.fails(&["export", "--out", sb.path(file).to_str().unwrap(), "--bom"]);
+        assert!(err.contains("--bom is for CSV files") && err.contains(".csv"), "{err}");
+        assert!(!sb.path(file).exists(), "{file}");
+    }
+    sb.ok(&["export", "--out", sb.path("excel.csv").to_str().unwrap(), "--bom"]);
+    assert!(std::fs::read(sb.path("excel.csv")).unwrap().starts_with(b"\xEF\xBB\xBFid,source"));
     let leftovers: Vec<_> = std::fs::read_dir(sb.root.path())
         .unwrap()
         .flatten()
