@@ -217,3 +217,37 @@ fn leads_stay_imported_when_their_rejects_file_cannot_be_kept() {
     assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(0), Some(1)), "{report}");
     assert!(std::fs::read_to_string(sb.path("mixed.csv.rejects.csv")).unwrap().contains("Bo Berg"));
 }
+
+#[test]
+fn an_id_column_never_makes_someone_else_a_lead_the_vault_has() {
+    let sb = Sandbox::new();
+    sb.init();
+    let write = |name: &str, body: &str| {
+        let path = sb.path(name);
+        std::fs::write(&path, body).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let expo = write("expo.csv", "ID,Name,Email\n1,Alice Expo,alice@expo1.com\n2,Bob Expo,bob@expo1.com\n");
+    // Another spreadsheet numbers its rows the same way, for other people; its row 3 says
+    // twice who it is, and row 4 shares its number with row 3.
+    let fair = write(
+        "fair.csv",
+        "ID,Name,Email\n1,Carol Fair,carol@fair2.com\n2,Dan Fair,dan@fair2.com\n3,Eve Fair,eve@fair2.com\n\
+         3,Eve Fair,eve@fair2.com\n3,Finn Fair,finn@fair2.com\n",
+    );
+    let added = |file: &str| sb.json(&["import", file, "--json"])["added"].as_u64().unwrap();
+    assert_eq!(added(&expo), 2);
+    assert_eq!(added(&fair), 4, "Carol, Dan, Eve and Finn are new; Eve's second row is Eve");
+    assert_eq!((added(&expo), added(&fair)), (0, 0), "importing either file again adds nothing");
+    let list = sb.json(&["leads", "list", "--json"]);
+    let mut names: Vec<&str> =
+        list.as_array().unwrap().iter().map(|l| l["full_name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["Alice Expo", "Bob Expo", "Carol Fair", "Dan Fair", "Eve Fair", "Finn Fair"]);
+    let carol = &sb.json(&["leads", "list", "--search", "carol", "--json"])[0];
+    assert!(carol["external_id"].as_str().unwrap().starts_with("1#"), "{carol}");
+    // The same person under the same id, their row edited since, is still the lead the vault has.
+    let edited =
+        write("expo2.csv", "ID,Name,Email,Phone\n1,Alice Expo-Smith,alice@expo1.com,+1 555 010 9999\n");
+    assert_eq!(added(&edited), 0);
+}

@@ -232,7 +232,7 @@ fn write_in_transaction(
     stop: &impl Fn() -> bool,
 ) -> Result<u64> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut ins = Inserter::new(&tx, now)?;
+    let mut ins = Inserter::new(&tx, now)?.checking_ids()?;
     loop {
         match rx.blocking_recv() {
             Some(Batch::Rows(rows)) => {

@@ -887,6 +887,8 @@ pub(crate) struct Inserter<'c> {
     field_names: HashMap<String, i64>,
     /// Whether a new lead came from a sync: those are queued for the CRMs.
     synced: bool,
+    /// For files: the lead already filed under a lead's id, to tell whether it is the same person.
+    same_id: Option<rusqlite::CachedStatement<'c>>,
     conn: &'c rusqlite::Connection,
 }
 
@@ -908,20 +910,49 @@ impl<'c> Inserter<'c> {
             added: 0,
             field_names: HashMap::new(),
             synced: false,
+            same_id: None,
             conn,
         })
     }
 
+    /// Checks the ids of a file's leads: a file's `id` column may be a row number, which
+    /// another file uses for someone else. A lead whose id the vault already has for a
+    /// different person (no email, phone digits or name in common) goes in under that id
+    /// with a digest of its content added (`7#3f2a…`), which the same row gets again on the
+    /// next import. A provider's ids (a sync) are the lead's for good and are not checked.
+    pub(crate) fn checking_ids(mut self) -> Result<Inserter<'c>> {
+        self.same_id = Some(self.conn.prepare_cached(
+            "SELECT full_name, email, phone_digits FROM leads WHERE source = ? AND external_id = ?",
+        )?);
+        Ok(self)
+    }
+
     /// Inserts `l` unless the vault has it; true if it was new.
     pub(crate) fn insert(&mut self, l: &NewLead) -> Result<bool> {
-        let seq = self.next_seq;
         let fields = serde_json::to_string(&l.fields).unwrap_or_else(|_| "{}".into());
+        if self.insert_as(l, &l.external_id, &fields)? {
+            return Ok(true);
+        }
+        let someone_else = match self.same_id.as_mut() {
+            Some(same_id) => !same_person(same_id, l)?,
+            None => false,
+        };
+        if !someone_else {
+            return Ok(false);
+        }
+        let id = format!("{}#{}", l.external_id, content_digest(l, &fields));
+        self.insert_as(l, &id, &fields)
+    }
+
+    /// Inserts `l` under `external_id` unless the vault has a lead there; true if it was new.
+    fn insert_as(&mut self, l: &NewLead, external_id: &str, fields: &str) -> Result<bool> {
+        let seq = self.next_seq;
         let fingerprint = l.fingerprint().map(|f| f.0);
         let inserted = self.insert.execute(rusqlite::params![
             seq,
             ulid::Ulid::generate().to_string(),
             l.source,
-            l.external_id,
+            external_id,
             l.created_at.timestamp_millis(),
             self.now,
             l.full_name,
@@ -973,8 +1004,8 @@ impl<'c> Inserter<'c> {
     /// (migration 0007 says what is queued) and makes the new leads searchable; returns how
     /// many leads were new. The caller commits.
     pub(crate) fn finish(self) -> Result<u64> {
-        let Inserter { insert, tag, note, before, added, field_names, synced, conn, .. } = self;
-        drop((insert, tag, note));
+        let Inserter { insert, tag, note, same_id, before, added, field_names, synced, conn, .. } = self;
+        drop((insert, tag, note, same_id));
         let mut count = conn.prepare_cached(
             "INSERT INTO lead_field_names (name, leads) VALUES (?, ?) \
              ON CONFLICT (name) DO UPDATE SET leads = leads + excluded.leads",
@@ -995,6 +1026,36 @@ impl<'c> Inserter<'c> {
         index_for_search(conn, before, added)?;
         Ok(added)
     }
+}
+
+/// Whether the lead filed under `l`'s source and id is the same person as `l`: the same
+/// email, the same phone digits or the same name (in any case).
+fn same_person(same_id: &mut rusqlite::CachedStatement<'_>, l: &NewLead) -> Result<bool> {
+    let (name, email, digits) = same_id.query_row(rusqlite::params![l.source, l.external_id], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+    })?;
+    let same =
+        |a: Option<&str>, b: Option<&str>| matches!((a, b), (Some(a), Some(b)) if !a.is_empty() && a == b);
+    Ok(same(email.as_deref(), l.email.as_ref().map(|e| e.as_str()))
+        || same(digits.as_deref(), l.phone.as_ref().map(|p| p.digits()))
+        || matches!((name, &l.full_name), (Some(a), Some(b)) if a.to_lowercase() == b.to_lowercase()))
+}
+
+/// 16 hex digits of a SHA-256 over what a lead says, for an id of its own when its file's id
+/// belongs to someone else.
+fn content_digest(l: &NewLead, fields: &str) -> String {
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in [
+        l.full_name.as_deref().unwrap_or(""),
+        l.email.as_ref().map(|e| e.as_str()).unwrap_or(""),
+        l.phone.as_ref().map(|p| p.as_str()).unwrap_or(""),
+        l.company.as_deref().unwrap_or(""),
+        fields,
+    ] {
+        h.update(part.as_bytes());
+        h.update(&[0]);
+    }
+    h.finish().as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds the `added` leads inserted after `after_seq` to the search index, in one statement
