@@ -252,3 +252,136 @@ fn json_and_ndjson_exports_import_into_a_fresh_vault_as_the_same_leads() {
         );
     }
 }
+
+/// Every `.partial` file under the sandbox (none should be left by a refused export).
+fn partial_files(sb: &Sandbox) -> Vec<std::path::PathBuf> {
+    common::files_under(sb.root.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect()
+}
+
+#[test]
+fn an_export_into_the_vaults_own_folder_is_refused_and_the_vault_is_untouched() {
+    let sb = sandbox_with_leads();
+    let listed = sb.json(&["leads", "list", "--limit", "0", "--json"]);
+    let data = sb.data_dir();
+    let db = data.join("vault.db");
+    let before = std::fs::read(&db).unwrap();
+    // A link outside the data folder that leads into it is refused the same way.
+    let link = sb.path("link.csv");
+    std::os::unix::fs::symlink(data.join("vault.json"), &link).unwrap();
+    let settings = std::fs::read(data.join("vault.json")).unwrap();
+    let targets = [
+        (db.clone(), "csv"),
+        (data.join("vault.db-wal"), "csv"),
+        (data.join("vault.json"), "json"),
+        (data.join("leads.csv"), "csv"),
+        (data.join("..").join("data").join("vault.db"), "csv"),
+        (link.clone(), "csv"),
+    ];
+    for (out, format) in &targets {
+        let err = sb.fails(&["export", "--out", out.to_str().unwrap(), "--format", format]);
+        assert!(err.contains("vault's data folder") && err.contains("outside it"), "{err}");
+        assert!(!err.contains("Ana") && !err.contains("example.com"), "no personal data: {err}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "vault.db is not replaced");
+    assert_eq!(std::fs::read(data.join("vault.json")).unwrap(), settings);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(!data.join("leads.csv").exists());
+    assert_eq!(sb.json(&["leads", "list", "--limit", "0", "--json"]), listed, "the vault still opens");
+    assert!(partial_files(&sb).is_empty(), "{:?}", partial_files(&sb));
+}
+
+#[test]
+fn an_export_onto_a_pipe_or_a_socket_is_refused_and_leaves_it_as_it_was() {
+    use std::os::unix::fs::FileTypeExt;
+    let sb = sandbox_with_leads();
+    let fifo = sb.path("pipe.csv");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let socket = sb.path("socket.csv");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Through a link too, and named without an extension.
+    let link = sb.path("to-pipe.csv");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let bare = sb.path("pipe");
+    std::fs::hard_link(&fifo, &bare).unwrap();
+    for out in [&fifo, &socket, &link, &bare] {
+        let err = sb.fails(&["export", "--out", out.to_str().unwrap()]);
+        assert!(
+            err.contains("is not an ordinary file") && err.contains("such as leads.csv"),
+            "{}: {err}",
+            out.display()
+        );
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&socket).unwrap().file_type().is_socket());
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(partial_files(&sb).is_empty(), "{:?}", partial_files(&sb));
+}
+
+#[test]
+fn an_export_through_a_link_writes_the_file_it_points_to_and_keeps_the_link() {
+    let sb = sandbox_with_leads();
+    std::fs::create_dir(sb.path("real")).unwrap();
+    let target = sb.path("real/leads.csv");
+    std::fs::write(&target, "an older export").unwrap();
+    let link = sb.path("link.csv");
+    std::os::unix::fs::symlink("real/leads.csv", &link).unwrap();
+    // A link to a link.
+    let outer = sb.path("outer.csv");
+    std::os::unix::fs::symlink(&link, &outer).unwrap();
+    for out in [&link, &outer] {
+        std::fs::write(&target, "an older export").unwrap();
+        sb.ok(&["export", "--out", out.to_str().unwrap()]);
+        assert!(std::fs::symlink_metadata(out).unwrap().file_type().is_symlink(), "{}", out.display());
+        assert!(std::fs::read_to_string(&target).unwrap().starts_with("id,source"), "{}", out.display());
+        assert!(std::fs::read_to_string(out).unwrap().starts_with("id,source"));
+    }
+    // A link to a file not there yet creates that file.
+    let dangling = sb.path("new.csv");
+    std::os::unix::fs::symlink("real/new.csv", &dangling).unwrap();
+    sb.ok(&["export", "--out", dangling.to_str().unwrap()]);
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(sb.path("real/new.csv")).unwrap().starts_with("id,source"));
+    assert!(partial_files(&sb).is_empty(), "{:?}", partial_files(&sb));
+}
+
+#[test]
+fn a_folder_named_without_an_extension_is_called_a_folder() {
+    let sb = sandbox_with_leads();
+    std::fs::create_dir(sb.path("ex")).unwrap();
+    let folder = sb.path("ex").to_str().unwrap().to_string();
+    for out in [folder.clone(), format!("{folder}/")] {
+        let err = sb.fails(&["export", "--out", &out]);
+        assert!(err.contains("is a folder") && err.contains("--out"), "{out}: {err}");
+        assert!(!err.contains("cannot tell the format"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(sb.path("ex")).unwrap().count(), 0);
+}
+
+#[test]
+fn an_export_over_a_file_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox_with_leads();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for (name, kept) in [("private.csv", 0o600), ("group.json", 0o640)] {
+        let out = sb.path(name);
+        std::fs::write(&out, "older").unwrap();
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(kept)).unwrap();
+        sb.ok(&["export", "--out", out.to_str().unwrap()]);
+        assert_ne!(std::fs::read(&out).unwrap(), b"older");
+        assert_eq!(mode(&out), kept, "{name}");
+    }
+    // Through a link, the file it points to keeps its own.
+    let link = sb.path("private-link.csv");
+    std::os::unix::fs::symlink(sb.path("private.csv"), &link).unwrap();
+    sb.ok(&["export", "--out", link.to_str().unwrap(), "--tag", "none-such"]);
+    assert_eq!(mode(&sb.path("private.csv")), 0o600);
+    // A new file gets what any new file gets here (0666 less the umask): never more.
+    let fresh = sb.path("fresh.csv");
+    sb.ok(&["export", "--out", fresh.to_str().unwrap()]);
+    assert_eq!(mode(&fresh) & !0o666, 0);
+}

@@ -6,7 +6,10 @@
 //! place the owner chose for their leads in the clear. Where the folder's filesystem has no
 //! unnamed files (and on other systems) it is a hidden `.NAME.PID.N.partial` beside the target,
 //! removed on every way out but such a stop. [`OutFile::keep`] gives it its name: it replaces a
-//! file of that name in one rename, never leaving a half-written one under it. It is not
+//! file of that name in one rename, never leaving a half-written one under it, and takes that
+//! file's permission bits first (a file the owner made private stays private). The target is
+//! a path with no link in its last part: [`resolve`] finds, for a name that is a link, the file
+//! it points to, which is what a caller replaces (the link keeps working). It is not
 //! synced to the disk first (an export is a copy of what the vault keeps; a sync would cost
 //! the time of writing it twice): the file system's own rules for a rename that replaces a file
 //! then decide what a power cut right after leaves.
@@ -25,7 +28,7 @@ pub(crate) struct OutFile {
 impl OutFile {
     /// A new, empty file that will become `target`; its folder must exist.
     pub(crate) fn create(target: &Path) -> std::io::Result<OutFile> {
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = folder_of(target);
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -48,8 +51,17 @@ impl OutFile {
         self.file.try_clone()
     }
 
-    /// Names the file `target` (the writers flushed): a file already there is replaced.
+    /// Names the file `target` (the writers flushed): a file already there is replaced, and its
+    /// permission bits are the new file's.
     pub(crate) fn keep(mut self) -> std::io::Result<PathBuf> {
+        #[cfg(unix)]
+        if let Ok(old) = std::fs::metadata(&self.target)
+            && old.is_file()
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let bits = old.permissions().mode() & 0o777;
+            self.file.set_permissions(std::fs::Permissions::from_mode(bits))?;
+        }
         let named = match self.named.take() {
             Some(named) => named,
             None => self.give_name()?,
@@ -79,8 +91,12 @@ impl OutFile {
     /// A hidden copy of the file's bytes; its name.
     fn copy_out(&mut self) -> std::io::Result<PathBuf> {
         let (mut copy, named) = create_hidden(&self.target)?;
-        let copied =
-            self.file.seek(SeekFrom::Start(0)).and_then(|_| std::io::copy(&mut self.file, &mut copy));
+        let copied = self
+            .file
+            .metadata()
+            .and_then(|m| copy.set_permissions(m.permissions()))
+            .and_then(|_| self.file.seek(SeekFrom::Start(0)))
+            .and_then(|_| std::io::copy(&mut self.file, &mut copy));
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&named);
             return Err(e);
@@ -95,6 +111,38 @@ impl Drop for OutFile {
             let _ = std::fs::remove_file(named);
         }
     }
+}
+
+/// The file a write to `path` lands in: `path` itself, or, if it is a link, what the link
+/// points to (a link to a link followed on, a link to a file not there yet too), its folder
+/// and the folders above made absolute with no link left in them; its last part is not a link.
+/// Fails if a folder on the way does not exist (`NotFound`), or with links that go round.
+pub(crate) fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    /// As many links as Linux follows in one path.
+    const MAX_LINKS: u32 = 40;
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let dir = folder_of(&path);
+        let name = path.file_name().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path does not end in a file name")
+        })?;
+        // The folders' own links resolved; the name, if a link, followed from there.
+        let here = std::fs::canonicalize(dir)?.join(name);
+        match std::fs::symlink_metadata(&here) {
+            Ok(m) if m.file_type().is_symlink() => {
+                // A relative link is read from the folder the link is in; an absolute one
+                // replaces the whole path.
+                path = folder_of(&here).join(std::fs::read_link(&here)?);
+            }
+            _ => return Ok(here),
+        }
+    }
+    Err(std::io::Error::other("too many links to follow"))
+}
+
+/// The folder `path` is in: `.` for a bare name.
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
 /// How much of the target's name a hidden name keeps, in bytes.
@@ -250,6 +298,49 @@ mod tests {
         assert_eq!(out.keep().unwrap(), target);
         assert_eq!(std::fs::read(&target).unwrap(), b"id\n1\n");
         assert!(hidden_name(&target).file_name().unwrap().len() < 255);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_kept_over_another_takes_its_permissions_whichever_way_it_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("leads.csv");
+        let mode = || std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        for bits in [0o600, 0o640] {
+            std::fs::write(&target, "older").unwrap();
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(bits)).unwrap();
+            OutFile::create(&target).unwrap().keep().unwrap();
+            assert_eq!(mode(), bits, "unnamed, then linked");
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(bits ^ 0o040)).unwrap();
+            let (file, hidden) = create_hidden(&target).unwrap();
+            OutFile { file, target: target.clone(), named: Some(hidden) }.keep().unwrap();
+            assert_eq!(mode(), bits ^ 0o040, "named from the start");
+        }
+        // Copied out, the copy has the file's bits (which `keep` set from the old file).
+        let mut out = OutFile::create(&target).unwrap();
+        out.file.set_permissions(std::fs::Permissions::from_mode(0o600)).unwrap();
+        let hidden = out.copy_out().unwrap();
+        assert_eq!(std::fs::metadata(&hidden).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn resolve_follows_links_to_the_file_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(root.join("real")).unwrap();
+        std::os::unix::fs::symlink("real/leads.csv", root.join("a.csv")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.csv"), root.join("b.csv")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("folder")).unwrap();
+        let real = root.join("real/leads.csv");
+        assert_eq!(resolve(&root.join("b.csv")).unwrap(), real, "to a file not there yet");
+        assert_eq!(resolve(&root.join("folder/leads.csv")).unwrap(), real);
+        assert_eq!(resolve(&root.join("plain.csv")).unwrap(), root.join("plain.csv"));
+        let missing = resolve(&root.join("nowhere/x.csv")).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+        std::os::unix::fs::symlink("loop.csv", root.join("loop.csv")).unwrap();
+        assert!(resolve(&root.join("loop.csv")).is_err(), "links that go round");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use tracing::info;
 
 use crate::domain::{LeadFilter, LeadSort};
 use crate::error::{Error, Result};
-use crate::outfile::OutFile;
+use crate::outfile::{OutFile, folder_of, resolve};
 use crate::store::leads::{KeyRange, RowBatch, for_each_batch, split_keys};
 use crate::store::raw::{CancelOnDrop, RawAccess, reporting};
 use crate::vault::Vault;
@@ -123,8 +123,60 @@ pub(crate) fn field_cell<'l>(
     }
 }
 
+/// Refuses, before anything is read or written, an `--out` that cannot take an export: a folder,
+/// or something there that is not an ordinary file (a pipe, a device, a socket), a link to one
+/// included. A name not there yet is fine. [`export`] checks this too; a caller that decides the
+/// format from the name calls it first, so a folder is called a folder whatever its name.
+pub fn check_target(out: &Path) -> Result<()> {
+    match std::fs::metadata(out) {
+        Ok(m) if m.is_dir() => Err(Error::invalid(format!(
+            "{} is a folder; give --out a file name, such as {}",
+            out.display(),
+            out.join("leads.csv").display()
+        ))),
+        Ok(m) if !m.is_file() => Err(Error::invalid(format!(
+            "{} is not an ordinary file (a pipe, a device or a socket); choose a file name such as leads.csv",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The file an export to `out` replaces or creates (where the link leads, if `out` is a link),
+/// after [`check_target`]; refused if it is in the vault's data folder, whose files (the
+/// database, its journal, the settings, the logs) an export must never replace.
+fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
+    check_target(out)?;
+    let target = resolve(out).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound if !folder_of(out).is_dir() => Error::invalid(format!(
+            "the folder {} does not exist; create it or choose another --out",
+            folder_of(out).display()
+        )),
+        std::io::ErrorKind::NotFound => Error::invalid(format!(
+            "{} is a link into a folder that does not exist; create it or choose another --out",
+            out.display()
+        )),
+        _ => Error::io("create", out, e),
+    })?;
+    // The vault is open, so its folder is there; as given, should it somehow not be.
+    let data = vault.data_dir();
+    let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
+    if target.starts_with(&data) {
+        let link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+        return Err(Error::invalid(format!(
+            "{} {} the vault's data folder {}, and an export there could replace the vault's own \
+             files; choose a file outside it, such as leads.csv in your home folder",
+            out.display(),
+            if link { "is a link into" } else { "is in" },
+            data.display()
+        )));
+    }
+    Ok(target)
+}
+
 /// Writes every lead matching `filter` to `out`. The file appears only when complete: it is
-/// written beside `out` under a temporary name and renamed at the end. `progress` hears the
+/// written beside `out` under a temporary name and renamed at the end. If `out` is a link, the
+/// file it points to is the one written. `progress` hears the
 /// number of rows written so far; dropping the future cancels the export and leaves no file.
 pub async fn export(
     vault: &Vault,
@@ -186,32 +238,19 @@ pub(crate) async fn export_planned(
     if cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
-    if out.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is a folder; give --out a file name, such as {}",
-            out.display(),
-            out.join("leads.csv").display()
-        )));
-    }
+    let target = writable_target(vault, out)?;
     let field_names = if matches!(options.format, ExportFormat::Csv | ExportFormat::Xlsx) {
         vault.leads().field_names(filter).await?
     } else {
         Vec::new()
     };
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(Error::invalid(format!(
-            "the folder {} does not exist; create it or choose another --out",
-            dir.display()
-        )));
-    }
     let written = Arc::new(AtomicU64::new(0));
     // Stopped by the token (the caller then still waits for the clean-up) or by dropping this
     // future (the blocking thread cleans up on its own).
     let dropped = CancelOnDrop::new();
     let work = {
-        let (filter, options, out, dir, raw) =
-            (filter.clone(), options.clone(), out.to_path_buf(), dir.to_path_buf(), vault.raw.clone());
+        let dir = folder_of(&target).to_path_buf();
+        let (filter, options, out, raw) = (filter.clone(), options.clone(), target, vault.raw.clone());
         let (written, dropped, cancel) = (written.clone(), dropped.flag(), cancel.clone());
         vault.with_raw(move |conn| {
             let stop = || dropped.load(Ordering::Relaxed) || cancel.is_cancelled();
@@ -720,6 +759,51 @@ mod tests {
         assert!(err.contains("is a folder") && err.contains("--out"), "{err}");
         assert_eq!(names(), before, "nothing written beside it");
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nor in it");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn an_export_into_the_data_folder_or_onto_a_pipe_is_refused_and_a_link_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = test_vault(dir.path()).await;
+        load_samples(&vault, 5, |_| {}).await.unwrap();
+        let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
+        let export_to = |out: PathBuf| {
+            let (vault, options) = (&vault, &options);
+            async move {
+                let cancel = CancellationToken::new();
+                export_cancellable(
+                    vault,
+                    &LeadFilter::default(),
+                    LeadSort::Newest,
+                    &out,
+                    options,
+                    |_| {},
+                    &cancel,
+                )
+                .await
+            }
+        };
+        let db = vault.data_dir().join("vault.db");
+        let before = std::fs::read(&db).unwrap();
+        let err = export_to(db.clone()).await.unwrap_err().to_string();
+        assert!(err.contains("vault's data folder"), "{err}");
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+        // A FIFO, named without and through a link.
+        let fifo = dir.path().join("pipe.csv");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let err = export_to(fifo.clone()).await.unwrap_err().to_string();
+        assert!(err.contains("not an ordinary file"), "{err}");
+        // A link is followed: the file it points to is written, the link kept.
+        let real = dir.path().join("real.csv");
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink("real.csv", &link).unwrap();
+        let report = export_to(link.clone()).await.unwrap();
+        assert_eq!((report.rows, report.path), (5, link.clone()));
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(std::fs::read_to_string(&real).unwrap().starts_with("id,source"));
     }
 
     #[tokio::test]
