@@ -108,7 +108,7 @@ impl Ads<'_> {
     /// Inserts or updates campaigns, in one transaction.
     pub async fn upsert_campaigns(&self, campaigns: &[Campaign]) -> Result<()> {
         let now = Utc::now().timestamp_millis();
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         self.still_connected(&mut tx).await?;
         for c in campaigns {
             upsert_campaign(&mut tx, &self.connection_id, c, now).await?;
@@ -141,7 +141,7 @@ impl Ads<'_> {
     /// Inserts or replaces days of metrics (a day's figures change until the provider closes it).
     pub async fn upsert_metrics(&self, metrics: &[DailyMetrics]) -> Result<()> {
         let now = Utc::now().timestamp_millis();
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         self.still_connected(&mut tx).await?;
         for m in metrics {
             sqlx::query(
@@ -203,7 +203,7 @@ impl Ads<'_> {
     pub async fn replace_entities(&self, entities: &AdEntities) -> Result<u64> {
         let now = Utc::now().timestamp_millis();
         let id = &self.connection_id;
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         self.still_connected(&mut tx).await?;
         for c in &entities.campaigns {
             upsert_campaign(&mut tx, id, c, now).await?;

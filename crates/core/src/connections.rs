@@ -328,7 +328,7 @@ impl Connections<'_> {
 
     /// The row, and for a CRM the synced leads it has not had yet, in one transaction.
     async fn insert(&self, id: &str, new: &NewConnection, now: i64) -> Result<()> {
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         sqlx::query(
             "INSERT INTO connections (id, provider, label, auth, account_id, account_name, scopes, base_url, \
              api_base, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'connected', ?)",
@@ -463,7 +463,7 @@ impl Connections<'_> {
         tokio::task::spawn_blocking(move || ks.delete(&account))
             .await
             .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         let (mut leads_deleted, mut ads_rows_deleted, mut ad_changes_deleted) = (0, 0, 0);
         if purge {
             leads_deleted = sqlx::query("DELETE FROM leads WHERE connection_id = ?")

@@ -44,7 +44,7 @@ impl CrmOwners<'_> {
     /// connection was removed meanwhile: its people are not kept after it).
     pub async fn replace(&self, owners: &[Owner]) -> Result<()> {
         let now = self.vault.clock.now().timestamp_millis();
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         sqlx::query("DELETE FROM crm_owners WHERE connection_id = ?")
             .bind(&self.connection_id)
             .execute(&mut *tx)

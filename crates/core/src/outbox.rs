@@ -220,7 +220,7 @@ impl Outbox<'_> {
     pub async fn record(&self, results: &[(PushItem, Outcome)]) -> Result<()> {
         let now = self.vault.clock.now().timestamp_millis();
         let id = &self.connection_id;
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         for (item, outcome) in results {
             let (kind, remote, detail) = match outcome {
                 Outcome::Created(l) => ("created", Some(&l.remote_id), None),

@@ -122,6 +122,14 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// A transaction that holds the write lock from its start (`BEGIN IMMEDIATE`). One that
+    /// reads first and writes later asks for the lock only at its first write, and when
+    /// another connection holds it then (a long import), SQLite refuses at once rather than
+    /// wait, since its snapshot may already be stale; this one waits up to the busy timeout.
+    pub(crate) async fn write_transaction(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Creates a new vault. Fails, touching nothing, if one exists.
     pub async fn create(mut options: VaultOptions, unlock: Unlock) -> Result<Vault> {
         let db = options.db_path();

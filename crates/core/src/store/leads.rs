@@ -194,7 +194,7 @@ impl Leads<'_> {
             return Err(Error::invalid("the note is empty; write something to add"));
         }
         let now = self.vault.clock.now().timestamp_millis();
-        let mut tx = self.vault.pool.begin().await?;
+        let mut tx = self.vault.write_transaction().await?;
         let id = resolve_id(&mut tx, id).await?;
         let current: Option<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT seq, status, owner FROM leads WHERE id = ?")
@@ -1128,6 +1128,45 @@ impl Leads<'_> {
 mod tests {
     use super::{INSERT_LEAD, new_search_docs};
     use crate::vault::test_vault;
+
+    /// A change made while another connection holds the write lock (a long import) waits for
+    /// it, then goes in: it never fails at once as busy, as a transaction that reads first and
+    /// asks for the lock at its first write does.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lead_change_waits_for_the_write_lock() {
+        use crate::domain::{LeadStatus, LeadUpdate};
+        use crate::{LeadFilter, LeadSort};
+        let dir = tempfile::tempdir().unwrap();
+        let vault = std::sync::Arc::new(test_vault(dir.path()).await);
+        let leads = (0..2)
+            .map(|i| {
+                crate::import::lead_from_graph(
+                    serde_json::json!({"id": format!("{i}"), "created_time": "2026-10-01T09:15:00+0000",
+                    "field_data": [{"name": "full_name", "values": [format!("Person {i}")]}]})
+                    .as_object()
+                    .unwrap(),
+                    "meta",
+                    chrono::Utc::now(),
+                )
+                .unwrap()
+            })
+            .collect();
+        vault.add_leads(leads).await.unwrap();
+        let id = vault.leads().list(&LeadFilter::default(), LeadSort::Newest, None, 1).await.unwrap().leads
+            [0]
+        .id
+        .clone();
+        let holder = vault.raw.open().unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let updating = {
+            let vault = vault.clone();
+            let change = LeadUpdate { status: Some(LeadStatus::Contacted), ..Default::default() };
+            tokio::spawn(async move { vault.leads().update(&id, &change).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        holder.execute_batch("COMMIT").unwrap();
+        assert_eq!(updating.await.unwrap().unwrap().lead.status, LeadStatus::Contacted);
+    }
 
     /// A sync's page of leads must not cost a walk over every lead of a big vault.
     #[tokio::test]
