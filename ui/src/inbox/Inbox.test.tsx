@@ -20,7 +20,7 @@ const commands = vi.hoisted(() => ({
 vi.mock("../bindings", async () => ({ commands, events: (await import("../test/events")).events }));
 vi.mock("@tauri-apps/api/core", () => ({ Channel: class { onmessage: (n: number) => void = () => {}; } }));
 
-import { Inbox, localDay } from "./Inbox";
+import { Inbox, contactOf, localDay } from "./Inbox";
 import { emitSync } from "../test/events";
 
 const page = (leads: Lead[], next: string | null = null) => ok({ leads, next });
@@ -39,6 +39,9 @@ describe("the inbox", () => {
     expect(screen.getByText("Person 3")).toBeTruthy();
     await waitFor(() => expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("3"));
     expect(commands.listLeads).toHaveBeenCalledWith(expect.objectContaining({ search: null, sort: "newest" }), null, 200);
+    // Headed columns, with how to reach each lead beside its name.
+    expect(document.querySelector(".row.head")?.textContent).toBe("NameContactCompanyStatusOwnerTagsCreated");
+    expect(document.querySelector('.row[data-lead-id="01LEAD000001"] .contact')?.textContent).toBe("person1@example.com");
   });
 
   it("tells of new leads a background sync brought and shows them, never a CRM's pushes", async () => {
@@ -486,5 +489,15 @@ describe("localDay", () => {
       if (before === undefined) delete process.env.TZ;
       else process.env.TZ = before;
     }
+  });
+});
+
+describe("contactOf", () => {
+  it("is the email, or the phone when there is none or the email stands in for the name", () => {
+    expect(contactOf(lead(1, { phone: "+1 555 010 9999" }))).toBe("person1@example.com");
+    expect(contactOf(lead(1, { email: null, phone: "+1 555 010 9999" }))).toBe("+1 555 010 9999");
+    expect(contactOf(lead(1, { full_name: null, phone: "+1 555 010 9999" }))).toBe("+1 555 010 9999");
+    expect(contactOf(lead(1, { full_name: null }))).toBe("");
+    expect(contactOf(lead(1, { full_name: null, email: null, phone: "+1 555 010 9999" }))).toBe("");
   });
 });

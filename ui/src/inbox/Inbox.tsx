@@ -15,6 +15,7 @@ import { noTypeAhead } from "../selectKeys";
 
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
+const HEAD_HEIGHT = 28;
 
 /** What the user types (search and the text filters): sent once typing pauses. */
 type Typed = Pick<ViewQuery, "source" | "owner" | "tag"> & { search: string };
@@ -149,6 +150,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 10,
+    // The column headings stick to the top of the scroller, above the rows.
+    scrollMargin: HEAD_HEIGHT,
+    scrollPaddingStart: HEAD_HEIGHT,
   });
   const items = virtual.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : 0;
@@ -394,13 +398,30 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       )}
       <div className="body">
         <div className="list" ref={scroller} data-testid="lead-list">
+          <div className="row head" style={{ height: HEAD_HEIGHT }} aria-hidden="true">
+            <span />
+            <span>Name</span>
+            <span>Contact</span>
+            <span>Company</span>
+            <span>Status</span>
+            <span>Owner</span>
+            <span>Tags</span>
+            <span>Created</span>
+          </div>
           {pages.leads.length === 0 && !pages.loading && !pages.error && (
             <p className="muted empty">{query.search ? "No leads match this search." : "No leads in this view."}</p>
           )}
           <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
             {items.map((item) => {
               const lead = pages.leads[item.index];
-              const style = { position: "absolute" as const, top: 0, left: 0, right: 0, height: item.size, transform: `translateY(${item.start}px)` };
+              const style = {
+                position: "absolute" as const,
+                top: 0,
+                left: 0,
+                right: 0,
+                height: item.size,
+                transform: `translateY(${item.start - HEAD_HEIGHT}px)`,
+              };
               if (!lead)
                 return (
                   <div key="loader" className="row loader" style={style}>
@@ -426,6 +447,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                     onChange={(e) => tick(item.index, e.target.checked, (e.nativeEvent as MouseEvent).shiftKey === true)}
                   />
                   <span className="name">{lead.full_name ?? lead.email ?? lead.phone ?? lead.id}</span>
+                  <span className="contact muted">{contactOf(lead)}</span>
                   <span className="company muted">{lead.company ?? ""}</span>
                   <span className={`status status-${lead.status}`}>{lead.status}</span>
                   <span className="owner muted">{lead.owner ?? ""}</span>
@@ -462,6 +484,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       {showConnections && <Connections onClose={() => setShowConnections(false)} onSynced={() => reloadAll()} />}
     </div>
   );
+}
+
+/** How to reach a lead, beside its name: the email, or the phone when there is none or the
+ * email already stands in for the name. */
+export function contactOf(lead: Lead): string {
+  if (lead.full_name) return lead.email ?? lead.phone ?? "";
+  return lead.email ? (lead.phone ?? "") : "";
 }
 
 type BulkProps = {
