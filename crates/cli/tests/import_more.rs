@@ -198,8 +198,13 @@ fn leads_stay_imported_when_their_rejects_file_cannot_be_kept() {
         "name,email\nAna Ruiz,ana@example.com\nBo Berg,not-an-address\nCy Lu,cy@example.com\n",
     )
     .unwrap();
-    // The rejects file's name is taken by a folder: the rename that names it fails.
-    std::fs::create_dir(sb.path("mixed.csv.rejects.csv")).unwrap();
+    // Every name a rejects file of mixed.csv may take is taken.
+    let taken: Vec<_> = std::iter::once(sb.path("mixed.csv.rejects.csv"))
+        .chain((2..=999).map(|n| sb.path(&format!("mixed.csv.rejects-{n}.csv"))))
+        .collect();
+    for name in &taken {
+        std::fs::write(name, "kept\n").unwrap();
+    }
     let err = sb.fails(&["import", csv.to_str().unwrap(), "--skip-invalid"]);
     assert!(
         err.contains("the valid rows were imported, but the rejected ones could not be saved here")
@@ -211,11 +216,41 @@ fn leads_stay_imported_when_their_rejects_file_cannot_be_kept() {
     assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
     let left: Vec<_> = std::fs::read_dir(sb.path("")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.iter().all(|n| !n.to_string_lossy().contains(".partial")), "{left:?}");
-    // With the folder moved away, the same import writes the rejects and adds nothing twice.
-    std::fs::remove_dir(sb.path("mixed.csv.rejects.csv")).unwrap();
+    assert!(taken.iter().all(|name| std::fs::read_to_string(name).unwrap() == "kept\n"), "none replaced");
+    // With a name free again, the same import writes the rejects and adds nothing twice.
+    std::fs::remove_file(&taken[5]).unwrap();
     let report = sb.json(&["import", csv.to_str().unwrap(), "--skip-invalid", "--json"]);
     assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(0), Some(1)), "{report}");
-    assert!(std::fs::read_to_string(sb.path("mixed.csv.rejects.csv")).unwrap().contains("Bo Berg"));
+    assert_eq!(report["rejects_file"], taken[5].to_str().unwrap());
+    assert!(std::fs::read_to_string(&taken[5]).unwrap().contains("Bo Berg"));
+}
+
+#[test]
+fn a_rejects_file_being_fixed_is_never_replaced_and_runs_no_formula() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("expo.csv");
+    std::fs::write(
+        &csv,
+        "name,email,comment\nAna Ruiz,ana@example.com,hi\nBo Berg,bo at example,\"=HYPERLINK(\"\"http://x\"\")\"\n",
+    )
+    .unwrap();
+    let report = sb.json(&["import", csv.to_str().unwrap(), "--skip-invalid", "--json"]);
+    let rejects = sb.path("expo.csv.rejects.csv");
+    assert_eq!(report["rejects_file"], rejects.to_str().unwrap());
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    assert!(written.contains(r#"Bo Berg,bo at example,"'=HYPERLINK(""http://x"")","line 3:"#), "{written}");
+    // The owner starts fixing it; the first import, run again, leaves that alone.
+    let fixed = written.replace("bo at example", "bo@example.com");
+    std::fs::write(&rejects, &fixed).unwrap();
+    let again = sb.json(&["import", csv.to_str().unwrap(), "--skip-invalid", "--json"]);
+    assert_eq!(again["rejects_file"], sb.path("expo.csv.rejects-2.csv").to_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap(), fixed);
+    // The fixed file goes in, its cells as they were in the first file.
+    let report = sb.json(&["import", rejects.to_str().unwrap(), "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(0)), "{report}");
+    let bo = &sb.json(&["leads", "list", "--search", "bo", "--json"])[0];
+    assert_eq!(bo["fields"]["comment"], r#"=HYPERLINK("http://x")"#, "{bo}");
 }
 
 #[test]

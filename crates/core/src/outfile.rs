@@ -73,6 +73,32 @@ impl OutFile {
         Ok(std::mem::take(&mut self.target))
     }
 
+    /// Names the file the first of `names` that nothing has (the writers flushed): unlike
+    /// [`OutFile::keep`], it never replaces a file, which may hold someone's edits.
+    pub(crate) fn keep_as_new(
+        mut self,
+        names: impl IntoIterator<Item = PathBuf>,
+    ) -> std::io::Result<PathBuf> {
+        let named = match self.named.take() {
+            Some(named) => named,
+            None => self.give_name()?,
+        };
+        for name in names {
+            // A name taken between this look and the rename is as unlikely as it is harmless
+            // for a file of rejected rows; the look works on every filesystem, a hard link not.
+            if std::fs::symlink_metadata(&name).is_ok() {
+                continue;
+            }
+            if let Err(e) = std::fs::rename(&named, &name) {
+                let _ = std::fs::remove_file(&named);
+                return Err(e);
+            }
+            return Ok(name);
+        }
+        let _ = std::fs::remove_file(&named);
+        Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "every name for it is taken"))
+    }
+
     /// Links the unnamed file in under a new hidden name beside the target; where the system
     /// does not allow that, copies it into a new hidden file. Returns that name.
     fn give_name(&mut self) -> std::io::Result<PathBuf> {

@@ -380,10 +380,19 @@ fn parse_file(
     Ok(Parsed { format, source, own_export, read: sink.read, rejected: sink.rejected, rejects_file })
 }
 
-/// The rejected rows' file, which gets its name only when the leads are in.
+/// The rejected rows' file, which gets its name only when the leads are in: `FILE.rejects.csv`,
+/// or, when an earlier import left one (which its owner may be fixing), `FILE.rejects-2.csv`
+/// and on.
 fn keep_rejects(file: OutFile, path: &Path) -> Result<PathBuf> {
-    file.keep().map_err(|e| Error::RejectsNotSaved { path: path.to_path_buf(), reason: e.to_string() })
+    let stem = path.to_string_lossy().strip_suffix(".csv").unwrap_or_default().to_string();
+    let names = std::iter::once(path.to_path_buf())
+        .chain((2..=MAX_REJECTS_FILES).map(|n| PathBuf::from(format!("{stem}-{n}.csv"))));
+    file.keep_as_new(names)
+        .map_err(|e| Error::RejectsNotSaved { path: path.to_path_buf(), reason: e.to_string() })
 }
+
+/// How many rejects files of one file may lie beside it before an import refuses to add one.
+const MAX_REJECTS_FILES: u32 = 999;
 
 /// A rejected CSV row as the rejects file holds it: its cells, padded to the header's width, the
 /// reason under `reason`, then any cells beyond the header's width. A cell that is not UTF-8 is
@@ -505,11 +514,17 @@ impl Sink<'_> {
                     let writer = file.writer().map_err(|e| failed(e.into()))?;
                     // Rows with more cells than the header keep them after the reason.
                     let mut w = ::csv::WriterBuilder::new().flexible(true).from_writer(writer);
-                    w.write_record(header()).map_err(failed)?;
+                    let names = header().into_iter().map(|h| crate::export::csv::neutralise(&h).into_owned());
+                    w.write_record(names.collect::<Vec<_>>()).map_err(failed)?;
                     self.rejects = Some((w, file));
                 }
                 let (w, _) = self.rejects.as_mut().expect("just opened");
-                w.write_record(record(&reason)).map_err(failed)?;
+                // Guarded as the CSV export guards a cell a spreadsheet would run as a formula
+                // (the header too): the file is meant to be opened and fixed. Its import takes
+                // the guard off.
+                let cells =
+                    record(&reason).into_iter().map(|c| crate::export::csv::neutralise(&c).into_owned());
+                w.write_record(cells.collect::<Vec<_>>()).map_err(failed)?;
                 Ok(())
             }
             Err(reason) => Err(Stop::Invalid(reason)),
@@ -528,7 +543,13 @@ impl Sink<'_> {
 
 /// Whether `path` is named as the rejects file of an import (`FILE.rejects.csv`).
 fn is_rejects_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".rejects.csv"))
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()) else {
+        return false;
+    };
+    let Some(rest) = name.strip_suffix(".csv") else { return false };
+    // `FILE.rejects.csv`, or `FILE.rejects-2.csv` beside an earlier one.
+    let rest = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+    rest.ends_with(".rejects") || (rest.ends_with(".rejects-") && rest.len() < name.len() - 4)
 }
 
 /// A cell as the CSV export wrote it, back as it was: the export puts a `'` before a cell that a
@@ -564,6 +585,8 @@ fn read_csv(
     mut row: impl FnMut(u64, &[String], std::result::Result<NewLead, String>, &::csv::ByteRecord) -> Result<()>,
 ) -> Result<()> {
     let export = profile.name == leadvault_csv::PROFILE.name;
+    // Leadvault's export and an import's rejects file guard formula cells with a `'`.
+    let guarded = export || rejects_file;
     let lines = Rc::new(RefCell::new(LineBreaks::default()));
     // Excel's `sep=;` line says the separator and is not the header: it is line 1.
     let mut reader = reader;
@@ -584,7 +607,7 @@ fn read_csv(
         })?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}'))
-        .map(|h| if export { unguard(h) } else { h }.to_string())
+        .map(|h| if guarded { unguard(h) } else { h }.to_string())
         .collect();
     if header.iter().all(String::is_empty) {
         return Err(Error::Import {
@@ -631,15 +654,15 @@ fn read_csv(
                 } else if record.len() != header.len() {
                     Err(wrong_width(&record, header.len()))
                 } else {
-                    // Only Leadvault's export has its formula guard taken off: in any other file
-                    // a `'` is the user's own.
+                    // Only Leadvault's export and a rejects file have their formula guard taken
+                    // off: in any other file a `'` is the user's own.
                     let text = || {
-                        record.iter().map(|f| std::str::from_utf8(f).unwrap_or_default()).map(
-                            |f| match export {
+                        record.iter().map(|f| std::str::from_utf8(f).unwrap_or_default()).map(|f| {
+                            match guarded {
                                 true => unguard(f),
                                 false => f,
-                            },
-                        )
+                            }
+                        })
                     };
                     // A creation time in milliseconds (or µs) since 1970, as the time it is.
                     let epochs: Vec<(usize, String)> = created_columns
@@ -1057,6 +1080,20 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejects_files_are_known_by_their_names() {
+        for (name, is) in [
+            ("leads.csv.rejects.csv", true),
+            ("leads.csv.rejects-2.csv", true),
+            ("LEADS.CSV.REJECTS-117.CSV", true),
+            ("leads.csv.rejects-.csv", false),
+            ("leads.csv", false),
+            ("rejects.csv", false),
+        ] {
+            assert_eq!(is_rejects_file(Path::new(name)), is, "{name}");
+        }
+    }
 
     #[test]
     fn a_synced_lead_keeps_values_that_fail_their_check_as_fields() {
