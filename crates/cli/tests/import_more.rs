@@ -286,3 +286,31 @@ fn an_id_column_never_makes_someone_else_a_lead_the_vault_has() {
         write("expo2.csv", "ID,Name,Email,Phone\n1,Alice Expo-Smith,alice@expo1.com,+1 555 010 9999\n");
     assert_eq!(added(&edited), 0);
 }
+
+#[test]
+fn a_source_label_in_another_case_is_the_source_the_vault_has() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("expo.csv");
+    std::fs::write(&csv, "name,email\nAna Ruiz,ana@example.com\nBo Berg,bo@example.com\n").unwrap();
+    let csv = csv.to_str().unwrap();
+    let report = sb.json(&["import", csv, "--source", "Trade Show", "--json"]);
+    assert_eq!(
+        (report["added"].as_u64(), report["source"].as_str()),
+        (Some(2), Some("Trade Show")),
+        "{report}"
+    );
+    // The filters match labels in any case; so does an import, which adds nothing twice.
+    let report = sb.json(&["import", csv, "--source", " trade show ", "--json"]);
+    assert_eq!(
+        (report["added"].as_u64(), report["source"].as_str()),
+        (Some(0), Some("Trade Show")),
+        "{report}"
+    );
+    assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
+    for bad in ["", "   ", "line\nbreak", &"x".repeat(65)] {
+        let err = sb.fails(&["import", csv, "--source", bad]);
+        assert!(err.contains("--source label") && err.lines().count() == 1, "{err}");
+    }
+    assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
+}

@@ -145,6 +145,11 @@ pub async fn import_file(
     progress: impl Fn(u64) + Send,
 ) -> Result<ImportReport> {
     let started = std::time::Instant::now();
+    let mut options = options.clone();
+    if let Some(label) = &options.source {
+        options.source = Some(vault.leads().source_as_filed(&check_source_label(label)?).await?);
+    }
+    let options = &options;
     let (tx, rx) = mpsc::channel::<Batch>(4);
     let now = vault.clock.now();
     let parser = {
@@ -193,6 +198,24 @@ pub async fn import_file(
         "import finished"
     );
     Ok(report)
+}
+
+/// The most characters a source label may have, as a tag.
+const SOURCE_MAX_CHARS: usize = 64;
+
+/// A `--source` label, trimmed; refused when empty, too long or holding a control character.
+fn check_source_label(label: &str) -> Result<String> {
+    let label = label.trim();
+    if label.is_empty() {
+        return Err(Error::invalid("the --source label is empty; give a name such as \"trade-show\""));
+    }
+    if label.chars().count() > SOURCE_MAX_CHARS || label.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "a --source label must be 1 to {SOURCE_MAX_CHARS} characters on one line; give a short name \
+             such as \"trade-show\""
+        )));
+    }
+    Ok(label.to_string())
 }
 
 /// What the parser hands the writer: rows, then `Done` once the whole file was read well.
@@ -304,10 +327,8 @@ fn parse_file(
         check_columns(format, &head, delimiter)
             .map_err(|message| Error::Import { path: shown.clone(), message })?;
     }
+    // A `--source` was checked and put as the vault files it by `import_file`.
     let mut source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
-    if source.trim().is_empty() {
-        return Err(Error::invalid("the --source label is empty; give a name such as \"trade-show\""));
-    }
     let rejects_path = PathBuf::from(format!("{}.rejects.csv", path.display()));
     let mut sink = Sink { tx, batch: Vec::with_capacity(BATCH), read: 0, rejected: 0, rejects: None };
     let fail = |place: String, reason: &str| Error::InvalidRow {

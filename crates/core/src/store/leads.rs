@@ -137,6 +137,15 @@ impl Leads<'_> {
         Ok(bind!(sqlx::query_scalar::<_, i64>(q.text()), q).fetch_one(&self.vault.pool).await?)
     }
 
+    /// The source label as the vault files it: `label` itself when leads carry it, else the
+    /// label they carry that differs from it only in case (the filters match labels in any
+    /// case, so "Meta" and "meta" must not become two sources), else `label`.
+    pub(crate) async fn source_as_filed(&self, label: &str) -> Result<String> {
+        let mut q = Sql::new("SELECT ");
+        push_label(&mut q, "source", label);
+        Ok(bind!(sqlx::query_scalar::<_, String>(q.text()), q).fetch_one(&self.vault.pool).await?)
+    }
+
     /// Lead counts per status for `filter` (its own status part ignored), every status listed.
     ///
     /// With a search, the counts walk the status index (status and sort key, every lead, in
