@@ -133,6 +133,17 @@ fn read_passphrase(var: &str, flag: Option<&str>, kind: PassphraseKind) -> Resul
     }
 }
 
+/// A rekey that cannot reach the keychain for the new key: what applies here is a new
+/// passphrase (`--new-passphrase-env`), not the `--passphrase-env` that unlocks a vault.
+fn rekey_hint(e: Error) -> Error {
+    match e {
+        Error::KeychainUnavailable { reason } => Error::InvalidInput(format!(
+            "no OS keychain is available for the new key ({reason}): unlock your keyring, or give the vault a new passphrase instead (--new-passphrase-env VAR)"
+        )),
+        other => other,
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), Error> {
     let options = options(&cli)?;
     match cli.command {
@@ -186,7 +197,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 ),
                 None => Unlock::Keychain,
             };
-            let vault = Vault::open(options).await?.rekey(unlock).await?;
+            let vault = Vault::open(options).await?.rekey(unlock).await.map_err(rekey_hint)?;
             let key_source = vault.key_source();
             vault.close().await;
             outln!(

@@ -152,6 +152,28 @@ fn no_keychain_service_at_all_says_how_to_proceed() {
 }
 
 #[test]
+fn rekey_without_a_keychain_names_the_new_passphrase_flag() {
+    let sb = Sandbox::new();
+    let with_passphrase = |args: &[&str]| {
+        let mut cmd = sb.command(args);
+        cmd.env("LEADVAULT_PASSPHRASE", "correct horse battery");
+        cmd
+    };
+    assert!(with_passphrase(&["init"]).output().unwrap().status.success());
+    let out = with_passphrase(&["vault", "rekey"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", sb.path("no-bus").display()))
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["rekey without a keychain"]);
+    assert!(err.contains("no OS keychain is available"), "{err}");
+    assert!(err.contains("--new-passphrase-env VAR"), "{err}");
+    assert!(!err.contains("--passphrase-env"), "not the flag that unlocks: {err}");
+    // Still opens with its passphrase.
+    let ok = with_passphrase(&["vault", "status", "--json"]).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
+#[test]
 fn init_twice_refuses_and_keeps_the_first_vault() {
     let sb = Sandbox::new();
     sb.init();
