@@ -314,3 +314,18 @@ fn a_source_label_in_another_case_is_the_source_the_vault_has() {
     }
     assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_binary_file_is_refused_as_no_csv_and_a_header_alone_reads_no_rows() {
+    let sb = Sandbox::new();
+    sb.init();
+    let binary = sb.path("photo.dat");
+    std::fs::write(&binary, b"\x00\x01\x02\x03\xff\xfe\x10\x00abc").unwrap();
+    let err = sb.fails(&["import", binary.to_str().unwrap()]);
+    assert!(err.contains("this is not a CSV or JSON file") && err.lines().count() == 1, "{err}");
+    // A question quoted over two lines is a column name like any other.
+    let csv = sb.path("form.csv");
+    std::fs::write(&csv, "name,\"Which day?\n(pick one)\"\nAna Ruiz,Monday\n").unwrap();
+    let report = sb.json(&["import", csv.to_str().unwrap(), "--json"]);
+    assert_eq!(report["added"].as_u64(), Some(1), "{report}");
+}

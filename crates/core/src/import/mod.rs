@@ -636,6 +636,17 @@ fn read_csv(
             message: "the file is empty or has no header row".into(),
         });
     }
+    // Column names hold no control characters but line breaks and tabs (a question quoted
+    // over two lines): a first line with others is not text at all.
+    let binary = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    if header.iter().any(|h| h.chars().any(binary)) {
+        return Err(Error::Import {
+            path: shown.into(),
+            message: "this is not a CSV or JSON file (its first line is not text but binary data); \
+                      import a CSV file with a header row, or a JSON file"
+                .into(),
+        });
+    }
     // In Leadvault's own export, the columns after its own are form answers, whatever their
     // names (an answer called `email` or `updated_at` is not the lead's).
     let own = if export { leadvault_csv::own_columns(&header) } else { header.len() };
