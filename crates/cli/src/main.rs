@@ -40,7 +40,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    // A write refused later than the open (a read-only vault.db) names the folder too.
+    let data_dir = cli.data_dir().ok();
+    let done = runtime.block_on(run(cli));
+    let done = match &data_dir {
+        Some(dir) => done.map_err(|e| e.in_data_dir(dir)),
+        None => done,
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         // Whoever read the output stopped (`| head`): done, as with any Unix tool. What the
         // command changed is saved already.

@@ -173,6 +173,80 @@ fn rekey_without_a_keychain_names_the_new_passphrase_flag() {
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
 
+/// `chattr +i` on `dir` (root on ext4 makes it read-only even to root), undone on drop.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(dir: &std::path::Path) -> Option<Immutable> {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| Immutable(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_read_only_data_folder_is_named_as_such_by_every_command() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let before = std::fs::read(sb.data_dir().join("vault.db")).unwrap();
+    let Some(_frozen) = Immutable::set(&sb.data_dir()) else {
+        println!("note: skipped, chattr +i is not available here (needs root on ext4)");
+        return;
+    };
+    for args in [
+        &["vault", "status"][..],
+        &["leads", "list"],
+        &["vault", "check"],
+        &["import", &fixture("generic.csv")],
+    ] {
+        let err = sb.fails(args);
+        assert!(
+            err.contains(&format!(
+                "the vault's data folder {} cannot be opened for writing",
+                sb.data_dir().display()
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("read-only"), "{err}");
+        assert!(!err.contains("vault status"), "no advice to run what fails the same: {err}");
+    }
+    drop(_frozen);
+    assert_eq!(std::fs::read(sb.data_dir().join("vault.db")).unwrap(), before, "nothing changed");
+}
+
+#[test]
+fn a_read_only_vault_file_is_named_when_a_change_is_refused() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let leads = sb.json(&["leads", "list", "--json"]);
+    let id = leads[0]["id"].as_str().unwrap().to_string();
+    let Some(_frozen) = Immutable::set(&sb.data_dir().join("vault.db")) else {
+        println!("note: skipped, chattr +i is not available here (needs root on ext4)");
+        return;
+    };
+    let err = sb.fails(&["leads", "update", &id, "--status", "won"]);
+    assert!(
+        err.contains(&format!(
+            "the vault's data folder {} cannot be opened for writing",
+            sb.data_dir().display()
+        )),
+        "{err}"
+    );
+    drop(_frozen);
+    assert_eq!(sb.json(&["leads", "show", &id, "--json"])["status"], "new");
+}
+
 #[test]
 fn init_twice_refuses_and_keeps_the_first_vault() {
     let sb = Sandbox::new();

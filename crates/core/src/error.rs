@@ -74,6 +74,19 @@ pub enum Error {
     #[error("the vault database failed: {0}; run `leadvault vault status` to check it")]
     Database(String),
 
+    /// SQLite cannot open the vault's files for writing (its `-wal`/`-shm` beside it, or the
+    /// file itself): the data folder is read-only (immutable, a read-only mount) or its
+    /// permissions refuse. Every command writes, `vault status` included. `dir` is the data
+    /// folder where known.
+    #[error(
+        "{} cannot be opened for writing (it is read-only, or its permissions do not let you write there): make the folder and its files writable (check chmod, chattr -i, or a read-only mount) and try again",
+        match dir {
+            Some(dir) => format!("the vault's data folder {}", dir.display()),
+            None => "the vault's data folder".to_string(),
+        }
+    )]
+    NotWritable { dir: Option<PathBuf> },
+
     /// Another process (a long import, the window) held the vault's write lock for longer than
     /// a command waits.
     #[error(
@@ -115,6 +128,7 @@ impl Error {
             Error::RejectsNotSaved { .. } => "rejects_not_saved",
             Error::Io { .. } => "io",
             Error::Database(_) => "database",
+            Error::NotWritable { .. } => "not_writable",
             Error::Damaged(_) => "damaged",
             Error::Busy => "busy",
             Error::Cancelled => "cancelled",
@@ -128,6 +142,14 @@ impl Error {
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidInput(message.into())
+    }
+
+    /// Names the data folder in an error that is about it and does not name it yet.
+    pub fn in_data_dir(self, data_dir: &std::path::Path) -> Self {
+        match self {
+            Error::NotWritable { dir: None } => Error::NotWritable { dir: Some(data_dir.to_path_buf()) },
+            other => other,
+        }
     }
 }
 
@@ -155,6 +177,15 @@ impl From<sqlx::Error> for Error {
             {
                 Error::Busy
             }
+            // Cannot open (14) or read-only (8): the folder or its files refuse writing.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, SQLITE_CANTOPEN | SQLITE_READONLY)) =>
+            {
+                Error::NotWritable { dir: None }
+            }
             sqlx::Error::Database(db) => Error::Database(db.message().to_string()),
             sqlx::Error::PoolTimedOut => Error::Busy,
             other => Error::Database(other.to_string()),
@@ -167,6 +198,9 @@ const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_NOTADB: i32 = 26;
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+/// And for files that cannot be opened for writing.
+const SQLITE_CANTOPEN: i32 = 14;
+const SQLITE_READONLY: i32 = 8;
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
@@ -194,6 +228,11 @@ impl From<rusqlite::Error> for Error {
                 ) =>
             {
                 Error::Busy
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly) =>
+            {
+                Error::NotWritable { dir: None }
             }
             rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Database(msg),
             rusqlite::Error::SqliteFailure(f, None) => Error::Database(f.to_string()),
@@ -251,5 +290,22 @@ mod tests {
         assert!(matches!(e, Error::Busy), "{e}");
         assert_eq!(e.code(), "busy");
         assert!(e.to_string().contains("try again when it has finished"), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_not_writable_not_a_failure_to_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        rusqlite::Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+        let ro =
+            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let e = Error::from(ro.execute_batch("INSERT INTO t VALUES (1)").unwrap_err());
+        assert!(matches!(e, Error::NotWritable { dir: None }), "{e}");
+        assert_eq!(e.code(), "not_writable");
+        let e = e.in_data_dir(dir.path());
+        let text = e.to_string();
+        assert!(text.contains(&format!("data folder {} cannot be opened for writing", dir.path().display())));
+        assert!(text.contains("read-only"), "{text}");
+        assert!(!text.contains("vault status"), "no advice to run what fails the same: {text}");
     }
 }

@@ -131,7 +131,12 @@ impl Vault {
     }
 
     /// Creates a new vault. Fails, touching nothing, if one exists.
-    pub async fn create(mut options: VaultOptions, unlock: Unlock) -> Result<Vault> {
+    pub async fn create(options: VaultOptions, unlock: Unlock) -> Result<Vault> {
+        let dir = options.data_dir.clone();
+        Vault::create_in(options, unlock).await.map_err(|e| e.in_data_dir(&dir))
+    }
+
+    async fn create_in(mut options: VaultOptions, unlock: Unlock) -> Result<Vault> {
         let db = options.db_path();
         if db.exists() {
             return Err(Error::VaultExists { path: options.data_dir.clone() });
@@ -180,7 +185,7 @@ impl Vault {
                     false => e,
                 }
             }
-            other => other,
+            other => other.in_data_dir(&dir),
         })
     }
 
