@@ -329,3 +329,35 @@ fn a_binary_file_is_refused_as_no_csv_and_a_header_alone_reads_no_rows() {
     let report = sb.json(&["import", csv.to_str().unwrap(), "--json"]);
     assert_eq!(report["added"].as_u64(), Some(1), "{report}");
 }
+
+#[test]
+fn a_spreadsheets_notes_column_becomes_the_leads_note_and_a_form_question_stays_an_answer() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("crm.csv");
+    std::fs::write(&csv, "Name,Email,Notes\nAna Ruiz,ana@example.com,\"Call after 5pm\nasks for Bo\"\nBo Berg,bo@example.com,\n")
+        .unwrap();
+    sb.ok(&["import", csv.to_str().unwrap()]);
+    let found = sb.json(&["leads", "list", "--search", "5pm", "--json"]);
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    let ana = sb.json(&["leads", "show", found[0]["id"].as_str().unwrap(), "--json"]);
+    assert_eq!(ana["notes"][0]["body"], "Call after 5pm\nasks for Bo", "{ana}");
+    assert!(ana["fields"].get("Notes").is_none(), "{ana}");
+    // The export has one notes column, and the same file imported again adds nothing.
+    let out = sb.path("out.csv");
+    sb.ok(&["export", "--out", out.to_str().unwrap()]);
+    let header = std::fs::read_to_string(&out).unwrap().lines().next().unwrap().to_ascii_lowercase();
+    assert_eq!(header.split(',').filter(|c| *c == "notes").count(), 1, "{header}");
+    assert_eq!(sb.json(&["import", csv.to_str().unwrap(), "--json"])["added"].as_u64(), Some(0));
+
+    let graph = sb.path("graph.json");
+    std::fs::write(
+        &graph,
+        r#"[{"id": "2301009", "created_time": "2026-10-01T09:15:00+0000",
+             "field_data": [{"name": "full_name", "values": ["Cy Lu"]}, {"name": "notes", "values": ["vegan"]}]}]"#,
+    )
+    .unwrap();
+    sb.ok(&["import", graph.to_str().unwrap()]);
+    let cy = &sb.json(&["leads", "list", "--search", "cy", "--json"])[0];
+    assert_eq!(cy["fields"]["notes"], "vegan", "{cy}");
+}

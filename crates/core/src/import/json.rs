@@ -347,7 +347,9 @@ pub(crate) fn to_lead(
                         .and_then(Value::as_array)
                         .map_or(Vec::new(), |v| v.iter().filter_map(text).collect());
                     if !name.is_empty() {
-                        pairs.push((profile.target(&fold(name)), name.to_string(), values.join(", ")));
+                        // A form's question is an answer, whatever it is called (`notes` too).
+                        let target = profile.target(&fold(name)).filter(|t| *t != Target::Notes);
+                        pairs.push((target, name.to_string(), values.join(", ")));
                     }
                 }
             }

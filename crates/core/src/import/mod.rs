@@ -1344,9 +1344,11 @@ mod tests {
 
     #[test]
     fn a_quote_mark_in_any_other_csv_is_the_users_own() {
-        let text = "name,email,note\nAna,ana@example.com,'=A1 is my seat\n";
+        let text = "name,email,comment,note\nAna,ana@example.com,'=A1 is my seat,'@Bo\n";
         let rows = csv_rows(Format::Csv, text);
-        assert_eq!(rows[0].as_ref().unwrap().fields["note"], "'=A1 is my seat");
+        let ana = rows[0].as_ref().unwrap();
+        assert_eq!(ana.fields["comment"], "'=A1 is my seat");
+        assert_eq!(ana.notes[0].body, "'@Bo");
     }
 
     #[test]
