@@ -361,3 +361,20 @@ fn a_spreadsheets_notes_column_becomes_the_leads_note_and_a_form_question_stays_
     let cy = &sb.json(&["leads", "list", "--search", "cy", "--json"])[0];
     assert_eq!(cy["fields"]["notes"], "vegan", "{cy}");
 }
+
+#[test]
+fn a_pipe_imports_as_a_file_does() {
+    let sb = Sandbox::new();
+    sb.init();
+    let fifo = sb.path("leads.csv");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(fifo, "name,email\nAna Ruiz,ana@example.com\nBo Berg,bo@example.com\n").unwrap()
+        })
+    };
+    let report = sb.json(&["import", fifo.to_str().unwrap(), "--json"]);
+    writer.join().unwrap();
+    assert_eq!(report["added"].as_u64(), Some(2), "{report}");
+}

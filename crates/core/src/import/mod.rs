@@ -1009,12 +1009,11 @@ const ENCODING_SAMPLE: usize = 1 << 16;
 /// Windows (every byte is a character there, so such a file imports whole). A file that is
 /// UTF-8 at its start stays UTF-8, and a row further on that is not is refused as such.
 /// A spreadsheet workbook (or another archive) is refused here, with what to do, before it is
-/// read as text.
+/// read as text. The file is read once, from start to end, so a pipe (`/dev/stdin`, a shell's
+/// `<(...)`) imports as a file does.
 fn decoded(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
-    use std::io::{Seek, SeekFrom};
     let mut sample = vec![0u8; ENCODING_SAMPLE];
     let n = read_up_to(&mut file, &mut sample).map_err(|e| Error::io("read", path, e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io("read", path, e))?;
     sample.truncate(n);
     if let Some(kind) = binary_kind(&sample[..n.min(4096)]) {
         return Err(Error::Import { path: path.display().to_string(), message: kind.to_string() });
@@ -1025,7 +1024,7 @@ fn decoded(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
             .bom_override(true)
             .strip_bom(true)
             .utf8_passthru(true)
-            .build(file),
+            .build(std::io::Cursor::new(sample).chain(file)),
     ))
 }
 
