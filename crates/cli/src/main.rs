@@ -151,6 +151,40 @@ fn rekey_hint(e: Error) -> Error {
     }
 }
 
+/// The fewest characters of an id that `leads show`/`update` look up by prefix (the store's
+/// `resolve_id` takes 4 or more); ids are 26-character ULIDs, so fewer can name no lead.
+const MIN_ID_PREFIX: usize = 4;
+
+/// Refuses an id too short to look up, before the vault is asked.
+fn check_id(typed: &str) -> Result<(), Error> {
+    let id = typed.trim();
+    match id.chars().count() {
+        0 => Err(Error::InvalidInput("no lead id given; list ids with `leadvault leads list`".into())),
+        n if n < MIN_ID_PREFIX => Err(Error::InvalidInput(format!(
+            "a lead id of {n} characters is too short to find a lead: type at least {MIN_ID_PREFIX} characters of the id (`leadvault leads list` shows them)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// "No lead with id X" says X as it was typed (the store upper-cases it), and only when it
+/// looks like an id: anything else typed there (an email, a name) is not echoed.
+fn not_found_as_typed(e: Error, typed: &str) -> Error {
+    match e {
+        Error::LeadNotFound { .. } => {
+            let id = typed.trim();
+            if id.len() <= 26 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Error::LeadNotFound { id: id.to_string() }
+            } else {
+                Error::InvalidInput(
+                    "no lead has the id you typed (an id is 26 letters and digits, or its first few); list ids with `leadvault leads list`".into(),
+                )
+            }
+        }
+        other => other,
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), Error> {
     let options = options(&cli)?;
     match cli.command {
@@ -239,14 +273,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
             shown?;
         }
         Command::Leads { command: LeadsCommand::Show { id, json } } => {
+            check_id(&id)?;
             let vault = Vault::open(options).await?;
             let detail = vault.leads().get(&id).await;
             vault.close().await;
-            output::detail(&detail?, json)?;
+            output::detail(&detail.map_err(|e| not_found_as_typed(e, &id))?, json)?;
         }
         Command::Leads {
             command: LeadsCommand::Update { id, status, owner, clear_owner, add_tag, remove_tag, note, json },
         } => {
+            check_id(&id)?;
             let vault = Vault::open(options).await?;
             let change = LeadUpdate {
                 status,
@@ -257,7 +293,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             };
             let updated = vault.leads().update_counted(&id, &change).await;
             vault.close().await;
-            let (detail, changes) = updated?;
+            let (detail, changes) = updated.map_err(|e| not_found_as_typed(e, &id))?;
             // The lead itself only when asked for (--json): the terminal gets what changed.
             match json {
                 true => output::detail(&detail, true)?,

@@ -327,10 +327,19 @@ fn bad_updates_are_refused_in_one_line() {
     if shared.len() >= 4 {
         assert!(sb.fails(&["leads", "show", shared]).contains("type more of it"));
     }
-    assert!(
-        sb.fails(&["leads", "show", &id[..3]]).contains("no lead with id"),
-        "3 characters are not enough"
-    );
+    for too_short in [&id[..3], &id[..1]] {
+        let err = sb.fails(&["leads", "show", too_short]);
+        assert!(err.contains("type at least 4 characters of the id"), "{err}");
+        let err = sb.fails(&["leads", "update", too_short, "--add-tag", "x"]);
+        assert!(err.contains("type at least 4 characters of the id"), "{err}");
+    }
+    // An unknown id is echoed as typed, not upper-cased; what is not an id is not echoed.
+    let err = sb.fails(&["leads", "show", "nope"]);
+    assert!(err.contains("no lead with id nope;"), "{err}");
+    let err = sb.fails(&["leads", "update", "01nosuchlead", "--status", "won"]);
+    assert!(err.contains("no lead with id 01nosuchlead;"), "{err}");
+    let err = sb.fails(&["leads", "show", "ana@example.com"]);
+    assert!(err.contains("no lead has the id you typed") && !err.contains("ana"), "{err}");
     let err = sb.fails(&["leads", "list", "--since", "2026-11-22", "--until", "2026-11-01"]);
     assert!(err.contains("--since is not before --until"), "{err}");
     assert_eq!(sb.json(&["leads", "show", &id, "--json"])["status"], "new", "nothing changed but the tag");
