@@ -250,6 +250,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )?;
         }
         Command::Import { file, format, source, skip_invalid, json } => {
+            // A folder is called a folder, before the vault is opened.
+            if file.is_dir() {
+                return Err(Error::InvalidInput(format!(
+                    "{} is a folder; give the file to import (a .csv or .json file in it)",
+                    file.display()
+                )));
+            }
             let opts = ImportOptions { format: format.parse()?, source, skip_invalid, ..Default::default() };
             let vault = Vault::open(options).await?;
             let _listening = interrupt::cancels(opts.cancel.clone());

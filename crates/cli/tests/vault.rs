@@ -248,6 +248,28 @@ fn a_read_only_vault_file_is_named_when_a_change_is_refused() {
 }
 
 #[test]
+fn a_data_dir_that_is_a_file_or_an_import_of_a_folder_says_what_to_give() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.data_dir(), "not a folder").unwrap();
+    for args in [&["init"][..], &["vault", "status"]] {
+        let err = sb.fails(args);
+        assert!(
+            err.contains("is a file, not a folder; choose a folder for the vault's data"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read(sb.data_dir()).unwrap(), b"not a folder", "the file is left as it was");
+
+    let sb = Sandbox::new();
+    sb.init();
+    std::fs::create_dir(sb.path("leads")).unwrap();
+    let err = sb.fails(&["import", &sb.path("leads").display().to_string()]);
+    assert!(err.contains("is a folder; give the file to import"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    assert_eq!(sb.json(&["vault", "status", "--json"])["leads"], 0);
+}
+
+#[test]
 fn init_twice_refuses_and_keeps_the_first_vault() {
     let sb = Sandbox::new();
     sb.init();

@@ -137,6 +137,7 @@ impl Vault {
     }
 
     async fn create_in(mut options: VaultOptions, unlock: Unlock) -> Result<Vault> {
+        not_a_file(&options.data_dir)?;
         let db = options.db_path();
         if db.exists() {
             return Err(Error::VaultExists { path: options.data_dir.clone() });
@@ -190,6 +191,7 @@ impl Vault {
     }
 
     async fn open_as_set(mut options: VaultOptions) -> Result<Vault> {
+        not_a_file(&options.data_dir)?;
         let db = options.db_path();
         if !db.exists() {
             return Err(Error::NoVault { path: options.data_dir.clone() });
@@ -522,6 +524,18 @@ fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {
     let text = serde_json::to_string_pretty(settings).expect("settings serialise");
     std::fs::write(&tmp, text).map_err(|e| Error::io("write", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))
+}
+
+/// A data folder given as an existing file (a mistyped --data-dir) is refused as such, not with
+/// "File exists" from making the folder, or "no vault there; run init".
+fn not_a_file(dir: &Path) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(Error::invalid(format!(
+            "{} is a file, not a folder; choose a folder for the vault's data (--data-dir DIR)",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
