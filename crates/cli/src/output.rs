@@ -150,6 +150,21 @@ pub async fn list(
     }
     out.flush().map_err(write_error)?;
     drop(out);
+    // Beside the bare header, say that none matched (`--json` stays `[]`).
+    if !json && shown == 0 {
+        let LeadFilter { search, status, source, tag, owner, since, until } = filter;
+        let filtered = search.is_some()
+            || status.is_some()
+            || source.is_some()
+            || tag.is_some()
+            || owner.is_some()
+            || since.is_some()
+            || until.is_some();
+        match filtered {
+            true => errln!("No leads match these filters; loosen or remove some of them."),
+            false => errln!("The vault has no leads yet; add some with `leadvault import FILE`."),
+        }
+    }
     if !json && limit != 0 && shown == limit {
         let total = leads.count(filter).await?;
         if total > shown as i64 {
@@ -233,8 +248,16 @@ pub fn updated(lead: &Lead, change: &LeadUpdate, changes: usize) -> Result<(), E
             lead.owner.as_deref().map_or_else(|| "owner cleared".into(), |o| format!("owner {}", safe(o))),
         );
     }
-    parts.extend(change.add_tags.iter().map(|t| format!("+{}", safe(&t.trim().to_lowercase()))));
-    parts.extend(change.remove_tags.iter().map(|t| format!("-{}", safe(&t.trim().to_lowercase()))));
+    // A tag given twice (`--add-tag a --add-tag a`) is one change, said once.
+    let mut tags: Vec<String> = Vec::new();
+    let added = change.add_tags.iter().map(|t| format!("+{}", safe(&t.trim().to_lowercase())));
+    let removed = change.remove_tags.iter().map(|t| format!("-{}", safe(&t.trim().to_lowercase())));
+    for tag in added.chain(removed) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    parts.extend(tags);
     if change.note.is_some() {
         parts.push("note added".into());
     }

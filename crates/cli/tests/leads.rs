@@ -424,6 +424,31 @@ fn date_filters_include_the_whole_until_day() {
 }
 
 #[test]
+fn a_tag_given_twice_is_said_once_and_an_empty_list_says_so() {
+    let sb = Sandbox::new();
+    sb.init();
+    let empty = sb.run(&["leads", "list"]);
+    assert!(empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("The vault has no leads yet"), "{empty:?}");
+    sb.ok(&["import", &fixture("generic.csv")]);
+    let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
+    let out = sb.ok(&["leads", "update", &id, "--add-tag", "t1", "--add-tag", "t2", "--add-tag", "T1"]);
+    assert!(out.contains("updated (+t1, +t2);"), "{out}");
+
+    let none = sb.run(&["leads", "list", "--tag", "no-such-tag"]);
+    assert!(none.status.success());
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(err.contains("No leads match these filters"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&none.stdout).lines().count(), 1, "the header only");
+    let json = sb.run(&["leads", "list", "--tag", "no-such-tag", "--json"]);
+    assert!(json.stderr.is_empty(), "{}", String::from_utf8_lossy(&json.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed, serde_json::json!([]));
+    let some = sb.run(&["leads", "list"]);
+    assert!(some.stderr.is_empty(), "nothing said when leads are shown");
+}
+
+#[test]
 fn list_limit_and_sort() {
     let sb = Sandbox::new();
     sb.init();
