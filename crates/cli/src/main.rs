@@ -17,6 +17,7 @@ use leadvault_core::error::Error;
 use leadvault_core::export::{ExportFormat, ExportOptions, export_cancellable};
 use leadvault_core::import::{ImportOptions, import_file};
 use leadvault_core::secrets::{OsKeychain, Passphrase};
+use leadvault_core::store::MIN_ID_PREFIX;
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -150,10 +151,6 @@ fn rekey_hint(e: Error) -> Error {
         other => other,
     }
 }
-
-/// The fewest characters of an id that `leads show`/`update` look up by prefix (the store's
-/// `resolve_id` takes 4 or more); ids are 26-character ULIDs, so fewer can name no lead.
-const MIN_ID_PREFIX: usize = 4;
 
 /// Refuses an id too short to look up, before the vault is asked.
 fn check_id(typed: &str) -> Result<(), Error> {
