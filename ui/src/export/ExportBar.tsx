@@ -4,9 +4,14 @@ import { Channel } from "@tauri-apps/api/core";
 import type { ExportFormat, ViewQuery } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
 
-type Props = { query: ViewQuery; total: number | null };
+type Props = {
+  query: ViewQuery;
+  total: number | null;
+  /** Told when an export starts and when it ends (the inbox does not reload meanwhile). */
+  onRunning?: (running: boolean) => void;
+};
 
-export function ExportBar({ query, total }: Props) {
+export function ExportBar({ query, total, onRunning }: Props) {
   const [format, setFormat] = useState<ExportFormat>("csv");
   const [rows, setRows] = useState<number | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -14,6 +19,7 @@ export function ExportBar({ query, total }: Props) {
   async function start() {
     setMessage(null);
     setRows(0);
+    onRunning?.(true);
     const progress = new Channel<number>();
     progress.onmessage = (n) => setRows(n);
     try {
@@ -23,6 +29,7 @@ export function ExportBar({ query, total }: Props) {
       setMessage(codeOf(e) === "cancelled" ? "Export cancelled." : messageOf(e));
     } finally {
       setRows(null);
+      onRunning?.(false);
     }
   }
 

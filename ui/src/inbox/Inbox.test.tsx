@@ -326,6 +326,42 @@ describe("the inbox", () => {
     expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(2).id);
   });
 
+  it("reloads the list and the counts once when the window comes back, not while an export runs", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const first = [lead(1), lead(2), lead(3)];
+    commands.listLeads.mockImplementation(() => page(first));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.keyDown(document.body, { key: "j" });
+    const comeBack = () => {
+      window.dispatchEvent(new Event("focus"));
+      document.dispatchEvent(new Event("visibilitychange"));
+    };
+    // A lead imported in a terminal, at the top: an alt-tab there and back (twice) reloads once.
+    commands.listLeads.mockClear();
+    commands.countByStatus.mockClear();
+    commands.countByStatus.mockImplementation(() => ok(counts(4)));
+    commands.listLeads.mockImplementation(() => page([lead(9), ...first]));
+    comeBack();
+    await act(async () => vi.advanceTimersByTime(100));
+    comeBack();
+    await act(async () => vi.advanceTimersByTime(1000));
+    expect(await screen.findByText("Person 9")).toBeTruthy();
+    expect(commands.listLeads).toHaveBeenCalledTimes(1);
+    expect(commands.countByStatus).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("4"));
+    // The cursor stays on its lead.
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(2).id);
+    // While an export runs, coming back reloads nothing.
+    commands.exportView.mockImplementation(() => new Promise(() => {}));
+    fireEvent.click(screen.getByText("Export view"));
+    commands.listLeads.mockClear();
+    comeBack();
+    await act(async () => vi.advanceTimersByTime(1000));
+    expect(commands.listLeads).not.toHaveBeenCalled();
+    vi.useRealTimers();
+  });
+
   it("sends what is typed in the text filters once typing pauses", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     commands.listLeads.mockImplementation(() => page([lead(1)]));

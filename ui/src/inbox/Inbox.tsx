@@ -16,6 +16,8 @@ import { noTypeAhead } from "../selectKeys";
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
 const HEAD_HEIGHT = 28;
+/** How long the window's coming back settles before the inbox reloads. */
+export const FOCUS_RELOAD_MS = 400;
 
 /** What the user types (search and the text filters): sent once typing pauses. */
 type Typed = Pick<ViewQuery, "source" | "owner" | "tag"> & { search: string };
@@ -79,6 +81,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   /** Bumped when leads may have changed behind the open pane (a bulk change, a sync, an
    *  import): the pane loads its lead again, so it never shows (or saves back) an old state. */
   const [paneVersion, setPaneVersion] = useState(0);
+  /** A bulk change is on its way. */
+  const [applying, setApplying] = useState(false);
   /** Leads changed elsewhere: the list as far as it was loaded, and the open lead. */
   function reloadAll() {
     pages.reload();
@@ -119,6 +123,32 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const reloadRef = useRef(reloadAll);
   reloadRef.current = reloadAll;
+
+  const [exporting, setExporting] = useState(false);
+  /** A bulk change, an import or an export under way: no reload on focus meanwhile. */
+  const busyRef = useRef(false);
+  busyRef.current = applying || importing.busy || exporting;
+  // Leads changed outside the window (`leadvault import`, `leads update` in a terminal): when
+  // the window comes back, the list (as far as it was loaded) and the counts are read again.
+  // The focus and the page becoming visible come together, and a quick alt-tab sends several:
+  // one reload once they have settled.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const back = () => {
+      if (document.visibilityState === "hidden") return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (!busyRef.current) reloadRef.current();
+      }, FOCUS_RELOAD_MS);
+    };
+    window.addEventListener("focus", back);
+    document.addEventListener("visibilitychange", back);
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener("focus", back);
+      document.removeEventListener("visibilitychange", back);
+    };
+  }, []);
 
   useEffect(
     () =>
@@ -248,7 +278,6 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     anchor.current = index;
   }
 
-  const [applying, setApplying] = useState(false);
   async function bulk(change: LeadChange) {
     // Only leads on screen: one ticked in rows that a new view then replaced is not acted on.
     const shown = new Set(pages.leads.map((l) => l.id));
@@ -295,7 +324,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           <option value="score_high">Highest score</option>
         </select>
         <ImportButton state={importing} />
-        <ExportBar query={query} total={pages.countsStale ? null : (pages.counts?.total ?? null)} />
+        <ExportBar
+          query={query}
+          total={pages.countsStale ? null : (pages.counts?.total ?? null)}
+          onRunning={setExporting}
+        />
         <button onClick={() => setShowConnections(true)}>Connections</button>
         <button onClick={() => setShowSettings(true)}>Settings</button>
         <label className="switch">
