@@ -468,6 +468,30 @@ describe("the inbox", () => {
     expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
   });
 
+  it("selects at most 10,000 leads, the first shown, by button or shift-click range", async () => {
+    commands.listLeads.mockImplementation(() => page(Array.from({ length: 10050 }, (_, i) => lead(i))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 0");
+    const box = (n: number) => screen.getByLabelText(`Select Person ${n}`) as HTMLInputElement;
+    fireEvent.click(box(0));
+    expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Select the first 10,000" }));
+    expect(screen.getByText("10,000 selected")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Select the first/ })).toBeNull();
+    // A range from the first row to one past the 10,000th stops at 10,000, and says so.
+    fireEvent.click(screen.getByText("Clear selection"));
+    fireEvent.click(box(0));
+    const list = screen.getByTestId("lead-list");
+    list.scrollTop = 10010 * 44;
+    fireEvent.scroll(list);
+    const far = await screen.findByLabelText("Select Person 10020");
+    fireEvent.click(far, { shiftKey: true });
+    expect(screen.getByText("10,000 selected")).toBeTruthy();
+    expect((far as HTMLInputElement).checked).toBe(false);
+    expect(box(9999).checked).toBe(true);
+    expect(screen.getByRole("status").textContent).toMatch(/^At most 10,000 leads can be changed at once: 21 not ticked\./);
+  });
+
   it("lets a notice be dismissed, and drops it when the view changes", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     commands.updateLeads.mockImplementation(() => ok({ updated: 2 }));

@@ -16,6 +16,8 @@ import { noTypeAhead } from "../selectKeys";
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
 const HEAD_HEIGHT = 28;
+/** The most leads one bulk change takes (the `update_leads` command's own limit). */
+export const MAX_SELECTED = 10_000;
 /** How long the window's coming back settles before the inbox reloads. */
 export const FOCUS_RELOAD_MS = 400;
 
@@ -267,14 +269,17 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     const from = range && anchor.current !== null ? Math.min(anchor.current, index) : index;
     const to = range && anchor.current !== null ? Math.max(anchor.current, index) : index;
     const ids = pages.leads.slice(from, to + 1).map((l) => l.id);
-    setSelected((s) => {
-      const n = new Set(s);
-      for (const id of ids) {
-        if (checked) n.add(id);
-        else n.delete(id);
-      }
-      return n;
-    });
+    const n = new Set(selected);
+    let refused = 0;
+    for (const id of ids) {
+      if (!checked) n.delete(id);
+      else if (n.has(id)) continue;
+      else if (n.size < MAX_SELECTED) n.add(id);
+      else refused++;
+    }
+    setSelected(n);
+    if (refused > 0)
+      setNotice(`At most ${MAX_SELECTED.toLocaleString()} leads can be changed at once: ${refused.toLocaleString()} not ticked.`);
     anchor.current = index;
   }
 
@@ -403,7 +408,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           shown={pages.leads.length}
           busy={applying}
           onApply={(c) => void bulk(c)}
-          onSelectAll={() => setSelected(new Set(pages.leads.map((l) => l.id)))}
+          onSelectAll={() => setSelected(new Set(pages.leads.slice(0, MAX_SELECTED).map((l) => l.id)))}
           onClear={() => setSelected(new Set())}
         />
       )}
@@ -528,7 +533,7 @@ export function contactOf(lead: Lead): string {
 
 type BulkProps = {
   count: number;
-  /** How many leads the list has loaded: "select all" takes those. */
+  /** How many leads the list has loaded: "select all" takes those (the first 10,000 at most). */
   shown: number;
   busy: boolean;
   onApply: (c: LeadChange) => void;
@@ -542,10 +547,13 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
   const empty: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
   return (
     <div className="bulk" role="region" aria-label="Bulk changes">
-      <strong>{count} selected</strong>
-      {count < shown && (
+      <strong>{count.toLocaleString()} selected</strong>
+      {count < Math.min(shown, MAX_SELECTED) && (
+        // One change takes at most 10,000 leads: beyond that, the first 10,000 shown.
         <button type="button" onClick={onSelectAll} disabled={busy}>
-          Select all {shown} shown
+          {shown > MAX_SELECTED
+            ? `Select the first ${MAX_SELECTED.toLocaleString()}`
+            : `Select all ${shown.toLocaleString()} shown`}
         </button>
       )}
       {busy && <span className="muted">Applying…</span>}
