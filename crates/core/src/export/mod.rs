@@ -143,8 +143,8 @@ pub fn check_target(out: &Path) -> Result<()> {
 }
 
 /// The file an export to `out` replaces or creates (where the link leads, if `out` is a link),
-/// after [`check_target`]; refused if it is in the vault's data folder, whose files (the
-/// database, its journal, the settings, the logs) an export must never replace.
+/// after [`check_target`]; refused if it is one of the vault's own files (the database, its
+/// journal, the settings, the logs), which an export must never replace.
 fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
     check_target(out)?;
     let target = resolve(out).map_err(|e| match e.kind() {
@@ -161,17 +161,29 @@ fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
     // The vault is open, so its folder is there; as given, should it somehow not be.
     let data = vault.data_dir();
     let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
-    if target.starts_with(&data) {
+    if is_vault_file(&data, &target) {
         let link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
         return Err(Error::invalid(format!(
-            "{} {} the vault's data folder {}, and an export there could replace the vault's own \
-             files; choose a file outside it, such as leads.csv in your home folder",
+            "{} {} one of the vault's own files (in its data folder {}), which an export must never \
+             replace; choose another file, such as leads.csv in your home folder",
             out.display(),
-            if link { "is a link into" } else { "is in" },
+            if link { "is a link to" } else { "is" },
             data.display()
         )));
     }
     Ok(target)
+}
+
+/// Whether `target` is one of the files the vault keeps in its data folder `data` (the
+/// database and its journals, the settings, the logs, a demo's marker): the rest of the folder
+/// is the owner's (a data folder may be a folder of their own, even their home).
+fn is_vault_file(data: &Path, target: &Path) -> bool {
+    if target.starts_with(data.join("logs")) {
+        return true;
+    }
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    target.parent() == Some(data)
+        && (name.starts_with(crate::vault::DB_FILE) || name == "vault.json" || name == "DEMO")
 }
 
 /// Writes every lead matching `filter` to `out`. The file appears only when complete: it is
@@ -787,7 +799,7 @@ mod tests {
         let db = vault.data_dir().join("vault.db");
         let before = std::fs::read(&db).unwrap();
         let err = export_to(db.clone()).await.unwrap_err().to_string();
-        assert!(err.contains("vault's data folder"), "{err}");
+        assert!(err.contains("one of the vault's own files"), "{err}");
         assert_eq!(std::fs::read(&db).unwrap(), before);
         // A FIFO, named without and through a link.
         let fifo = dir.path().join("pipe.csv");
