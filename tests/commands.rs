@@ -248,6 +248,14 @@ fn lead_changes_land_in_the_timeline_and_bulk_changes_apply_to_each_lead() {
     // The same change again changes nothing, and says so.
     let r: Value = w.ok("update_leads", json!({"ids": ids[1..4], "change": bulk}));
     assert_eq!(r["updated"], 0, "the leads already were as asked");
+    // One lead gone (deleted since it was listed): none of the others change either.
+    let won = json!({"status": "won", "owner": null, "add_tags": [], "remove_tags": [], "note": null});
+    let err = w
+        .call::<Value>("update_leads", json!({"ids": [ids[4], "01JZZZZZZZZZZZZZZZZZZZZZZZ"], "change": won}))
+        .unwrap_err();
+    assert_eq!(err.code, "lead_not_found");
+    let lead: Value = w.ok("get_lead", json!({"id": ids[4]}));
+    assert_ne!(lead["lead"]["status"], "won", "{lead}");
     let spam: Value =
         w.ok("list_leads", json!({"query": view(json!({"status": "spam"})), "cursor": null, "limit": 50}));
     let mut spam_ids: Vec<String> =

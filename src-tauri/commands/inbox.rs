@@ -149,13 +149,10 @@ pub async fn update_leads(
         return Err(CommandError::new("invalid_input", "select at most 10,000 leads for one change"));
     }
     let vault = state.vault().await?;
-    let update = LeadUpdate::from(change);
-    let mut updated = 0;
-    for id in &ids {
-        let (_, changes) = vault.leads().update_counted(id, &update).await?;
-        updated += u32::from(changes > 0);
-    }
-    Ok(BulkResult { updated })
+    // All the leads change, or none: a change stopped part way (the vault busy, the app
+    // closed) leaves none of it.
+    let updated = vault.leads().update_many(&ids, &LeadUpdate::from(change)).await?;
+    Ok(BulkResult { updated: updated as u32 })
 }
 
 /// The window tells when the inbox's first rows are on screen (after a painted frame), once per

@@ -627,3 +627,35 @@ async fn a_tag_stored_before_the_rules_tightened_can_still_be_removed() {
     assert!(matches!(vault.leads().update(&id, &add).await, Err(Error::InvalidInput(_))));
     vault.close().await;
 }
+
+/// A change to many leads is one change: when one of them cannot take it (deleted since),
+/// none of the others keep it.
+#[tokio::test]
+async fn a_change_to_many_leads_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    write_csv(&csv, 5);
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+    let all = LeadFilter::default();
+    let mut ids: Vec<String> = vault
+        .leads()
+        .list(&all, LeadSort::Newest, None, 10)
+        .await
+        .unwrap()
+        .leads
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let change = LeadUpdate { add_tags: vec!["hot".into()], ..Default::default() };
+    ids.insert(2, "01JZZZZZZZZZZZZZZZZZZZZZZZ".into());
+    let err = vault.leads().update_many(&ids, &change).await.unwrap_err();
+    assert!(matches!(err, Error::LeadNotFound { .. }), "{err}");
+    let hot = LeadFilter { tag: Some("hot".into()), ..Default::default() };
+    assert_eq!(vault.leads().count(&hot).await.unwrap(), 0, "the leads before the missing one kept nothing");
+    ids.remove(2);
+    assert_eq!(vault.leads().update_many(&ids, &change).await.unwrap(), 5);
+    assert_eq!(vault.leads().update_many(&ids, &change).await.unwrap(), 0, "already as asked");
+    assert_eq!(vault.leads().count(&hot).await.unwrap(), 5);
+    vault.close().await;
+}

@@ -184,6 +184,46 @@ impl Leads<'_> {
     /// [`Leads::update`], also saying how many parts of the change changed something (none
     /// when the lead already was as asked).
     pub async fn update_counted(&self, id: &str, change: &LeadUpdate) -> Result<(LeadDetail, usize)> {
+        let change = CheckedUpdate::new(change)?;
+        let now = self.vault.clock.now().timestamp_millis();
+        let mut tx = self.vault.write_transaction().await?;
+        let id = resolve_id(&mut tx, id).await?;
+        let changes = change.apply(&mut tx, &id, now).await?;
+        let detail = get_detail(&mut tx, &id).await?;
+        tx.commit().await?;
+        info!(lead = id, changes, "lead updated");
+        Ok((detail, changes))
+    }
+
+    /// Applies `change` to every lead of `ids` (whole ids, as lists give them) in one
+    /// transaction: all of them change, or, if one fails (a lead deleted since, the vault busy
+    /// past the wait, the app stopped), none. Returns how many leads it changed (those already
+    /// as asked are not counted).
+    pub async fn update_many(&self, ids: &[String], change: &LeadUpdate) -> Result<u64> {
+        let change = CheckedUpdate::new(change)?;
+        let now = self.vault.clock.now().timestamp_millis();
+        let mut tx = self.vault.write_transaction().await?;
+        let mut changed = 0;
+        for id in ids {
+            changed += u64::from(change.apply(&mut tx, id, now).await? > 0);
+        }
+        tx.commit().await?;
+        info!(leads = ids.len(), changed, "leads updated together");
+        Ok(changed)
+    }
+}
+
+/// A [`LeadUpdate`] whose parts were checked: tags and the owner as they are stored.
+struct CheckedUpdate<'c> {
+    change: &'c LeadUpdate,
+    add_tags: Vec<String>,
+    remove_tags: Vec<String>,
+    /// `Some(None)` clears the owner.
+    new_owner: Option<Option<String>>,
+}
+
+impl<'c> CheckedUpdate<'c> {
+    fn new(change: &'c LeadUpdate) -> Result<CheckedUpdate<'c>> {
         if change.is_empty() {
             return Err(Error::invalid(
                 "nothing to change: give --status, --owner, --add-tag, --remove-tag or --note",
@@ -194,7 +234,7 @@ impl Leads<'_> {
         // (a `;` in it) can still go.
         let remove_tags: Vec<String> =
             change.remove_tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
-        // `Some(None)` clears the owner; a name is checked like a tag.
+        // A name is checked like a tag.
         let new_owner =
             change.owner.as_ref().map(|o| o.as_deref().map(normalize_owner).transpose()).transpose()?;
         if let Some(note) = &change.note
@@ -202,19 +242,22 @@ impl Leads<'_> {
         {
             return Err(Error::invalid("the note is empty; write something to add"));
         }
-        let now = self.vault.clock.now().timestamp_millis();
-        let mut tx = self.vault.write_transaction().await?;
-        let id = resolve_id(&mut tx, id).await?;
+        Ok(CheckedUpdate { change, add_tags, remove_tags, new_owner })
+    }
+
+    /// Applies the change to the lead `id` inside the caller's transaction; every part that
+    /// changes something adds a timeline event. Returns how many did.
+    async fn apply(&self, tx: &mut SqliteConnection, id: &str, now: i64) -> Result<usize> {
         let current: Option<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT seq, status, owner FROM leads WHERE id = ?")
-                .bind(&id)
+                .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((seq, status, owner)) = current else {
-            return Err(Error::LeadNotFound { id });
+            return Err(Error::LeadNotFound { id: id.to_string() });
         };
         let mut events: Vec<(&str, Value)> = Vec::new();
-        if let Some(new) = change.status
+        if let Some(new) = self.change.status
             && new.as_str() != status
         {
             sqlx::query("UPDATE leads SET status = ? WHERE seq = ?")
@@ -224,7 +267,7 @@ impl Leads<'_> {
                 .await?;
             events.push(("status", json!({"from": status, "to": new.as_str()})));
         }
-        if let Some(new_owner) = &new_owner {
+        if let Some(new_owner) = &self.new_owner {
             let new_owner = new_owner.as_deref();
             if new_owner != owner.as_deref() {
                 sqlx::query("UPDATE leads SET owner = ? WHERE seq = ?")
@@ -235,7 +278,7 @@ impl Leads<'_> {
                 events.push(("owner", json!({"from": owner, "to": new_owner})));
             }
         }
-        for tag in &add_tags {
+        for tag in &self.add_tags {
             let done = sqlx::query("INSERT OR IGNORE INTO lead_tags (lead_seq, tag) VALUES (?, ?)")
                 .bind(seq)
                 .bind(tag)
@@ -245,7 +288,7 @@ impl Leads<'_> {
                 events.push(("tag_added", json!({"tag": tag})));
             }
         }
-        for tag in &remove_tags {
+        for tag in &self.remove_tags {
             let done = sqlx::query("DELETE FROM lead_tags WHERE lead_seq = ? AND tag = ?")
                 .bind(seq)
                 .bind(tag)
@@ -255,7 +298,7 @@ impl Leads<'_> {
                 events.push(("tag_removed", json!({"tag": tag})));
             }
         }
-        if let Some(note) = &change.note {
+        if let Some(note) = &self.change.note {
             let note = note.trim();
             let note_id = sqlx::query("INSERT INTO lead_notes (lead_seq, created_at, body) VALUES (?, ?, ?)")
                 .bind(seq)
@@ -289,10 +332,7 @@ impl Leads<'_> {
                     .await?;
             }
         }
-        let detail = get_detail(&mut tx, &id).await?;
-        tx.commit().await?;
-        info!(lead = id, changes = events.len(), "lead updated");
-        Ok((detail, events.len()))
+        Ok(events.len())
     }
 }
 
