@@ -285,6 +285,34 @@ describe("the inbox", () => {
     expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("1");
   });
 
+  it("dims the rows of an earlier view while a slow view loads, and says Loading… in an empty list", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const list = screen.getByTestId("lead-list");
+    expect(list.getAttribute("aria-busy")).toBe("false");
+    expect(list.className).toBe("list");
+    let answer: (v: unknown) => void = () => {};
+    commands.listLeads.mockImplementation(() => new Promise((r) => (answer = r)));
+    fireEvent.change(screen.getByLabelText("Search"), { target: { value: "zzz" } });
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ search: "zzz" }), null, 200));
+    // Person 1 does not match "zzz": still there, but dimmed and the list busy.
+    expect(screen.getByText("Person 1")).toBeTruthy();
+    expect(list.className).toContain("stale");
+    expect(list.getAttribute("aria-busy")).toBe("true");
+    await act(async () => answer({ status: "ok", data: { leads: [], next: null } }));
+    expect(await screen.findByText("No leads match this search.")).toBeTruthy();
+    expect(list.getAttribute("aria-busy")).toBe("false");
+    // From an empty list, a slow view shows Loading…, not a blank list.
+    fireEvent.click(document.querySelector("button[data-status=won]")!);
+    expect(await screen.findByText("Loading…")).toBeTruthy();
+    expect(list.getAttribute("aria-busy")).toBe("true");
+    await act(async () => answer({ status: "ok", data: { leads: [lead(3, { status: "won" })], next: null } }));
+    expect(await screen.findByText("Person 3")).toBeTruthy();
+    expect(screen.queryByText("Loading…")).toBeNull();
+    expect(list.className).toBe("list");
+  });
+
   it("counts again after a lead's status changes in its detail", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1)]));
     commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));

@@ -168,7 +168,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     return () => clearTimeout(t);
   }, [arrivals]);
 
-  const count = pages.leads.length + (pages.hasMore ? 1 : 0);
+  // No loader row in an empty list: "Loading…" stands there in full.
+  const count = pages.leads.length === 0 ? 0 : pages.leads.length + (pages.hasMore ? 1 : 0);
 
   // Once per start, after the first rows are painted: the launch figure (log, benchmark).
   const hasRows = pages.leads.length > 0;
@@ -435,7 +436,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         </p>
       )}
       <div className="body">
-        <div className="list" ref={scroller} data-testid="lead-list">
+        {/* Rows of an earlier view stay, dimmed, until this view's arrive (a filter over a
+            million leads can take seconds): never shown as if they matched. */}
+        <div
+          className={pages.rowsStale && pages.leads.length > 0 ? "list stale" : "list"}
+          ref={scroller}
+          data-testid="lead-list"
+          aria-busy={pages.rowsStale}
+        >
           <div className="row head" style={{ height: HEAD_HEIGHT }} aria-hidden="true">
             <span />
             <span>Name</span>
@@ -446,8 +454,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             <span>Tags</span>
             <span>Created</span>
           </div>
-          {pages.leads.length === 0 && !pages.loading && !pages.error && (
-            <p className="muted empty">{query.search ? "No leads match this search." : "No leads in this view."}</p>
+          {pages.leads.length === 0 && !pages.error && (
+            <p className="muted empty">
+              {pages.loading || pages.rowsStale
+                ? "Loading…"
+                : query.search
+                  ? "No leads match this search."
+                  : "No leads in this view."}
+            </p>
           )}
           <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
             {items.map((item) => {

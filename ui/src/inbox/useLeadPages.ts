@@ -14,6 +14,8 @@ export type LeadPages = {
   counts: StatusCounts | null;
   /** The counts shown are an earlier view's: this view's are on their way. */
   countsStale: boolean;
+  /** The rows shown are an earlier view's: this view's first page is on its way. */
+  rowsStale: boolean;
   error: string | null;
   loadMore: () => void;
   /** The same view again (new leads arrived, leads changed): as far down as it was loaded. */
@@ -47,6 +49,8 @@ const MAX_PAGE = 500;
 
 export function useLeadPages(query: ViewQuery): LeadPages {
   const [leads, setLeads] = useState<Lead[]>([]);
+  // The view the rows were loaded for (null before the first answer).
+  const [rowsKey, setRowsKey] = useState<string | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [hasMore, setHasMore] = useState(true);
   const [loading, setLoading] = useState(false);
@@ -87,6 +91,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
         if (gen !== generation.current) return;
         loaded.current = { key, count: page.leads.length };
         setLeads(page.leads);
+        setRowsKey(key);
         setNext(page.next);
         setHasMore(page.next !== null);
         setLoading(false);
@@ -97,6 +102,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
         setError(messageOf(e));
         // A failed reload keeps the rows on screen; a new view that fails shows none.
         if (!reloading) setLeads([]);
+        setRowsKey(key);
         setHasMore(false);
         setLoading(false);
         inFlight.current = false;
@@ -146,6 +152,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
     loading,
     counts: counted?.counts ?? null,
     countsStale: counted !== null && counted.key !== key,
+    rowsStale: rowsKey !== key,
     error,
     loadMore,
     reload,
