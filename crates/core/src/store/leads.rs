@@ -1220,6 +1220,35 @@ mod tests {
         assert_eq!(updating.await.unwrap().unwrap().lead.status, LeadStatus::Contacted);
     }
 
+    /// A view filtered by source or owner and status reads one index, in order, and its counts
+    /// per status read an index alone: never each lead's row for its status.
+    #[tokio::test]
+    async fn source_or_owner_and_status_read_one_index() {
+        use super::{LeadSort, Sql, push_filter, select_leads};
+        use crate::domain::{LeadFilter, LeadStatus};
+        let dir = tempfile::tempdir().unwrap();
+        let conn = test_vault(dir.path()).await.raw.open().unwrap();
+        let plan = |q: &Sql| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", q.as_str())).unwrap();
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(q.args()), |r| r.get::<_, String>(3)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        for (filter, index) in [
+            (LeadFilter { source: Some("meta".into()), ..Default::default() }, "leads_by_source_status"),
+            (LeadFilter { owner: Some("Maria".into()), ..Default::default() }, "leads_by_owner_status"),
+        ] {
+            let with_status = LeadFilter { status: Some(LeadStatus::Won), ..filter.clone() };
+            let list = plan(&select_leads("l.seq", &with_status, None, LeadSort::Newest, None, None));
+            assert!(list.contains(index) && !list.contains("TEMP B-TREE"), "{list}");
+            let mut counts = Sql::new("SELECT l.status, count(*) FROM leads l WHERE 1 = 1");
+            push_filter(&mut counts, &filter);
+            counts.push(" GROUP BY l.status");
+            let counts = plan(&counts);
+            assert!(counts.contains(&format!("COVERING INDEX {index}")), "{counts}");
+        }
+    }
+
     /// A sync's page of leads must not cost a walk over every lead of a big vault.
     #[tokio::test]
     async fn a_few_new_leads_are_indexed_by_seq_and_many_in_key_order() {
