@@ -48,7 +48,7 @@ export function onSyncEvent(handler: (e: SyncEvent) => void): () => void {
 /** "3 new leads from Meta — Ada's Bakery": what a finished pull brought, or null. */
 export function arrivalsOf(e: SyncEvent): string | null {
   if (e.kind !== "finished" || e.new === 0 || isCrm(e.connection.provider)) return null;
-  return `${e.new} new lead${e.new === 1 ? "" : "s"} from ${e.connection.label}`;
+  return `${e.new.toLocaleString()} new lead${e.new === 1 ? "" : "s"} from ${e.connection.label}`;
 }
 
 /** CRMs are sent leads; the other providers are where leads come from. */

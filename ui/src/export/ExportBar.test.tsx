@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/react";
 import { channels } from "../test/channel";
@@ -21,7 +22,22 @@ describe("one-click export", () => {
     fireEvent.click(screen.getByText("Export view"));
     expect(commands.exportView).toHaveBeenCalledWith(query, "xlsx", expect.anything());
     channels[channels.length - 1].onmessage(20000);
-    expect(await screen.findByText("20000 / 50000")).toBeTruthy();
+    // Thousands separated, in the toolbar's light text, on one line.
+    const progress = await screen.findByText(`${(20000).toLocaleString()} / ${(50000).toLocaleString()}`);
+    const style = document.createElement("style");
+    style.textContent = readFileSync(`${import.meta.dirname}/../styles.css`, "utf8");
+    document.head.append(style);
+    try {
+      expect(getComputedStyle(progress).color).toBe("rgb(255, 255, 255)");
+      const toolbar = document.createElement("header");
+      toolbar.className = "toolbar";
+      document.body.append(toolbar);
+      expect(getComputedStyle(toolbar).whiteSpace).toBe("nowrap");
+      expect(getComputedStyle(toolbar).flexWrap).toBe("nowrap");
+      toolbar.remove();
+    } finally {
+      style.remove();
+    }
     fireEvent.click(screen.getByText("Cancel"));
     expect(commands.cancelExport).toHaveBeenCalled();
     finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });
@@ -34,5 +50,17 @@ describe("one-click export", () => {
     render(<ExportBar query={query} total={3} />);
     fireEvent.click(screen.getByText("Export view"));
     expect(await screen.findByText("Exported 3 leads to /home/me/leads.csv")).toBeTruthy();
+  });
+
+  it("counts with thousands separators, and keeps the whole message in its title when it is cut", async () => {
+    commands.exportView.mockImplementation(() =>
+      Promise.resolve({ status: "ok", data: { path: "/home/me/a/long/way/down/leads.csv", rows: 1000000 } }),
+    );
+    render(<ExportBar query={query} total={1000000} />);
+    fireEvent.click(screen.getByText("Export view"));
+    const text = `Exported ${(1000000).toLocaleString()} leads to /home/me/a/long/way/down/leads.csv`;
+    const message = await screen.findByText(text);
+    expect(message.getAttribute("title")).toBe(text);
+    expect(message.textContent).not.toContain("1000000");
   });
 });

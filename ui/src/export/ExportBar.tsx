@@ -24,7 +24,7 @@ export function ExportBar({ query, total, onRunning }: Props) {
     progress.onmessage = (n) => setRows(n);
     try {
       const done = await call(commands.exportView(query, format, progress));
-      setMessage(done ? `Exported ${done.rows} lead${done.rows === 1 ? "" : "s"} to ${done.path}` : null);
+      setMessage(done ? `Exported ${done.rows.toLocaleString()} lead${done.rows === 1 ? "" : "s"} to ${done.path}` : null);
     } catch (e) {
       setMessage(codeOf(e) === "cancelled" ? "Export cancelled." : messageOf(e));
     } finally {
@@ -45,15 +45,16 @@ export function ExportBar({ query, total, onRunning }: Props) {
       ) : (
         <>
           <progress max={total ?? undefined} value={rows} aria-label="Export progress" />
-          <span className="muted">
-            {rows}
-            {total !== null ? ` / ${total}` : ""}
+          <span className="export-progress">
+            {rows.toLocaleString()}
+            {total !== null ? ` / ${total.toLocaleString()}` : ""}
           </span>
           <button onClick={() => void commands.cancelExport()}>Cancel</button>
         </>
       )}
       {message && (
-        <span className="export-message" role="status">
+        // Cut to the toolbar's room; the whole message (the file's path) on hover.
+        <span className="export-message" role="status" title={message}>
           {message}
         </span>
       )}

@@ -292,7 +292,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
-      setNotice(`Updated ${r.updated} lead${r.updated === 1 ? "" : "s"}.`);
+      setNotice(`Updated ${r.updated.toLocaleString()} lead${r.updated === 1 ? "" : "s"}.`);
       setSelected(new Set());
     } catch (e) {
       // Leads before the failing one may have changed: the reload shows where they stand.
@@ -359,7 +359,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           million leads is counted in up to a second). */}
       <nav className={pages.countsStale ? "statuses stale" : "statuses"} aria-label="Status" aria-busy={pages.countsStale}>
         <button className={picked.status === null ? "on" : ""} aria-pressed={picked.status === null} onClick={() => setPick("status", "")}>
-          All <span className="count">{pages.counts ? pages.counts.by_status.reduce((a, c) => a + c.count, 0) : "…"}</span>
+          All <span className="count">{pages.counts ? pages.counts.by_status.reduce((a, c) => a + c.count, 0).toLocaleString() : "…"}</span>
         </button>
         {STATUSES.map((s) => (
           <button
@@ -369,7 +369,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             data-status={s}
             onClick={() => setPick("status", s)}
           >
-            {s} <span className="count">{pages.counts?.by_status.find((c) => c.status === s)?.count ?? "…"}</span>
+            {s} <span className="count">{pages.counts?.by_status.find((c) => c.status === s)?.count.toLocaleString() ?? "…"}</span>
           </button>
         ))}
       </nav>

@@ -124,8 +124,16 @@ describe("the lead detail", () => {
       const note = document.querySelector<HTMLElement>(".note")!;
       expect(note.textContent).toContain("line one\nline two");
       expect(getComputedStyle(note).whiteSpace).toBe("pre-wrap");
-      const wraps = [name, note, document.querySelector<HTMLElement>(".detail .tag")!, ...document.querySelectorAll<HTMLElement>(".detail dt, .detail dd")];
+      const wraps = [name, note, document.querySelector<HTMLElement>(".detail .tag")!, ...document.querySelectorAll<HTMLElement>(".detail dt")];
       for (const el of wraps) expect(getComputedStyle(el).overflowWrap, el.outerHTML.slice(0, 40)).toBe("anywhere");
+      // A value wraps at its spaces, @ and dots first ("person8" / "@example.com", never
+      // "…@example.co" / "m"), and mid-word only when longer than a line: its column may be
+      // narrower than its longest word, so the pane never scrolls sideways.
+      for (const el of document.querySelectorAll<HTMLElement>(".detail dd"))
+        expect(getComputedStyle(el).overflowWrap, el.outerHTML.slice(0, 40)).toBe("break-word");
+      expect(getComputedStyle(document.querySelector(".detail dl")!).gridTemplateColumns).toBe("110px minmax(0, 1fr)");
+      const email = screen.getByText("person8@example.com");
+      expect(email.innerHTML).toBe("person8<wbr>@example<wbr>.com");
       const entry = document.querySelector<HTMLElement>(".timeline li")!;
       expect(getComputedStyle(entry).overflowWrap).toBe("anywhere");
     } finally {

@@ -1,6 +1,6 @@
 // One lead: contact, form answers, ad/campaign/form, timeline and notes; status, owner and
 // tags can be changed, notes added. Every change lands in the timeline (the core does it).
-import { useEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
 import type { Lead, LeadChange, LeadDetail, LeadStatus } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { STATUSES } from "../inbox/Inbox";
@@ -112,7 +112,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
       )}
       <dl>
         <dt>Email</dt>
-        <dd>{detail.email ?? "—"}</dd>
+        <dd>{detail.email ? breakable(detail.email) : "—"}</dd>
         <dt>Phone</dt>
         <dd>{detail.phone ?? "—"}</dd>
         <dt>Company</dt>
@@ -264,4 +264,16 @@ function toLead(d: LeadDetail): Lead {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { notes: _n, timeline: _t, ...lead } = d;
   return lead as Lead;
+}
+
+/** An email (or address) with places to wrap before its @ and dots, as an email is wrapped in
+ *  print: "first.last" / "@hotmail.com" on a narrow line, never "…@hotmail.co" / "m". */
+export function breakable(text: string): ReactNode {
+  const parts = text.split(/(?=[@.])/);
+  return parts.map((p, i) => (
+    <Fragment key={i}>
+      {i > 0 && <wbr />}
+      {p}
+    </Fragment>
+  ));
 }

@@ -59,7 +59,7 @@ export function Settings({ onClose, onFailed }: Props) {
           <dt>Size</dt>
           <dd>{(info.size_bytes / (1024 * 1024)).toFixed(1)} MiB</dd>
           <dt>Leads</dt>
-          <dd data-testid="settings-leads">{info.leads}</dd>
+          <dd data-testid="settings-leads">{info.leads.toLocaleString()}</dd>
           <dt>Key</dt>
           <dd>{info.key_source === "keychain" ? "a random key in the OS keychain" : "derived from your passphrase"}</dd>
           <dt>SQLCipher</dt>

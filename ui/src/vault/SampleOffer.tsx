@@ -9,7 +9,7 @@ export function SampleOffer({ onDone }: { onDone: (message: string | null) => vo
     setBusy(true);
     try {
       const r = await call(commands.loadSamples(200));
-      onDone(`Loaded ${r.added} sample leads (source and tag "sample").`);
+      onDone(`Loaded ${r.added.toLocaleString()} sample leads (source and tag "sample").`);
     } catch (e) {
       setError(messageOf(e));
       setBusy(false);
