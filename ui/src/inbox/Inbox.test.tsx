@@ -131,6 +131,39 @@ describe("the inbox", () => {
     expect(screen.queryByTestId("detail-name")).toBeNull();
   });
 
+  it("jumps with Home, End, PageDown and PageUp, the next j going on from there, but not while typing", async () => {
+    commands.listLeads.mockImplementation(() => page(Array.from({ length: 60 }, (_, i) => lead(i))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 0");
+    const press = (key: string, on: Element = document.body) => fireEvent.keyDown(on, { key });
+    // The open lead follows the cursor (rows out of view are not drawn here: no layout).
+    press("Enter");
+    const at = async (n: number) => waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe(`Person ${n}`));
+    await at(0);
+    // The list shows (800 - 28) / 44 = 17 rows at once: a page.
+    expect(press("PageDown")).toBe(false);
+    await at(17);
+    press("j");
+    await at(18);
+    press("PageUp");
+    await at(1);
+    press("End");
+    await at(59);
+    press("k");
+    await at(58);
+    press("PageDown");
+    await at(59);
+    press("Home");
+    await at(0);
+    // In the search box, the keys are the field's.
+    const box = screen.getByLabelText("Search");
+    box.focus();
+    expect(press("End", box)).toBe(true);
+    expect(press("PageDown", box)).toBe(true);
+    await act(async () => {});
+    expect(screen.getByTestId("detail-name").textContent).toBe("Person 0");
+  });
+
   it("leaves Enter to buttons, and every key to an open dialog", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
     commands.vaultStatus.mockImplementation(() => new Promise(() => {}));

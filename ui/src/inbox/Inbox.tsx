@@ -31,6 +31,9 @@ const NO_PICKED: Picked = { status: null, since: null, until: null, sort: "newes
 /** The keys that move through the list. */
 const MOVE_KEYS = ["ArrowDown", "ArrowUp", "j", "k"];
 
+/** The keys that jump through the list: to its ends, a page at a time. */
+const JUMP_KEYS = ["Home", "End", "PageDown", "PageUp"];
+
 /** Whether `key` belongs to the control that has it rather than to the list: typing in a
  *  field, Enter or Space on a button or checkbox, anything inside a dialog. A drop-down (the
  *  pane's status, the sort) keeps every key but the list's moves: on a closed one the arrows
@@ -222,8 +225,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   }
 
   function move(by: number) {
+    moveTo(active + by);
+  }
+
+  /** The cursor to row `to` (kept within the loaded rows), scrolled into view. */
+  function moveTo(to: number) {
     if (pages.leads.length === 0) return;
-    const i = Math.max(0, Math.min(pages.leads.length - 1, active + by));
+    const i = Math.max(0, Math.min(pages.leads.length - 1, to));
     point(i);
     virtual.scrollToIndex(i, { align: "auto" });
     if (openId && pages.leads[i]) setOpenId(pages.leads[i].id);
@@ -246,11 +254,18 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     }
     if (modalOpen) return;
     const down = e.key === "ArrowDown" || e.key === "j";
-    if (down || e.key === "ArrowUp" || e.key === "k") {
+    if (down || e.key === "ArrowUp" || e.key === "k" || JUMP_KEYS.includes(e.key)) {
       e.preventDefault();
       // A button clicked before (a status filter) would otherwise keep Enter for itself.
       if (e.target instanceof HTMLElement && e.target !== document.body) e.target.blur();
-      move(down ? 1 : -1);
+      // A page: as many rows as the list shows at once.
+      const page = Math.max(1, Math.floor(((scroller.current?.clientHeight ?? 0) - HEAD_HEIGHT) / ROW_HEIGHT));
+      if (e.key === "Home") moveTo(0);
+      // The last loaded row: the list then loads the next page, and End goes further.
+      else if (e.key === "End") moveTo(pages.leads.length - 1);
+      else if (e.key === "PageDown") move(page);
+      else if (e.key === "PageUp") move(-page);
+      else move(down ? 1 : -1);
     } else if (e.key === "Enter" && pages.leads[active]) {
       point(active);
       setOpenId(pages.leads[active].id);
