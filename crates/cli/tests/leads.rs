@@ -291,6 +291,16 @@ fn bad_updates_are_refused_in_one_line() {
     let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
     assert!(sb.fails(&["leads", "update", &id]).contains("nothing to change"));
     assert!(sb.fails(&["leads", "update", &id, "--add-tag", "a,b"]).contains("tag"));
+    for empty in ["", "  "] {
+        assert!(sb.fails(&["leads", "update", &id, "--add-tag", empty]).contains("tag"));
+        let err = sb.fails(&["leads", "update", &id, "--remove-tag", empty, "--status", "won"]);
+        assert!(err.contains("the tag to remove is empty"), "{err}");
+    }
+    assert_eq!(
+        sb.json(&["leads", "show", &id, "--json"])["status"],
+        "new",
+        "a refused change changes nothing"
+    );
     assert!(sb.fails(&["leads", "update", &id, "--owner", ""]).contains("--clear-owner"));
     let long = "x".repeat(101);
     for bad in ["Bob\nEvil", "\u{1b}[31mred", long.as_str()] {

@@ -231,9 +231,11 @@ impl<'c> CheckedUpdate<'c> {
         }
         let add_tags = change.add_tags.iter().map(|t| normalize_tag(t)).collect::<Result<Vec<_>>>()?;
         // A tag to remove is only looked up: one stored before the rules on tags tightened
-        // (a `;` in it) can still go.
-        let remove_tags: Vec<String> =
-            change.remove_tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+        // (a `;` in it) can still go. An empty one is a mistake, as when adding.
+        let remove_tags: Vec<String> = change.remove_tags.iter().map(|t| t.trim().to_lowercase()).collect();
+        if remove_tags.iter().any(String::is_empty) {
+            return Err(Error::invalid("the tag to remove is empty; give the tag, such as --remove-tag hot"));
+        }
         // A name is checked like a tag.
         let new_owner =
             change.owner.as_ref().map(|o| o.as_deref().map(normalize_owner).transpose()).transpose()?;
