@@ -276,6 +276,8 @@ fn an_export_onto_the_vaults_own_files_is_refused_and_the_vault_is_untouched() {
         (db.clone(), "csv"),
         (data.join("vault.db-wal"), "csv"),
         (data.join("vault.json"), "json"),
+        // Where names ignore case (macOS, Windows), this is vault.db.
+        (data.join("Vault.DB"), "csv"),
         (data.join("logs").join("leadvault.log"), "csv"),
         (data.join("..").join("data").join("vault.db"), "csv"),
         (link.clone(), "csv"),

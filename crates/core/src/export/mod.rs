@@ -181,9 +181,12 @@ fn is_vault_file(data: &Path, target: &Path) -> bool {
     if target.starts_with(data.join("logs")) {
         return true;
     }
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    target.parent() == Some(data)
-        && (name.starts_with(crate::vault::DB_FILE) || name == "vault.json" || name == "DEMO")
+    // In any case: macOS and Windows file names ignore it, so `Vault.db` is `vault.db` there.
+    let name = target.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let same_folder = target
+        .parent()
+        .is_some_and(|p| p.to_string_lossy().to_lowercase() == data.to_string_lossy().to_lowercase());
+    same_folder && (name.starts_with(crate::vault::DB_FILE) || name == "vault.json" || name == "demo")
 }
 
 /// Writes every lead matching `filter` to `out`. The file appears only when complete: it is
