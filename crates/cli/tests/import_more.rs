@@ -323,6 +323,14 @@ fn a_binary_file_is_refused_as_no_csv_and_a_header_alone_reads_no_rows() {
     std::fs::write(&binary, b"\x00\x01\x02\x03\xff\xfe\x10\x00abc").unwrap();
     let err = sb.fails(&["import", binary.to_str().unwrap()]);
     assert!(err.contains("this is not a CSV or JSON file") && err.lines().count() == 1, "{err}");
+    // A stray Windows-1252 byte makes the whole file Windows-1252, and UTF-8's "č" then reads
+    // as "Ä" and a C1 control: still text, not binary.
+    let mixed = sb.path("cz.csv");
+    let mut bytes = "Jméno,email,Telefonní číslo\nAna,ana@example.com,1\n".as_bytes().to_vec();
+    bytes.extend(b"Jos\xe9,jose@example.com,2\n");
+    std::fs::write(&mixed, bytes).unwrap();
+    let report = sb.json(&["import", mixed.to_str().unwrap(), "--json"]);
+    assert_eq!(report["added"].as_u64(), Some(2), "{report}");
     // A question quoted over two lines is a column name like any other.
     let csv = sb.path("form.csv");
     std::fs::write(&csv, "name,\"Which day?\n(pick one)\"\nAna Ruiz,Monday\n").unwrap();

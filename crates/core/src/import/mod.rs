@@ -636,9 +636,11 @@ fn read_csv(
             message: "the file is empty or has no header row".into(),
         });
     }
-    // Column names hold no control characters but line breaks and tabs (a question quoted
-    // over two lines): a first line with others is not text at all.
-    let binary = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    // Column names hold no control characters but tabs, line breaks and form feeds (a question
+    // quoted over two lines; FileMaker's vertical tab): a first line with others (NUL, bell,
+    // escape, ...) is not text at all. C1 controls are left alone: a stray byte that makes a
+    // file Windows-1252 turns UTF-8's accents into them.
+    let binary = |c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\u{b}' | '\u{c}');
     if header.iter().any(|h| h.chars().any(binary)) {
         return Err(Error::Import {
             path: shown.into(),
