@@ -170,7 +170,13 @@ fn not_found_as_typed(e: Error, typed: &str) -> Error {
     match e {
         Error::LeadNotFound { .. } => {
             let id = typed.trim();
-            if id.len() <= 26 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            // Echoed only when it reads as an id (letters and digits mixed, as a ULID's start
+            // is): a name or a phone number typed there is not repeated.
+            let looks_like_id = id.len() <= 26
+                && id.bytes().all(|b| b.is_ascii_alphanumeric())
+                && id.bytes().any(|b| b.is_ascii_digit())
+                && id.bytes().any(|b| b.is_ascii_alphabetic());
+            if looks_like_id {
                 Error::LeadNotFound { id: id.to_string() }
             } else {
                 Error::InvalidInput(

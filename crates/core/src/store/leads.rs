@@ -851,12 +851,12 @@ fn lead_from_row(row: &impl Columns) -> Result<(i64, Lead)> {
     Ok((row.int(0)?.unwrap_or_default(), lead))
 }
 
-/// The full id of the lead `typed` names: its id in any case, or the first characters of
-/// it (at least 4) when only one lead's id begins with them. A typed id that names no lead is
-/// returned as it is, for the caller's "no lead with id".
 /// The fewest characters of an id that find a lead by its beginning; ids are 26-character ULIDs.
 pub const MIN_ID_PREFIX: usize = 4;
 
+/// The full id of the lead `typed` names: its id in any case, or the first characters of
+/// it (at least 4) when only one lead's id begins with them. A typed id that names no lead is
+/// returned as it is, for the caller's "no lead with id".
 async fn resolve_id(conn: &mut SqliteConnection, typed: &str) -> Result<String> {
     let id = typed.trim().to_ascii_uppercase();
     // A whole id (every id is a 26-character ULID) is looked up by the caller as it is.
