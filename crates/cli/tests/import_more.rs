@@ -281,10 +281,17 @@ fn an_id_column_never_makes_someone_else_a_lead_the_vault_has() {
     assert_eq!(names, ["Alice Expo", "Bob Expo", "Carol Fair", "Dan Fair", "Eve Fair", "Finn Fair"]);
     let carol = &sb.json(&["leads", "list", "--search", "carol", "--json"])[0];
     assert!(carol["external_id"].as_str().unwrap().starts_with("1#"), "{carol}");
-    // The same person under the same id, their row edited since, is still the lead the vault has.
+    // The same person under the same id, their row edited since, is still the lead the vault has,
+    // and so is one filed under a digested id.
     let edited =
         write("expo2.csv", "ID,Name,Email,Phone\n1,Alice Expo-Smith,alice@expo1.com,+1 555 010 9999\n");
     assert_eq!(added(&edited), 0);
+    let edited = write("fair2.csv", "ID,Name,Email,Company\n1,Carol Fair,carol@fair2.com,Fair Ltd\n");
+    assert_eq!(added(&edited), 0);
+    // The same name with another email is someone else: "John Smith" is many people.
+    let smith1 = write("smith1.csv", "ID,Name,Email\n9,John Smith,john@one.com\n");
+    let smith2 = write("smith2.csv", "ID,Name,Email\n9,John Smith,john@two.com\n");
+    assert_eq!((added(&smith1), added(&smith2), added(&smith2)), (1, 1, 0));
 }
 
 #[test]
@@ -308,11 +315,18 @@ fn a_source_label_in_another_case_is_the_source_the_vault_has() {
         "{report}"
     );
     assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
+    // The default label too: a file filed under "Import" is that source for a plain import.
+    let other = sb.path("other.csv");
+    std::fs::write(&other, "name,email\nCy Lu,cy@example.com\n").unwrap();
+    let other = other.to_str().unwrap();
+    assert_eq!(sb.json(&["import", other, "--source", "Import", "--json"])["added"].as_u64(), Some(1));
+    assert_eq!(sb.json(&["import", other, "--json"])["added"].as_u64(), Some(0));
+    assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 3);
     for bad in ["", "   ", "line\nbreak", &"x".repeat(65)] {
         let err = sb.fails(&["import", csv, "--source", bad]);
         assert!(err.contains("--source label") && err.lines().count() == 1, "{err}");
     }
-    assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 2);
+    assert_eq!(sb.json(&["leads", "list", "--json"]).as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -941,8 +941,11 @@ pub(crate) struct Inserter<'c> {
     field_names: HashMap<String, i64>,
     /// Whether a new lead came from a sync: those are queued for the CRMs.
     synced: bool,
-    /// For files: the lead already filed under a lead's id, to tell whether it is the same person.
+    /// For files ([`Inserter::checking_ids`]): the leads filed under an id and under its
+    /// digested forms, to tell whether one is the same person.
     same_id: Option<rusqlite::CachedStatement<'c>>,
+    /// For files: each source label as the vault files it (see [`Leads::source_as_filed`]).
+    filed: HashMap<String, String>,
     conn: &'c rusqlite::Connection,
 }
 
@@ -965,18 +968,23 @@ impl<'c> Inserter<'c> {
             field_names: HashMap::new(),
             synced: false,
             same_id: None,
+            filed: HashMap::new(),
             conn,
         })
     }
 
     /// Checks the ids of a file's leads: a file's `id` column may be a row number, which
     /// another file uses for someone else. A lead whose id the vault already has for a
-    /// different person (no email, phone digits or name in common) goes in under that id
-    /// with a digest of its content added (`7#3f2a…`), which the same row gets again on the
-    /// next import. A provider's ids (a sync) are the lead's for good and are not checked.
+    /// different person (see [`same_person`]) goes in under that id with a digest of its
+    /// content added (`7#3f2a…`); the same row, imported again or edited since, is found under
+    /// either. Meta's and Google's lead ids are theirs for good and are not checked. Each
+    /// lead's source is also filed as the vault already spells it, in any case ("Import" is
+    /// "import"), as the filters match labels.
     pub(crate) fn checking_ids(mut self) -> Result<Inserter<'c>> {
         self.same_id = Some(self.conn.prepare_cached(
-            "SELECT full_name, email, phone_digits FROM leads WHERE source = ? AND external_id = ?",
+            "SELECT full_name, email, phone_digits FROM leads WHERE source = ?1 AND external_id = ?2 \
+             UNION ALL SELECT full_name, email, phone_digits FROM leads \
+             WHERE source = ?1 AND external_id > ?2 || '#' AND external_id < ?2 || '$'",
         )?);
         Ok(self)
     }
@@ -984,28 +992,51 @@ impl<'c> Inserter<'c> {
     /// Inserts `l` unless the vault has it; true if it was new.
     pub(crate) fn insert(&mut self, l: &NewLead) -> Result<bool> {
         let fields = serde_json::to_string(&l.fields).unwrap_or_else(|_| "{}".into());
-        if self.insert_as(l, &l.external_id, &fields)? {
+        if self.same_id.is_none() {
+            return self.insert_as(l, &l.source, &l.external_id, &fields);
+        }
+        let source = self.filed_source(&l.source)?;
+        if self.insert_as(l, &source, &l.external_id, &fields)? {
             return Ok(true);
         }
-        let someone_else = match self.same_id.as_mut() {
-            Some(same_id) => !same_person(same_id, l)?,
-            None => false,
-        };
-        if !someone_else {
+        if matches!(source.as_str(), "meta" | "google-ads") {
             return Ok(false);
         }
+        let same_id = self.same_id.as_mut().expect("checking ids");
+        let mut filed = same_id.query(rusqlite::params![source, l.external_id])?;
+        while let Some(r) = filed.next()? {
+            if same_person((r.get(0)?, r.get(1)?, r.get(2)?), l) {
+                return Ok(false);
+            }
+        }
+        drop(filed);
         let id = format!("{}#{}", l.external_id, content_digest(l, &fields));
-        self.insert_as(l, &id, &fields)
+        self.insert_as(l, &source, &id, &fields)
+    }
+
+    /// `label` as the vault files it, found once per label.
+    fn filed_source(&mut self, label: &str) -> Result<String> {
+        if let Some(filed) = self.filed.get(label) {
+            return Ok(filed.clone());
+        }
+        let mut q = Sql::new("SELECT ");
+        push_label(&mut q, "source", label);
+        let filed: String = self
+            .conn
+            .prepare_cached(q.as_str())?
+            .query_row(rusqlite::params_from_iter(q.args()), |r| r.get(0))?;
+        self.filed.insert(label.to_string(), filed.clone());
+        Ok(filed)
     }
 
     /// Inserts `l` under `external_id` unless the vault has a lead there; true if it was new.
-    fn insert_as(&mut self, l: &NewLead, external_id: &str, fields: &str) -> Result<bool> {
+    fn insert_as(&mut self, l: &NewLead, source: &str, external_id: &str, fields: &str) -> Result<bool> {
         let seq = self.next_seq;
         let fingerprint = l.fingerprint().map(|f| f.0);
         let inserted = self.insert.execute(rusqlite::params![
             seq,
             ulid::Ulid::generate().to_string(),
-            l.source,
+            source,
             external_id,
             l.created_at.timestamp_millis(),
             self.now,
@@ -1082,17 +1113,28 @@ impl<'c> Inserter<'c> {
     }
 }
 
-/// Whether the lead filed under `l`'s source and id is the same person as `l`: the same
-/// email, the same phone digits or the same name (in any case).
-fn same_person(same_id: &mut rusqlite::CachedStatement<'_>, l: &NewLead) -> Result<bool> {
-    let (name, email, digits) = same_id.query_row(rusqlite::params![l.source, l.external_id], |r| {
-        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
-    })?;
-    let same =
-        |a: Option<&str>, b: Option<&str>| matches!((a, b), (Some(a), Some(b)) if !a.is_empty() && a == b);
-    Ok(same(email.as_deref(), l.email.as_ref().map(|e| e.as_str()))
-        || same(digits.as_deref(), l.phone.as_ref().map(|p| p.digits()))
-        || matches!((name, &l.full_name), (Some(a), Some(b)) if a.to_lowercase() == b.to_lowercase()))
+/// Whether a lead the vault has (its name, email and phone digits) is the same person as `l`:
+/// the same email or the same phone digits; when neither can be compared (one side has none
+/// of them), the same name in any case. A different email or phone is a different person,
+/// whatever the name ("John Smith" is many people).
+fn same_person(filed: (Option<String>, Option<String>, Option<String>), l: &NewLead) -> bool {
+    let (name, email, digits) = filed;
+    let mut compared = false;
+    for (a, b) in [
+        (email.as_deref(), l.email.as_ref().map(|e| e.as_str())),
+        (digits.as_deref(), l.phone.as_ref().map(|p| p.digits())),
+    ] {
+        if let (Some(a), Some(b)) = (a, b)
+            && !a.is_empty()
+            && !b.is_empty()
+        {
+            if a == b {
+                return true;
+            }
+            compared = true;
+        }
+    }
+    !compared && matches!((name, &l.full_name), (Some(a), Some(b)) if a.to_lowercase() == b.to_lowercase())
 }
 
 /// 16 hex digits of a SHA-256 over what a lead says, for an id of its own when its file's id
