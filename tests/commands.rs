@@ -254,6 +254,7 @@ fn lead_changes_land_in_the_timeline_and_bulk_changes_apply_to_each_lead() {
         .call::<Value>("update_leads", json!({"ids": [ids[4], "01JZZZZZZZZZZZZZZZZZZZZZZZ"], "change": won}))
         .unwrap_err();
     assert_eq!(err.code, "lead_not_found");
+    assert!(err.message.starts_with("nothing was changed: one of the selected leads"), "{}", err.message);
     let lead: Value = w.ok("get_lead", json!({"id": ids[4]}));
     assert_ne!(lead["lead"]["status"], "won", "{lead}");
     let spam: Value =

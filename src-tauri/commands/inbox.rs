@@ -151,7 +151,14 @@ pub async fn update_leads(
     let vault = state.vault().await?;
     // All the leads change, or none: a change stopped part way (the vault busy, the app
     // closed) leaves none of it.
-    let updated = vault.leads().update_many(&ids, &LeadUpdate::from(change)).await?;
+    let updated = vault.leads().update_many(&ids, &LeadUpdate::from(change)).await.map_err(|e| match e {
+        leadvault_core::Error::LeadNotFound { .. } => CommandError::new(
+            "lead_not_found",
+            "nothing was changed: one of the selected leads is no longer in the vault (deleted since it was \
+             listed); the list now shows what is left, so select again",
+        ),
+        other => other.into(),
+    })?;
     Ok(BulkResult { updated: updated as u32 })
 }
 

@@ -310,7 +310,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       setNotice(`Updated ${r.updated.toLocaleString()} lead${r.updated === 1 ? "" : "s"}.`);
       setSelected(new Set());
     } catch (e) {
-      // Leads before the failing one may have changed: the reload shows where they stand.
+      // Nothing changed (a bulk change is all or nothing); the reload shows the leads as they are.
       setNotice(messageOf(e));
     } finally {
       setApplying(false);
