@@ -329,10 +329,14 @@ describe("the inbox", () => {
     commands.listLeads.mockImplementation(() => new Promise((r) => (answer = r)));
     fireEvent.change(screen.getByLabelText("Search"), { target: { value: "zzz" } });
     await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ search: "zzz" }), null, 200));
-    // Person 1 does not match "zzz": still there, but dimmed and the list busy.
+    // Person 1 does not match "zzz": still there, but dimmed and the list busy, and not to be
+    // opened or ticked as if it were a match.
     expect(screen.getByText("Person 1")).toBeTruthy();
     expect(list.className).toContain("stale");
     expect(list.getAttribute("aria-busy")).toBe("true");
+    fireEvent.click(screen.getByText("Person 1"));
+    expect(commands.getLead).not.toHaveBeenCalled();
+    expect((screen.getByLabelText("Select Person 1") as HTMLInputElement).disabled).toBe(true);
     await act(async () => answer({ status: "ok", data: { leads: [], next: null } }));
     expect(await screen.findByText("No leads match this search.")).toBeTruthy();
     expect(list.getAttribute("aria-busy")).toBe("false");

@@ -266,7 +266,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       else if (e.key === "PageDown") move(page);
       else if (e.key === "PageUp") move(-page);
       else move(down ? 1 : -1);
-    } else if (e.key === "Enter" && pages.leads[active]) {
+    } else if (e.key === "Enter" && pages.leads[active] && !pages.rowsStale) {
       point(active);
       setOpenId(pages.leads[active].id);
     } else if (e.key === "Escape") {
@@ -303,7 +303,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     // Only leads on screen: one ticked in rows that a new view then replaced is not acted on.
     const shown = new Set(pages.leads.map((l) => l.id));
     const ids = [...selected].filter((id) => shown.has(id));
-    if (ids.length === 0 || applying) return;
+    // Not while the rows on screen are an earlier view's (dimmed): they are not what is asked.
+    if (ids.length === 0 || applying || pages.rowsStale) return;
     setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
@@ -422,7 +423,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         <BulkBar
           count={selected.size}
           shown={pages.leads.length}
-          busy={applying}
+          busy={applying || pages.rowsStale}
           onApply={(c) => void bulk(c)}
           onSelectAll={() => setSelected(new Set(pages.leads.slice(0, MAX_SELECTED).map((l) => l.id)))}
           onClear={() => setSelected(new Set())}
@@ -502,6 +503,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                   style={style}
                   data-lead-id={lead.id}
                   onClick={() => {
+                    // A dimmed row is an earlier view's: nothing to open or tick until the new one shows.
+                    if (pages.rowsStale) return;
                     point(item.index);
                     setOpenId(lead.id);
                   }}
@@ -511,6 +514,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                     aria-label={`Select ${lead.full_name ?? lead.email ?? lead.phone ?? lead.id}`}
                     checked={selected.has(lead.id)}
                     onClick={(e) => e.stopPropagation()}
+                    disabled={pages.rowsStale}
                     onChange={(e) => tick(item.index, e.target.checked, (e.nativeEvent as MouseEvent).shiftKey === true)}
                   />
                   <span className="name">{lead.full_name ?? lead.email ?? lead.phone ?? lead.id}</span>
