@@ -17,7 +17,6 @@ use leadvault_core::error::Error;
 use leadvault_core::export::{ExportFormat, ExportOptions, export_cancellable};
 use leadvault_core::import::{ImportOptions, import_file};
 use leadvault_core::secrets::{OsKeychain, Passphrase};
-use leadvault_core::store::MIN_ID_PREFIX;
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -152,42 +151,6 @@ fn rekey_hint(e: Error) -> Error {
     }
 }
 
-/// Refuses an id too short to look up, before the vault is asked.
-fn check_id(typed: &str) -> Result<(), Error> {
-    let id = typed.trim();
-    match id.chars().count() {
-        0 => Err(Error::InvalidInput("no lead id given; list ids with `leadvault leads list`".into())),
-        n if n < MIN_ID_PREFIX => Err(Error::InvalidInput(format!(
-            "a lead id of {n} characters is too short to find a lead: type at least {MIN_ID_PREFIX} characters of the id (`leadvault leads list` shows them)"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// "No lead with id X" says X as it was typed (the store upper-cases it), and only when it
-/// looks like an id: anything else typed there (an email, a name) is not echoed.
-fn not_found_as_typed(e: Error, typed: &str) -> Error {
-    match e {
-        Error::LeadNotFound { .. } => {
-            let id = typed.trim();
-            // Echoed only when it reads as an id (letters and digits mixed, as a ULID's start
-            // is): a name or a phone number typed there is not repeated.
-            let looks_like_id = id.len() <= 26
-                && id.bytes().all(|b| b.is_ascii_alphanumeric())
-                && id.bytes().any(|b| b.is_ascii_digit())
-                && id.bytes().any(|b| b.is_ascii_alphabetic());
-            if looks_like_id {
-                Error::LeadNotFound { id: id.to_string() }
-            } else {
-                Error::InvalidInput(
-                    "no lead has the id you typed (an id is 26 letters and digits, or its first few); list ids with `leadvault leads list`".into(),
-                )
-            }
-        }
-        other => other,
-    }
-}
-
 async fn run(cli: Cli) -> Result<(), Error> {
     let options = options(&cli)?;
     match cli.command {
@@ -253,13 +216,6 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )?;
         }
         Command::Import { file, format, source, skip_invalid, json } => {
-            // A folder is called a folder, before the vault is opened.
-            if file.is_dir() {
-                return Err(Error::InvalidInput(format!(
-                    "{} is a folder; give the file to import (a .csv or .json file in it)",
-                    file.display()
-                )));
-            }
             let opts = ImportOptions { format: format.parse()?, source, skip_invalid, ..Default::default() };
             let vault = Vault::open(options).await?;
             let _listening = interrupt::cancels(opts.cancel.clone());
@@ -283,16 +239,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             shown?;
         }
         Command::Leads { command: LeadsCommand::Show { id, json } } => {
-            check_id(&id)?;
             let vault = Vault::open(options).await?;
             let detail = vault.leads().get(&id).await;
             vault.close().await;
-            output::detail(&detail.map_err(|e| not_found_as_typed(e, &id))?, json)?;
+            output::detail(&detail?, json)?;
         }
         Command::Leads {
             command: LeadsCommand::Update { id, status, owner, clear_owner, add_tag, remove_tag, note, json },
         } => {
-            check_id(&id)?;
             let vault = Vault::open(options).await?;
             let change = LeadUpdate {
                 status,
@@ -303,7 +257,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             };
             let updated = vault.leads().update_counted(&id, &change).await;
             vault.close().await;
-            let (detail, changes) = updated.map_err(|e| not_found_as_typed(e, &id))?;
+            let (detail, changes) = updated?;
             // The lead itself only when asked for (--json): the terminal gets what changed.
             match json {
                 true => output::detail(&detail, true)?,

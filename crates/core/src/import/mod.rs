@@ -313,6 +313,11 @@ fn parse_file(
     tx: &mpsc::Sender<Batch>,
 ) -> Result<Parsed> {
     let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(Error::invalid(format!(
+            "{shown} is a folder; give the file to import (a .csv or .json file in it)"
+        )));
+    }
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let (head, sep, reader) = first_line(decoded(file, path)?).map_err(|e| Error::io("read", path, e))?;
     let reader = BufReader::with_capacity(1 << 16, reader);

@@ -170,10 +170,10 @@ impl Leads<'_> {
     }
 
     /// A lead with its notes and timeline.
-    pub async fn get(&self, id: &str) -> Result<LeadDetail> {
+    pub async fn get(&self, typed: &str) -> Result<LeadDetail> {
         let mut conn = self.vault.pool.acquire().await?;
-        let id = resolve_id(&mut conn, id).await?;
-        get_detail(&mut conn, &id).await
+        let id = resolve_id(&mut conn, typed).await?;
+        get_detail(&mut conn, &id).await.map_err(|e| not_found_as_typed(e, typed))
     }
 
     /// Applies `change` to one lead; every part that changes something adds a timeline event.
@@ -183,12 +183,12 @@ impl Leads<'_> {
 
     /// [`Leads::update`], also saying how many parts of the change changed something (none
     /// when the lead already was as asked).
-    pub async fn update_counted(&self, id: &str, change: &LeadUpdate) -> Result<(LeadDetail, usize)> {
+    pub async fn update_counted(&self, typed: &str, change: &LeadUpdate) -> Result<(LeadDetail, usize)> {
         let change = CheckedUpdate::new(change)?;
         let now = self.vault.clock.now().timestamp_millis();
         let mut tx = self.vault.write_transaction().await?;
-        let id = resolve_id(&mut tx, id).await?;
-        let changes = change.apply(&mut tx, &id, now).await?;
+        let id = resolve_id(&mut tx, typed).await?;
+        let changes = change.apply(&mut tx, &id, now).await.map_err(|e| not_found_as_typed(e, typed))?;
         let detail = get_detail(&mut tx, &id).await?;
         tx.commit().await?;
         info!(lead = id, changes, "lead updated");
@@ -852,12 +852,22 @@ fn lead_from_row(row: &impl Columns) -> Result<(i64, Lead)> {
 }
 
 /// The fewest characters of an id that find a lead by its beginning; ids are 26-character ULIDs.
-pub const MIN_ID_PREFIX: usize = 4;
+const MIN_ID_PREFIX: usize = 4;
 
 /// The full id of the lead `typed` names: its id in any case, or the first characters of
 /// it (at least 4) when only one lead's id begins with them. A typed id that names no lead is
-/// returned as it is, for the caller's "no lead with id".
+/// returned as it is, for the caller's "no lead with id" ([`not_found_as_typed`]); one too
+/// short to look up is refused.
 async fn resolve_id(conn: &mut SqliteConnection, typed: &str) -> Result<String> {
+    match typed.trim().chars().count() {
+        0 => return Err(Error::invalid("no lead id given; list ids with `leadvault leads list`")),
+        n if n < MIN_ID_PREFIX => {
+            return Err(Error::invalid(format!(
+                "a lead id of {n} characters is too short to find a lead: type at least {MIN_ID_PREFIX} characters of the id (`leadvault leads list` shows them)"
+            )));
+        }
+        _ => {}
+    }
     let id = typed.trim().to_ascii_uppercase();
     // A whole id (every id is a 26-character ULID) is looked up by the caller as it is.
     if id.len() < MIN_ID_PREFIX || id.len() >= 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -876,6 +886,29 @@ async fn resolve_id(conn: &mut SqliteConnection, typed: &str) -> Result<String> 
         _ => Err(Error::invalid(format!(
             "more than one lead's id begins with {id}; type more of it (leadvault leads list shows whole ids)"
         ))),
+    }
+}
+
+/// "No lead with id X" says X as it was typed (the lookup upper-cases it), and only when it
+/// reads as an id (letters and digits mixed, as a ULID's start is): a name, a phone number or
+/// an email typed there is not repeated.
+fn not_found_as_typed(e: Error, typed: &str) -> Error {
+    match e {
+        Error::LeadNotFound { .. } => {
+            let id = typed.trim();
+            let looks_like_id = id.len() <= 26
+                && id.bytes().all(|b| b.is_ascii_alphanumeric())
+                && id.bytes().any(|b| b.is_ascii_digit())
+                && id.bytes().any(|b| b.is_ascii_alphabetic());
+            if looks_like_id {
+                Error::LeadNotFound { id: id.to_string() }
+            } else {
+                Error::invalid(
+                    "no lead has the id you typed (an id is 26 letters and digits, or its first few); list ids with `leadvault leads list`",
+                )
+            }
+        }
+        other => other,
     }
 }
 

@@ -6,4 +6,4 @@ pub mod leads;
 pub(crate) mod raw;
 pub mod search;
 
-pub use leads::{Cursor, Leads, MIN_ID_PREFIX, Page};
+pub use leads::{Cursor, Leads, Page};
