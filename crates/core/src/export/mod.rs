@@ -655,7 +655,7 @@ mod tests {
 
     /// The cells a lead should have under `COLUMNS`, made from the lead itself.
     fn cells_of(lead: &Lead, notes: &[crate::domain::Note]) -> Vec<String> {
-        let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let ad = &lead.ad;
         vec![

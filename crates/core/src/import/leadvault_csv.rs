@@ -77,7 +77,7 @@ pub(crate) fn notes_cell(notes: &[Note]) -> String {
             cell.push('\n');
         }
         cell.push('[');
-        cell.push_str(&n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        cell.push_str(&n.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
         cell.push_str("] ");
         cell.push_str(&n.body);
     }
@@ -96,10 +96,13 @@ mod tests {
     fn notes_come_back_as_they_were_written() {
         let notes = vec![
             Note { at: at("2026-11-20T14:03:11Z"), body: "called\n[later] no answer".into() },
-            Note { at: at("2026-11-21T09:00:00Z"), body: "booked".into() },
+            Note { at: at("2026-11-21T09:00:00.250Z"), body: "booked".into() },
         ];
         let cell = notes_cell(&notes);
-        assert_eq!(cell, "[2026-11-20T14:03:11Z] called\n[later] no answer\n[2026-11-21T09:00:00Z] booked");
+        assert_eq!(
+            cell,
+            "[2026-11-20T14:03:11Z] called\n[later] no answer\n[2026-11-21T09:00:00.250Z] booked"
+        );
         assert_eq!(parse_notes(&cell, Utc::now()), notes);
         // Windows line ends, as a spreadsheet may save them.
         assert_eq!(parse_notes(&cell.replace('\n', "\r\n"), Utc::now()), notes);

@@ -527,7 +527,7 @@ impl<'b> BatchRow<'b> {
 
     fn time(&self, i: usize) -> Result<Cow<'b, str>> {
         let ms = self.int(i)?.unwrap_or_default();
-        Ok(Cow::Owned(millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        Ok(Cow::Owned(millis(ms).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
     }
 
     /// The lead's notes (read by [`EXPORT_COLUMNS`]), oldest first.
