@@ -95,6 +95,7 @@ async fn searches_and_date_ranges_page_like_the_filtered_whole_list() {
     };
 
     let second = chrono::Duration::seconds(1);
+    let milli = chrono::Duration::milliseconds(1);
     type Keep = Box<dyn Fn(&leadvault_core::Lead) -> bool>;
     let cases: Vec<(LeadFilter, Keep)> = vec![
         (
@@ -121,6 +122,17 @@ async fn searches_and_date_ranges_page_like_the_filtered_whole_list() {
         (
             LeadFilter { since: Some(day(7)), until: Some(day(8) + second), ..Default::default() },
             Box::new(move |l| l.created_at >= day(7) && l.created_at < day(8) + second),
+        ),
+        // Bounds within a second, finer than the sort key: a millisecond after some leads were
+        // created leaves them out (since) or takes them in (until), a millisecond before the
+        // opposite.
+        (
+            LeadFilter { since: Some(day(7) + milli), until: Some(day(9) + milli), ..Default::default() },
+            Box::new(move |l| l.created_at > day(7) && l.created_at <= day(9)),
+        ),
+        (
+            LeadFilter { since: Some(day(7) - milli), until: Some(day(9) - milli), ..Default::default() },
+            Box::new(move |l| l.created_at >= day(7) && l.created_at < day(9)),
         ),
     ];
     for (filter, keep) in &cases {

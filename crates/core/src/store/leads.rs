@@ -41,26 +41,28 @@ const EXPORT_COLUMNS: &str = concat!(
       FROM (SELECT created_at, body FROM lead_notes n WHERE n.lead_seq = l.seq ORDER BY n.id)) END AS notes"
 );
 
-/// Where the next page starts: the sort key and row of the last lead shown. Opaque to users.
+/// Where the next page starts, after the last lead shown. Opaque to users.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
+    /// The last lead's sort key (time sorts), or its score (`None`: unscored) for the score sort.
     key: Option<i64>,
-    seq: i64,
+    /// The last lead's sort key, which orders leads of equal score.
+    tie: i64,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
         match self.key {
-            Some(k) => format!("{k}.{}", self.seq),
-            None => format!("n.{}", self.seq),
+            Some(k) => format!("{k}.{}", self.tie),
+            None => format!("n.{}", self.tie),
         }
     }
 
     pub fn decode(s: &str) -> Result<Cursor> {
         let bad = || Error::invalid("that page cursor is not valid; start again from the first page");
-        let (k, seq) = s.split_once('.').ok_or_else(bad)?;
+        let (k, tie) = s.split_once('.').ok_or_else(bad)?;
         let key = if k == "n" { None } else { Some(k.parse().map_err(|_| bad())?) };
-        Ok(Cursor { key, seq: seq.parse().map_err(|_| bad())? })
+        Ok(Cursor { key, tie: tie.parse().map_err(|_| bad())? })
     }
 }
 
@@ -86,7 +88,10 @@ impl Leads<'_> {
     /// One page of leads matching `filter`, in `sort` order, after `after`.
     ///
     /// Two steps: find the page's rows (only their keys, so sorting touches as little as
-    /// possible), then read those rows whole.
+    /// possible), then read those rows whole. Sorted by score, a page is read in up to two
+    /// parts: the scored leads from the score index, then the unscored ones newest first, as
+    /// the newest-first sort reads them (so a search or a date range costs the same per page
+    /// whichever way it is sorted).
     pub async fn list(
         &self,
         filter: &LeadFilter,
@@ -94,26 +99,44 @@ impl Leads<'_> {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page> {
+        const KEYS: &str = "l.seq, l.sort_key, l.score";
         let limit = limit.clamp(1, 10_000);
         let mut conn = self.vault.pool.acquire().await?;
-        let search = match filter.search.as_deref() {
-            Some(text) if sort != LeadSort::ScoreHigh => expanded_query(&mut conn, text).await?,
-            _ => None,
+        let mut keys: Vec<(i64, i64, Option<i64>)> = Vec::new();
+        let walks: &[Walk] = match sort {
+            LeadSort::Newest => &[Walk::Newest],
+            LeadSort::Oldest => &[Walk::Oldest],
+            // Past the scored part (the cursor is on an unscored lead), only the rest is left.
+            LeadSort::ScoreHigh if after.is_some_and(|c| c.key.is_none()) => &[Walk::Unscored],
+            LeadSort::ScoreHigh => &[Walk::Scored, Walk::Unscored],
         };
-        let mut q = select_leads("l.seq, l.sort_key, l.score", filter, search, sort, after, None);
-        q.push(" LIMIT ").bind(i64::from(limit));
-        let keys: Vec<(i64, i64, Option<i64>)> =
-            bind!(sqlx::query_as(q.text()), q).fetch_all(&mut *conn).await?;
+        for &walk in walks {
+            let want = limit as usize - keys.len();
+            if want == 0 {
+                break;
+            }
+            let search = match filter.search.as_deref() {
+                Some(text) if walk != Walk::Scored => expanded_query(&mut conn, text).await?,
+                _ => None,
+            };
+            // Into the unscored part from the scored one: from its start.
+            let after = after.filter(|c| walk != Walk::Unscored || c.key.is_none());
+            let mut q = select_leads(KEYS, filter, search, walk, after, None);
+            q.push(" LIMIT ").bind(want as i64);
+            let part: Vec<(i64, i64, Option<i64>)> =
+                bind!(sqlx::query_as(q.text()), q).fetch_all(&mut *conn).await?;
+            keys.extend(part);
+        }
         let seqs: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let mut rows = hydrate(&mut conn, &seqs).await?;
         let leads: Vec<Lead> = seqs.iter().filter_map(|seq| rows.remove(seq)).collect();
         let next = match (leads.len() == limit as usize, keys.last()) {
-            (true, Some(&(seq, sort_key, score))) => Some(Cursor {
+            (true, Some(&(_, sort_key, score))) => Some(Cursor {
                 key: match sort {
                     LeadSort::Newest | LeadSort::Oldest => Some(sort_key),
                     LeadSort::ScoreHigh => score,
                 },
-                seq,
+                tie: sort_key,
             }),
             _ => None,
         };
@@ -348,7 +371,7 @@ fn async_stream_rows(
     const BATCH: usize = 256;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<Lead>>>(8);
     tokio::spawn(async move {
-        let q = select_leads(LEAD_COLUMNS, &filter, None, sort, None, None);
+        let q = select_leads(LEAD_COLUMNS, &filter, None, Walk::whole(sort), None, None);
         let mut rows = bind!(sqlx::query(q.text()), q).fetch(&pool);
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next().await {
@@ -392,7 +415,7 @@ pub(crate) fn split_keys(
     if sort == LeadSort::ScoreHigh || every == 0 {
         return Ok(());
     }
-    let q = select_leads("l.sort_key", filter, None, sort, None, None);
+    let q = select_leads("l.sort_key", filter, None, Walk::whole(sort), None, None);
     let mut stmt = conn.prepare(q.as_str())?;
     let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
     let (mut n, mut pending) = (0usize, None);
@@ -423,8 +446,8 @@ pub(crate) fn for_each_batch(
     size: usize,
     mut each: impl FnMut(RowBatch) -> Result<()>,
 ) -> Result<()> {
-    let after = range.after.map(|key| Cursor { key: Some(key), seq: 0 });
-    let q = select_leads(EXPORT_COLUMNS, filter, None, sort, after.as_ref(), range.through);
+    let after = range.after.map(|key| Cursor { key: Some(key), tie: key });
+    let q = select_leads(EXPORT_COLUMNS, filter, None, Walk::whole(sort), after.as_ref(), range.through);
     let mut stmt = conn.prepare(q.as_str())?;
     let width = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
@@ -604,10 +627,20 @@ impl Columns for BatchRow<'_> {
     }
 }
 
+/// The latest creation time the sort key tells apart (2100-01-01): later ones share its key.
+const KEY_MAX_MS: i64 = 4_102_444_800_000;
+
 /// The smallest sort key a lead created at `ms` or later can have (see migration 0002, which
 /// computes the key in SQL the same way).
 fn key_floor(ms: i64) -> i64 {
-    (ms.clamp(0, 4_102_444_800_000) / 1000) << 31
+    (ms.clamp(0, KEY_MAX_MS) / 1000) << 31
+}
+
+/// Whether "created at `ms` or later" is exactly "sort key at least `key_floor(ms)`" (and
+/// "before `ms`", "below it"): the keys keep whole seconds, so it is at a whole second inside
+/// the range they keep apart.
+fn key_bound_is_exact(ms: i64) -> bool {
+    ms % 1000 == 0 && ms > 0 && ms <= KEY_MAX_MS
 }
 
 /// The MATCH expression for `text` with its long one-word prefixes expanded to the terms they
@@ -635,22 +668,49 @@ async fn expanded_query(conn: &mut SqliteConnection, text: &str) -> Result<Optio
     Ok(fts_query_expanded(text, &expansions))
 }
 
+/// The order a query reads leads in: a sort, or one part of the score sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Newest,
+    Oldest,
+    /// The score sort in one query (a stream reads it whole): highest score first, the
+    /// unscored last, equal scores newest first.
+    Score,
+    /// The score sort's first part: the scored leads, from the score index (which holds only
+    /// them).
+    Scored,
+    /// Its second part: the unscored leads, newest first, read as [`Walk::Newest`] reads.
+    Unscored,
+}
+
+impl Walk {
+    /// How a query that reads the whole view in one piece walks it.
+    fn whole(sort: LeadSort) -> Walk {
+        match sort {
+            LeadSort::Newest => Walk::Newest,
+            LeadSort::Oldest => Walk::Oldest,
+            LeadSort::ScoreHigh => Walk::Score,
+        }
+    }
+}
+
 /// `SELECT <columns> FROM leads l ... WHERE <filter> [AND after cursor] [AND through key]
-/// ORDER BY <sort>`, with `search` (a MATCH expression) in place of the filter's own search
+/// ORDER BY <walk>`, with `search` (a MATCH expression) in place of the filter's own search
 /// text when given. `through` ends a time-sorted query at that sort key, inclusive.
 ///
-/// A search sorted by time walks the search index from its newest match (its rowids are the
-/// sort keys), so the first page costs the same whether ten leads match or half a million.
+/// A search read newest or oldest first walks the search index from its newest match (its
+/// rowids are the sort keys), so the first page costs the same whether ten leads match or half
+/// a million.
 fn select_leads(
     columns: &str,
     filter: &LeadFilter,
     search: Option<String>,
-    sort: LeadSort,
+    walk: Walk,
     after: Option<&Cursor>,
     through: Option<i64>,
 ) -> Sql {
     let search = search.or_else(|| filter.search.as_deref().and_then(fts_query));
-    let by_time = sort != LeadSort::ScoreHigh;
+    let by_time = matches!(walk, Walk::Newest | Walk::Oldest | Walk::Unscored);
     let mut q = match &search {
         Some(m) if by_time => {
             let mut q = Sql::new(format!(
@@ -661,44 +721,56 @@ fn select_leads(
             q
         }
         _ => {
-            let mut q = Sql::new(format!("SELECT {columns} FROM leads l WHERE 1 = 1"));
+            // The scored part walks the score index whatever else filters it: SQLite would
+            // otherwise read every match of a search and sort them.
+            let from = if walk == Walk::Scored {
+                "leads l INDEXED BY leads_by_score WHERE l.score IS NOT NULL"
+            } else {
+                "leads l WHERE 1 = 1"
+            };
+            let mut q = Sql::new(format!("SELECT {columns} FROM {from}"));
             push_filter(&mut q, filter);
             q
         }
     };
+    if walk == Walk::Unscored {
+        q.push(" AND l.score IS NULL");
+    }
     // The search index takes the bounds on its rowid itself; elsewhere the leads' key index does.
     let key = if search.is_some() && by_time { "f.rowid" } else { "l.sort_key" };
-    if let Some(c) = after {
-        match (sort, c.key) {
-            (LeadSort::Newest, Some(k)) => {
-                q.push(&format!(" AND {key} < ")).bind(k);
-            }
-            (LeadSort::Oldest, Some(k)) => {
-                q.push(&format!(" AND {key} > ")).bind(k);
-            }
-            (LeadSort::ScoreHigh, Some(k)) => {
-                q.push(" AND (l.score < ").bind(k).push(" OR l.score IS NULL OR (l.score = ").bind(k);
-                q.push(" AND l.seq < ").bind(c.seq).push("))");
-            }
-            (_, None) => {
-                q.push(" AND l.score IS NULL AND l.seq < ").bind(c.seq);
-            }
+    match (walk, after) {
+        (Walk::Newest | Walk::Unscored, Some(c)) => {
+            q.push(&format!(" AND {key} < ")).bind(c.key.unwrap_or(c.tie));
         }
-    }
-    match (sort, through) {
-        (LeadSort::Newest, Some(k)) => {
-            q.push(&format!(" AND {key} >= ")).bind(k);
+        (Walk::Oldest, Some(c)) => {
+            q.push(&format!(" AND {key} > ")).bind(c.key.unwrap_or(c.tie));
         }
-        (LeadSort::Oldest, Some(k)) => {
-            q.push(&format!(" AND {key} <= ")).bind(k);
+        (Walk::Score | Walk::Scored, Some(Cursor { key: Some(k), tie })) => {
+            q.push(" AND (l.score < ").bind(*k);
+            if walk == Walk::Score {
+                q.push(" OR l.score IS NULL");
+            }
+            q.push(" OR (l.score = ").bind(*k).push(" AND l.sort_key < ").bind(*tie).push("))");
         }
-        (LeadSort::ScoreHigh, Some(_)) => debug_assert!(false, "score pages have no key range"),
+        (Walk::Score | Walk::Scored, Some(Cursor { key: None, tie })) => {
+            q.push(" AND l.score IS NULL AND l.sort_key < ").bind(*tie);
+        }
         (_, None) => {}
     }
-    q.push(&match sort {
-        LeadSort::Newest => format!(" ORDER BY {key} DESC"),
-        LeadSort::Oldest => format!(" ORDER BY {key} ASC"),
-        LeadSort::ScoreHigh => " ORDER BY l.score DESC, l.seq DESC".to_string(),
+    match (walk, through) {
+        (Walk::Newest | Walk::Unscored, Some(k)) => {
+            q.push(&format!(" AND {key} >= ")).bind(k);
+        }
+        (Walk::Oldest, Some(k)) => {
+            q.push(&format!(" AND {key} <= ")).bind(k);
+        }
+        (_, Some(_)) => debug_assert!(false, "score pages have no key range"),
+        (_, None) => {}
+    }
+    q.push(&match walk {
+        Walk::Newest | Walk::Unscored => format!(" ORDER BY {key} DESC"),
+        Walk::Oldest => format!(" ORDER BY {key} ASC"),
+        Walk::Score | Walk::Scored => " ORDER BY l.score DESC, l.sort_key DESC".to_string(),
     });
     q
 }
@@ -739,14 +811,21 @@ fn push_conditions(q: &mut Sql, f: &LeadFilter) {
         let t = t.trim().to_lowercase();
         q.push(" AND l.seq IN (SELECT lead_seq FROM lead_tags WHERE tag = ").bind(t).push(")");
     }
-    // The exact bounds, and the same as bounds on the sort key, which the indexes can use.
+    // Bounds on the sort key, which the indexes can use, and the exact bounds where those are
+    // coarser (a time within a second): a day or a whole second is read, and counted, from an
+    // index alone, without each lead's row.
     if let Some(d) = f.since {
         let ms = d.timestamp_millis();
-        q.push(" AND l.created_at >= ").bind(ms).push(" AND l.sort_key >= ").bind(key_floor(ms));
+        if !key_bound_is_exact(ms) {
+            q.push(" AND l.created_at >= ").bind(ms);
+        }
+        q.push(" AND l.sort_key >= ").bind(key_floor(ms));
     }
     if let Some(d) = f.until {
         let ms = d.timestamp_millis();
-        q.push(" AND l.created_at < ").bind(ms);
+        if !key_bound_is_exact(ms) {
+            q.push(" AND l.created_at < ").bind(ms);
+        }
         q.push(" AND l.sort_key < ").bind(key_floor(ms.saturating_sub(1)).saturating_add(1 << 31));
     }
 }
@@ -1301,7 +1380,7 @@ mod tests {
     /// per status read an index alone: never each lead's row for its status.
     #[tokio::test]
     async fn source_or_owner_and_status_read_one_index() {
-        use super::{LeadSort, Sql, push_filter, select_leads};
+        use super::{Sql, Walk, push_filter, select_leads};
         use crate::domain::{LeadFilter, LeadStatus};
         let dir = tempfile::tempdir().unwrap();
         let conn = test_vault(dir.path()).await.raw.open().unwrap();
@@ -1316,13 +1395,147 @@ mod tests {
             (LeadFilter { owner: Some("Maria".into()), ..Default::default() }, "leads_by_owner_status"),
         ] {
             let with_status = LeadFilter { status: Some(LeadStatus::Won), ..filter.clone() };
-            let list = plan(&select_leads("l.seq", &with_status, None, LeadSort::Newest, None, None));
+            let list = plan(&select_leads("l.seq", &with_status, None, Walk::Newest, None, None));
             assert!(list.contains(index) && !list.contains("TEMP B-TREE"), "{list}");
             let mut counts = Sql::new("SELECT l.status, count(*) FROM leads l WHERE 1 = 1");
             push_filter(&mut counts, &filter);
             counts.push(" GROUP BY l.status");
             let counts = plan(&counts);
             assert!(counts.contains(&format!("COVERING INDEX {index}")), "{counts}");
+        }
+    }
+
+    /// A date range of whole days (or seconds) is counted from the key index, without reading
+    /// each lead's creation time from its row (1.5 s for a million leads, against 0.2 s): only a
+    /// range finer than the sort key reads it.
+    #[tokio::test]
+    async fn a_range_of_days_is_counted_from_the_key_index() {
+        use super::{Sql, push_filter};
+        use crate::domain::LeadFilter;
+        let dir = tempfile::tempdir().unwrap();
+        let conn = test_vault(dir.path()).await.raw.open().unwrap();
+        let plan = |f: &LeadFilter| -> String {
+            let mut q = Sql::new("SELECT count(*) FROM leads l WHERE 1 = 1");
+            push_filter(&mut q, f);
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", q.as_str())).unwrap();
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(q.args()), |r| r.get::<_, String>(3)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ") + " :: " + q.as_str()
+        };
+        let day = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        let milli = chrono::Duration::milliseconds(1);
+        for f in [
+            LeadFilter { since: Some(day), ..Default::default() },
+            LeadFilter { until: Some(day), ..Default::default() },
+            LeadFilter {
+                since: Some(day),
+                until: Some(day + chrono::Duration::days(1)),
+                ..Default::default()
+            },
+        ] {
+            let p = plan(&f);
+            assert!(p.contains("INDEX leads_by_key") && !p.contains("created_at"), "{p}");
+        }
+        for f in [
+            LeadFilter { since: Some(day + milli), ..Default::default() },
+            LeadFilter { until: Some(day - milli), ..Default::default() },
+        ] {
+            let p = plan(&f);
+            assert!(p.contains("INDEX leads_by_key") && p.contains("created_at"), "{p}");
+        }
+    }
+
+    /// Sorted by score, a search or a date range reads a page at a time: the scored leads from
+    /// the score index, the unscored as the newest-first sort reads them; never every match
+    /// sorted (seconds per page at a million leads).
+    #[tokio::test]
+    async fn a_view_sorted_by_score_reads_indexes_in_order() {
+        use super::{Walk, select_leads};
+        use crate::domain::LeadFilter;
+        let dir = tempfile::tempdir().unwrap();
+        let conn = test_vault(dir.path()).await.raw.open().unwrap();
+        let plan = |f: &LeadFilter, walk: Walk| -> String {
+            let q = select_leads("l.seq", f, None, walk, None, None);
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", q.as_str())).unwrap();
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(q.args()), |r| r.get::<_, String>(3)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let day = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        for filter in [
+            LeadFilter::default(),
+            LeadFilter { search: Some("ma".into()), ..Default::default() },
+            LeadFilter { since: Some(day), ..Default::default() },
+            LeadFilter { search: Some("ma".into()), since: Some(day), ..Default::default() },
+        ] {
+            let scored = plan(&filter, Walk::Scored);
+            assert!(
+                scored.contains("leads_by_score") && !scored.contains("TEMP B-TREE"),
+                "{filter:?}: {scored}"
+            );
+            let unscored = plan(&filter, Walk::Unscored);
+            assert!(!unscored.contains("TEMP B-TREE"), "{filter:?}: {unscored}");
+        }
+    }
+
+    /// The score sort: highest first, unscored last, equal scores newest first; paged in any
+    /// size (across the two parts) it is the same leads in the same order as read whole.
+    #[tokio::test]
+    async fn score_pages_are_the_whole_score_sort_in_order() {
+        use futures_util::TryStreamExt;
+
+        use crate::domain::{Lead, LeadFilter, LeadSort, LeadStatus, LeadUpdate};
+        let dir = tempfile::tempdir().unwrap();
+        let vault = test_vault(dir.path()).await;
+        crate::samples::load_samples(&vault, 120, |_| {}).await.unwrap();
+        // Every third lead scored, in five values (so scores tie), some marked won.
+        let conn = vault.raw.open().unwrap();
+        conn.execute_batch("UPDATE leads SET score = (seq * 7) % 5 * 10 WHERE seq % 3 = 0").unwrap();
+        let newest: Vec<Lead> =
+            vault.leads().stream(&LeadFilter::default(), LeadSort::Newest).try_collect().await.unwrap();
+        for lead in newest.iter().step_by(4) {
+            let won = LeadUpdate { status: Some(LeadStatus::Won), ..Default::default() };
+            vault.leads().update(&lead.id, &won).await.unwrap();
+        }
+        let middle = newest[newest.len() / 2].created_at;
+        let filters = [
+            LeadFilter::default(),
+            LeadFilter { search: Some("a".into()), ..Default::default() },
+            LeadFilter { search: Some("example".into()), ..Default::default() },
+            LeadFilter { since: Some(middle), ..Default::default() },
+            LeadFilter { until: Some(middle), status: Some(LeadStatus::Won), ..Default::default() },
+            LeadFilter { search: Some("nobody-has-this".into()), ..Default::default() },
+        ];
+        for filter in &filters {
+            // Expected, made without the score sort: the view newest first, then a stable sort
+            // by score, highest first, the unscored last.
+            let mut expected: Vec<Lead> =
+                vault.leads().stream(filter, LeadSort::Newest).try_collect().await.unwrap();
+            expected.sort_by_key(|l| std::cmp::Reverse(l.score.map(|s| s + 1).unwrap_or(0)));
+            let expected: Vec<String> = expected.into_iter().map(|l| l.id).collect();
+            assert!(filter.search.is_some() || expected.len() > 10, "{filter:?}");
+            let whole: Vec<String> = vault
+                .leads()
+                .stream(filter, LeadSort::ScoreHigh)
+                .map_ok(|l| l.id)
+                .try_collect()
+                .await
+                .unwrap();
+            assert_eq!(whole, expected, "{filter:?}: read whole");
+            for size in [1, 4, 7, 500] {
+                let mut paged = Vec::new();
+                let mut after: Option<super::Cursor> = None;
+                loop {
+                    let page =
+                        vault.leads().list(filter, LeadSort::ScoreHigh, after.as_ref(), size).await.unwrap();
+                    paged.extend(page.leads.into_iter().map(|l| l.id));
+                    match page.next {
+                        Some(c) => after = Some(super::Cursor::decode(&c.encode()).unwrap()),
+                        None => break,
+                    }
+                }
+                assert_eq!(paged, expected, "{filter:?}: pages of {size}");
+            }
         }
     }
 
