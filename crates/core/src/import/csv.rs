@@ -13,4 +13,5 @@ pub(crate) const PROFILE: Profile = Profile {
     created_required: false,
     platform: None,
     required_columns: &[],
+    closed: false,
 };

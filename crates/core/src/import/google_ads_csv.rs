@@ -16,7 +16,14 @@ use crate::domain::NewLead;
 pub(crate) const PROFILE: Profile = Profile {
     name: "google-ads-csv",
     default_source: "google-ads",
+    // Google's fixed columns and standard questions; any other question is an answer,
+    // whatever its name (see `Profile::closed`).
     columns: &[
+        ("lead_id", Target::ExternalId),
+        ("campaign_id", Target::CampaignId),
+        ("campaign_name", Target::CampaignName),
+        ("form_id", Target::FormId),
+        ("form_name", Target::FormName),
         ("adgroup_id", Target::AdsetId),
         ("ad_group_id", Target::AdsetId),
         ("ad_group_name", Target::AdsetName),
@@ -27,13 +34,20 @@ pub(crate) const PROFILE: Profile = Profile {
         ("submit_time", Target::CreatedAt),
         ("user_email", Target::Email),
         ("user_phone", Target::Phone),
-        // A lead form's WORK_PHONE question (WORK_EMAIL folds to a common column already).
+        ("full_name", Target::FullName),
+        ("first_name", Target::FirstName),
+        ("last_name", Target::LastName),
+        ("email", Target::Email),
+        ("work_email", Target::Email),
+        ("phone_number", Target::Phone),
         ("work_phone", Target::Phone),
+        ("company_name", Target::Company),
     ],
     id_prefixes: &[],
     created_required: false,
     platform: Some("google"),
     required_columns: &["lead_id"],
+    closed: true,
 };
 
 /// Google's columns that no other source writes.
@@ -101,18 +115,7 @@ pub(super) fn submission_to_lead(
     for (field_type, value) in answers("leadFormSubmissionFields", "fieldType") {
         // Only the lead's own contact fields: an answer cannot say which campaign it was. A
         // second answer for a field already filled is kept by `to_lead`, as for a file.
-        let target = match PROFILE.target(&fold(&field_type)) {
-            Some(
-                t @ (Target::FullName
-                | Target::FirstName
-                | Target::LastName
-                | Target::Email
-                | Target::Phone
-                | Target::Company),
-            ) => Some(t),
-            _ => None,
-        };
-        put(target, &field_type, &value);
+        put(PROFILE.contact_target(&fold(&field_type)), &field_type, &value);
     }
     for (question, value) in answers("customLeadFormSubmissionFields", "questionText") {
         put(None, &question, &value);

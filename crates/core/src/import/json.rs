@@ -347,8 +347,10 @@ pub(crate) fn to_lead(
                         .and_then(Value::as_array)
                         .map_or(Vec::new(), |v| v.iter().filter_map(text).collect());
                     if !name.is_empty() {
-                        // A form's question is an answer, whatever it is called (`notes` too).
-                        let target = profile.target(&fold(name)).filter(|t| *t != Target::Notes);
+                        // A form's question is an answer, whatever it is called (`date`,
+                        // `status`, `notes`, ...): only Meta's standard contact questions fill
+                        // the lead's contact fields.
+                        let target = super::meta_csv::PROFILE.contact_target(&fold(name));
                         pairs.push((target, name.to_string(), values.join(", ")));
                     }
                 }

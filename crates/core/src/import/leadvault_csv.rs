@@ -23,6 +23,7 @@ pub(crate) const PROFILE: Profile = Profile {
     created_required: false,
     platform: None,
     required_columns: &["source", "external_id"],
+    closed: false,
 };
 
 /// An export's header starts with every one of its columns, in order (`notes` only in exports

@@ -4,6 +4,10 @@
 //! form question (`full_name`, `email`, `phone_number`, custom keys such as
 //! `what_is_your_budget?`). Ids carry type prefixes (`l:`, `ag:`, `as:`, `c:`, `f:`) and phones
 //! a `p:` prefix; both are dropped.
+//!
+//! Only those fixed columns and Meta's standard contact questions fill the lead's fields; any
+//! other question is an answer, whatever its name (a question `Date`, `Status`, `Owner` or
+//! `Tags` neither moves the lead's creation time nor sets its pipeline).
 
 use super::profile::{Profile, Target};
 
@@ -11,11 +15,34 @@ pub(crate) const PROFILE: Profile = Profile {
     name: "meta-csv",
     default_source: "meta",
     // Meta's own `lead_status` (CREATED, ...) is not our pipeline: it stays a custom field.
-    columns: &[] as &[(&str, Target)],
+    columns: &[
+        ("id", Target::ExternalId),
+        ("created_time", Target::CreatedAt),
+        ("ad_id", Target::AdId),
+        ("ad_name", Target::AdName),
+        ("adset_id", Target::AdsetId),
+        ("adset_name", Target::AdsetName),
+        ("campaign_id", Target::CampaignId),
+        ("campaign_name", Target::CampaignName),
+        ("form_id", Target::FormId),
+        ("form_name", Target::FormName),
+        ("is_organic", Target::IsOrganic),
+        ("platform", Target::Platform),
+        // Meta's standard contact questions, by the keys Meta gives them.
+        ("full_name", Target::FullName),
+        ("first_name", Target::FirstName),
+        ("last_name", Target::LastName),
+        ("email", Target::Email),
+        ("work_email", Target::Email),
+        ("phone_number", Target::Phone),
+        ("work_phone_number", Target::Phone),
+        ("company_name", Target::Company),
+    ],
     id_prefixes: &["l:", "ag:", "as:", "c:", "f:"],
     created_required: true,
     platform: None,
     required_columns: &["id", "created_time"],
+    closed: true,
 };
 
 /// A Meta download names these columns, whatever the form's questions are.

@@ -1853,4 +1853,82 @@ mod tests {
         let rows = csv_lines(b"name,email,note\n,,called twice\n");
         assert_eq!(rows[0].1.as_ref().unwrap_err(), "it has no name, email or phone");
     }
+
+    #[test]
+    fn a_providers_form_questions_are_answers_whatever_their_names() {
+        // A Meta download whose form asks `Date`, `Owner`, `Status`, `Tags`, `Notes`, `Lead ID`.
+        let meta = "id,created_time,ad_id,form_id,is_organic,platform,full_name,email,phone_number,\
+                    Date,Owner,Status,Notes,Source,Tags,Lead ID,company_name\n\
+                    l:900001,2026-10-01T09:15:00-0700,ag:1,f:4,false,fb,Pat Lee,pat@example.com,p:+15550109999,\
+                    2026-09-15,Yes,Homeowner,call after 5,Friend,solar; roof,77,Lee Roofs\n\
+                    l:900002,2026-10-01T09:16:00-0700,ag:1,f:4,false,ig,Kim Park,kim@example.com,p:+15550108888,\
+                    next week,No,Renter,,,,,\n";
+        let rows = csv_rows(Format::MetaCsv, meta);
+        let pat = rows[0].as_ref().expect("a question does not refuse the row");
+        assert_eq!(pat.external_id, "900001");
+        assert_eq!(pat.created_at.to_rfc3339(), "2026-10-01T16:15:00+00:00", "Meta's created_time");
+        assert_eq!((pat.status, pat.owner.as_deref()), (crate::domain::LeadStatus::New, None));
+        assert!(pat.tags.is_empty() && pat.notes.is_empty() && pat.source == "test");
+        let answers: Vec<(&str, &str)> =
+            pat.fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())).collect();
+        assert_eq!(
+            answers,
+            [
+                ("Date", "2026-09-15"),
+                ("Lead ID", "77"),
+                ("Notes", "call after 5"),
+                ("Owner", "Yes"),
+                ("Source", "Friend"),
+                ("Status", "Homeowner"),
+                ("Tags", "solar; roof")
+            ]
+        );
+        assert_eq!(pat.company.as_deref(), Some("Lee Roofs"), "Meta's own contact questions fill the lead");
+        let kim = rows[1].as_ref().expect("`next week` is an answer");
+        assert_eq!(kim.fields["Date"], "next week");
+
+        // Google's download, the same.
+        let google = "lead_id,gcl_id,lead_submit_time,FULL_NAME,EMAIL,Date,Status,Owner\n\
+                      GA-1,Cj0,2026-10-05T08:00:00Z,Dana Whitfield,dana@example.com,2026-12-24,Tenant,Yes\n";
+        let rows = csv_rows(Format::GoogleAdsCsv, google);
+        let dana = rows[0].as_ref().unwrap();
+        assert_eq!(dana.created_at.to_rfc3339(), "2026-10-05T08:00:00+00:00");
+        assert_eq!(
+            (dana.fields["Date"].as_str(), dana.fields["Status"].as_str()),
+            (Some("2026-12-24"), Some("Tenant"))
+        );
+        assert_eq!(dana.owner, None);
+
+        // Meta's API (`field_data`), in a file and from a sync alike: a question `date` with a
+        // date ahead, or `status` in words, is an answer; neither refuses nor moves the lead.
+        let node = serde_json::json!({
+            "id": "1234567890123456",
+            "created_time": "2026-10-01T09:15:00+0000",
+            "field_data": [
+                {"name": "full_name", "values": ["Ana"]},
+                {"name": "email", "values": ["ana@example.com"]},
+                {"name": "date", "values": ["2099-12-15"]},
+                {"name": "status", "values": ["Homeowner"]},
+                {"name": "owner", "values": ["Yes"]},
+                {"name": "tags", "values": ["solar", "roof"]},
+                {"name": "id", "values": ["7"]}
+            ]
+        });
+        let node = node.as_object().unwrap();
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 1, 0, 0, 0).unwrap();
+        for lead in [
+            lead_from_graph(node, "meta", now).unwrap(),
+            json::to_lead(Format::Json.profile(), node, "meta", now, false).unwrap(),
+        ] {
+            assert_eq!(lead.created_at.to_rfc3339(), "2026-10-01T09:15:00+00:00");
+            assert_eq!(lead.external_id, "1234567890123456");
+            assert_eq!((lead.status, lead.owner.as_deref()), (crate::domain::LeadStatus::New, None));
+            assert!(lead.tags.is_empty());
+            assert_eq!(lead.fields["date"], "2099-12-15");
+            assert_eq!(lead.fields["status"], "Homeowner");
+            assert_eq!(lead.fields["tags"], "solar, roof");
+            assert_eq!(lead.fields["id"], "7");
+            assert_eq!(lead.full_name.as_deref(), Some("Ana"));
+        }
+    }
 }

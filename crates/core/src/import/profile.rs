@@ -57,6 +57,11 @@ pub(crate) struct Profile {
     /// Columns (folded names) a file of this format always has: a file forced to the format
     /// without them is refused.
     pub required_columns: &'static [&'static str],
+    /// Whether `columns` is the format's whole vocabulary: a provider's download (Meta's,
+    /// Google's) has fixed columns, then one per form question, and a question is an answer
+    /// whatever it is called (`Date`, `Status`, `Owner`, `Tags`, `Lead ID`), never the lead's
+    /// own field. [`COMMON_COLUMNS`] are then not consulted (but for a rejects file's reason).
+    pub closed: bool,
 }
 
 /// Columns every format understands, checked after the format's own.
@@ -135,7 +140,28 @@ pub(crate) fn fold(name: &str) -> String {
 
 impl Profile {
     pub(crate) fn target(&self, folded: &str) -> Option<Target> {
-        self.columns.iter().chain(COMMON_COLUMNS).find(|(name, _)| *name == folded).map(|(_, t)| *t)
+        let common: &[(&str, Target)] = match self.closed {
+            true => &[(REJECT_REASON, Target::Skip)],
+            false => COMMON_COLUMNS,
+        };
+        self.columns.iter().chain(common).find(|(name, _)| *name == folded).map(|(_, t)| *t)
+    }
+
+    /// The target of a form question's answer (Meta's `field_data`, Google's submission
+    /// fields): only the lead's contact fields, as the provider names its standard questions;
+    /// any other question is an answer.
+    pub(crate) fn contact_target(&self, folded: &str) -> Option<Target> {
+        self.target(folded).filter(|t| {
+            matches!(
+                t,
+                Target::FullName
+                    | Target::FirstName
+                    | Target::LastName
+                    | Target::Email
+                    | Target::Phone
+                    | Target::Company
+            )
+        })
     }
 
     /// Maps one record. `columns` pairs each value with its column's target (or `None` for a

@@ -1,0 +1,44 @@
+//! Providers' downloads (Meta's, Google's) as they come, and as spreadsheets and CRMs mangle
+//! or imitate them: which columns are the lead's, which are answers, and which files are whose.
+
+mod common;
+
+use common::{Sandbox, fixture};
+
+/// Every lead, as `leads list --json` gives them.
+fn leads(sb: &Sandbox) -> Vec<serde_json::Value> {
+    sb.json(&["leads", "list", "--limit", "0", "--json"]).as_array().unwrap().clone()
+}
+
+/// The one lead `search` finds, in full (`leads show --json`).
+fn lead(sb: &Sandbox, search: &str) -> serde_json::Value {
+    let list = sb.json(&["leads", "list", "--search", search, "--json"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    sb.json(&["leads", "show", list[0]["id"].as_str().unwrap(), "--json"])
+}
+
+#[test]
+fn a_meta_form_question_named_like_a_lead_field_is_an_answer() {
+    let sb = Sandbox::new();
+    sb.init();
+    // UTF-16 with tabs: questions `Date`, `Owner`, `Status`, `Notes`, `Source`, `Tags`.
+    let report = sb.json(&["import", &fixture("meta_question_collisions.tsv"), "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(0)), "{report}");
+    let pat = lead(&sb, "pat");
+    assert_eq!(pat["created_at"], "2026-10-01T16:15:00Z", "{pat}");
+    assert_eq!((&pat["status"], &pat["owner"]), (&"new".into(), &serde_json::Value::Null));
+    assert_eq!(pat["tags"], serde_json::json!([]));
+    let fields = &pat["fields"];
+    assert_eq!((&fields["Date"], &fields["Owner"]), (&"2026-09-15".into(), &"Yes".into()), "{pat}");
+    assert_eq!((&fields["Status"], &fields["Tags"]), (&"Homeowner".into(), &"solar; roof".into()));
+    let kim = lead(&sb, "kim");
+    assert_eq!(kim["fields"]["Date"], "next week", "{kim}");
+
+    // Meta's API shape: a question `date` with a date ahead is an answer, not the lead's time.
+    let report = sb.json(&["import", &fixture("meta_graph_date_question.json"), "--json"]);
+    assert_eq!(report["added"].as_u64(), Some(2), "{report}");
+    let jose = lead(&sb, "jose");
+    assert_eq!(jose["created_at"], "2026-10-01T09:15:00Z", "{jose}");
+    assert_eq!(jose["fields"]["date"], "2026-12-15", "{jose}");
+    assert_eq!(leads(&sb).len(), 4);
+}
