@@ -42,3 +42,43 @@ fn a_meta_form_question_named_like_a_lead_field_is_an_answer() {
     assert_eq!(jose["fields"]["date"], "2026-12-15", "{jose}");
     assert_eq!(leads(&sb).len(), 4);
 }
+
+#[test]
+fn a_crm_export_with_lead_ids_and_a_gclid_is_not_googles_and_keeps_every_person() {
+    let sb = Sandbox::new();
+    sb.init();
+    // `Lead ID` numbers the rows, 1, 2, ... in each file; Cara's `1` was Ann's.
+    let (a, b) = (fixture("crm_lead_ids_a.csv"), fixture("crm_lead_ids_b.csv"));
+    let report = sb.json(&["import", &a, "--json"]);
+    assert_eq!((report["format"].as_str(), report["added"].as_u64()), (Some("csv"), Some(2)), "{report}");
+    let report = sb.json(&["import", &b, "--json"]);
+    assert_eq!((report["added"].as_u64(), report["unchanged"].as_u64()), (Some(1), Some(0)), "{report}");
+    assert_eq!(lead(&sb, "cara")["email"], "cara@example.com");
+    assert_eq!(leads(&sb).len(), 3);
+
+    // Forced to Google's format, its ids are not taken on trust either: Cara is a new lead,
+    // and the same file again adds nothing.
+    let sb = Sandbox::new();
+    sb.init();
+    let google = ["--format", "google-ads-csv", "--json"];
+    let report = sb.json(&[&["import", a.as_str()][..], &google].concat());
+    assert_eq!(
+        (report["source"].as_str(), report["added"].as_u64()),
+        (Some("google-ads"), Some(2)),
+        "{report}"
+    );
+    for added in [1, 0] {
+        let report = sb.json(&[&["import", b.as_str()][..], &google].concat());
+        assert_eq!(report["added"].as_u64(), Some(added), "{report}");
+    }
+    let cara = lead(&sb, "cara");
+    assert!(cara["external_id"].as_str().unwrap().starts_with("1#"), "{cara}");
+    assert_eq!(lead(&sb, "ann")["external_id"], "1");
+    // Ann's row again, her name edited: still Ann.
+    let edited = sb.path("crm_a_edited.csv");
+    std::fs::write(&edited, std::fs::read_to_string(&a).unwrap().replace("Ann Walk-in", "Ann Walker"))
+        .unwrap();
+    let report = sb.json(&[&["import", edited.to_str().unwrap()][..], &google].concat());
+    assert_eq!(report["added"].as_u64(), Some(0), "{report}");
+    assert_eq!(leads(&sb).len(), 3);
+}

@@ -50,15 +50,20 @@ pub(crate) const PROFILE: Profile = Profile {
     closed: true,
 };
 
-/// Google's columns that no other source writes.
+/// A lead id and at least three kinds of Google's own columns (its click id, ad group and
+/// creative ids, submission time, test flag, API version): a CRM's export with a `Lead ID` and
+/// a `GCLID` column is not Google's file, and its ids are not Google's.
 pub(crate) fn looks_like(folded_headers: &[String]) -> bool {
     let has = |n: &str| folded_headers.iter().any(|h| h == n);
-    has("lead_id")
-        && (has("gcl_id")
-            || has("gclid")
-            || has("adgroup_id")
-            || has("ad_group_id")
-            || has("lead_submit_time"))
+    let kinds: [&[&str]; 6] = [
+        &["gcl_id", "gclid"],
+        &["adgroup_id", "ad_group_id"],
+        &["creative_id"],
+        &["lead_submit_time", "submission_time", "submission_date_time", "submit_time"],
+        &["is_test"],
+        &["api_version", "google_key"],
+    ];
+    has("lead_id") && kinds.iter().filter(|names| names.iter().any(|n| has(n))).count() >= 3
 }
 
 /// One `leadFormSubmissionData` row of the Ads API (camelCase JSON) as a lead, mapped through
