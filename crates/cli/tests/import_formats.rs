@@ -82,3 +82,26 @@ fn a_crm_export_with_lead_ids_and_a_gclid_is_not_googles_and_keeps_every_person(
     assert_eq!(report["added"].as_u64(), Some(0), "{report}");
     assert_eq!(leads(&sb).len(), 3);
 }
+
+#[test]
+fn a_meta_id_rounded_by_excel_refuses_its_row_with_the_reason() {
+    let sb = Sandbox::new();
+    sb.init();
+    // Excel saved both ids as 1.23457E+15: two people, one id.
+    let file = sb.path("meta.csv");
+    std::fs::copy(fixture("meta_excel_rounded_ids.csv"), &file).unwrap();
+    let err = sb.fails(&["import", file.to_str().unwrap()]);
+    assert!(
+        err.contains("line 2")
+            && err.contains(
+                "the id was rounded by a spreadsheet (1.23457E+15); import the original download from Meta"
+            )
+            && !err.contains("Ann One"),
+        "{err}"
+    );
+    assert!(leads(&sb).is_empty());
+    let report = sb.json(&["import", file.to_str().unwrap(), "--skip-invalid", "--json"]);
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(0), Some(2)), "{report}");
+    let rejects = std::fs::read_to_string(sb.path("meta.csv.rejects.csv")).unwrap();
+    assert!(rejects.contains("line 3: the id was rounded by a spreadsheet"), "{rejects}");
+}

@@ -2031,4 +2031,23 @@ mod tests {
             assert_eq!(is_google(google), Format::GoogleAdsCsv, "{google}");
         }
     }
+
+    #[test]
+    fn a_providers_id_rounded_by_a_spreadsheet_refuses_its_row() {
+        let meta = "id,created_time,ad_id,form_id,is_organic,platform,full_name,email\n\
+                    1.23457E+15,2026-10-01T09:15:00-07:00,2.38512E+16,9.87654E+14,0,fb,Ann One,ann@example.com\n\
+                    l:1234567890123456,2026-10-01T09:20:00-07:00,,,0,fb,Bob Two,bob@example.com\n";
+        let rows = csv_rows(Format::MetaCsv, meta);
+        assert_eq!(
+            rows[0].as_ref().unwrap_err(),
+            "the id was rounded by a spreadsheet (1.23457E+15); import the original download from Meta"
+        );
+        assert_eq!(rows[1].as_ref().unwrap().external_id, "1234567890123456");
+        let google = "lead_id,gcl_id,creative_id,is_test,FULL_NAME\n\"1,23457E+15\",Cj0,1,false,Ann\n";
+        let rows = csv_rows(Format::GoogleAdsCsv, google);
+        assert!(rows[0].as_ref().unwrap_err().ends_with("from Google Ads"), "{:?}", rows[0]);
+        // Any other file's id is the file's own, whatever it looks like.
+        let rows = csv_rows(Format::Csv, "id,name\n1.23457E+15,Ann\n");
+        assert_eq!(rows[0].as_ref().unwrap().external_id, "1.23457E+15");
+    }
 }

@@ -215,6 +215,14 @@ impl Profile {
             let text = || Some(value.to_string());
             match target {
                 Some(Target::ExternalId) => {
+                    // A provider's id is a long number, which a spreadsheet shows (and saves)
+                    // rounded: two leads would share what is left of it.
+                    if self.closed && rounded_number(value) {
+                        return Err(format!(
+                            "the id was rounded by a spreadsheet ({value}); import the original download from {}",
+                            self.provider()
+                        ));
+                    }
                     if let Some((n, v)) = id_column.replace((name, value)) {
                         insert_field(&mut lead.fields, n, v);
                     }
@@ -325,9 +333,28 @@ impl Profile {
         Ok(lead)
     }
 
+    /// Who writes files of this format, as a person names them.
+    fn provider(&self) -> &'static str {
+        match self.default_source {
+            "meta" => "Meta",
+            "google-ads" => "Google Ads",
+            _ => "where it came from",
+        }
+    }
+
     fn strip_prefix<'v>(&self, value: &'v str) -> &'v str {
         self.id_prefixes.iter().find_map(|p| value.strip_prefix(p)).unwrap_or(value)
     }
+}
+
+/// Whether `value` is a number in a spreadsheet's scientific notation (`1.23457E+15`, or
+/// `1,23457E+15` where the comma is the decimal mark): a long id, rounded.
+fn rounded_number(value: &str) -> bool {
+    let Some((mantissa, exponent)) = value.split_once(['E', 'e']) else { return false };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let (whole, fraction) = mantissa.split_once(['.', ',']).unwrap_or((mantissa, ""));
+    let digits = |s: &str, empty: bool| (empty || !s.is_empty()) && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole, false) && digits(fraction, true) && digits(exponent, false)
 }
 
 /// The lead fields a record's columns have filled so far.
@@ -441,5 +468,15 @@ mod tests {
             assert_eq!(parse_time(s), Some(want), "{s}");
         }
         assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_spreadsheets_rounded_numbers_are_known() {
+        for s in ["1.23457E+15", "1,23457E+15", "9.87654e+14", "1E+15", "2.38512E+16"] {
+            assert!(rounded_number(s), "{s}");
+        }
+        for s in ["1234567890123456", "E+15", "1.2E", "1.2E+", "abcE+1", "1.2.3E+4", "l:123", ""] {
+            assert!(!rounded_number(s), "{s}");
+        }
     }
 }
