@@ -105,3 +105,29 @@ fn a_meta_id_rounded_by_excel_refuses_its_row_with_the_reason() {
     let rejects = std::fs::read_to_string(sb.path("meta.csv.rejects.csv")).unwrap();
     assert!(rejects.contains("line 3: the id was rounded by a spreadsheet"), "{rejects}");
 }
+
+#[test]
+fn a_meta_download_without_is_organic_is_the_same_leads_as_with_it() {
+    let sb = Sandbox::new();
+    sb.init();
+    let with = sb.path("with_is_organic.csv");
+    std::fs::write(
+        &with,
+        "id,created_time,ad_id,form_id,is_organic,platform,full_name,email,phone_number\n\
+         l:1234567890123456,2026-10-01T09:15:00-07:00,ag:23851234567890123,f:987654321098765,false,fb,\
+         José Núñez,jose.nunez@example.com,p:+15550100000\n",
+    )
+    .unwrap();
+    let report = sb.json(&["import", with.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (report["format"].as_str(), report["added"].as_u64()),
+        (Some("meta-csv"), Some(1)),
+        "{report}"
+    );
+    // The same lead, downloaded without the is_organic column.
+    let report = sb.json(&["import", &fixture("meta_no_is_organic.csv"), "--json"]);
+    assert_eq!(report["format"], "meta-csv", "{report}");
+    assert_eq!((report["added"].as_u64(), report["unchanged"].as_u64()), (Some(0), Some(1)), "{report}");
+    let jose = lead(&sb, "jose");
+    assert_eq!((&jose["source"], &jose["external_id"]), (&"meta".into(), &"1234567890123456".into()));
+}

@@ -45,8 +45,11 @@ pub(crate) const PROFILE: Profile = Profile {
     closed: true,
 };
 
-/// A Meta download names these columns, whatever the form's questions are.
+/// A Meta download names these columns, whatever the form's questions are: `id` and
+/// `created_time`, and one of its ad, form or platform columns (a download made without
+/// `is_organic`, or with some columns left out, is still Meta's).
 pub(crate) fn looks_like(folded_headers: &[String]) -> bool {
     let has = |n: &str| folded_headers.iter().any(|h| h == n);
-    has("id") && has("created_time") && (has("form_id") || has("ad_id")) && has("is_organic")
+    let own = ["form_id", "ad_id", "adset_id", "campaign_id", "platform", "is_organic"];
+    has("id") && has("created_time") && own.iter().any(|n| has(n))
 }

@@ -2050,4 +2050,20 @@ mod tests {
         let rows = csv_rows(Format::Csv, "id,name\n1.23457E+15,Ann\n");
         assert_eq!(rows[0].as_ref().unwrap().external_id, "1.23457E+15");
     }
+
+    #[test]
+    fn a_meta_download_without_is_organic_is_metas() {
+        let format = |header: &str| detect(Path::new("f.csv"), header.as_bytes(), b',');
+        for meta in [
+            "id,created_time,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,form_name,platform,full_name",
+            "id,created_time,form_id,form_name,full_name,email",
+            "id,created_time,platform,full_name,email",
+            "id,created_time,ad_id,form_id,is_organic,full_name",
+        ] {
+            assert_eq!(format(meta), Format::MetaCsv, "{meta}");
+        }
+        for other in ["id,created_time,name,email", "id,name,form_id,email"] {
+            assert_eq!(format(other), Format::Csv, "{other}");
+        }
+    }
 }
