@@ -101,6 +101,24 @@ pub enum Error {
     )]
     Damaged(String),
 
+    /// SQLite found no room on the disk for what it had to write; the write was rolled back.
+    #[error("the disk holding the vault is full: free some space on it and try again (nothing was changed)")]
+    DiskFull,
+
+    /// A page that does not decrypt once the key opened the vault: damaged, or re-encrypted
+    /// under another key meanwhile (a key change from another command or window), which reads
+    /// the same from here. Restoring a backup is the way back only in the first case.
+    #[error(
+        "the vault file is damaged, or its key was changed while this ran ({0}): if its key or passphrase was just changed in another window or command, start again with the new one; if not, restore your data folder (vault.db with its vault.json) from a backup; Leadvault cannot repair it"
+    )]
+    DamagedOrRekeyed(String),
+
+    /// A key change that SQLCipher rolled back: the vault keeps its key.
+    #[error(
+        "the key was not changed, and the vault still opens with its current key: close other Leadvault windows and commands using it, make sure the disk has room for another copy of it (about {size_mb} MB), and try again"
+    )]
+    KeyNotChanged { size_mb: u64 },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -131,6 +149,9 @@ impl Error {
             Error::NotWritable { .. } => "not_writable",
             Error::Damaged(_) => "damaged",
             Error::Busy => "busy",
+            Error::DiskFull => "disk_full",
+            Error::DamagedOrRekeyed(_) => "damaged",
+            Error::KeyNotChanged { .. } => "key_not_changed",
             Error::Cancelled => "cancelled",
             Error::Provider(_) => "provider",
         }
@@ -158,15 +179,17 @@ impl From<sqlx::Error> for Error {
         // sqlx's Display can include a statement's text, never bound values; keep only the
         // database's own message, which carries no row data.
         match &e {
-            // Not a database (26) once the key opened it, or corrupt (11): the file is damaged.
-            // A wrong key at open is told apart before this (see `vault::connect`).
-            sqlx::Error::Database(db)
-                if db
-                    .code()
-                    .and_then(|c| c.parse::<i32>().ok())
-                    .is_some_and(|c| matches!(c & 0xff, SQLITE_CORRUPT | SQLITE_NOTADB)) =>
-            {
+            // Corrupt (11): the file is damaged. Not a database (26) once the key opened it: a
+            // page that does not decrypt. A wrong key at open is told apart before this (see
+            // `vault::connect`).
+            sqlx::Error::Database(db) if primary_code(db.code().as_deref()) == Some(SQLITE_CORRUPT) => {
                 Error::Damaged(db.message().to_string())
+            }
+            sqlx::Error::Database(db) if primary_code(db.code().as_deref()) == Some(SQLITE_NOTADB) => {
+                Error::DamagedOrRekeyed(db.message().to_string())
+            }
+            sqlx::Error::Database(db) if primary_code(db.code().as_deref()) == Some(SQLITE_FULL) => {
+                Error::DiskFull
             }
             // Busy (5) or locked (6): the write lock stayed taken.
             sqlx::Error::Database(db)
@@ -193,8 +216,15 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// The primary result code (the low byte) of an extended one, as sqlx gives it.
+fn primary_code(code: Option<&str>) -> Option<i32> {
+    code.and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff)
+}
+
 /// SQLite's primary result codes for a damaged file, and for a lock held by another.
 const SQLITE_CORRUPT: i32 = 11;
+/// No room on the disk.
+const SQLITE_FULL: i32 = 13;
 const SQLITE_NOTADB: i32 = 26;
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
@@ -208,14 +238,15 @@ impl From<rusqlite::Error> for Error {
         // values never go into an error.
         match e {
             // rusqlite connections are opened only once the pool opened the vault with the same
-            // key: "not a database" then means damaged pages, as "corrupt" does.
-            rusqlite::Error::SqliteFailure(f, msg)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
-                ) =>
-            {
+            // key: "not a database" then means damaged pages, or a key changed meanwhile.
+            rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::DatabaseCorrupt => {
                 Error::Damaged(msg.unwrap_or_else(|| f.to_string()))
+            }
+            rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                Error::DamagedOrRekeyed(msg.unwrap_or_else(|| f.to_string()))
+            }
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+                Error::DiskFull
             }
             // Stopped by a progress handler: the work was cancelled, and rolled back.
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OperationInterrupted => {

@@ -54,6 +54,17 @@ impl KeySource {
 #[derive(Debug, Serialize, Deserialize)]
 struct Settings {
     key_source: KeySource,
+    /// Set while a key change to the other kind of key (keychain or passphrase) is under way:
+    /// if it stops (a crash, the power) after the database took the new key but before these
+    /// settings said so, the next open tries that kind too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    changing_to: Option<KeySource>,
+}
+
+impl Settings {
+    fn settled(key_source: KeySource) -> Settings {
+        Settings { key_source, changing_to: None }
+    }
 }
 
 /// What `vault status` shows.
@@ -144,6 +155,32 @@ impl Vault {
         }
         create_private_dir(&options.data_dir)?;
         let salt = random_salt()?;
+        let keychain = matches!(unlock, Unlock::Keychain);
+        let made = Vault::make(&mut options, unlock, &db, &salt).await;
+        if made.is_err() {
+            // A vault half made (the disk full as it was written) is no vault: nothing of it
+            // stays to be taken for one (`init` again would say one exists, and open would fail).
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            let _ = std::fs::remove_file(options.data_dir.join(SETTINGS_FILE));
+            if keychain {
+                let (ks, account) = (options.keystore.clone(), options.keychain_account());
+                let _ = blocking(move || ks.delete(&account)).await;
+            }
+        }
+        let (pool, key, source) = made?;
+        info!(key_source = source.as_str(), "vault created");
+        Ok(Vault::assemble(pool, options, RawAccess::new(&db, &key, &salt), source))
+    }
+
+    /// The database and its settings for [`Vault::create`], in a folder that has neither.
+    async fn make(
+        options: &mut VaultOptions,
+        unlock: Unlock,
+        db: &Path,
+        salt: &[u8; 16],
+    ) -> Result<(SqlitePool, VaultKey, KeySource)> {
         let (key, source) = match unlock {
             Unlock::Keychain => {
                 let key = VaultKey::generate()?;
@@ -155,17 +192,22 @@ impl Vault {
                 (key, KeySource::Keychain)
             }
             Unlock::Passphrase(p) => {
-                let key = VaultKey::derive(&p, &salt);
+                let key = VaultKey::derive(&p, salt);
                 // Kept like an opened vault's: a key change in the same session needs it.
                 options.passphrase = Some(p);
                 (key, KeySource::Passphrase)
             }
         };
-        let pool = connect(&db, &key, &salt, true).await?;
-        MIGRATOR.run(&pool).await?;
-        write_settings(&options.data_dir, &Settings { key_source: source })?;
-        info!(key_source = source.as_str(), "vault created");
-        Ok(Vault::assemble(pool, options, RawAccess::new(&db, &key, &salt), source))
+        let pool = connect(db, &key, salt, true).await?;
+        let ready = async {
+            MIGRATOR.run(&pool).await?;
+            write_settings(&options.data_dir, &Settings::settled(source))
+        };
+        if let Err(e) = ready.await {
+            pool.close().await;
+            return Err(e);
+        }
+        Ok((pool, key, source))
     }
 
     /// Opens an existing vault and brings its schema up to date.
@@ -197,32 +239,42 @@ impl Vault {
             return Err(Error::NoVault { path: options.data_dir.clone() });
         }
         let salt = read_salt(&db)?;
-        let source = match read_settings(&options.data_dir) {
-            Some(s) => s.key_source,
-            None if options.passphrase.is_some() => KeySource::Passphrase,
-            None => KeySource::Keychain,
+        let (source, changing_to) = match read_settings(&options.data_dir) {
+            Some(s) => (s.key_source, s.changing_to.filter(|to| *to != s.key_source)),
+            None if options.passphrase.is_some() => (KeySource::Passphrase, None),
+            None => (KeySource::Keychain, None),
         };
-        let (pool, key) = match source {
-            KeySource::Passphrase => {
-                let p = options
-                    .passphrase
-                    .as_ref()
-                    .ok_or_else(|| Error::PassphraseRequired { env_hint: options.passphrase_env.clone() })?;
-                let key = VaultKey::derive(p, &salt);
-                match connect(&db, &key, &salt, false).await {
-                    // Made before passphrases were keyed in NFC: the passphrase as typed opens it.
-                    Err(Error::WrongKey { .. }) if let Some(as_typed) = p.keyed_as_typed() => {
-                        let key = VaultKey::derive(&as_typed, &salt);
-                        let pool = connect(&db, &key, &salt, false)
-                            .await
-                            .map_err(|e| wrong_key_hint(e, &options))?;
-                        options.passphrase = Some(as_typed);
-                        (pool, key)
-                    }
-                    opened => (opened.map_err(|e| wrong_key_hint(e, &options))?, key),
-                }
+        let opened = match source {
+            KeySource::Passphrase => open_with_passphrase(&mut options, &db, &salt).await,
+            KeySource::Keychain => open_with_keychain(&options, &db, &salt).await,
+        };
+        let (pool, key, source) = match (opened, changing_to) {
+            (Ok((pool, key)), None) => (pool, key, source),
+            // A key change to the other kind stopped before the database took the new key.
+            (Ok((pool, key)), Some(_)) => {
+                write_settings(&options.data_dir, &Settings::settled(source))?;
+                info!(key_source = source.as_str(), "an interrupted key change had changed nothing");
+                (pool, key, source)
             }
-            KeySource::Keychain => open_with_keychain(&options, &db, &salt).await?,
+            // It stopped after: the other kind of key opens it, and the settings say so now.
+            (
+                Err(
+                    first @ (Error::WrongKey { .. }
+                    | Error::PassphraseRequired { .. }
+                    | Error::KeyNotInKeychain { .. }),
+                ),
+                Some(now),
+            ) => {
+                let other = match now {
+                    KeySource::Keychain => open_with_keychain(&options, &db, &salt).await,
+                    KeySource::Passphrase => open_with_passphrase(&mut options, &db, &salt).await,
+                };
+                let Ok((pool, key)) = other else { return Err(first) };
+                write_settings(&options.data_dir, &Settings::settled(now))?;
+                info!(key_source = now.as_str(), "an interrupted key change was finished");
+                (pool, key, now)
+            }
+            (Err(e), _) => return Err(e),
         };
         MIGRATOR.run(&pool).await?;
         Ok(Vault::assemble(pool, options, RawAccess::new(&db, &key, &salt), source))
@@ -334,17 +386,26 @@ impl Vault {
             let (ks, account, k) = (ks.clone(), options.pending_account(), new_key.clone());
             blocking(move || ks.set(&account, &k)).await?;
         }
+        if source != self.key_source {
+            // From here until the settings name the new kind of key, the next open tries both.
+            let changing = Settings { key_source: self.key_source, changing_to: Some(source) };
+            if let Err(e) = write_settings(&options.data_dir, &changing) {
+                self.forget_parked(source).await;
+                return Err(e);
+            }
+        }
         self.pool.close().await;
-        {
-            let mut conn = connect_options(&db, &old_key, &salt, false).connect().await?;
-            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
-            let rekey = format!("PRAGMA rekey = {}", new_key.sqlcipher_literal(&salt).as_str());
-            sqlx::raw_sql(sqlx::AssertSqlSafe(rekey)).execute(&mut conn).await?;
-            conn.close().await?;
+        if let Err(e) = change_key(&db, &salt, &old_key, &new_key).await {
+            // Nothing changed: the settings say so again, and a parked key opens nothing.
+            if source != self.key_source {
+                let _ = write_settings(&options.data_dir, &Settings::settled(self.key_source));
+            }
+            self.forget_parked(source).await;
+            return Err(e);
         }
         // The settings name the new key's source at once: whatever fails below, the vault opens
         // with the new passphrase, or with the new key (parked, if it did not reach its entry).
-        write_settings(&options.data_dir, &Settings { key_source: source })?;
+        write_settings(&options.data_dir, &Settings::settled(source))?;
         let (account, pending) = (options.keychain_account(), options.pending_account());
         match source {
             KeySource::Keychain => {
@@ -375,6 +436,17 @@ impl Vault {
         Ok(Vault::assemble(pool, options, RawAccess::new(&db, &new_key, &salt), source))
     }
 
+    /// Takes the key parked for a change to `target` out of the keychain, once that change
+    /// failed before the database took it.
+    async fn forget_parked(&self, target: KeySource) {
+        if target == KeySource::Keychain {
+            let (ks, pending) = (self.options.keystore.clone(), self.options.pending_account());
+            if let Err(e) = blocking(move || ks.delete(&pending)).await {
+                warn!(code = e.code(), "the parked key stayed in the keychain");
+            }
+        }
+    }
+
     async fn current_key(&self, salt: &[u8; 16]) -> Result<VaultKey> {
         match self.key_source {
             KeySource::Passphrase => {
@@ -396,6 +468,80 @@ impl Vault {
     /// Closes the pool, checkpointing the WAL into the main file.
     pub async fn close(self) {
         self.pool.close().await;
+    }
+}
+
+/// Re-encrypts the closed vault at `db` from `old` to `new`, and proves it took: every
+/// failure leaves the database under `old`, and says why.
+async fn change_key(db: &Path, salt: &[u8; 16], old: &VaultKey, new: &VaultKey) -> Result<()> {
+    let mut conn = connect_options(db, old, salt, false).connect().await?;
+    // The WAL emptied into the file first. It cannot be while another connection (a command,
+    // the window) reads or writes: then neither could the rekey take the lock it needs.
+    let (busy, _, _): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut conn).await?;
+    if busy != 0 {
+        let _ = conn.close().await;
+        return Err(Error::Busy);
+    }
+    let done = rekey_proven(&mut conn, db, salt, old, new).await;
+    let _ = conn.close().await;
+    done
+}
+
+/// Runs SQLCipher's rekey on `conn` (open with `old`), then proves it took.
+async fn rekey_proven(
+    conn: &mut sqlx::SqliteConnection,
+    db: &Path,
+    salt: &[u8; 16],
+    old: &VaultKey,
+    new: &VaultKey,
+) -> Result<()> {
+    let rekey = format!("PRAGMA rekey = {}", new.sqlcipher_literal(salt).as_str());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(rekey)).execute(&mut *conn).await?;
+    // SQLCipher's rekey rolls back, and still reports success, when it cannot take the write
+    // lock or write a page (a full disk: it writes the whole database again). Only the new key
+    // opening the file proves the change.
+    if opens_with(db, salt, new).await {
+        return Ok(());
+    }
+    if opens_with(db, salt, old).await {
+        let size_mb = std::fs::metadata(db).map(|m| m.len().div_ceil(1 << 20)).unwrap_or(0);
+        return Err(Error::KeyNotChanged { size_mb });
+    }
+    Err(Error::Database(
+        "the key change could not be confirmed; the vault's earlier key and the new one are both kept".into(),
+    ))
+}
+
+/// Whether `key` reads the database at `db` (a connection of its own, closed after).
+async fn opens_with(db: &Path, salt: &[u8; 16], key: &VaultKey) -> bool {
+    let Ok(mut conn) = connect_options(db, key, salt, false).connect().await else { return false };
+    let read = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master").fetch_one(&mut conn).await;
+    let _ = conn.close().await;
+    read.is_ok()
+}
+
+/// Opens the vault with the key of the passphrase in `options` (which becomes the passphrase as
+/// typed, for a vault made before passphrases were keyed in NFC).
+async fn open_with_passphrase(
+    options: &mut VaultOptions,
+    db: &Path,
+    salt: &[u8; 16],
+) -> Result<(SqlitePool, VaultKey)> {
+    let p = options
+        .passphrase
+        .as_ref()
+        .ok_or_else(|| Error::PassphraseRequired { env_hint: options.passphrase_env.clone() })?;
+    let key = VaultKey::derive(p, salt);
+    match connect(db, &key, salt, false).await {
+        // Made before passphrases were keyed in NFC: the passphrase as typed opens it.
+        Err(Error::WrongKey { .. }) if let Some(as_typed) = p.keyed_as_typed() => {
+            let key = VaultKey::derive(&as_typed, salt);
+            let pool = connect(db, &key, salt, false).await.map_err(|e| wrong_key_hint(e, options))?;
+            options.passphrase = Some(as_typed);
+            Ok((pool, key))
+        }
+        opened => Ok((opened.map_err(|e| wrong_key_hint(e, options))?, key)),
     }
 }
 
@@ -605,5 +751,160 @@ mod passphrase_tests {
         let vault = vault.rekey(Unlock::Passphrase(Passphrase::new(DECOMPOSED).unwrap())).await.unwrap();
         vault.close().await;
         Vault::open(options(dir.path(), Passphrase::typed(COMPOSED))).await.unwrap().close().await;
+    }
+}
+
+#[cfg(test)]
+mod rekey_tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::secrets::Passphrase;
+
+    /// A keychain in memory.
+    #[derive(Default)]
+    struct Memory(Mutex<HashMap<String, VaultKey>>);
+
+    impl KeyStore for Memory {
+        fn get(&self, account: &str) -> Result<Option<VaultKey>> {
+            Ok(self.0.lock().unwrap().get(account).cloned())
+        }
+        fn set(&self, account: &str, key: &VaultKey) -> Result<()> {
+            self.0.lock().unwrap().insert(account.into(), key.clone());
+            Ok(())
+        }
+        fn delete(&self, account: &str) -> Result<()> {
+            self.0.lock().unwrap().remove(account);
+            Ok(())
+        }
+    }
+
+    const FIRST: &str = "the first passphrase";
+
+    /// A passphrase vault with a lead in it, over an in-memory keychain.
+    async fn vault(dir: &Path) -> (Vault, Arc<Memory>, VaultOptions) {
+        let keychain = Arc::new(Memory::default());
+        let mut options = VaultOptions::new(dir.join("data"), keychain.clone());
+        options.passphrase = Some(Passphrase::new(FIRST).unwrap());
+        let vault = Vault::create(options.clone(), Unlock::Passphrase(Passphrase::new(FIRST).unwrap()))
+            .await
+            .unwrap();
+        crate::samples::load_samples(&vault, 3, |_| {}).await.unwrap();
+        (vault, keychain, options)
+    }
+
+    fn settings_text(options: &VaultOptions) -> String {
+        std::fs::read_to_string(options.data_dir.join(SETTINGS_FILE)).unwrap()
+    }
+
+    /// Another program writing to the vault (a long import) holds it: the key change waits,
+    /// then is refused as busy, and nothing changed: the passphrase opens it, the settings say
+    /// so, and no parked key is left behind.
+    #[tokio::test]
+    async fn a_key_change_while_another_program_writes_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, keychain, options) = vault(dir.path()).await;
+        let before = settings_text(&options);
+        let writer = vault.raw.open().unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let refused = vault.rekey(Unlock::Keychain).await;
+        assert!(matches!(refused, Err(Error::Busy)), "{:?}", refused.err());
+        writer.execute_batch("ROLLBACK").unwrap();
+        drop(writer);
+        assert_eq!(settings_text(&options), before);
+        assert!(keychain.0.lock().unwrap().is_empty(), "no key parked or stored");
+        let vault = Vault::open(options).await.expect("the passphrase still opens it");
+        assert_eq!(vault.leads().count(&crate::LeadFilter::default()).await.unwrap(), 3);
+        vault.close().await;
+    }
+
+    /// SQLCipher's rekey rolls back, and still reports success, when it cannot take the write
+    /// lock (or write a page): the change is found not to have happened, and said so.
+    #[tokio::test]
+    async fn a_rekey_that_sqlcipher_rolled_back_is_not_taken_for_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, _, options) = vault(dir.path()).await;
+        let db = options.db_path();
+        let salt = read_salt(&db).unwrap();
+        let old = VaultKey::derive(&Passphrase::new(FIRST).unwrap(), &salt);
+        let new = VaultKey::derive(&Passphrase::new("the second passphrase").unwrap(), &salt);
+        let mut conn = connect_options(&db, &old, &salt, false).connect().await.unwrap();
+        sqlx::raw_sql("PRAGMA busy_timeout = 50").execute(&mut conn).await.unwrap();
+        let writer = vault.raw.open().unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let done = rekey_proven(&mut conn, &db, &salt, &old, &new).await;
+        assert!(matches!(done, Err(Error::KeyNotChanged { .. })), "{:?}", done.err());
+        writer.execute_batch("ROLLBACK").unwrap();
+        conn.close().await.unwrap();
+        assert!(opens_with(&db, &salt, &old).await && !opens_with(&db, &salt, &new).await);
+        vault.close().await;
+    }
+
+    /// A key change between a passphrase and the keychain that stopped (a crash) after the
+    /// database took the new key, before the settings said so: the new key opens it, and the
+    /// settings are put right. One that stopped before: the old key does.
+    #[tokio::test]
+    async fn an_interrupted_change_between_a_passphrase_and_the_keychain_opens_either_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, keychain, options) = vault(dir.path()).await;
+        let vault = vault.rekey(Unlock::Keychain).await.unwrap();
+        vault.close().await;
+        // Back to as it was just before the settings were written: the new key parked, the
+        // settings saying passphrase with a change to the keychain under way.
+        let (account, pending) = (options.keychain_account(), options.pending_account());
+        let key = keychain.0.lock().unwrap().remove(&account).unwrap();
+        keychain.0.lock().unwrap().insert(pending.clone(), key);
+        let changing = Settings { key_source: KeySource::Passphrase, changing_to: Some(KeySource::Keychain) };
+        write_settings(&options.data_dir, &changing).unwrap();
+        let vault = Vault::open(options.clone()).await.expect("the parked key opens it");
+        assert_eq!(vault.key_source(), KeySource::Keychain);
+        assert_eq!(read_settings(&options.data_dir).unwrap().changing_to, None);
+        assert_eq!(read_settings(&options.data_dir).unwrap().key_source, KeySource::Keychain);
+        assert!(
+            keychain.0.lock().unwrap().contains_key(&account)
+                && !keychain.0.lock().unwrap().contains_key(&pending)
+        );
+
+        // Back to a passphrase, stopped the same way: the settings still say keychain, whose
+        // entry is gone; the new passphrase opens it.
+        let second = Passphrase::new("the second passphrase").unwrap();
+        let vault = vault.rekey(Unlock::Passphrase(second.clone())).await.unwrap();
+        vault.close().await;
+        let changing = Settings { key_source: KeySource::Keychain, changing_to: Some(KeySource::Passphrase) };
+        write_settings(&options.data_dir, &changing).unwrap();
+        let with = VaultOptions { passphrase: Some(second), ..options.clone() };
+        let vault = Vault::open(with.clone()).await.expect("the new passphrase opens it");
+        assert_eq!(vault.key_source(), KeySource::Passphrase);
+        vault.close().await;
+        assert_eq!(read_settings(&options.data_dir).unwrap().key_source, KeySource::Passphrase);
+
+        // Stopped before the database took a new key: the settings say a change was under way,
+        // and the key it has opens it.
+        write_settings(
+            &options.data_dir,
+            &Settings { key_source: KeySource::Passphrase, changing_to: Some(KeySource::Keychain) },
+        )
+        .unwrap();
+        Vault::open(with).await.expect("the passphrase opens it").close().await;
+        assert_eq!(read_settings(&options.data_dir).unwrap().changing_to, None);
+        // Without the marker, a vault whose settings name the wrong kind stays shut.
+        let without = VaultOptions { passphrase: None, ..options };
+        assert!(Vault::open(without).await.is_err());
+    }
+
+    /// A vault that could not be made whole (here: its folder's settings cannot be written)
+    /// leaves nothing behind that `init` would take for a vault, nor a key in the keychain.
+    #[tokio::test]
+    async fn a_failed_create_leaves_no_vault_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(Memory::default());
+        let options = VaultOptions::new(dir.path().join("data"), keychain.clone());
+        std::fs::create_dir_all(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
+        assert!(Vault::create(options.clone(), Unlock::Keychain).await.is_err());
+        assert!(!options.db_path().exists(), "no database left");
+        assert!(keychain.0.lock().unwrap().is_empty(), "no key left");
+        std::fs::remove_dir(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
+        Vault::create(options, Unlock::Keychain).await.expect("init works again").close().await;
     }
 }
