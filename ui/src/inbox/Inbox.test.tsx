@@ -246,6 +246,67 @@ describe("the inbox", () => {
     expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("");
   });
 
+  it("keeps a half-typed note with its lead, there again when the lead is opened again", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "call back Friday" } });
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("call back Friday");
+  });
+
+  it("says a note that failed to save after the user moved on was not saved, and gives it back to its lead", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    let answer: (v: unknown) => void = () => {};
+    commands.updateLead.mockImplementation(() => new Promise((r) => (answer = r)));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "wants 3 quotes" } });
+    fireEvent.click(screen.getByText("Add note"));
+    expect(commands.updateLead).toHaveBeenCalledWith(lead(1).id, expect.objectContaining({ note: "wants 3 quotes" }));
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    await act(async () => answer({ status: "error", error: { code: "busy", message: "the vault is busy" } }));
+    expect((await screen.findByTestId("unsaved")).textContent).toMatch(/^A note for Person 1 was not saved: the vault is busy\. It is back in that lead's note box\./);
+    // The user is on Person 2: its box stays empty.
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("");
+    fireEvent.click(screen.getByText("Open it"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("wants 3 quotes");
+    expect(screen.getByRole("alert").textContent).toBe("The note was not saved: the vault is busy");
+    expect(screen.queryByTestId("unsaved")).toBeNull();
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(1).id);
+  });
+
+  it("a note that saves after the user moved on is saved once, and its lead's box is empty again", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    let answer: (v: unknown) => void = () => {};
+    commands.updateLead.mockImplementation(() => new Promise((r) => (answer = r)));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "wants 3 quotes" } });
+    fireEvent.click(screen.getByText("Add note"));
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    // Back while it still saves: the box holds the note, which cannot be sent twice.
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("wants 3 quotes");
+    expect((screen.getByText("Add note") as HTMLButtonElement).disabled).toBe(true);
+    const saved = { ...detail(lead(1)), notes: [{ at: lead(1).created_at, body: "wants 3 quotes" }] };
+    await act(async () => answer({ status: "ok", data: saved }));
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("");
+    expect(document.querySelector(".note")?.textContent).toContain("wants 3 quotes");
+    expect(commands.updateLead).toHaveBeenCalledTimes(1);
+    expect(screen.queryByTestId("unsaved")).toBeNull();
+  });
+
   it("takes a lead out of a status-filtered list once its status no longer matches", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));

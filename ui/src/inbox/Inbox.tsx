@@ -5,7 +5,8 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Lead, LeadChange, LeadSort, LeadStatus, VaultState, ViewQuery } from "../bindings";
 import { arrivalsOf, call, commands, messageOf, onSyncEvent } from "../ipc";
 import { useDebounced, useLeadPages } from "./useLeadPages";
-import { LeadDetailPane } from "../lead/LeadDetail";
+import { LeadDetailPane, toLead } from "../lead/LeadDetail";
+import { NoteDrafts } from "../lead/noteDrafts";
 import { ExportBar } from "../export/ExportBar";
 import { ImportButton, ImportMessage, useImport } from "../import/ImportButton";
 import { Settings } from "../settings/Settings";
@@ -83,6 +84,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
+  /** A change that failed after the user had moved on from its lead: which lead, and why. */
+  const [unsaved, setUnsaved] = useState<{ id: string; text: string } | null>(null);
+  /** Notes being written, per lead, kept while other leads are shown. */
+  const [notes] = useState(() => new NoteDrafts());
   /** Bumped when leads may have changed behind the open pane (a bulk change, a sync, an
    *  import): the pane loads its lead again, so it never shows (or saves back) an old state. */
   const [paneVersion, setPaneVersion] = useState(0);
@@ -94,6 +99,16 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setPaneVersion((v) => v + 1);
   }
   const importing = useImport(() => reloadAll());
+  /** The list as it is now, for the notes that finish saving after their pane closed. */
+  const pagesRef = useRef(pages);
+  pagesRef.current = pages;
+  notes.onSavedAway = (d) => pagesRef.current.replace(toLead(d));
+  notes.onFailedAway = (id, name, message) =>
+    setUnsaved({ id, text: `A note for ${name} was not saved: ${message}. It is back in that lead's note box.` });
+  // Once the lead is open again, its note box says why beside the note.
+  useEffect(() => {
+    if (unsaved && unsaved.id === openId) setUnsaved(null);
+  }, [openId, unsaved]);
   // A notice ("Updated 40 leads.") is about the view it was given in.
   const viewKey = JSON.stringify(query);
   useEffect(() => setNotice(null), [viewKey]);
@@ -438,6 +453,25 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         </p>
       )}
       <ImportMessage state={importing} />
+      {unsaved && (
+        <p className="error" role="alert" data-testid="unsaved">
+          {unsaved.text}{" "}
+          {unsaved.id !== openId && (
+            <button
+              onClick={() => {
+                const at = pages.leads.findIndex((l) => l.id === unsaved.id);
+                if (at >= 0) point(at);
+                setOpenId(unsaved.id);
+              }}
+            >
+              Open it
+            </button>
+          )}{" "}
+          <button aria-label="Dismiss the message" onClick={() => setUnsaved(null)}>
+            ✕
+          </button>
+        </p>
+      )}
       {(notice || pages.error) && (
         <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : "status"}>
           {pages.error ?? notice}
@@ -530,11 +564,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           </div>
         </div>
         {openId && (
-          // One pane per lead: a note half typed for one lead never lands on the next.
+          // One pane per lead: a note half typed for one lead never lands on the next; it
+          // stays with its lead (in `notes`) for when that lead is opened again.
           <LeadDetailPane
             key={openId}
             id={openId}
             version={paneVersion}
+            notes={notes}
+            onFailedAway={(id, text) => setUnsaved({ id, text })}
             onClose={() => setOpenId(null)}
             onChanged={(lead) => {
               // A lead whose change leaves the filtered view goes from the list (its pane

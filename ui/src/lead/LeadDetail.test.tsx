@@ -6,6 +6,7 @@ const commands = vi.hoisted(() => ({ getLead: vi.fn(), updateLead: vi.fn() }));
 vi.mock("../bindings", () => ({ commands }));
 
 import { LeadDetailPane } from "./LeadDetail";
+import { WAITING } from "../useWaitHint";
 import { readFileSync } from "node:fs";
 
 beforeEach(() => vi.clearAllMocks());
@@ -149,7 +150,41 @@ describe("the lead detail", () => {
     await screen.findByTestId("detail-name");
     fireEvent.change(screen.getByLabelText("New note"), { target: { value: "call back Friday" } });
     fireEvent.click(screen.getByText("Add note"));
-    expect((await screen.findByRole("alert")).textContent).toBe("a note cannot be empty");
+    // Told beside the note form, where the user is, not only at the pane's top.
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toBe("The note was not saved: a note cannot be empty");
+    expect(alert.closest("form")).toBe(screen.getByLabelText("New note").closest("form"));
+    expect((screen.getByLabelText("New note") as HTMLTextAreaElement).value).toBe("call back Friday");
     expect(commands.updateLead).toHaveBeenCalledWith(l.id, expect.objectContaining({ note: "call back Friday" }));
+  });
+
+  it("shows a status still saving as picked, says Saving…, and why it waits after a second", async () => {
+    const l = lead(9);
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    let answer: (v: unknown) => void = () => {};
+    commands.updateLead.mockImplementation(() => new Promise((r) => (answer = r)));
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    const status = () => document.querySelector<HTMLSelectElement>("select[name=status]")!;
+    fireEvent.change(status(), { target: { value: "won" } });
+    expect(status().value).toBe("won");
+    expect(status().disabled).toBe(true);
+    expect(screen.getByText("Saving…")).toBeTruthy();
+    expect(await screen.findByText(WAITING, {}, { timeout: 2000 })).toBeTruthy();
+    await act(async () => answer({ status: "ok", data: detail({ ...l, status: "won", updated_at: "2026-11-01T10:05:00Z" }) }));
+    expect(status().value).toBe("won");
+    expect(status().disabled).toBe(false);
+    expect(screen.queryByText(WAITING)).toBeNull();
+  });
+
+  it("a status change that fails goes back to the saved status and says why", async () => {
+    const l = lead(10);
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    commands.updateLead.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "busy", message: "the vault is busy" } }));
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    expect((await screen.findByRole("alert")).textContent).toBe("the vault is busy");
+    expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("new");
   });
 });

@@ -1,10 +1,12 @@
 // One lead: contact, form answers, ad/campaign/form, timeline and notes; status, owner and
 // tags can be changed, notes added. Every change lands in the timeline (the core does it).
-import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
+import { Fragment, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
 import type { Lead, LeadChange, LeadDetail, LeadStatus } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { STATUSES } from "../inbox/Inbox";
 import { noTypeAhead } from "../selectKeys";
+import { NoteDrafts } from "./noteDrafts";
+import { useWaitHint } from "../useWaitHint";
 
 const NO_CHANGE: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
 
@@ -14,19 +16,34 @@ type Props = {
   version?: number;
   onClose: () => void;
   onChanged: (lead: Lead) => void;
+  /** The notes being written, per lead (the inbox keeps them while other leads are shown). */
+  notes?: NoteDrafts;
+  /** A change (status, owner, tag) failed after this pane was closed: what to tell the user. */
+  onFailedAway?: (id: string, message: string) => void;
 };
 
-export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
+export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway }: Props) {
   const [detail, setDetail] = useState<LeadDetail | null>(null);
   /** Why the last change failed; it stays when the lead is loaded again. */
   const [error, setError] = useState<string | null>(null);
   /** Why the last load failed (the vault busy, say); gone once a load succeeds. */
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [note, setNote] = useState("");
+  const [own] = useState(() => new NoteDrafts());
+  const notes = shared ?? own;
+  const draft = useSyncExternalStore(notes.subscribe, () => notes.get(id));
   const [owner, setOwner] = useState("");
   const [tag, setTag] = useState("");
   /** A change is on its way: no second one (a double-click would add a note twice). */
   const [saving, setSaving] = useState(false);
+  /** The status picked and not saved yet: shown in the drop-down meanwhile. */
+  const [pendingStatus, setPendingStatus] = useState<LeadStatus | null>(null);
+  const changeHint = useWaitHint(saving);
+  const noteHint = useWaitHint(draft.saving);
+  /** This pane is still shown: a change that fails later is told here, or else to the inbox. */
+  const mounted = useRef(true);
+  const noteForm = useRef<HTMLFormElement>(null);
+  const latest = useRef({ onChanged, onFailedAway, name: id });
+  latest.current = { onChanged, onFailedAway, name: detail ? nameOf(detail) : id };
   /** The owner the lead had when last loaded: the owner box follows the lead unless edited. */
   const loadedOwner = useRef("");
   /** When the lead shown last changed: an answer about an older state of it is not shown. */
@@ -43,6 +60,25 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
     // lead's owner; a name the user typed stays.
     setOwner((box) => (box === was ? loadedOwner.current : box));
   }
+
+  useEffect(() => {
+    mounted.current = true;
+    // A note saved while this pane shows the lead (even one begun by an earlier pane of it).
+    const detach = notes.attach(id, (d) => {
+      show(d);
+      latest.current.onChanged(toLead(d));
+    });
+    return () => {
+      mounted.current = false;
+      detach();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [id, notes]);
+
+  // A note that failed to save is told beside its box, which is brought into view.
+  useEffect(() => {
+    if (draft.error) noteForm.current?.scrollIntoView?.({ block: "nearest" });
+  }, [draft.error]);
 
   useEffect(() => {
     let live = true;
@@ -63,17 +99,24 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
     if (saving) return false;
     setSaving(true);
     setError(null);
+    if (c.status) setPendingStatus(c.status);
     try {
       const d = await call(commands.updateLead(id, { ...NO_CHANGE, ...c }));
-      show(d);
-      if (c.owner !== undefined) setOwner(d.owner ?? "");
-      onChanged(toLead(d));
+      if (mounted.current) {
+        show(d);
+        if (c.owner !== undefined) setOwner(d.owner ?? "");
+      }
+      latest.current.onChanged(toLead(d));
       return true;
     } catch (e) {
-      setError(messageOf(e));
+      if (mounted.current) setError(messageOf(e));
+      else latest.current.onFailedAway?.(id, `${describeChange(c)} for ${latest.current.name} was not saved: ${messageOf(e)}.`);
       return false;
     } finally {
-      setSaving(false);
+      if (mounted.current) {
+        setSaving(false);
+        setPendingStatus(null);
+      }
     }
   }
 
@@ -128,7 +171,9 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
           <select
             name="status"
             aria-label="Status"
-            value={detail.status}
+            value={pendingStatus ?? detail.status}
+            disabled={pendingStatus !== null}
+            aria-busy={pendingStatus !== null}
             onKeyDown={noTypeAhead}
             onChange={(e) => void change({ status: e.target.value as LeadStatus })}
           >
@@ -139,6 +184,11 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
             ))}
           </select>
         </label>
+        {changeHint && (
+          <p className="muted hint" role="status">
+            {changeHint}
+          </p>
+        )}
         <form onSubmit={(e) => (e.preventDefault(), void change({ owner }))}>
           <label>
             Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
@@ -190,11 +240,27 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
             <span className="muted">{new Date(n.at).toLocaleString()}</span> {n.body}
           </p>
         ))}
-        <form onSubmit={(e) => (e.preventDefault(), note.trim() && void change({ note }).then((ok) => ok && setNote("")))}>
-          <textarea aria-label="New note" placeholder="Add a note" value={note} onChange={(e) => setNote(e.target.value)} />
-          <button type="submit" disabled={saving}>
+        <form ref={noteForm} onSubmit={(e) => (e.preventDefault(), void notes.save(id, nameOf(detail)))}>
+          <textarea
+            aria-label="New note"
+            placeholder="Add a note"
+            value={draft.text}
+            readOnly={draft.saving}
+            onChange={(e) => notes.setText(id, e.target.value)}
+          />
+          <button type="submit" disabled={draft.saving}>
             Add note
           </button>
+          {noteHint && (
+            <p className="muted hint" role="status">
+              {noteHint}
+            </p>
+          )}
+          {draft.error && (
+            <p className="error" role="alert">
+              The note was not saved: {draft.error}
+            </p>
+          )}
         </form>
       </section>
       <section>
@@ -209,6 +275,20 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged }: Props) {
       </section>
     </aside>
   );
+}
+
+/** What a lead is called in a message: its name, or how to reach it. */
+function nameOf(d: Lead): string {
+  return d.full_name ?? d.email ?? d.phone ?? d.id;
+}
+
+/** "The status change to won", said of a change that failed after its pane closed. */
+function describeChange(c: Partial<LeadChange>): string {
+  if (c.status) return `The status change to ${c.status}`;
+  if (c.owner !== undefined) return "The owner change";
+  if (c.add_tags?.length) return `The tag ${c.add_tags[0]}`;
+  if (c.remove_tags?.length) return `The removal of tag ${c.remove_tags[0]}`;
+  return "A change";
 }
 
 function FieldRow({ name, value }: { name: string; value: unknown }) {
@@ -260,7 +340,7 @@ export function describeEvent(kind: string, detail: unknown): string {
   return more === "" ? head : `${head} (${more})`;
 }
 
-function toLead(d: LeadDetail): Lead {
+export function toLead(d: LeadDetail): Lead {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { notes: _n, timeline: _t, ...lead } = d;
   return lead as Lead;
