@@ -131,3 +131,28 @@ fn a_meta_download_without_is_organic_is_the_same_leads_as_with_it() {
     let jose = lead(&sb, "jose");
     assert_eq!((&jose["source"], &jose["external_id"]), (&"meta".into(), &"1234567890123456".into()));
 }
+
+#[test]
+fn a_note_with_a_line_that_looks_like_a_notes_start_comes_back_as_it_went_out() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("one.csv");
+    std::fs::write(&csv, "name,email\nNia Noted,nia@example.com\n").unwrap();
+    sb.ok(&["import", csv.to_str().unwrap()]);
+    let id = sb.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
+    let body = "forwarded:\n[2026-11-01T10:00:00Z] customer wrote: hi\n\\[2026-11-02T10:00:00Z] as typed";
+    sb.ok(&["leads", "update", &id, "--note", body]);
+    let notes = sb.json(&["leads", "show", &id, "--json"])["notes"].clone();
+    assert_eq!(notes.as_array().unwrap().len(), 1, "{notes}");
+    assert_eq!(notes[0]["body"], body);
+    for name in ["out.json", "out.ndjson", "out.csv"] {
+        let out = sb.path(name);
+        sb.ok(&["export", "--out", out.to_str().unwrap()]);
+        let fresh = Sandbox::new();
+        fresh.init();
+        let report = fresh.json(&["import", out.to_str().unwrap(), "--json"]);
+        assert_eq!(report["added"].as_u64(), Some(1), "{name}: {report}");
+        let id = fresh.json(&["leads", "list", "--json"])[0]["id"].as_str().unwrap().to_string();
+        assert_eq!(fresh.json(&["leads", "show", &id, "--json"])["notes"], notes, "{name}");
+    }
+}

@@ -324,6 +324,8 @@ pub(crate) fn to_lead(
     let profile = if export { &super::leadvault_csv::PROFILE } else { profile };
     // Each key's target, its name and its value as text.
     let mut pairs: Vec<(Option<Target>, String, String)> = Vec::with_capacity(map.len());
+    // An export's notes, taken as they are.
+    let mut notes = None;
     for (key, value) in map {
         let target = profile.target(&fold(key));
         match (key.as_str(), value) {
@@ -334,10 +336,24 @@ pub(crate) fn to_lead(
                     }
                 }
             }
-            ("notes", Value::Array(notes)) if export => {
-                let notes: Vec<crate::domain::Note> =
-                    notes.iter().filter_map(|n| serde_json::from_value(n.clone()).ok()).collect();
-                pairs.push((target, key.clone(), super::leadvault_csv::notes_cell(&notes)));
+            ("notes", Value::Array(items)) if export => {
+                // Each note as it is, its time and its body: not through the CSV's notes cell,
+                // where a body line that starts with a time in brackets would begin a note.
+                let mut taken = Vec::with_capacity(items.len());
+                for (i, n) in items.iter().enumerate() {
+                    let note: crate::domain::Note = serde_json::from_value(n.clone()).map_err(|_| {
+                        format!(
+                            "note {} under key {key:?} is not a note (an object with a time \"at\" and a text \"body\")",
+                            i + 1
+                        )
+                    })?;
+                    if !note.body.trim().is_empty() {
+                        taken.push(note);
+                    }
+                }
+                // Not a column of the lead; its text stays part of what the row says.
+                pairs.push((Some(Target::Skip), key.clone(), super::leadvault_csv::notes_cell(&taken)));
+                notes = Some(taken);
             }
             ("field_data", Value::Array(answers)) => {
                 for a in answers {
@@ -382,7 +398,10 @@ pub(crate) fn to_lead(
         .collect();
     let cols = pairs.iter().zip(&epochs).map(|((t, k, v), e)| (*t, k.as_str(), e.as_deref().unwrap_or(v)));
     let row_id = || content_id(pairs.iter().map(|(_, k, v)| (k.as_str(), v.as_str())));
-    let lead = profile.to_lead(cols, source, now, row_id, keep_all)?;
+    let mut lead = profile.to_lead(cols, source, now, row_id, keep_all)?;
+    if let Some(notes) = notes {
+        lead.notes = notes;
+    }
     if keep_all {
         // From a provider, which cannot be asked again: its time is kept as it says.
         return Ok(lead);

@@ -42,18 +42,27 @@ pub(crate) fn own_columns(header: &[String]) -> usize {
     }
 }
 
+/// A line that starts a note: its time in brackets, then its text.
+fn stamped(line: &str) -> Option<Note> {
+    let (at, body) = line.strip_prefix('[')?.split_once("] ")?;
+    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+    Some(Note { at, body: body.to_string() })
+}
+
 /// A `notes` cell as the export writes it: each note on a line of its own starting with its
 /// time in brackets (`[2026-11-20T14:03:11Z] call back Friday`), its later lines following.
-/// Text before the first such line (a cell written by hand) is one note at `now`.
+/// Text before the first such line (a cell written by hand) is one note at `now`. A note's
+/// later line that itself starts with a time in brackets is written with a `\` before it (see
+/// [`notes_cell`]), which comes off here: one `\` before such a line, and only there.
 pub(crate) fn parse_notes(cell: &str, now: DateTime<Utc>) -> Vec<Note> {
     let mut notes: Vec<Note> = Vec::new();
     for line in cell.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let stamped = line.strip_prefix('[').and_then(|rest| {
-            let (at, body) = rest.split_once("] ")?;
-            let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
-            Some(Note { at, body: body.to_string() })
-        });
+        let stamped = stamped(line);
+        let line = match line.strip_prefix('\\') {
+            Some(rest) if stamped.is_none() && escaped_stamp(rest) => rest,
+            _ => line,
+        };
         match (stamped, notes.last_mut()) {
             (Some(note), _) => notes.push(note),
             (None, Some(last)) => {
@@ -70,7 +79,15 @@ pub(crate) fn parse_notes(cell: &str, now: DateTime<Utc>) -> Vec<Note> {
     notes
 }
 
-/// The `notes` cell of an export: [`parse_notes`] reads it back.
+/// Whether `line`, after any `\`s it starts with, starts a note: such a line in a note's text
+/// gets one more `\` in the cell.
+fn escaped_stamp(line: &str) -> bool {
+    stamped(line.trim_start_matches('\\')).is_some()
+}
+
+/// The `notes` cell of an export: [`parse_notes`] reads it back. A later line of a note that
+/// would read as the start of another (`[2026-11-01T10:00:00Z] customer wrote: hi`) is written
+/// with a `\` before it, as is one that already starts with `\`s before such a time.
 pub(crate) fn notes_cell(notes: &[Note]) -> String {
     let mut cell = String::new();
     for (i, n) in notes.iter().enumerate() {
@@ -80,7 +97,16 @@ pub(crate) fn notes_cell(notes: &[Note]) -> String {
         cell.push('[');
         cell.push_str(&n.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
         cell.push_str("] ");
-        cell.push_str(&n.body);
+        for (j, line) in n.body.split('\n').enumerate() {
+            if j > 0 {
+                cell.push('\n');
+                let bare = line.strip_suffix('\r').unwrap_or(line);
+                if escaped_stamp(bare) {
+                    cell.push('\\');
+                }
+            }
+            cell.push_str(line);
+        }
     }
     cell
 }
@@ -106,6 +132,28 @@ mod tests {
         );
         assert_eq!(parse_notes(&cell, Utc::now()), notes);
         // Windows line ends, as a spreadsheet may save them.
+        assert_eq!(parse_notes(&cell.replace('\n', "\r\n"), Utc::now()), notes);
+    }
+
+    #[test]
+    fn a_note_line_that_looks_like_a_notes_start_comes_back_in_its_note() {
+        let notes = vec![
+            Note {
+                at: at("2026-11-20T14:03:11Z"),
+                body: "forwarded:\n[2026-11-01T10:00:00Z] customer wrote: hi\n\\[2026-11-02T10:00:00Z] \
+                       two\n\\\\[2026-11-03T10:00:00Z] three\n\\[not a time] four\n[later] five"
+                    .into(),
+            },
+            Note { at: at("2026-11-21T09:00:00Z"), body: "[2026-11-01T10:00:00Z] first line".into() },
+        ];
+        let cell = notes_cell(&notes);
+        assert_eq!(
+            cell,
+            "[2026-11-20T14:03:11Z] forwarded:\n\\[2026-11-01T10:00:00Z] customer wrote: hi\n\
+             \\\\[2026-11-02T10:00:00Z] two\n\\\\\\[2026-11-03T10:00:00Z] three\n\\[not a time] four\n\
+             [later] five\n[2026-11-21T09:00:00Z] [2026-11-01T10:00:00Z] first line"
+        );
+        assert_eq!(parse_notes(&cell, Utc::now()), notes);
         assert_eq!(parse_notes(&cell.replace('\n', "\r\n"), Utc::now()), notes);
     }
 

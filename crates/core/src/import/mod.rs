@@ -2066,4 +2066,26 @@ mod tests {
             assert_eq!(format(other), Format::Csv, "{other}");
         }
     }
+
+    #[test]
+    fn a_json_exports_notes_are_taken_as_they_are() {
+        let lead = |notes: &str| {
+            let text = format!(
+                r#"[{{"source": "import", "external_id": "x-1", "full_name": "Ana", "fields": {{}}, "notes": {notes}}}]"#
+            );
+            json_items(&text).unwrap().remove(0).1
+        };
+        let body =
+            "  forwarded:\r\n[2026-11-01T10:00:00Z] customer wrote: hi\n\\[2026-11-02T10:00:00Z] typed ";
+        let notes = format!(r#"[{{"at": "2026-11-20T14:03:11.250Z", "body": {}}}]"#, serde_json::json!(body));
+        let ana = lead(&notes).unwrap();
+        assert_eq!(ana.notes.len(), 1);
+        assert_eq!(ana.notes[0].body, body, "not trimmed, split or unescaped");
+        assert_eq!(ana.notes[0].at.to_rfc3339(), "2026-11-20T14:03:11.250+00:00");
+        // A note that is not one refuses the row, where it had been dropped.
+        let reason =
+            lead(r#"[{"at": "2026-11-20T14:03:11Z", "body": "ok"}, {"body": "no time"}]"#).unwrap_err();
+        assert!(reason.starts_with("note 2 under key \"notes\" is not a note"), "{reason}");
+        assert!(!reason.contains("no time"), "{reason}");
+    }
 }
