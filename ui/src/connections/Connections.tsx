@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 import { Dialog } from "../Dialog";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
+import { formatCount } from "../format";
 
 const STATUS: Record<string, string> = {
   connected: "Connected",
@@ -110,10 +111,10 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
       const done = await call(commands.syncNow(c.id));
       onSynced?.();
       if (done.pushed > 0 || done.failed > 0 || isCrm(c.provider)) {
-        const failed = done.failed > 0 ? `, ${done.failed.toLocaleString()} refused by it` : "";
-        return `Sent ${done.pushed.toLocaleString()} lead${done.pushed === 1 ? "" : "s"} to ${c.label}${failed}.`;
+        const failed = done.failed > 0 ? `, ${formatCount(done.failed)} refused by it` : "";
+        return `Sent ${formatCount(done.pushed)} lead${done.pushed === 1 ? "" : "s"} to ${c.label}${failed}.`;
       }
-      return `Synced ${c.label}: ${done.new.toLocaleString()} new lead${done.new === 1 ? "" : "s"}, ${done.unchanged.toLocaleString()} already in the vault.`;
+      return `Synced ${c.label}: ${formatCount(done.new)} new lead${done.new === 1 ? "" : "s"}, ${formatCount(done.unchanged)} already in the vault.`;
     });
 
   const disconnect = (c: ConnectionView, purge: boolean) =>
@@ -123,7 +124,7 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
       // Its leads may be gone: the inbox shows what is left.
       onSynced?.();
       const purged = purge
-        ? ` ${done.leads_deleted.toLocaleString()} leads and ${done.ads_rows_deleted.toLocaleString()} rows of campaigns and metrics from it were deleted.`
+        ? ` ${formatCount(done.leads_deleted)} leads and ${formatCount(done.ads_rows_deleted)} rows of campaigns and metrics from it were deleted.`
         : "";
       return `Disconnected ${done.label}. ${done.revoke_message}${purged}`;
     });

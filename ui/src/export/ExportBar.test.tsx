@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { channels } from "../test/channel";
 import type { ViewQuery } from "../bindings";
 
@@ -17,7 +17,12 @@ describe("one-click export", () => {
     let finish: (v: unknown) => void = () => {};
     commands.exportView.mockImplementation(() => new Promise((r) => (finish = r)));
     commands.cancelExport.mockImplementation(() => Promise.resolve(true));
-    render(<ExportBar query={query} total={50000} />);
+    const onMessage = vi.fn();
+    render(
+      <header className="toolbar">
+        <ExportBar query={query} total={50000} onMessage={onMessage} />
+      </header>,
+    );
     fireEvent.change(screen.getByLabelText("Export format"), { target: { value: "xlsx" } });
     fireEvent.click(screen.getByText("Export view"));
     expect(commands.exportView).toHaveBeenCalledWith(query, "xlsx", expect.anything());
@@ -28,39 +33,53 @@ describe("one-click export", () => {
     style.textContent = readFileSync(`${import.meta.dirname}/../styles.css`, "utf8");
     document.head.append(style);
     try {
+      const toolbar = progress.closest<HTMLElement>(".toolbar")!;
       expect(getComputedStyle(progress).color).toBe("rgb(255, 255, 255)");
-      const toolbar = document.createElement("header");
-      toolbar.className = "toolbar";
-      document.body.append(toolbar);
+      // No label wraps; what does not fit at all goes to a second line, never under another.
       expect(getComputedStyle(toolbar).whiteSpace).toBe("nowrap");
-      expect(getComputedStyle(toolbar).flexWrap).toBe("nowrap");
-      toolbar.remove();
+      expect(getComputedStyle(toolbar).flexWrap).toBe("wrap");
+      // The export's controls never shrink under their content (they sat under Connections).
+      expect(getComputedStyle(progress.closest(".export")!).flexShrink).toBe("0");
     } finally {
       style.remove();
     }
     fireEvent.click(screen.getByText("Cancel"));
     expect(commands.cancelExport).toHaveBeenCalled();
     finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });
-    expect(await screen.findByText("Export cancelled.")).toBeTruthy();
-    expect(screen.getByText("Export view")).toBeTruthy();
+    expect(await screen.findByText("Export view")).toBeTruthy();
+    expect(onMessage).toHaveBeenLastCalledWith({ text: "Export cancelled.", error: false });
   });
 
   it("says where the file went", async () => {
     commands.exportView.mockImplementation(() => Promise.resolve({ status: "ok", data: { path: "/home/me/leads.csv", rows: 3 } }));
-    render(<ExportBar query={query} total={3} />);
+    const onMessage = vi.fn();
+    render(<ExportBar query={query} total={3} onMessage={onMessage} />);
     fireEvent.click(screen.getByText("Export view"));
-    expect(await screen.findByText("Exported 3 leads to /home/me/leads.csv")).toBeTruthy();
+    await waitFor(() => expect(onMessage).toHaveBeenLastCalledWith({ text: "Exported 3 leads to /home/me/leads.csv", error: false }));
   });
 
-  it("counts with thousands separators, and keeps the whole message in its title when it is cut", async () => {
-    commands.exportView.mockImplementation(() =>
-      Promise.resolve({ status: "ok", data: { path: "/home/me/a/long/way/down/leads.csv", rows: 1000000 } }),
-    );
-    render(<ExportBar query={query} total={1000000} />);
+  it("counts with thousands separators, and says Finishing… once every lead is read", async () => {
+    let finish: (v: unknown) => void = () => {};
+    commands.exportView.mockImplementation(() => new Promise((r) => (finish = r)));
+    const onMessage = vi.fn();
+    render(<ExportBar query={query} total={1000000} onMessage={onMessage} />);
     fireEvent.click(screen.getByText("Export view"));
-    const text = `Exported ${(1000000).toLocaleString()} leads to /home/me/a/long/way/down/leads.csv`;
-    const message = await screen.findByText(text);
-    expect(message.getAttribute("title")).toBe(text);
-    expect(message.textContent).not.toContain("1000000");
+    act(() => channels[channels.length - 1].onmessage(999999));
+    expect(screen.getByText(`${(999999).toLocaleString()} / ${(1000000).toLocaleString()}`)).toBeTruthy();
+    // An XLSX is written for seconds after its last lead is read.
+    act(() => channels[channels.length - 1].onmessage(1000000));
+    expect(screen.getByText("Finishing…")).toBeTruthy();
+    await act(async () => finish({ status: "ok", data: { path: "/home/me/leads.xlsx", rows: 1000000 } }));
+    const text = `Exported ${(1000000).toLocaleString()} leads to /home/me/leads.xlsx`;
+    expect(onMessage).toHaveBeenLastCalledWith({ text, error: false });
+    expect(text).not.toContain("1000000");
+  });
+
+  it("tells why an export failed, as an error", async () => {
+    commands.exportView.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "disk_full", message: "the disk is full" } }));
+    const onMessage = vi.fn();
+    render(<ExportBar query={query} total={3} onMessage={onMessage} />);
+    fireEvent.click(screen.getByText("Export view"));
+    await waitFor(() => expect(onMessage).toHaveBeenLastCalledWith({ text: "the disk is full", error: true }));
   });
 });

@@ -3,18 +3,22 @@ import { useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
 import type { ExportFormat, ViewQuery } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
+import { formatCount } from "../format";
 
 type Props = {
   query: ViewQuery;
   total: number | null;
   /** Told when an export starts and when it ends (the inbox does not reload meanwhile). */
   onRunning?: (running: boolean) => void;
+  /** What came of it ("Exported 3 leads to …", or why not), for the inbox's message bar: in
+   *  the toolbar it had no room (null when an export starts). */
+  onMessage: (message: { text: string; error: boolean } | null) => void;
 };
 
-export function ExportBar({ query, total, onRunning }: Props) {
+export function ExportBar({ query, total, onRunning, onMessage }: Props) {
   const [format, setFormat] = useState<ExportFormat>("csv");
   const [rows, setRows] = useState<number | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const setMessage = (text: string | null, error = false) => onMessage(text === null ? null : { text, error });
 
   async function start() {
     setMessage(null);
@@ -24,9 +28,10 @@ export function ExportBar({ query, total, onRunning }: Props) {
     progress.onmessage = (n) => setRows(n);
     try {
       const done = await call(commands.exportView(query, format, progress));
-      setMessage(done ? `Exported ${done.rows.toLocaleString()} lead${done.rows === 1 ? "" : "s"} to ${done.path}` : null);
+      setMessage(done ? `Exported ${formatCount(done.rows)} lead${done.rows === 1 ? "" : "s"} to ${done.path}` : null);
     } catch (e) {
-      setMessage(codeOf(e) === "cancelled" ? "Export cancelled." : messageOf(e));
+      if (codeOf(e) === "cancelled") setMessage("Export cancelled.");
+      else setMessage(messageOf(e), true);
     } finally {
       setRows(null);
       onRunning?.(false);
@@ -46,17 +51,13 @@ export function ExportBar({ query, total, onRunning }: Props) {
         <>
           <progress max={total ?? undefined} value={rows} aria-label="Export progress" />
           <span className="export-progress">
-            {rows.toLocaleString()}
-            {total !== null ? ` / ${total.toLocaleString()}` : ""}
+            {/* Every lead read; the file is still being written (an XLSX takes seconds). */}
+            {total !== null && total > 0 && rows >= total
+              ? "Finishing…"
+              : `${formatCount(rows)}${total !== null ? ` / ${formatCount(total)}` : ""}`}
           </span>
           <button onClick={() => void commands.cancelExport()}>Cancel</button>
         </>
-      )}
-      {message && (
-        // Cut to the toolbar's room; the whole message (the file's path) on hover.
-        <span className="export-message" role="status" title={message}>
-          {message}
-        </span>
       )}
     </div>
   );

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { readFileSync } from "node:fs";
 import { channels } from "../test/channel";
 
 const commands = vi.hoisted(() => ({ importFile: vi.fn(), cancelImport: vi.fn() }));
@@ -21,6 +22,26 @@ function Harness({ onImported }: { onImported: () => void }) {
 const done = { file: "leads.csv", format: "csv", read: 3, added: 2, unchanged: 0, rejected: 1, rejects_file: "/home/me/leads.csv.rejects.csv" };
 
 describe("importing a file", () => {
+  it("shows its progress in the toolbar's light text, thousands separated", async () => {
+    commands.importFile.mockImplementation(() => new Promise(() => {}));
+    const style = document.createElement("style");
+    style.textContent = readFileSync(`${import.meta.dirname}/../styles.css`, "utf8");
+    document.head.append(style);
+    try {
+      render(
+        <header className="toolbar">
+          <Harness onImported={() => {}} />
+        </header>,
+      );
+      fireEvent.click(screen.getByText("Import…"));
+      act(() => channels[channels.length - 1].onmessage(200000));
+      const progress = await screen.findByText(`Importing… ${(200000).toLocaleString()}`);
+      expect(getComputedStyle(progress).color).toBe("rgb(255, 255, 255)");
+    } finally {
+      style.remove();
+    }
+  });
+
   it("shows progress, can be cancelled, and says nothing was imported", async () => {
     let finish: (v: unknown) => void = () => {};
     commands.importFile.mockImplementation(() => new Promise((r) => (finish = r)));

@@ -7,16 +7,17 @@ import { useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
 import type { ImportDone } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
+import { formatCount } from "../format";
 
-const plural = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
 /** "Imported 3 new leads from leads.csv (2 already in the vault; 1 invalid row saved …)", or
  * "Nothing new in leads.csv: …". */
 export function importSummary(d: ImportDone): string {
   if (d.added === 0 && d.rejected === 0 && d.unchanged > 0)
-    return `Nothing new in ${d.file}: ${d.unchanged === 1 ? "its lead is" : `its ${d.unchanged.toLocaleString()} leads are`} already in the vault.`;
+    return `Nothing new in ${d.file}: ${d.unchanged === 1 ? "its lead is" : `its ${formatCount(d.unchanged)} leads are`} already in the vault.`;
   const more = [];
-  if (d.unchanged > 0) more.push(`${d.unchanged.toLocaleString()} already in the vault`);
+  if (d.unchanged > 0) more.push(`${formatCount(d.unchanged)} already in the vault`);
   if (d.rejected > 0 && d.rejects_file)
     more.push(`${plural(d.rejected, "invalid row", "invalid rows")} saved with the reasons to ${d.rejects_file}`);
   const tail = more.length > 0 ? ` (${more.join("; ")})` : "";
@@ -81,7 +82,7 @@ export function ImportButton({ state }: { state: ImportState }) {
   return (
     <span className="import">
       <span role="status" aria-label="Import progress">
-        Importing… {state.added.toLocaleString()}
+        Importing… {formatCount(state.added)}
       </span>
       <button onClick={() => void commands.cancelImport()}>Cancel import</button>
     </span>

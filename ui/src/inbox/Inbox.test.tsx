@@ -488,6 +488,19 @@ describe("the inbox", () => {
     vi.useRealTimers();
   });
 
+  it("says where an export went in a bar of its own, under the toolbar, until dismissed", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1)]));
+    commands.exportView.mockImplementation(() => ok({ path: "/home/me/leads.csv", rows: 1200 }));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.click(screen.getByText("Export view"));
+    const bar = await screen.findByTestId("exported");
+    expect(bar.textContent).toContain(`Exported ${(1200).toLocaleString()} leads to /home/me/leads.csv`);
+    expect(bar.closest(".toolbar")).toBeNull();
+    fireEvent.click(screen.getByLabelText("Dismiss the export message"));
+    expect(screen.queryByTestId("exported")).toBeNull();
+  });
+
   it("sends what is typed in the text filters once typing pauses", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     commands.listLeads.mockImplementation(() => page([lead(1)]));

@@ -13,6 +13,7 @@ import { Settings } from "../settings/Settings";
 import { Connections } from "../connections/Connections";
 import { SampleOffer } from "../vault/SampleOffer";
 import { noTypeAhead } from "../selectKeys";
+import { formatCount } from "../format";
 
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
@@ -145,6 +146,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   reloadRef.current = reloadAll;
 
   const [exporting, setExporting] = useState(false);
+  /** What the last export came to, until dismissed. */
+  const [exported, setExported] = useState<{ text: string; error: boolean } | null>(null);
   /** A bulk change, an import or an export under way: no reload on focus meanwhile. */
   const busyRef = useRef(false);
   busyRef.current = applying || importing.busy || exporting;
@@ -310,7 +313,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     }
     setSelected(n);
     if (refused > 0)
-      setNotice(`At most ${MAX_SELECTED.toLocaleString()} leads can be changed at once: ${refused.toLocaleString()} not ticked.`);
+      setNotice(`At most ${formatCount(MAX_SELECTED)} leads can be changed at once: ${formatCount(refused)} not ticked.`);
     anchor.current = index;
   }
 
@@ -323,7 +326,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
-      setNotice(`Updated ${r.updated.toLocaleString()} lead${r.updated === 1 ? "" : "s"}.`);
+      setNotice(`Updated ${formatCount(r.updated)} lead${r.updated === 1 ? "" : "s"}.`);
       setSelected(new Set());
     } catch (e) {
       // Nothing changed (a bulk change is all or nothing); the reload shows the leads as they are.
@@ -335,6 +338,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     }
   }
 
+  /** How many leads of the view have status `s`, or "…" before they are counted. */
+  const countOf = (s: LeadStatus) => {
+    const n = pages.counts?.by_status.find((c) => c.status === s)?.count;
+    return n === undefined ? "…" : formatCount(n);
+  };
   const setPick = (k: "status" | "since" | "until", v: string) => setPicked((f) => ({ ...f, [k]: v === "" ? null : v }));
   const setText = (k: "source" | "owner" | "tag", v: string) => setTyped((t) => ({ ...t, [k]: v === "" ? null : v }));
   const filtered =
@@ -365,6 +373,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           query={query}
           total={pages.countsStale ? null : (pages.counts?.total ?? null)}
           onRunning={setExporting}
+          onMessage={setExported}
         />
         <button onClick={() => setShowConnections(true)}>Connections</button>
         <button onClick={() => setShowSettings(true)}>Settings</button>
@@ -390,7 +399,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           million leads is counted in up to a second). */}
       <nav className={pages.countsStale ? "statuses stale" : "statuses"} aria-label="Status" aria-busy={pages.countsStale}>
         <button className={picked.status === null ? "on" : ""} aria-pressed={picked.status === null} onClick={() => setPick("status", "")}>
-          All <span className="count">{pages.counts ? pages.counts.by_status.reduce((a, c) => a + c.count, 0).toLocaleString() : "…"}</span>
+          All <span className="count">{pages.counts ? formatCount(pages.counts.by_status.reduce((a, c) => a + c.count, 0)) : "…"}</span>
         </button>
         {STATUSES.map((s) => (
           <button
@@ -400,7 +409,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             data-status={s}
             onClick={() => setPick("status", s)}
           >
-            {s} <span className="count">{pages.counts?.by_status.find((c) => c.status === s)?.count.toLocaleString() ?? "…"}</span>
+            {s} <span className="count">{countOf(s)}</span>
           </button>
         ))}
       </nav>
@@ -453,6 +462,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         </p>
       )}
       <ImportMessage state={importing} />
+      {exported && (
+        <p className={exported.error ? "error" : "notice"} role={exported.error ? "alert" : "status"} data-testid="exported">
+          {exported.text}{" "}
+          <button aria-label="Dismiss the export message" onClick={() => setExported(null)}>
+            ✕
+          </button>
+        </p>
+      )}
       {unsaved && (
         <p className="error" role="alert" data-testid="unsaved">
           {unsaved.text}{" "}
@@ -617,13 +634,13 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
   const empty: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
   return (
     <div className="bulk" role="region" aria-label="Bulk changes">
-      <strong>{count.toLocaleString()} selected</strong>
+      <strong>{formatCount(count)} selected</strong>
       {count < Math.min(shown, MAX_SELECTED) && (
         // One change takes at most 10,000 leads: beyond that, the first 10,000 shown.
         <button type="button" onClick={onSelectAll} disabled={busy}>
           {shown > MAX_SELECTED
-            ? `Select the first ${MAX_SELECTED.toLocaleString()}`
-            : `Select all ${shown.toLocaleString()} shown`}
+            ? `Select the first ${formatCount(MAX_SELECTED)}`
+            : `Select all ${formatCount(shown)} shown`}
         </button>
       )}
       {busy && <span className="muted">Applying…</span>}

@@ -4,6 +4,7 @@ import { Dialog } from "../Dialog";
 import type { VaultInfo } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { passphraseProblem } from "../vault/Setup";
+import { formatCount } from "../format";
 
 type Props = {
   onClose: () => void;
@@ -59,7 +60,7 @@ export function Settings({ onClose, onFailed }: Props) {
           <dt>Size</dt>
           <dd>{(info.size_bytes / (1024 * 1024)).toFixed(1)} MiB</dd>
           <dt>Leads</dt>
-          <dd data-testid="settings-leads">{info.leads.toLocaleString()}</dd>
+          <dd data-testid="settings-leads">{formatCount(info.leads)}</dd>
           <dt>Key</dt>
           <dd>{info.key_source === "keychain" ? "a random key in the OS keychain" : "derived from your passphrase"}</dd>
           <dt>SQLCipher</dt>

@@ -1,6 +1,7 @@
 // After creating a vault: offer realistic sample leads (marked `sample`), so the inbox works at once.
 import { useState } from "react";
 import { call, commands, messageOf } from "../ipc";
+import { formatCount } from "../format";
 
 export function SampleOffer({ onDone }: { onDone: (message: string | null) => void }) {
   const [busy, setBusy] = useState(false);
@@ -9,7 +10,7 @@ export function SampleOffer({ onDone }: { onDone: (message: string | null) => vo
     setBusy(true);
     try {
       const r = await call(commands.loadSamples(200));
-      onDone(`Loaded ${r.added.toLocaleString()} sample leads (source and tag "sample").`);
+      onDone(`Loaded ${formatCount(r.added)} sample leads (source and tag "sample").`);
     } catch (e) {
       setError(messageOf(e));
       setBusy(false);
