@@ -156,3 +156,37 @@ fn a_note_with_a_line_that_looks_like_a_notes_start_comes_back_as_it_went_out() 
         assert_eq!(fresh.json(&["leads", "show", &id, "--json"])["notes"], notes, "{name}");
     }
 }
+
+#[test]
+fn a_files_times_without_an_offset_are_on_the_users_clock() {
+    let sb = Sandbox::new();
+    sb.init();
+    let la = |args: &[&str]| {
+        let out = sb.command(args).env("TZ", "America/Los_Angeles").output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let csv = sb.path("dates.csv");
+    std::fs::write(
+        &csv,
+        "Name,Email,Date\n\
+         Bare Date,bare@example.com,2026-11-20\n\
+         Naive Time,naive@example.com,2026-11-20 14:03\n\
+         Zoned,zoned@example.com,2026-11-20T14:03:00Z\n\
+         Skipped,skipped@example.com,2026-03-08 02:30\n",
+    )
+    .unwrap();
+    la(&["import", csv.to_str().unwrap(), "--json"]);
+    let created = |search: &str| {
+        let list = la(&["leads", "list", "--search", search, "--json"]);
+        list[0]["created_at"].as_str().unwrap().to_string()
+    };
+    assert_eq!(created("bare"), "2026-11-20T08:00:00Z", "midnight in Los Angeles");
+    assert_eq!(created("naive"), "2026-11-20T22:03:00Z");
+    assert_eq!(created("zoned"), "2026-11-20T14:03:00Z", "a time with its zone is as it says");
+    assert_eq!(created("skipped"), "2026-03-08T10:30:00Z", "02:30 is skipped: 03:30 PDT");
+    // The day the file says is the day the filters say.
+    let day = la(&["leads", "list", "--since", "2026-11-20", "--until", "2026-11-20", "--json"]);
+    let names: Vec<&str> = day.as_array().unwrap().iter().map(|l| l["full_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Naive Time", "Zoned", "Bare Date"]);
+}

@@ -418,8 +418,15 @@ pub(crate) fn content_id<'a>(columns: impl Iterator<Item = (&'a str, &'a str)>) 
 }
 
 /// Dates as lead sources write them: RFC 3339, Meta's `+0000` offsets, `YYYY-MM-DD HH:MM:SS`
-/// (taken as UTC), a bare date, or Unix seconds.
+/// and a bare date (both on the user's clock, as the command line's `--since 2026-11-20T14:03`
+/// and the window's dates are: a file's `2026-11-20` is the user's 20 November), or Unix
+/// seconds.
 pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    parse_time_in(&chrono::Local, s)
+}
+
+/// [`parse_time`], a time without an offset read in `zone`.
+pub(crate) fn parse_time_in<Tz: TimeZone>(zone: &Tz, s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -432,16 +439,27 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     }
     for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%.f"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(Utc.from_utc_datetime(&t));
+            return Some(local_time(zone, t));
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?));
+        return Some(crate::clock::day_start_in(zone, d));
     }
     if s.len() >= 9 && s.bytes().all(|b| b.is_ascii_digit()) {
         return Utc.timestamp_opt(s.parse().ok()?, 0).single();
     }
     None
+}
+
+/// A clock time in `zone`: the earlier of a time the clocks show twice (when they go back, as
+/// far as the zone tells both), and
+/// for one they skip (when they go forward) the time as it reads an hour later, as a clock
+/// that was not changed would show it.
+fn local_time<Tz: TimeZone>(zone: &Tz, t: NaiveDateTime) -> DateTime<Utc> {
+    (0..3)
+        .find_map(|h| zone.from_local_datetime(&(t + chrono::Duration::hours(h))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| t.and_utc())
 }
 
 #[cfg(test)]
@@ -465,9 +483,26 @@ mod tests {
             "2026-10-01T11:15:00+02:00",
             "1790846100",
         ] {
-            assert_eq!(parse_time(s), Some(want), "{s}");
+            assert_eq!(parse_time_in(&Utc, s), Some(want), "{s}");
         }
         assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_time_without_an_offset_is_on_the_users_clock() {
+        let la = chrono::FixedOffset::west_opt(8 * 3600).unwrap();
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        for (s, want) in [
+            ("2026-11-20", "2026-11-20T08:00:00Z"),
+            ("2026-11-20 14:03", "2026-11-20T22:03:00Z"),
+            ("2026-11-20T14:03:11.5", "2026-11-20T22:03:11.5Z"),
+            // With an offset or `Z`, or as seconds since 1970, a time is the time it says.
+            ("2026-11-20T14:03:00Z", "2026-11-20T14:03:00Z"),
+            ("2026-11-20T14:03:00+0000", "2026-11-20T14:03:00Z"),
+            ("1790846100", "2026-10-01T09:15:00Z"),
+        ] {
+            assert_eq!(parse_time_in(&la, s), Some(utc(want)), "{s}");
+        }
     }
 
     #[test]
