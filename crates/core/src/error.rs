@@ -63,6 +63,11 @@ pub enum Error {
     )]
     RejectsNotSaved { path: PathBuf, reason: String },
 
+    /// A file the user asked for (an export, rejected rows) did not fit on its disk. `what`
+    /// names it: its path, or "the export".
+    #[error("could not write {what}: the disk is full; free some space on it and try again")]
+    NoSpace { what: String },
+
     #[error("could not {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -149,7 +154,7 @@ impl Error {
             Error::NotWritable { .. } => "not_writable",
             Error::Damaged(_) => "damaged",
             Error::Busy => "busy",
-            Error::DiskFull => "disk_full",
+            Error::DiskFull | Error::NoSpace { .. } => "disk_full",
             Error::DamagedOrRekeyed(_) => "damaged",
             Error::KeyNotChanged { .. } => "key_not_changed",
             Error::Cancelled => "cancelled",
@@ -158,11 +163,26 @@ impl Error {
     }
 
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { action, path: path.into(), source }
+        match source.kind() {
+            std::io::ErrorKind::StorageFull => Error::NoSpace { what: path.into().display().to_string() },
+            _ => Error::Io { action, path: path.into(), source },
+        }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidInput(message.into())
+    }
+
+    /// A failed write of `what` (an export), from the writer's own error: the disk full is said
+    /// so (the writers, csv, serde_json, rust_xlsxwriter, keep only the OS's text of it).
+    pub(crate) fn writing(what: &str, e: impl std::fmt::Display) -> Self {
+        let text = e.to_string();
+        // ENOSPC on Linux and macOS, ERROR_DISK_FULL on Windows; a panic's Debug form says
+        // StorageFull.
+        match ["(os error 28)", "(os error 112)", "StorageFull"].iter().any(|m| text.contains(m)) {
+            true => Error::NoSpace { what: what.to_string() },
+            false => Error::invalid(format!("could not write {what}: {text}")),
+        }
     }
 
     /// Names the data folder in an error that is about it and does not name it yet.
@@ -338,5 +358,42 @@ mod tests {
         assert!(text.contains(&format!("data folder {} cannot be opened for writing", dir.path().display())));
         assert!(text.contains("read-only"), "{text}");
         assert!(!text.contains("vault status"), "no advice to run what fails the same: {text}");
+    }
+
+    #[test]
+    fn a_full_disk_says_so_and_to_free_space() {
+        // SQLite's own "full": a database capped in pages, as a disk with no room leaves it.
+        let dir = tempfile::tempdir().unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("full.db")).unwrap();
+        conn.execute_batch("PRAGMA max_page_count = 3; CREATE TABLE t (x)").unwrap();
+        let full = conn.execute_batch("INSERT INTO t VALUES (zeroblob(100000))").unwrap_err();
+        let e = Error::from(full);
+        assert!(matches!(e, Error::DiskFull), "{e}");
+        assert!(e.to_string().contains("free some space") && !e.to_string().contains("vault status"), "{e}");
+
+        // A file's writer: the OS's own text for it, from an io::Error, through csv or
+        // rust_xlsxwriter, or in a panic's Debug form.
+        let enospc = std::io::Error::from_raw_os_error(28);
+        let xlsx = rust_xlsxwriter::XlsxError::IoError(std::io::Error::from_raw_os_error(28));
+        for said in [enospc.to_string(), xlsx.to_string(), format!("Couldn't write to xml file: {enospc:?}")]
+        {
+            let e = Error::writing("the export", &said);
+            assert_eq!(e.code(), "disk_full", "{said}");
+            assert_eq!(
+                e.to_string(),
+                "could not write the export: the disk is full; free some space on it and try again"
+            );
+        }
+        let e = Error::io("write", "/x/leads.csv", std::io::Error::from_raw_os_error(28));
+        assert_eq!(
+            e.to_string(),
+            "could not write /x/leads.csv: the disk is full; free some space on it and try again"
+        );
+        // Any other failure keeps its own words.
+        let e = Error::writing("the export", std::io::Error::from_raw_os_error(5));
+        assert!(
+            e.to_string().starts_with("could not write the export: ") && e.code() == "invalid_input",
+            "{e}"
+        );
     }
 }

@@ -298,6 +298,26 @@ pub(crate) async fn export_planned(
     Ok(ExportReport { path: out.to_path_buf(), format: options.format, rows })
 }
 
+/// The name of the thread that writes an export's file: its panics (rust_xlsxwriter's on a full
+/// disk) come back as errors, and are not printed (see [`quiet_writer_panics`]).
+const WRITER_THREAD: &str = "leadvault-export-writer";
+
+/// Keeps a panic of the export's writing thread off stderr (its error says what happened, in
+/// one line); every other panic is reported as before. Installed once, around the hook in place.
+fn quiet_writer_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let before = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() == Some(WRITER_THREAD) {
+                tracing::warn!(at = ?info.location().map(|l| (l.file(), l.line())), "the export's writer panicked");
+            } else {
+                before(info);
+            }
+        }));
+    });
+}
+
 /// Every connection of an export reads its pages once, front to back: a small page cache does.
 const CACHE: &str = "PRAGMA cache_size = -2000";
 
@@ -338,6 +358,7 @@ impl Job<'_> {
         mut sink: Sink,
         written: &AtomicU64,
     ) -> Result<u64> {
+        quiet_writer_panics();
         let workers = self.plan.workers.max(1);
         // Room for a whole run and its end (unless runs are very long): a thread that is a run
         // ahead of the writer is not held up before it has finished that run.
@@ -374,13 +395,27 @@ impl Job<'_> {
             }
             // On a thread of its own too, so that even a panic while writing comes back as an
             // error and the caller removes the partial file.
-            let writer = scope.spawn(move || {
-                write_runs(&queues, splits, &mut sink, written, halt)
-                    .and_then(|rows| sink.finish().map(|()| rows))
-                    .map_err(failing)
-            });
+            let writer = std::thread::Builder::new()
+                .name(WRITER_THREAD.into())
+                .spawn_scoped(scope, move || {
+                    write_runs(&queues, splits, &mut sink, written, halt)
+                        .and_then(|rows| sink.finish().map(|()| rows))
+                        .map_err(failing)
+                })
+                .map_err(|e| Error::invalid(format!("could not start the export: {e}")))?;
             let stopped = || Error::invalid("the export stopped unexpectedly");
-            let mut result = writer.join().unwrap_or_else(|_| Err(stopped()));
+            // rust_xlsxwriter panics when it cannot write its row files (a full disk).
+            let mut result = writer.join().unwrap_or_else(|panic| {
+                let said = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("");
+                match Error::writing("the export", said) {
+                    full @ Error::NoSpace { .. } => Err(full),
+                    _ => Err(stopped()),
+                }
+            });
             let others =
                 readers.into_iter().chain([splitter]).map(|h| h.join().unwrap_or_else(|_| Err(stopped())));
             // The first real error wins over the `Cancelled` it caused elsewhere.
@@ -587,7 +622,7 @@ impl<'f> Sink<'f> {
 }
 
 pub(crate) fn write_error(e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("could not write the export: {e}"))
+    Error::writing("the export", e)
 }
 
 #[cfg(test)]

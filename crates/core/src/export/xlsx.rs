@@ -87,5 +87,5 @@ fn col(i: usize) -> Result<u16> {
 }
 
 fn err(e: rust_xlsxwriter::XlsxError) -> Error {
-    Error::invalid(format!("could not write the XLSX export: {e}"))
+    Error::writing("the XLSX export", e)
 }
