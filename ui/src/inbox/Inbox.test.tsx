@@ -323,6 +323,50 @@ describe("the inbox", () => {
     expect(screen.getByTestId("detail-name")).toBeTruthy();
   });
 
+  it("after the open lead leaves the view, j opens the lead that took its place and k the one before", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3), lead(4)]));
+    commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "qualified" }))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.click(screen.getByRole("button", { name: /^new/ }));
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ status: "new" }), null, 200));
+    const name = () => screen.getByTestId("detail-name").textContent;
+    const active = () => document.querySelector(".row.active")?.getAttribute("data-lead-id") ?? null;
+    fireEvent.click(await screen.findByText("Person 2"));
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "qualified" } });
+    await waitFor(() => expect(document.querySelector(`[data-lead-id="${lead(2).id}"]`)).toBeNull());
+    // The pane still shows Person 2: no other row is highlighted as if it were open.
+    expect(name()).toBe("Person 2");
+    expect(active()).toBeNull();
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 3"));
+    expect(active()).toBe(lead(3).id);
+    // The same going up: Person 3 leaves too, k opens the one before it.
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "qualified" } });
+    await waitFor(() => expect(document.querySelector(`[data-lead-id="${lead(3).id}"]`)).toBeNull());
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    expect(active()).toBe(lead(1).id);
+  });
+
+  it("puts the cursor on the open lead when a search is cleared, so j goes on from it", async () => {
+    commands.listLeads.mockImplementation((q: ViewQuery) => (q.search ? page([lead(7)]) : page([lead(1), lead(2), lead(3)])));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 2"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    const active = () => document.querySelector(".row.active")?.getAttribute("data-lead-id") ?? null;
+    fireEvent.change(screen.getByLabelText("Search"), { target: { value: "zz" } });
+    await screen.findByText("Person 7");
+    // Person 2 is not in these results: no row stands for the open lead.
+    await waitFor(() => expect(active()).toBeNull());
+    fireEvent.change(screen.getByLabelText("Search"), { target: { value: "" } });
+    await screen.findByText("Person 3");
+    await waitFor(() => expect(active()).toBe(lead(2).id));
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 3"));
+  });
+
   it("takes a lead out of an owner- or tag-filtered list once its owner or tag no longer matches", async () => {
     const leads = [lead(1, { owner: "Maria" }), lead(2, { owner: "Maria" }), lead(3, { owner: "Maria", tags: ["vip"] })];
     commands.listLeads.mockImplementation(() => page(leads));

@@ -83,6 +83,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   /** The lead under the cursor, by id: a reload that moves it keeps the cursor on it. */
   const activeId = useRef<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
+  /** The open lead is not in the list (its change took it out of the view, or a new view does
+   *  not hold it): the cursor sits just before row `active`, on no row, so `j` opens the lead
+   *  that took its place and `k` the one before, and the highlight never shows another lead
+   *  than the pane. */
+  const [gap, setGap] = useState(false);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
   /** A change that failed after the user had moved on from its lead: which lead, and why. */
@@ -219,6 +224,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   // A new view: back to the top, nothing selected.
   useEffect(() => {
     setActive(0);
+    setGap(false);
     activeId.current = null;
     setSelected(new Set());
     virtual.scrollToOffset(0);
@@ -226,11 +232,26 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   }, [JSON.stringify(query)]);
 
   // The same view reloaded (new leads arrived, a bulk change): the cursor stays on its lead,
-  // or within the list if that lead left the view.
+  // or within the list if that lead left the view; where the open lead left it, just before
+  // the lead that took its place. A new view's rows: the cursor on the open lead if the view
+  // holds it, or else before the first row.
   useEffect(() => {
     const at = activeId.current === null ? -1 : pages.leads.findIndex((l) => l.id === activeId.current);
     if (at >= 0) {
       if (at !== active) setActive(at);
+      if (gap) setGap(false);
+    } else if (activeId.current === null && openId !== null && !gap && !pages.rowsStale) {
+      const open = pages.leads.findIndex((l) => l.id === openId);
+      if (open >= 0) {
+        point(open);
+        virtual.scrollToIndex(open, { align: "auto" });
+      } else {
+        setActive(0);
+        setGap(true);
+      }
+    } else if (activeId.current !== null && activeId.current === openId) {
+      setGap(true);
+      setActive(Math.min(active, pages.leads.length));
     } else if (active > 0 && active >= pages.leads.length) {
       setActive(Math.max(0, pages.leads.length - 1));
     }
@@ -239,11 +260,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
 
   function point(i: number) {
     setActive(i);
+    setGap(false);
     activeId.current = pages.leads[i]?.id ?? null;
   }
 
   function move(by: number) {
-    moveTo(active + by);
+    // From the gap a lead left, down is the lead that took its place.
+    moveTo((gap && by > 0 ? active - 1 : active) + by);
   }
 
   /** The cursor to row `to` (kept within the loaded rows), scrolled into view. */
@@ -550,7 +573,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               return (
                 <div
                   key={lead.id}
-                  className={`row${item.index === active ? " active" : ""}${lead.id === openId ? " open" : ""}`}
+                  className={`row${item.index === active && !gap ? " active" : ""}${lead.id === openId ? " open" : ""}`}
                   style={style}
                   data-lead-id={lead.id}
                   onClick={() => {
