@@ -75,6 +75,26 @@ describe("first run and unlock", () => {
     await waitFor(() => expect(commands.createVault).toHaveBeenCalledWith(null));
   });
 
+  it("says why a keychain vault could not be made beside its button, not below the other choices", async () => {
+    const none = "no OS keychain is available (no secret service): unlock your keyring, or choose a passphrase instead";
+    commands.createVault.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "keychain_unavailable", message: none } }));
+    render(<Setup state={fresh} onReady={() => {}} />);
+    const create = screen.getByText("Create vault with keychain key");
+    fireEvent.click(create);
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toBe(none);
+    expect(alert.closest("section")).toBe(create.closest("section"));
+  });
+
+  it("on a keychain vault's unlock screen, offers no passphrase it cannot choose", async () => {
+    const none = "no OS keychain is available (no secret service): unlock your keyring, or choose a passphrase instead";
+    commands.unlockVault.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "keychain_unavailable", message: none } }));
+    render(<Setup state={{ ...locked, key_source: "keychain" }} onReady={() => {}} />);
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "no OS keychain is available (no secret service): unlock your keyring, then choose Try the keychain again",
+    );
+  });
+
   it("says a wrong passphrase is wrong and stays on the unlock screen", async () => {
     commands.unlockVault.mockImplementation(() =>
       Promise.resolve({ status: "error", error: { code: "wrong_key", message: "the vault key does not match this database" } }),

@@ -18,20 +18,34 @@ export function passphraseProblem(passphrase: string, confirm: string): string |
   return null;
 }
 
+/** What the first-run screen can do, for its message to stand beside the one that failed. */
+type Action = "unlock" | "keychain" | "passphrase" | "demo";
+
+/** Why unlocking failed, in this screen's words: the core's "no OS keychain" message offers a
+ *  passphrase instead, which an existing keychain vault's unlock screen has no way to choose. */
+function forUnlock(e: unknown, keySource: VaultState["key_source"]): string {
+  const text = messageOf(e);
+  if (codeOf(e) !== "keychain_unavailable" || keySource !== "keychain") return text;
+  return text.replace(/, or choose a passphrase instead$/, ", then choose Try the keychain again");
+}
+
 export function Setup({ state, onReady }: Props) {
   const [passphrase, setPassphrase] = useState("");
   const [confirm, setConfirm] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** Which action failed: its message stands beside it (below the fold it went unseen). */
+  const [errorAt, setErrorAt] = useState<Action>("unlock");
   const tried = useRef(false);
 
-  async function run(f: () => Promise<VaultState>, created: boolean) {
+  async function run(f: () => Promise<VaultState>, created: boolean, action: Action = "unlock") {
     setBusy(true);
     setError(null);
+    setErrorAt(action);
     try {
       onReady(await f(), created);
     } catch (e) {
-      setError(messageOf(e));
+      setError(action === "unlock" ? forUnlock(e, state.key_source) : messageOf(e));
       if (codeOf(e) === "wrong_key") setPassphrase("");
     } finally {
       setBusy(false);
@@ -97,6 +111,12 @@ export function Setup({ state, onReady }: Props) {
   }
 
   const problem = passphraseProblem(passphrase, confirm);
+  const failed = (action: Action) =>
+    error && errorAt === action ? (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    ) : null;
   return (
     <main className="setup">
       <h1>Welcome to Leadvault</h1>
@@ -104,9 +124,10 @@ export function Setup({ state, onReady }: Props) {
       <section>
         <h2>Keep the key in this computer's keychain</h2>
         <p className="muted">A random key, stored by your operating system; nothing to remember.</p>
-        <button disabled={busy} onClick={() => void run(() => call(commands.createVault(null)), true)}>
+        <button disabled={busy} onClick={() => void run(() => call(commands.createVault(null)), true, "keychain")}>
           Create vault with keychain key
         </button>
+        {failed("keychain")}
       </section>
       <section>
         <h2>Or choose a passphrase</h2>
@@ -114,7 +135,7 @@ export function Setup({ state, onReady }: Props) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (problem === null) void run(() => call(commands.createVault(passphrase)), true);
+            if (problem === null) void run(() => call(commands.createVault(passphrase)), true, "passphrase");
           }}
         >
           <label>
@@ -132,6 +153,7 @@ export function Setup({ state, onReady }: Props) {
             <p className={problem.startsWith("The two") ? "error" : "muted"}>{problem}</p>
           )}
         </form>
+        {failed("passphrase")}
       </section>
       <section>
         <h2>Or try it first</h2>
@@ -139,11 +161,11 @@ export function Setup({ state, onReady }: Props) {
           Demo mode: simulated Meta, Google Ads and CRMs on this computer, with a vault of their own. Your vault is
           not made until you choose above.
         </p>
-        <button disabled={busy} onClick={() => void run(() => call(commands.startDemo()), false)}>
+        <button disabled={busy} onClick={() => void run(() => call(commands.startDemo()), false, "demo")}>
           Try the demo
         </button>
+        {failed("demo")}
       </section>
-      {error && <p className="error" role="alert">{error}</p>}
     </main>
   );
 }
