@@ -256,17 +256,13 @@ fn write_in_transaction(
 ) -> Result<u64> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ins = Inserter::new(&tx, now)?.checking_ids()?;
-    let mut provider_ids = ProviderIds::new(&tx)?;
     loop {
         match rx.blocking_recv() {
-            Some(Batch::Rows(mut rows)) => {
+            Some(Batch::Rows(rows)) => {
                 if stop() {
                     return Err(Error::Cancelled);
                 }
-                for lead in &mut rows {
-                    if let Some(id) = provider_ids.id_for(lead)? {
-                        lead.external_id = id;
-                    }
+                for lead in &rows {
                     ins.insert(lead)?;
                 }
                 added.store(ins.added, Ordering::Relaxed);
@@ -276,90 +272,11 @@ fn write_in_transaction(
             None => return Err(Error::Cancelled),
         }
     }
-    drop(provider_ids);
     let count = ins.finish()?;
     // Past this point the import is kept: a stop that comes during the commit is too late.
     tx.progress_handler(0, None::<fn() -> bool>)?;
     tx.commit()?;
     Ok(count)
-}
-
-/// The store takes Meta's and Google's lead ids as theirs for good and does not check them
-/// (see `Inserter::checking_ids`); but a file's ids are only as good as the file: a CRM's
-/// export forced to Google's format, a download an editor renumbered. So a file's lead under
-/// such an id that the vault has for someone else (another email or phone, none the same) is
-/// a new lead, filed as any file's is then: under that id with a digest of the row added
-/// (`123#3f2a…`), where the same row, imported again or edited since keeping its email or
-/// phone, is found again. Nothing is counted as "already in the vault" that is not.
-struct ProviderIds<'c> {
-    /// The leads of a source under an id and under its digested forms.
-    same_id: rusqlite::CachedStatement<'c>,
-}
-
-impl<'c> ProviderIds<'c> {
-    fn new(conn: &'c rusqlite::Connection) -> Result<ProviderIds<'c>> {
-        let same_id = conn.prepare_cached(
-            "SELECT external_id, email, phone_digits FROM leads WHERE source = ?1 AND external_id = ?2 \
-             UNION ALL SELECT external_id, email, phone_digits FROM leads \
-             WHERE source = ?1 AND external_id > ?2 || '#' AND external_id < ?2 || '$'",
-        )?;
-        Ok(ProviderIds { same_id })
-    }
-
-    /// The id `lead` goes in under, when not its own: `None` for a lead of any other source,
-    /// a new id, or the same person.
-    fn id_for(&mut self, lead: &NewLead) -> Result<Option<String>> {
-        let source = lead.source.to_lowercase();
-        if !matches!(source.as_str(), "meta" | "google-ads") {
-            return Ok(None);
-        }
-        let id = &lead.external_id;
-        let mut filed: Vec<(String, Option<String>, Option<String>)> = Vec::new();
-        let mut rows = self.same_id.query(rusqlite::params![source, id])?;
-        while let Some(r) = rows.next()? {
-            filed.push((r.get(0)?, r.get(1)?, r.get(2)?));
-        }
-        let email = lead.email.as_ref().map(|e| e.as_str());
-        let digits = lead.phone.as_ref().map(|p| p.digits());
-        // Whether a filed lead is someone else: an email or phone to compare, and none the same.
-        let someone_else = |(_, e, d): &(String, Option<String>, Option<String>)| {
-            let pairs = [(e.as_deref(), email), (d.as_deref(), digits)];
-            let compared: Vec<bool> = pairs
-                .iter()
-                .filter_map(|(a, b)| match (a, b) {
-                    (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => Some(a == b),
-                    _ => None,
-                })
-                .collect();
-            !compared.is_empty() && !compared.contains(&true)
-        };
-        match filed.iter().find(|(filed_id, ..)| filed_id == id) {
-            Some(own) if someone_else(own) => {}
-            _ => return Ok(None),
-        }
-        if let Some((digested, ..)) = filed.iter().find(|f| f.0 != *id && !someone_else(f)) {
-            return Ok(Some(digested.clone()));
-        }
-        Ok(Some(format!("{id}#{}", row_digest(lead))))
-    }
-}
-
-/// 16 hex digits of a SHA-256 over what a lead says: its id of its own when its file's id is
-/// someone else's.
-fn row_digest(l: &NewLead) -> String {
-    let fields = serde_json::to_string(&l.fields).unwrap_or_default();
-    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
-    for part in [
-        l.full_name.as_deref().unwrap_or(""),
-        l.email.as_ref().map(|e| e.as_str()).unwrap_or(""),
-        l.phone.as_ref().map(|p| p.as_str()).unwrap_or(""),
-        l.company.as_deref().unwrap_or(""),
-        &fields,
-    ] {
-        h.update(part.as_bytes());
-        h.update(&[0]);
-    }
-    hex::encode(&h.finish().as_ref()[..8])
 }
 
 /// One lead as Meta's Graph API returns it (`id`, `created_time`, `field_data`, the ad, ad set,

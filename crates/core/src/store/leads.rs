@@ -1089,9 +1089,11 @@ impl<'c> Inserter<'c> {
     /// another file uses for someone else. A lead whose id the vault already has for a
     /// different person (see [`same_person`]) goes in under that id with a digest of its
     /// content added (`7#3f2a…`); the same row, imported again or edited since, is found under
-    /// either. Meta's and Google's lead ids are theirs for good and are not checked. Each
-    /// lead's source is also filed as the vault already spells it, in any case ("Import" is
-    /// "import"), as the filters match labels.
+    /// either. Meta's and Google's lead ids too (a CRM export forced into Google's format, a
+    /// download an editor renumbered), but only an email or phone tells a different person
+    /// there: a lead of theirs with neither to compare is the one the vault has. Only a lead
+    /// whose id is taken is looked up. Each lead's source is also filed as the vault already
+    /// spells it, in any case ("Import" is "import"), as the filters match labels.
     pub(crate) fn checking_ids(mut self) -> Result<Inserter<'c>> {
         self.same_id = Some(self.conn.prepare_cached(
             "SELECT full_name, email, phone_digits FROM leads WHERE source = ?1 AND external_id = ?2 \
@@ -1111,13 +1113,11 @@ impl<'c> Inserter<'c> {
         if self.insert_as(l, &source, &l.external_id, &fields)? {
             return Ok(true);
         }
-        if matches!(source.as_str(), "meta" | "google-ads") {
-            return Ok(false);
-        }
+        let by_name = !matches!(source.as_str(), "meta" | "google-ads");
         let same_id = self.same_id.as_mut().expect("checking ids");
         let mut filed = same_id.query(rusqlite::params![source, l.external_id])?;
         while let Some(r) = filed.next()? {
-            if same_person((r.get(0)?, r.get(1)?, r.get(2)?), l) {
+            if same_person((r.get(0)?, r.get(1)?, r.get(2)?), l, by_name) {
                 return Ok(false);
             }
         }
@@ -1227,9 +1227,10 @@ impl<'c> Inserter<'c> {
 
 /// Whether a lead the vault has (its name, email and phone digits) is the same person as `l`:
 /// the same email or the same phone digits; when neither can be compared (one side has none
-/// of them), the same name in any case. A different email or phone is a different person,
-/// whatever the name ("John Smith" is many people).
-fn same_person(filed: (Option<String>, Option<String>, Option<String>), l: &NewLead) -> bool {
+/// of them), the same name in any case (`by_name`), or whoever it is (a provider's id, not a
+/// row number, then decides). A different email or phone is a different person, whatever the
+/// name ("John Smith" is many people).
+fn same_person(filed: (Option<String>, Option<String>, Option<String>), l: &NewLead, by_name: bool) -> bool {
     let (name, email, digits) = filed;
     let mut compared = false;
     for (a, b) in [
@@ -1246,7 +1247,9 @@ fn same_person(filed: (Option<String>, Option<String>, Option<String>), l: &NewL
             compared = true;
         }
     }
-    !compared && matches!((name, &l.full_name), (Some(a), Some(b)) if a.to_lowercase() == b.to_lowercase())
+    !compared
+        && (!by_name
+            || matches!((name, &l.full_name), (Some(a), Some(b)) if a.to_lowercase() == b.to_lowercase()))
 }
 
 /// 16 hex digits of a SHA-256 over what a lead says, for an id of its own when its file's id
