@@ -53,6 +53,27 @@ describe("settings", () => {
     expect(screen.queryByLabelText("Current passphrase")).toBeNull();
   });
 
+  it("Enter in the current passphrase goes on to the new one, and changes the key once both are typed", async () => {
+    commands.vaultStatus.mockImplementation(() => ok({ ...info, key_source: "passphrase" }));
+    commands.changeKey.mockImplementation(() => ok({ ...info, key_source: "passphrase" }));
+    render(<Settings onClose={() => {}} />);
+    await screen.findByText("derived from your passphrase");
+    const current = screen.getByLabelText("Current passphrase");
+    fireEvent.change(current, { target: { value: "the old one" } });
+    current.focus();
+    fireEvent.keyDown(current, { key: "Enter" });
+    expect(document.activeElement).toBe(screen.getByLabelText("New passphrase"));
+    fireEvent.change(screen.getByLabelText("New passphrase"), { target: { value: "a new long passphrase" } });
+    fireEvent.keyDown(screen.getByLabelText("New passphrase"), { key: "Enter" });
+    expect(document.activeElement).toBe(screen.getByLabelText("Again"));
+    fireEvent.change(screen.getByLabelText("New passphrase"), { target: { value: "a new long passphrase" } });
+    fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrase" } });
+    // Enter in the current passphrase's field submits the form it is in.
+    expect(current.closest("form")).toBe(screen.getByLabelText("Again").closest("form"));
+    fireEvent.submit(current.closest("form")!);
+    await waitFor(() => expect(commands.changeKey).toHaveBeenCalledWith("the old one", "a new long passphrase"));
+  });
+
   it("cannot be closed while the vault is re-encrypted, and tells when a change failed", async () => {
     let fail: (v: unknown) => void = () => {};
     commands.changeKey.mockImplementation(() => new Promise((r) => (fail = r)));

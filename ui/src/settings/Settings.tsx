@@ -68,13 +68,29 @@ export function Settings({ onClose, onFailed }: Props) {
         </dl>
       )}
       <h3>Change the key</h3>
-      {needsCurrent && (
-        <label>
-          Current passphrase
-          <input type="password" name="current-passphrase" value={current} onChange={(e) => setCurrent(e.target.value)} />
-        </label>
-      )}
-      <form onSubmit={(e) => (e.preventDefault(), problem === null && !missingCurrent && void rekey(passphrase))}>
+      <form
+        className="rekey"
+        onSubmit={(e) => (e.preventDefault(), !busy && problem === null && !missingCurrent && void rekey(passphrase))}
+        onKeyDown={(e) => {
+          // Enter before every field is filled (the button is greyed, so the form would not
+          // submit): on to the next field it needs.
+          if (e.key !== "Enter" || !(e.target instanceof HTMLInputElement)) return;
+          if (problem === null && !missingCurrent) return;
+          e.preventDefault();
+          const next = missingCurrent
+            ? "current-passphrase"
+            : passphrase.length > 0 && confirm.length === 0
+              ? "rekey-confirm"
+              : "rekey-passphrase";
+          (e.currentTarget.elements.namedItem(next) as HTMLInputElement | null)?.focus();
+        }}
+      >
+        {needsCurrent && (
+          <label className="current">
+            Current passphrase
+            <input type="password" name="current-passphrase" value={current} onChange={(e) => setCurrent(e.target.value)} />
+          </label>
+        )}
         <label>
           New passphrase
           <input type="password" name="rekey-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
