@@ -545,6 +545,23 @@ describe("the inbox", () => {
     expect(screen.queryByTestId("exported")).toBeNull();
   });
 
+  it("in an empty vault, points to Import…, Connections and the sample leads instead of an empty view", async () => {
+    commands.listLeads.mockImplementation(() => page([]));
+    commands.countByStatus.mockImplementation(() => ok(counts(0)));
+    commands.loadSamples.mockImplementation(() => ok({ added: 200 }));
+    render(<Inbox offerSamples={false} />);
+    const empty = await screen.findByText(/^No leads yet/);
+    expect(empty.textContent).toContain("Import…");
+    expect(empty.textContent).toContain("Connections");
+    fireEvent.click(screen.getByText("load 200 sample leads"));
+    fireEvent.click(screen.getByText("Load sample leads"));
+    await waitFor(() => expect(commands.loadSamples).toHaveBeenCalledWith(200));
+    // A filtered view with nothing in it is only that.
+    commands.countByStatus.mockImplementation(() => ok({ ...counts(0), total: 0 }));
+    fireEvent.change(screen.getByLabelText("Tag"), { target: { value: "vip" } });
+    expect(await screen.findByText("No leads in this view.")).toBeTruthy();
+  });
+
   it("sends what is typed in the text filters once typing pauses", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     commands.listLeads.mockImplementation(() => page([lead(1)]));

@@ -373,6 +373,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     typed.source !== null ||
     typed.owner !== null ||
     typed.tag !== null;
+  /** The vault holds no lead at all (not just none in this view). */
+  const vaultEmpty = !filtered && !query.search && !pages.countsStale && pages.counts?.total === 0;
 
   return (
     <div className="app">
@@ -546,11 +548,30 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           </div>
           {pages.leads.length === 0 && !pages.error && (
             <p className="muted empty">
-              {pages.loading || pages.rowsStale
-                ? "Loading…"
-                : query.search
-                  ? "No leads match this search."
-                  : "No leads in this view."}
+              {pages.loading || pages.rowsStale ? (
+                "Loading…"
+              ) : query.search ? (
+                "No leads match this search."
+              ) : vaultEmpty ? (
+                // "Start empty", or every lead deleted: where leads come from.
+                <>
+                  No leads yet. Bring yours in with{" "}
+                  <button className="link" onClick={() => void importing.start(false)} disabled={importing.busy}>
+                    Import…
+                  </button>{" "}
+                  (Meta's or Google Ads' download, a CSV or JSON file) or from{" "}
+                  <button className="link" onClick={() => setShowConnections(true)}>
+                    Connections
+                  </button>
+                  , or{" "}
+                  <button className="link" onClick={() => setShowOffer(true)} disabled={showOffer}>
+                    load 200 sample leads
+                  </button>{" "}
+                  to try the inbox.
+                </>
+              ) : (
+                "No leads in this view."
+              )}
             </p>
           )}
           <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
