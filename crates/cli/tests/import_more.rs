@@ -400,3 +400,38 @@ fn a_pipe_imports_as_a_file_does() {
     writer.join().unwrap();
     assert_eq!(report["added"].as_u64(), Some(2), "{report}");
 }
+
+#[test]
+fn a_pipes_rejected_rows_go_to_the_current_folder_not_beside_the_pipe() {
+    let sb = Sandbox::new();
+    sb.init();
+    let pipes = sb.path("pipes");
+    let here = sb.path("here");
+    std::fs::create_dir_all(&pipes).unwrap();
+    std::fs::create_dir_all(&here).unwrap();
+    let fifo = pipes.join("stdin");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(
+                fifo,
+                "name,email,phone\nAna Ruiz,ana@example.com,\nBo Berg,bo@example.com,no digits\n",
+            )
+            .unwrap()
+        })
+    };
+    let out = sb
+        .command(&["import", fifo.to_str().unwrap(), "--skip-invalid", "--json"])
+        .current_dir(&here)
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
+    let rejects = std::fs::read_to_string(here.join("stdin.rejects.csv")).expect("in the current folder");
+    assert!(rejects.contains("Bo Berg"), "{rejects}");
+    let beside: Vec<_> = std::fs::read_dir(&pipes).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(beside, ["stdin"], "nothing beside the pipe");
+}

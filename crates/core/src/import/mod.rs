@@ -334,7 +334,7 @@ fn parse_file(
     }
     // A `--source` was checked and put as the vault files it by `import_file`.
     let mut source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
-    let rejects_path = PathBuf::from(format!("{}.rejects.csv", path.display()));
+    let rejects_path = rejects_path_for(path);
     let mut sink = Sink { tx, batch: Vec::with_capacity(BATCH), read: 0, rejected: 0, rejects: None };
     let fail = |place: String, reason: &str| Error::InvalidRow {
         path: shown.clone(),
@@ -404,6 +404,17 @@ fn parse_file(
         None => None,
     };
     Ok(Parsed { format, source, own_export, read: sink.read, rejected: sink.rejected, rejects_file })
+}
+
+/// Where the rows of `path` that an import rejects are written: beside it (`FILE.rejects.csv`);
+/// for a pipe or a device (`/dev/stdin`), whose folder is no place for a file of leads, in the
+/// current folder under its name (`./stdin.rejects.csv`).
+fn rejects_path_for(path: &Path) -> PathBuf {
+    let regular = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true);
+    match (regular, path.file_name()) {
+        (false, Some(name)) => PathBuf::from(format!("{}.rejects.csv", name.to_string_lossy())),
+        _ => PathBuf::from(format!("{}.rejects.csv", path.display())),
+    }
 }
 
 /// The rejected rows' file, which gets its name only when the leads are in: `FILE.rejects.csv`,
