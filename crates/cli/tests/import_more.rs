@@ -435,3 +435,18 @@ fn a_pipes_rejected_rows_go_to_the_current_folder_not_beside_the_pipe() {
     let beside: Vec<_> = std::fs::read_dir(&pipes).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(beside, ["stdin"], "nothing beside the pipe");
 }
+
+#[test]
+fn a_guarded_phone_in_any_csv_loses_its_guard_and_other_cells_keep_theirs() {
+    let sb = Sandbox::new();
+    sb.init();
+    // An export edited into a plain CSV (its own columns gone): the phone keeps the guard the
+    // export wrote; another cell's `'` is the value's own there.
+    let file = sb.path("edited.csv");
+    std::fs::write(&file, "Name,Phone,Comment\nAna Ruiz,'+1 555 010 4444,'=not a formula\n").unwrap();
+    let report = sb.json(&["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!((report["format"].as_str(), report["added"].as_u64()), (Some("csv"), Some(1)), "{report}");
+    let ana = &sb.json(&["leads", "list", "--json"])[0];
+    assert_eq!(ana["phone"], "+1 555 010 4444", "{ana}");
+    assert_eq!(ana["fields"]["Comment"], "'=not a formula", "{ana}");
+}
