@@ -450,3 +450,35 @@ fn a_guarded_phone_in_any_csv_loses_its_guard_and_other_cells_keep_theirs() {
     assert_eq!(ana["phone"], "+1 555 010 4444", "{ana}");
     assert_eq!(ana["fields"]["Comment"], "'=not a formula", "{ana}");
 }
+
+#[test]
+fn columns_named_in_other_languages_fill_the_lead() {
+    let sb = Sandbox::new();
+    sb.init();
+    let de = sb.path("kontakte.csv");
+    std::fs::write(&de, "sep=;\nVorname;Nachname;E-Mail-Adresse;Telefon;Firma\nJürgen;Weiß;jw@example.de;+49 30 1234567;Weiß GmbH\n")
+        .unwrap();
+    let fr = sb.path("contacts.csv");
+    std::fs::write(
+        &fr,
+        "Prénom,Nom,Courriel,Téléphone,Société\nAmélie,Dubois,ad@example.fr,+33 6 12 34 56 78,Dubois SARL\n",
+    )
+    .unwrap();
+    for file in [&de, &fr] {
+        sb.ok(&["import", file.to_str().unwrap()]);
+    }
+    let by = |text: &str| sb.json(&["leads", "list", "--search", text, "--json"])[0].clone();
+    let jurgen = by("1234567");
+    assert_eq!(
+        (jurgen["full_name"].as_str(), jurgen["email"].as_str(), jurgen["company"].as_str()),
+        (Some("Jürgen Weiß"), Some("jw@example.de"), Some("Weiß GmbH")),
+        "{jurgen}"
+    );
+    assert_eq!(jurgen["fields"], serde_json::json!({}), "nothing left as an answer");
+    let amelie = by("dubois");
+    assert_eq!(
+        (amelie["full_name"].as_str(), amelie["phone"].as_str(), amelie["company"].as_str()),
+        (Some("Amélie Dubois"), Some("+33 6 12 34 56 78"), Some("Dubois SARL")),
+        "{amelie}"
+    );
+}

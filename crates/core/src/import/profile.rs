@@ -115,6 +115,67 @@ pub(crate) const COMMON_COLUMNS: &[(&str, Target)] = &[
     ("form_name", Target::FormName),
     ("platform", Target::Platform),
     ("is_organic", Target::IsOrganic),
+    // The same columns as German, French, Spanish, Italian, Portuguese and Dutch spreadsheets
+    // and CRMs name them (a column left unnamed here is kept as an answer, so a `Telefon`
+    // would be no phone: not searchable as one, not compared to find the same person).
+    ("vorname", Target::FirstName),
+    ("prénom", Target::FirstName),
+    ("prenom", Target::FirstName),
+    ("nombre", Target::FirstName),
+    ("voornaam", Target::FirstName),
+    ("nachname", Target::LastName),
+    ("familienname", Target::LastName),
+    ("nom", Target::LastName),
+    ("nom_de_famille", Target::LastName),
+    ("apellido", Target::LastName),
+    ("apellidos", Target::LastName),
+    ("cognome", Target::LastName),
+    ("sobrenome", Target::LastName),
+    ("achternaam", Target::LastName),
+    ("nome", Target::FullName),
+    ("nome_completo", Target::FullName),
+    ("nombre_completo", Target::FullName),
+    ("nom_complet", Target::FullName),
+    ("vollständiger_name", Target::FullName),
+    ("naam", Target::FullName),
+    ("volledige_naam", Target::FullName),
+    ("e_mail_adresse", Target::Email),
+    ("email_adresse", Target::Email),
+    ("adresse_e_mail", Target::Email),
+    ("adresse_email", Target::Email),
+    ("courriel", Target::Email),
+    ("correo", Target::Email),
+    ("correo_electrónico", Target::Email),
+    ("correo_electronico", Target::Email),
+    ("e_mailadres", Target::Email),
+    ("telefon", Target::Phone),
+    ("telefonnummer", Target::Phone),
+    ("handy", Target::Phone),
+    ("mobil", Target::Phone),
+    ("mobilnummer", Target::Phone),
+    ("téléphone", Target::Phone),
+    ("portable", Target::Phone),
+    ("teléfono", Target::Phone),
+    ("telefono", Target::Phone),
+    ("móvil", Target::Phone),
+    ("movil", Target::Phone),
+    ("celular", Target::Phone),
+    ("cellulare", Target::Phone),
+    ("telemóvel", Target::Phone),
+    ("telefoon", Target::Phone),
+    ("telefoonnummer", Target::Phone),
+    ("mobiel", Target::Phone),
+    ("firma", Target::Company),
+    ("unternehmen", Target::Company),
+    ("société", Target::Company),
+    ("societe", Target::Company),
+    ("entreprise", Target::Company),
+    ("empresa", Target::Company),
+    ("azienda", Target::Company),
+    ("società", Target::Company),
+    ("bedrijf", Target::Company),
+    ("datum", Target::CreatedAt),
+    ("fecha", Target::CreatedAt),
     // The reason a rejects file gives each row: the rows go back in without it.
     (REJECT_REASON, Target::Skip),
 ];
@@ -471,6 +532,10 @@ mod tests {
         assert_eq!(fold("Full Name"), "full_name");
         assert_eq!(fold("\u{feff}E-Mail "), "e_mail");
         assert_eq!(fold("what_is_your_budget?"), "what_is_your_budget");
+        // Every column name a format lists is in its folded form, or it would never match.
+        for (name, _) in COMMON_COLUMNS {
+            assert_eq!(fold(name), *name);
+        }
     }
 
     #[test]
