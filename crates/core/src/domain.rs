@@ -101,10 +101,19 @@ pub struct Phone {
 }
 
 impl Phone {
+    /// A phone number as written: digits and the usual separators, an extension at its end
+    /// (`ext. 12`, `x12`, `#12`: kept in the display, not in the digits), and the `(0)` some
+    /// countries write after the country code (`+49 (0)30 …`: the 0 is dialled only inside the
+    /// country, so it is not in the digits).
     pub fn parse(raw: &str) -> Option<Phone> {
         let display = raw.trim().trim_start_matches("p:").trim().to_string();
-        let mut digits = String::with_capacity(display.len());
-        for c in display.chars() {
+        let number = without_extension(&display);
+        let number = match number.starts_with('+') {
+            true => number.replacen("(0)", "", 1),
+            false => number.to_string(),
+        };
+        let mut digits = String::with_capacity(number.len());
+        for c in number.chars() {
             match c {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' | '(' | ')' | '.' | '/' | '+' | '\u{a0}' => {}
@@ -119,6 +128,22 @@ impl Phone {
     pub fn digits(&self) -> &str {
         &self.digits
     }
+}
+
+/// `number` without an extension at its end: a marker (`ext`, `ext.`, `extension`, `x`, `#`)
+/// after a digit, a space or a separator, then up to six digits.
+fn without_extension(number: &str) -> &str {
+    let lower = number.to_ascii_lowercase();
+    for marker in ["extension", "ext.", "ext", "x", "#"] {
+        let Some(at) = lower.rfind(marker) else { continue };
+        let rest = lower[at + marker.len()..].trim_start_matches([' ', '.', ':']);
+        let before = lower[..at].trim_end().trim_end_matches([',', ';']);
+        let ends_number = before.ends_with(|c: char| c.is_ascii_digit() || c == ')');
+        if ends_number && (1..=6).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit()) {
+            return number[..at].trim_end().trim_end_matches([',', ';']);
+        }
+    }
+    number
 }
 
 impl fmt::Debug for Phone {
@@ -386,6 +411,37 @@ mod tests {
         assert_eq!(p.digits(), "15550102030");
         assert!(Phone::parse("call me").is_none());
         assert!(Phone::parse("123").is_none());
+    }
+
+    #[test]
+    fn a_phones_extension_and_trunk_zero_are_not_its_digits() {
+        for (written, digits) in [
+            ("+1 555 010 7777 ext. 12", "15550107777"),
+            ("+1 555 010 7777 Ext 12", "15550107777"),
+            ("555-010-7777x12", "5550107777"),
+            ("(555) 010-7777 #4", "5550107777"),
+            ("+1 555 010 7777, extension 1234", "15550107777"),
+            ("+49 (0)30 1234567", "49301234567"),
+            ("+44 (0) 20 7946 0958", "442079460958"),
+            // A (0) in a number without a country code is part of it.
+            ("(0)30 1234567", "0301234567"),
+        ] {
+            let p = Phone::parse(written).unwrap_or_else(|| panic!("{written}"));
+            assert_eq!((p.as_str(), p.digits()), (written, digits));
+        }
+        // An extension is digits after its marker, nothing else.
+        for bad in [
+            "+1 555 010 7777 ext. twelve",
+            "+1 555 010 7777 x",
+            "+1 555 010 7777 ext 1234567",
+            "fax 5550107777",
+        ] {
+            assert!(Phone::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            Fingerprint::of(None, Phone::parse("+49 (0)30 1234567").as_ref()),
+            Fingerprint::of(None, Phone::parse("+49 30 1234567").as_ref())
+        );
     }
 
     #[test]
