@@ -135,7 +135,7 @@ try {
   );
   const shown = Number(await text(b, "button[data-status=lost] .count"));
   await b.$("button=Export view").click();
-  const msg = b.$(".export-message");
+  const msg = b.$("[data-testid=exported]");
   await msg.waitForDisplayed({ timeout: 30000 });
   assert.match(await textOf(msg), new RegExp(`^Exported ${shown} lead`));
   const rows = parseCsv(readFileSync(env("LEADVAULT_E2E_EXPORT_PATH"), "utf8"));
