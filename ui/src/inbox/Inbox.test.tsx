@@ -718,7 +718,11 @@ describe("the inbox", () => {
     await screen.findByText("Person 1");
     fireEvent.click(document.querySelector("button[data-status=won]")!);
     fireEvent.change(screen.getByLabelText("Source"), { target: { value: "meta" } });
+    // Empty, a date filter is marked so (WebKit would draw today's date in it).
+    expect(screen.getByLabelText("From").hasAttribute("data-empty")).toBe(true);
     fireEvent.change(screen.getByLabelText("From"), { target: { value: "2026-10-01" } });
+    await waitFor(() => expect(screen.getByLabelText("From").hasAttribute("data-empty")).toBe(false));
+    expect(screen.getByLabelText("To").hasAttribute("data-empty")).toBe(true);
     await waitFor(() =>
       expect(commands.listLeads).toHaveBeenLastCalledWith(
         expect.objectContaining({ status: "won", source: "meta", since: "2026-10-01" }),

@@ -443,10 +443,24 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         <input aria-label="Owner" placeholder="Owner" value={typed.owner ?? ""} onChange={(e) => setText("owner", e.target.value)} />
         <input aria-label="Tag" placeholder="Tag" value={typed.tag ?? ""} onChange={(e) => setText("tag", e.target.value)} />
         <label>
-          From <input type="date" aria-label="From" value={picked.since ?? ""} onChange={(e) => setPick("since", e.target.value)} />
+          From{" "}
+          <input
+            type="date"
+            aria-label="From"
+            value={picked.since ?? ""}
+            data-empty={picked.since ? undefined : ""}
+            onChange={(e) => setPick("since", e.target.value)}
+          />
         </label>
         <label>
-          To <input type="date" aria-label="To" value={picked.until ?? ""} onChange={(e) => setPick("until", e.target.value)} />
+          To{" "}
+          <input
+            type="date"
+            aria-label="To"
+            value={picked.until ?? ""}
+            data-empty={picked.until ? undefined : ""}
+            onChange={(e) => setPick("until", e.target.value)}
+          />
         </label>
         {filtered && (
           <button
