@@ -155,6 +155,16 @@ impl Vault {
         }
         create_private_dir(&options.data_dir)?;
         let salt = random_salt()?;
+        // The database file is made here, empty, or not at all: another `init` (the window's, a
+        // terminal's) making one in the same folder at the same moment gets "a vault exists",
+        // and what a failed create removes below is only ever its own.
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&db) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::VaultExists { path: options.data_dir.clone() });
+            }
+            Err(e) => return Err(Error::io("create", &db, e)),
+        }
         let keychain = matches!(unlock, Unlock::Keychain);
         let made = Vault::make(&mut options, unlock, &db, &salt).await;
         if made.is_err() {
@@ -252,7 +262,7 @@ impl Vault {
             (Ok((pool, key)), None) => (pool, key, source),
             // A key change to the other kind stopped before the database took the new key.
             (Ok((pool, key)), Some(_)) => {
-                write_settings(&options.data_dir, &Settings::settled(source))?;
+                settle(&options.data_dir, source);
                 info!(key_source = source.as_str(), "an interrupted key change had changed nothing");
                 (pool, key, source)
             }
@@ -267,10 +277,14 @@ impl Vault {
             ) => {
                 let other = match now {
                     KeySource::Keychain => open_with_keychain(&options, &db, &salt).await,
+                    // It may need the new passphrase: asked for as for any passphrase vault.
+                    KeySource::Passphrase if options.passphrase.is_none() => {
+                        return Err(Error::PassphraseRequired { env_hint: options.passphrase_env.clone() });
+                    }
                     KeySource::Passphrase => open_with_passphrase(&mut options, &db, &salt).await,
                 };
                 let Ok((pool, key)) = other else { return Err(first) };
-                write_settings(&options.data_dir, &Settings::settled(now))?;
+                settle(&options.data_dir, now);
                 info!(key_source = now.as_str(), "an interrupted key change was finished");
                 (pool, key, now)
             }
@@ -291,9 +305,14 @@ impl Vault {
     }
 
     /// How the vault in `data_dir` is unlocked, as its settings file says (without opening it):
-    /// lets a window ask for a passphrase only when one is needed.
+    /// lets a window ask for a passphrase only when one is needed. A vault whose change to a
+    /// passphrase was interrupted may need the new passphrase: it is a passphrase vault here
+    /// (its keychain key, if it still opens it, is tried first all the same).
     pub fn key_source_of(data_dir: &Path) -> Option<KeySource> {
-        read_settings(data_dir).map(|s| s.key_source)
+        read_settings(data_dir).map(|s| match s.changing_to {
+            Some(KeySource::Passphrase) => KeySource::Passphrase,
+            _ => s.key_source,
+        })
     }
 
     pub fn key_source(&self) -> KeySource {
@@ -396,11 +415,15 @@ impl Vault {
         }
         self.pool.close().await;
         if let Err(e) = change_key(&db, &salt, &old_key, &new_key).await {
-            // Nothing changed: the settings say so again, and a parked key opens nothing.
-            if source != self.key_source {
-                let _ = write_settings(&options.data_dir, &Settings::settled(self.key_source));
+            // Put back as it was only what is proven unchanged (the old key opens the file): a
+            // change that may have gone through keeps its parked key and the settings' "changing
+            // to", so the next open tries the new key too.
+            if opens_with(&db, &salt, &old_key).await {
+                if source != self.key_source {
+                    let _ = write_settings(&options.data_dir, &Settings::settled(self.key_source));
+                }
+                self.forget_parked(source).await;
             }
-            self.forget_parked(source).await;
             return Err(e);
         }
         // The settings name the new key's source at once: whatever fails below, the vault opens
@@ -664,6 +687,15 @@ fn read_settings(dir: &Path) -> Option<Settings> {
     serde_json::from_str(&text).ok()
 }
 
+/// Records that the vault's key is of kind `source` now, after an interrupted change: if that
+/// cannot be written (a full disk), the vault opens all the same, and the next open finds the
+/// same again.
+fn settle(dir: &Path, source: KeySource) {
+    if let Err(e) = write_settings(dir, &Settings::settled(source)) {
+        warn!(code = e.code(), "the vault's settings could not be brought up to date");
+    }
+}
+
 fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {
     let path = dir.join(SETTINGS_FILE);
     let tmp = dir.join(format!("{SETTINGS_FILE}.tmp"));
@@ -782,6 +814,10 @@ mod rekey_tests {
 
     const FIRST: &str = "the first passphrase";
 
+    fn second_again() -> Passphrase {
+        Passphrase::new("the second passphrase").unwrap()
+    }
+
     /// A passphrase vault with a lead in it, over an in-memory keychain.
     async fn vault(dir: &Path) -> (Vault, Arc<Memory>, VaultOptions) {
         let keychain = Arc::new(Memory::default());
@@ -888,9 +924,24 @@ mod rekey_tests {
         .unwrap();
         Vault::open(with).await.expect("the passphrase opens it").close().await;
         assert_eq!(read_settings(&options.data_dir).unwrap().changing_to, None);
-        // Without the marker, a vault whose settings name the wrong kind stays shut.
-        let without = VaultOptions { passphrase: None, ..options };
-        assert!(Vault::open(without).await.is_err());
+        // Without the marker, a vault whose settings name the wrong kind stays shut, even to
+        // the passphrase that opens it.
+        write_settings(&options.data_dir, &Settings::settled(KeySource::Keychain)).unwrap();
+        let wrong_kind =
+            Vault::open(VaultOptions { passphrase: Some(second_again()), ..options.clone() }).await;
+        assert!(wrong_kind.is_err());
+        // With it, and no passphrase given, the passphrase it may need is asked for (the window
+        // offers its field: the vault reads as a passphrase vault).
+        let changing = Settings { key_source: KeySource::Keychain, changing_to: Some(KeySource::Passphrase) };
+        write_settings(&options.data_dir, &changing).unwrap();
+        assert_eq!(Vault::key_source_of(&options.data_dir), Some(KeySource::Passphrase));
+        let without = Vault::open(VaultOptions { passphrase: None, ..options.clone() }).await;
+        assert!(matches!(without, Err(Error::PassphraseRequired { .. })), "{:?}", without.err());
+        Vault::open(VaultOptions { passphrase: Some(second_again()), ..options })
+            .await
+            .expect("the new passphrase opens it")
+            .close()
+            .await;
     }
 
     /// A vault that could not be made whole (here: its folder's settings cannot be written)
