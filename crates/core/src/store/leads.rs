@@ -104,11 +104,9 @@ impl Leads<'_> {
         let mut conn = self.vault.pool.acquire().await?;
         let mut keys: Vec<(i64, i64, Option<i64>)> = Vec::new();
         let walks: &[Walk] = match sort {
-            LeadSort::Newest => &[Walk::Newest],
-            LeadSort::Oldest => &[Walk::Oldest],
             // Past the scored part (the cursor is on an unscored lead), only the rest is left.
             LeadSort::ScoreHigh if after.is_some_and(|c| c.key.is_none()) => &[Walk::Unscored],
-            LeadSort::ScoreHigh => &[Walk::Scored, Walk::Unscored],
+            sort => Walk::of(sort),
         };
         for &walk in walks {
             let want = limit as usize - keys.len();
@@ -371,17 +369,20 @@ fn async_stream_rows(
     const BATCH: usize = 256;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<Lead>>>(8);
     tokio::spawn(async move {
-        let q = select_leads(LEAD_COLUMNS, &filter, None, Walk::whole(sort), None, None);
-        let mut rows = bind!(sqlx::query(q.text()), q).fetch(&pool);
         let mut batch = Vec::with_capacity(BATCH);
-        while let Some(row) = rows.next().await {
-            let failed = row.is_err();
-            batch.push(row.map_err(Error::from).and_then(|r| lead_from_row(&r).map(|(_, l)| l)));
-            if batch.len() == BATCH || failed {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                let gone = tx.send(full).await.is_err();
-                if gone || failed {
-                    return;
+        // The score sort in its two parts, one after the other, each read in order.
+        for &walk in Walk::of(sort) {
+            let q = select_leads(LEAD_COLUMNS, &filter, None, walk, None, None);
+            let mut rows = bind!(sqlx::query(q.text()), q).fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let failed = row.is_err();
+                batch.push(row.map_err(Error::from).and_then(|r| lead_from_row(&r).map(|(_, l)| l)));
+                if batch.len() == BATCH || failed {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let gone = tx.send(full).await.is_err();
+                    if gone || failed {
+                        return;
+                    }
                 }
             }
         }
@@ -415,7 +416,8 @@ pub(crate) fn split_keys(
     if sort == LeadSort::ScoreHigh || every == 0 {
         return Ok(());
     }
-    let q = select_leads("l.sort_key", filter, None, Walk::whole(sort), None, None);
+    let walk = if sort == LeadSort::Oldest { Walk::Oldest } else { Walk::Newest };
+    let q = select_leads("l.sort_key", filter, None, walk, None, None);
     let mut stmt = conn.prepare(q.as_str())?;
     let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
     let (mut n, mut pending) = (0usize, None);
@@ -447,19 +449,23 @@ pub(crate) fn for_each_batch(
     mut each: impl FnMut(RowBatch) -> Result<()>,
 ) -> Result<()> {
     let after = range.after.map(|key| Cursor { key: Some(key), tie: key });
-    let q = select_leads(EXPORT_COLUMNS, filter, None, Walk::whole(sort), after.as_ref(), range.through);
-    let mut stmt = conn.prepare(q.as_str())?;
-    let width = stmt.column_count();
-    let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
-    let mut batch = RowBatch::new(size, width);
-    while let Some(row) = rows.next()? {
-        batch.push_row(row)?;
-        if batch.len() == size {
-            each(std::mem::replace(&mut batch, RowBatch::new(size, width)))?;
+    let mut batch: Option<RowBatch> = None;
+    // The score sort (read in one run: no key range) in its two parts, one after the other.
+    for &walk in Walk::of(sort) {
+        let q = select_leads(EXPORT_COLUMNS, filter, None, walk, after.as_ref(), range.through);
+        let mut stmt = conn.prepare(q.as_str())?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(q.args()))?;
+        while let Some(row) = rows.next()? {
+            let filling = batch.get_or_insert_with(|| RowBatch::new(size, width));
+            filling.push_row(row)?;
+            if filling.len() == size {
+                each(batch.take().expect("a batch is being filled"))?;
+            }
         }
     }
-    if batch.len() > 0 {
-        each(batch)?;
+    if let Some(rest) = batch.filter(|b| b.len() > 0) {
+        each(rest)?;
     }
     Ok(())
 }
@@ -673,9 +679,6 @@ async fn expanded_query(conn: &mut SqliteConnection, text: &str) -> Result<Optio
 enum Walk {
     Newest,
     Oldest,
-    /// The score sort in one query (a stream reads it whole): highest score first, the
-    /// unscored last, equal scores newest first.
-    Score,
     /// The score sort's first part: the scored leads, from the score index (which holds only
     /// them).
     Scored,
@@ -684,12 +687,14 @@ enum Walk {
 }
 
 impl Walk {
-    /// How a query that reads the whole view in one piece walks it.
-    fn whole(sort: LeadSort) -> Walk {
+    /// The walks that read the whole view in `sort` order, one after the other: the score sort
+    /// (highest first, the unscored last, equal scores newest first) in its two parts, each
+    /// from an index in order, never sorted in memory.
+    fn of(sort: LeadSort) -> &'static [Walk] {
         match sort {
-            LeadSort::Newest => Walk::Newest,
-            LeadSort::Oldest => Walk::Oldest,
-            LeadSort::ScoreHigh => Walk::Score,
+            LeadSort::Newest => &[Walk::Newest],
+            LeadSort::Oldest => &[Walk::Oldest],
+            LeadSort::ScoreHigh => &[Walk::Scored, Walk::Unscored],
         }
     }
 }
@@ -745,15 +750,13 @@ fn select_leads(
         (Walk::Oldest, Some(c)) => {
             q.push(&format!(" AND {key} > ")).bind(c.key.unwrap_or(c.tie));
         }
-        (Walk::Score | Walk::Scored, Some(Cursor { key: Some(k), tie })) => {
+        (Walk::Scored, Some(Cursor { key: Some(k), tie })) => {
             q.push(" AND (l.score < ").bind(*k);
-            if walk == Walk::Score {
-                q.push(" OR l.score IS NULL");
-            }
             q.push(" OR (l.score = ").bind(*k).push(" AND l.sort_key < ").bind(*tie).push("))");
         }
-        (Walk::Score | Walk::Scored, Some(Cursor { key: None, tie })) => {
-            q.push(" AND l.score IS NULL AND l.sort_key < ").bind(*tie);
+        (Walk::Scored, Some(Cursor { key: None, .. })) => {
+            debug_assert!(false, "a cursor on an unscored lead is past the scored part");
+            q.push(" AND 0");
         }
         (_, None) => {}
     }
@@ -770,7 +773,7 @@ fn select_leads(
     q.push(&match walk {
         Walk::Newest | Walk::Unscored => format!(" ORDER BY {key} DESC"),
         Walk::Oldest => format!(" ORDER BY {key} ASC"),
-        Walk::Score | Walk::Scored => " ORDER BY l.score DESC, l.sort_key DESC".to_string(),
+        Walk::Scored => " ORDER BY l.score DESC, l.sort_key DESC".to_string(),
     });
     q
 }
@@ -1096,8 +1099,8 @@ impl<'c> Inserter<'c> {
     /// spells it, in any case ("Import" is "import"), as the filters match labels.
     pub(crate) fn checking_ids(mut self) -> Result<Inserter<'c>> {
         self.same_id = Some(self.conn.prepare_cached(
-            "SELECT full_name, email, phone_digits FROM leads WHERE source = ?1 AND external_id = ?2 \
-             UNION ALL SELECT full_name, email, phone_digits FROM leads \
+            "SELECT full_name, email, phone FROM leads WHERE source = ?1 AND external_id = ?2 \
+             UNION ALL SELECT full_name, email, phone FROM leads \
              WHERE source = ?1 AND external_id > ?2 || '#' AND external_id < ?2 || '$'",
         )?);
         Ok(self)
@@ -1225,13 +1228,16 @@ impl<'c> Inserter<'c> {
     }
 }
 
-/// Whether a lead the vault has (its name, email and phone digits) is the same person as `l`:
+/// Whether a lead the vault has (its name, email and phone as written) is the same person as `l`:
 /// the same email or the same phone digits; when neither can be compared (one side has none
 /// of them), the same name in any case (`by_name`), or whoever it is (a provider's id, not a
 /// row number, then decides). A different email or phone is a different person, whatever the
 /// name ("John Smith" is many people).
 fn same_person(filed: (Option<String>, Option<String>, Option<String>), l: &NewLead, by_name: bool) -> bool {
-    let (name, email, digits) = filed;
+    let (name, email, phone) = filed;
+    // Its digits as they are taken now (a vault may hold some taken otherwise before: the
+    // `(0)` after a country code was once among them).
+    let digits = phone.as_deref().and_then(crate::domain::Phone::parse).map(|p| p.digits().to_string());
     let mut compared = false;
     for (a, b) in [
         (email.as_deref(), l.email.as_ref().map(|e| e.as_str())),
@@ -1540,6 +1546,22 @@ mod tests {
                 assert_eq!(paged, expected, "{filter:?}: pages of {size}");
             }
         }
+    }
+
+    /// A lead filed when its phone's digits were taken otherwise (the `(0)` after a country
+    /// code among them) is still the same person as its row imported again.
+    #[tokio::test]
+    async fn a_phone_filed_under_older_digits_is_still_the_same_person() {
+        use crate::import::{ImportOptions, import_file};
+        let dir = tempfile::tempdir().unwrap();
+        let vault = test_vault(dir.path()).await;
+        let file = dir.path().join("leads.csv");
+        std::fs::write(&file, "id,name,phone\n7,Jo Berg,+49 (0)30 1234567\n").unwrap();
+        let first = import_file(&vault, &file, &ImportOptions::default(), |_| {}).await.unwrap();
+        assert_eq!(first.added, 1);
+        vault.raw.open().unwrap().execute_batch("UPDATE leads SET phone_digits = '490301234567'").unwrap();
+        let again = import_file(&vault, &file, &ImportOptions::default(), |_| {}).await.unwrap();
+        assert_eq!((again.added, again.unchanged), (0, 1));
     }
 
     /// A sync's page of leads must not cost a walk over every lead of a big vault.
