@@ -464,17 +464,29 @@ fn columns_named_in_other_languages_fill_the_lead() {
         "Prénom,Nom,Courriel,Téléphone,Société\nAmélie,Dubois,ad@example.fr,+33 6 12 34 56 78,Dubois SARL\n",
     )
     .unwrap();
-    for file in [&de, &fr] {
+    let it = sb.path("contatti.csv");
+    std::fs::write(
+        &it,
+        "Nome,Cognome,Email,Cellulare,Azienda\nMario,Rossi,mr@example.it,+39 347 123 4567,Rossi Srl\n",
+    )
+    .unwrap();
+    for file in [&de, &fr, &it] {
         sb.ok(&["import", file.to_str().unwrap()]);
     }
     let by = |text: &str| sb.json(&["leads", "list", "--search", text, "--json"])[0].clone();
-    let jurgen = by("1234567");
+    let jurgen = by("jw@example.de");
     assert_eq!(
         (jurgen["full_name"].as_str(), jurgen["email"].as_str(), jurgen["company"].as_str()),
         (Some("Jürgen Weiß"), Some("jw@example.de"), Some("Weiß GmbH")),
         "{jurgen}"
     );
     assert_eq!(jurgen["fields"], serde_json::json!({}), "nothing left as an answer");
+    let mario = by("rossi");
+    assert_eq!(
+        (mario["full_name"].as_str(), mario["phone"].as_str(), mario["company"].as_str()),
+        (Some("Mario Rossi"), Some("+39 347 123 4567"), Some("Rossi Srl")),
+        "{mario}"
+    );
     let amelie = by("dubois");
     assert_eq!(
         (amelie["full_name"].as_str(), amelie["phone"].as_str(), amelie["company"].as_str()),

@@ -46,10 +46,12 @@ pub(crate) const PROFILE: Profile = Profile {
 };
 
 /// A Meta download names these columns, whatever the form's questions are: `id` and
-/// `created_time`, and one of its ad, form or platform columns (a download made without
-/// `is_organic`, or with some columns left out, is still Meta's).
+/// `created_time`, and one of its ad or form ids (a download made without `is_organic`, or
+/// with some columns left out, is still Meta's). `platform` or `is_organic` alone is not
+/// enough: a CRM's or a webhook's dump can have those, and read as Meta's its `name`, `phone`
+/// and `status` would be answers (Meta's columns are a closed list).
 pub(crate) fn looks_like(folded_headers: &[String]) -> bool {
     let has = |n: &str| folded_headers.iter().any(|h| h == n);
-    let own = ["form_id", "ad_id", "adset_id", "campaign_id", "platform", "is_organic"];
+    let own = ["form_id", "ad_id", "adset_id", "campaign_id"];
     has("id") && has("created_time") && own.iter().any(|n| has(n))
 }

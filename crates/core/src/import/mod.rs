@@ -1988,12 +1988,18 @@ mod tests {
         for meta in [
             "id,created_time,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,form_name,platform,full_name",
             "id,created_time,form_id,form_name,full_name,email",
-            "id,created_time,platform,full_name,email",
             "id,created_time,ad_id,form_id,is_organic,full_name",
         ] {
             assert_eq!(format(meta), Format::MetaCsv, "{meta}");
         }
-        for other in ["id,created_time,name,email", "id,name,form_id,email"] {
+        // A CRM's or webhook's dump with a platform or is_organic column is not Meta's: its
+        // name, phone and status would be answers there.
+        for other in [
+            "id,created_time,name,email",
+            "id,name,form_id,email",
+            "id,created_time,platform,name,phone,status",
+            "id,created_time,is_organic,platform,full_name",
+        ] {
             assert_eq!(format(other), Format::Csv, "{other}");
         }
     }

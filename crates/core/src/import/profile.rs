@@ -123,6 +123,7 @@ pub(crate) const COMMON_COLUMNS: &[(&str, Target)] = &[
     ("prenom", Target::FirstName),
     ("nombre", Target::FirstName),
     ("voornaam", Target::FirstName),
+    // Italian and Portuguese `Nome` beside `Cognome` / `Sobrenome` (alone, it is the whole name).
     ("nachname", Target::LastName),
     ("familienname", Target::LastName),
     ("nom", Target::LastName),
@@ -132,7 +133,7 @@ pub(crate) const COMMON_COLUMNS: &[(&str, Target)] = &[
     ("cognome", Target::LastName),
     ("sobrenome", Target::LastName),
     ("achternaam", Target::LastName),
-    ("nome", Target::FullName),
+    ("nome", Target::FirstName),
     ("nome_completo", Target::FullName),
     ("nombre_completo", Target::FullName),
     ("nom_complet", Target::FullName),
