@@ -298,19 +298,28 @@ pub(crate) async fn export_planned(
     Ok(ExportReport { path: out.to_path_buf(), format: options.format, rows })
 }
 
-/// The name of the thread that writes an export's file: its panics (rust_xlsxwriter's on a full
-/// disk) come back as errors, and are not printed (see [`quiet_writer_panics`]).
+/// The name of the thread that writes an export's file: its panics come back as errors, and
+/// rust_xlsxwriter's on a full disk is not printed (see [`quiet_writer_panics`]).
 const WRITER_THREAD: &str = "leadvault-export-writer";
 
-/// Keeps a panic of the export's writing thread off stderr (its error says what happened, in
-/// one line); every other panic is reported as before. Installed once, around the hook in place.
+/// Keeps rust_xlsxwriter's panic on a full disk, on the export's writing thread, off stderr:
+/// the export's error says it in one line. Every other panic is reported as before (a bug
+/// must not hide behind "the export stopped unexpectedly"). Installed once, around the hook in
+/// place.
 fn quiet_writer_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let before = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() == Some(WRITER_THREAD) {
-                tracing::warn!(at = ?info.location().map(|l| (l.file(), l.line())), "the export's writer panicked");
+            let said = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            let disk_full = matches!(Error::writing("", said), Error::NoSpace { .. });
+            if std::thread::current().name() == Some(WRITER_THREAD) && disk_full {
+                tracing::warn!("the export's writer stopped: the disk is full");
             } else {
                 before(info);
             }
