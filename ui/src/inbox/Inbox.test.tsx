@@ -24,6 +24,8 @@ import { Inbox, contactOf, localDay } from "./Inbox";
 import { emitSync } from "../test/events";
 
 const page = (leads: Lead[], next: string | null = null) => ok({ leads, next });
+/** The new view's rows are in (an earlier view's, dimmed, take no click). */
+const rowsShown = () => waitFor(() => expect(screen.getByTestId("lead-list").getAttribute("aria-busy")).toBe("false"));
 
 beforeEach(() => {
   vi.clearAllMocks();
@@ -307,6 +309,25 @@ describe("the inbox", () => {
     expect(screen.queryByTestId("unsaved")).toBeNull();
   });
 
+  it("a change that lands after its pane closed is put in the view shown then, not the one it began in", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    let answer: (v: unknown) => void = () => {};
+    commands.updateLead.mockImplementation(() => new Promise((r) => (answer = r)));
+    render(<Inbox offerSamples={false} />);
+    fireEvent.click(await screen.findByText("Person 1"));
+    await screen.findByTestId("detail-name");
+    // Won, still saving (the vault busy); the pane closed; the list filtered by "new".
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    fireEvent.click(screen.getByLabelText("Close"));
+    fireEvent.click(screen.getByRole("button", { name: /^new/ }));
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ status: "new" }), null, 200));
+    await rowsShown();
+    await act(async () => answer({ status: "ok", data: detail(lead(1, { status: "won", updated_at: "2026-11-01T10:05:00Z" })) }));
+    // Won is not new: the lead leaves the list, never shown there as won.
+    await waitFor(() => expect(document.querySelector(`[data-lead-id="${lead(1).id}"]`)).toBeNull());
+    expect(screen.getByText("Person 2")).toBeTruthy();
+  });
+
   it("takes a lead out of a status-filtered list once its status no longer matches", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));
@@ -314,6 +335,7 @@ describe("the inbox", () => {
     await screen.findByText("Person 1");
     fireEvent.click(screen.getByRole("button", { name: /^new/ }));
     await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ status: "new" }), null, 200));
+    await rowsShown();
     fireEvent.click(screen.getByText("Person 1"));
     await screen.findByTestId("detail-name");
     commands.listLeads.mockImplementation(() => page([lead(2)]));
@@ -330,6 +352,7 @@ describe("the inbox", () => {
     await screen.findByText("Person 1");
     fireEvent.click(screen.getByRole("button", { name: /^new/ }));
     await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ status: "new" }), null, 200));
+    await rowsShown();
     const name = () => screen.getByTestId("detail-name").textContent;
     const active = () => document.querySelector(".row.active")?.getAttribute("data-lead-id") ?? null;
     fireEvent.click(await screen.findByText("Person 2"));

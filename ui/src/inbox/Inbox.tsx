@@ -105,10 +105,19 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setPaneVersion((v) => v + 1);
   }
   const importing = useImport(() => reloadAll());
-  /** The list as it is now, for the notes that finish saving after their pane closed. */
-  const pagesRef = useRef(pages);
-  pagesRef.current = pages;
-  notes.onSavedAway = (d) => pagesRef.current.replace(toLead(d));
+  /** The view and its rows as they are now, for changes that land after their pane closed. */
+  const shown = useRef({ pages, query });
+  shown.current = { pages, query };
+  /** A lead changed (its status, owner, tags or notes), judged against the view shown when the
+   *  change lands, which may be another than the one it began in: one that leaves the view goes
+   *  from the list (its pane, if open, stays); any other is put in place. */
+  const [landed] = useState(() => (lead: Lead) => {
+    const { pages, query } = shown.current;
+    if (leftView(lead, pages.leads.find((l) => l.id === lead.id), query)) pages.remove(lead.id);
+    else pages.replace(lead);
+    pages.refreshCounts();
+  });
+  notes.onSavedAway = (d) => landed(toLead(d));
   notes.onFailedAway = (id, name, message) =>
     setUnsaved({ id, text: `A note for ${name} was not saved: ${message}. It is back in that lead's note box.` });
   // Once the lead is open again, its note box says why beside the note.
@@ -648,13 +657,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             notes={notes}
             onFailedAway={(id, text) => setUnsaved({ id, text })}
             onClose={() => setOpenId(null)}
-            onChanged={(lead) => {
-              // A lead whose change leaves the filtered view goes from the list (its pane
-              // stays open); any other change is put in place.
-              if (leftView(lead, pages.leads.find((l) => l.id === lead.id), query)) pages.remove(lead.id);
-              else pages.replace(lead);
-              pages.refreshCounts();
-            }}
+            onChanged={landed}
           />
         )}
       </div>

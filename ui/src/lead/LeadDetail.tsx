@@ -15,6 +15,8 @@ type Props = {
   /** Changed when the lead may have changed elsewhere (a bulk change, a sync): it is loaded again. */
   version?: number;
   onClose: () => void;
+  /** The lead as a change left it; called even after the pane closed (a change still saving
+   *  then), so it must act on the list as it is when called, not as it was at this render. */
   onChanged: (lead: Lead) => void;
   /** The notes being written, per lead (the inbox keeps them while other leads are shown). */
   notes?: NoteDrafts;
