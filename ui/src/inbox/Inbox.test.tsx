@@ -285,6 +285,36 @@ describe("the inbox", () => {
     expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(1).id);
   });
 
+  it("says every change that failed after the user moved on, each lead to be opened", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    const answers: ((v: unknown) => void)[] = [];
+    commands.updateLead.mockImplementation(() => new Promise((r) => answers.push(r)));
+    render(<Inbox offerSamples={false} />);
+    const name = () => screen.getByTestId("detail-name").textContent;
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "wants 3 quotes" } });
+    fireEvent.click(screen.getByText("Add note"));
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 3"));
+    const busy = { status: "error", error: { code: "busy", message: "the vault is busy" } };
+    await act(async () => answers.forEach((a) => a(busy)));
+    const said = () => screen.getAllByTestId("unsaved").map((p) => p.textContent);
+    await waitFor(() => expect(said()).toHaveLength(2));
+    expect(said()[0]).toMatch(/^The status change to won for Person 1 was not saved: the vault is busy\./);
+    expect(said()[1]).toMatch(/^A note for Person 2 was not saved: the vault is busy\./);
+    // Each opens its own lead; the other is still said.
+    fireEvent.click(screen.getAllByText("Open it")[1]);
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    expect(said()).toHaveLength(1);
+    expect(said()[0]).toMatch(/^The status change to won for Person 1/);
+    fireEvent.click(screen.getByText("Open it"));
+    await waitFor(() => expect(name()).toBe("Person 1"));
+  });
+
   it("a note that saves after the user moved on is saved once, and its lead's box is empty again", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     let answer: (v: unknown) => void = () => {};

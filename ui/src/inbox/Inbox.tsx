@@ -56,6 +56,9 @@ function ownsKey(target: EventTarget | null, key: string): boolean {
 /** Whether this start's first painted rows were reported. */
 let firstRowsReported = false;
 
+/** A change that failed after the user had moved on from its lead. */
+type Unsaved = { key: number; id: string; text: string };
+
 type InboxProps = {
   offerSamples: boolean;
   /** The demo's vault is open (simulated providers), not the real one. */
@@ -90,8 +93,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const [gap, setGap] = useState(false);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
-  /** A change that failed after the user had moved on from its lead: which lead, and why. */
-  const [unsaved, setUnsaved] = useState<{ id: string; text: string } | null>(null);
+  /** The changes that failed after the user had moved on from their lead, in the order they
+   *  failed: which lead, and why. Each is said until dismissed or its lead is opened. */
+  const [unsaved, setUnsaved] = useState<Unsaved[]>([]);
+  const unsavedKey = useRef(0);
+  const [failedAway] = useState(() => (id: string, text: string) =>
+    setUnsaved((u) => [...u, { key: ++unsavedKey.current, id, text }]),
+  );
   /** Notes being written, per lead, kept while other leads are shown. */
   const [notes] = useState(() => new NoteDrafts());
   /** Bumped when leads may have changed behind the open pane (a bulk change, a sync, an
@@ -119,10 +127,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   });
   notes.onSavedAway = (d) => landed(toLead(d));
   notes.onFailedAway = (id, name, message) =>
-    setUnsaved({ id, text: `A note for ${name} was not saved: ${message}. It is back in that lead's note box.` });
+    failedAway(id, `A note for ${name} was not saved: ${message}. It is back in that lead's note box.`);
   // Once the lead is open again, its note box says why beside the note.
   useEffect(() => {
-    if (unsaved && unsaved.id === openId) setUnsaved(null);
+    if (unsaved.some((u) => u.id === openId)) setUnsaved((all) => all.filter((u) => u.id !== openId));
   }, [openId, unsaved]);
   // A notice ("Updated 40 leads.") is about the view it was given in.
   const viewKey = JSON.stringify(query);
@@ -518,25 +526,25 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           </button>
         </p>
       )}
-      {unsaved && (
-        <p className="error" role="alert" data-testid="unsaved">
-          {unsaved.text}{" "}
-          {unsaved.id !== openId && (
+      {unsaved.map((u) => (
+        <p key={u.key} className="error" role="alert" data-testid="unsaved">
+          {u.text}{" "}
+          {u.id !== openId && (
             <button
               onClick={() => {
-                const at = pages.leads.findIndex((l) => l.id === unsaved.id);
+                const at = pages.leads.findIndex((l) => l.id === u.id);
                 if (at >= 0) point(at);
-                setOpenId(unsaved.id);
+                setOpenId(u.id);
               }}
             >
               Open it
             </button>
           )}{" "}
-          <button aria-label="Dismiss the message" onClick={() => setUnsaved(null)}>
+          <button aria-label="Dismiss the message" onClick={() => setUnsaved((all) => all.filter((o) => o.key !== u.key))}>
             ✕
           </button>
         </p>
-      )}
+      ))}
       {(notice || pages.error) && (
         <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : "status"}>
           {pages.error ?? notice}
@@ -655,7 +663,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             id={openId}
             version={paneVersion}
             notes={notes}
-            onFailedAway={(id, text) => setUnsaved({ id, text })}
+            onFailedAway={failedAway}
             onClose={() => setOpenId(null)}
             onChanged={landed}
           />
