@@ -285,6 +285,42 @@ describe("the inbox", () => {
     expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(1).id);
   });
 
+  it("says why a change failed after the user moved on in its lead's pane, once opened", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    let answer: (v: unknown) => void = () => {};
+    commands.updateLead.mockImplementation(() => new Promise((r) => (answer = r)));
+    render(<Inbox offerSamples={false} />);
+    const name = () => screen.getByTestId("detail-name").textContent;
+    const busy = { status: "error", error: { code: "busy", message: "the vault is busy" } };
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    await act(async () => answer(busy));
+    expect((await screen.findByTestId("unsaved")).textContent).toMatch(/^The status change to won for Person 1 was not saved: the vault is busy\./);
+    fireEvent.click(screen.getByText("Open it"));
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    expect(screen.queryByTestId("unsaved")).toBeNull();
+    expect(screen.getByRole("alert").textContent).toBe("The status change to won was not saved: the vault is busy.");
+    expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("new");
+    // Said once: the lead opened again later shows it no more.
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    expect(screen.queryByRole("alert")).toBeNull();
+    // The lead opened again while its change still saves: its new pane says why it failed.
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "lost" } });
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    await act(async () => answer(busy));
+    expect((await screen.findByRole("alert")).textContent).toBe("The status change to lost was not saved: the vault is busy.");
+    expect(screen.queryByTestId("unsaved")).toBeNull();
+  });
+
   it("says every change that failed after the user moved on, each lead to be opened", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
     const answers: ((v: unknown) => void)[] = [];

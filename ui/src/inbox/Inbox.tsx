@@ -57,7 +57,13 @@ function ownsKey(target: EventTarget | null, key: string): boolean {
 let firstRowsReported = false;
 
 /** A change that failed after the user had moved on from its lead. */
-type Unsaved = { key: number; id: string; text: string };
+type Unsaved = {
+  key: number;
+  id: string;
+  text: string;
+  /** What the lead's pane says once it is opened; none for a note (its box says why). */
+  inPane: string | null;
+};
 
 type InboxProps = {
   offerSamples: boolean;
@@ -97,9 +103,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
    *  failed: which lead, and why. Each is said until dismissed or its lead is opened. */
   const [unsaved, setUnsaved] = useState<Unsaved[]>([]);
   const unsavedKey = useRef(0);
-  const [failedAway] = useState(() => (id: string, text: string) =>
-    setUnsaved((u) => [...u, { key: ++unsavedKey.current, id, text }]),
+  const [failedAway] = useState(() => (id: string, text: string, inPane: string | null) =>
+    setUnsaved((u) => [...u, { key: ++unsavedKey.current, id, text, inPane }]),
   );
+  /** Why changes to the open lead failed, handed to its pane when it was opened. */
+  const [handed, setHanded] = useState<{ id: string; text: string } | null>(null);
   /** Notes being written, per lead, kept while other leads are shown. */
   const [notes] = useState(() => new NoteDrafts());
   /** Bumped when leads may have changed behind the open pane (a bulk change, a sync, an
@@ -127,10 +135,17 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   });
   notes.onSavedAway = (d) => landed(toLead(d));
   notes.onFailedAway = (id, name, message) =>
-    failedAway(id, `A note for ${name} was not saved: ${message}. It is back in that lead's note box.`);
-  // Once the lead is open again, its note box says why beside the note.
+    failedAway(id, `A note for ${name} was not saved: ${message}. It is back in that lead's note box.`, null);
+  // Said once, in the pane it was handed to: not again when the lead is opened later.
+  useEffect(() => setHanded((h) => (h !== null && h.id !== openId ? null : h)), [openId]);
+  // Once the lead is open (again), its pane says why: a note beside its box, a status, owner or
+  // tag change at the pane's top, as if it had failed there.
   useEffect(() => {
-    if (unsaved.some((u) => u.id === openId)) setUnsaved((all) => all.filter((u) => u.id !== openId));
+    const mine = unsaved.filter((u) => u.id === openId);
+    if (openId === null || mine.length === 0) return;
+    setUnsaved((all) => all.filter((u) => u.id !== openId));
+    const said = mine.flatMap((u) => (u.inPane === null ? [] : [u.inPane]));
+    if (said.length > 0) setHanded({ id: openId, text: said.join(" ") });
   }, [openId, unsaved]);
   // A notice ("Updated 40 leads.") is about the view it was given in.
   const viewKey = JSON.stringify(query);
@@ -663,7 +678,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             id={openId}
             version={paneVersion}
             notes={notes}
-            onFailedAway={failedAway}
+            onFailedAway={(id, what, name, why) =>
+              failedAway(id, `${what} for ${name} was not saved: ${why}.`, `${what} was not saved: ${why}.`)
+            }
+            failed={handed !== null && handed.id === openId ? handed : null}
             onClose={() => setOpenId(null)}
             onChanged={landed}
           />

@@ -20,14 +20,21 @@ type Props = {
   onChanged: (lead: Lead) => void;
   /** The notes being written, per lead (the inbox keeps them while other leads are shown). */
   notes?: NoteDrafts;
-  /** A change (status, owner, tag) failed after this pane was closed: what to tell the user. */
-  onFailedAway?: (id: string, message: string) => void;
+  /** A change (status, owner, tag) failed after this pane was closed: which ("The status
+   *  change to won"), whose (the lead's name) and why. */
+  onFailedAway?: (id: string, what: string, name: string, why: string) => void;
+  /** A change to this lead that failed after an earlier pane of it was left: said here, as a
+   *  change of this pane's would be (a new one is said each time this changes). */
+  failed?: { text: string } | null;
 };
 
-export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway }: Props) {
+export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway, failed }: Props) {
   const [detail, setDetail] = useState<LeadDetail | null>(null);
   /** Why the last change failed; it stays when the lead is loaded again. */
   const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (failed) setError(failed.text);
+  }, [failed]);
   /** Why the last load failed (the vault busy, say); gone once a load succeeds. */
   const [loadError, setLoadError] = useState<string | null>(null);
   const [own] = useState(() => new NoteDrafts());
@@ -112,7 +119,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
       return true;
     } catch (e) {
       if (mounted.current) setError(messageOf(e));
-      else latest.current.onFailedAway?.(id, `${describeChange(c)} for ${latest.current.name} was not saved: ${messageOf(e)}.`);
+      else latest.current.onFailedAway?.(id, describeChange(c), latest.current.name, messageOf(e));
       return false;
     } finally {
       if (mounted.current) {
