@@ -351,6 +351,40 @@ describe("the inbox", () => {
     await waitFor(() => expect(name()).toBe("Person 1"));
   });
 
+  it("says why a note failed until it was seen: its pane left, or the message dismissed; the note stays", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    let answer: (v: unknown) => void = () => {};
+    commands.updateLead.mockImplementation(() => new Promise((r) => (answer = r)));
+    render(<Inbox offerSamples={false} />);
+    const name = () => screen.getByTestId("detail-name").textContent;
+    const box = () => (screen.getByLabelText("New note") as HTMLTextAreaElement).value;
+    const busy = { status: "error", error: { code: "busy", message: "the vault is busy" } };
+    fireEvent.click(await screen.findByText("Person 1"));
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    // Failed in its pane: said there; once the pane is left, not said again.
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "wants 3 quotes" } });
+    fireEvent.click(screen.getByText("Add note"));
+    await act(async () => answer(busy));
+    expect((await screen.findByRole("alert")).textContent).toBe("The note was not saved: the vault is busy");
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    expect(box()).toBe("wants 3 quotes");
+    expect(screen.queryByRole("alert")).toBeNull();
+    // Failed after the user moved on, the message dismissed: the lead's pane does not say it.
+    fireEvent.click(screen.getByText("Add note"));
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(name()).toBe("Person 2"));
+    await act(async () => answer(busy));
+    await screen.findByTestId("unsaved");
+    fireEvent.click(screen.getByLabelText("Dismiss the message"));
+    fireEvent.keyDown(document.body, { key: "k" });
+    await waitFor(() => expect(name()).toBe("Person 1"));
+    expect(box()).toBe("wants 3 quotes");
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
   it("a note that saves after the user moved on is saved once, and its lead's box is empty again", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
     let answer: (v: unknown) => void = () => {};

@@ -138,6 +138,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     failedAway(id, `A note for ${name} was not saved: ${message}. It is back in that lead's note box.`, null);
   // Said once, in the pane it was handed to: not again when the lead is opened later.
   useEffect(() => setHanded((h) => (h !== null && h.id !== openId ? null : h)), [openId]);
+  /** The lead whose pane was open last: when it is left, why its note failed was seen there. */
+  const wasOpen = useRef<string | null>(null);
+  useEffect(() => {
+    const was = wasOpen.current;
+    wasOpen.current = openId;
+    if (was !== null && was !== openId) notes.clearError(was);
+  }, [openId, notes]);
   // Once the lead is open (again), its pane says why: a note beside its box, a status, owner or
   // tag change at the pane's top, as if it had failed there.
   useEffect(() => {
@@ -555,7 +562,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               Open it
             </button>
           )}{" "}
-          <button aria-label="Dismiss the message" onClick={() => setUnsaved((all) => all.filter((o) => o.key !== u.key))}>
+          <button
+            aria-label="Dismiss the message"
+            onClick={() => {
+              setUnsaved((all) => all.filter((o) => o.key !== u.key));
+              // A note's: seen, so its box no longer says why (its text stays there).
+              if (u.inPane === null) notes.clearError(u.id);
+            }}
+          >
             ✕
           </button>
         </p>

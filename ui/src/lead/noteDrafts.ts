@@ -10,7 +10,8 @@ export type NoteDraft = {
   text: string;
   /** The text is being saved as a note. */
   saving: boolean;
-  /** Why the last save of it failed. */
+  /** Why the last save of it failed, until that was seen: the pane that said it was left, or
+   *  the inbox's message about it dismissed (the text stays in the box either way). */
   error: string | null;
 };
 
@@ -29,11 +30,6 @@ export class NoteDrafts {
 
   get(id: string): NoteDraft {
     return this.entries.get(id) ?? EMPTY;
-  }
-
-  /** Every lead whose box holds text. */
-  drafted(): string[] {
-    return [...this.entries].filter(([, e]) => e.text !== "").map(([id]) => id);
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -76,7 +72,7 @@ export class NoteDrafts {
     }
   }
 
-  /** The failure was seen (the lead opened again, or the message dismissed). */
+  /** The failure was seen: the pane that said it was left, or the message about it dismissed. */
   clearError(id: string) {
     const e = this.get(id);
     if (e.error !== null) this.put(id, { ...e, error: null });
