@@ -303,9 +303,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     activeId.current = pages.leads[i]?.id ?? null;
   }
 
+  /** The cursor's lead has left the list, whether or not the effect above has seen it yet. */
+  function cursorLeft(): boolean {
+    return gap || (activeId.current !== null && !pages.leads.some((l) => l.id === activeId.current));
+  }
+
   function move(by: number) {
     // From the gap a lead left, down is the lead that took its place.
-    moveTo((gap && by > 0 ? active - 1 : active) + by);
+    moveTo((cursorLeft() && by > 0 ? active - 1 : active) + by);
   }
 
   /** The cursor to row `to` (kept within the loaded rows), scrolled into view. */
@@ -654,7 +659,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               return (
                 <div
                   key={lead.id}
-                  className={`row${item.index === active && !gap ? " active" : ""}${lead.id === openId ? " open" : ""}`}
+                  className={`row${item.index === active && !gap && (activeId.current === null || activeId.current === lead.id) ? " active" : ""}${lead.id === openId ? " open" : ""}`}
                   style={style}
                   data-lead-id={lead.id}
                   onClick={() => {
