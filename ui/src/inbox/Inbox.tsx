@@ -486,26 +486,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         <input aria-label="Source" placeholder="Source" value={typed.source ?? ""} onChange={(e) => setText("source", e.target.value)} />
         <input aria-label="Owner" placeholder="Owner" value={typed.owner ?? ""} onChange={(e) => setText("owner", e.target.value)} />
         <input aria-label="Tag" placeholder="Tag" value={typed.tag ?? ""} onChange={(e) => setText("tag", e.target.value)} />
-        <label>
-          From{" "}
-          <input
-            type="date"
-            aria-label="From"
-            value={picked.since ?? ""}
-            data-empty={picked.since ? undefined : ""}
-            onChange={(e) => setPick("since", e.target.value)}
-          />
-        </label>
-        <label>
-          To{" "}
-          <input
-            type="date"
-            aria-label="To"
-            value={picked.until ?? ""}
-            data-empty={picked.until ? undefined : ""}
-            onChange={(e) => setPick("until", e.target.value)}
-          />
-        </label>
+        <DateFilter label="From" value={picked.since} onChange={(v) => setPick("since", v)} />
+        <DateFilter label="To" value={picked.until} onChange={(v) => setPick("until", v)} />
         {filtered && (
           <button
             onClick={() => {
@@ -784,6 +766,17 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
  *  filtered view: its status or tags no longer match, or its owner changed at all (the core
  *  matches the typed owner to one stored spelling, the one every lead of the view has: "MARIA"
  *  is not "Maria" there). Its source, dates and the text searched do not change there. */
+/** A day to filter by; marked empty when none is picked (WebKit draws today's date in an empty
+ *  one, which the stylesheet hides). */
+function DateFilter({ label, value, onChange }: { label: string; value: string | null | undefined; onChange: (day: string) => void }) {
+  return (
+    <label>
+      {label}{" "}
+      <input type="date" aria-label={label} value={value ?? ""} data-empty={value ? undefined : ""} onChange={(e) => onChange(e.target.value)} />
+    </label>
+  );
+}
+
 export function leftView(lead: Lead, before: Lead | undefined, query: ViewQuery): boolean {
   if (query.status !== null && lead.status !== query.status) return true;
   if (query.owner?.trim() && before !== undefined && lead.owner !== before.owner) return true;
