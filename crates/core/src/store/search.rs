@@ -12,6 +12,48 @@ pub fn fts_query(text: &str) -> Option<String> {
     fts_query_expanded(text, &HashMap::new())
 }
 
+/// The letters Unicode does not decompose, as the index holds them (migration 0015 folds the
+/// names, companies and notes it indexes the same way), and apostrophes, which it drops.
+const FOLDS: [(char, &str); 21] = [
+    ('ł', "l"),
+    ('Ł', "L"),
+    ('ø', "o"),
+    ('Ø', "O"),
+    ('æ', "ae"),
+    ('Æ', "AE"),
+    ('œ', "oe"),
+    ('Œ', "OE"),
+    ('ß', "ss"),
+    ('ẞ', "SS"),
+    ('ı', "i"),
+    ('đ', "d"),
+    ('Đ', "D"),
+    ('ð', "d"),
+    ('Ð', "D"),
+    ('þ', "th"),
+    ('Þ', "TH"),
+    ('ħ', "h"),
+    ('Ħ', "H"),
+    ('\'', ""),
+    ('’', ""),
+];
+
+/// `text` as the index holds words: "Łukasz" is "Lukasz", "Søren" "Soren", "O'Brien" "OBrien"
+/// (the tokenizer then drops case and decomposable accents on both sides).
+fn fold(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| FOLDS.iter().any(|(f, _)| *f == c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match FOLDS.iter().find(|(f, _)| *f == c) {
+            Some((_, to)) => out.push_str(to),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The runs of letters and digits of each word of `text`.
 fn words(text: &str) -> impl Iterator<Item = Vec<&str>> {
     text.split_whitespace()
@@ -26,7 +68,8 @@ const EXPAND_FROM: usize = 4;
 /// term that starts with them (a word such as "gmail", in a third of all leads, takes tens of
 /// milliseconds that way). Lower-case ASCII only: that is how the index stores them.
 pub(crate) fn expandable_prefixes(text: &str) -> Vec<String> {
-    words(text)
+    let text = fold(text);
+    words(&text)
         .filter(|runs| runs.len() == 1 && runs[0].len() >= EXPAND_FROM && runs[0].is_ascii())
         .map(|runs| runs[0].to_ascii_lowercase())
         .collect()
@@ -36,6 +79,7 @@ pub(crate) fn expandable_prefixes(text: &str) -> Vec<String> {
 /// listed there instead of every term it begins: `("gmail" OR "gmailx")`, which FTS5 walks
 /// lazily, so a first page stops after the page.
 pub(crate) fn fts_query_expanded(text: &str, expansions: &HashMap<String, Vec<String>>) -> Option<String> {
+    let text = &*fold(text);
     let phone = phone_digits(text);
     let mut words: Vec<Vec<&str>> = words(text).collect();
     if phone.is_some() {
@@ -128,6 +172,16 @@ mod tests {
         assert_eq!(fts_query("+33 6 12").unwrap(), r#"("33"* AND "6"* AND "12"*) OR "33612"*"#);
         assert_eq!(fts_query("+1 5").unwrap(), r#""15"*"#);
         assert_eq!(fts_query("suite 5-12").unwrap(), r#""suite"* AND "5 12"*"#);
+    }
+
+    #[test]
+    fn letters_without_a_decomposition_and_apostrophes_are_typed_as_the_index_holds_them() {
+        assert_eq!(fts_query("Łukasz Żółć").unwrap(), r#""Lukasz"* AND "Żólć"*"#);
+        assert_eq!(fts_query("Søren Ærø").unwrap(), r#""Soren"* AND "AEro"*"#);
+        assert_eq!(fts_query("Yılmaz Straße").unwrap(), r#""Yilmaz"* AND "Strasse"*"#);
+        assert_eq!(fts_query("O'Brien").unwrap(), r#""OBrien"*"#);
+        assert_eq!(fts_query("o’brien").unwrap(), r#""obrien"*"#);
+        assert_eq!(expandable_prefixes("Łukasz"), vec!["lukasz"]);
     }
 
     #[test]
