@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use leadvault_core::import::{ImportOptions, import_file as import};
+use leadvault_core::import::{ImportOptions, ImportProgress, import_file_phased as import};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -34,7 +34,8 @@ pub struct ImportDone {
 /// (after an invalid row stopped it: with `skip_invalid`, the valid rows go in and the others
 /// are saved beside it as `FILE.rejects.csv`); otherwise the open dialog asks which (or, in
 /// end-to-end tests, `LEADVAULT_E2E_IMPORT_PATH` says). `progress` hears the leads added so
-/// far. `null` when the user closes the dialog without choosing a file.
+/// far, and when every row is in and the import is finishing. `null` when the user closes the
+/// dialog without choosing a file.
 #[tauri::command]
 #[specta::specta]
 pub async fn import_file<R: Runtime>(
@@ -42,7 +43,7 @@ pub async fn import_file<R: Runtime>(
     state: State<'_, AppState>,
     again: bool,
     skip_invalid: bool,
-    progress: Channel<u64>,
+    progress: Channel<ImportProgress>,
 ) -> CommandResult<Option<ImportDone>> {
     let vault = state.vault().await?;
     let path = if again {
@@ -62,8 +63,8 @@ pub async fn import_file<R: Runtime>(
     // Over however it ends, a panic included: a later import is not refused as running.
     let _running = Running(&state);
     let options = ImportOptions { skip_invalid, cancel, ..ImportOptions::default() };
-    let report = import(&vault, &path, &options, |added| {
-        let _ = progress.send(added);
+    let report = import(&vault, &path, &options, |p| {
+        let _ = progress.send(p);
     })
     .await?;
     Ok(Some(ImportDone {

@@ -54,9 +54,10 @@ export const commands = {
 	 *  (after an invalid row stopped it: with `skip_invalid`, the valid rows go in and the others
 	 *  are saved beside it as `FILE.rejects.csv`); otherwise the open dialog asks which (or, in
 	 *  end-to-end tests, `LEADVAULT_E2E_IMPORT_PATH` says). `progress` hears the leads added so
-	 *  far. `null` when the user closes the dialog without choosing a file.
+	 *  far, and when every row is in and the import is finishing. `null` when the user closes the
+	 *  dialog without choosing a file.
 	 */
-	importFile: (again: boolean, skipInvalid: boolean, progress: Channel<number>) => typedError<ImportDone | null, CommandError>(__TAURI_INVOKE("import_file", { again, skipInvalid, progress })),
+	importFile: (again: boolean, skipInvalid: boolean, progress: Channel<ImportProgress>) => typedError<ImportDone | null, CommandError>(__TAURI_INVOKE("import_file", { again, skipInvalid, progress })),
 	/**  Stops the import under way: nothing of it is kept. `false` if none was running. */
 	cancelImport: () => __TAURI_INVOKE<boolean>("cancel_import"),
 	listProviders: () => typedError<ProviderChoice[], CommandError>(__TAURI_INVOKE("list_providers")),
@@ -189,6 +190,16 @@ export type ImportDone = {
 	rejected: number,
 	/**  Where the rejected rows were saved, with their reasons. */
 	rejects_file: string | null,
+};
+
+/**
+ *  Where an import is, for a progress display: the leads added so far, and whether every row
+ *  is read and written and the import is finishing (making the new leads searchable and
+ *  committing them: about half of a big import's time).
+ */
+export type ImportProgress = {
+	added: number,
+	finishing: boolean,
 };
 
 export type KeySource = "keychain" | "passphrase";

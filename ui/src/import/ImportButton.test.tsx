@@ -34,7 +34,7 @@ describe("importing a file", () => {
         </header>,
       );
       fireEvent.click(screen.getByText("Import…"));
-      act(() => channels[channels.length - 1].onmessage(200000));
+      act(() => channels[channels.length - 1].onmessage({ added: 200000, finishing: false }));
       const progress = await screen.findByText(`Importing… ${(200000).toLocaleString()}`);
       expect(getComputedStyle(progress).color).toBe("rgb(255, 255, 255)");
     } finally {
@@ -53,8 +53,11 @@ describe("importing a file", () => {
     // The file is being chosen: nothing to cancel until the import itself reports.
     expect(await screen.findByText("Choosing a file…")).toBeTruthy();
     expect(screen.queryByText("Cancel import")).toBeNull();
-    channels[channels.length - 1].onmessage(12000);
+    act(() => channels[channels.length - 1].onmessage({ added: 12000, finishing: false }));
     expect(await screen.findByText(`Importing… ${(12000).toLocaleString()}`)).toBeTruthy();
+    // Every row in: it says so while the leads are made searchable, and can still be cancelled.
+    act(() => channels[channels.length - 1].onmessage({ added: 12000, finishing: true }));
+    expect(await screen.findByText(`Finishing… making ${(12000).toLocaleString()} new leads searchable`)).toBeTruthy();
     fireEvent.click(screen.getByText("Cancel import"));
     expect(commands.cancelImport).toHaveBeenCalled();
     finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });

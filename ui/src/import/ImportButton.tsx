@@ -5,7 +5,7 @@
 // holds what both show.
 import { useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
-import type { ImportDone } from "../bindings";
+import type { ImportDone, ImportProgress } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
 import { formatCount } from "../format";
 
@@ -29,6 +29,8 @@ export type ImportState = {
   busy: boolean;
   /** Leads added so far, once the import itself runs (not while the file is being chosen). */
   added: number | null;
+  /** Every row is in: the import is making the new leads searchable and committing them. */
+  finishing: boolean;
   message: string | null;
   /** An invalid row stopped the import: the other rows can go in. */
   rowsRefused: boolean;
@@ -40,6 +42,7 @@ export type ImportState = {
 export function useImport(onImported: () => void): ImportState {
   const [busy, setBusy] = useState(false);
   const [added, setAdded] = useState<number | null>(null);
+  const [finishing, setFinishing] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [rowsRefused, setRowsRefused] = useState(false);
 
@@ -47,8 +50,11 @@ export function useImport(onImported: () => void): ImportState {
     setMessage(null);
     setRowsRefused(false);
     setBusy(true);
-    const progress = new Channel<number>();
-    progress.onmessage = (n) => setAdded(n);
+    const progress = new Channel<ImportProgress>();
+    progress.onmessage = (p) => {
+      setAdded(p.added);
+      setFinishing(p.finishing);
+    };
     try {
       const done = await call(commands.importFile(again, again, progress));
       if (done) {
@@ -64,6 +70,7 @@ export function useImport(onImported: () => void): ImportState {
     } finally {
       setBusy(false);
       setAdded(null);
+      setFinishing(false);
     }
   }
 
@@ -72,7 +79,7 @@ export function useImport(onImported: () => void): ImportState {
     setRowsRefused(false);
   }
 
-  return { busy, added, message, rowsRefused, start, dismiss };
+  return { busy, added, finishing, message, rowsRefused, start, dismiss };
 }
 
 export function ImportButton({ state }: { state: ImportState }) {
@@ -82,7 +89,9 @@ export function ImportButton({ state }: { state: ImportState }) {
   return (
     <span className="import">
       <span role="status" aria-label="Import progress">
-        Importing… {formatCount(state.added)}
+        {state.finishing
+          ? `Finishing… making ${plural(state.added, "new lead", "new leads")} searchable`
+          : `Importing… ${formatCount(state.added)}`}
       </span>
       <button onClick={() => void commands.cancelImport()}>Cancel import</button>
     </span>
