@@ -177,9 +177,7 @@ impl Error {
     /// so (the writers, csv, serde_json, rust_xlsxwriter, keep only the OS's text of it).
     pub(crate) fn writing(what: &str, e: impl std::fmt::Display) -> Self {
         let text = e.to_string();
-        // ENOSPC on Linux and macOS, ERROR_DISK_FULL on Windows; a panic's Debug form says
-        // StorageFull.
-        match ["(os error 28)", "(os error 112)", "StorageFull"].iter().any(|m| text.contains(m)) {
+        match says_disk_full(&text) {
             true => Error::NoSpace { what: what.to_string() },
             false => Error::invalid(format!("could not write {what}: {text}")),
         }
@@ -192,6 +190,12 @@ impl Error {
             other => other,
         }
     }
+}
+
+/// Whether a writer's error text (or a panic's) is the OS saying the disk is full: ENOSPC on
+/// Linux and macOS, ERROR_DISK_FULL on Windows; a panic's Debug form says StorageFull.
+pub(crate) fn says_disk_full(text: &str) -> bool {
+    ["(os error 28)", "(os error 112)", "StorageFull"].iter().any(|m| text.contains(m))
 }
 
 impl From<sqlx::Error> for Error {

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::domain::{LeadFilter, LeadSort};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, says_disk_full};
 use crate::outfile::{OutFile, folder_of, resolve};
 use crate::store::leads::{KeyRange, RowBatch, for_each_batch, split_keys};
 use crate::store::raw::{CancelOnDrop, RawAccess, reporting};
@@ -311,13 +311,7 @@ fn quiet_writer_panics() {
     ONCE.call_once(|| {
         let before = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let said = info
-                .payload()
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| info.payload().downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            let disk_full = matches!(Error::writing("", said), Error::NoSpace { .. });
+            let disk_full = says_disk_full(panic_text(info.payload()));
             if std::thread::current().name() == Some(WRITER_THREAD) && disk_full {
                 tracing::warn!("the export's writer stopped: the disk is full");
             } else {
@@ -325,6 +319,15 @@ fn quiet_writer_panics() {
             }
         }));
     });
+}
+
+/// What a panic said, when it said it in text.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("")
 }
 
 /// Every connection of an export reads its pages once, front to back: a small page cache does.
@@ -414,17 +417,11 @@ impl Job<'_> {
                 .map_err(|e| Error::invalid(format!("could not start the export: {e}")))?;
             let stopped = || Error::invalid("the export stopped unexpectedly");
             // rust_xlsxwriter panics when it cannot write its row files (a full disk).
-            let mut result = writer.join().unwrap_or_else(|panic| {
-                let said = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("");
-                match Error::writing("the export", said) {
-                    full @ Error::NoSpace { .. } => Err(full),
-                    _ => Err(stopped()),
-                }
-            });
+            let mut result =
+                writer.join().unwrap_or_else(|panic| match says_disk_full(panic_text(&*panic)) {
+                    true => Err(Error::NoSpace { what: "the export".into() }),
+                    false => Err(stopped()),
+                });
             let others =
                 readers.into_iter().chain([splitter]).map(|h| h.join().unwrap_or_else(|_| Err(stopped())));
             // The first real error wins over the `Cancelled` it caused elsewhere.
