@@ -106,7 +106,7 @@ pub async fn stop_demo(state: State<'_, AppState>) -> CommandResult<VaultState> 
     }
     state.set_demo(None);
     let options = state.options();
-    if options.db_path().exists()
+    if options.has_vault()
         && leadvault_core::Vault::key_source_of(&options.data_dir)
             == Some(leadvault_core::vault::KeySource::Keychain)
         && let Ok(vault) = leadvault_core::Vault::open(options).await

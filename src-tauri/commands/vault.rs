@@ -56,7 +56,7 @@ fn unlock_with(passphrase: Option<String>) -> CommandResult<Unlock> {
 #[specta::specta]
 pub async fn vault_state(state: State<'_, AppState>) -> CommandResult<VaultState> {
     let options = state.options();
-    let exists = options.db_path().exists();
+    let exists = options.has_vault();
     Ok(VaultState {
         exists,
         unlocked: state.is_unlocked().await,

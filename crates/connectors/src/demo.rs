@@ -38,7 +38,7 @@ pub async fn open_vault(mut options: VaultOptions) -> Result<Vault> {
     options.data_dir = demo_dir(&options.data_dir);
     let dir = options.data_dir.clone();
     let marker = dir.join(MARKER);
-    if options.db_path().exists() && !marker.is_file() {
+    if options.has_vault() && !marker.is_file() {
         return Err(CoreError::InvalidInput(format!(
             "{} holds a vault the demo did not make; move it away, or give another --data-dir",
             dir.display()

@@ -105,6 +105,13 @@ impl VaultOptions {
         self.data_dir.join(DB_FILE)
     }
 
+    /// Whether the data directory holds a vault: a database file that is not the empty one an
+    /// interrupted `init` leaves (see [`Vault::create`]).
+    pub fn has_vault(&self) -> bool {
+        let db = self.db_path();
+        db.exists() && !left_by_interrupted_init(&db)
+    }
+
     /// One keychain entry per data directory.
     fn keychain_account(&self) -> String {
         let dir = std::fs::canonicalize(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
@@ -150,10 +157,17 @@ impl Vault {
     async fn create_in(mut options: VaultOptions, unlock: Unlock) -> Result<Vault> {
         not_a_file(&options.data_dir)?;
         let db = options.db_path();
-        if db.exists() {
+        if options.has_vault() {
             return Err(Error::VaultExists { path: options.data_dir.clone() });
         }
         create_private_dir(&options.data_dir)?;
+        // One `init` at a time in a folder (the lock goes with the process, however it ends):
+        // an empty database file found while holding it is one that an `init` stopped before
+        // writing (killed while it made the key), and no one else's: it is replaced.
+        let _creating = lock_for_creating(&options.data_dir)?;
+        if left_by_interrupted_init(&db) {
+            std::fs::remove_file(&db).map_err(|e| Error::io("remove", &db, e))?;
+        }
         let salt = random_salt()?;
         // The database file is made here, empty, or not at all: another `init` (the window's, a
         // terminal's) making one in the same folder at the same moment gets "a vault exists",
@@ -245,7 +259,7 @@ impl Vault {
     async fn open_as_set(mut options: VaultOptions) -> Result<Vault> {
         not_a_file(&options.data_dir)?;
         let db = options.db_path();
-        if !db.exists() {
+        if !options.has_vault() {
             return Err(Error::NoVault { path: options.data_dir.clone() });
         }
         let salt = read_salt(&db)?;
@@ -666,6 +680,27 @@ async fn silence_sqlcipher_log() {
     .await;
 }
 
+/// Whether `db` is what an `init` stopped before its first write leaves: an empty file, with
+/// no write-ahead log and no settings file beside it (both come only after the first write).
+fn left_by_interrupted_init(db: &Path) -> bool {
+    let empty = std::fs::symlink_metadata(db).is_ok_and(|m| m.is_file() && m.len() == 0);
+    let beside = |name: &str| db.with_file_name(name).exists();
+    empty && !beside(&format!("{DB_FILE}-wal")) && !beside(SETTINGS_FILE)
+}
+
+/// Holds the data directory for one `init`: fails, saying so, while another holds it.
+fn lock_for_creating(dir: &Path) -> Result<std::fs::File> {
+    let lock = std::fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::invalid(format!(
+            "another Leadvault is creating a vault in {} right now; wait for it to finish, then open that vault",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", dir, e)),
+    }
+}
+
 fn read_salt(db: &Path) -> Result<[u8; 16]> {
     use std::io::Read;
     let mut f = std::fs::File::open(db).map_err(|e| Error::io("open", db, e))?;
@@ -957,5 +992,60 @@ mod rekey_tests {
         assert!(keychain.0.lock().unwrap().is_empty(), "no key left");
         std::fs::remove_dir(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
         Vault::create(options, Unlock::Keychain).await.expect("init works again").close().await;
+    }
+
+    /// An `init` killed before its first write leaves an empty database file: that is no vault
+    /// (open says to make one, a window offers to) and the next `init` replaces it, where it
+    /// had said a vault existed while open called the file too short to be one.
+    #[tokio::test]
+    async fn the_empty_file_of_an_interrupted_init_is_no_vault_and_init_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(Memory::default());
+        let options = VaultOptions::new(dir.path().join("data"), keychain.clone());
+        create_private_dir(&options.data_dir).unwrap();
+        std::fs::write(options.db_path(), b"").unwrap();
+        assert!(!options.has_vault());
+        let opened = Vault::open(options.clone()).await.err().expect("no vault to open");
+        assert!(matches!(opened, Error::NoVault { .. }), "{opened}");
+        let vault = Vault::create(options.clone(), Unlock::Keychain).await.expect("init replaces it");
+        crate::samples::load_samples(&vault, 2, |_| {}).await.unwrap();
+        vault.close().await;
+        assert!(options.has_vault());
+        let again = Vault::open(options).await.expect("the new vault opens");
+        assert_eq!(again.status().await.unwrap().leads, 2);
+        again.close().await;
+    }
+
+    /// While one `init` makes a vault in a folder, another there is refused and touches
+    /// nothing (it would have taken the first one's still empty file for a leftover).
+    #[tokio::test]
+    async fn a_second_init_in_the_same_folder_at_once_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = VaultOptions::new(dir.path().join("data"), Arc::new(Memory::default()));
+        create_private_dir(&options.data_dir).unwrap();
+        std::fs::write(options.db_path(), b"").unwrap();
+        let first = lock_for_creating(&options.data_dir).unwrap();
+        let e = Vault::create(options.clone(), Unlock::Keychain).await.err().expect("refused");
+        assert!(e.to_string().contains("another Leadvault is creating a vault"), "{e}");
+        assert_eq!(std::fs::metadata(options.db_path()).unwrap().len(), 0, "its file untouched");
+        drop(first);
+        Vault::create(options, Unlock::Keychain).await.expect("then it works").close().await;
+    }
+
+    /// A database file with data is a vault, whatever else is missing beside it.
+    #[test]
+    fn only_an_empty_file_with_nothing_beside_it_is_a_leftover() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(DB_FILE);
+        std::fs::write(&db, b"").unwrap();
+        assert!(left_by_interrupted_init(&db));
+        std::fs::write(dir.path().join(format!("{DB_FILE}-wal")), b"x").unwrap();
+        assert!(!left_by_interrupted_init(&db), "a write-ahead log holds its data");
+        std::fs::remove_file(dir.path().join(format!("{DB_FILE}-wal"))).unwrap();
+        std::fs::write(dir.path().join(SETTINGS_FILE), b"{}").unwrap();
+        assert!(!left_by_interrupted_init(&db), "settings come after the first write");
+        std::fs::remove_file(dir.path().join(SETTINGS_FILE)).unwrap();
+        std::fs::write(&db, b"x").unwrap();
+        assert!(!left_by_interrupted_init(&db));
     }
 }
