@@ -27,7 +27,7 @@ macro_rules! app_commands {
             .commands(tauri_specta::collect_commands![
                 $crate::commands::vault::vault_state,
                 $crate::commands::vault::create_vault,
-                $crate::commands::vault::unlock_vault,
+                $crate::commands::vault::unlock_vault::<$runtime>,
                 $crate::commands::vault::vault_status,
                 $crate::commands::vault::change_key,
                 $crate::commands::vault::load_samples,
@@ -54,7 +54,10 @@ macro_rules! app_commands {
                 $crate::commands::demo::start_demo,
                 $crate::commands::demo::stop_demo,
             ])
-            .events(tauri_specta::collect_events![$crate::commands::connections::SyncEvent])
+            .events(tauri_specta::collect_events![
+                $crate::commands::connections::SyncEvent,
+                $crate::commands::vault::VaultUpdating
+            ])
             // Counts and sizes are far below 2^53: plain numbers are what the UI wants.
             .dangerously_cast_bigints_to_number()
             // One TypeScript type per Rust type (what the window sends and receives agree).

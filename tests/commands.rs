@@ -639,3 +639,18 @@ fn one_import_runs_at_a_time_and_hears_the_cancel() {
     assert!(state.start_import().is_ok(), "free again once the first is over");
     state.finish_import();
 }
+
+/// Unlocking a vault an older version made tells the window, before its schema update runs,
+/// how many leads it holds (the window says why it waits).
+#[test]
+fn a_schema_update_while_unlocking_is_told_to_the_window() {
+    use tauri::Listener;
+    let dir = tempfile::tempdir().unwrap();
+    let w = window(dir.path(), None);
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = heard.clone();
+    w._app.listen_any("vault-updating", move |e| h.lock().unwrap().push(e.payload().to_string()));
+    let tell = leadvault_desktop::commands::vault::tell_updates(w._app.handle().clone());
+    tell(leadvault_core::vault::SchemaUpdate { steps: 2, leads: 1_000_000 });
+    assert_eq!(*heard.lock().unwrap(), vec![r#"{"leads":1000000}"#.to_string()]);
+}

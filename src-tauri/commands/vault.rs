@@ -3,10 +3,12 @@
 
 use leadvault_core::import::ImportReport;
 use leadvault_core::secrets::Passphrase;
-use leadvault_core::vault::KeySource;
+use std::sync::Arc;
+
+use leadvault_core::vault::{KeySource, SchemaUpdate};
 use leadvault_core::{Unlock, Vault, VaultOptions};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::error::CommandResult;
 use crate::state::AppState;
@@ -31,6 +33,21 @@ pub struct VaultInfo {
     pub key_source: KeySource,
     pub schema_version: i64,
     pub sqlcipher_version: String,
+}
+
+/// Unlocking found a vault an older version made: its schema is being updated (a rebuilt search
+/// index takes half a minute at a million leads), so the window says why it waits.
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct VaultUpdating {
+    pub leads: u64,
+}
+
+/// Tells the window, as a [`VaultUpdating`] event, that the vault being opened is updated.
+pub fn tell_updates<R: Runtime>(app: AppHandle<R>) -> Arc<dyn Fn(SchemaUpdate) + Send + Sync> {
+    Arc::new(move |u| {
+        let event = VaultUpdating { leads: u.leads };
+        let _ = tauri::Emitter::emit(&app, <VaultUpdating as tauri_specta::Event>::NAME, &event);
+    })
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -83,7 +100,8 @@ pub async fn create_vault(
 /// file untouched; it never creates a new vault.
 #[tauri::command]
 #[specta::specta]
-pub async fn unlock_vault(
+pub async fn unlock_vault<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     passphrase: Option<String>,
 ) -> CommandResult<VaultState> {
@@ -91,6 +109,7 @@ pub async fn unlock_vault(
     if let Some(p) = passphrase {
         options.passphrase = Some(Passphrase::typed(p));
     }
+    options.on_update = Some(tell_updates(app));
     let vault = Vault::open(options).await.map_err(|e| match e {
         // Said for the screen it is shown on, which knows which key was tried.
         leadvault_core::Error::WrongKey { .. } => {

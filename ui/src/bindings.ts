@@ -108,6 +108,7 @@ export const commands = {
 /** Events */
 export const events = {
 	syncEvent: makeEvent<SyncEvent, SyncEvent>("sync-event"),
+	vaultUpdating: makeEvent<VaultUpdating, VaultUpdating>("vault-updating"),
 };
 
 /* Types */
@@ -344,6 +345,14 @@ export type VaultState = {
 	data_dir: string,
 	/**  Demo mode: the open vault is the demo's (simulated providers), not this one. */
 	demo: boolean,
+};
+
+/**
+ *  Unlocking found a vault an older version made: its schema is being updated (a rebuilt search
+ *  index takes half a minute at a million leads), so the window says why it waits.
+ */
+export type VaultUpdating = {
+	leads: number,
 };
 
 /**
