@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { render } from "@testing-library/react";
+import { fireEvent, render, screen } from "@testing-library/react";
+import { useState } from "react";
 import { readFileSync } from "node:fs";
 import { Dialog } from "./Dialog";
 
@@ -28,5 +29,48 @@ describe("a dialog", () => {
     } finally {
       style.remove();
     }
+  });
+});
+
+describe("a dialog's focus", () => {
+  function Opener() {
+    const [open, setOpen] = useState(false);
+    return (
+      <>
+        <button onClick={() => setOpen(true)}>Settings</button>
+        <button>Export view</button>
+        {open && (
+          <Dialog label="Settings" onClose={() => setOpen(false)}>
+            <button>First</button>
+            <input aria-label="Middle" />
+            <button disabled>Greyed</button>
+            <button>Last</button>
+          </Dialog>
+        )}
+      </>
+    );
+  }
+
+  it("stays inside it with Tab and Shift+Tab, and goes back to the button that opened it on Esc", () => {
+    render(<Opener />);
+    const opener = screen.getByText("Settings");
+    opener.focus();
+    fireEvent.click(opener);
+    const dialog = screen.getByRole("dialog");
+    expect(document.activeElement).toBe(dialog);
+    fireEvent.keyDown(dialog, { key: "Tab" });
+    expect(document.activeElement).toBe(screen.getByText("First"));
+    screen.getByText("Last").focus();
+    fireEvent.keyDown(document.activeElement!, { key: "Tab" });
+    expect(document.activeElement).toBe(screen.getByText("First"));
+    fireEvent.keyDown(document.activeElement!, { key: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(screen.getByText("Last"));
+    // Focus that fell out to the page behind comes back in with Tab.
+    screen.getByText("Export view").focus();
+    fireEvent.keyDown(document.activeElement!, { key: "Tab" });
+    expect(document.activeElement).toBe(screen.getByText("First"));
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(opener);
   });
 });
