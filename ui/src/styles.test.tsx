@@ -1,0 +1,79 @@
+// What the stylesheet does for people who read the window closely or drive it by keyboard:
+// contrast of secondary text, the list's cursor and the focus ring.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { render } from "@testing-library/react";
+import { readFileSync } from "node:fs";
+
+let style: HTMLStyleElement;
+beforeEach(() => {
+  style = document.createElement("style");
+  style.textContent = readFileSync(`${import.meta.dirname}/styles.css`, "utf8");
+  document.head.append(style);
+});
+afterEach(() => style.remove());
+
+/** "rgb(r, g, b)" or "#rrggbb" to [r, g, b]. */
+function rgb(c: string): number[] {
+  const hex = /^#([0-9a-f]{6})$/i.exec(c);
+  if (hex) return [0, 2, 4].map((i) => parseInt(hex[1].slice(i, i + 2), 16));
+  return (c.match(/\d+/g) ?? []).slice(0, 3).map(Number);
+}
+
+/** WCAG 2 contrast ratio. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = rgb(c).map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+describe("the stylesheet", () => {
+  it("keeps secondary text at 4.5:1 or more on the cursor's row, the bulk bar and the column headings", () => {
+    const { container } = render(
+      <div className="app">
+        <div className="bulk">
+          <span className="muted">Applying…</span>
+        </div>
+        <div className="list">
+          <div className="row head">Name</div>
+          <div className="row active">
+            <span className="contact muted">maya@example.com</span>
+          </div>
+        </div>
+      </div>,
+    );
+    const color = (sel: string) => getComputedStyle(container.querySelector(sel)!).color;
+    const background = (sel: string) => getComputedStyle(container.querySelector(sel)!).backgroundColor;
+    expect(contrast(color(".row.active .muted"), background(".row.active"))).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(color(".bulk .muted"), background(".bulk"))).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(color(".row.head"), background(".row.head"))).toBeGreaterThanOrEqual(4.5);
+  });
+
+  it("outlines the cursor's row, open or not, where a pale tint alone marked it", () => {
+    const { container } = render(
+      <div className="list">
+        <div className="row active" data-testid="a" />
+        <div className="row active open" data-testid="b" />
+      </div>,
+    );
+    for (const row of container.querySelectorAll(".row"))
+      expect(getComputedStyle(row).boxShadow).toMatch(/inset 0 0 0 2px #1f4e79/);
+  });
+
+  it("draws a focus ring that stands out on the white bars and on the dark toolbar", () => {
+    // jsdom does not match :focus-visible: the rules are read as the stylesheet states them.
+    const rules = Array.from(style.sheet!.cssRules).filter((r): r is CSSStyleRule => r instanceof CSSStyleRule);
+    const rule = (sel: string) => rules.find((r) => r.selectorText === sel)?.style;
+    const { container } = render(<header className="toolbar" />);
+    const toolbar = getComputedStyle(container.querySelector(".toolbar")!).backgroundColor;
+    const ring = rule(":focus-visible");
+    expect(ring?.outlineStyle).toBe("solid");
+    expect(contrast(ring!.outlineColor, "#ffffff")).toBeGreaterThanOrEqual(3);
+    expect(contrast(rule(".toolbar :focus-visible")?.outlineColor || ring!.outlineColor, toolbar)).toBeGreaterThanOrEqual(3);
+  });
+});
