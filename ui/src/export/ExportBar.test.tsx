@@ -83,3 +83,19 @@ describe("one-click export", () => {
     await waitFor(() => expect(onMessage).toHaveBeenLastCalledWith({ text: "the disk is full", error: true }));
   });
 });
+
+describe("the export by keyboard", () => {
+  it("hands the focus from Export view to Cancel and back, where it fell to the page", async () => {
+    let finish: (v: unknown) => void = () => {};
+    commands.exportView.mockImplementation(() => new Promise((r) => (finish = r)));
+    commands.cancelExport.mockImplementation(() => Promise.resolve(true));
+    render(<ExportBar query={query} total={10} onMessage={() => {}} />);
+    const button = screen.getByText("Export view");
+    button.focus();
+    fireEvent.click(button);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByText("Cancel")));
+    fireEvent.click(screen.getByText("Cancel"));
+    await act(async () => finish({ status: "error", error: { code: "cancelled", message: "cancelled" } }));
+    expect(document.activeElement).toBe(screen.getByText("Export view"));
+  });
+});

@@ -1,5 +1,5 @@
 // One-click export of exactly the current view (filters + search), with progress and cancel.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
 import type { ExportFormat, ViewQuery } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
@@ -19,6 +19,18 @@ export function ExportBar({ query, total, onRunning, onMessage }: Props) {
   const [format, setFormat] = useState<ExportFormat>("csv");
   const [rows, setRows] = useState<number | null>(null);
   const setMessage = (text: string | null, error = false) => onMessage(text === null ? null : { text, error });
+  const exportButton = useRef<HTMLButtonElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const running = rows !== null;
+  const wasRunning = useRef(running);
+  // The button pressed makes way for the other (Export view for Cancel, and back): the focus it
+  // had, lost to the page, goes on to the one in its place, so Enter cancels and Enter exports
+  // again without a walk back through the toolbar.
+  useEffect(() => {
+    if (wasRunning.current === running) return;
+    wasRunning.current = running;
+    if (focusLost()) (running ? cancelButton : exportButton).current?.focus();
+  }, [running]);
 
   async function start() {
     setMessage(null);
@@ -46,7 +58,9 @@ export function ExportBar({ query, total, onRunning, onMessage }: Props) {
         <option value="json">JSON</option>
       </select>
       {rows === null ? (
-        <button onClick={() => void start()}>Export view</button>
+        <button ref={exportButton} onClick={() => void start()}>
+          Export view
+        </button>
       ) : (
         <>
           <progress max={total ?? undefined} value={rows} aria-label="Export progress" />
@@ -56,9 +70,16 @@ export function ExportBar({ query, total, onRunning, onMessage }: Props) {
               ? "Finishing…"
               : `${formatCount(rows)}${total !== null ? ` / ${formatCount(total)}` : ""}`}
           </span>
-          <button onClick={() => void commands.cancelExport()}>Cancel</button>
+          <button ref={cancelButton} onClick={() => void commands.cancelExport()}>
+            Cancel
+          </button>
         </>
       )}
     </div>
   );
+}
+
+/** Nothing has the focus: the control that had it is gone. */
+export function focusLost(): boolean {
+  return document.activeElement === null || document.activeElement === document.body;
 }

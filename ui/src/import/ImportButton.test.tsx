@@ -132,3 +132,19 @@ describe("importing a file", () => {
     );
   });
 });
+
+describe("importing by keyboard", () => {
+  it("hands the focus on to Cancel import while it runs, and back to Import… at the end", async () => {
+    let finish: (v: unknown) => void = () => {};
+    commands.importFile.mockImplementation(() => new Promise((r) => (finish = r)));
+    render(<Harness onImported={() => {}} />);
+    const button = screen.getByText("Import…");
+    button.focus();
+    fireEvent.click(button);
+    await screen.findByText("Choosing a file…");
+    act(() => channels[channels.length - 1].onmessage({ added: 5, finishing: false }));
+    expect(document.activeElement).toBe(screen.getByText("Cancel import"));
+    await act(async () => finish({ status: "ok", data: done }));
+    expect(document.activeElement).toBe(screen.getByText("Import…"));
+  });
+});

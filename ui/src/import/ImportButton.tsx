@@ -3,11 +3,12 @@
 // message then offers to import the other rows, the rejected ones saved beside the file.
 // The button sits in the toolbar and the message in a bar of its own under it: `useImport`
 // holds what both show.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
 import type { ImportDone, ImportProgress } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
 import { formatCount } from "../format";
+import { focusLost } from "../export/ExportBar";
 
 const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
@@ -83,17 +84,35 @@ export function useImport(onImported: () => void): ImportState {
 }
 
 export function ImportButton({ state }: { state: ImportState }) {
-  if (!state.busy) return <button onClick={() => void state.start(false)}>Import…</button>;
+  const button = useRef<HTMLButtonElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const phase = !state.busy ? "idle" : state.added === null ? "choosing" : "running";
+  const was = useRef(phase);
+  // Each phase shows another control in the same place: the focus that the last one took with
+  // it (to the page) goes on to Cancel import while it runs, and back to Import… at the end.
+  useEffect(() => {
+    if (was.current === phase) return;
+    was.current = phase;
+    if (focusLost()) (phase === "running" ? cancel : button).current?.focus();
+  }, [phase]);
+  if (phase === "idle")
+    return (
+      <button ref={button} onClick={() => void state.start(false)}>
+        Import…
+      </button>
+    );
   // While the file is being chosen there is nothing to cancel yet: the dialog's own Cancel.
-  if (state.added === null) return <span role="status">Choosing a file…</span>;
+  if (phase === "choosing") return <span role="status">Choosing a file…</span>;
   return (
     <span className="import">
       <span role="status" aria-label="Import progress">
         {state.finishing
-          ? `Finishing… making ${plural(state.added, "new lead", "new leads")} searchable`
-          : `Importing… ${formatCount(state.added)}`}
+          ? `Finishing… making ${plural(state.added ?? 0, "new lead", "new leads")} searchable`
+          : `Importing… ${formatCount(state.added ?? 0)}`}
       </span>
-      <button onClick={() => void commands.cancelImport()}>Cancel import</button>
+      <button ref={cancel} onClick={() => void commands.cancelImport()}>
+        Cancel import
+      </button>
     </span>
   );
 }
