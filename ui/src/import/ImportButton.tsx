@@ -120,7 +120,8 @@ export function ImportButton({ state }: { state: ImportState }) {
 export function ImportMessage({ state }: { state: ImportState }) {
   if (!state.message) return null;
   return (
-    <p className={state.rowsRefused ? "error" : "notice"} role={state.rowsRefused ? "alert" : "status"}>
+    // Only a refusal is an alert; the inbox says any other outcome in its live region.
+    <p className={state.rowsRefused ? "error" : "notice"} role={state.rowsRefused ? "alert" : undefined}>
       {state.message}
       {state.rowsRefused && (
         <>

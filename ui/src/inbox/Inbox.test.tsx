@@ -707,7 +707,7 @@ describe("the inbox", () => {
     fireEvent.click(boxes[2]);
     expect(screen.getByText("2 selected")).toBeTruthy();
     fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "contacted" } });
-    await screen.findByText("Updated 2 leads.");
+    await screen.findByText("Updated 2 leads.", { selector: ".notice" });
     expect(commands.updateLeads).toHaveBeenCalledWith(
       [lead(1).id, lead(3).id],
       expect.objectContaining({ status: "contacted", owner: null, add_tags: [] }),
@@ -736,7 +736,7 @@ describe("the inbox", () => {
     const bulk = async (set: () => void) => {
       fireEvent.click(screen.getByLabelText("Select Person 1"));
       set();
-      await screen.findByText("Updated 1 lead.");
+      await screen.findByText("Updated 1 lead.", { selector: ".notice" });
       fireEvent.click(screen.getByLabelText("Dismiss the notice"));
     };
     await bulk(() => {
@@ -826,13 +826,34 @@ describe("the inbox", () => {
       fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "won" } });
     };
     tick();
-    expect(await screen.findByText("Updated 2 leads.")).toBeTruthy();
+    expect(await screen.findByText("Updated 2 leads.", { selector: ".notice" })).toBeTruthy();
     fireEvent.click(screen.getByLabelText("Dismiss the notice"));
-    expect(screen.queryByText("Updated 2 leads.")).toBeNull();
+    expect(screen.queryByText("Updated 2 leads.", { selector: ".notice" })).toBeNull();
     tick();
-    expect(await screen.findByText("Updated 2 leads.")).toBeTruthy();
+    expect(await screen.findByText("Updated 2 leads.", { selector: ".notice" })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: /^won/ }));
-    await waitFor(() => expect(screen.queryByText("Updated 2 leads.")).toBeNull());
+    await waitFor(() => expect(screen.queryByText("Updated 2 leads.", { selector: ".notice" })).toBeNull());
+  });
+
+  it("says a notice, an import's and an export's outcome in a live region that was there before them", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    commands.updateLeads.mockImplementation(() => ok({ updated: 2 }));
+    commands.exportView.mockImplementation(() => ok({ path: "/home/me/leads.csv", rows: 2 }));
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    // A region put in with its text is not read out: this one is there, empty, from the start.
+    const region = screen.getByRole("status");
+    expect(region.textContent).toBe("");
+    fireEvent.click(screen.getByLabelText("Select Person 1"));
+    fireEvent.click(screen.getByLabelText("Select Person 2"));
+    fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "won" } });
+    await waitFor(() => expect(region.textContent).toBe("Updated 2 leads."));
+    expect(screen.getByRole("status")).toBe(region);
+    fireEvent.click(screen.getByLabelText("Dismiss the notice"));
+    expect(region.textContent).toBe("");
+    fireEvent.click(screen.getByText("Export view"));
+    await waitFor(() => expect(region.textContent).toBe("Exported 2 leads to /home/me/leads.csv"));
+    expect(screen.getAllByRole("status")).toEqual([region]);
   });
 
   it("filters by status, source and dates through the query it sends", async () => {

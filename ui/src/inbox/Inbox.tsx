@@ -163,6 +163,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   /** What the last background sync brought, shown until dismissed or 15 s pass. */
   const [arrivals, setArrivals] = useState<string | null>(null);
   const [switching, setSwitching] = useState(false);
+  /** The last polite message shown in a bar (a notice, an import's or export's outcome), said again
+   *  in a live region that is always there: a status region put in with its text already in it
+   *  is not read out by a screen reader. A new key each time: the same text twice is said twice. */
+  const [said, setSaid] = useState<{ key: number; text: string } | null>(null);
+  const say = (text: string) => setSaid((s) => ({ key: (s?.key ?? 0) + 1, text }));
 
   async function switchDemo(on: boolean) {
     setSwitching(true);
@@ -232,6 +237,19 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     const t = setTimeout(() => setArrivals(null), 15000);
     return () => clearTimeout(t);
   }, [arrivals]);
+
+  useEffect(() => {
+    if (notice) say(notice);
+  }, [notice]);
+  useEffect(() => {
+    if (exported && !exported.error) say(exported.text);
+  }, [exported]);
+  useEffect(() => {
+    if (importing.message && !importing.rowsRefused) say(importing.message);
+  }, [importing.message, importing.rowsRefused]);
+
+  /** The polite messages in the bars now: one dismissed (or dropped) is no longer said. */
+  const shownPolitely = [notice, exported && !exported.error ? exported.text : null, importing.rowsRefused ? null : importing.message];
 
   // No loader row in an empty list: "Loading…" stands there in full.
   const count = pages.leads.length === 0 ? 0 : pages.leads.length + (pages.hasMore ? 1 : 0);
@@ -528,7 +546,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       )}
       <ImportMessage state={importing} />
       {exported && (
-        <p className={exported.error ? "error" : "notice"} role={exported.error ? "alert" : "status"} data-testid="exported">
+        <p className={exported.error ? "error" : "notice"} role={exported.error ? "alert" : undefined} data-testid="exported">
           {exported.text}{" "}
           <button aria-label="Dismiss the export message" onClick={() => setExported(null)}>
             ✕
@@ -562,7 +580,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         </p>
       ))}
       {(notice || pages.error) && (
-        <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : "status"}>
+        <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : undefined}>
           {pages.error ?? notice}
           {!pages.error && (
             <>
@@ -574,6 +592,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           )}
         </p>
       )}
+      <div className="sr-only" role="status" data-testid="announcer">
+        {said && shownPolitely.includes(said.text) && <span key={said.key}>{said.text}</span>}
+      </div>
       <div className="body">
         {/* Rows of an earlier view stay, dimmed, until this view's arrive (a filter over a
             million leads can take seconds): never shown as if they matched. */}
