@@ -73,6 +73,9 @@ describe("connections", () => {
     setup([]);
     await screen.findByText("No connections yet.");
     await screen.findByRole("option", { name: "HubSpot" }); // the providers have loaded
+    // What the actions come to is read out: its live region is there, empty, before any.
+    const region = screen.getByRole("status");
+    expect(region.textContent).toBe("");
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
     fireEvent.change(screen.getByLabelText(/Or paste a private-app token/), { target: { value: "pat-na1-x" } });
     commands.connectToken.mockImplementation(() => err("needs_sign_in", "HubSpot refused the credentials (INVALID_AUTHENTICATION)"));
@@ -83,6 +86,8 @@ describe("connections", () => {
     commands.connectToken.mockImplementation(() => ok({ ...hubspot, status: "connected", last_error: null }));
     fireEvent.click(screen.getByText("Connect with this token"));
     expect(await screen.findByText("Connected Sales CRM.")).toBeTruthy();
+    expect(region.textContent).toBe("Connected Sales CRM.");
+    expect(screen.getByRole("status")).toBe(region);
   });
 
   it("signs in through the browser, shows the address, and can cancel", async () => {

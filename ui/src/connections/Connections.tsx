@@ -247,7 +247,8 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
         </div>
       )}
       {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
-      {message && <p role="status">{message}</p>}
+      {/* There before its message, so a screen reader reads out what each action came to. */}
+      <div role="status" data-testid="connections-message">{message && <p>{message}</p>}</div>
     </Dialog>
   );
 }

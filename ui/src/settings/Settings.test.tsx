@@ -37,6 +37,9 @@ describe("settings", () => {
     commands.changeKey.mockImplementationOnce(() => ok({ ...info, key_source: "keychain" }));
     render(<Settings onClose={() => {}} />);
     await screen.findByText("derived from your passphrase");
+    // What the key change came to is read out: its live region is there, empty, before it.
+    const region = screen.getByRole("status");
+    expect(region.textContent).toBe("");
     const keychain = screen.getByText("Use a new random key in the OS keychain") as HTMLButtonElement;
     expect(keychain.disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("New passphrase"), { target: { value: "a new long passphrase" } });
@@ -44,7 +47,7 @@ describe("settings", () => {
     expect((screen.getByText("Use this passphrase") as HTMLButtonElement).disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("Current passphrase"), { target: { value: "a guess" } });
     fireEvent.click(keychain);
-    expect((await screen.findByRole("status")).textContent).toMatch(/not this vault's passphrase/);
+    await waitFor(() => expect(region.textContent).toMatch(/not this vault's passphrase/));
     expect(commands.changeKey).toHaveBeenLastCalledWith("a guess", null);
     fireEvent.change(screen.getByLabelText("Current passphrase"), { target: { value: "the right one" } });
     fireEvent.click(keychain);
@@ -86,7 +89,7 @@ describe("settings", () => {
     fireEvent.keyDown(screen.getByRole("dialog"), { key: "Escape" });
     expect(onClose).not.toHaveBeenCalled();
     fail(await err("keychain_unavailable", "the OS keychain cannot be reached: no Secret Service is running"));
-    expect((await screen.findByRole("status")).textContent).toMatch(/keychain cannot be reached/);
+    await waitFor(() => expect(screen.getByRole("status").textContent).toMatch(/keychain cannot be reached/));
     await waitFor(() => expect(onFailed).toHaveBeenCalled());
     fireEvent.keyDown(screen.getByRole("dialog"), { key: "Escape" });
     expect(onClose).toHaveBeenCalled();

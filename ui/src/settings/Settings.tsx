@@ -108,7 +108,8 @@ export function Settings({ onClose, onFailed }: Props) {
         Use a new random key in the OS keychain
       </button>
       {busy && <p className="muted">Re-encrypting the vault…</p>}
-      {message && <p role="status">{message}</p>}
+      {/* There before its message, so a screen reader reads out what the key change came to. */}
+      <div role="status">{message && <p>{message}</p>}</div>
     </Dialog>
   );
 }
