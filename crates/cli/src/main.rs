@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use leadvault_core::error::Error;
 use leadvault_core::export::{ExportFormat, ExportOptions, export_cancellable};
-use leadvault_core::import::{ImportOptions, import_file};
+use leadvault_core::import::{ImportOptions, import_file_phased};
 use leadvault_core::secrets::{OsKeychain, Passphrase};
 use leadvault_core::{LeadSort, LeadUpdate, Unlock, Vault, VaultOptions};
 use tokio_util::sync::CancellationToken;
@@ -220,7 +220,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let vault = Vault::open(options).await?;
             let _listening = interrupt::cancels(opts.cancel.clone());
             let progress = output::Progress::new("imported");
-            let report = import_file(&vault, &file, &opts, |n| progress.tick(n)).await;
+            let report = import_file_phased(&vault, &file, &opts, |p| progress.tick_import(p)).await;
             progress.done();
             vault.close().await;
             let report = report.map_err(|e| {

@@ -8,12 +8,12 @@
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use futures_util::StreamExt;
 use leadvault_core::error::Error;
-use leadvault_core::import::ImportReport;
+use leadvault_core::import::{ImportProgress, ImportReport};
 use leadvault_core::{Lead, LeadDetail, LeadFilter, LeadSort, LeadUpdate, Vault, VaultStatus};
 
 /// How a failed write to standard output names it.
@@ -324,41 +324,191 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// A one-line counter on stderr for long work, shown only on a terminal.
+/// A one-line counter on stderr for long work, shown only on a terminal: nothing for work done
+/// within [`Progress::FIRST_AFTER_MS`], then the count at most every [`Progress::EVERY_MS`], and
+/// the last phase of an import ("Finishing… making N new leads searchable") as soon as it
+/// begins, where the count would sit still for about half of a big import.
 pub struct Progress {
     verb: &'static str,
     start: Instant,
-    last: AtomicU64,
-    tty: bool,
+    shown: Mutex<Shown>,
+    /// Standard error on a terminal; `None` elsewhere (a pipe or file gets no progress).
+    out: Option<Mutex<Box<dyn Write + Send>>>,
+}
+
+/// What the progress line shows now.
+#[derive(Default)]
+struct Shown {
+    /// When it was last written, in milliseconds from the start; `None` before the first time.
+    at: Option<u64>,
+    /// Whether it says the import is finishing (it never goes back to counting).
+    finishing: bool,
 }
 
 impl Progress {
+    /// Work done sooner than this shows no progress at all.
+    const FIRST_AFTER_MS: u64 = 200;
+    /// How often the count is rewritten, at most.
+    const EVERY_MS: u64 = 200;
+
     pub fn new(verb: &'static str) -> Progress {
+        let out =
+            std::io::stderr().is_terminal().then(|| Box::new(std::io::stderr()) as Box<dyn Write + Send>);
+        Progress::to(verb, out)
+    }
+
+    /// A progress line written to `out`, or nowhere.
+    fn to(verb: &'static str, out: Option<Box<dyn Write + Send>>) -> Progress {
         Progress {
             verb,
             start: Instant::now(),
-            last: AtomicU64::new(0),
-            tty: std::io::stderr().is_terminal(),
+            shown: Mutex::new(Shown::default()),
+            out: out.map(Mutex::new),
         }
     }
 
+    /// `n` leads done so far.
     pub fn tick(&self, n: u64) {
-        let ms = self.start.elapsed().as_millis() as u64;
-        if self.tty && ms.saturating_sub(self.last.swap(ms, Ordering::Relaxed)) >= 200 {
-            eprint!("\r{} {} leads …", self.verb, n);
-        }
+        self.show(self.ms(), n, false);
     }
 
+    /// An import's progress: its count, then that it is finishing.
+    pub fn tick_import(&self, p: ImportProgress) {
+        self.show(self.ms(), p.added, p.finishing);
+    }
+
+    fn ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// Shows `n` (or, `finishing`, that the import is finishing) at `ms` from the start, when
+    /// it is time to: the counter's throttle counts from the last line written, not the last
+    /// call, so work that reports more often than every 200 ms is still shown.
+    fn show(&self, ms: u64, n: u64, finishing: bool) {
+        let Some(out) = &self.out else { return };
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        if ms < Self::FIRST_AFTER_MS || shown.finishing {
+            return;
+        }
+        let due = shown.at.is_none_or(|at| ms.saturating_sub(at) >= Self::EVERY_MS);
+        let line = if finishing {
+            format!("Finishing… making {} searchable", count(n, "new lead", "new leads"))
+        } else if due {
+            format!("{} {} leads …", self.verb, n)
+        } else {
+            return;
+        };
+        shown.at = Some(ms);
+        shown.finishing = finishing;
+        let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+        // Back to the line's start, the text, and the rest of the line cleared.
+        let _ = write!(out, "\r{line}\x1b[K").and_then(|()| out.flush());
+    }
+
+    /// Takes the progress line away, if one was shown.
     pub fn done(&self) {
-        if self.tty && self.last.load(Ordering::Relaxed) > 0 {
-            eprint!("\r\x1b[K");
+        let Some(out) = &self.out else { return };
+        if self.shown.lock().unwrap_or_else(|e| e.into_inner()).at.is_some() {
+            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = write!(out, "\r\x1b[K").and_then(|()| out.flush());
         }
     }
+}
+
+/// "1 new lead", "2 new leads".
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::safe;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::{Progress, safe};
+
+    /// A terminal that keeps what it was sent.
+    #[derive(Clone, Default)]
+    struct Screen(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Screen {
+        /// The line as a terminal shows it now: what follows the last carriage return, the
+        /// clear-to-end-of-line taken off.
+        fn line(&self) -> String {
+            let all = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+            all.rsplit('\r').next().unwrap().replace("\x1b[K", "")
+        }
+        fn is_empty(&self) -> bool {
+            self.0.lock().unwrap().is_empty()
+        }
+    }
+
+    fn on(screen: &Screen) -> Progress {
+        Progress::to("imported", Some(Box::new(screen.clone())))
+    }
+
+    #[test]
+    fn an_import_says_it_is_finishing_as_soon_as_every_row_is_in() {
+        let screen = Screen::default();
+        let progress = on(&screen);
+        progress.show(400, 600_000, false);
+        assert_eq!(screen.line(), "imported 600000 leads …");
+        progress.show(800, 1_000_000, false);
+        assert_eq!(screen.line(), "imported 1000000 leads …");
+        // 50 ms after the last count: the new phase is not held back by the throttle.
+        progress.show(850, 1_000_000, true);
+        assert_eq!(screen.line(), "Finishing… making 1000000 new leads searchable");
+        // The count's last word after the commit does not take it back to counting.
+        progress.show(20_000, 1_000_000, true);
+        progress.show(20_100, 1_000_000, false);
+        assert_eq!(screen.line(), "Finishing… making 1000000 new leads searchable");
+        progress.done();
+        assert_eq!(screen.line(), "");
+
+        let screen = Screen::default();
+        let progress = on(&screen);
+        progress.show(300, 1, true);
+        assert_eq!(screen.line(), "Finishing… making 1 new lead searchable");
+    }
+
+    #[test]
+    fn the_count_is_shown_every_200_ms_however_often_it_is_reported() {
+        let screen = Screen::default();
+        let progress = on(&screen);
+        // Reported every 50 ms: shown at 200, 400, ... (it had compared each report with the
+        // one before, 50 ms earlier, and never showed).
+        for (i, ms) in (0..=450).step_by(50).enumerate() {
+            progress.show(ms, i as u64 * 10, false);
+        }
+        let written = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(written.matches('\r').count(), 2, "{written:?}");
+        assert_eq!(screen.line(), "imported 80 leads …");
+    }
+
+    #[test]
+    fn quick_work_and_no_terminal_show_nothing() {
+        let screen = Screen::default();
+        let progress = on(&screen);
+        progress.show(0, 0, false);
+        progress.show(150, 200, true);
+        progress.done();
+        assert!(screen.is_empty());
+
+        let progress = Progress::to("imported", None);
+        progress.show(5_000, 10, false);
+        progress.show(6_000, 10, true);
+        progress.done();
+    }
 
     #[test]
     fn what_a_terminal_would_act_on_is_escaped_and_nothing_else() {
