@@ -133,6 +133,34 @@ describe("the inbox", () => {
     expect(screen.queryByTestId("detail-name")).toBeNull();
   });
 
+  it("keeps the keyboard's focus where the cursor is: on its row, in the pane Enter opened, back on the row after Esc", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const focusedRow = () => document.activeElement?.getAttribute("data-lead-id");
+    // j from nowhere: the focus is on the cursor's row (a screen reader reads that lead).
+    fireEvent.keyDown(document.body, { key: "j" });
+    await waitFor(() => expect(focusedRow()).toBe(lead(2).id));
+    // Enter opens the lead and puts the focus in its pane: Tab goes on to its controls, not
+    // through every row's checkbox first.
+    fireEvent.keyDown(document.activeElement!, { key: "Enter" });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("detail-name")));
+    expect(screen.getByTestId("detail-name").textContent).toBe("Person 2");
+    // j in the pane: the next lead, its pane keeping the focus.
+    fireEvent.keyDown(document.activeElement!, { key: "j" });
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 3"));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("detail-name")));
+    // Esc closes it, and the focus is back on the lead's row.
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(screen.queryByTestId("detail-name")).toBeNull();
+    await waitFor(() => expect(focusedRow()).toBe(lead(3).id));
+    // So is the pane's close button.
+    fireEvent.keyDown(document.activeElement!, { key: "Enter" });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("detail-name")));
+    fireEvent.click(screen.getByLabelText("Close"));
+    await waitFor(() => expect(focusedRow()).toBe(lead(3).id));
+  });
+
   it("jumps with Home, End, PageDown and PageUp, the next j going on from there, but not while typing", async () => {
     commands.listLeads.mockImplementation(() => page(Array.from({ length: 60 }, (_, i) => lead(i))));
     render(<Inbox offerSamples={false} />);
@@ -183,12 +211,13 @@ describe("the inbox", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
     fireEvent.keyDown(document.body, { key: "Enter" });
     await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
-    // A filter button clicked before keeps the focus until j/k move the list: then Enter opens.
+    // A filter button clicked before keeps the focus until j/k move the list, which takes it to
+    // the cursor's row: then Enter opens.
     const filter = document.querySelector<HTMLButtonElement>("button[data-status=new]")!;
     filter.focus();
     fireEvent.keyDown(filter, { key: "j" });
-    expect(document.activeElement).toBe(document.body);
-    fireEvent.keyDown(document.body, { key: "Enter" });
+    await waitFor(() => expect(document.activeElement?.getAttribute("data-lead-id")).toBe(lead(2).id));
+    fireEvent.keyDown(document.activeElement!, { key: "Enter" });
     await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
   });
 

@@ -315,6 +315,25 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pages.leads]);
 
+  /** Where the focus goes once the cursor's row is drawn: the keyboard's place in the list, so
+   *  a screen reader reads the lead the cursor is on, and Esc from the pane comes back to it. */
+  const focusRow = useRef(false);
+  /** The lead whose pane takes the focus once loaded (opened with Enter, or moved to from a pane
+   *  that had it), so Tab goes on into it rather than through every row's checkbox first. */
+  const [paneFocus, setPaneFocus] = useState<string | null>(null);
+  /** The move under way began in the open pane: the next lead's pane takes the focus. */
+  const paneFocusNext = useRef(false);
+  useEffect(() => {
+    if (!focusRow.current) return;
+    const id = activeId.current ?? pages.leads[active]?.id;
+    const row = Array.from(scroller.current?.querySelectorAll<HTMLElement>(".row[data-lead-id]") ?? []).find(
+      (r) => r.dataset.leadId === id,
+    );
+    if (!row) return; // not drawn yet: after the scroll
+    focusRow.current = false;
+    row.focus({ preventScroll: true });
+  });
+
   function point(i: number) {
     setActive(i);
     setGap(false);
@@ -337,7 +356,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     const i = Math.max(0, Math.min(pages.leads.length - 1, to));
     point(i);
     virtual.scrollToIndex(i, { align: "auto" });
-    if (openId && pages.leads[i]) setOpenId(pages.leads[i].id);
+    if (openId && pages.leads[i]) {
+      if (paneFocusNext.current) setPaneFocus(pages.leads[i].id);
+      setOpenId(pages.leads[i].id);
+    }
   }
 
   const modalOpen = showSettings || showConnections;
@@ -359,8 +381,12 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     const down = e.key === "ArrowDown" || e.key === "j";
     if (down || e.key === "ArrowUp" || e.key === "k" || JUMP_KEYS.includes(e.key)) {
       e.preventDefault();
-      // A button clicked before (a status filter) would otherwise keep Enter for itself.
-      if (e.target instanceof HTMLElement && e.target !== document.body) e.target.blur();
+      // A button clicked before (a status filter) would otherwise keep Enter for itself: the
+      // focus goes to the cursor's row, or, from the open pane, to the next lead's pane.
+      const fromPane = openId !== null && e.target instanceof HTMLElement && e.target.closest(".detail") !== null;
+      if (!fromPane && e.target instanceof HTMLElement && e.target !== document.body) e.target.blur();
+      focusRow.current = !fromPane;
+      paneFocusNext.current = fromPane;
       // A page: as many rows as the list shows at once.
       const page = Math.max(1, Math.floor(((scroller.current?.clientHeight ?? 0) - HEAD_HEIGHT) / ROW_HEIGHT));
       if (e.key === "Home") moveTo(0);
@@ -371,8 +397,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       else move(down ? 1 : -1);
     } else if (e.key === "Enter" && pages.leads[active] && !pages.rowsStale) {
       point(active);
+      setPaneFocus(pages.leads[active].id);
       setOpenId(pages.leads[active].id);
     } else if (e.key === "Escape") {
+      if (openId !== null) focusRow.current = true;
       setOpenId(null);
     }
   };
@@ -665,6 +693,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                   className={`row${item.index === active && !gap && (activeId.current === null || activeId.current === lead.id) ? " active" : ""}${lead.id === openId ? " open" : ""}`}
                   style={style}
                   data-lead-id={lead.id}
+                  tabIndex={-1}
                   onClick={() => {
                     // A dimmed row is an earlier view's: nothing to open or tick until the new one shows.
                     if (pages.rowsStale) return;
@@ -704,7 +733,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               failedAway(id, `${what} for ${name} was not saved: ${why}.`, `${what} was not saved: ${why}.`)
             }
             failed={handed !== null && handed.id === openId ? handed : null}
-            onClose={() => setOpenId(null)}
+            takeFocus={paneFocus === openId}
+            onClose={() => {
+              focusRow.current = true;
+              setOpenId(null);
+            }}
             onChanged={landed}
           />
         )}

@@ -26,9 +26,11 @@ type Props = {
   /** A change to this lead that failed after an earlier pane of it was left: said here, as a
    *  change of this pane's would be (a new one is said each time this changes). */
   failed?: { text: string } | null;
+  /** The pane takes the focus (on its heading) once its lead is shown: opened by keyboard. */
+  takeFocus?: boolean;
 };
 
-export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway, failed }: Props) {
+export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway, failed, takeFocus = false }: Props) {
   const [detail, setDetail] = useState<LeadDetail | null>(null);
   /** Why the last change failed; it stays when the lead is loaded again. */
   const [error, setError] = useState<string | null>(null);
@@ -55,6 +57,14 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
   latest.current = { onChanged, onFailedAway, name: detail ? nameOf(detail) : id };
   /** The owner the lead had when last loaded: the owner box follows the lead unless edited. */
   const loadedOwner = useRef("");
+  const heading = useRef<HTMLHeadingElement>(null);
+  /** Taken once, when the lead is first shown; a reload later does not take it again. */
+  const focusOnShow = useRef(takeFocus);
+  useEffect(() => {
+    if (detail === null || !focusOnShow.current) return;
+    focusOnShow.current = false;
+    heading.current?.focus();
+  }, [detail]);
   /** When the lead shown last changed: an answer about an older state of it is not shown. */
   const shownAt = useRef(-Infinity);
 
@@ -152,7 +162,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
   return (
     <aside className="detail" aria-label="Lead detail">
       <header>
-        <h2 data-testid="detail-name">{detail.full_name ?? detail.email ?? detail.phone ?? detail.id}</h2>
+        <h2 data-testid="detail-name" ref={heading} tabIndex={-1}>{detail.full_name ?? detail.email ?? detail.phone ?? detail.id}</h2>
         <button aria-label="Close" onClick={onClose}>
           ✕
         </button>
