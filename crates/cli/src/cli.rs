@@ -14,12 +14,12 @@ use crate::output::errln;
 #[command(name = "leadvault", version, about = "Your leads in one encrypted vault on your own computer.")]
 pub struct Cli {
     /// Where the vault lives [default: the OS data dir, e.g. ~/.local/share/leadvault]
-    #[arg(long, global = true, env = "LEADVAULT_DATA_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "LEADVAULT_DATA_DIR", value_name = "DIR", display_order = 100)]
     pub data_dir: Option<PathBuf>,
 
     /// Unlock with a passphrase read from this environment variable instead of the OS keychain
     /// [default: LEADVAULT_PASSPHRASE, when it is set]
-    #[arg(long, global = true, value_name = "VAR")]
+    #[arg(long, global = true, value_name = "VAR", display_order = 100)]
     pub passphrase_env: Option<String>,
 
     #[command(subcommand)]
@@ -137,6 +137,8 @@ pub enum Command {
     },
     /// Import leads from a CSV, Meta or Google Ads download, or JSON or NDJSON file
     Import {
+        /// The file: a CSV (comma, semicolon or tab separated), Meta's or Google's download, JSON
+        /// or NDJSON; /dev/stdin reads a pipe
         file: PathBuf,
         /// auto, csv, meta-csv, google-ads-csv, leadvault-csv (an export of this tool) or json (an
         /// array, or one object a line: NDJSON)
@@ -170,6 +172,7 @@ pub enum Command {
         bom: bool,
         #[command(flatten)]
         filter: FilterArgs,
+        /// newest or oldest first, or score (highest first; leads without one after them)
         #[arg(long, value_enum, default_value = "newest")]
         sort: SortArg,
         /// Print the report as JSON
@@ -203,13 +206,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List and test connections
+    /// List, test and schedule connections
     Connections {
         #[command(subcommand)]
         command: ConnectionsCommand,
     },
     /// Revoke a connection's access and forget its secrets
     Disconnect {
+        /// The connection's id (`leadvault connections list`)
         id: String,
         /// Also delete every lead, campaign and metric that came from this connection
         #[arg(long)]
@@ -260,16 +264,25 @@ pub enum ConnectionsCommand {
         json: bool,
     },
     /// Check a connection with one cheap call to the provider
-    Test { id: String },
+    Test {
+        /// The connection's id (`leadvault connections list`)
+        id: String,
+    },
     /// How often the app syncs a connection by itself: 15m, 1h, 90s… (1m at least), manual
     /// (only when asked), or default (15m for lead sources, 5m for CRMs)
-    Every { id: String, interval: String },
+    Every {
+        /// The connection's id (`leadvault connections list`)
+        id: String,
+        /// 15m, 1h, 90s… (1m at least), manual or default
+        interval: String,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
     /// Path, size, lead count, key source and schema version
     Status {
+        /// Print the status as JSON
         #[arg(long)]
         json: bool,
     },
@@ -292,6 +305,7 @@ pub enum LeadsCommand {
         /// How many to show; 0 for all
         #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = count::<u64>)]
         limit: u64,
+        /// newest or oldest first, or score (highest first; leads without one after them)
         #[arg(long, value_enum, default_value = "newest")]
         sort: SortArg,
         /// Print a JSON array
@@ -300,24 +314,34 @@ pub enum LeadsCommand {
     },
     /// Show one lead with its notes and timeline
     Show {
+        /// The lead's id (`leadvault leads list` shows it), in any case, or its first characters
+        /// (4 or more) when no other lead's id begins with them
         id: String,
+        /// Print the lead, its notes and timeline as JSON
         #[arg(long)]
         json: bool,
     },
     /// Change a lead's status, owner, tags, or add a note
     Update {
+        /// The lead's id, or its first characters (as for `leads show`)
         id: String,
         /// new, contacted, qualified, won, lost or spam
         #[arg(long, value_parser = status)]
         status: Option<LeadStatus>,
+        /// Assign the lead to someone (any name)
         #[arg(long, conflicts_with = "clear_owner")]
         owner: Option<String>,
+        /// Remove the lead's owner
         #[arg(long)]
         clear_owner: bool,
+        /// Add a tag (1 to 64 characters without commas, semicolons or |; kept in lower case);
+        /// repeat for more
         #[arg(long, value_name = "TAG")]
         add_tag: Vec<String>,
+        /// Remove a tag; repeat for more
         #[arg(long, value_name = "TAG")]
         remove_tag: Vec<String>,
+        /// Add a note, with the time it was added
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
         /// Print the lead as it now is, as JSON (otherwise one line of what changed)
@@ -532,4 +556,32 @@ pub struct ChangeArgs {
     /// Print the recorded change as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command says what it does and every argument what it takes, so `--help` never
+    /// shows a bare `--json` or `<ID>`.
+    #[test]
+    fn every_command_and_argument_has_its_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(path.clone());
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "leadvault", &mut missing);
+        assert!(missing.is_empty(), "without a help text: {missing:#?}");
+    }
 }
