@@ -57,8 +57,11 @@ describe("the inbox", () => {
     commands.listLeads.mockImplementation(() => page([lead(5), lead(4), lead(1)]));
     await waitFor(() => expect(emitSync({ ...done, connection: { ...meta, provider: "hubspot", label: "CRM" }, pushed: 3, new: 0 })).toBeGreaterThan(0));
     expect(screen.queryByTestId("arrivals")).toBeNull();
+    // Read out too, in the live region that was there before them.
+    const region = screen.getByRole("status");
     act(() => void emitSync({ ...done, connection: meta }));
     expect((await screen.findByTestId("arrivals")).textContent).toMatch(/^2 new leads from Meta — Ada's Bakery/);
+    expect(region.textContent).toMatch(/^2 new leads from Meta — Ada's Bakery/);
     expect(await screen.findByText("Person 5")).toBeTruthy();
     fireEvent.click(screen.getByLabelText("Dismiss"));
     expect(screen.queryByTestId("arrivals")).toBeNull();

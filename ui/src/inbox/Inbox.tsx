@@ -245,11 +245,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     if (exported && !exported.error) say(exported.text);
   }, [exported]);
   useEffect(() => {
+    if (arrivals) say(arrivals);
+  }, [arrivals]);
+  useEffect(() => {
     if (importing.message && !importing.rowsRefused) say(importing.message);
   }, [importing.message, importing.rowsRefused]);
 
   /** The polite messages in the bars now: one dismissed (or dropped) is no longer said. */
-  const shownPolitely = [notice, exported && !exported.error ? exported.text : null, importing.rowsRefused ? null : importing.message];
+  const shownPolitely = [arrivals, notice, exported && !exported.error ? exported.text : null, importing.rowsRefused ? null : importing.message];
 
   // No loader row in an empty list: "Loading…" stands there in full.
   const count = pages.leads.length === 0 ? 0 : pages.leads.length + (pages.hasMore ? 1 : 0);
@@ -565,7 +568,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         />
       )}
       {arrivals && (
-        <p className="toast" role="status" data-testid="arrivals">
+        <p className="toast" data-testid="arrivals">
           {arrivals}{" "}
           <button aria-label="Dismiss" onClick={() => setArrivals(null)}>
             ✕
