@@ -24,6 +24,8 @@ describe("settings", () => {
     expect(use.disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrasf" } });
     expect(screen.getByText("The two passphrases differ.")).toBeTruthy();
+    for (const field of [screen.getByLabelText("New passphrase"), screen.getByLabelText("Again")])
+      expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toBe("The two passphrases differ.");
     expect(use.disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrase" } });
     fireEvent.click(use);

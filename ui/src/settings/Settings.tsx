@@ -45,6 +45,9 @@ export function Settings({ onClose, onFailed }: Props) {
   const problem = passphraseProblem(passphrase, confirm);
   const needsCurrent = info?.key_source === "passphrase";
   const missingCurrent = needsCurrent && current.length === 0;
+  const hint = passphrase.length > 0 ? problem : null;
+  /** Why "Use this passphrase" is greyed, read with the new passphrase's fields. */
+  const described = hint ? "rekey-hint" : undefined;
   return (
     <Dialog label="Settings" onClose={onClose} canClose={!busy}>
       <header>
@@ -93,16 +96,20 @@ export function Settings({ onClose, onFailed }: Props) {
         )}
         <label>
           New passphrase
-          <input type="password" name="rekey-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          <input type="password" name="rekey-passphrase" aria-describedby={described} value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
         </label>
         <label>
           Again
-          <input type="password" name="rekey-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          <input type="password" name="rekey-confirm" aria-describedby={described} value={confirm} onChange={(e) => setConfirm(e.target.value)} />
         </label>
         <button type="submit" disabled={busy || problem !== null || missingCurrent}>
           Use this passphrase
         </button>
-        {passphrase.length > 0 && problem && <p className="muted">{problem}</p>}
+        {hint && (
+          <p id="rekey-hint" className="muted">
+            {hint}
+          </p>
+        )}
       </form>
       <button disabled={busy || missingCurrent} onClick={() => void rekey(null)}>
         Use a new random key in the OS keychain

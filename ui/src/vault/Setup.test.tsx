@@ -29,6 +29,10 @@ describe("first run and unlock", () => {
     fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "long enough pass" } });
     fireEvent.change(screen.getByLabelText("Again"), { target: { value: "long enough pasx" } });
     expect(screen.getByText("The two passphrases differ.")).toBeTruthy();
+    // Why the button is greyed is read with each field (a greyed button takes no focus).
+    for (const field of [screen.getByLabelText("Passphrase"), screen.getByLabelText("Again")])
+      expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toBe("The two passphrases differ.");
+    expect(screen.getByLabelText("Again").getAttribute("aria-invalid")).toBe("true");
     expect((screen.getByText("Create vault with passphrase") as HTMLButtonElement).disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("Again"), { target: { value: "long enough pass" } });
     fireEvent.click(screen.getByText("Create vault with passphrase"));
@@ -102,9 +106,13 @@ describe("first run and unlock", () => {
     const ready = vi.fn();
     render(<Setup state={locked} onReady={ready} />);
     fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "wrong one!" } });
+    // Pressed from the keyboard: the button greys itself while the vault is tried.
+    screen.getByText("Unlock").focus();
     fireEvent.click(screen.getByText("Unlock"));
     expect((await screen.findByRole("alert")).textContent).toBe("the vault key does not match this database");
     expect(ready).not.toHaveBeenCalled();
     expect((screen.getByLabelText("Passphrase") as HTMLInputElement).value).toBe("");
+    // The focus is back in the emptied field, ready for the passphrase again.
+    expect(document.activeElement).toBe(screen.getByLabelText("Passphrase"));
   });
 });

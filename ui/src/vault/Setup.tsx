@@ -8,13 +8,15 @@ type Props = { state: VaultState; onReady: (s: VaultState, created: boolean) => 
 /** Passphrases shorter than this are refused (the core says so too). */
 export const MIN_PASSPHRASE = 8;
 
+const DIFFER = "The two passphrases differ.";
+
 /** Why a new passphrase and its confirmation cannot be used yet, or null. It cannot be
  *  recovered, so it is typed twice. */
 export function passphraseProblem(passphrase: string, confirm: string): string | null {
   // Counted as the core counts: spaces at either end do not count.
   if ([...passphrase.trim()].length < MIN_PASSPHRASE) return `At least ${MIN_PASSPHRASE} characters.`;
   if (confirm.length === 0) return "Type it again below.";
-  if (confirm !== passphrase) return "The two passphrases differ.";
+  if (confirm !== passphrase) return DIFFER;
   return null;
 }
 
@@ -37,6 +39,9 @@ export function Setup({ state, onReady }: Props) {
   /** Which action failed: its message stands beside it (below the fold it went unseen). */
   const [errorAt, setErrorAt] = useState<Action>("unlock");
   const tried = useRef(false);
+  /** The unlock screen's passphrase field: a wrong passphrase empties it and the focus goes back
+   *  there (the Unlock button it was on is greyed until something is typed again). */
+  const unlockField = useRef<HTMLInputElement>(null);
 
   async function run(f: () => Promise<VaultState>, created: boolean, action: Action = "unlock") {
     setBusy(true);
@@ -46,7 +51,10 @@ export function Setup({ state, onReady }: Props) {
       onReady(await f(), created);
     } catch (e) {
       setError(action === "unlock" ? forUnlock(e, state.key_source) : messageOf(e));
-      if (codeOf(e) === "wrong_key") setPassphrase("");
+      if (codeOf(e) === "wrong_key") {
+        setPassphrase("");
+        unlockField.current?.focus();
+      }
     } finally {
       setBusy(false);
     }
@@ -91,6 +99,7 @@ export function Setup({ state, onReady }: Props) {
             <input
               type="password"
               name="passphrase"
+              ref={unlockField}
               autoFocus
               value={passphrase}
               onChange={(e) => setPassphrase(e.target.value)}
@@ -111,6 +120,9 @@ export function Setup({ state, onReady }: Props) {
   }
 
   const problem = passphraseProblem(passphrase, confirm);
+  const hint = passphrase.length > 0 ? problem : null;
+  /** Why "Create vault with passphrase" is greyed, read with both fields. */
+  const described = hint ? "new-passphrase-hint" : undefined;
   const failed = (action: Action) =>
     error && errorAt === action ? (
       <p className="error" role="alert">
@@ -140,17 +152,32 @@ export function Setup({ state, onReady }: Props) {
         >
           <label>
             Passphrase
-            <input type="password" name="new-passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+            <input
+              type="password"
+              name="new-passphrase"
+              aria-describedby={described}
+              value={passphrase}
+              onChange={(e) => setPassphrase(e.target.value)}
+            />
           </label>
           <label>
             Again
-            <input type="password" name="confirm-passphrase" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+            <input
+              type="password"
+              name="confirm-passphrase"
+              aria-describedby={described}
+              aria-invalid={hint === DIFFER}
+              value={confirm}
+              onChange={(e) => setConfirm(e.target.value)}
+            />
           </label>
           <button type="submit" disabled={busy || problem !== null}>
             Create vault with passphrase
           </button>
-          {passphrase.length > 0 && problem && (
-            <p className={problem.startsWith("The two") ? "error" : "muted"}>{problem}</p>
+          {hint && (
+            <p id="new-passphrase-hint" className={hint === DIFFER ? "error" : "muted"}>
+              {hint}
+            </p>
           )}
         </form>
         {failed("passphrase")}
