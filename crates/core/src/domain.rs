@@ -267,10 +267,17 @@ impl fmt::Debug for Lead {
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub at: DateTime<Utc>,
     pub body: String,
+}
+
+impl fmt::Debug for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // What the owner wrote about a person: personal data, never in logs or panics.
+        f.debug_struct("Note").field("at", &self.at).finish_non_exhaustive()
+    }
 }
 
 /// One entry of a lead's history.
@@ -293,7 +300,7 @@ pub struct LeadDetail {
 }
 
 /// Which leads a list, count or export covers. All parts are ANDed.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LeadFilter {
     pub search: Option<String>,
     pub status: Option<LeadStatus>,
@@ -316,7 +323,7 @@ pub enum LeadSort {
 }
 
 /// A change the owner makes to one lead; each part that changes something adds a timeline event.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LeadUpdate {
     pub status: Option<LeadStatus>,
     /// `Some(None)` clears the owner.
@@ -324,6 +331,36 @@ pub struct LeadUpdate {
     pub add_tags: Vec<String>,
     pub remove_tags: Vec<String>,
     pub note: Option<String>,
+}
+
+/// A search is what was typed to find someone (a name, an email, a phone): shown as `***`.
+impl fmt::Debug for LeadFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let LeadFilter { search, status, source, tag, owner, since, until } = self;
+        f.debug_struct("LeadFilter")
+            .field("search", &search.as_ref().map(|_| "***"))
+            .field("status", status)
+            .field("source", source)
+            .field("tag", tag)
+            .field("owner", owner)
+            .field("since", since)
+            .field("until", until)
+            .finish()
+    }
+}
+
+/// A note's text is personal data: shown as `***`.
+impl fmt::Debug for LeadUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let LeadUpdate { status, owner, add_tags, remove_tags, note } = self;
+        f.debug_struct("LeadUpdate")
+            .field("status", status)
+            .field("owner", owner)
+            .field("add_tags", add_tags)
+            .field("remove_tags", remove_tags)
+            .field("note", &note.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl LeadFilter {
@@ -482,5 +519,41 @@ mod tests {
         assert!(!format!("{e:?}").contains("secret"));
         let p = Phone::parse("5550102030").unwrap();
         assert!(!format!("{p:?}").contains("555"));
+
+        // What the owner writes about a person and types to find one.
+        let marker = "Zq9DebugMarker";
+        let note = Note { at: Utc::now(), body: format!("{marker} asked for a call") };
+        let update = LeadUpdate {
+            note: Some(note.body.clone()),
+            status: Some(LeadStatus::Contacted),
+            ..Default::default()
+        };
+        let filter =
+            LeadFilter { search: Some(marker.into()), tag: Some("hot".into()), ..Default::default() };
+        let lead = Lead {
+            id: "01JB8Q".into(),
+            source: "import".into(),
+            external_id: "1".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            full_name: Some(marker.into()),
+            email: None,
+            phone: None,
+            company: None,
+            status: LeadStatus::New,
+            owner: None,
+            tags: vec![],
+            score: None,
+            ad: AdOrigin::default(),
+            fields: Map::new(),
+        };
+        let detail = LeadDetail { lead, notes: vec![note.clone()], timeline: vec![] };
+        for shown in
+            [format!("{note:?}"), format!("{update:?}"), format!("{filter:?}"), format!("{detail:?}")]
+        {
+            assert!(!shown.contains(marker), "{shown}");
+        }
+        // What is not personal still shows, for whoever debugs.
+        assert!(format!("{update:?}").contains("Contacted") && format!("{filter:?}").contains("hot"));
     }
 }
