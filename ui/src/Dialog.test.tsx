@@ -65,6 +65,10 @@ describe("a dialog's focus", () => {
     expect(document.activeElement).toBe(screen.getByText("First"));
     fireEvent.keyDown(document.activeElement!, { key: "Tab", shiftKey: true });
     expect(document.activeElement).toBe(screen.getByText("Last"));
+    // As WebKitGTK reports a Shift+Tab sent by WebDriver: no key name, the Tab key's code.
+    screen.getByText("First").focus();
+    fireEvent.keyDown(document.activeElement!, { key: "Unidentified", code: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(screen.getByText("Last"));
     // Focus that fell out to the page behind comes back in with Tab.
     screen.getByText("Export view").focus();
     fireEvent.keyDown(document.activeElement!, { key: "Tab" });

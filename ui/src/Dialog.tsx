@@ -47,7 +47,8 @@ export function Dialog({ label, onClose, canClose = true, children }: Props) {
     // from outside it (the focus fell to the page) Tab comes back in.
     const listener = (e: KeyboardEvent) => {
       const d = dialog.current;
-      if (e.key !== "Tab" || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || !d) return;
+      // WebKitGTK may name a synthesised Shift+Tab "Unidentified" (its code stays Tab).
+      if ((e.key !== "Tab" && e.code !== "Tab") || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || !d) return;
       const all = Array.from(d.querySelectorAll<HTMLElement>(FOCUSABLE));
       const at = document.activeElement;
       const inside = at instanceof Node && d.contains(at);
