@@ -177,12 +177,16 @@ describe("connections", () => {
     commands.disconnect.mockImplementation(() =>
       ok({ label: "Sales CRM", revoke_message: "HubSpot no longer lets Leadvault in.", leads_deleted: 12, ads_rows_deleted: 40 }),
     );
+    screen.getByText("Disconnect and delete its leads").focus();
     fireEvent.click(screen.getByText("Disconnect and delete its leads"));
+    // The question takes the focus, on its safe answer; keeping them gives it back.
+    expect(document.activeElement).toBe(screen.getByText("Keep them"));
     // Deleting leads waits for a second, explicit click.
     expect(commands.disconnect).not.toHaveBeenCalled();
     expect(screen.getByText(/Delete every lead, campaign and metric Sales CRM brought/)).toBeTruthy();
     fireEvent.click(screen.getByText("Keep them"));
     expect(screen.queryByText(/Delete every lead/)).toBeNull();
+    expect(document.activeElement).toBe(screen.getByText("Disconnect and delete its leads"));
     fireEvent.click(screen.getByText("Disconnect and delete its leads"));
     fireEvent.click(screen.getByText("Delete them"));
     expect(commands.disconnect).toHaveBeenCalledWith("01J", true);

@@ -1,6 +1,6 @@
 // Connections: each provider connection's state, and connect (sign in through the browser, or
 // paste a token), test and disconnect — the same actions as the `leadvault connect` commands.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Dialog } from "../Dialog";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
@@ -41,6 +41,9 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   const [busy, setBusy] = useState<string | null>(null);
   /** The connection whose leads are about to be deleted, waiting for a second click. */
   const [purging, setPurging] = useState<string | null>(null);
+  /** The button that asked to delete a connection's leads: the focus goes back to it when the
+   *  user keeps them (the question, where the focus was, goes). */
+  const purgeButton = useRef<HTMLButtonElement | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   /** Connections the app is syncing by itself right now. */
   const [syncing, setSyncing] = useState<Set<string>>(new Set());
@@ -191,7 +194,13 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
                 <button disabled={busy !== null} onClick={() => void disconnect(c, false)}>
                   Disconnect
                 </button>
-                <button disabled={busy !== null} onClick={() => setPurging(c.id)}>
+                <button
+                  disabled={busy !== null}
+                  onClick={(e) => {
+                    purgeButton.current = e.currentTarget;
+                    setPurging(c.id);
+                  }}
+                >
                   Disconnect and delete its leads
                 </button>
                 {purging === c.id && (
@@ -200,7 +209,16 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
                     <button disabled={busy !== null} onClick={() => void disconnect(c, true)}>
                       Delete them
                     </button>{" "}
-                    <button onClick={() => setPurging(null)}>Keep them</button>
+                    {/* The focus on the safe answer, so Enter never deletes by mistake. */}
+                    <button
+                      autoFocus
+                      onClick={() => {
+                        setPurging(null);
+                        purgeButton.current?.focus();
+                      }}
+                    >
+                      Keep them
+                    </button>
                   </p>
                 )}
               </div>
