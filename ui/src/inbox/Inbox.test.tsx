@@ -717,6 +717,20 @@ describe("the inbox", () => {
     expect(await screen.findByText("No leads in this view.")).toBeTruthy();
   });
 
+  it("puts the focus on the first sample lead once they are loaded, where it fell to the page with the offer", async () => {
+    commands.listLeads.mockImplementation(() => page([]));
+    commands.countByStatus.mockImplementation(() => ok(counts(0)));
+    commands.loadSamples.mockImplementation(() => {
+      commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+      return ok({ added: 2 });
+    });
+    render(<Inbox offerSamples />);
+    const load = await screen.findByText("Load sample leads");
+    load.focus();
+    fireEvent.click(load);
+    await waitFor(() => expect(document.activeElement?.getAttribute("data-lead-id")).toBe(lead(1).id));
+  });
+
   it("sends what is typed in the text filters once typing pauses", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     commands.listLeads.mockImplementation(() => page([lead(1)]));

@@ -552,6 +552,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         <SampleOffer
           onDone={(msg) => {
             setShowOffer(false);
+            // The offer had the focus: once the samples are in, it goes to the first of them.
+            if (msg) focusRow.current = true;
             if (msg) setNotice(msg);
             reloadAll();
           }}
