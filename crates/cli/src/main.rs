@@ -12,6 +12,7 @@ mod sync;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use leadvault_core::error::Error;
 use leadvault_core::export::{ExportFormat, ExportOptions, export_cancellable};
@@ -283,16 +284,32 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let cancel = CancellationToken::new();
             let _listening = interrupt::cancels(cancel.clone());
             let progress = output::Progress::new("exported");
-            let report = export_cancellable(
+            // How many leads the view holds, for the progress to say when every one is read and
+            // the file is being finished (an XLSX takes seconds more); counted alongside, and
+            // only when the progress is shown.
+            let total = AtomicU64::new(u64::MAX);
+            let export_options = ExportOptions { format, excel_bom: bom };
+            let exporting = export_cancellable(
                 &vault,
                 &filter,
                 LeadSort::from(sort),
                 &out,
-                &ExportOptions { format, excel_bom: bom },
-                |n| progress.tick(n),
+                &export_options,
+                |n| progress.tick_export(n, Some(total.load(Ordering::Relaxed)).filter(|&t| t != u64::MAX)),
                 &cancel,
-            )
-            .await;
+            );
+            let counting = async {
+                if progress.is_shown()
+                    && let Ok(n) = vault.leads().count(&filter).await
+                {
+                    total.store(n.max(0) as u64, Ordering::Relaxed);
+                }
+                std::future::pending::<()>().await
+            };
+            let report = tokio::select! {
+                report = exporting => report,
+                _ = counting => unreachable!("counting never ends by itself"),
+            };
             progress.done();
             vault.close().await;
             let report =

@@ -326,8 +326,9 @@ fn human_bytes(n: u64) -> String {
 
 /// A one-line counter on stderr for long work, shown only on a terminal: nothing for work done
 /// within [`Progress::FIRST_AFTER_MS`], then the count at most every [`Progress::EVERY_MS`], and
-/// the last phase of an import ("Finishing… making N new leads searchable") as soon as it
-/// begins, where the count would sit still for about half of a big import.
+/// the last phase of an import ("Finishing… making N new leads searchable") or an export
+/// ("Finishing… writing the file") as soon as it begins, where the count would sit still: for
+/// about half of a big import, and the seconds an XLSX takes to be put together.
 pub struct Progress {
     verb: &'static str,
     start: Instant,
@@ -341,7 +342,7 @@ pub struct Progress {
 struct Shown {
     /// When it was last written, in milliseconds from the start; `None` before the first time.
     at: Option<u64>,
-    /// Whether it says the import is finishing (it never goes back to counting).
+    /// Whether it says the work is finishing (it never goes back to counting).
     finishing: bool,
 }
 
@@ -367,39 +368,62 @@ impl Progress {
         }
     }
 
+    /// Whether the progress is shown at all (standard error is a terminal).
+    pub fn is_shown(&self) -> bool {
+        self.out.is_some()
+    }
+
     /// `n` leads done so far.
     pub fn tick(&self, n: u64) {
-        self.show(self.ms(), n, false);
+        self.show(self.ms(), n, None);
     }
 
     /// An import's progress: its count, then that it is finishing.
     pub fn tick_import(&self, p: ImportProgress) {
-        self.show(self.ms(), p.added, p.finishing);
+        self.import_at(self.ms(), p);
+    }
+
+    fn import_at(&self, ms: u64, p: ImportProgress) {
+        let finishing = p
+            .finishing
+            .then(|| format!("Finishing… making {} searchable", count(p.added, "new lead", "new leads")));
+        self.show(ms, p.added, finishing);
+    }
+
+    /// An export's progress: `n` leads written of the view's `total` (when it is known), then,
+    /// once every lead is read, that the file is being finished.
+    pub fn tick_export(&self, n: u64, total: Option<u64>) {
+        self.export_at(self.ms(), n, total);
+    }
+
+    fn export_at(&self, ms: u64, n: u64, total: Option<u64>) {
+        let finishing =
+            total.is_some_and(|t| t > 0 && n >= t).then(|| "Finishing… writing the file".to_string());
+        self.show(ms, n, finishing);
     }
 
     fn ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
 
-    /// Shows `n` (or, `finishing`, that the import is finishing) at `ms` from the start, when
-    /// it is time to: the counter's throttle counts from the last line written, not the last
-    /// call, so work that reports more often than every 200 ms is still shown.
-    fn show(&self, ms: u64, n: u64, finishing: bool) {
+    /// Shows `n` (or the `finishing` line, once the work is finishing) at `ms` from the start,
+    /// when it is time to: the counter's throttle counts from the last line written, not the
+    /// last call, so work that reports more often than every 200 ms is still shown.
+    fn show(&self, ms: u64, n: u64, finishing: Option<String>) {
         let Some(out) = &self.out else { return };
         let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
         if ms < Self::FIRST_AFTER_MS || shown.finishing {
             return;
         }
         let due = shown.at.is_none_or(|at| ms.saturating_sub(at) >= Self::EVERY_MS);
-        let line = if finishing {
-            format!("Finishing… making {} searchable", count(n, "new lead", "new leads"))
-        } else if due {
-            format!("{} {} leads …", self.verb, n)
-        } else {
-            return;
+        let is_finishing = finishing.is_some();
+        let line = match finishing {
+            Some(line) => line,
+            None if due => format!("{} {} leads …", self.verb, n),
+            None => return,
         };
         shown.at = Some(ms);
-        shown.finishing = finishing;
+        shown.finishing = is_finishing;
         let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
         // Back to the line's start, the text, and the rest of the line cleared.
         let _ = write!(out, "\r{line}\x1b[K").and_then(|()| out.flush());
@@ -424,6 +448,8 @@ fn count(n: u64, one: &str, many: &str) -> String {
 mod tests {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
+
+    use leadvault_core::import::ImportProgress;
 
     use super::{Progress, safe};
 
@@ -453,60 +479,84 @@ mod tests {
         }
     }
 
-    fn on(screen: &Screen) -> Progress {
-        Progress::to("imported", Some(Box::new(screen.clone())))
+    fn on(screen: &Screen, verb: &'static str) -> Progress {
+        Progress::to(verb, Some(Box::new(screen.clone())))
+    }
+
+    fn import(added: u64, finishing: bool) -> ImportProgress {
+        ImportProgress { added, finishing }
     }
 
     #[test]
     fn an_import_says_it_is_finishing_as_soon_as_every_row_is_in() {
         let screen = Screen::default();
-        let progress = on(&screen);
-        progress.show(400, 600_000, false);
+        let progress = on(&screen, "imported");
+        progress.import_at(400, import(600_000, false));
         assert_eq!(screen.line(), "imported 600000 leads …");
-        progress.show(800, 1_000_000, false);
+        progress.import_at(800, import(1_000_000, false));
         assert_eq!(screen.line(), "imported 1000000 leads …");
         // 50 ms after the last count: the new phase is not held back by the throttle.
-        progress.show(850, 1_000_000, true);
+        progress.import_at(850, import(1_000_000, true));
         assert_eq!(screen.line(), "Finishing… making 1000000 new leads searchable");
         // The count's last word after the commit does not take it back to counting.
-        progress.show(20_000, 1_000_000, true);
-        progress.show(20_100, 1_000_000, false);
+        progress.import_at(20_000, import(1_000_000, true));
+        progress.import_at(20_100, import(1_000_000, false));
         assert_eq!(screen.line(), "Finishing… making 1000000 new leads searchable");
         progress.done();
         assert_eq!(screen.line(), "");
 
         let screen = Screen::default();
-        let progress = on(&screen);
-        progress.show(300, 1, true);
+        on(&screen, "imported").import_at(300, import(1, true));
         assert_eq!(screen.line(), "Finishing… making 1 new lead searchable");
+    }
+
+    #[test]
+    fn an_export_says_it_is_finishing_once_every_lead_of_the_view_is_read() {
+        let screen = Screen::default();
+        let progress = on(&screen, "exported");
+        progress.export_at(400, 500_000, Some(1_000_000));
+        assert_eq!(screen.line(), "exported 500000 leads …");
+        progress.export_at(450, 1_000_000, Some(1_000_000));
+        assert_eq!(screen.line(), "Finishing… writing the file");
+        progress.export_at(9_000, 1_000_000, Some(1_000_000));
+        assert_eq!(screen.line(), "Finishing… writing the file");
+
+        // The view's size not known (yet): counting, whatever the count.
+        let screen = Screen::default();
+        let progress = on(&screen, "exported");
+        progress.export_at(400, 1_000_000, None);
+        assert_eq!(screen.line(), "exported 1000000 leads …");
+        progress.export_at(700, 0, Some(0));
+        assert_eq!(screen.line(), "exported 0 leads …");
     }
 
     #[test]
     fn the_count_is_shown_every_200_ms_however_often_it_is_reported() {
         let screen = Screen::default();
-        let progress = on(&screen);
+        let progress = on(&screen, "synced");
         // Reported every 50 ms: shown at 200, 400, ... (it had compared each report with the
         // one before, 50 ms earlier, and never showed).
         for (i, ms) in (0..=450).step_by(50).enumerate() {
-            progress.show(ms, i as u64 * 10, false);
+            progress.show(ms, i as u64 * 10, None);
         }
         let written = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
         assert_eq!(written.matches('\r').count(), 2, "{written:?}");
-        assert_eq!(screen.line(), "imported 80 leads …");
+        assert_eq!(screen.line(), "synced 80 leads …");
     }
 
     #[test]
     fn quick_work_and_no_terminal_show_nothing() {
         let screen = Screen::default();
-        let progress = on(&screen);
-        progress.show(0, 0, false);
-        progress.show(150, 200, true);
+        let progress = on(&screen, "imported");
+        progress.import_at(0, import(0, false));
+        progress.import_at(150, import(200, true));
         progress.done();
         assert!(screen.is_empty());
 
         let progress = Progress::to("imported", None);
-        progress.show(5_000, 10, false);
-        progress.show(6_000, 10, true);
+        assert!(!progress.is_shown());
+        progress.import_at(5_000, import(10, false));
+        progress.import_at(6_000, import(10, true));
         progress.done();
     }
 
