@@ -44,6 +44,9 @@ describe("settings", () => {
     expect(region.textContent).toBe("");
     const keychain = screen.getByText("Use a new random key in the OS keychain") as HTMLButtonElement;
     expect(keychain.disabled).toBe(true);
+    // Why, said beside the field (and read with it): a greyed button takes no focus.
+    const why = screen.getByLabelText("Current passphrase").getAttribute("aria-describedby");
+    expect(document.getElementById(why ?? "")?.textContent).toBe("Type the current passphrase to change the key.");
     fireEvent.change(screen.getByLabelText("New passphrase"), { target: { value: "a new long passphrase" } });
     fireEvent.change(screen.getByLabelText("Again"), { target: { value: "a new long passphrase" } });
     expect((screen.getByText("Use this passphrase") as HTMLButtonElement).disabled).toBe(true);

@@ -91,8 +91,20 @@ export function Settings({ onClose, onFailed }: Props) {
         {needsCurrent && (
           <label className="current">
             Current passphrase
-            <input type="password" name="current-passphrase" value={current} onChange={(e) => setCurrent(e.target.value)} />
+            <input
+              type="password"
+              name="current-passphrase"
+              aria-describedby={missingCurrent ? "current-hint" : undefined}
+              value={current}
+              onChange={(e) => setCurrent(e.target.value)}
+            />
           </label>
+        )}
+        {/* Why both buttons below are greyed. */}
+        {missingCurrent && (
+          <p id="current-hint" className="muted">
+            Type the current passphrase to change the key.
+          </p>
         )}
         <label>
           New passphrase
