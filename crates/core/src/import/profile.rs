@@ -516,10 +516,12 @@ pub(crate) fn parse_time_in<Tz: TimeZone>(zone: &Tz, s: &str) -> Option<DateTime
 /// A clock time in `zone`: the earlier of a time the clocks show twice (when they go back, as
 /// far as the zone tells both), and
 /// for one they skip (when they go forward) the time as it reads an hour later, as a clock
-/// that was not changed would show it.
+/// that was not changed would show it. A time at the calendar's end, which has no hour after it
+/// (`+262142-12-31 23:30`), is read as UTC.
 fn local_time<Tz: TimeZone>(zone: &Tz, t: NaiveDateTime) -> DateTime<Utc> {
     (0..3)
-        .find_map(|h| zone.from_local_datetime(&(t + chrono::Duration::hours(h))).earliest())
+        .filter_map(|h| t.checked_add_signed(chrono::Duration::hours(h)))
+        .find_map(|t| zone.from_local_datetime(&t).earliest())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| t.and_utc())
 }
@@ -568,6 +570,20 @@ mod tests {
             ("1790846100", "2026-10-01T09:15:00Z"),
         ] {
             assert_eq!(parse_time_in(&la, s), Some(utc(want)), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_time_at_the_end_of_the_calendar_is_a_time_not_a_panic() {
+        // West of UTC, the last hours chrono can count have no UTC time: the hour after them
+        // (tried for a time the clocks skip) is past the calendar's end.
+        let new_york = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
+        for s in ["+262142-12-31 23:30", "+262142-12-31T23:30:00", "+262142-12-31T23:59:59.999"] {
+            let at = parse_time_in(&new_york, s).expect(s);
+            assert!(
+                at > Utc::now() + chrono::Duration::days(1),
+                "{s}: refused later as a time in the future"
+            );
         }
     }
 
