@@ -191,13 +191,7 @@ pub async fn import_file_phased(
     };
     let phase = |added| progress(ImportProgress { added, finishing: finishing.load(Ordering::Relaxed) });
     let stored = reporting(writer, &added, &phase).await;
-    let parsed = parser.await.map_err(|_| Error::invalid("the import was interrupted"));
-    // Each side stops with `Cancelled` when the other went away first; report the cause.
-    let (p, added) = match (parsed, stored) {
-        (Ok(Ok(p)), Ok(added)) => (p, added),
-        (Ok(Err(e)), _) if !matches!(e, Error::Cancelled) => return Err(e),
-        (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => return Err(e),
-    };
+    let (p, added) = outcome(parser.await, stored)?;
     // The rejected rows get their file's name only now, when the leads are in: an import that
     // fails leaves neither a rejects file nor a half-written one.
     let rejects_file = p.rejects_file.map(|(file, path)| keep_rejects(file, &path)).transpose()?;
@@ -221,6 +215,25 @@ pub async fn import_file_phased(
         "import finished"
     );
     Ok(report)
+}
+
+/// What an import came to, from its parser's end and its writer's. Each side stops with
+/// `Cancelled` when the other went away first, so the cause is reported: the parser's own
+/// failure (a row, the file, a panic: its thread ended without an answer), then the writer's.
+fn outcome(
+    parsed: std::result::Result<Result<Parsed>, tokio::task::JoinError>,
+    stored: Result<u64>,
+) -> Result<(Parsed, u64)> {
+    match (parsed, stored) {
+        (Ok(Ok(p)), Ok(added)) => Ok((p, added)),
+        // Not `Cancelled`: nobody stopped it, and the window would say the user had.
+        (Err(_), _) => Err(Error::invalid(
+            "the import failed on an unexpected error while reading the file; nothing of it was kept, \
+             the vault is as it was: try again, and report it if it happens again",
+        )),
+        (Ok(Err(e)), _) if !matches!(e, Error::Cancelled) => Err(e),
+        (_, Err(e)) | (Ok(Err(e)), _) => Err(e),
+    }
 }
 
 /// The most characters a source label may have, as a tag.
@@ -1158,6 +1171,39 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_reports_what_stopped_it_not_the_other_sides_cancelled() {
+        let parsed = || Parsed {
+            format: Format::Csv,
+            source: "import".into(),
+            own_export: false,
+            read: 1,
+            rejected: 0,
+            rejects_file: None,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        // A reader that panicked (a bug) stopped the writer, which rolled back as cancelled.
+        let panicked = rt.block_on(async {
+            tokio::task::spawn_blocking(|| -> Result<Parsed> { panic!("a reader's bug") }).await
+        });
+        let e = outcome(panicked, Err(Error::Cancelled)).err().unwrap();
+        assert_eq!(e.code(), "invalid_input", "{e}");
+        assert!(e.to_string().contains("nothing of it was kept") && !e.to_string().contains("bug"), "{e}");
+        // A refused row, with the writer cancelled after it.
+        let row = Error::InvalidRow { path: "f.csv".into(), place: "line 2".into(), reason: "x".into() };
+        let e = outcome(Ok(Err(row)), Err(Error::Cancelled)).err().unwrap();
+        assert_eq!(e.code(), "invalid_row");
+        // The writer's failure, with the reader cancelled after it, or after reading it all.
+        let e = outcome(Ok(Err(Error::Cancelled)), Err(Error::Busy)).err().unwrap();
+        assert_eq!(e.code(), "busy");
+        let e = outcome(Ok(Ok(parsed())), Err(Error::DiskFull)).err().unwrap();
+        assert_eq!(e.code(), "disk_full");
+        // Stopped on purpose: the writer says so.
+        let e = outcome(Ok(Err(Error::Cancelled)), Err(Error::Cancelled)).err().unwrap();
+        assert_eq!(e.code(), "cancelled");
+        assert_eq!(outcome(Ok(Ok(parsed())), Ok(1)).unwrap().1, 1);
+    }
 
     #[test]
     fn rejects_files_are_known_by_their_names() {
