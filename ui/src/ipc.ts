@@ -1,6 +1,6 @@
 // The one door to the Rust side: the generated command wrappers, with their
 // `{status, data | error}` results turned into values or thrown `IpcError`s.
-import { commands, events, type CommandError, type SyncEvent } from "./bindings";
+import { commands, events, type CommandError, type SyncEvent, type VaultUpdating } from "./bindings";
 import { formatCount } from "./format";
 
 export class IpcError extends Error {
@@ -32,11 +32,11 @@ export function codeOf(e: unknown): string | undefined {
 
 export { commands };
 
-/** Calls `handler` with each background sync event until the returned function is called. */
-export function onSyncEvent(handler: (e: SyncEvent) => void): () => void {
+/** Calls `handler` with each payload of `event` until the returned function is called. */
+function listenTo<T>(event: { listen: (cb: (e: { payload: T }) => void) => Promise<() => void> }, handler: (e: T) => void) {
   let stop: (() => void) | null = null;
   let gone = false;
-  events.syncEvent
+  event
     .listen((e) => handler(e.payload))
     .then((unlisten) => (gone ? unlisten() : (stop = unlisten)))
     .catch(() => undefined);
@@ -44,6 +44,17 @@ export function onSyncEvent(handler: (e: SyncEvent) => void): () => void {
     gone = true;
     stop?.();
   };
+}
+
+/** Calls `handler` with each background sync event until the returned function is called. */
+export function onSyncEvent(handler: (e: SyncEvent) => void): () => void {
+  return listenTo(events.syncEvent, handler);
+}
+
+/** Calls `handler` when the vault being unlocked turns out to need a schema update (a vault an
+ *  older version made), with how many leads it holds; until the returned function is called. */
+export function onVaultUpdating(handler: (e: VaultUpdating) => void): () => void {
+  return listenTo(events.vaultUpdating, handler);
 }
 
 /** "3 new leads from Meta — Ada's Bakery": what a finished pull brought, or null. */

@@ -3,9 +3,10 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import type { VaultState } from "../bindings";
 
 const commands = vi.hoisted(() => ({ createVault: vi.fn(), unlockVault: vi.fn(), startDemo: vi.fn() }));
-vi.mock("../bindings", () => ({ commands }));
+vi.mock("../bindings", async () => ({ commands, events: (await import("../test/events")).events }));
 
 import { Setup } from "./Setup";
+import { events } from "../test/events";
 
 const fresh: VaultState = { exists: false, unlocked: false, key_source: null, data_dir: "/tmp/lv", demo: false };
 const locked: VaultState = { exists: true, unlocked: false, key_source: "passphrase", data_dir: "/tmp/lv", demo: false };
@@ -114,5 +115,21 @@ describe("first run and unlock", () => {
     expect((screen.getByLabelText("Passphrase") as HTMLInputElement).value).toBe("");
     // The focus is back in the emptied field, ready for the passphrase again.
     expect(document.activeElement).toBe(screen.getByLabelText("Passphrase"));
+  });
+
+  it("says why unlocking waits when the vault is updated for this version, and only then", async () => {
+    let open: (v: unknown) => void = () => {};
+    commands.unlockVault.mockImplementation(() => new Promise((resolve) => (open = resolve)));
+    const ready = vi.fn();
+    render(<Setup state={locked} onReady={ready} />);
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "long enough pass" } });
+    fireEvent.click(screen.getByText("Unlock"));
+    await waitFor(() => expect(commands.unlockVault).toHaveBeenCalled());
+    expect(screen.getByRole("status").textContent).toBe("");
+    await waitFor(() => expect(events.vaultUpdating.emit({ leads: 1234567 })).toBe(1));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toContain("Updating this vault for this version of Leadvault (1,234,567 leads)"));
+    open({ status: "ok", data: { ...locked, unlocked: true } });
+    await waitFor(() => expect(ready).toHaveBeenCalled());
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe(""));
   });
 });

@@ -1,7 +1,8 @@
 // First run: create the vault (a key in the OS keychain, or a passphrase); later runs: unlock.
 import { useEffect, useRef, useState } from "react";
 import type { VaultState } from "../bindings";
-import { call, codeOf, commands, messageOf } from "../ipc";
+import { formatCount } from "../format";
+import { call, codeOf, commands, messageOf, onVaultUpdating } from "../ipc";
 
 type Props = { state: VaultState; onReady: (s: VaultState, created: boolean) => void };
 
@@ -42,9 +43,13 @@ export function Setup({ state, onReady }: Props) {
   /** The unlock screen's passphrase field: a wrong passphrase empties it and the focus goes back
    *  there (the Unlock button it was on is greyed until something is typed again). */
   const unlockField = useRef<HTMLInputElement>(null);
+  /** The leads of a vault an older version made, while unlocking updates its schema. */
+  const [updating, setUpdating] = useState<number | null>(null);
+  useEffect(() => onVaultUpdating((e) => setUpdating(e.leads)), []);
 
   async function run(f: () => Promise<VaultState>, created: boolean, action: Action = "unlock") {
     setBusy(true);
+    setUpdating(null);
     setError(null);
     setErrorAt(action);
     try {
@@ -59,6 +64,15 @@ export function Setup({ state, onReady }: Props) {
       setBusy(false);
     }
   }
+
+  /** Why unlocking takes a while, said as it starts (a live region that is always there). */
+  const why = (
+    <p className="muted" role="status">
+      {busy && updating !== null
+        ? `Updating this vault for this version of Leadvault (${formatCount(updating)} lead${updating === 1 ? "" : "s"}): this can take a minute.`
+        : ""}
+    </p>
+  );
 
   // A keychain vault opens by itself; a passphrase vault waits for the passphrase.
   useEffect(() => {
@@ -78,6 +92,7 @@ export function Setup({ state, onReady }: Props) {
         <button disabled={busy} onClick={() => void run(() => call(commands.unlockVault(null)), false)}>
           {busy ? "Opening…" : "Try the keychain again"}
         </button>
+        {why}
         {error && <p className="error" role="alert">{error}</p>}
       </main>
     );
@@ -114,6 +129,7 @@ export function Setup({ state, onReady }: Props) {
             Use the key in the OS keychain
           </button>
         )}
+        {why}
         {error && <p className="error" role="alert">{error}</p>}
       </main>
     );
