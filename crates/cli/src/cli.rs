@@ -138,7 +138,7 @@ pub enum Command {
     /// Import leads from a CSV, Meta or Google Ads download, or JSON or NDJSON file
     Import {
         /// The file: a CSV (comma, semicolon or tab separated), Meta's or Google's download, JSON
-        /// or NDJSON; /dev/stdin reads a pipe
+        /// or NDJSON; - (or /dev/stdin) reads standard input
         file: PathBuf,
         /// auto, csv, meta-csv, google-ads-csv, leadvault-csv (an export of this tool) or json (an
         /// array, or one object a line: NDJSON)

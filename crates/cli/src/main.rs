@@ -217,6 +217,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )?;
         }
         Command::Import { file, format, source, skip_invalid, json } => {
+            // `-` is standard input, as for most tools (a file named so is `./-`).
+            #[cfg(unix)]
+            let file = if file.as_os_str() == "-" { PathBuf::from("/dev/stdin") } else { file };
             let opts = ImportOptions { format: format.parse()?, source, skip_invalid, ..Default::default() };
             let vault = Vault::open(options).await?;
             let _listening = interrupt::cancels(opts.cancel.clone());

@@ -402,6 +402,31 @@ fn a_pipe_imports_as_a_file_does() {
 }
 
 #[test]
+fn a_dash_imports_standard_input() {
+    use std::io::Write;
+    let sb = Sandbox::new();
+    sb.init();
+    let here = sb.path("here");
+    std::fs::create_dir_all(&here).unwrap();
+    let mut child = sb
+        .command(&["import", "-", "--skip-invalid", "--json"])
+        .current_dir(&here)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv = "name,email,phone\nAna Ruiz,ana@example.com,\nBo Berg,bo@example.com,no digits\n";
+    child.stdin.take().unwrap().write_all(csv.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    // It had looked for a file named `-`: "could not open -: No such file or directory".
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["added"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert!(here.join("stdin.rejects.csv").is_file(), "rejects in the current folder, as for /dev/stdin");
+}
+
+#[test]
 fn a_pipes_rejected_rows_go_to_the_current_folder_not_beside_the_pipe() {
     let sb = Sandbox::new();
     sb.init();
