@@ -85,8 +85,8 @@ pub fn import_report(r: &ImportReport, json: bool) -> Result<(), Error> {
         format!("source {:?}", r.source)
     };
     outln!(
-        "Read {} rows as {} ({source}): {} new, {} already in the vault, {} rejected",
-        r.read,
+        "Read {} as {} ({source}): {} new, {} already in the vault, {} rejected",
+        count(r.read, "row", "rows"),
         r.format.name(),
         r.added,
         r.unchanged,

@@ -402,6 +402,18 @@ fn a_pipe_imports_as_a_file_does() {
 }
 
 #[test]
+fn the_report_counts_one_row_as_one_row() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("one.csv");
+    std::fs::write(&csv, "name,email\nAna Ruiz,ana@example.com\n").unwrap();
+    let out = sb.ok(&["import", csv.to_str().unwrap()]);
+    assert!(out.starts_with("Read 1 row as csv ("), "{out}");
+    let out = sb.ok(&["import", &fixture("generic.csv")]);
+    assert!(out.starts_with("Read ") && out.contains(" rows as csv ("), "{out}");
+}
+
+#[test]
 fn a_dash_imports_standard_input() {
     use std::io::Write;
     let sb = Sandbox::new();
