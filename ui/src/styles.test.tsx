@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { render } from "@testing-library/react";
 import { readFileSync } from "node:fs";
+import { DateFilter } from "./inbox/Inbox";
 
 let style: HTMLStyleElement;
 beforeEach(() => {
@@ -75,5 +76,30 @@ describe("the stylesheet", () => {
     expect(ring?.outlineStyle).toBe("solid");
     expect(contrast(ring!.outlineColor, "#ffffff")).toBeGreaterThanOrEqual(3);
     expect(contrast(rule(".toolbar :focus-visible")?.outlineColor || ring!.outlineColor, toolbar)).toBeGreaterThanOrEqual(3);
+  });
+
+  it("shows an empty date filter as 'any date' from the first paint, not WebKit's greyed date of today", () => {
+    // WebKit's month, day and year boxes keep their own grey whatever ::-webkit-datetime-edit is
+    // given: the field's own text is hidden (which they inherit), and "any date" stands over it.
+    const { container } = render(
+      <div className="filters">
+        <DateFilter label="From" value={null} onChange={() => {}} />
+        <DateFilter label="To" value="2026-11-03" onChange={() => {}} />
+      </div>,
+    );
+    const [from, to] = Array.from(container.querySelectorAll<HTMLInputElement>("input[type=date]"));
+    const fill = (el: Element) => getComputedStyle(el).getPropertyValue("-webkit-text-fill-color");
+    expect(fill(from)).toBe("rgba(0, 0, 0, 0)");
+    const any = from.parentElement!.querySelector(".any-date")!;
+    expect(any.textContent).toBe("any date");
+    expect(any.getAttribute("aria-hidden")).toBe("true");
+    expect(contrast(getComputedStyle(any).color, "#ffffff")).toBeGreaterThanOrEqual(4.5);
+    // A picked day shows as WebKit draws it.
+    expect(fill(to)).not.toBe("rgba(0, 0, 0, 0)");
+    expect(to.parentElement!.querySelector(".any-date")).toBeNull();
+    // Focused, the field is WebKit's to type in: "any date" gives way to its boxes.
+    const rules = Array.from(style.sheet!.cssRules).filter((r): r is CSSStyleRule => r instanceof CSSStyleRule);
+    expect(rules.find((r) => r.selectorText === ".date-filter:focus-within .any-date")?.style.display).toBe("none");
+    expect(rules.some((r) => /input\[data-empty\]:not\(:focus\)$/.test(r.selectorText))).toBe(true);
   });
 });

@@ -825,13 +825,24 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
  *  filtered view: its status or tags no longer match, or its owner changed at all (the core
  *  matches the typed owner to one stored spelling, the one every lead of the view has: "MARIA"
  *  is not "Maria" there). Its source, dates and the text searched do not change there. */
-/** A day to filter by; marked empty when none is picked (WebKit draws today's date in an empty
- *  one, which the stylesheet hides). */
-function DateFilter({ label, value, onChange }: { label: string; value: string | null | undefined; onChange: (day: string) => void }) {
+/** A day to filter by. An empty one says "any date": WebKit draws today's date in an empty date
+ *  field (greyed, as if a filter were set), and its day, month and year boxes keep that grey
+ *  whatever colour is set on `::-webkit-datetime-edit`, so the field's own text is made
+ *  transparent (`-webkit-text-fill-color`, on the field itself, which its boxes inherit) and
+ *  "any date" stands over it until it has the focus; then it is WebKit's to type in. */
+export function DateFilter({ label, value, onChange }: { label: string; value: string | null | undefined; onChange: (day: string) => void }) {
+  const empty = !value;
   return (
     <label>
       {label}{" "}
-      <input type="date" aria-label={label} value={value ?? ""} data-empty={value ? undefined : ""} onChange={(e) => onChange(e.target.value)} />
+      <span className="date-filter">
+        <input type="date" aria-label={label} value={value ?? ""} data-empty={empty ? "" : undefined} onChange={(e) => onChange(e.target.value)} />
+        {empty && (
+          <span className="any-date" aria-hidden="true">
+            any date
+          </span>
+        )}
+      </span>
     </label>
   );
 }
