@@ -102,4 +102,27 @@ describe("the stylesheet", () => {
     expect(rules.find((r) => r.selectorText === ".date-filter:focus-within .any-date")?.style.display).toBe("none");
     expect(rules.some((r) => /input\[data-empty\]:not\(:focus\)$/.test(r.selectorText))).toBe(true);
   });
+
+  it("keeps an earlier view's counts at 4.5:1 while the new view's are counted, marked otherwise than by fading", () => {
+    const { container } = render(
+      <nav className="statuses stale">
+        <button className="on">
+          All <span className="count">1,200</span>
+        </button>
+        <button>
+          new <span className="count">800</span>
+        </button>
+      </nav>,
+    );
+    for (const button of container.querySelectorAll("button")) {
+      const count = button.querySelector(".count")!;
+      const css = getComputedStyle(count);
+      // What is drawn: the text's colour over its button, as faded as the count is.
+      const alpha = Number(css.opacity || 1);
+      const [fg, bg] = [rgb(css.color), rgb(getComputedStyle(button).backgroundColor)];
+      const drawn = `rgb(${fg.map((c, i) => Math.round(c * alpha + bg[i] * (1 - alpha))).join(", ")})`;
+      expect(contrast(drawn, getComputedStyle(button).backgroundColor)).toBeGreaterThanOrEqual(4.5);
+      expect(css.fontStyle).toBe("italic");
+    }
+  });
 });

@@ -513,7 +513,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           their own; new leads arrive every minute. Your own vault is closed and untouched.
         </p>
       )}
-      {/* An earlier view's counts stay, dimmed, until this view's arrive (a search over a
+      {/* An earlier view's counts stay, slanted, until this view's arrive (a search over a
           million leads is counted in up to a second). */}
       <nav className={pages.countsStale ? "statuses stale" : "statuses"} aria-label="Status" aria-busy={pages.countsStale}>
         <button className={picked.status === null ? "on" : ""} aria-pressed={picked.status === null} onClick={() => setPick("status", "")}>
