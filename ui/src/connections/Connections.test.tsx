@@ -74,7 +74,7 @@ describe("connections", () => {
     await screen.findByText("No connections yet.");
     await screen.findByRole("option", { name: "HubSpot" }); // the providers have loaded
     // What the actions come to is read out: its live region is there, empty, before any.
-    const region = screen.getByRole("status");
+    const region = screen.getByTestId("connections-message");
     expect(region.textContent).toBe("");
     fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "hubspot" } });
     fireEvent.change(screen.getByLabelText(/Or paste a private-app token/), { target: { value: "pat-na1-x" } });
@@ -87,7 +87,7 @@ describe("connections", () => {
     fireEvent.click(screen.getByText("Connect with this token"));
     expect(await screen.findByText("Connected Sales CRM.")).toBeTruthy();
     expect(region.textContent).toBe("Connected Sales CRM.");
-    expect(screen.getByRole("status")).toBe(region);
+    expect(screen.getByTestId("connections-message")).toBe(region);
   });
 
   it("signs in through the browser, shows the address, and can cancel", async () => {
@@ -99,8 +99,13 @@ describe("connections", () => {
     let answer: (v: unknown) => void = () => {};
     commands.finishSignIn.mockImplementation(() => new Promise((r) => (answer = r)));
     commands.cancelSignIn.mockImplementation(() => ok(true));
+    // The instructions are read out: their live region is there, empty, before them.
+    const region = screen.getByTestId("sign-in-status");
+    expect([region.getAttribute("role"), region.textContent]).toEqual(["status", ""]);
     fireEvent.click(screen.getByText("Sign in with HubSpot"));
     expect(await screen.findByText("https://app.hubspot.com/oauth/authorize?state=x")).toBeTruthy();
+    expect(screen.getByTestId("sign-in-status")).toBe(region);
+    expect(region.textContent).toMatch(/^Finish signing in in your browser\. If it did not open, visit:https:\/\/app\.hubspot/);
     fireEvent.click(screen.getByText("Cancel sign-in"));
     expect(commands.cancelSignIn).toHaveBeenCalled();
     answer({ status: "error", error: { code: "cancelled", message: "the sign-in was cancelled" } });

@@ -251,19 +251,20 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
           Connect with this token
         </button>
       </form>
-      {signIn && (
-        <div role="status">
-          {signIn.in_window ? (
+      {/* There before the sign-in's instructions, so a screen reader reads them out (a region put
+          in with them went unsaid). */}
+      <div role="status" data-testid="sign-in-status">
+        {signIn &&
+          (signIn.in_window ? (
             <p>Finish signing in in the “Sign in with {chosen?.name}” window.</p>
           ) : (
             <>
               <p>Finish signing in in your browser. If it did not open, visit:</p>
               <code className="url">{signIn.url}</code>
             </>
-          )}
-          <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>
-        </div>
-      )}
+          ))}
+      </div>
+      {signIn && <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>}
       {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
       {/* There before its message, so a screen reader reads out what each action came to. */}
       <div role="status" data-testid="connections-message">{message && <p>{message}</p>}</div>

@@ -48,13 +48,16 @@ describe("importing a file", () => {
     commands.cancelImport.mockImplementation(() => Promise.resolve(true));
     const onImported = vi.fn();
     render(<Harness onImported={onImported} />);
+    // Read out in a live region that is there, empty, before it has anything to say.
+    const region = screen.getByRole("status");
+    expect(region.textContent).toBe("");
     fireEvent.click(screen.getByText("Import…"));
     expect(commands.importFile).toHaveBeenCalledWith(false, false, expect.anything());
     // The file is being chosen: nothing to cancel until the import itself reports.
-    expect(await screen.findByText("Choosing a file…")).toBeTruthy();
+    expect(await screen.findByText("Choosing a file…")).toBe(region);
     expect(screen.queryByText("Cancel import")).toBeNull();
     act(() => channels[channels.length - 1].onmessage({ added: 12000, finishing: false }));
-    expect(await screen.findByText(`Importing… ${(12000).toLocaleString()}`)).toBeTruthy();
+    expect(await screen.findByText(`Importing… ${(12000).toLocaleString()}`)).toBe(region);
     // Every row in: it says so while the leads are made searchable, and can still be cancelled.
     act(() => channels[channels.length - 1].onmessage({ added: 12000, finishing: true }));
     expect(await screen.findByText(`Finishing… making ${(12000).toLocaleString()} new leads searchable`)).toBeTruthy();
@@ -99,7 +102,7 @@ describe("importing a file", () => {
     fireEvent.click(screen.getByText("Import…"));
     expect(await screen.findByText("Import…")).toBeTruthy();
     expect(screen.queryByText(/Excel workbook/)).toBeNull();
-    expect(screen.queryByRole("status")).toBeNull();
+    expect(screen.getByRole("status").textContent).toBe("");
   });
 
   it("shows the leads that went in when only their rejects file could not be saved", async () => {

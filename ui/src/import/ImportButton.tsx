@@ -95,24 +95,30 @@ export function ImportButton({ state }: { state: ImportState }) {
     was.current = phase;
     if (focusLost()) (phase === "running" ? cancel : button).current?.focus();
   }, [phase]);
-  if (phase === "idle")
-    return (
-      <button ref={button} onClick={() => void state.start(false)}>
-        Import…
-      </button>
-    );
-  // While the file is being chosen there is nothing to cancel yet: the dialog's own Cancel.
-  if (phase === "choosing") return <span role="status">Choosing a file…</span>;
+  // One status region, there before its text: a screen reader says "Choosing a file…" and the
+  // import's progress (a region put in with its text went unsaid). Idle, it is empty.
   return (
-    <span className="import">
-      <span role="status" aria-label="Import progress">
-        {state.finishing
-          ? `Finishing… making ${plural(state.added ?? 0, "new lead", "new leads")} searchable`
-          : `Importing… ${formatCount(state.added ?? 0)}`}
+    <span className={phase === "idle" ? undefined : "import"}>
+      {phase === "idle" && (
+        <button ref={button} onClick={() => void state.start(false)}>
+          Import…
+        </button>
+      )}
+      <span role="status" aria-label={phase === "running" ? "Import progress" : undefined} data-testid="import-status">
+        {phase === "choosing"
+          ? // While the file is being chosen there is nothing to cancel yet: the dialog's own Cancel.
+            "Choosing a file…"
+          : phase === "running"
+            ? state.finishing
+              ? `Finishing… making ${plural(state.added ?? 0, "new lead", "new leads")} searchable`
+              : `Importing… ${formatCount(state.added ?? 0)}`
+            : null}
       </span>
-      <button ref={cancel} onClick={() => void commands.cancelImport()}>
-        Cancel import
-      </button>
+      {phase === "running" && (
+        <button ref={cancel} onClick={() => void commands.cancelImport()}>
+          Cancel import
+        </button>
+      )}
     </span>
   );
 }

@@ -187,4 +187,26 @@ describe("the lead detail", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("the vault is busy");
     expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("new");
   });
+
+  it("says Saving… in live regions that were there before it, for a change and for a note", async () => {
+    const l = lead(11);
+    commands.getLead.mockImplementation(() => ok(detail(l)));
+    commands.updateLead.mockImplementation(() => new Promise(() => {}));
+    render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
+    await screen.findByTestId("detail-name");
+    // A status region put in with its text is not read out: these are there, empty, first.
+    const change = screen.getByTestId("change-hint");
+    const note = screen.getByTestId("note-hint");
+    expect([change.getAttribute("role"), change.textContent]).toEqual(["status", ""]);
+    expect([note.getAttribute("role"), note.textContent]).toEqual(["status", ""]);
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    expect(screen.getByTestId("change-hint")).toBe(change);
+    expect(change.textContent).toBe("Saving…");
+    fireEvent.change(screen.getByLabelText("New note"), { target: { value: "call back" } });
+    fireEvent.click(screen.getByText("Add note"));
+    await waitFor(() => expect(note.textContent).toBe("Saving…"));
+    expect(screen.getByTestId("note-hint")).toBe(note);
+    // Nothing said in a region of its own.
+    expect(screen.getAllByRole("status")).toEqual([change, note]);
+  });
 });

@@ -203,11 +203,10 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
             ))}
           </select>
         </label>
-        {changeHint && (
-          <p className="muted hint" role="status">
-            {changeHint}
-          </p>
-        )}
+        {/* There before its hint, so a screen reader says "Saving…" (one put in with it went unsaid). */}
+        <div role="status" data-testid="change-hint">
+          {changeHint && <p className="muted hint">{changeHint}</p>}
+        </div>
         <form onSubmit={(e) => (e.preventDefault(), void change({ owner }))}>
           <label>
             Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
@@ -270,11 +269,9 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
           <button type="submit" disabled={draft.saving}>
             Add note
           </button>
-          {noteHint && (
-            <p className="muted hint" role="status">
-              {noteHint}
-            </p>
-          )}
+          <div role="status" data-testid="note-hint">
+            {noteHint && <p className="muted hint">{noteHint}</p>}
+          </div>
           {draft.error && (
             <p className="error" role="alert">
               The note was not saved: {draft.error}
