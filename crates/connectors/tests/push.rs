@@ -262,3 +262,79 @@ async fn a_refused_batch_fails_only_its_culprit_and_one_sync_runs_per_connection
     assert_eq!(done.pushed, 30, "{done:?}");
     vault.close().await;
 }
+
+#[tokio::test]
+async fn a_crm_that_cannot_be_reached_fails_the_sync_and_its_queued_leads_wait_for_the_next() {
+    use leadvault_core::connections::ConnectionStatus;
+    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
+    let crm_options = Options { limits: Limits::none(), ..Options::default() };
+    let mut crms = Vec::new();
+    for (fake_provider, provider, name) in [
+        (leadvault_fakes::Provider::Hubspot, Provider::Hubspot, "HubSpot"),
+        (leadvault_fakes::Provider::Pipedrive, Provider::Pipedrive, "Pipedrive"),
+        (leadvault_fakes::Provider::Salesforce, Provider::Salesforce, "Salesforce"),
+    ] {
+        let fake = Fake::start_with(fake_provider, crm_options.clone()).await.unwrap();
+        // The seed's demo token, so the same CRM started again on the same port takes it.
+        let id = manage::connect_token(
+            &vault,
+            provider,
+            Secret::new(fake.demo_token()),
+            Some(&fake.base_url()),
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+        assert_eq!(sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap().pushed, 5, "{name}");
+        let port: u16 = fake.base_url().rsplit(':').next().unwrap().parse().unwrap();
+        crms.push((id, fake_provider, name, port, Some(fake)));
+    }
+
+    // The CRMs go away with nothing queued for them: each sync fails and says why, in one line.
+    for crm in &mut crms {
+        drop(crm.4.take());
+    }
+    for (id, _, name, _, _) in &crms {
+        let outcome = sync_connection(&vault, id, &fast(), &|_| {}).await;
+        let Err(error @ Error::Unavailable { .. }) = &outcome else {
+            panic!("{name}: an unreachable CRM must fail the sync: {outcome:?}")
+        };
+        let line = error.to_string();
+        assert!(line.starts_with(&format!("{name} could not be reached")), "{line}");
+        assert!(line.contains("try again") && !line.contains('\n'), "{line}");
+        let connection = vault.connections().get(id).await.unwrap();
+        assert_eq!(connection.status, ConnectionStatus::Error, "{name}");
+        assert_eq!(connection.last_error.as_deref(), Some(line.as_str()), "{name}");
+    }
+
+    // A lead changes while they are away: it stays queued through a failed sync...
+    let page = vault.leads().list(&LeadFilter::default(), LeadSort::default(), None, 10).await.unwrap();
+    let lost = LeadUpdate { status: Some(LeadStatus::Lost), ..Default::default() };
+    vault.leads().update(&page.leads[0].id, &lost).await.unwrap();
+    for (id, _, name, _, _) in &crms {
+        let outcome = sync_connection(&vault, id, &fast(), &|_| {}).await;
+        assert!(matches!(outcome, Err(Error::Unavailable { .. })), "{name}: {outcome:?}");
+        let counts = vault.outbox(id).counts().await.unwrap();
+        assert_eq!((counts.pending, counts.failed), (1, 0), "{name}: still queued, not failed");
+    }
+
+    // ...and goes out with the next sync once the CRM is back.
+    for (id, fake_provider, name, port, fake) in &mut crms {
+        let back =
+            Fake::start_with(*fake_provider, Options { port: *port, ..crm_options.clone() }).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await; // past the queued item's retry time
+        let summary = sync_connection(&vault, id, &fast(), &|_| {}).await.unwrap();
+        assert_eq!(summary.pushed + summary.failed, 1, "{name}: {summary:?}");
+        assert_eq!(vault.outbox(id).counts().await.unwrap().pending, 0, "{name}");
+        assert_eq!(vault.connections().get(id).await.unwrap().status, ConnectionStatus::Connected, "{name}");
+        *fake = Some(back);
+    }
+    vault.close().await;
+}

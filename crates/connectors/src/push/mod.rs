@@ -7,7 +7,8 @@
 //! looks for the one it may have made before (a person by email or phone, a lead by its
 //! `origin_id`, which holds the Leadvault id) and remembers each remote id as soon as it has it.
 //!
-//! After the pushes, the CRM's owners and their open leads are read back (`capacity`).
+//! After the pushes, the CRM's owners and their open leads are read back (`capacity`); a CRM
+//! that cannot be reached there fails the sync even when nothing was queued.
 //!
 //! A transient failure (5xx, timeouts, rate limits) is retried with backoff and jitter; when
 //! the CRM stays away, the round stops, the items wait with a later time, and the next sync
@@ -99,7 +100,10 @@ pub(crate) async fn push(
         progress(&Progress { stream_label: label.clone(), new: summary.new, pages: summary.pages });
     }
     // Then what the team holds now, for lead flow rules. Best effort: a token that may push
-    // but not read owners keeps the last counts and says so in the log.
+    // but not read owners keeps the last counts and says so in the log. A CRM that cannot be
+    // reached (or stays rate limited) fails the sync, as a pull's provider does: with nothing
+    // queued this read is the sync's only request, and its failure is the only sign that the
+    // CRM is away (what is queued waits for the next sync either way).
     let owners = capacity::read(&mut ctx, connection.provider).await;
     summary.retries += std::mem::take(&mut ctx.retries);
     match owners {
@@ -108,6 +112,7 @@ pub(crate) async fn push(
             vault.crm_owners(&connection.id).replace(&owners).await?;
         }
         Err(Error::Cancelled) => return Err(Error::Cancelled),
+        Err(e) if e.transient() => return Err(e),
         Err(e) => {
             warn!(connection = connection.id.as_str(), error = %e, "the CRM's owners could not be read; keeping the last counts")
         }
