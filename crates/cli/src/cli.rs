@@ -49,6 +49,15 @@ impl Cli {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         Cli::try_parse_from(&args).map_err(|e| {
             use clap::error::ErrorKind;
+            // `LEADVAULT_DATA_DIR=$DIR` with DIR unset: said as what it is, not as a missing value
+            // of a --data-dir that was never typed; never taken as unset, which would be the
+            // user's own vault.
+            if empty_data_dir_variable(&e, &args) {
+                errln!(
+                    "error: LEADVAULT_DATA_DIR is set but empty; set it to the vault's folder, or unset it to use the usual one (~/.local/share/leadvault)"
+                );
+                return Refused { code: 1 };
+            }
             match e.kind() {
                 // Help asked for, or shown because a command was left out: as clap prints it.
                 ErrorKind::DisplayHelp
@@ -61,6 +70,17 @@ impl Cli {
             Refused { code: u8::try_from(e.exit_code()).unwrap_or(2) }
         })
     }
+}
+
+/// Whether `e` is the empty value of `--data-dir` that came from an empty `LEADVAULT_DATA_DIR`.
+fn empty_data_dir_variable(e: &clap::Error, args: &[std::ffi::OsString]) -> bool {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let is = |kind, check: fn(&str) -> bool| matches!(e.get(kind), Some(ContextValue::String(v)) if check(v));
+    e.kind() == ErrorKind::InvalidValue
+        && is(ContextKind::InvalidArg, |a| a.starts_with("--data-dir"))
+        && is(ContextKind::InvalidValue, str::is_empty)
+        && std::env::var_os("LEADVAULT_DATA_DIR").is_some_and(|v| v.is_empty())
+        && !args.iter().skip(1).any(|a| a.to_string_lossy().starts_with("--data-dir"))
 }
 
 /// clap's message on one line: its first line, then what it lists under it (the possible

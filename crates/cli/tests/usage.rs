@@ -74,3 +74,37 @@ fn help_and_version_print_as_before() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Commands:"));
 }
+
+#[test]
+fn an_empty_leadvault_data_dir_is_named_and_never_taken_for_the_usual_folder() {
+    let sb = Sandbox::new();
+    let home = sb.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    for args in [&["vault", "status"][..], &["init"], &["leads", "list"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadvault"))
+            .args(args)
+            .env("LEADVAULT_DATA_DIR", "")
+            .env("HOME", &home)
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("LEADVAULT_PASSPHRASE")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        // It had said "a value is required for '--data-dir <DIR>'", which was never typed.
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: LEADVAULT_DATA_DIR is set but empty; "), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0, "nothing made in the home folder");
+
+    // Typed empty, it is the command line's mistake, as before.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadvault"))
+        .args(["--data-dir", "", "vault", "status"])
+        .env("LEADVAULT_DATA_DIR", "")
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'--data-dir <DIR>'"));
+}
