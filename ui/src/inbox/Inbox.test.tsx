@@ -41,6 +41,9 @@ describe("the inbox", () => {
     expect(screen.getByText("Person 3")).toBeTruthy();
     await waitFor(() => expect(document.querySelector("button[data-status=new] .count")?.textContent).toBe("3"));
     expect(commands.listLeads).toHaveBeenCalledWith(expect.objectContaining({ search: null, sort: "newest" }), null, 200);
+    // A heading for the page, and a name for the list, for a screen reader's lists of them.
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Inbox");
+    expect(screen.getByRole("region", { name: "Leads" })).toBe(screen.getByTestId("lead-list"));
     // Headed columns, with how to reach each lead beside its name.
     expect(document.querySelector(".row.head")?.textContent).toBe("NameContactCompanyStatusOwnerTagsCreated");
     expect(document.querySelector('.row[data-lead-id="01LEAD000001"] .contact')?.textContent).toBe("person1@example.com");

@@ -471,6 +471,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
 
   return (
     <div className="app">
+      {/* The page's heading, for a screen reader's list of headings (the toolbar says where one is). */}
+      <h1 className="sr-only">Inbox</h1>
       <header className="toolbar">
         <input
           className="search"
@@ -635,6 +637,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           className={pages.rowsStale && pages.leads.length > 0 ? "list stale" : "list"}
           ref={scroller}
           data-testid="lead-list"
+          role="region"
+          aria-label="Leads"
           aria-busy={pages.rowsStale}
         >
           <div className="row head" style={{ height: HEAD_HEIGHT }} aria-hidden="true">
