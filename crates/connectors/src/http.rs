@@ -219,13 +219,11 @@ pub(crate) fn classify(
 }
 
 /// The machine-readable part of the providers' error bodies: Google's `status`, HubSpot's
-/// `category`, Salesforce's `errorCode`, Meta's `code`, Pipedrive's `errorCode`.
+/// `category`, Salesforce's `errorCode`, Meta's `code`, Pipedrive's `errorCode` (a number) or
+/// `code`, an OAuth server's `error`. Only what has the shape of such a code is quoted (see
+/// [`code_like`]): a provider that echoed a value of the request in one of these fields (a
+/// phone, a name) would otherwise have it shown word for word.
 fn error_code(body: &Value) -> Option<String> {
-    let text = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
     let candidates = [
         body.pointer("/error/status"),
         body.pointer("/error/code"),
@@ -235,14 +233,43 @@ fn error_code(body: &Value) -> Option<String> {
         body.get("errorCode"),
         body.get("error"),
     ];
-    // Only code-like words: free text (Pipedrive's `error`, say) can echo what was sent, which
-    // may be personal data.
-    let code_like = |s: &String| {
-        !s.is_empty()
-            && s.len() <= 80
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
-    };
-    candidates.into_iter().flatten().filter_map(text).find(code_like)
+    candidates.into_iter().flatten().find_map(|v| match v {
+        // Meta's codes (190, 4, 80004…), Google's and Pipedrive's HTTP statuses: five digits at
+        // most, never enough for a phone.
+        Value::Number(n) => n.as_u64().filter(|n| *n <= 99_999).map(|n| n.to_string()),
+        Value::String(s) => code_like(s).then(|| s.clone()),
+        _ => None,
+    })
+}
+
+/// Single-word codes the providers send: google.rpc.Code names (Google's `status`) and
+/// HubSpot's few one-word categories. Any other code is words joined by `_`.
+const ONE_WORD_CODES: [&str; 10] = [
+    "CANCELLED",
+    "UNKNOWN",
+    "ABORTED",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "UNAUTHENTICATED",
+    "CONFLICT",
+    "FORBIDDEN",
+    "UNAUTHORIZED",
+];
+
+/// Whether `s` looks like a provider's error code: `INVALID_SESSION_ID`, `RATE_LIMITS`,
+/// `ERR_SCHEMA_VALIDATION_FAILED`, `invalid_grant`; letters of one case in words joined by
+/// `_` (at most three digits in all), or one of [`ONE_WORD_CODES`]. A phone (`555-010-9191`),
+/// an email, a one-word name (`Maria`, `MARIA`) or free text is not.
+pub(crate) fn code_like(s: &str) -> bool {
+    let shaped = s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.ends_with('_')
+        && !s.contains("__")
+        && (s.chars().all(|c| !c.is_ascii_lowercase()) || s.chars().all(|c| !c.is_ascii_uppercase()))
+        && s.chars().filter(char::is_ascii_digit).count() <= 3;
+    shaped && (s.contains('_') || ONE_WORD_CODES.contains(&s))
 }
 
 #[cfg(test)]
@@ -272,5 +299,64 @@ mod tests {
             classify("Pipedrive", StatusCode::BAD_GATEWAY, None, &Value::Null),
             Error::Unavailable { reason, .. } if reason == "HTTP 502"
         ));
+        let meta = json!({"error": {"message": "x", "type": "OAuthException", "code": 190}});
+        assert!(matches!(
+            classify("Meta", StatusCode::BAD_REQUEST, None, &meta),
+            Error::Rejected { reason, .. } if reason == "190"
+        ));
+        let pipedrive = json!({"success": false, "error": "Unauthorized access", "errorCode": 401});
+        assert!(matches!(
+            classify("Pipedrive", StatusCode::UNAUTHORIZED, None, &pipedrive),
+            Error::Unauthorized { reason, .. } if reason == "401"
+        ));
+        let oauth = json!({"error": "invalid_grant", "error_description": "x"});
+        assert!(matches!(
+            classify("HubSpot", StatusCode::BAD_REQUEST, None, &oauth),
+            Error::Rejected { reason, .. } if reason == "invalid_grant"
+        ));
+    }
+
+    /// A value a provider echoed into a code field (a phone, a name, an email) is never quoted:
+    /// the error says the HTTP status instead.
+    #[test]
+    fn echoed_values_are_not_taken_for_error_codes() {
+        for echoed in [
+            json!("555-010-9191"),
+            json!("5550109191"),
+            json!("+15550109191"),
+            json!("Maria"),
+            json!("MARIA"),
+            json!("maria"),
+            json!("maria.lopez@example.com"),
+            json!("O'Brien"),
+            json!("Ana María"),
+            json!("Unauthorized access"),
+            json!(5_550_109_191_u64),
+            json!("ERR_5550109191"),
+        ] {
+            for body in [
+                json!({"error": echoed}),
+                json!({"error": {"status": echoed, "code": echoed}}),
+                json!({"category": echoed}),
+                json!([{"errorCode": echoed}]),
+                json!({"code": echoed, "errorCode": echoed}),
+            ] {
+                let error = classify("Pipedrive", StatusCode::BAD_REQUEST, None, &body);
+                assert!(
+                    matches!(&error, Error::Rejected { reason, .. } if reason == "HTTP 400"),
+                    "{body}: {error}"
+                );
+            }
+        }
+        for code in [
+            "INVALID_SESSION_ID",
+            "RATE_LIMITS",
+            "ERR_SCHEMA_VALIDATION_FAILED",
+            "UNAUTHENTICATED",
+            "invalid_grant",
+            "API_DISABLED_FOR_ORG",
+        ] {
+            assert!(code_like(code), "{code}");
+        }
     }
 }
