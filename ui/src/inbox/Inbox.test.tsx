@@ -43,10 +43,45 @@ describe("the inbox", () => {
     expect(commands.listLeads).toHaveBeenCalledWith(expect.objectContaining({ search: null, sort: "newest" }), null, 200);
     // A heading for the page, and a name for the list, for a screen reader's lists of them.
     expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Inbox");
-    expect(screen.getByRole("region", { name: "Leads" })).toBe(screen.getByTestId("lead-list"));
+    expect(screen.getByRole("grid", { name: "Leads" })).toBe(screen.getByTestId("lead-grid"));
     // Headed columns, with how to reach each lead beside its name.
-    expect(document.querySelector(".row.head")?.textContent).toBe("NameContactCompanyStatusOwnerTagsCreated");
+    expect(document.querySelector(".row.head")?.textContent).toBe("SelectNameContactCompanyStatusOwnerTagsCreated");
     expect(document.querySelector('.row[data-lead-id="01LEAD000001"] .contact')?.textContent).toBe("person1@example.com");
+  });
+
+  it("is a grid to a screen reader: headed columns, each lead a row of cells numbered in the view's count", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    commands.countByStatus.mockImplementation(() => ok(counts(1200)));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 3");
+    const grid = screen.getByRole("grid", { name: "Leads" });
+    // The headings' row and the view's 1,200 leads, of which only some are loaded and drawn.
+    await waitFor(() => expect(grid.getAttribute("aria-rowcount")).toBe("1201"));
+    const headers = screen.getAllByRole("columnheader").map((h) => h.textContent);
+    expect(headers).toEqual(["Select", "Name", "Contact", "Company", "Status", "Owner", "Tags", "Created"]);
+    const rows = screen.getAllByRole("row");
+    expect(rows[0].getAttribute("aria-rowindex")).toBe("1");
+    expect(rows[0].getAttribute("aria-hidden")).toBeNull();
+    const row = rows.find((r) => r.dataset.leadId === lead(2).id)!;
+    expect(row.getAttribute("aria-rowindex")).toBe("3");
+    expect(row.closest("[role=rowgroup]")?.parentElement).toBe(grid);
+    // One cell per heading, each holding one of its values.
+    const cells = Array.from(row.children);
+    expect(cells.map((c) => c.getAttribute("role"))).toEqual(Array(8).fill("gridcell"));
+    expect(cells.map((c) => c.textContent)).toEqual(["", "Person 2", "person2@example.com", "", "new", "", "sample", localDay(lead(2).created_at)]);
+    expect(cells[0].querySelector("input[type=checkbox]")?.getAttribute("aria-label")).toBe("Select Person 2");
+    // The keyboard's focus goes to the cursor's row, a row of the grid.
+    fireEvent.keyDown(window, { key: "j" });
+    await waitFor(() => expect(document.activeElement).toBe(row));
+    fireEvent.keyDown(window, { key: "k" });
+    await waitFor(() => expect(document.activeElement?.getAttribute("aria-rowindex")).toBe("2"));
+    // A new view, not yet counted: how many rows it has is unknown, not the last view's.
+    let counted: (v: unknown) => void = () => {};
+    commands.countByStatus.mockImplementation(() => new Promise((r) => (counted = r)));
+    fireEvent.click(document.querySelector("button[data-status=won]")!);
+    await waitFor(() => expect(grid.getAttribute("aria-rowcount")).toBe("-1"));
+    await act(async () => counted({ status: "ok", data: counts(7) }));
+    expect(grid.getAttribute("aria-rowcount")).toBe("8");
   });
 
   it("tells of new leads a background sync brought and shows them, never a CRM's pushes", async () => {

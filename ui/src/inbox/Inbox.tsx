@@ -254,6 +254,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   /** The polite messages in the bars now: one dismissed (or dropped) is no longer said. */
   const shownPolitely = [arrivals, notice, exported && !exported.error ? exported.text : null, importing.rowsRefused ? null : importing.message];
 
+  /** The grid's rows for a screen reader: the headings' row and every lead of the view, as
+   *  counted (-1, unknown, while this view is being counted). */
+  const rowCount =
+    pages.counts && !pages.countsStale ? Math.max(pages.counts.total, pages.leads.length) + 1 : -1;
+
   // No loader row in an empty list: "Loading…" stands there in full.
   const count = pages.leads.length === 0 ? 0 : pages.leads.length + (pages.hasMore ? 1 : 0);
 
@@ -637,19 +642,80 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           className={pages.rowsStale && pages.leads.length > 0 ? "list stale" : "list"}
           ref={scroller}
           data-testid="lead-list"
-          role="region"
-          aria-label="Leads"
           aria-busy={pages.rowsStale}
         >
-          <div className="row head" style={{ height: HEAD_HEIGHT }} aria-hidden="true">
-            <span />
-            <span>Name</span>
-            <span>Contact</span>
-            <span>Company</span>
-            <span>Status</span>
-            <span>Owner</span>
-            <span>Tags</span>
-            <span>Created</span>
+          {/* A grid to a screen reader: the headed columns, each lead a row of cells, told which
+              row of the view's count it is (only the rows near the scroll are drawn). */}
+          <div role="grid" aria-label="Leads" aria-rowcount={rowCount} data-testid="lead-grid">
+            <div className="row head" style={{ height: HEAD_HEIGHT }} role="row" aria-rowindex={1}>
+              <span role="columnheader">
+                <span className="sr-only">Select</span>
+              </span>
+              <span role="columnheader">Name</span>
+              <span role="columnheader">Contact</span>
+              <span role="columnheader">Company</span>
+              <span role="columnheader">Status</span>
+              <span role="columnheader">Owner</span>
+              <span role="columnheader">Tags</span>
+              <span role="columnheader">Created</span>
+            </div>
+            <div role="rowgroup" style={{ height: virtual.getTotalSize(), position: "relative" }}>
+              {items.map((item) => {
+                const lead = pages.leads[item.index];
+                const style = {
+                  position: "absolute" as const,
+                  top: 0,
+                  left: 0,
+                  right: 0,
+                  height: item.size,
+                  transform: `translateY(${item.start - HEAD_HEIGHT}px)`,
+                };
+                if (!lead)
+                  return (
+                    // The rows after it are counted (aria-rowcount): not a lead to go to.
+                    <div key="loader" className="row loader" style={style} aria-hidden="true">
+                      Loading…
+                    </div>
+                  );
+                return (
+                  <div
+                    key={lead.id}
+                    className={`row${item.index === active && !gap && (activeId.current === null || activeId.current === lead.id) ? " active" : ""}${lead.id === openId ? " open" : ""}`}
+                    style={style}
+                    data-lead-id={lead.id}
+                    role="row"
+                    aria-rowindex={item.index + 2}
+                    tabIndex={-1}
+                    onClick={() => {
+                      // A dimmed row is an earlier view's: nothing to open or tick until the new one shows.
+                      if (pages.rowsStale) return;
+                      point(item.index);
+                      setOpenId(lead.id);
+                    }}
+                  >
+                    <span role="gridcell" className="pick">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${lead.full_name ?? lead.email ?? lead.phone ?? lead.id}`}
+                        checked={selected.has(lead.id)}
+                        onClick={(e) => e.stopPropagation()}
+                        disabled={pages.rowsStale}
+                        onChange={(e) => tick(item.index, e.target.checked, (e.nativeEvent as MouseEvent).shiftKey === true)}
+                      />
+                    </span>
+                    <span role="gridcell" className="name">{lead.full_name ?? lead.email ?? lead.phone ?? lead.id}</span>
+                    <span role="gridcell" className="contact muted">{contactOf(lead)}</span>
+                    <span role="gridcell" className="company muted">{lead.company ?? ""}</span>
+                    <span role="gridcell" className={`status status-${lead.status}`}>
+                      {lead.status}
+                    </span>
+                    <span role="gridcell" className="owner muted">{lead.owner ?? ""}</span>
+                    <span role="gridcell" className="tags">{lead.tags.map((t) => <span key={t} className="tag">{t}</span>)}</span>
+                    <span role="gridcell" className="date muted">{localDay(lead.created_at)}</span>
+                  </div>
+                );
+              })}
+            </div>
           </div>
           {pages.leads.length === 0 && !pages.error && (
             <p className="muted empty">
@@ -679,56 +745,6 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               )}
             </p>
           )}
-          <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
-            {items.map((item) => {
-              const lead = pages.leads[item.index];
-              const style = {
-                position: "absolute" as const,
-                top: 0,
-                left: 0,
-                right: 0,
-                height: item.size,
-                transform: `translateY(${item.start - HEAD_HEIGHT}px)`,
-              };
-              if (!lead)
-                return (
-                  <div key="loader" className="row loader" style={style}>
-                    Loading…
-                  </div>
-                );
-              return (
-                <div
-                  key={lead.id}
-                  className={`row${item.index === active && !gap && (activeId.current === null || activeId.current === lead.id) ? " active" : ""}${lead.id === openId ? " open" : ""}`}
-                  style={style}
-                  data-lead-id={lead.id}
-                  tabIndex={-1}
-                  onClick={() => {
-                    // A dimmed row is an earlier view's: nothing to open or tick until the new one shows.
-                    if (pages.rowsStale) return;
-                    point(item.index);
-                    setOpenId(lead.id);
-                  }}
-                >
-                  <input
-                    type="checkbox"
-                    aria-label={`Select ${lead.full_name ?? lead.email ?? lead.phone ?? lead.id}`}
-                    checked={selected.has(lead.id)}
-                    onClick={(e) => e.stopPropagation()}
-                    disabled={pages.rowsStale}
-                    onChange={(e) => tick(item.index, e.target.checked, (e.nativeEvent as MouseEvent).shiftKey === true)}
-                  />
-                  <span className="name">{lead.full_name ?? lead.email ?? lead.phone ?? lead.id}</span>
-                  <span className="contact muted">{contactOf(lead)}</span>
-                  <span className="company muted">{lead.company ?? ""}</span>
-                  <span className={`status status-${lead.status}`}>{lead.status}</span>
-                  <span className="owner muted">{lead.owner ?? ""}</span>
-                  <span className="tags">{lead.tags.map((t) => <span key={t} className="tag">{t}</span>)}</span>
-                  <span className="date muted">{localDay(lead.created_at)}</span>
-                </div>
-              );
-            })}
-          </div>
         </div>
         {openId && (
           // One pane per lead: a note half typed for one lead never lands on the next; it
