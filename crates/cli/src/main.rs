@@ -222,7 +222,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let file = if file.as_os_str() == "-" { PathBuf::from("/dev/stdin") } else { file };
             let opts = ImportOptions { format: format.parse()?, source, skip_invalid, ..Default::default() };
             let vault = Vault::open(options).await?;
-            let _listening = interrupt::cancels(opts.cancel.clone());
+            let _listening = interrupt::cancels(
+                opts.cancel.clone(),
+                "stopped at once; nothing of the import was kept unless it was already committing, when all of it was (`leadvault vault status` counts the leads)",
+            );
             let progress = output::Progress::new("imported");
             let report = import_file_phased(&vault, &file, &opts, |p| progress.tick_import(p)).await;
             progress.done();
@@ -285,7 +288,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let filter = filter.to_filter()?;
             let vault = Vault::open(options).await?;
             let cancel = CancellationToken::new();
-            let _listening = interrupt::cancels(cancel.clone());
+            let _listening = interrupt::cancels(cancel.clone(), "stopped at once; no file was written");
             let progress = output::Progress::new("exported");
             // How many leads the view holds, for the progress to say when every one is read and
             // the file is being finished (an XLSX takes seconds more); counted alongside, and
