@@ -154,6 +154,7 @@ fn rekey_hint(e: Error) -> Error {
 
 async fn run(cli: Cli) -> Result<(), Error> {
     let options = options(&cli)?;
+    let passphrase_env = options.passphrase_env.clone();
     match cli.command {
         Command::Init => {
             let unlock = match options.passphrase.clone() {
@@ -173,7 +174,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
                         "derived from your passphrase (keep it safe: it cannot be recovered)",
                 }
             )?;
-            outln!("Next: leadvault import FILE")?;
+            match status.key_source {
+                leadvault_core::vault::KeySource::Keychain => outln!("Next: leadvault import FILE")?,
+                // Set for `init` alone (`VAR=... leadvault init`), the next command would find the
+                // vault locked.
+                leadvault_core::vault::KeySource::Passphrase => outln!(
+                    "Next: leadvault import FILE, with {passphrase_env} set to the passphrase for it and every \
+                     command after (export it in your shell)"
+                )?,
+            }
         }
         Command::Vault { command: VaultCommand::Status { json } } => {
             let vault = Vault::open(options).await?;

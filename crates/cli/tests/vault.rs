@@ -115,6 +115,16 @@ fn a_passphrase_vault_opened_without_one_says_how_to_unlock_it() {
     let sb = Sandbox::new();
     let out = sb.command(&["init"]).env("LEADVAULT_PASSPHRASE", "correct horse battery").output().unwrap();
     assert!(out.status.success());
+    // init says so before the next command finds the vault locked.
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.contains("Next: leadvault import FILE, with LEADVAULT_PASSPHRASE set"), "{said}");
+    let other = Sandbox::new();
+    let out = other
+        .command(&["--passphrase-env", "MY_PASS", "init"])
+        .env("MY_PASS", "correct horse battery")
+        .output();
+    let said = String::from_utf8(out.unwrap().stdout).unwrap();
+    assert!(said.contains("with MY_PASS set"), "{said}");
     let err = sb.fails(&["vault", "status"]);
     assert!(err.contains("locked with a passphrase") && err.contains("LEADVAULT_PASSPHRASE"), "{err}");
     let err = sb.fails(&["--passphrase-env", "NOT_SET_ANYWHERE", "vault", "status"]);
