@@ -446,11 +446,13 @@ fn parse_file(
 }
 
 /// Where the rows of `path` that an import rejects are written: beside it (`FILE.rejects.csv`);
-/// for a pipe or a device (`/dev/stdin`), whose folder is no place for a file of leads, in the
-/// current folder under its name (`./stdin.rejects.csv`).
+/// for a pipe or a device, or a name in the system's folders of them (`/dev/stdin`, which is a
+/// file when the shell redirects one to it, `/proc/self/fd/0`), whose folder is no place for a
+/// file of leads, in the current folder under its name (`./stdin.rejects.csv`).
 fn rejects_path_for(path: &Path) -> PathBuf {
     let regular = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true);
-    match (regular, path.file_name()) {
+    let systems = path.parent().is_some_and(|dir| dir.starts_with("/dev") || dir.starts_with("/proc"));
+    match (regular && !systems, path.file_name()) {
         (false, Some(name)) => PathBuf::from(format!("{}.rejects.csv", name.to_string_lossy())),
         _ => PathBuf::from(format!("{}.rejects.csv", path.display())),
     }
@@ -1171,6 +1173,22 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `import /dev/stdin < leads.csv` reads a file through `/dev/stdin`: its rejected rows go
+    /// to `./stdin.rejects.csv`, not into `/dev` (where root could write them) or nowhere.
+    #[test]
+    fn rejects_of_a_file_read_through_dev_or_proc_go_to_the_current_folder() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let fd = std::fs::File::open(file.path()).unwrap();
+        use std::os::fd::AsRawFd;
+        let through = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        assert!(std::fs::metadata(&through).unwrap().is_file(), "it reads as a regular file");
+        let name = through.file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(rejects_path_for(&through), PathBuf::from(format!("{name}.rejects.csv")));
+        assert_eq!(rejects_path_for(Path::new("/dev/stdin")), PathBuf::from("stdin.rejects.csv"));
+        let beside = rejects_path_for(file.path());
+        assert_eq!(beside, PathBuf::from(format!("{}.rejects.csv", file.path().display())));
+    }
 
     #[test]
     fn an_import_reports_what_stopped_it_not_the_other_sides_cancelled() {
