@@ -109,6 +109,8 @@ fn options(cli: &Cli) -> Result<VaultOptions, Error> {
     };
     options.passphrase = read_passphrase(&var, explicit.then_some("--passphrase-env"), kind)?;
     options.passphrase_env = var;
+    // A vault an older version made: its update (a search index rebuilt) takes a while.
+    options.on_update = Some(Arc::new(|u| eprintln!("{}", output::updating(u))));
     Ok(options)
 }
 

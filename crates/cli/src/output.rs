@@ -439,6 +439,14 @@ impl Progress {
     }
 }
 
+/// What the command line says while an opened vault's schema is updated for this version.
+pub fn updating(u: leadvault_core::vault::SchemaUpdate) -> String {
+    format!(
+        "Updating the vault for this version of Leadvault ({}): this can take a minute…",
+        count(u.leads, "lead", "leads")
+    )
+}
+
 /// "1 new lead", "2 new leads".
 fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -451,7 +459,16 @@ mod tests {
 
     use leadvault_core::import::ImportProgress;
 
-    use super::{Progress, safe};
+    use super::{Progress, safe, updating};
+
+    #[test]
+    fn an_update_of_the_schema_says_why_the_command_waits() {
+        let u = leadvault_core::vault::SchemaUpdate { steps: 1, leads: 1 };
+        assert_eq!(
+            updating(u),
+            "Updating the vault for this version of Leadvault (1 lead): this can take a minute…"
+        );
+    }
 
     /// A terminal that keeps what it was sent.
     #[derive(Clone, Default)]
