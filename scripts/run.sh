@@ -3,6 +3,7 @@
 # desktop window; with arguments they go to the `leadvault` command line
 # (e.g. ./scripts/run.sh leads list).
 set -euo pipefail
+caller="$PWD"
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ $# -eq 0 ]; then
@@ -11,4 +12,7 @@ if [ $# -eq 0 ]; then
   exec target/release/leadvault-desktop
 fi
 cargo build --quiet --release --locked -p leadvault-cli
-exec target/release/leadvault "$@"
+# From where it was called: `run.sh import leads.csv` in Downloads imports Downloads/leads.csv.
+cli="$PWD/target/release/leadvault"
+cd "$caller"
+exec "$cli" "$@"
