@@ -68,7 +68,7 @@ pub enum Error {
     #[error("could not write {what}: the disk is full; free some space on it and try again")]
     NoSpace { what: String },
 
-    #[error("could not {action} {}: {source}", path.display())]
+    #[error("could not {action} {}: {source}{}", path.display(), io_hint(source))]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -189,6 +189,17 @@ impl Error {
             Error::NotWritable { dir: None } => Error::NotWritable { dir: Some(data_dir.to_path_buf()) },
             other => other,
         }
+    }
+}
+
+/// What to do about a file the system refused: said after its reason ("Permission denied").
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "; you may not use it: check its permissions and its folder's, or choose another"
+        }
+        std::io::ErrorKind::NotFound => "; check the path",
+        _ => "",
     }
 }
 
@@ -332,6 +343,26 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file the system refuses says what to do, where "Permission denied (os error 13)" or
+    /// "Operation not permitted" (another's file in a sticky folder) stood alone.
+    #[test]
+    fn a_refused_file_says_what_to_do() {
+        let denied = Error::io("open", "/x/leads.csv", std::io::Error::from_raw_os_error(13));
+        assert!(
+            denied.to_string().ends_with("check its permissions and its folder's, or choose another"),
+            "{denied}"
+        );
+        let eperm = Error::io("write", "/x/leads.csv", std::io::Error::from_raw_os_error(1));
+        assert!(eperm.to_string().contains("you may not use it"), "{eperm}");
+        let gone = Error::io("open", "/x/leads.csv", std::io::Error::from_raw_os_error(2));
+        assert!(gone.to_string().ends_with("; check the path"), "{gone}");
+        let other = Error::io("read", "/x/leads.csv", std::io::Error::from_raw_os_error(5));
+        assert_eq!(
+            other.to_string(),
+            format!("could not read /x/leads.csv: {}", std::io::Error::from_raw_os_error(5))
+        );
+    }
 
     #[test]
     fn a_write_lock_held_elsewhere_is_busy_not_a_failure() {
