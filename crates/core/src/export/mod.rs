@@ -146,6 +146,20 @@ pub fn check_target(out: &Path) -> Result<()> {
 /// after [`check_target`]; refused if it is one of the vault's own files (the database, its
 /// journal, the settings, the logs), which an export must never replace.
 fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
+    // The vault is open, so its folder is there; as given, should it somehow not be.
+    let data = vault.data_dir();
+    let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
+    // A folder given for --out is answered with a file name in it, unless the vault's folder
+    // (or its logs) holds it: that name would be refused in turn.
+    if let Ok(folder) = std::fs::canonicalize(out)
+        && folder.is_dir()
+        && folder.starts_with(&data)
+    {
+        return Err(Error::invalid(format!(
+            "{} is the vault's own folder (or in it); give --out a file name elsewhere, such as leads.csv in your home folder",
+            out.display()
+        )));
+    }
     check_target(out)?;
     let target = resolve(out).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound if !folder_of(out).is_dir() => Error::invalid(format!(
@@ -158,9 +172,6 @@ fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
         )),
         _ => Error::io("create", out, e),
     })?;
-    // The vault is open, so its folder is there; as given, should it somehow not be.
-    let data = vault.data_dir();
-    let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
     if is_vault_file(&data, &target) {
         let link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
         return Err(Error::invalid(format!(
@@ -845,6 +856,15 @@ mod tests {
         let err = export_to(db.clone()).await.unwrap_err().to_string();
         assert!(err.contains("one of the vault's own files"), "{err}");
         assert_eq!(std::fs::read(&db).unwrap(), before);
+        // Its folder, or its logs' folder, given for --out: no file name in it is suggested.
+        for folder in [vault.data_dir().to_path_buf(), vault.data_dir().join("logs")] {
+            std::fs::create_dir_all(&folder).unwrap();
+            let err = export_to(folder.clone()).await.unwrap_err().to_string();
+            assert!(
+                err.contains("is the vault's own folder (or in it)") && !err.contains("such as /"),
+                "{err}"
+            );
+        }
         // A FIFO, named without and through a link.
         let fifo = dir.path().join("pipe.csv");
         let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
