@@ -125,4 +125,43 @@ describe("the stylesheet", () => {
       expect(css.fontStyle).toBe("italic");
     }
   });
+
+  it("keeps a lead's name readable in a narrow list (a 900 px window with the lead's pane open), dropping lesser columns", () => {
+    // jsdom lays nothing out: the list's container rules are applied here by its width, as WebKit does.
+    const all = Array.from(style.sheet!.cssRules);
+    const base = all.find((r): r is CSSStyleRule => r instanceof CSSStyleRule && r.selectorText === ".row")!.style;
+    const cells = ["pick", "name", "contact", "company", "status", "owner", "tags", "date"];
+    /** The columns shown in a list `width` px wide, and how wide each is. */
+    function columns(width: number): Map<string, number> {
+      let template = base.gridTemplateColumns;
+      const hidden = new Set<string>();
+      for (const r of all) {
+        const max = /^@container \(max-width: (\d+)px\)/.exec(r.cssText);
+        if (!max || width > Number(max[1])) continue;
+        for (const inner of Array.from((r as CSSGroupingRule).cssRules) as CSSStyleRule[]) {
+          if (inner.selectorText === ".row" && inner.style.gridTemplateColumns) template = inner.style.gridTemplateColumns;
+          if (inner.style.display === "none") for (const m of inner.selectorText.matchAll(/\.row > \.(\w+)/g)) hidden.add(m[1]);
+        }
+      }
+      const shown = cells.filter((c) => !hidden.has(c));
+      const tracks = template.split(" ");
+      expect(tracks.length).toBe(shown.length);
+      const gap = 8 * (tracks.length - 1);
+      const fixed = tracks.filter((t) => t.endsWith("px")).reduce((a, t) => a + parseFloat(t), 0);
+      const fr = tracks.filter((t) => t.endsWith("fr")).reduce((a, t) => a + parseFloat(t), 0);
+      const perFr = (width - 24 - gap - fixed) / fr;
+      return new Map(shown.map((c, i) => [c, tracks[i].endsWith("px") ? parseFloat(tracks[i]) : parseFloat(tracks[i]) * perFr]));
+    }
+    // 900 px less the 380 px pane: name, contact and status stay, each name and contact at 150 px or more.
+    const narrow = columns(520);
+    expect([...narrow.keys()]).toEqual(expect.arrayContaining(["pick", "name", "contact", "status"]));
+    expect(narrow.get("name")).toBeGreaterThanOrEqual(150);
+    expect(narrow.get("contact")).toBeGreaterThanOrEqual(150);
+    // A window 1024 px wide with the pane open: company and date too.
+    const middle = columns(644);
+    expect([...middle.keys()]).toEqual(["pick", "name", "contact", "company", "status", "date"]);
+    expect(middle.get("name")).toBeGreaterThanOrEqual(120);
+    // Wide, every column.
+    expect([...columns(1200).keys()]).toEqual(cells);
+  });
 });

@@ -59,6 +59,8 @@ describe("the inbox", () => {
     await waitFor(() => expect(grid.getAttribute("aria-rowcount")).toBe("1201"));
     const headers = screen.getAllByRole("columnheader").map((h) => h.textContent);
     expect(headers).toEqual(["Select", "Name", "Contact", "Company", "Status", "Owner", "Tags", "Created"]);
+    // A narrow list drops a column's heading with its cells (the stylesheet, by these classes).
+    expect(screen.getAllByRole("columnheader").map((h) => h.className)).toEqual(["", "", "", "company", "", "owner", "tags", "date"]);
     const rows = screen.getAllByRole("row");
     expect(rows[0].getAttribute("aria-rowindex")).toBe("1");
     expect(rows[0].getAttribute("aria-hidden")).toBeNull();

@@ -653,11 +653,19 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               </span>
               <span role="columnheader">Name</span>
               <span role="columnheader">Contact</span>
-              <span role="columnheader">Company</span>
+              <span role="columnheader" className="company">
+                Company
+              </span>
               <span role="columnheader">Status</span>
-              <span role="columnheader">Owner</span>
-              <span role="columnheader">Tags</span>
-              <span role="columnheader">Created</span>
+              <span role="columnheader" className="owner">
+                Owner
+              </span>
+              <span role="columnheader" className="tags">
+                Tags
+              </span>
+              <span role="columnheader" className="date">
+                Created
+              </span>
             </div>
             <div role="rowgroup" style={{ height: virtual.getTotalSize(), position: "relative" }}>
               {items.map((item) => {
