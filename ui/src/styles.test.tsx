@@ -93,6 +93,9 @@ describe("the stylesheet", () => {
     const any = from.parentElement!.querySelector(".any-date")!;
     expect(any.textContent).toBe("any date");
     expect(any.getAttribute("aria-hidden")).toBe("true");
+    // Said once, with the field's name, by a screen reader (not as text of its own beside it).
+    expect(from.getAttribute("aria-describedby")).toBe(any.id);
+    expect(to.getAttribute("aria-describedby")).toBeNull();
     expect(contrast(getComputedStyle(any).color, "#ffffff")).toBeGreaterThanOrEqual(4.5);
     // A picked day shows as WebKit draws it.
     expect(fill(to)).not.toBe("rgba(0, 0, 0, 0)");

@@ -1,6 +1,6 @@
 // The inbox: search and filters over a virtualised list that pages from the store as it
 // scrolls, counts per status, multi-select with bulk changes, and the detail of one lead.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Lead, LeadChange, LeadSort, LeadStatus, VaultState, ViewQuery } from "../bindings";
 import { arrivalsOf, call, commands, messageOf, onSyncEvent } from "../ipc";
@@ -860,13 +860,22 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
  *  "any date" stands over it until it has the focus; then it is WebKit's to type in. */
 export function DateFilter({ label, value, onChange }: { label: string; value: string | null | undefined; onChange: (day: string) => void }) {
   const empty = !value;
+  const anyDate = useId();
   return (
     <label>
       {label}{" "}
       <span className="date-filter">
-        <input type="date" aria-label={label} value={value ?? ""} data-empty={empty ? "" : undefined} onChange={(e) => onChange(e.target.value)} />
+        {/* A screen reader says "any date" with the field's name, not the date WebKit shows in its boxes. */}
+        <input
+          type="date"
+          aria-label={label}
+          aria-describedby={empty ? anyDate : undefined}
+          value={value ?? ""}
+          data-empty={empty ? "" : undefined}
+          onChange={(e) => onChange(e.target.value)}
+        />
         {empty && (
-          <span className="any-date" aria-hidden="true">
+          <span className="any-date" id={anyDate} aria-hidden="true">
             any date
           </span>
         )}
