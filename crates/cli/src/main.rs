@@ -284,7 +284,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Export { out, format, bom, filter, sort, json } => {
             // A folder is called a folder, whatever its name says of a format.
-            leadvault_core::export::check_target(&out)?;
+            leadvault_core::export::check_target(&out, &options.data_dir)?;
             let format = match format {
                 Some(f) => f.parse()?,
                 None => ExportFormat::from_path(&out)?,

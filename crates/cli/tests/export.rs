@@ -275,6 +275,10 @@ fn an_export_onto_the_vaults_own_files_is_refused_and_the_vault_is_untouched() {
     assert_eq!(std::fs::read(&db).unwrap(), before, "vault.db is not replaced");
     assert_eq!(std::fs::read(data.join("vault.json")).unwrap(), settings);
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    // Its logs folder given for --out: no name in it is suggested, as one would be refused.
+    std::fs::create_dir_all(data.join("logs")).unwrap();
+    let err = sb.fails(&["export", "--out", data.join("logs").to_str().unwrap()]);
+    assert!(err.contains("is the vault's logs folder") && !err.contains("logs/leads.csv"), "{err}");
     // The rest of the folder is the owner's: a data folder may be a folder of their own.
     sb.ok(&["export", "--out", data.join("leads.csv").to_str().unwrap()]);
     assert!(data.join("leads.csv").is_file());

@@ -127,8 +127,15 @@ pub(crate) fn field_cell<'l>(
 /// or something there that is not an ordinary file (a pipe, a device, a socket), a link to one
 /// included. A name not there yet is fine. [`export`] checks this too; a caller that decides the
 /// format from the name calls it first, so a folder is called a folder whatever its name.
-pub fn check_target(out: &Path) -> Result<()> {
+pub fn check_target(out: &Path, data_dir: &Path) -> Result<()> {
     match std::fs::metadata(out) {
+        // A file name in the vault's logs would be refused in turn.
+        Ok(m) if m.is_dir() && canonical(out).starts_with(canonical(data_dir).join("logs")) => {
+            Err(Error::invalid(format!(
+                "{} is the vault's logs folder; give --out a file name elsewhere, such as leads.csv in your home folder",
+                out.display()
+            )))
+        }
         Ok(m) if m.is_dir() => Err(Error::invalid(format!(
             "{} is a folder; give --out a file name, such as {}",
             out.display(),
@@ -146,21 +153,9 @@ pub fn check_target(out: &Path) -> Result<()> {
 /// after [`check_target`]; refused if it is one of the vault's own files (the database, its
 /// journal, the settings, the logs), which an export must never replace.
 fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
+    check_target(out, vault.data_dir())?;
     // The vault is open, so its folder is there; as given, should it somehow not be.
-    let data = vault.data_dir();
-    let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
-    // A folder given for --out is answered with a file name in it, unless the vault's folder
-    // (or its logs) holds it: that name would be refused in turn.
-    if let Ok(folder) = std::fs::canonicalize(out)
-        && folder.is_dir()
-        && folder.starts_with(&data)
-    {
-        return Err(Error::invalid(format!(
-            "{} is the vault's own folder (or in it); give --out a file name elsewhere, such as leads.csv in your home folder",
-            out.display()
-        )));
-    }
-    check_target(out)?;
+    let data = canonical(vault.data_dir());
     let target = resolve(out).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound if !folder_of(out).is_dir() => Error::invalid(format!(
             "the folder {} does not exist; create it or choose another --out",
@@ -188,6 +183,11 @@ fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
 /// Whether `target` is one of the files the vault keeps in its data folder `data` (the
 /// database and its journals, the settings, the logs, a demo's marker): the rest of the folder
 /// is the owner's (a data folder may be a folder of their own, even their home).
+/// `path` made absolute with no link in it, or as given when that fails.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 fn is_vault_file(data: &Path, target: &Path) -> bool {
     if target.starts_with(data.join("logs")) {
         return true;
@@ -856,14 +856,18 @@ mod tests {
         let err = export_to(db.clone()).await.unwrap_err().to_string();
         assert!(err.contains("one of the vault's own files"), "{err}");
         assert_eq!(std::fs::read(&db).unwrap(), before);
-        // Its folder, or its logs' folder, given for --out: no file name in it is suggested.
-        for folder in [vault.data_dir().to_path_buf(), vault.data_dir().join("logs")] {
-            std::fs::create_dir_all(&folder).unwrap();
-            let err = export_to(folder.clone()).await.unwrap_err().to_string();
-            assert!(
-                err.contains("is the vault's own folder (or in it)") && !err.contains("such as /"),
-                "{err}"
-            );
+        // Its logs' folder given for --out: no file name in it is suggested (one is refused).
+        let logs = vault.data_dir().join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        let err = export_to(logs).await.unwrap_err().to_string();
+        assert!(err.contains("is the vault's logs folder") && !err.contains("such as /"), "{err}");
+        // The data folder and a folder of the user's own in it are any folders (a file in them
+        // can be written).
+        let exports = vault.data_dir().join("exports");
+        std::fs::create_dir(&exports).unwrap();
+        for folder in [vault.data_dir().to_path_buf(), exports] {
+            let err = export_to(folder).await.unwrap_err().to_string();
+            assert!(err.contains("is a folder; give --out a file name, such as"), "{err}");
         }
         // A FIFO, named without and through a link.
         let fifo = dir.path().join("pipe.csv");
