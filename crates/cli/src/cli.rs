@@ -53,8 +53,11 @@ impl Cli {
             // of a --data-dir that was never typed; never taken as unset, which would be the
             // user's own vault.
             if empty_data_dir_variable(&e, &args) {
+                let usual = leadvault_core::vault::default_data_dir()
+                    .map(|d| format!(" ({})", d.display()))
+                    .unwrap_or_default();
                 errln!(
-                    "error: LEADVAULT_DATA_DIR is set but empty; set it to the vault's folder, or unset it to use the usual one (~/.local/share/leadvault)"
+                    "error: LEADVAULT_DATA_DIR is set but empty; set it to the vault's folder, or unset it to use the usual one{usual}"
                 );
                 return Refused { code: 1 };
             }

@@ -180,9 +180,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 leadvault_core::vault::KeySource::Keychain => outln!("Next: leadvault import FILE")?,
                 // Set for `init` alone (`VAR=... leadvault init`), the next command would find the
                 // vault locked.
+                leadvault_core::vault::KeySource::Passphrase if passphrase_env == "LEADVAULT_PASSPHRASE" => {
+                    outln!(
+                        "Next: leadvault import FILE, with {passphrase_env} set to the passphrase for it and \
+                         every command after (export it in your shell)"
+                    )?
+                }
+                // Another variable is read only when named: every command must name it too.
                 leadvault_core::vault::KeySource::Passphrase => outln!(
-                    "Next: leadvault import FILE, with {passphrase_env} set to the passphrase for it and every \
-                     command after (export it in your shell)"
+                    "Next: leadvault --passphrase-env {passphrase_env} import FILE, with {passphrase_env} set \
+                     to the passphrase (every command needs both)"
                 )?,
             }
         }

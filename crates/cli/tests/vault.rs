@@ -124,7 +124,10 @@ fn a_passphrase_vault_opened_without_one_says_how_to_unlock_it() {
         .env("MY_PASS", "correct horse battery")
         .output();
     let said = String::from_utf8(out.unwrap().stdout).unwrap();
-    assert!(said.contains("with MY_PASS set"), "{said}");
+    assert!(
+        said.contains("Next: leadvault --passphrase-env MY_PASS import FILE, with MY_PASS set"),
+        "{said}"
+    );
     let err = sb.fails(&["vault", "status"]);
     assert!(err.contains("locked with a passphrase") && err.contains("LEADVAULT_PASSPHRASE"), "{err}");
     let err = sb.fails(&["--passphrase-env", "NOT_SET_ANYWHERE", "vault", "status"]);
