@@ -204,6 +204,46 @@ describe("the inbox", () => {
     await waitFor(() => expect(focusedRow()).toBe(lead(3).id));
   });
 
+  it("leaves the focus in the search box when j/k or Esc had no row to put it on", async () => {
+    commands.listLeads.mockImplementation((q: ViewQuery) => (q.search ? page([lead(1), lead(2)]) : page([])));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("No leads in this view.");
+    // An empty view: Esc and j move nothing, so nothing waits to take the focus.
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    fireEvent.keyDown(document.body, { key: "j" });
+    fireEvent.keyDown(document.body, { key: "k" });
+    const box = screen.getByLabelText("Search");
+    box.focus();
+    fireEvent.change(box, { target: { value: "per" } });
+    await screen.findByText("Person 1");
+    await act(async () => {});
+    expect(document.activeElement).toBe(box);
+  });
+
+  it("leaves the focus in the search box after Esc closed a lead that had left the view", async () => {
+    commands.listLeads.mockImplementation((q: ViewQuery) => (q.search ? page([lead(3), lead(4)]) : page([lead(1), lead(2)])));
+    commands.updateLead.mockImplementation((id: string) => ok(detail(lead(Number(id.slice(6)), { status: "won" }))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    fireEvent.click(screen.getByRole("button", { name: /^new/ }));
+    await waitFor(() => expect(commands.listLeads).toHaveBeenLastCalledWith(expect.objectContaining({ status: "new" }), null, 200));
+    await rowsShown();
+    fireEvent.click(screen.getByText("Person 2"));
+    await screen.findByTestId("detail-name");
+    commands.listLeads.mockImplementation((q: ViewQuery) => (q.search ? page([lead(3), lead(4)]) : page([lead(1)])));
+    fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
+    await waitFor(() => expect(document.querySelector(`[data-lead-id="${lead(2).id}"]`)).toBeNull());
+    // The pane closes; its lead has no row to take the focus back.
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByTestId("detail-name")).toBeNull();
+    const box = screen.getByLabelText("Search");
+    box.focus();
+    fireEvent.change(box, { target: { value: "per" } });
+    await screen.findByText("Person 4");
+    await act(async () => {});
+    expect(document.activeElement).toBe(box);
+  });
+
   it("jumps with Home, End, PageDown and PageUp, the next j going on from there, but not while typing", async () => {
     commands.listLeads.mockImplementation(() => page(Array.from({ length: 60 }, (_, i) => lead(i))));
     render(<Inbox offerSamples={false} />);

@@ -324,21 +324,39 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   }, [pages.leads]);
 
   /** Where the focus goes once the cursor's row is drawn: the keyboard's place in the list, so
-   *  a screen reader reads the lead the cursor is on, and Esc from the pane comes back to it. */
-  const focusRow = useRef(false);
+   *  a screen reader reads the lead the cursor is on, and Esc from the pane comes back to it.
+   *  Asked for in one view (its key): a new view, or the focus put anywhere outside the list
+   *  (a click in the search box), drops the request, so rows drawn later never take the focus
+   *  from where the user went. */
+  const focusRow = useRef<string | null>(null);
+  /** The focus goes to the cursor's row once it is drawn, if the cursor is on a row now. */
+  function focusRowSoon() {
+    focusRow.current = !cursorLeft() && pages.leads[active] !== undefined ? viewKey : null;
+  }
+  useEffect(() => {
+    const away = (e: FocusEvent) => {
+      if (!(e.target instanceof Node) || !scroller.current?.contains(e.target)) focusRow.current = null;
+    };
+    document.addEventListener("focusin", away);
+    return () => document.removeEventListener("focusin", away);
+  }, []);
   /** The lead whose pane takes the focus once loaded (opened with Enter, or moved to from a pane
    *  that had it), so Tab goes on into it rather than through every row's checkbox first. */
   const [paneFocus, setPaneFocus] = useState<string | null>(null);
   /** The move under way began in the open pane: the next lead's pane takes the focus. */
   const paneFocusNext = useRef(false);
   useEffect(() => {
-    if (!focusRow.current) return;
+    if (focusRow.current === null) return;
+    if (focusRow.current !== viewKey) {
+      focusRow.current = null;
+      return;
+    }
     const id = activeId.current ?? pages.leads[active]?.id;
     const row = Array.from(scroller.current?.querySelectorAll<HTMLElement>(".row[data-lead-id]") ?? []).find(
       (r) => r.dataset.leadId === id,
     );
     if (!row) return; // not drawn yet: after the scroll
-    focusRow.current = false;
+    focusRow.current = null;
     row.focus({ preventScroll: true });
   });
 
@@ -353,14 +371,15 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     return gap || (activeId.current !== null && !pages.leads.some((l) => l.id === activeId.current));
   }
 
-  function move(by: number) {
+  function move(by: number): boolean {
     // From the gap a lead left, down is the lead that took its place.
-    moveTo((cursorLeft() && by > 0 ? active - 1 : active) + by);
+    return moveTo((cursorLeft() && by > 0 ? active - 1 : active) + by);
   }
 
-  /** The cursor to row `to` (kept within the loaded rows), scrolled into view. */
-  function moveTo(to: number) {
-    if (pages.leads.length === 0) return;
+  /** The cursor to row `to` (kept within the loaded rows), scrolled into view; false when the
+   *  list has no row to put it on. */
+  function moveTo(to: number): boolean {
+    if (pages.leads.length === 0) return false;
     const i = Math.max(0, Math.min(pages.leads.length - 1, to));
     point(i);
     virtual.scrollToIndex(i, { align: "auto" });
@@ -368,6 +387,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       if (paneFocusNext.current) setPaneFocus(pages.leads[i].id);
       setOpenId(pages.leads[i].id);
     }
+    return true;
   }
 
   const modalOpen = showSettings || showConnections;
@@ -393,22 +413,29 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       // focus goes to the cursor's row, or, from the open pane, to the next lead's pane.
       const fromPane = openId !== null && e.target instanceof HTMLElement && e.target.closest(".detail") !== null;
       if (!fromPane && e.target instanceof HTMLElement && e.target !== document.body) e.target.blur();
-      focusRow.current = !fromPane;
       paneFocusNext.current = fromPane;
       // A page: as many rows as the list shows at once.
       const page = Math.max(1, Math.floor(((scroller.current?.clientHeight ?? 0) - HEAD_HEIGHT) / ROW_HEIGHT));
-      if (e.key === "Home") moveTo(0);
-      // The last loaded row: the list then loads the next page, and End goes further.
-      else if (e.key === "End") moveTo(pages.leads.length - 1);
-      else if (e.key === "PageDown") move(page);
-      else if (e.key === "PageUp") move(-page);
-      else move(down ? 1 : -1);
+      const moved =
+        e.key === "Home"
+          ? moveTo(0)
+          : // The last loaded row: the list then loads the next page, and End goes further.
+            e.key === "End"
+            ? moveTo(pages.leads.length - 1)
+            : e.key === "PageDown"
+              ? move(page)
+              : e.key === "PageUp"
+                ? move(-page)
+                : move(down ? 1 : -1);
+      // Only a cursor that is on a row takes the focus there (an empty list has none).
+      focusRow.current = moved && !fromPane ? viewKey : null;
     } else if (e.key === "Enter" && pages.leads[active] && !pages.rowsStale) {
       point(active);
       setPaneFocus(pages.leads[active].id);
       setOpenId(pages.leads[active].id);
     } else if (e.key === "Escape") {
-      if (openId !== null) focusRow.current = true;
+      // Back to the lead's row, if it is still in the list.
+      if (openId !== null) focusRowSoon();
       setOpenId(null);
     }
   };
@@ -560,7 +587,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           onDone={(msg) => {
             setShowOffer(false);
             // The offer had the focus: once the samples are in, it goes to the first of them.
-            if (msg) focusRow.current = true;
+            if (msg) focusRow.current = viewKey;
             if (msg) setNotice(msg);
             reloadAll();
           }}
@@ -768,7 +795,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             failed={handed !== null && handed.id === openId ? handed : null}
             takeFocus={paneFocus === openId}
             onClose={() => {
-              focusRow.current = true;
+              focusRowSoon();
               setOpenId(null);
             }}
             onChanged={landed}
