@@ -191,7 +191,7 @@ pub async fn import_file_phased(
     };
     let phase = |added| progress(ImportProgress { added, finishing: finishing.load(Ordering::Relaxed) });
     let stored = reporting(writer, &added, &phase).await;
-    let (p, added) = outcome(parser.await, stored)?;
+    let (p, added) = outcome(path, parser.await, stored)?;
     // The rejected rows get their file's name only now, when the leads are in: an import that
     // fails leaves neither a rejects file nor a half-written one.
     let rejects_file = p.rejects_file.map(|(file, path)| keep_rejects(file, &path)).transpose()?;
@@ -221,16 +221,20 @@ pub async fn import_file_phased(
 /// `Cancelled` when the other went away first, so the cause is reported: the parser's own
 /// failure (a row, the file, a panic: its thread ended without an answer), then the writer's.
 fn outcome(
+    path: &Path,
     parsed: std::result::Result<Result<Parsed>, tokio::task::JoinError>,
     stored: Result<u64>,
 ) -> Result<(Parsed, u64)> {
     match (parsed, stored) {
         (Ok(Ok(p)), Ok(added)) => Ok((p, added)),
-        // Not `Cancelled`: nobody stopped it, and the window would say the user had.
-        (Err(_), _) => Err(Error::invalid(
-            "the import failed on an unexpected error while reading the file; nothing of it was kept, \
-             the vault is as it was: try again, and report it if it happens again",
-        )),
+        // Not `Cancelled`: nobody stopped it, and the window would say the user had; nor bad
+        // input (`invalid_input`): the file may be fine.
+        (Err(_), _) => Err(Error::Import {
+            path: path.display().to_string(),
+            message: "the import failed on an unexpected error while reading it; nothing of it was kept, \
+                      the vault is as it was: try again, and report it if it happens again"
+                .into(),
+        }),
         (Ok(Err(e)), _) if !matches!(e, Error::Cancelled) => Err(e),
         (_, Err(e)) | (Ok(Err(e)), _) => Err(e),
     }
@@ -451,8 +455,13 @@ fn parse_file(
 /// file of leads, in the current folder under its name (`./stdin.rejects.csv`).
 fn rejects_path_for(path: &Path) -> PathBuf {
     let regular = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true);
-    let systems = path.parent().is_some_and(|dir| dir.starts_with("/dev") || dir.starts_with("/proc"));
+    // `/dev/stdin`, `/dev/fd/N`, `/proc/…/fd/N`; not a file of `/dev/shm`.
+    let systems = path.parent().is_some_and(|dir| {
+        dir == Path::new("/dev") || dir.starts_with("/dev/fd") || dir.starts_with("/proc")
+    });
     match (regular && !systems, path.file_name()) {
+        // Standard input by its number is named as standard input.
+        (false, Some(name)) if name == "0" && systems => PathBuf::from("stdin.rejects.csv"),
         (false, Some(name)) => PathBuf::from(format!("{}.rejects.csv", name.to_string_lossy())),
         _ => PathBuf::from(format!("{}.rejects.csv", path.display())),
     }
@@ -1186,8 +1195,14 @@ mod tests {
         let name = through.file_name().unwrap().to_string_lossy().to_string();
         assert_eq!(rejects_path_for(&through), PathBuf::from(format!("{name}.rejects.csv")));
         assert_eq!(rejects_path_for(Path::new("/dev/stdin")), PathBuf::from("stdin.rejects.csv"));
+        for stdin in ["/proc/self/fd/0", "/dev/fd/0"] {
+            assert_eq!(rejects_path_for(Path::new(stdin)), PathBuf::from("stdin.rejects.csv"), "{stdin}");
+        }
         let beside = rejects_path_for(file.path());
         assert_eq!(beside, PathBuf::from(format!("{}.rejects.csv", file.path().display())));
+        // A file of /dev/shm is a file like any other.
+        let shm = Path::new("/dev/shm/leads.csv");
+        assert_eq!(rejects_path_for(shm), PathBuf::from("/dev/shm/leads.csv.rejects.csv"));
     }
 
     #[test]
@@ -1205,22 +1220,22 @@ mod tests {
         let panicked = rt.block_on(async {
             tokio::task::spawn_blocking(|| -> Result<Parsed> { panic!("a reader's bug") }).await
         });
-        let e = outcome(panicked, Err(Error::Cancelled)).err().unwrap();
-        assert_eq!(e.code(), "invalid_input", "{e}");
+        let e = outcome(Path::new("f.csv"), panicked, Err(Error::Cancelled)).err().unwrap();
+        assert_eq!(e.code(), "import", "{e}");
         assert!(e.to_string().contains("nothing of it was kept") && !e.to_string().contains("bug"), "{e}");
         // A refused row, with the writer cancelled after it.
         let row = Error::InvalidRow { path: "f.csv".into(), place: "line 2".into(), reason: "x".into() };
-        let e = outcome(Ok(Err(row)), Err(Error::Cancelled)).err().unwrap();
+        let e = outcome(Path::new("f.csv"), Ok(Err(row)), Err(Error::Cancelled)).err().unwrap();
         assert_eq!(e.code(), "invalid_row");
         // The writer's failure, with the reader cancelled after it, or after reading it all.
-        let e = outcome(Ok(Err(Error::Cancelled)), Err(Error::Busy)).err().unwrap();
+        let e = outcome(Path::new("f.csv"), Ok(Err(Error::Cancelled)), Err(Error::Busy)).err().unwrap();
         assert_eq!(e.code(), "busy");
-        let e = outcome(Ok(Ok(parsed())), Err(Error::DiskFull)).err().unwrap();
+        let e = outcome(Path::new("f.csv"), Ok(Ok(parsed())), Err(Error::DiskFull)).err().unwrap();
         assert_eq!(e.code(), "disk_full");
         // Stopped on purpose: the writer says so.
-        let e = outcome(Ok(Err(Error::Cancelled)), Err(Error::Cancelled)).err().unwrap();
+        let e = outcome(Path::new("f.csv"), Ok(Err(Error::Cancelled)), Err(Error::Cancelled)).err().unwrap();
         assert_eq!(e.code(), "cancelled");
-        assert_eq!(outcome(Ok(Ok(parsed())), Ok(1)).unwrap().1, 1);
+        assert_eq!(outcome(Path::new("f.csv"), Ok(Ok(parsed())), Ok(1)).unwrap().1, 1);
     }
 
     #[test]
