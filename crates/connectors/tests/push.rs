@@ -338,3 +338,30 @@ async fn a_crm_that_cannot_be_reached_fails_the_sync_and_its_queued_leads_wait_f
     }
     vault.close().await;
 }
+
+/// The owners' read after a push that went through, rate limited or refused by an outage (the
+/// push spent the CRM's window): the sync did its work and is a success, its leads recorded as
+/// sent; the same read failing with nothing sent is the only sign that the CRM is away, and
+/// fails the sync.
+#[tokio::test]
+async fn an_owners_read_that_fails_after_leads_went_through_keeps_the_sync_a_success() {
+    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
+        .await
+        .unwrap();
+    let crm_options = Options { limits: Limits::none(), ..Options::default() };
+    let hubspot = Fake::start_with(leadvault_fakes::Provider::Hubspot, crm_options).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let id = connect(&vault, &hubspot, Provider::Hubspot).await;
+    assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
+    // More failures than a sync retries.
+    hubspot.inject("/crm/v3/owners", Fault::Status(503), 20);
+    let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.expect("the leads went through");
+    assert_eq!(summary.pushed, 5);
+    let counts = vault.outbox(&id).counts().await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0), "recorded as sent");
+    // Nothing queued now: the same failure fails the sync.
+    let outcome = sync_connection(&vault, &id, &fast(), &|_| {}).await;
+    assert!(matches!(outcome, Err(Error::Unavailable { .. })), "{outcome:?}");
+}

@@ -101,9 +101,11 @@ pub(crate) async fn push(
     }
     // Then what the team holds now, for lead flow rules. Best effort: a token that may push
     // but not read owners keeps the last counts and says so in the log. A CRM that cannot be
-    // reached (or stays rate limited) fails the sync, as a pull's provider does: with nothing
-    // queued this read is the sync's only request, and its failure is the only sign that the
-    // CRM is away (what is queued waits for the next sync either way).
+    // reached (or stays rate limited) fails the sync, as a pull's provider does, when nothing
+    // was sent: this read is then the sync's only request, and its failure the only sign that
+    // the CRM is away. After leads went through, a rate limit here (the push spent the CRM's
+    // window) keeps the last counts: the sync did its work, and says so.
+    let sent = summary.pages > 0;
     let owners = capacity::read(&mut ctx, connection.provider).await;
     summary.retries += std::mem::take(&mut ctx.retries);
     match owners {
@@ -112,7 +114,7 @@ pub(crate) async fn push(
             vault.crm_owners(&connection.id).replace(&owners).await?;
         }
         Err(Error::Cancelled) => return Err(Error::Cancelled),
-        Err(e) if e.transient() => return Err(e),
+        Err(e) if e.transient() && !sent => return Err(e),
         Err(e) => {
             warn!(connection = connection.id.as_str(), error = %e, "the CRM's owners could not be read; keeping the last counts")
         }
