@@ -204,6 +204,36 @@ describe("the inbox", () => {
     await waitFor(() => expect(focusedRow()).toBe(lead(3).id));
   });
 
+  it("puts the focus into a pane already open with Enter, and into no pane it was not asked for", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2), lead(3)]));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const row = (n: number) => document.querySelector<HTMLElement>(`.row[data-lead-id="${lead(n).id}"]`)!;
+    const name = () => screen.getByTestId("detail-name");
+    const shows = (n: number) => waitFor(() => expect(name().textContent).toBe(`Person ${n}`));
+    // A row clicked (it has the focus, its lead's pane open): Enter puts the focus in that pane.
+    fireEvent.click(row(2));
+    row(2).focus();
+    await shows(2);
+    fireEvent.keyDown(row(2), { key: "Enter" });
+    await waitFor(() => expect(document.activeElement).toBe(name()));
+    // Another row clicked, then k in the list: back to Person 2, whose pane had the focus
+    // before; the focus stays on its row.
+    fireEvent.click(row(3));
+    row(3).focus();
+    await shows(3);
+    fireEvent.keyDown(row(3), { key: "k" });
+    await shows(2);
+    await act(async () => {});
+    expect(document.activeElement).toBe(row(2));
+    // j in the list opens the next lead with the focus on its row; Enter then puts it in the pane.
+    fireEvent.keyDown(row(2), { key: "j" });
+    await shows(3);
+    await waitFor(() => expect(document.activeElement).toBe(row(3)));
+    fireEvent.keyDown(row(3), { key: "Enter" });
+    await waitFor(() => expect(document.activeElement).toBe(name()));
+  });
+
   it("leaves the focus in the search box when j/k or Esc had no row to put it on", async () => {
     commands.listLeads.mockImplementation((q: ViewQuery) => (q.search ? page([lead(1), lead(2)]) : page([])));
     render(<Inbox offerSamples={false} />);

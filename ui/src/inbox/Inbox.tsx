@@ -340,9 +340,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     document.addEventListener("focusin", away);
     return () => document.removeEventListener("focusin", away);
   }, []);
-  /** The lead whose pane takes the focus once loaded (opened with Enter, or moved to from a pane
-   *  that had it), so Tab goes on into it rather than through every row's checkbox first. */
-  const [paneFocus, setPaneFocus] = useState<string | null>(null);
+  /** The lead whose pane takes the focus once loaded (opened with Enter, Enter again on it while
+   *  open, or moved to from a pane that had it), so Tab goes on into it rather than through every
+   *  row's checkbox first. Each request is numbered (the pane takes each new one) and dropped
+   *  once taken or once another lead is opened. */
+  const [paneFocus, setPaneFocus] = useState<{ id: string; n: number } | null>(null);
+  const paneFocusCount = useRef(0);
+  const focusPane = (id: string) => setPaneFocus({ id, n: ++paneFocusCount.current });
+  useEffect(() => setPaneFocus((f) => (f !== null && f.id !== openId ? null : f)), [openId]);
   /** The move under way began in the open pane: the next lead's pane takes the focus. */
   const paneFocusNext = useRef(false);
   useEffect(() => {
@@ -384,7 +389,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     point(i);
     virtual.scrollToIndex(i, { align: "auto" });
     if (openId && pages.leads[i]) {
-      if (paneFocusNext.current) setPaneFocus(pages.leads[i].id);
+      if (paneFocusNext.current) focusPane(pages.leads[i].id);
       setOpenId(pages.leads[i].id);
     }
     return true;
@@ -431,7 +436,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       focusRow.current = moved && !fromPane ? viewKey : null;
     } else if (e.key === "Enter" && pages.leads[active] && !pages.rowsStale) {
       point(active);
-      setPaneFocus(pages.leads[active].id);
+      focusPane(pages.leads[active].id);
       setOpenId(pages.leads[active].id);
     } else if (e.key === "Escape") {
       // Back to the lead's row, if it is still in the list.
@@ -793,7 +798,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               failedAway(id, `${what} for ${name} was not saved: ${why}.`, `${what} was not saved: ${why}.`)
             }
             failed={handed !== null && handed.id === openId ? handed : null}
-            takeFocus={paneFocus === openId}
+            focusRequest={paneFocus !== null && paneFocus.id === openId ? paneFocus.n : 0}
+            onFocusTaken={() => setPaneFocus(null)}
             onClose={() => {
               focusRowSoon();
               setOpenId(null);

@@ -26,11 +26,15 @@ type Props = {
   /** A change to this lead that failed after an earlier pane of it was left: said here, as a
    *  change of this pane's would be (a new one is said each time this changes). */
   failed?: { text: string } | null;
-  /** The pane takes the focus (on its heading) once its lead is shown: opened by keyboard. */
-  takeFocus?: boolean;
+  /** A request for the focus (opened by keyboard, or Enter on its lead while it is open): the
+   *  pane takes it (on its heading) once its lead is shown, each time this number changes to
+   *  one not yet taken; 0 asks for nothing. */
+  focusRequest?: number;
+  /** The request was taken: the inbox drops it, so a later pane of the lead does not take it. */
+  onFocusTaken?: () => void;
 };
 
-export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway, failed, takeFocus = false }: Props) {
+export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: shared, onFailedAway, failed, focusRequest = 0, onFocusTaken }: Props) {
   const [detail, setDetail] = useState<LeadDetail | null>(null);
   /** Why the last change failed; it stays when the lead is loaded again. */
   const [error, setError] = useState<string | null>(null);
@@ -58,13 +62,16 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
   /** The owner the lead had when last loaded: the owner box follows the lead unless edited. */
   const loadedOwner = useRef("");
   const heading = useRef<HTMLHeadingElement>(null);
-  /** Taken once, when the lead is first shown; a reload later does not take it again. */
-  const focusOnShow = useRef(takeFocus);
+  /** The last request taken: a reload of the lead later does not take it again. */
+  const focusTaken = useRef(0);
+  const loaded = detail !== null;
   useEffect(() => {
-    if (detail === null || !focusOnShow.current) return;
-    focusOnShow.current = false;
+    if (!loaded || focusRequest === 0 || focusRequest === focusTaken.current) return;
+    focusTaken.current = focusRequest;
     heading.current?.focus();
-  }, [detail]);
+    onFocusTaken?.();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [loaded, focusRequest]);
   /** When the lead shown last changed: an answer about an older state of it is not shown. */
   const shownAt = useRef(-Infinity);
 
