@@ -36,6 +36,9 @@ pub fn cancels(token: CancellationToken, at_once: &'static str) -> Listening {
 /// ended), at once: `std::process::exit` would run the atexit handlers (SQLCipher's crypto
 /// library's) while the import's or export's threads still use them, which crashed it.
 fn end_now() -> ! {
+    // The hidden file an export writes where unnamed files cannot be made (a FAT drive), which
+    // its cleanup would have removed.
+    leadvault_core::remove_unfinished();
     #[cfg(unix)]
     // SAFETY: _exit ends the process without running any handler; nothing is left to uphold.
     unsafe {

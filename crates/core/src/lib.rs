@@ -15,6 +15,7 @@ pub mod import;
 pub mod logging;
 pub mod outbox;
 mod outfile;
+pub use outfile::remove_unfinished;
 pub mod samples;
 pub mod secrets;
 pub mod store;

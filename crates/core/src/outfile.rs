@@ -66,10 +66,12 @@ impl OutFile {
             Some(named) => named,
             None => self.give_name()?,
         };
-        if let Err(e) = std::fs::rename(&named, &self.target) {
+        let renamed = std::fs::rename(&named, &self.target);
+        if renamed.is_err() {
             let _ = std::fs::remove_file(&named);
-            return Err(e);
         }
+        unfinished(&named, false);
+        renamed?;
         Ok(std::mem::take(&mut self.target))
     }
 
@@ -89,13 +91,16 @@ impl OutFile {
             if std::fs::symlink_metadata(&name).is_ok() {
                 continue;
             }
-            if let Err(e) = std::fs::rename(&named, &name) {
+            let renamed = std::fs::rename(&named, &name);
+            if renamed.is_err() {
                 let _ = std::fs::remove_file(&named);
-                return Err(e);
             }
+            unfinished(&named, false);
+            renamed?;
             return Ok(name);
         }
         let _ = std::fs::remove_file(&named);
+        unfinished(&named, false);
         Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "every name for it is taken"))
     }
 
@@ -106,7 +111,10 @@ impl OutFile {
         for _ in 0..TRIES {
             let named = hidden_name(&self.target);
             match link_unnamed(&self.file, &named) {
-                Ok(()) => return Ok(named),
+                Ok(()) => {
+                    unfinished(&named, true);
+                    return Ok(named);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(_) => break,
             }
@@ -125,6 +133,7 @@ impl OutFile {
             .and_then(|_| std::io::copy(&mut self.file, &mut copy));
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&named);
+            unfinished(&named, false);
             return Err(e);
         }
         Ok(named)
@@ -135,8 +144,40 @@ impl Drop for OutFile {
     fn drop(&mut self) {
         if let Some(named) = &self.named {
             let _ = std::fs::remove_file(named);
+            unfinished(named, false);
         }
     }
+}
+
+/// The hidden files of this process being written now, removed by [`remove_unfinished`].
+static UNFINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Notes that the hidden file `named` is being written (`true`), or is gone or named (`false`).
+fn unfinished(named: &Path, writing: bool) {
+    let mut list = UNFINISHED.lock().unwrap_or_else(|e| e.into_inner());
+    match writing {
+        true => list.push(named.to_path_buf()),
+        false => list.retain(|p| p != named),
+    }
+}
+
+/// Removes the hidden files of the exports and rejected rows this process is writing, for a
+/// process that ends at once (a second Ctrl-C), without the cleanup their owners would run: on
+/// a file system without unnamed files (a FAT drive, some network ones) they would stay.
+pub fn remove_unfinished() {
+    remove_unfinished_where(|_| true);
+}
+
+/// [`remove_unfinished`] for the files `chosen` picks (a test's own: others run alongside).
+fn remove_unfinished_where(chosen: impl Fn(&Path) -> bool) {
+    let mut list = UNFINISHED.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|named| {
+        if chosen(named) {
+            let _ = std::fs::remove_file(named);
+            return false;
+        }
+        true
+    });
 }
 
 /// The file a write to `path` lands in: `path` itself, or, if it is a link, what the link
@@ -199,7 +240,10 @@ fn create_hidden(target: &Path) -> std::io::Result<(File, PathBuf)> {
     for _ in 0..TRIES {
         let named = hidden_name(target);
         match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&named) {
-            Ok(file) => return Ok((file, named)),
+            Ok(file) => {
+                unfinished(&named, true);
+                return Ok((file, named));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => return Err(e),
         }
@@ -228,6 +272,21 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    /// A process ending at once removes the hidden files it was writing (where a file system
+    /// has no unnamed files, they have names), and only those: one named since is the user's.
+    #[test]
+    fn a_process_ending_at_once_removes_its_unfinished_hidden_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_writing, named) = create_hidden(&dir.path().join("leads.csv")).unwrap();
+        let (kept_file, kept_named) = create_hidden(&dir.path().join("kept.csv")).unwrap();
+        let kept = OutFile { file: kept_file, target: dir.path().join("kept.csv"), named: Some(kept_named) };
+        kept.keep().unwrap();
+        assert!(named.exists());
+        remove_unfinished_where(|named| named.starts_with(dir.path()));
+        assert!(!named.exists(), "the unfinished file is gone");
+        assert_eq!(entries(dir.path()), vec!["kept.csv".to_string()]);
+    }
 
     fn entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
