@@ -312,7 +312,7 @@ pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {
 
 /// "1 lead", "2 leads".
 pub fn leads(n: u64) -> String {
-    if n == 1 { "1 lead".into() } else { format!("{n} leads") }
+    count(n, "lead", "leads")
 }
 
 fn human_bytes(n: u64) -> String {
@@ -443,7 +443,7 @@ impl Progress {
 pub fn updating(u: leadvault_core::vault::SchemaUpdate) -> String {
     format!(
         "Updating the vault for this version of Leadvault ({}): this can take a minute…",
-        count(u.leads, "lead", "leads")
+        leads(u.leads)
     )
 }
 
