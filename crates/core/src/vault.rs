@@ -176,8 +176,8 @@ impl Vault {
         // One `init` at a time in a folder (the lock goes with the process, however it ends):
         // an empty database file found while holding it is one that an `init` stopped before
         // writing (killed while it made the key), and no one else's: it is replaced.
-        let _creating = lock_for_creating(&options.data_dir)?;
-        if left_by_interrupted_init(&db) {
+        let creating = lock_for_creating(&options.data_dir)?;
+        if creating.is_some() && left_by_interrupted_init(&db) {
             std::fs::remove_file(&db).map_err(|e| Error::io("remove", &db, e))?;
         }
         let salt = random_salt()?;
@@ -731,11 +731,16 @@ fn left_by_interrupted_init(db: &Path) -> bool {
     empty && !beside(&format!("{DB_FILE}-wal")) && !beside(SETTINGS_FILE)
 }
 
-/// Holds the data directory for one `init`: fails, saying so, while another holds it.
-fn lock_for_creating(dir: &Path) -> Result<std::fs::File> {
+/// Holds the data directory for one `init`: fails, saying so, while another holds it. Where a
+/// folder cannot be opened as a file (Windows), none is held: a leftover file then stays, and
+/// `init` says a vault exists.
+fn lock_for_creating(dir: &Path) -> Result<Option<std::fs::File>> {
+    if !cfg!(unix) {
+        return Ok(None);
+    }
     let lock = std::fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
     match lock.try_lock() {
-        Ok(()) => Ok(lock),
+        Ok(()) => Ok(Some(lock)),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::invalid(format!(
             "another Leadvault is creating a vault in {} right now; wait for it to finish, then open that vault",
             dir.display()
