@@ -1013,6 +1013,42 @@ describe("the inbox", () => {
     expect(screen.getAllByRole("status").filter((r) => r !== region && r.textContent !== "")).toEqual([]);
   });
 
+  it("says a notice again when the same notice is given again, and the same sync's news again", async () => {
+    commands.listLeads.mockImplementation(() => page([lead(1), lead(2)]));
+    commands.updateLeads.mockImplementation(() => ok({ updated: 2 }));
+    render(<Inbox offerSamples={false} />);
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    const region = screen.getByTestId("announcer");
+    const apply = async (times: number) => {
+      fireEvent.click(screen.getByLabelText("Select Person 1"));
+      fireEvent.click(screen.getByLabelText("Select Person 2"));
+      fireEvent.change(screen.getByLabelText("Set status"), { target: { value: "won" } });
+      await waitFor(() => expect(commands.updateLeads).toHaveBeenCalledTimes(times));
+      await waitFor(() => expect(screen.queryByText("Applying…")).toBeNull());
+    };
+    await apply(1);
+    await waitFor(() => expect(region.textContent).toBe("Updated 2 leads."));
+    const first = region.firstElementChild;
+    // The same text again, the first notice not dismissed: put in anew, so it is said again.
+    await apply(2);
+    await waitFor(() => expect(region.firstElementChild).not.toBe(first));
+    expect(region.textContent).toBe("Updated 2 leads.");
+    // Two syncs bringing the same news: each is said.
+    const meta = { id: "01M", provider: "meta", provider_name: "Meta", label: "Meta", auth: "token",
+      account_name: null, status: "connected", last_error: null, created_at: "2026-11-23T06:00:00Z",
+      last_sync_at: "2026-11-23T07:00:00Z", can_sync: true, stale: false, sync_every_secs: null, syncs: "every 15 min" };
+    const news = { kind: "finished", new: 1, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: meta } as const;
+    // Listening (a sync that brought nothing says nothing).
+    await waitFor(() => expect(emitSync({ ...news, new: 0 })).toBeGreaterThan(0));
+    act(() => void emitSync(news));
+    await waitFor(() => expect(region.textContent).toMatch(/^1 new lead from Meta/));
+    const arrived = region.textContent;
+    const once = region.firstElementChild;
+    act(() => void emitSync(news));
+    await waitFor(() => expect(region.firstElementChild).not.toBe(once));
+    expect(region.textContent).toBe(arrived);
+  });
+
   it("filters by status, source and dates through the query it sends", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1)]));
     render(<Inbox offerSamples={false} />);

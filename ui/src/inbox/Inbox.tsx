@@ -168,14 +168,20 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
    *  is not read out by a screen reader. A new key each time: the same text twice is said twice. */
   const [said, setSaid] = useState<{ key: number; text: string } | null>(null);
   const say = (text: string) => setSaid((s) => ({ key: (s?.key ?? 0) + 1, text }));
+  /** A notice shown, and said where it is given (the same text again is said again). */
+  const tell = (text: string) => {
+    setNotice(text);
+    say(text);
+  };
 
   async function switchDemo(on: boolean) {
     setSwitching(true);
-    setNotice(on ? "Starting the simulated providers…" : null);
+    if (on) tell("Starting the simulated providers…");
+    else setNotice(null);
     try {
       onVault?.(await call(on ? commands.startDemo() : commands.stopDemo()));
     } catch (e) {
-      setNotice(messageOf(e));
+      tell(messageOf(e));
       setSwitching(false);
       await checkVault();
     }
@@ -228,6 +234,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         const text = arrivalsOf(e);
         if (!text) return;
         setArrivals(text);
+        // Said here: the same news again (the state unchanged) is said again.
+        say(text);
         reloadRef.current();
       }),
     [],
@@ -239,14 +247,8 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   }, [arrivals]);
 
   useEffect(() => {
-    if (notice) say(notice);
-  }, [notice]);
-  useEffect(() => {
     if (exported && !exported.error) say(exported.text);
   }, [exported]);
-  useEffect(() => {
-    if (arrivals) say(arrivals);
-  }, [arrivals]);
   useEffect(() => {
     if (importing.message && !importing.rowsRefused) say(importing.message);
   }, [importing.message, importing.rowsRefused]);
@@ -466,7 +468,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     }
     setSelected(n);
     if (refused > 0)
-      setNotice(`At most ${formatCount(MAX_SELECTED)} leads can be changed at once: ${formatCount(refused)} not ticked.`);
+      tell(`At most ${formatCount(MAX_SELECTED)} leads can be changed at once: ${formatCount(refused)} not ticked.`);
     anchor.current = index;
   }
 
@@ -479,11 +481,11 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
-      setNotice(`Updated ${formatCount(r.updated)} lead${r.updated === 1 ? "" : "s"}.`);
+      tell(`Updated ${formatCount(r.updated)} lead${r.updated === 1 ? "" : "s"}.`);
       setSelected(new Set());
     } catch (e) {
       // Nothing changed (a bulk change is all or nothing); the reload shows the leads as they are.
-      setNotice(messageOf(e));
+      tell(messageOf(e));
     } finally {
       setApplying(false);
       // The open lead may be one of them: its pane shows (and saves from) its new state.
@@ -593,7 +595,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
             setShowOffer(false);
             // The offer had the focus: once the samples are in, it goes to the first of them.
             if (msg) focusRow.current = viewKey;
-            if (msg) setNotice(msg);
+            if (msg) tell(msg);
             reloadAll();
           }}
         />
