@@ -5,6 +5,7 @@
 // round the dialog's own controls, never to the inbox behind it; once it closes, the focus is
 // back on what had it before (the button that opened it).
 import { useEffect, useRef, type ReactNode } from "react";
+import { focusLost } from "./focus";
 
 type Props = { label: string; onClose: () => void; canClose?: boolean; children: ReactNode };
 
@@ -23,7 +24,7 @@ export function Dialog({ label, onClose, canClose = true, children }: Props) {
       // Back to the opener if it is still there and the focus was in the dialog (or fell to the
       // page when the dialog went), not somewhere the user chose meanwhile.
       const now = document.activeElement;
-      const lost = now === null || now === document.body || !now.isConnected || (d !== null && d.contains(now));
+      const lost = focusLost() || (d !== null && now !== null && d.contains(now));
       if (opener instanceof HTMLElement && opener !== document.body && opener.isConnected && lost) opener.focus();
     };
   }, []);

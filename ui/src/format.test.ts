@@ -21,3 +21,12 @@ describe("counts", () => {
     expect(formatCount(200000)).toBe((200000).toLocaleString());
   });
 });
+
+describe("plural", () => {
+  it("counts with the word for one or for many after it", async () => {
+    const { plural, formatCount } = await import("./format");
+    expect(plural(1, "lead", "leads")).toBe("1 lead");
+    expect(plural(0, "new lead", "new leads")).toBe("0 new leads");
+    expect(plural(2000, "lead", "leads")).toBe(`${formatCount(2000)} leads`);
+  });
+});

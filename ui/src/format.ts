@@ -12,3 +12,8 @@ const grouped = (() => {
 export function formatCount(n: number): string {
   return grouped ? n.toLocaleString() : n.toLocaleString("en-US");
 }
+
+/** `n` counted, then `one` or `many` after it: "1 lead", "2,000 leads". */
+export function plural(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}

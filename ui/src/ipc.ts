@@ -1,7 +1,7 @@
 // The one door to the Rust side: the generated command wrappers, with their
 // `{status, data | error}` results turned into values or thrown `IpcError`s.
 import { commands, events, type CommandError, type SyncEvent, type VaultUpdating } from "./bindings";
-import { formatCount } from "./format";
+import { plural } from "./format";
 
 export class IpcError extends Error {
   code: string;
@@ -60,7 +60,7 @@ export function onVaultUpdating(handler: (e: VaultUpdating) => void): () => void
 /** "3 new leads from Meta — Ada's Bakery": what a finished pull brought, or null. */
 export function arrivalsOf(e: SyncEvent): string | null {
   if (e.kind !== "finished" || e.new === 0 || isCrm(e.connection.provider)) return null;
-  return `${formatCount(e.new)} new lead${e.new === 1 ? "" : "s"} from ${e.connection.label}`;
+  return `${plural(e.new, "new lead", "new leads")} from ${e.connection.label}`;
 }
 
 /** CRMs are sent leads; the other providers are where leads come from. */

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { Dialog } from "../Dialog";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
-import { formatCount } from "../format";
+import { formatCount, plural } from "../format";
 
 const STATUS: Record<string, string> = {
   connected: "Connected",
@@ -115,9 +115,9 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
       onSynced?.();
       if (done.pushed > 0 || done.failed > 0 || isCrm(c.provider)) {
         const failed = done.failed > 0 ? `, ${formatCount(done.failed)} refused by it` : "";
-        return `Sent ${formatCount(done.pushed)} lead${done.pushed === 1 ? "" : "s"} to ${c.label}${failed}.`;
+        return `Sent ${plural(done.pushed, "lead", "leads")} to ${c.label}${failed}.`;
       }
-      return `Synced ${c.label}: ${formatCount(done.new)} new lead${done.new === 1 ? "" : "s"}, ${formatCount(done.unchanged)} already in the vault.`;
+      return `Synced ${c.label}: ${plural(done.new, "new lead", "new leads")}, ${formatCount(done.unchanged)} already in the vault.`;
     });
 
   const disconnect = (c: ConnectionView, purge: boolean) =>

@@ -3,7 +3,8 @@ import { useEffect, useRef, useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
 import type { ExportFormat, ViewQuery } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
-import { formatCount } from "../format";
+import { formatCount, plural } from "../format";
+import { focusLost } from "../focus";
 
 type Props = {
   query: ViewQuery;
@@ -40,7 +41,7 @@ export function ExportBar({ query, total, onRunning, onMessage }: Props) {
     progress.onmessage = (n) => setRows(n);
     try {
       const done = await call(commands.exportView(query, format, progress));
-      setMessage(done ? `Exported ${formatCount(done.rows)} lead${done.rows === 1 ? "" : "s"} to ${done.path}` : null);
+      setMessage(done ? `Exported ${plural(done.rows, "lead", "leads")} to ${done.path}` : null);
     } catch (e) {
       if (codeOf(e) === "cancelled") setMessage("Export cancelled.");
       else setMessage(messageOf(e), true);
@@ -77,9 +78,4 @@ export function ExportBar({ query, total, onRunning, onMessage }: Props) {
       )}
     </div>
   );
-}
-
-/** Nothing has the focus: the control that had it is gone. */
-export function focusLost(): boolean {
-  return document.activeElement === null || document.activeElement === document.body;
 }

@@ -7,10 +7,8 @@ import { useEffect, useRef, useState } from "react";
 import { Channel } from "@tauri-apps/api/core";
 import type { ImportDone, ImportProgress } from "../bindings";
 import { call, codeOf, commands, messageOf } from "../ipc";
-import { formatCount } from "../format";
-import { focusLost } from "../export/ExportBar";
-
-const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
+import { formatCount, plural } from "../format";
+import { focusLost } from "../focus";
 
 /** "Imported 3 new leads from leads.csv (2 already in the vault; 1 invalid row saved …)", or
  * "Nothing new in leads.csv: …". */

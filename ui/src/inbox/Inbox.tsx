@@ -13,7 +13,7 @@ import { Settings } from "../settings/Settings";
 import { Connections } from "../connections/Connections";
 import { SampleOffer } from "../vault/SampleOffer";
 import { noTypeAhead } from "../selectKeys";
-import { formatCount } from "../format";
+import { formatCount, plural } from "../format";
 
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
@@ -481,7 +481,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setApplying(true);
     try {
       const r = await call(commands.updateLeads(ids, change));
-      tell(`Updated ${formatCount(r.updated)} lead${r.updated === 1 ? "" : "s"}.`);
+      tell(`Updated ${plural(r.updated, "lead", "leads")}.`);
       setSelected(new Set());
     } catch (e) {
       // Nothing changed (a bulk change is all or nothing); the reload shows the leads as they are.

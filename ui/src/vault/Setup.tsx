@@ -1,7 +1,7 @@
 // First run: create the vault (a key in the OS keychain, or a passphrase); later runs: unlock.
 import { useEffect, useRef, useState } from "react";
 import type { VaultState } from "../bindings";
-import { formatCount } from "../format";
+import { plural } from "../format";
 import { call, codeOf, commands, messageOf, onVaultUpdating } from "../ipc";
 
 type Props = { state: VaultState; onReady: (s: VaultState, created: boolean) => void };
@@ -69,7 +69,7 @@ export function Setup({ state, onReady }: Props) {
   const why = (
     <p className="muted" role="status">
       {busy && updating !== null
-        ? `Updating this vault for this version of Leadvault (${formatCount(updating)} lead${updating === 1 ? "" : "s"}): this can take a minute.`
+        ? `Updating this vault for this version of Leadvault (${plural(updating, "lead", "leads")}): this can take a minute.`
         : ""}
     </p>
   );
