@@ -441,10 +441,7 @@ impl Progress {
 
 /// What the command line says while an opened vault's schema is updated for this version.
 pub fn updating(u: leadvault_core::vault::SchemaUpdate) -> String {
-    format!(
-        "Updating the vault for this version of Leadvault ({}): this can take a minute…",
-        leads(u.leads)
-    )
+    format!("Updating the vault for this version of Leadvault ({}): this can take a minute…", leads(u.leads))
 }
 
 /// "1 new lead", "2 new leads".
