@@ -207,6 +207,11 @@ pub(crate) fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("too many links to follow"))
 }
 
+/// `path` made absolute with no link in it, or as given when that fails.
+pub(crate) fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// The folder `path` is in: `.` for a bare name.
 pub(crate) fn folder_of(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))

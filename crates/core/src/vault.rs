@@ -126,7 +126,7 @@ impl VaultOptions {
 
     /// One keychain entry per data directory.
     fn keychain_account(&self) -> String {
-        let dir = std::fs::canonicalize(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        let dir = crate::outfile::canonical(&self.data_dir);
         format!("vault:{}", dir.display())
     }
 

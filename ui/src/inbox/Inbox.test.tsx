@@ -26,6 +26,15 @@ import { emitSync } from "../test/events";
 const page = (leads: Lead[], next: string | null = null) => ok({ leads, next });
 /** The new view's rows are in (an earlier view's, dimmed, take no click). */
 const rowsShown = () => waitFor(() => expect(screen.getByTestId("lead-list").getAttribute("aria-busy")).toBe("false"));
+/** Types "per" in the search box and waits for `found`: the focus stays in the box meanwhile. */
+async function searchKeepsTheFocus(found: string) {
+  const box = screen.getByLabelText("Search");
+  box.focus();
+  fireEvent.change(box, { target: { value: "per" } });
+  await screen.findByText(found);
+  await act(async () => {});
+  expect(document.activeElement).toBe(box);
+}
 
 beforeEach(() => {
   vi.clearAllMocks();
@@ -242,12 +251,7 @@ describe("the inbox", () => {
     fireEvent.keyDown(document.body, { key: "Escape" });
     fireEvent.keyDown(document.body, { key: "j" });
     fireEvent.keyDown(document.body, { key: "k" });
-    const box = screen.getByLabelText("Search");
-    box.focus();
-    fireEvent.change(box, { target: { value: "per" } });
-    await screen.findByText("Person 1");
-    await act(async () => {});
-    expect(document.activeElement).toBe(box);
+    await searchKeepsTheFocus("Person 1");
   });
 
   it("leaves the focus in the search box after Esc closed a lead that had left the view", async () => {
@@ -266,12 +270,7 @@ describe("the inbox", () => {
     // The pane closes; its lead has no row to take the focus back.
     fireEvent.keyDown(document.body, { key: "Escape" });
     expect(screen.queryByTestId("detail-name")).toBeNull();
-    const box = screen.getByLabelText("Search");
-    box.focus();
-    fireEvent.change(box, { target: { value: "per" } });
-    await screen.findByText("Person 4");
-    await act(async () => {});
-    expect(document.activeElement).toBe(box);
+    await searchKeepsTheFocus("Person 4");
   });
 
   it("jumps with Home, End, PageDown and PageUp, the next j going on from there, but not while typing", async () => {

@@ -22,7 +22,7 @@ use tracing::info;
 
 use crate::domain::{LeadFilter, LeadSort};
 use crate::error::{Error, Result, says_disk_full};
-use crate::outfile::{OutFile, folder_of, resolve};
+use crate::outfile::{OutFile, canonical, folder_of, resolve};
 use crate::store::leads::{KeyRange, RowBatch, for_each_batch, split_keys};
 use crate::store::raw::{CancelOnDrop, RawAccess, reporting};
 use crate::vault::Vault;
@@ -183,11 +183,6 @@ fn writable_target(vault: &Vault, out: &Path) -> Result<PathBuf> {
 /// Whether `target` is one of the files the vault keeps in its data folder `data` (the
 /// database and its journals, the settings, the logs, a demo's marker): the rest of the folder
 /// is the owner's (a data folder may be a folder of their own, even their home).
-/// `path` made absolute with no link in it, or as given when that fails.
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
 fn is_vault_file(data: &Path, target: &Path) -> bool {
     if target.starts_with(data.join("logs")) {
         return true;
