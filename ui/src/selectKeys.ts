@@ -4,8 +4,9 @@
 import type { KeyboardEvent } from "react";
 
 /** `onKeyDown` for such a drop-down: a letter or digit typed on it does nothing (but `j` and
- *  `k`, which go on to the inbox and move through the list). */
+ *  `k`, which go on to the inbox and move through the list, and `J` and `K`, Shift's, which
+ *  tick as they move there). */
 export function noTypeAhead(e: KeyboardEvent<HTMLSelectElement>) {
   const typed = e.key.length === 1 && e.key !== " " && !e.altKey && !e.ctrlKey && !e.metaKey;
-  if (typed && e.key !== "j" && e.key !== "k") e.preventDefault();
+  if (typed && !["j", "k", "J", "K"].includes(e.key)) e.preventDefault();
 }

@@ -946,6 +946,24 @@ describe("the inbox", () => {
     expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
   });
 
+  it("ticks a shift-click range from the lead last clicked, after a reload has moved it down", async () => {
+    commands.listLeads.mockImplementation(() => page([1, 2, 3, 4, 5].map((n) => lead(n))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const box = (n: number) => screen.getByLabelText(`Select Person ${n}`) as HTMLInputElement;
+    fireEvent.click(box(3));
+    // A sync brings a lead at the top: Person 3 is now the fourth row.
+    commands.listLeads.mockImplementation(() => page([9, 1, 2, 3, 4, 5].map((n) => lead(n))));
+    const meta = { id: "01M", provider: "meta", provider_name: "Meta", label: "Meta", auth: "token", account_name: null,
+      status: "connected", last_error: null, created_at: "2026-11-23T06:00:00Z", last_sync_at: null, can_sync: true,
+      stale: false, sync_every_secs: null, syncs: "every 15 min" };
+    await waitFor(() => expect(emitSync({ kind: "finished", new: 0, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: meta })).toBeGreaterThan(0));
+    act(() => void emitSync({ kind: "finished", new: 1, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: meta }));
+    await screen.findByText("Person 9");
+    fireEvent.click(box(5), { shiftKey: true });
+    expect([9, 1, 2, 3, 4, 5].map((n) => box(n).checked)).toEqual([false, false, false, true, true, true]);
+  });
+
   it("selects at most 10,000 leads, the first shown, by button or shift-click range", async () => {
     commands.listLeads.mockImplementation(() => page(Array.from({ length: 10050 }, (_, i) => lead(i))));
     render(<Inbox offerSamples={false} />);
@@ -968,6 +986,125 @@ describe("the inbox", () => {
     expect((far as HTMLInputElement).checked).toBe(false);
     expect(box(9999).checked).toBe(true);
     expect(screen.getByTestId("announcer").textContent).toMatch(/^At most 10,000 leads can be changed at once: 21 not ticked\./);
+  });
+
+  it("ticks from the keyboard: x or Space the cursor's lead, Shift with a move a range from the anchor that shrinks going back", async () => {
+    commands.listLeads.mockImplementation(() => page([1, 2, 3, 4, 5, 6, 7].map((n) => lead(n))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const press = (key: string, shiftKey = false, on: Element = document.activeElement ?? document.body) =>
+      fireEvent.keyDown(on, { key, shiftKey });
+    const ticked = () => [1, 2, 3, 4, 5, 6, 7].filter((n) => (screen.getByLabelText(`Select Person ${n}`) as HTMLInputElement).checked);
+    const row = (n: number) => document.querySelector<HTMLElement>(`.row[data-lead-id="${lead(n).id}"]`)!;
+    const region = screen.getByTestId("announcer");
+    // x ticks the cursor's lead (said, as the bulk bar counts it), and again unticks it.
+    press("j");
+    press("x");
+    expect(ticked()).toEqual([2]);
+    expect(row(2).getAttribute("aria-selected")).toBe("true");
+    expect(row(1).getAttribute("aria-selected")).toBe("false");
+    expect(screen.getByRole("grid").getAttribute("aria-multiselectable")).toBe("true");
+    await waitFor(() => expect(region.textContent).toBe("1 selected"));
+    press("x");
+    expect(ticked()).toEqual([]);
+    await waitFor(() => expect(region.textContent).toBe("No leads selected."));
+    // Space on the cursor's row (where the moves put the focus) ticks it too, and is the list's:
+    // the list does not scroll.
+    press("x");
+    await waitFor(() => expect(document.activeElement).toBe(row(2)));
+    expect(press(" ")).toBe(false);
+    press(" ");
+    expect(ticked()).toEqual([2]);
+    // Shift+J (J, as Shift makes it) and Shift+↓ tick from the anchor (the lead x ticked) to the cursor.
+    press("J", true);
+    expect(ticked()).toEqual([2, 3]);
+    press("ArrowDown", true);
+    expect(ticked()).toEqual([2, 3, 4]);
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(4).id);
+    await waitFor(() => expect(region.textContent).toBe("3 selected"));
+    // Going back shrinks the range, and past the anchor it grows the other way.
+    press("K", true);
+    expect(ticked()).toEqual([2, 3]);
+    press("ArrowUp", true);
+    press("ArrowUp", true);
+    expect(ticked()).toEqual([1, 2]);
+    // A lead ticked before the range stays ticked when the range leaves it.
+    press("j");
+    press("j");
+    press("j");
+    press("j");
+    press("x");
+    expect(ticked()).toEqual([1, 2, 5]);
+    press("k");
+    press("k");
+    press("K", true);
+    expect(ticked()).toEqual([1, 2, 3, 4, 5]);
+    press("J", true);
+    press("J", true);
+    press("J", true);
+    expect(ticked()).toEqual([1, 2, 5]);
+    press("J", true);
+    expect(ticked()).toEqual([1, 2, 5, 6]);
+    // A plain move ticks nothing; Shift then goes on from the anchor.
+    press("j");
+    press("J", true);
+    expect(ticked()).toEqual([1, 2, 5, 6, 7]);
+    // Esc with a lead open closes the lead first; the next clears the ticks (said too).
+    press("Enter");
+    await screen.findByTestId("detail-name");
+    press("Escape");
+    expect(screen.queryByTestId("detail-name")).toBeNull();
+    expect(ticked()).toEqual([1, 2, 5, 6, 7]);
+    press("Escape");
+    expect(ticked()).toEqual([]);
+    expect(screen.queryByRole("region", { name: "Bulk changes" })).toBeNull();
+    await waitFor(() => expect(region.textContent).toBe("No leads selected."));
+    // The anchor went with the ticks: a Shift move starts a range at the cursor.
+    press("k");
+    press("K", true);
+    expect(ticked()).toEqual([5, 6]);
+  });
+
+  it("leaves Space to a button or a field, x to a field, and ticks with Shift+J/K on the pane's status", async () => {
+    commands.listLeads.mockImplementation(() => page([1, 2, 3].map((n) => lead(n))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const ticked = () => [1, 2, 3].filter((n) => (screen.getByLabelText(`Select Person ${n}`) as HTMLInputElement).checked);
+    const filter = document.querySelector<HTMLButtonElement>("button[data-status=new]")!;
+    filter.focus();
+    expect(fireEvent.keyDown(filter, { key: " " })).toBe(true);
+    const box = screen.getByLabelText("Search");
+    box.focus();
+    expect(fireEvent.keyDown(box, { key: "x" })).toBe(true);
+    expect(fireEvent.keyDown(box, { key: " " })).toBe(true);
+    expect(fireEvent.keyDown(box, { key: "ArrowDown", shiftKey: true })).toBe(true);
+    expect(ticked()).toEqual([]);
+    // On the pane's status, Shift+J moves and ticks as in the list, and changes no status.
+    fireEvent.click(screen.getByText("Person 1"));
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 1"));
+    const status = () => document.querySelector<HTMLSelectElement>("select[name=status]")!;
+    status().focus();
+    expect(fireEvent.keyDown(status(), { key: "J", shiftKey: true })).toBe(false);
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 2"));
+    expect(ticked()).toEqual([1, 2]);
+    status().focus();
+    expect(fireEvent.keyDown(status(), { key: "ArrowDown", shiftKey: true })).toBe(false);
+    await waitFor(() => expect(screen.getByTestId("detail-name").textContent).toBe("Person 3"));
+    expect(ticked()).toEqual([1, 2, 3]);
+    expect(commands.updateLead).not.toHaveBeenCalled();
+  });
+
+  it("ticks at most 10,000 leads with Shift+End, and says so as a shift-click does", async () => {
+    commands.listLeads.mockImplementation(() => page(Array.from({ length: 10050 }, (_, i) => lead(i))));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 0");
+    fireEvent.keyDown(document.body, { key: "x" });
+    fireEvent.keyDown(document.activeElement ?? document.body, { key: "End", shiftKey: true });
+    expect(screen.getByText("10,000 selected")).toBeTruthy();
+    expect(screen.getByTestId("announcer").textContent).toMatch(/^At most 10,000 leads can be changed at once: 50 not ticked\./);
+    // Back up: the range shrinks to the rows it covers, and the limit is no longer reached.
+    fireEvent.keyDown(document.activeElement ?? document.body, { key: "Home", shiftKey: true });
+    expect(screen.getByText("1 selected", { selector: ".bulk strong" })).toBeTruthy();
   });
 
   it("lets a notice be dismissed, and drops it when the view changes", async () => {

@@ -30,8 +30,8 @@ type Picked = Omit<ViewQuery, "search" | "source" | "owner" | "tag">;
 const NO_TYPED: Typed = { search: "", source: null, owner: null, tag: null };
 const NO_PICKED: Picked = { status: null, since: null, until: null, sort: "newest" };
 
-/** The keys that move through the list. */
-const MOVE_KEYS = ["ArrowDown", "ArrowUp", "j", "k"];
+/** The keys that move through the list (J and K: with Shift, they tick as they move). */
+const MOVE_KEYS = ["ArrowDown", "ArrowUp", "j", "k", "J", "K"];
 
 /** The keys that jump through the list: to its ends, a page at a time. */
 const JUMP_KEYS = ["Home", "End", "PageDown", "PageUp"];
@@ -51,6 +51,17 @@ function ownsKey(target: EventTarget | null, key: string): boolean {
     (target instanceof HTMLInputElement && (target.type === "checkbox" || target.type === "radio"));
   if (pressable) return key === "Enter" || key === " ";
   return ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName) || target.isContentEditable;
+}
+
+/** The bulk bar's count, said too when a key ticks or unticks a lead ("No leads selected."
+ *  when none is left, the bar gone). */
+const selectedText = (n: number) => (n > 0 ? `${formatCount(n)} selected` : NONE_SELECTED);
+const NONE_SELECTED = "No leads selected.";
+
+/** Whether a Space is the list's (it ticks the cursor's lead): pressed on a row, or with the
+ *  focus nowhere; on a button, a checkbox or a field it stays theirs. */
+function onRowOrNowhere(target: EventTarget | null): boolean {
+  return target === document.body || (target instanceof HTMLElement && target.matches(".row[data-lead-id]"));
 }
 
 /** Whether this start's first painted rows were reported. */
@@ -254,7 +265,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   }, [importing.message, importing.rowsRefused]);
 
   /** The polite messages in the bars now: one dismissed (or dropped) is no longer said. */
-  const shownPolitely = [arrivals, notice, exported && !exported.error ? exported.text : null, importing.rowsRefused ? null : importing.message];
+  const shownPolitely = [
+    arrivals,
+    notice,
+    exported && !exported.error ? exported.text : null,
+    importing.rowsRefused ? null : importing.message,
+    // What a tick from the keyboard made of the selection (the bulk bar's count, or none).
+    selectedText(selected.size),
+  ];
 
   /** The grid's rows for a screen reader: the headings' row and every lead of the view, as
    *  counted (-1, unknown, while this view is being counted). */
@@ -293,7 +311,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     setActive(0);
     setGap(false);
     activeId.current = null;
-    setSelected(new Set());
+    clearTicks();
     virtual.scrollToOffset(0);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [JSON.stringify(query)]);
@@ -378,15 +396,15 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     return gap || (activeId.current !== null && !pages.leads.some((l) => l.id === activeId.current));
   }
 
-  function move(by: number): boolean {
+  function move(by: number): number {
     // From the gap a lead left, down is the lead that took its place.
     return moveTo((cursorLeft() && by > 0 ? active - 1 : active) + by);
   }
 
-  /** The cursor to row `to` (kept within the loaded rows), scrolled into view; false when the
-   *  list has no row to put it on. */
-  function moveTo(to: number): boolean {
-    if (pages.leads.length === 0) return false;
+  /** The cursor to row `to` (kept within the loaded rows), scrolled into view: the row it is
+   *  on, or -1 when the list has no row to put it on. */
+  function moveTo(to: number): number {
+    if (pages.leads.length === 0) return -1;
     const i = Math.max(0, Math.min(pages.leads.length - 1, to));
     point(i);
     virtual.scrollToIndex(i, { align: "auto" });
@@ -394,7 +412,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       if (paneFocusNext.current) focusPane(pages.leads[i].id);
       setOpenId(pages.leads[i].id);
     }
-    return true;
+    return i;
   }
 
   const modalOpen = showSettings || showConnections;
@@ -402,6 +420,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   // controls that use them and behind an open dialog.
   const keys = useRef<(e: KeyboardEvent) => void>(() => {});
   keys.current = (e: KeyboardEvent) => {
+    // Shift is not a reason to leave a key: with the moves it ticks a range.
     if (e.defaultPrevented || e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return;
     if (ownsKey(e.target, e.key)) {
       const t = e.target as HTMLElement;
@@ -413,8 +432,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       return;
     }
     if (modalOpen) return;
-    const down = e.key === "ArrowDown" || e.key === "j";
-    if (down || e.key === "ArrowUp" || e.key === "k" || JUMP_KEYS.includes(e.key)) {
+    // J and K are j and k with Shift (or Caps Lock): Shift says whether the move ticks.
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    const down = key === "ArrowDown" || key === "j";
+    if (down || key === "ArrowUp" || key === "k" || JUMP_KEYS.includes(key)) {
       e.preventDefault();
       // A button clicked before (a status filter) would otherwise keep Enter for itself: the
       // focus goes to the cursor's row, or, from the open pane, to the next lead's pane.
@@ -423,27 +444,41 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       paneFocusNext.current = fromPane;
       // A page: as many rows as the list shows at once.
       const page = Math.max(1, Math.floor(((scroller.current?.clientHeight ?? 0) - HEAD_HEIGHT) / ROW_HEIGHT));
-      const moved =
-        e.key === "Home"
+      // With Shift, the range starts at the anchor, or else at the cursor's row (from the gap a
+      // lead left, at the row the cursor goes to).
+      const start = e.shiftKey && !pages.rowsStale ? rangeStart() : null;
+      const to =
+        key === "Home"
           ? moveTo(0)
           : // The last loaded row: the list then loads the next page, and End goes further.
-            e.key === "End"
+            key === "End"
             ? moveTo(pages.leads.length - 1)
-            : e.key === "PageDown"
+            : key === "PageDown"
               ? move(page)
-              : e.key === "PageUp"
+              : key === "PageUp"
                 ? move(-page)
                 : move(down ? 1 : -1);
+      if (to >= 0 && e.shiftKey && !pages.rowsStale) tickRange(start ?? to, to);
       // Only a cursor that is on a row takes the focus there (an empty list has none).
-      focusRow.current = moved && !fromPane ? viewKey : null;
+      focusRow.current = to >= 0 && !fromPane ? viewKey : null;
+    } else if ((key === "x" || (key === " " && onRowOrNowhere(e.target))) && !pages.rowsStale) {
+      // Space would scroll the list too.
+      e.preventDefault();
+      tickCursor();
     } else if (e.key === "Enter" && pages.leads[active] && !pages.rowsStale) {
       point(active);
       focusPane(pages.leads[active].id);
       setOpenId(pages.leads[active].id);
     } else if (e.key === "Escape") {
-      // Back to the lead's row, if it is still in the list.
-      if (openId !== null) focusRowSoon();
-      setOpenId(null);
+      if (openId !== null) {
+        // Back to the lead's row, if it is still in the list.
+        focusRowSoon();
+        setOpenId(null);
+      } else if (selected.size > 0) {
+        // No lead open: the ticks go (a second Esc, after the one that closed the lead).
+        clearTicks();
+        say(NONE_SELECTED);
+      }
     }
   };
   useEffect(() => {
@@ -452,11 +487,62 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     return () => window.removeEventListener("keydown", listener);
   }, []);
 
-  /** The row last ticked: a shift-click ticks (or unticks) every row from it to the one clicked. */
-  const anchor = useRef<number | null>(null);
-  function tick(index: number, checked: boolean, range: boolean) {
-    const from = range && anchor.current !== null ? Math.min(anchor.current, index) : index;
-    const to = range && anchor.current !== null ? Math.max(anchor.current, index) : index;
+  /** The lead last ticked or unticked (a click, x, Space), by id (a reload moves rows): a
+   *  shift-click ticks (or unticks) every row from it to the one clicked, and Shift with a move
+   *  ticks every row from it to the cursor. None once the ticks are cleared. */
+  const anchor = useRef<string | null>(null);
+  /** The anchor's row, or -1 when there is none or its lead has left the list. */
+  const anchorAt = () => (anchor.current === null ? -1 : pages.leads.findIndex((l) => l.id === anchor.current));
+  /** The ticks a Shift move made (`made`) and those there before the range (`base`): while the
+   *  ticks are still `made`, the next Shift move redraws the range over `base`, so going back
+   *  unticks the rows it leaves, and only those. */
+  const range = useRef<{ base: Set<string>; made: Set<string> } | null>(null);
+  function clearTicks() {
+    setSelected(new Set());
+    anchor.current = null;
+  }
+  /** Where a Shift move's range starts: the anchor's row, or else the cursor's (null when the
+   *  cursor is on no row: in the gap a lead left). */
+  function rangeStart(): number | null {
+    const at = anchorAt();
+    if (at >= 0) return at;
+    return cursorLeft() || pages.leads[active] === undefined ? null : active;
+  }
+  /** Ticks every row from `from` to `to` (either way round), with the ticks there before the range;
+   *  `from` becomes the anchor. Up to 10,000, the rows nearest `from` first. */
+  function tickRange(from: number, to: number) {
+    const base = range.current !== null && range.current.made === selected ? range.current.base : selected;
+    const n = new Set(base);
+    let refused = 0;
+    const step = from <= to ? 1 : -1;
+    for (let i = from; ; i += step) {
+      const id = pages.leads[i].id;
+      if (n.has(id)) {
+        // Already ticked.
+      } else if (n.size < MAX_SELECTED) n.add(id);
+      else refused++;
+      if (i === to) break;
+    }
+    setSelected(n);
+    range.current = { base, made: n };
+    anchor.current = pages.leads[from].id;
+    if (refused > 0) tellRefused(refused);
+    else say(selectedText(n.size));
+  }
+  /** x or Space: the cursor's row ticked, or unticked, and made the anchor. */
+  function tickCursor() {
+    if (cursorLeft() || pages.leads[active] === undefined) return;
+    const on = !selected.has(pages.leads[active].id);
+    if (tick(active, on, false) === 0) say(selectedText(selected.size + (on ? 1 : -1)));
+  }
+  const tellRefused = (refused: number) =>
+    tell(`At most ${formatCount(MAX_SELECTED)} leads can be changed at once: ${formatCount(refused)} not ticked.`);
+  /** Ticks (or unticks) row `index`, or with `fromAnchor` every row from the anchor's to it; how many
+   *  rows the 10,000 limit left unticked. */
+  function tick(index: number, checked: boolean, fromAnchor: boolean): number {
+    const at = fromAnchor ? anchorAt() : -1;
+    const from = at >= 0 ? Math.min(at, index) : index;
+    const to = at >= 0 ? Math.max(at, index) : index;
     const ids = pages.leads.slice(from, to + 1).map((l) => l.id);
     const n = new Set(selected);
     let refused = 0;
@@ -467,9 +553,9 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       else refused++;
     }
     setSelected(n);
-    if (refused > 0)
-      tell(`At most ${formatCount(MAX_SELECTED)} leads can be changed at once: ${formatCount(refused)} not ticked.`);
-    anchor.current = index;
+    if (refused > 0) tellRefused(refused);
+    anchor.current = pages.leads[index]?.id ?? null;
+    return refused;
   }
 
   async function bulk(change: LeadChange) {
@@ -482,7 +568,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     try {
       const r = await call(commands.updateLeads(ids, change));
       tell(`Updated ${plural(r.updated, "lead", "leads")}.`);
-      setSelected(new Set());
+      clearTicks();
     } catch (e) {
       // Nothing changed (a bulk change is all or nothing); the reload shows the leads as they are.
       tell(messageOf(e));
@@ -607,7 +693,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           busy={applying || pages.rowsStale}
           onApply={(c) => void bulk(c)}
           onSelectAll={() => setSelected(new Set(pages.leads.slice(0, MAX_SELECTED).map((l) => l.id)))}
-          onClear={() => setSelected(new Set())}
+          onClear={clearTicks}
         />
       )}
       {arrivals && (
@@ -680,7 +766,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         >
           {/* A grid to a screen reader: the headed columns, each lead a row of cells, told which
               row of the view's count it is (only the rows near the scroll are drawn). */}
-          <div role="grid" aria-label="Leads" aria-rowcount={rowCount} data-testid="lead-grid">
+          <div role="grid" aria-label="Leads" aria-rowcount={rowCount} aria-multiselectable="true" data-testid="lead-grid">
             <div className="row head" style={{ height: HEAD_HEIGHT }} role="row" aria-rowindex={1}>
               <span role="columnheader">
                 <span className="sr-only">Select</span>
@@ -727,6 +813,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                     data-lead-id={lead.id}
                     role="row"
                     aria-rowindex={item.index + 2}
+                    aria-selected={selected.has(lead.id)}
                     tabIndex={-1}
                     onClick={() => {
                       // A dimmed row is an earlier view's: nothing to open or tick until the new one shows.
@@ -844,7 +931,7 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
   const empty: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
   return (
     <div className="bulk" role="region" aria-label="Bulk changes">
-      <strong>{formatCount(count)} selected</strong>
+      <strong>{selectedText(count)}</strong>
       {count < Math.min(shown, MAX_SELECTED) && (
         // One change takes at most 10,000 leads: beyond that, the first 10,000 shown.
         <button type="button" onClick={onSelectAll} disabled={busy}>
