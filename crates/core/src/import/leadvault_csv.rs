@@ -54,10 +54,15 @@ fn stamped(line: &str) -> Option<Note> {
 /// Text before the first such line (a cell written by hand) is one note at `now`. A note's
 /// later line that itself starts with a time in brackets is written with a `\` before it (see
 /// [`notes_cell`]), which comes off here: one `\` before such a line, and only there.
+///
+/// A cell whose every line ends in `\r\n` was saved that way (a spreadsheet on Windows): its
+/// `\r`s come off. In any other, a `\r` is the note's own (a note typed with Windows line ends
+/// beside the export's own `\n`s between notes) and stays.
 pub(crate) fn parse_notes(cell: &str, now: DateTime<Utc>) -> Vec<Note> {
+    let saved_crlf = cell.match_indices('\n').all(|(i, _)| cell[..i].ends_with('\r'));
     let mut notes: Vec<Note> = Vec::new();
     for line in cell.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = if saved_crlf { line.strip_suffix('\r').unwrap_or(line) } else { line };
         let stamped = stamped(line);
         let line = match line.strip_prefix('\\') {
             Some(rest) if stamped.is_none() && escaped_stamp(rest) => rest,
@@ -155,6 +160,24 @@ mod tests {
         );
         assert_eq!(parse_notes(&cell, Utc::now()), notes);
         assert_eq!(parse_notes(&cell.replace('\n', "\r\n"), Utc::now()), notes);
+    }
+
+    /// A note typed with Windows line ends keeps them through the CSV export and its import,
+    /// where each `\r` before a line end was taken for a spreadsheet's and dropped. A cell
+    /// saved with `\r\n` throughout still loses them (a lone note with Windows line ends reads
+    /// as such a cell, and loses them too).
+    #[test]
+    fn a_notes_windows_line_ends_come_back() {
+        let notes = vec![
+            Note { at: at("2026-11-20T14:03:11Z"), body: "called\r\nno answer\rlone".into() },
+            Note { at: at("2026-11-21T09:00:00Z"), body: "booked\nFriday".into() },
+        ];
+        let cell = notes_cell(&notes);
+        assert_eq!(parse_notes(&cell, Utc::now()), notes);
+        let saved = cell.replace("\r\n", "\n").replace('\n', "\r\n");
+        let mut unix = notes.clone();
+        unix[0].body = "called\nno answer\rlone".into();
+        assert_eq!(parse_notes(&saved, Utc::now()), unix);
     }
 
     #[test]

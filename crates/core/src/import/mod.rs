@@ -686,12 +686,14 @@ fn read_csv(
     }
     let counted = Counted { inner: reader, breaks: lines.clone() };
     let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(counted);
-    let header: Vec<String> = csv
+    let raw_header = csv
         .headers()
         .map_err(|e| Error::Import {
             path: shown.into(),
             message: format!("the header row could not be read: {e}"),
         })?
+        .clone();
+    let mut header: Vec<String> = raw_header
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}'))
         .map(|h| if guarded { unguard(h) } else { h }.to_string())
@@ -718,6 +720,16 @@ fn read_csv(
     // In Leadvault's own export, the columns after its own are form answers, whatever their
     // names (an answer called `email` or `updated_at` is not the lead's).
     let own = if export { leadvault_csv::own_columns(&header) } else { header.len() };
+    if export {
+        // Its answers' names as the export wrote them: a name with spaces around it (a JSON
+        // key) is another answer's than the name without them.
+        for (name, raw) in header.iter_mut().zip(&raw_header).skip(own) {
+            let raw = unguard(raw);
+            if !raw.trim().is_empty() {
+                *name = raw.to_string();
+            }
+        }
+    }
     let mut targets: Vec<_> = header
         .iter()
         .enumerate()
@@ -2155,5 +2167,126 @@ mod tests {
             lead(r#"[{"at": "2026-11-20T14:03:11Z", "body": "ok"}, {"body": "no time"}]"#).unwrap_err();
         assert!(reason.starts_with("note 2 under key \"notes\" is not a note"), "{reason}");
         assert!(!reason.contains("no time"), "{reason}");
+    }
+
+    /// Every lead of `vault` as `leads list --json` gives it, with its notes, without what a
+    /// vault gives a lead itself (its id, its update time), by source and external id.
+    async fn restorable(vault: &crate::vault::Vault) -> Vec<serde_json::Value> {
+        use futures_util::TryStreamExt;
+        let filter = crate::domain::LeadFilter::default();
+        let leads: Vec<crate::domain::Lead> =
+            vault.leads().stream(&filter, crate::domain::LeadSort::Newest).try_collect().await.unwrap();
+        let mut out = Vec::new();
+        for lead in leads {
+            let notes = vault.leads().get(&lead.id).await.unwrap().notes;
+            let mut v = serde_json::to_value(&lead).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("id");
+            o.remove("updated_at");
+            o.insert("notes".into(), serde_json::to_value(notes).unwrap());
+            out.push(v);
+        }
+        out.sort_by_key(|l| (l["source"].to_string(), l["external_id"].to_string()));
+        out
+    }
+
+    /// `vault` exported in each of the formats that import again, each file imported into a
+    /// fresh vault: what each fresh vault holds, by format.
+    async fn restored_from_each_export(
+        vault: &crate::vault::Vault,
+        dir: &Path,
+    ) -> Vec<(&'static str, ImportReport, Vec<serde_json::Value>)> {
+        use crate::export::{ExportFormat, ExportOptions, export};
+        let mut out = Vec::new();
+        for (name, format, excel_bom) in [
+            ("csv", ExportFormat::Csv, false),
+            ("csv with a BOM", ExportFormat::Csv, true),
+            ("json", ExportFormat::Json, false),
+            ("ndjson", ExportFormat::Ndjson, false),
+        ] {
+            let file = dir.join(format!("export-{}", out.len()));
+            let options = ExportOptions { format, excel_bom };
+            let filter = crate::domain::LeadFilter::default();
+            export(vault, &filter, crate::domain::LeadSort::Newest, &file, &options, |_| {}).await.unwrap();
+            let fresh = crate::vault::test_vault(&dir.join(format!("fresh-{}", out.len()))).await;
+            let report = import_file(&fresh, &file, &ImportOptions::default(), |_| {})
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            out.push((name, report, restorable(&fresh).await));
+        }
+        out
+    }
+
+    /// A lead synced without a name, email or phone (Meta keeps such a form's leads, and an
+    /// email that is not one is kept as an answer) is in the vault, so it is in its exports:
+    /// restoring one into a new vault brings it back, where the whole import was refused ("it
+    /// has no name, email or phone").
+    #[tokio::test]
+    async fn a_synced_lead_without_a_name_email_or_phone_comes_back_from_every_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = crate::vault::test_vault(&dir.path().join("synced")).await;
+        let node = serde_json::json!({
+            "id": "1200000000002",
+            "created_time": "2026-11-20T10:00:00+0000",
+            "field_data": [
+                {"name": "email", "values": ["not an address"]},
+                {"name": "budget", "values": ["5000"]}
+            ],
+            "ad_id": "120200001",
+            "platform": "ig"
+        });
+        let lead = lead_from_graph(node.as_object().unwrap(), "meta", Utc::now()).unwrap();
+        assert!(lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none());
+        vault.add_leads(vec![lead]).await.unwrap();
+        let before = restorable(&vault).await;
+        assert_eq!(before.len(), 1);
+        for (name, report, after) in restored_from_each_export(&vault, dir.path()).await {
+            assert_eq!((report.added, report.rejected), (1, 0), "{name}");
+            assert_eq!(after, before, "{name}");
+        }
+    }
+
+    /// Awkward leads come back from every export that imports again, as they were: emoji,
+    /// right-to-left and combining accents, line breaks, tabs, quotes and commas, values a
+    /// spreadsheet would run (guarded by the CSV export, unguarded by its import), a value that
+    /// starts with `'` of its own, many tags, an owner, a status, notes with Windows line ends,
+    /// and answers under keys a JSON file gave them, spaces around included (the CSV export's
+    /// header kept them, its import trimmed them away: ` budget ` came back as `budget`).
+    #[tokio::test]
+    async fn awkward_leads_come_back_from_every_export_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = crate::vault::test_vault(&dir.path().join("awkward")).await;
+        let file = dir.path().join("awkward.json");
+        let leads = serde_json::json!([
+            {"id": "=1+1", "name": "Zoë 🚀 مريم e\u{301}", "email": "zoe@example.com",
+             "phone": "+1 (555) 010-0001", "company": "-Acme, \"Inc\"\n2nd line",
+             "created_at": "2026-11-01T23:30:00.123Z", "campaign_name": "@launch",
+             " budget ": "=1+2", "budget": "'+plain", "trail\n": "\tx", "\tlead tab": "''=twice",
+             "@handle": "-5, \"q\"\r\nline", "=formula key": "+44 20 7946 0000"},
+            {"id": "2", "name": "Plain", "phone": "0044 20 7946 0958", "created_at": "2026-11-02"}
+        ]);
+        std::fs::write(&file, leads.to_string()).unwrap();
+        import_file(&vault, &file, &ImportOptions::default(), |_| {}).await.unwrap();
+        let first = vault.leads().list(&Default::default(), Default::default(), None, 10).await.unwrap();
+        for (i, lead) in first.leads.iter().enumerate() {
+            let change = crate::domain::LeadUpdate {
+                status: Some(crate::domain::LeadStatus::Qualified),
+                owner: Some(Some(format!("=Owner {i} ✓"))),
+                add_tags: (0..12).map(|t| format!("-t{t}")).collect(),
+                note: Some("called\r\nno answer, \"busy\"\n[2026-11-01T10:00:00Z] looks like a time".into()),
+                ..Default::default()
+            };
+            vault.leads().update(&lead.id, &change).await.unwrap();
+            let again = crate::domain::LeadUpdate { note: Some("+second ✓".into()), ..Default::default() };
+            vault.leads().update(&lead.id, &again).await.unwrap();
+        }
+        let before = restorable(&vault).await;
+        let zoe = &before.iter().find(|l| l["external_id"] == "=1+1").unwrap();
+        assert_eq!(zoe["fields"][" budget "], "=1+2", "{zoe}");
+        assert_eq!(zoe["fields"]["budget"], "'+plain", "{zoe}");
+        for (name, report, after) in restored_from_each_export(&vault, dir.path()).await {
+            assert_eq!((report.added, report.rejected), (2, 0), "{name}");
+            assert_eq!(after, before, "{name}");
+        }
     }
 }

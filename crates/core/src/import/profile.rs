@@ -380,7 +380,11 @@ impl Profile {
                 insert_field(&mut lead.fields, name, value);
             }
         }
-        if lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none() && !keep_all {
+        // A Leadvault export's row was a lead of a vault: one synced without a name, email or
+        // phone (kept, as `keep_all` keeps it) comes back too, or restoring the export would fail.
+        let restored = self.name == super::leadvault_csv::PROFILE.name;
+        if lead.full_name.is_none() && lead.email.is_none() && lead.phone.is_none() && !keep_all && !restored
+        {
             return Err("it has no name, email or phone".into());
         }
         match created {
