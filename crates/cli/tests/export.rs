@@ -92,6 +92,53 @@ fn json_export_has_the_list_fields_and_xlsx_is_a_real_workbook() {
     assert!(!sheet.contains("<f>"), "no formulas in the sheet");
 }
 
+/// One file of an XLSX workbook, as text.
+fn xlsx_part(xlsx: &std::path::Path, name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(xlsx).unwrap()).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+    text
+}
+
+/// The XML of cell `r` (`D2`) in `sheet`.
+fn xlsx_cell<'s>(sheet: &'s str, r: &str) -> &'s str {
+    let start = sheet.find(&format!("<c r=\"{r}\"")).unwrap_or_else(|| panic!("no cell {r}"));
+    let end = start + sheet[start..].find("</c>").unwrap();
+    &sheet[start..end]
+}
+
+/// In a spreadsheet, the creation and update times are dates it sorts and filters as dates,
+/// shown in UTC to the millisecond in columns wide enough for them, where they were text;
+/// ids and phone numbers stay text, every digit and `+` kept.
+#[test]
+fn an_xlsx_exports_times_are_excel_dates_and_its_ids_and_phones_text() {
+    let sb = sandbox_with_leads();
+    let xlsx = sb.path("v.xlsx");
+    sb.ok(&["export", "--out", xlsx.to_str().unwrap(), "--source", "meta"]);
+    let leads = sb.json(&["leads", "list", "--source", "meta", "--json"]);
+    let first = &leads[0];
+    let sheet = xlsx_part(&xlsx, "xl/worksheets/sheet1.xml");
+    let styles = xlsx_part(&xlsx, "xl/styles.xml");
+    assert!(styles.contains("formatCode=\"yyyy-mm-dd hh:mm:ss.000 &quot;UTC&quot;\""), "{styles}");
+    let days = |rfc3339: &str| {
+        let ms = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis();
+        25_569.0 + ms as f64 / 86_400_000.0
+    };
+    for (r, key) in [("D2", "created_at"), ("W2", "updated_at")] {
+        let cell = xlsx_cell(&sheet, r);
+        assert!(!cell.contains("inlineStr") && cell.contains(" s=\""), "{key}: {cell}");
+        let v: f64 = cell.split("<v>").nth(1).unwrap().trim_end_matches("</v>").parse().unwrap();
+        assert!((v - days(first[key].as_str().unwrap())).abs() < 1e-9, "{key}: {cell} {first}");
+    }
+    assert!(sheet.contains("<col min=\"4\" max=\"4\" width=\"28."), "{sheet}");
+    // Text stays text: the external id and the phone number.
+    for (r, key) in [("C2", "external_id"), ("G2", "phone")] {
+        let cell = xlsx_cell(&sheet, r);
+        let value = first[key].as_str().unwrap();
+        assert!(cell.contains("inlineStr") && cell.contains(&format!("<t>{value}</t>")), "{key}: {cell}");
+    }
+}
+
 #[test]
 fn export_format_comes_from_the_extension_or_the_flag_and_bad_targets_fail_cleanly() {
     let sb = sandbox_with_leads();
