@@ -797,6 +797,104 @@ describe("the inbox", () => {
     vi.useRealTimers();
   });
 
+  /** A vault the list pages through by keyset cursor, as the core does: newest (highest number)
+   *  first, a cursor the key after which the next page starts (it outlives its lead). */
+  function keyset(store: Lead[]) {
+    const num = (l: Lead) => Number(l.id.slice(6));
+    return (_q: ViewQuery, cursor: string | null, limit: number) => {
+      const rest = store.filter((l) => cursor === null || num(l) < Number(cursor.slice(6))).sort((a, b) => num(b) - num(a));
+      const got = rest.slice(0, limit);
+      return page(got, rest.length > limit ? `after:${num(got[got.length - 1])}` : null);
+    };
+  }
+  /** 450 leads (Person 1000 down to Person 551) loaded over three pages, the list scrolled to the 251st. */
+  async function deepList(store: Lead[]) {
+    commands.listLeads.mockImplementation(keyset(store));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1000");
+    const list = screen.getByTestId("lead-list");
+    list.scrollTop = 440 * 44;
+    fireEvent.scroll(list);
+    await screen.findByText("Person 551");
+    list.scrollTop = 250 * 44;
+    fireEvent.scroll(list);
+    await screen.findByText("Person 750");
+    expect(commands.listLeads.mock.calls.map((c) => c.slice(1))).toEqual([[null, 200], ["after:801", 200], ["after:601", 200]]);
+    commands.listLeads.mockClear();
+    return list;
+  }
+  const windowBack = () => {
+    window.dispatchEvent(new Event("focus"));
+    document.dispatchEvent(new Event("visibilitychange"));
+  };
+  const ownerOf = (n: number) => document.querySelector(`.row[data-lead-id="${lead(n).id}"] .owner`)?.textContent;
+
+  it("reads again, when the window comes back, the first page and the rows on screen, the others once scrolled to", async () => {
+    const store = Array.from({ length: 450 }, (_, i) => lead(1000 - i));
+    const list = await deepList(store);
+    // A terminal changed two leads' owners: one on screen, one further down.
+    store[260] = lead(740, { owner: "Maria" });
+    store[420] = lead(580, { owner: "Ben" });
+    windowBack();
+    await waitFor(() => expect(ownerOf(740)).toBe("Maria"));
+    // The first page (new leads would be there) and the page on screen: 400 leads, not 450.
+    expect(commands.listLeads.mock.calls.map((c) => c.slice(1))).toEqual([[null, 200], ["after:801", 200]]);
+    // Further down, the last page is read again once it is on screen.
+    list.scrollTop = 420 * 44;
+    fireEvent.scroll(list);
+    await waitFor(() => expect(ownerOf(580)).toBe("Ben"));
+    expect(commands.listLeads.mock.calls.map((c) => c.slice(1))).toEqual([[null, 200], ["after:801", 200], ["after:601", 50]]);
+    // Read once per return: scrolling back reads nothing again.
+    list.scrollTop = 250 * 44;
+    fireEvent.scroll(list);
+    await screen.findByText("Person 750");
+    expect(commands.listLeads).toHaveBeenCalledTimes(3);
+    // A lead deleted on screen: the list is loaded again as far down as it was, without it.
+    commands.listLeads.mockClear();
+    store.splice(255, 1);
+    windowBack();
+    await waitFor(() => expect(screen.queryByText("Person 745")).toBeNull());
+    await waitFor(() => expect(commands.listLeads.mock.calls.at(-1)?.slice(1)).toEqual(["after:801", 250]));
+    expect(screen.getByText("Person 746")).toBeTruthy();
+    // A lead further down changed status: the counts say so, and the list is loaded again.
+    await waitFor(() => expect(screen.getByTestId("lead-list").getAttribute("aria-busy")).toBe("false"));
+    await act(async () => {});
+    commands.listLeads.mockClear();
+    store[430] = lead(570, { status: "won" });
+    const moved = counts(449);
+    moved.by_status = moved.by_status.map((c) => (c.status === "new" ? { ...c, count: 448 } : c.status === "won" ? { ...c, count: 1 } : c));
+    commands.countByStatus.mockImplementation(() => ok(moved));
+    windowBack();
+    await waitFor(() => expect(commands.listLeads.mock.calls.at(-1)?.slice(1)).toEqual(["after:801", 249]));
+    expect(commands.listLeads.mock.calls.slice(0, 2).map((c) => c.slice(1))).toEqual([[null, 200], [null, 200]]);
+  });
+
+  it("puts in the leads a terminal imported before the first page when the window comes back, the cursor on its lead", async () => {
+    const store = Array.from({ length: 450 }, (_, i) => lead(1000 - i));
+    commands.countByStatus.mockImplementation(() => ok(counts(450)));
+    const list = await deepList(store);
+    fireEvent.click(screen.getByText("Person 745"));
+    await screen.findByTestId("detail-name");
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(745).id);
+    await waitFor(() => expect(screen.getByTestId("lead-grid").getAttribute("aria-rowcount")).toBe("451"));
+    // Two new leads: the counts moved by them and nothing else.
+    commands.countByStatus.mockImplementation(() => ok(counts(452)));
+    store.push(lead(2000), lead(2001));
+    windowBack();
+    // The first page again, and the two leads it no longer holds; then the page on screen.
+    await waitFor(() => expect(commands.listLeads).toHaveBeenCalledTimes(3));
+    expect(commands.listLeads.mock.calls.map((c) => c.slice(1))).toEqual([[null, 200], ["after:803", 2], ["after:801", 200]]);
+    await waitFor(() => expect(screen.getByTestId("lead-grid").getAttribute("aria-rowcount")).toBe("453"));
+    expect(document.querySelector(".row.active")?.getAttribute("data-lead-id")).toBe(lead(745).id);
+    expect(document.querySelector(`.row[data-lead-id="${lead(745).id}"]`)?.getAttribute("aria-rowindex")).toBe("259");
+    list.scrollTop = 0;
+    fireEvent.scroll(list);
+    await screen.findByText("Person 2001");
+    expect(document.querySelector(`.row[data-lead-id="${lead(2000).id}"]`)?.getAttribute("aria-rowindex")).toBe("3");
+    expect(commands.listLeads).toHaveBeenCalledTimes(3);
+  });
+
   it("says where an export went in a bar of its own, under the toolbar, until dismissed", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1)]));
     commands.exportView.mockImplementation(() => ok({ path: "/home/me/leads.csv", rows: 1200 }));

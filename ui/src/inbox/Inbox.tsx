@@ -210,6 +210,13 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const reloadRef = useRef(reloadAll);
   reloadRef.current = reloadAll;
+  /** Leads changed outside the window, maybe: the counts, the first page and the rows on screen
+   *  read again (the others as they come into view), and the open lead. */
+  const refreshRef = useRef(() => {});
+  refreshRef.current = () => {
+    pages.refresh();
+    setPaneVersion((v) => v + 1);
+  };
 
   const [exporting, setExporting] = useState(false);
   /** What the last export came to, until dismissed. */
@@ -218,16 +225,17 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const busyRef = useRef(false);
   busyRef.current = applying || importing.busy || exporting;
   // Leads changed outside the window (`leadvault import`, `leads update` in a terminal): when
-  // the window comes back, the list (as far as it was loaded) and the counts are read again.
-  // The focus and the page becoming visible come together, and a quick alt-tab sends several:
-  // one reload once they have settled.
+  // the window comes back, the counts, the first page and the rows on screen are read again,
+  // and each other page loaded once it comes into view (not every row down to where the list
+  // was scrolled, tens of thousands at times). The focus and the page becoming visible come
+  // together, and a quick alt-tab sends several: one refresh once they have settled.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const back = () => {
       if (document.visibilityState === "hidden") return;
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (!busyRef.current) reloadRef.current();
+        if (!busyRef.current) refreshRef.current();
       }, FOCUS_RELOAD_MS);
     };
     window.addEventListener("focus", back);
@@ -301,10 +309,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
   const items = virtual.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : 0;
 
-  // Fetch the next page when the loader row comes into view.
+  // Fetch the next page when the loader row comes into view (again once a page read meanwhile
+  // is in: one read at a time).
   useEffect(() => {
     if (pages.hasMore && lastIndex >= pages.leads.length - 20) pages.loadMore();
-  }, [lastIndex, pages.hasMore, pages.leads.length, pages.loadMore]);
+  }, [lastIndex, pages.hasMore, pages.leads.length, pages.loadMore, pages.loading]);
+  // The rows on screen: a page among them not read since the window came back is read again.
+  const firstIndex = items.length ? items[0].index : 0;
+  useEffect(() => pages.showing(firstIndex, lastIndex), [firstIndex, lastIndex, pages.showing]);
 
   // A new view: back to the top, nothing selected.
   useEffect(() => {
