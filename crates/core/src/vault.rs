@@ -275,6 +275,10 @@ impl Vault {
             return Err(Error::NoVault { path: options.data_dir.clone() });
         }
         let salt = read_salt(&db)?;
+        // What opens the vault is decided, and an interrupted key change finished, while no key
+        // change runs: one under way in another window or command has parked its new key and
+        // may have marked its settings, which read the same as one that crashed.
+        let deciding = lock_for_key(&options.data_dir, LockKind::Shared).await?;
         let (source, changing_to) = match read_settings(&options.data_dir) {
             Some(s) => (s.key_source, s.changing_to.filter(|to| *to != s.key_source)),
             None if options.passphrase.is_some() => (KeySource::Passphrase, None),
@@ -316,6 +320,7 @@ impl Vault {
             }
             (Err(e), _) => return Err(e),
         };
+        drop(deciding);
         if let Some(update) = schema_update(&pool).await? {
             info!(steps = update.steps, leads = update.leads, "updating the vault's schema");
             if let Some(tell) = &options.on_update {
@@ -418,6 +423,10 @@ impl Vault {
     pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {
         let options = (*self.options).clone();
         let db = options.db_path();
+        // Held until the settings and the keychain name the new key (or the change is undone):
+        // an open meanwhile waits instead of taking the parked key or the settings' "changing
+        // to" for the leftovers of a change that stopped, and undoing or finishing it.
+        let _changing = lock_for_key(&options.data_dir, LockKind::Exclusive).await?;
         // Everything that can fail before the change comes first, with the vault still open:
         // the current key, the new one, and (for the keychain) the new key parked.
         let salt = read_salt(&db)?;
@@ -749,6 +758,50 @@ fn lock_for_creating(dir: &Path) -> Result<Option<std::fs::File>> {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LockKind {
+    /// An open deciding which key opens the vault; many at once.
+    Shared,
+    /// A key change, from parking its new key to the settings and keychain naming it.
+    Exclusive,
+}
+
+/// How long an open waits for a key change under way elsewhere (SQLCipher rewrites the whole
+/// file: seconds at a million leads), or a key change for opens deciding their key, before
+/// saying the vault is busy.
+const KEY_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Takes the data folder's lock for deciding (shared) or changing (exclusive) the vault's key,
+/// waiting for whoever holds it the other way. The lock goes with the process, however it ends:
+/// a key change that crashed holds nothing. Where a folder cannot be opened as a file (Windows)
+/// or locked, none is taken.
+async fn lock_for_key(dir: &Path, kind: LockKind) -> Result<Option<std::fs::File>> {
+    if !cfg!(unix) {
+        return Ok(None);
+    }
+    let lock = std::fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
+    let started = std::time::Instant::now();
+    loop {
+        let tried = match kind {
+            LockKind::Shared => lock.try_lock_shared(),
+            LockKind::Exclusive => lock.try_lock(),
+        };
+        match tried {
+            Ok(()) => return Ok(Some(lock)),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < KEY_LOCK_WAIT => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Busy),
+            // A folder that takes no locks (some network drives): the vault opens, and its key
+            // changes, as they did before there was a lock.
+            Err(std::fs::TryLockError::Error(e)) => {
+                warn!(error = %e.kind(), "the vault's folder takes no lock");
+                return Ok(None);
+            }
+        }
+    }
+}
+
 fn read_salt(db: &Path) -> Result<[u8; 16]> {
     use std::io::Read;
     let mut f = std::fs::File::open(db).map_err(|e| Error::io("open", db, e))?;
@@ -1025,6 +1078,45 @@ mod rekey_tests {
             .expect("the new passphrase opens it")
             .close()
             .await;
+    }
+
+    /// Another window or command opening the vault while a change from a passphrase to the
+    /// keychain is under way (here: held at its start by a writer) waits for it, where it took
+    /// the change's marker for the leftover of one that stopped before the database took the
+    /// new key and struck it out: when the change then stopped before naming the new key (here:
+    /// its settings could not be written; a crash there is the same), nothing said to try the
+    /// parked key, and neither the passphrase nor the keychain opened the vault.
+    #[tokio::test]
+    async fn an_open_during_a_key_change_waits_for_it_and_never_strikes_out_its_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, keychain, options) = vault(dir.path()).await;
+        let writer = vault.raw.open().unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let changing = tokio::spawn(vault.rekey(Unlock::Keychain));
+        // The key change is under way: its new key parked, its settings marked.
+        while !settings_text(&options).contains("changing_to") {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(keychain.0.lock().unwrap().contains_key(&options.pending_account()));
+        let other = tokio::spawn(Vault::open(options.clone()));
+        // Time for that open to run, if it does not wait.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::fs::create_dir(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
+        writer.execute_batch("ROLLBACK").unwrap();
+        drop(writer);
+        let changed = changing.await.unwrap();
+        assert!(changed.is_err(), "its settings could not be written");
+        if let Ok(other) = other.await.unwrap() {
+            other.close().await;
+        }
+        std::fs::remove_dir(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
+        // The database took the new key; the next open finds it, with or without a passphrase.
+        let without = VaultOptions { passphrase: None, ..options.clone() };
+        let vault = Vault::open(without).await.expect("the new key opens it");
+        assert_eq!(vault.key_source(), KeySource::Keychain);
+        assert_eq!(vault.leads().count(&crate::LeadFilter::default()).await.unwrap(), 3);
+        vault.close().await;
+        Vault::open(options).await.expect("and with the old passphrase given too").close().await;
     }
 
     /// A vault that could not be made whole (here: its folder's settings cannot be written)
