@@ -66,6 +66,7 @@ pub(crate) fn read(
     mut item: impl FnMut(Place, std::result::Result<NewLead, String>, Row<'_>) -> Result<()>,
 ) -> Result<(String, bool)> {
     let newlines = Rc::new(Cell::new(0));
+    let text = Rc::new(Cell::new(false));
     let mut items = Items {
         profile,
         source: source.map(str::to_string),
@@ -77,7 +78,8 @@ pub(crate) fn read(
         one_per_line: false,
         newlines: newlines.clone(),
     };
-    let mut de = serde_json::Deserializer::from_reader(CountingLines { inner: reader, newlines });
+    let mut de =
+        serde_json::Deserializer::from_reader(CountingLines { inner: reader, newlines, text: text.clone() });
     let mut parsed = de.deserialize_any(&mut items);
     if parsed.is_ok() && items.one_per_line {
         // JSON Lines (NDJSON): the first object was a lead; so is every value after it.
@@ -95,12 +97,15 @@ pub(crate) fn read(
     } else {
         parsed = parsed.and_then(|()| de.end());
     }
+    // JSON Lines without a line (the export of an empty view) are no leads, not a broken file.
+    let no_lines = |e: &serde_json::Error| e.is_eof() && !text.get() && named_json_lines(shown);
     match (items.stopped, parsed) {
         (Some(e), _) => Err(e),
         (None, Ok(())) => Ok((
             items.source.unwrap_or_else(|| profile.default_source.to_string()),
             items.export.unwrap_or(false),
         )),
+        (None, Err(e)) if no_lines(&e) => Ok((profile.default_source.to_string(), false)),
         (None, Err(e)) => Err(Error::Import {
             path: shown.to_string(),
             message: format!(
@@ -118,12 +123,19 @@ pub(crate) fn read(
     }
 }
 
+/// Whether the file `shown` is named as JSON Lines (`.ndjson`, `.jsonl`).
+fn named_json_lines(shown: &str) -> bool {
+    let ext = std::path::Path::new(shown).extension();
+    ext.is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"))
+}
+
 /// The file's bytes, counting the line ends the parser has taken: it takes them one at a time,
 /// so when it hands over a value of JSON Lines, the count is the number of lines before the
-/// value's own.
+/// value's own. Notes too whether anything but white space came.
 struct CountingLines<R> {
     inner: R,
     newlines: Rc<Cell<u64>>,
+    text: Rc<Cell<bool>>,
 }
 
 impl<R: BufRead> std::io::Read for CountingLines<R> {
@@ -131,6 +143,9 @@ impl<R: BufRead> std::io::Read for CountingLines<R> {
         let n = self.inner.read(buf)?;
         let ends = buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
         self.newlines.set(self.newlines.get() + ends);
+        if !self.text.get() && buf[..n].iter().any(|b| !b.is_ascii_whitespace()) {
+            self.text.set(true);
+        }
         Ok(n)
     }
 }

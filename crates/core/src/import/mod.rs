@@ -2198,13 +2198,13 @@ mod tests {
     ) -> Vec<(&'static str, ImportReport, Vec<serde_json::Value>)> {
         use crate::export::{ExportFormat, ExportOptions, export};
         let mut out = Vec::new();
-        for (name, format, excel_bom) in [
-            ("csv", ExportFormat::Csv, false),
-            ("csv with a BOM", ExportFormat::Csv, true),
-            ("json", ExportFormat::Json, false),
-            ("ndjson", ExportFormat::Ndjson, false),
+        for (name, format, excel_bom, ext) in [
+            ("csv", ExportFormat::Csv, false, "csv"),
+            ("csv with a BOM", ExportFormat::Csv, true, "csv"),
+            ("json", ExportFormat::Json, false, "json"),
+            ("ndjson", ExportFormat::Ndjson, false, "ndjson"),
         ] {
-            let file = dir.join(format!("export-{}", out.len()));
+            let file = dir.join(format!("export-{}.{ext}", out.len()));
             let options = ExportOptions { format, excel_bom };
             let filter = crate::domain::LeadFilter::default();
             export(vault, &filter, crate::domain::LeadSort::Newest, &file, &options, |_| {}).await.unwrap();
@@ -2288,5 +2288,26 @@ mod tests {
             assert_eq!((report.added, report.rejected), (2, 0), "{name}");
             assert_eq!(after, before, "{name}");
         }
+    }
+
+    /// The export of a view without leads imports again as no leads, in every format: an
+    /// NDJSON one is an empty file, which was refused as JSON that "ends too early". An empty
+    /// file named `.json` is still not JSON.
+    #[tokio::test]
+    async fn the_export_of_an_empty_view_imports_as_no_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = crate::vault::test_vault(&dir.path().join("empty")).await;
+        for (name, report, after) in restored_from_each_export(&vault, dir.path()).await {
+            assert_eq!((report.read, report.added, report.rejected), (0, 0, 0), "{name}");
+            assert!(after.is_empty(), "{name}");
+        }
+        let blank = dir.path().join("blank.jsonl");
+        std::fs::write(&blank, "\n \r\n").unwrap();
+        let report = import_file(&vault, &blank, &ImportOptions::default(), |_| {}).await.unwrap();
+        assert_eq!(report.read, 0);
+        let empty = dir.path().join("empty.json");
+        std::fs::write(&empty, "").unwrap();
+        let err = import_file(&vault, &empty, &ImportOptions::default(), |_| {}).await.unwrap_err();
+        assert!(err.to_string().contains("it ends too early"), "{err}");
     }
 }
