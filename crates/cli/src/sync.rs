@@ -138,6 +138,9 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         if s.skipped > 0 {
                             outln!("  {} leads were not sent: the CRM has no way to match them", s.skipped)?;
                         }
+                        if let Some(warning) = &s.owners_warning {
+                            outln!("  {}", safe(warning))?;
+                        }
                     } else {
                         let streams = match c.provider {
                             Provider::GoogleAds => "accounts",

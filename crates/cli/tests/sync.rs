@@ -23,6 +23,11 @@ fn connect_meta(sandbox: &Sandbox, fake: &Fake) -> String {
 
 /// Connects `provider` with a pasted token; returns the connection id.
 fn connect(sandbox: &Sandbox, provider: &str, fake: &Fake) -> String {
+    connect_with(sandbox, provider, fake, &fake.issue_token())
+}
+
+/// Connects `provider` with `token` pasted; returns the connection id.
+fn connect_with(sandbox: &Sandbox, provider: &str, fake: &Fake, token: &str) -> String {
     let mut child = sandbox
         .command(&["connect", provider, "--token-stdin", "--base-url", &fake.base_url(), "--json"])
         .stdin(Stdio::piped())
@@ -30,7 +35,7 @@ fn connect(sandbox: &Sandbox, provider: &str, fake: &Fake) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -274,4 +279,32 @@ fn a_connection_syncing_in_one_process_is_left_alone_by_another_and_intervals_ar
     let err = sandbox.fails(&["connections", "every", "nope", "1h"]);
     assert!(err.contains("no connection with id nope"), "{err}");
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["sync_every_secs"], 7200, "untouched");
+}
+
+/// A CRM whose token was revoked, with nothing queued for it: `leadvault sync` fails with
+/// "sign in again" and a non-zero exit, the connection listed as needing a sign-in, where it
+/// said "0 pushed, 0 failed" and exited 0. A token without the owners' scope (a 403 on that
+/// optional read) still syncs, and says the owners were not read.
+#[test]
+fn a_revoked_crm_token_fails_the_sync_and_says_to_sign_in_again() {
+    let rt = runtime();
+    let hubspot = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let token = hubspot.issue_token();
+    let id = connect_with(&sandbox, "hubspot", &hubspot, &token);
+
+    hubspot.inject("/crm/v3/owners", Fault::Status(403), 1);
+    let out = sandbox.ok(&["sync", "--connection", &id]);
+    assert!(out.contains(": 0 pushed, 0 failed"), "{out}");
+    assert!(out.contains("owners were not read (MISSING_SCOPES"), "{out}");
+
+    rt.block_on(async {
+        let url = format!("{}/oauth/v1/refresh-tokens/{token}", hubspot.base_url());
+        reqwest::Client::new().delete(url).send().await.unwrap();
+    });
+    let err = sandbox.fails(&["sync", "--connection", &id]);
+    assert!(err.contains("HubSpot refused the credentials") && err.contains("sign in again"), "{err}");
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    assert_eq!(list[0]["status"], "needs_sign_in", "{list}");
 }

@@ -223,7 +223,7 @@ pub(crate) fn classify(
 /// `code`, an OAuth server's `error`. Only what has the shape of such a code is quoted (see
 /// [`code_like`]): a provider that echoed a value of the request in one of these fields (a
 /// phone, a name) would otherwise have it shown word for word.
-fn error_code(body: &Value) -> Option<String> {
+pub(crate) fn error_code(body: &Value) -> Option<String> {
     let candidates = [
         body.pointer("/error/status"),
         body.pointer("/error/code"),

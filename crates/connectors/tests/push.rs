@@ -365,3 +365,74 @@ async fn an_owners_read_that_fails_after_leads_went_through_keeps_the_sync_a_suc
     let outcome = sync_connection(&vault, &id, &fast(), &|_| {}).await;
     assert!(matches!(outcome, Err(Error::Unavailable { .. })), "{outcome:?}");
 }
+
+/// Ends a token's grant at the fake's revoke endpoint, as the CRM does when the app is
+/// uninstalled or its token rotated: every later call with it gets the CRM's 401.
+async fn revoke_at(fake: &Fake, provider: Provider, token: &str) {
+    let base = fake.base_url();
+    let client = reqwest::Client::new();
+    let request = match provider {
+        Provider::Hubspot => client.delete(format!("{base}/oauth/v1/refresh-tokens/{token}")),
+        Provider::Pipedrive => client
+            .post(format!("{base}/oauth/revoke"))
+            .basic_auth("client", Some("secret"))
+            .form(&[("token", token)]),
+        _ => client.post(format!("{base}/services/oauth2/revoke")).form(&[("token", token)]),
+    };
+    request.send().await.unwrap();
+    assert!(fake.revoked().iter().any(|t| t == token));
+}
+
+/// A CRM token revoked with nothing queued: the owners read is then the sync's only request,
+/// and its 401 fails the sync with "sign in again" and marks the connection as needing a
+/// sign-in, where it was taken for an unreadable optional read and the sync counted as a
+/// success. A 403 on that read (a token without the owners scope) still keeps the sync a
+/// success: the owners are optional.
+#[tokio::test]
+async fn a_revoked_crm_token_needs_a_sign_in_even_with_nothing_queued() {
+    use leadvault_core::connections::ConnectionStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let crm_options = Options { limits: Limits::none(), ..Options::default() };
+    for (fake_provider, provider, name, owners) in [
+        (leadvault_fakes::Provider::Hubspot, Provider::Hubspot, "HubSpot", "/crm/v3/owners"),
+        (leadvault_fakes::Provider::Pipedrive, Provider::Pipedrive, "Pipedrive", "/api/v1/users"),
+        (
+            leadvault_fakes::Provider::Salesforce,
+            Provider::Salesforce,
+            "Salesforce",
+            "/services/data/v67.0/query",
+        ),
+    ] {
+        let fake = Fake::start_with(fake_provider, crm_options.clone()).await.unwrap();
+        let token = fake.issue_token();
+        let id =
+            manage::connect_token(&vault, provider, Secret::new(token.clone()), Some(&fake.base_url()), None)
+                .await
+                .unwrap()
+                .id;
+
+        // The owners' scope missing: a warning, not a failure.
+        fake.inject(owners, Fault::Status(403), 1);
+        let summary = sync_connection(&vault, &id, &fast(), &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{name}: a 403 on the owners read must keep the sync a success: {e}"));
+        assert_eq!(summary.owners, 0, "{name}");
+        let warning = summary.owners_warning.as_deref().unwrap_or_default();
+        assert!(warning.contains("owners were not read"), "{name}: the summary says so: {summary:?}");
+        let connection = vault.connections().get(&id).await.unwrap();
+        assert_eq!(connection.status, ConnectionStatus::Connected, "{name}");
+
+        // The token revoked: the same read's 401 fails the sync, and says to sign in again.
+        revoke_at(&fake, provider, &token).await;
+        let outcome = sync_connection(&vault, &id, &fast(), &|_| {}).await;
+        let Err(error) = &outcome else { panic!("{name}: a revoked token must fail the sync: {outcome:?}") };
+        assert!(error.needs_sign_in(), "{name}: {error}");
+        let line = error.to_string();
+        assert!(line.starts_with(name) && line.contains("sign in again") && !line.contains('\n'), "{line}");
+        let connection = vault.connections().get(&id).await.unwrap();
+        assert_eq!(connection.status, ConnectionStatus::NeedsSignIn, "{name}");
+        assert_eq!(connection.last_error.as_deref(), Some(line.as_str()), "{name}");
+    }
+    vault.close().await;
+}

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use leadvault_core::connections::Provider;
 use leadvault_core::crm::Owner;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{Ctx, pace_window};
-use crate::connector::{at, plain, text};
-use crate::http::Auth;
+use crate::connector::{at, text};
+use crate::http::{Auth, error_code};
 use crate::salesforce::API_VERSION;
 use crate::sync::{retrying, sleep};
 use crate::{Error, Result};
@@ -37,8 +37,36 @@ pub(super) async fn read(ctx: &mut Ctx<'_>, provider: Provider) -> Result<Vec<Ow
     }
 }
 
+/// This read is optional, so a 403 is a refusal of the read, not of the credentials: a token
+/// without the owners' scope (HubSpot's `MISSING_SCOPES`, a Pipedrive user or a Salesforce
+/// profile without the permission) keeps the sync a success with a warning. A 401 (a token
+/// revoked or expired) is left to the usual sorting: the connection needs a new sign-in.
+fn optional_read(provider: &'static str, status: StatusCode, body: &Value) -> Option<Error> {
+    (status == StatusCode::FORBIDDEN).then(|| Error::Rejected {
+        provider,
+        reason: error_code(body).unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+    })
+}
+
+fn hubspot_read(status: StatusCode, body: &Value) -> Option<Error> {
+    optional_read("HubSpot", status, body)
+}
+
+fn pipedrive_read(status: StatusCode, body: &Value) -> Option<Error> {
+    optional_read("Pipedrive", status, body)
+}
+
+fn salesforce_read(status: StatusCode, body: &Value) -> Option<Error> {
+    optional_read("Salesforce", status, body)
+}
+
 async fn get(ctx: &mut Ctx<'_>, name: &'static str, url: url::Url, body: Option<&Value>) -> Result<Value> {
     let (http, credentials, kind) = (ctx.connector.http(), ctx.credentials, ctx.auth);
+    let special = match name {
+        "HubSpot" => hubspot_read,
+        "Pipedrive" => pipedrive_read,
+        _ => salesforce_read,
+    };
     let (answer, headers) = retrying(ctx.options, &mut ctx.retries, || {
         let auth = match name {
             "Pipedrive" => crate::pipedrive::auth(kind, credentials),
@@ -47,8 +75,8 @@ async fn get(ctx: &mut Ctx<'_>, name: &'static str, url: url::Url, body: Option<
         let url = url.clone();
         async move {
             match body {
-                Some(body) => http.send_json(name, Method::POST, url, auth, body, plain).await,
-                None => http.json_with_headers(name, Method::GET, url, auth, plain).await,
+                Some(body) => http.send_json(name, Method::POST, url, auth, body, special).await,
+                None => http.json_with_headers(name, Method::GET, url, auth, special).await,
             }
         }
     })

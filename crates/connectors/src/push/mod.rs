@@ -8,7 +8,8 @@
 //! `origin_id`, which holds the Leadvault id) and remembers each remote id as soon as it has it.
 //!
 //! After the pushes, the CRM's owners and their open leads are read back (`capacity`); a CRM
-//! that cannot be reached there fails the sync even when nothing was queued.
+//! that cannot be reached there, or that no longer accepts the token, fails the sync even when
+//! nothing was queued.
 //!
 //! A transient failure (5xx, timeouts, rate limits) is retried with backoff and jitter; when
 //! the CRM stays away, the round stops, the items wait with a later time, and the next sync
@@ -100,7 +101,8 @@ pub(crate) async fn push(
         progress(&Progress { stream_label: label.clone(), new: summary.new, pages: summary.pages });
     }
     // Then what the team holds now, for lead flow rules. Best effort: a token that may push
-    // but not read owners keeps the last counts and says so in the log. A CRM that cannot be
+    // but not read owners (a 403) keeps the last counts and says so in the summary's
+    // warning; a token the CRM no longer accepts (a 401) needs a sign-in. A CRM that cannot be
     // reached (or stays rate limited) fails the sync, as a pull's provider does, when nothing
     // was sent: this read is then the sync's only request, and its failure the only sign that
     // the CRM is away. After leads went through, a rate limit here (the push spent the CRM's
@@ -114,9 +116,21 @@ pub(crate) async fn push(
             vault.crm_owners(&connection.id).replace(&owners).await?;
         }
         Err(Error::Cancelled) => return Err(Error::Cancelled),
+        // A 401 (the token revoked or expired) fails the sync whatever was sent: only a new
+        // sign-in fixes it, and the next push would meet it too. A 403 here is a token
+        // without the owners' scope, sorted as a refusal of this read (`capacity`).
+        Err(e) if e.needs_sign_in() => return Err(e),
         Err(e) if e.transient() && !sent => return Err(e),
         Err(e) => {
-            warn!(connection = connection.id.as_str(), error = %e, "the CRM's owners could not be read; keeping the last counts")
+            warn!(connection = connection.id.as_str(), error = %e, "the CRM's owners could not be read; keeping the last counts");
+            let why = match &e {
+                Error::Rejected { reason, .. } => format!("{reason}; check that the token may read them"),
+                Error::Unavailable { reason, .. } => reason.clone(),
+                Error::RateLimited { .. } => "it asked to slow down".into(),
+                other => other.to_string(),
+            };
+            summary.owners_warning =
+                Some(format!("{label}'s owners were not read ({why}); lead flow rules use the last counts"));
         }
     }
     info!(connection = connection.id.as_str(), pushed = summary.pushed, failed = summary.failed, "push done");

@@ -84,6 +84,10 @@ pub struct Summary {
     pub failed: u64,
     /// A CRM's owners whose open leads were counted.
     pub owners: u64,
+    /// Why a CRM's owners were not read this time (a token without their scope, the CRM's
+    /// window spent by the push), in one line without personal data; the last counts stay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owners_warning: Option<String>,
     /// Ad accounts the provider refused to read (cancelled, or a manager account) and skipped.
     pub accounts_skipped: u64,
     /// Meta lead forms the provider refused to read (their leads wait for the next sync).

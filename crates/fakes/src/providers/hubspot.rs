@@ -98,6 +98,12 @@ pub(crate) fn unauthorized(access: Access) -> Response {
 
 pub(crate) fn status_error(status: StatusCode) -> Response {
     match status.as_u16() {
+        // A token without a scope the call needs (the owners' `crm.objects.owners.read`, say).
+        403 => api_error(
+            status,
+            "This app hasn't been granted all required scopes to make this call.",
+            "MISSING_SCOPES",
+        ),
         404 => api_error(status, "Resource not found", "OBJECT_NOT_FOUND"),
         500..=599 => api_error(status, "internal error", "INTERNAL_ERROR"),
         _ => api_error(status, "Invalid input", "VALIDATION_ERROR"),
