@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::connector::{Account, Spec, at, objects, post_form, text};
-use crate::http::{Auth, Body, Http};
+use crate::http::{Auth, Body, Http, code_like};
 use crate::{Error, Result};
 
 /// The Ads API version every call uses; Google switches old ones off on a schedule.
@@ -114,15 +114,30 @@ pub(crate) fn ads_error(status: StatusCode, body: &Value) -> Option<Error> {
     if !matches!(status.as_u16(), 400 | 403 | 404) {
         return None;
     }
-    let (kind, code) = errors.iter().find_map(|e| {
-        let (kind, code) = e.get("errorCode")?.as_object()?.iter().next()?;
-        Some((kind.clone(), text(Some(code))?))
-    })?;
-    let reason: String = format!("{kind}: {code}").chars().filter(|c| !c.is_control()).take(120).collect();
+    let (kind, code) = errors.iter().find_map(|e| error_code(e))?;
+    let reason = format!("{kind}: {code}");
     if kind == "authenticationError" {
         return Some(Error::Unauthorized { provider: NAME, reason });
     }
     Some(Error::Rejected { provider: NAME, reason })
+}
+
+/// One-word codes of the Ads API's error enums (`fieldError: REQUIRED`); the others are words
+/// joined by `_`, which [`code_like`] takes.
+const ONE_WORD_CODES: [&str; 3] = ["REQUIRED", "EMPTY", "UNSPECIFIED"];
+
+/// A GoogleAdsFailure error's `errorCode` (`{"queryError": "UNRECOGNIZED_FIELD"}`) as its kind
+/// and code, when both have the shape of one: the kind a field name (`queryError`), the code an
+/// enum name (see [`code_like`]). A value the request held and the answer echoed there (an
+/// email, a phone) is never taken for a code, so it never reaches an error message.
+pub(crate) fn error_code(error: &Value) -> Option<(&str, &str)> {
+    let (kind, code) = error.get("errorCode")?.as_object()?.iter().next()?;
+    let code = code.as_str()?;
+    let kind_like = kind.len() <= 64
+        && kind.starts_with(|c: char| c.is_ascii_lowercase())
+        && kind.chars().all(|c| c.is_ascii_alphabetic())
+        && kind.ends_with("Error");
+    (kind_like && (code_like(code) || ONE_WORD_CODES.contains(&code))).then_some((kind.as_str(), code))
 }
 
 /// A protobuf Duration in JSON (`"3600s"`, `"1.5s"`), in whole seconds, rounded up.
@@ -394,6 +409,32 @@ mod tests {
         let plain = json!({"error": {"code": 403, "status": "PERMISSION_DENIED"}});
         assert!(ads_error(StatusCode::FORBIDDEN, &plain).is_none());
         assert!(ads_error(StatusCode::UNAUTHORIZED, &query).is_none());
+    }
+
+    /// A GoogleAdsFailure's `errorCode` whose code (or kind) is a value the request held, echoed
+    /// back (an email, a phone), is never quoted: the error falls back to Google's status.
+    #[test]
+    fn echoed_values_in_error_codes_are_not_quoted() {
+        for (kind, code) in [
+            ("queryError", json!("maria.lopez@example.com")),
+            ("queryError", json!("555-010-9191")),
+            ("queryError", json!(5_550_109_191_u64)),
+            ("queryError", json!("Maria")),
+            ("maria.lopez@example.com", json!("UNRECOGNIZED_FIELD")),
+            ("555-010-9191", json!("UNRECOGNIZED_FIELD")),
+        ] {
+            let mut body = failure("queryError", "X", Value::Null);
+            body["error"]["code"] = json!(400);
+            body["error"]["status"] = json!("INVALID_ARGUMENT");
+            body["error"]["details"][0]["errors"][0]["errorCode"] = json!({ kind: code });
+            let e = ads_error(StatusCode::BAD_REQUEST, &body)
+                .unwrap_or_else(|| crate::http::classify(NAME, StatusCode::BAD_REQUEST, None, &body));
+            let line = e.to_string();
+            for planted in ["maria", "example.com", "555", "0109191"] {
+                assert!(!line.to_lowercase().contains(planted), "{kind}: {code} reached the error: {line}");
+            }
+            assert_eq!(line, "Google Ads rejected the request (INVALID_ARGUMENT)");
+        }
     }
 
     #[test]

@@ -243,13 +243,12 @@ pub(crate) fn failure(
 
 /// `{"errorCode":{"criterionError":"AD_SCHEDULE_TIME_INTERVALS_OVERLAP"},"location":…}` →
 /// "slots overlap (AD_SCHEDULE_TIME_INTERVALS_OVERLAP), creating mon 18:00-22:00".
+/// A code that is not shaped like one (a value the request held, echoed) leaves its error out.
 fn one_error(error: &Value, name: &dyn Fn(usize) -> Option<String>) -> Option<String> {
-    let (_, code) = error["errorCode"].as_object()?.iter().next()?;
-    let code: String =
-        code.as_str()?.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(80).collect();
-    let mut line = match explain(&code) {
+    let (_, code) = crate::google_ads::error_code(error)?;
+    let mut line = match explain(code) {
         Some(words) => format!("{words} ({code})"),
-        None => code,
+        None => code.to_string(),
     };
     let index = error
         .pointer("/location/fieldPathElements")
@@ -323,6 +322,30 @@ mod tests {
             e.to_string(),
             "Google Ads rejected the request (REQUIRED; REQUIRED; REQUIRED; and 2 more)"
         );
+    }
+
+    /// An `errorCode` holding a value the request carried, echoed back (an email, a phone), is
+    /// never quoted, even stripped of its punctuation; the other errors still are.
+    #[test]
+    fn echoed_values_in_error_codes_are_not_quoted() {
+        for echoed in [json!("maria.lopez@example.com"), json!("555-010-9191"), json!("Maria")] {
+            let alone = failure_of(json!([{"errorCode": {"fieldError": echoed}}]));
+            assert!(
+                failure(StatusCode::BAD_REQUEST, &alone, &|_| None).is_none(),
+                "{echoed}: the common sorting"
+            );
+            let line = crate::http::classify(NAME, StatusCode::BAD_REQUEST, None, &alone).to_string();
+            assert_eq!(line, "Google Ads rejected the request (INVALID_ARGUMENT)");
+            let mixed = failure_of(json!([
+                {"errorCode": {"fieldError": echoed}},
+                {"errorCode": {"fieldError": "REQUIRED"}},
+            ]));
+            let line = failure(StatusCode::BAD_REQUEST, &mixed, &|_| None).unwrap().to_string();
+            for planted in ["maria", "example", "555", "0109191"] {
+                assert!(!line.to_lowercase().contains(planted), "{echoed} reached the error: {line}");
+            }
+            assert!(line.contains("REQUIRED"), "{line}");
+        }
     }
 
     #[test]

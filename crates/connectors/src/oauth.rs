@@ -26,7 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::http::Http;
+use crate::http::{Http, code_like};
 use crate::{Error, Result};
 
 /// An OAuth app as registered with a provider: a public client (no secret is trusted to stay
@@ -261,13 +261,19 @@ fn tokens(answer: TokenAnswer, client_secret: Option<Secret>) -> Tokens {
     Tokens { credentials, scopes, extra: answer.extra_fields().clone() }
 }
 
+/// `code` when it has the shape of a provider's error code (see [`code_like`]), else `instead`:
+/// an error field can echo a value of the request.
+fn code_or(code: &str, instead: &str) -> String {
+    if code_like(code) { code.to_string() } else { instead.to_string() }
+}
+
 fn token_error(
     provider: &'static str,
     e: RequestTokenError<crate::http::HttpError, BasicErrorResponse>,
 ) -> Error {
     match e {
         RequestTokenError::ServerResponse(r) => {
-            let code = r.error().as_ref().to_string();
+            let code = code_or(r.error().as_ref(), "an error without a code");
             match r.error() {
                 BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidClient => {
                     Error::Unauthorized { provider, reason: code }
@@ -294,7 +300,7 @@ fn non_standard_refusal(provider: &'static str, body: &[u8]) -> Option<Error> {
     if let Some(status) = value.get("status").and_then(|s| s.as_str())
         && status.starts_with("BAD_")
     {
-        return Some(Error::Unauthorized { provider, reason: status.chars().take(40).collect() });
+        return Some(Error::Unauthorized { provider, reason: code_or(status, "BAD_…") });
     }
     let code = value.pointer("/error/code").and_then(|c| c.as_i64())?;
     matches!(code, 100 | 101 | 190).then(|| Error::Unauthorized { provider, reason: format!("code {code}") })
@@ -356,10 +362,10 @@ fn code_from(
             if error == "access_denied" {
                 Error::Denied { provider, cli }
             } else {
-                Error::Rejected {
-                    provider,
-                    reason: error.chars().filter(|c| c.is_ascii_graphic()).take(60).collect(),
-                }
+                // RFC 6749's codes (`invalid_scope`, `server_error`) are quoted; anything else
+                // may be a value the page echoed (a login's email), and `error_description`,
+                // free text, never is.
+                Error::Rejected { provider, reason: code_or(&error, "an error without a code") }
             },
             page,
         ));
@@ -408,4 +414,37 @@ async fn respond(stream: &mut TcpStream, status: u16, message: &str) {
     );
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth2::StandardErrorResponse;
+
+    /// A token endpoint's error code that is not one (an echoed email, a phone) is not quoted;
+    /// neither is its description.
+    #[test]
+    fn token_errors_quote_only_codes() {
+        let answer = |code: &str| {
+            let r = StandardErrorResponse::new(
+                BasicErrorResponseType::Extension(code.to_string()),
+                Some("maria.lopez@example.com is not allowed".into()),
+                None,
+            );
+            token_error("HubSpot", RequestTokenError::ServerResponse(r)).to_string()
+        };
+        for echoed in ["maria.lopez@example.com", "555-010-9191", "Maria"] {
+            let line = answer(echoed);
+            assert!(!line.contains(echoed) && !line.contains("maria"), "{line}");
+            assert!(line.contains("an error without a code"), "{line}");
+        }
+        assert!(answer("consent_required").contains("(consent_required)"));
+        let hubspot = |status: &str| {
+            let body = serde_json::json!({"status": status, "message": "x"}).to_string();
+            non_standard_refusal("HubSpot", body.as_bytes()).map(|e| e.to_string())
+        };
+        let line = hubspot("BAD_maria.lopez@example.com").unwrap();
+        assert!(!line.contains("maria") && line.contains("BAD_…"), "{line}");
+        assert!(hubspot("BAD_REFRESH_TOKEN").unwrap().contains("(BAD_REFRESH_TOKEN)"));
+    }
 }

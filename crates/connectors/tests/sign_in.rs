@@ -274,3 +274,45 @@ async fn meta_signs_in_inside_the_app_window_with_its_desktop_redirect_and_pkce(
     let err = sign_in.finish_at(connector.http(), &answer).await.unwrap_err();
     assert!(matches!(err, Error::Denied { .. }), "{err:?}");
 }
+
+/// The redirect's `error` and `error_description` are the provider's, but a page can echo what
+/// it was given there (a login's email, a phone): only an `error` shaped like a code
+/// (`invalid_scope`) is quoted; anything else, and the free-text description always, stays out
+/// of the error a person or a log sees.
+#[tokio::test]
+async fn a_sign_in_answers_error_text_quotes_only_codes() {
+    const EMAIL: &str = "maria.lopez@example.com";
+    const PHONE: &str = "555-010-9191";
+    let fake = Fake::start(leadvault_fakes::Provider::Hubspot).await.unwrap();
+    for (error, shown) in [
+        (EMAIL.to_string(), None),
+        (PHONE.to_string(), None),
+        (format!("unknown user {EMAIL}"), None),
+        ("Maria".to_string(), None),
+        ("invalid_scope".to_string(), Some("invalid_scope")),
+    ] {
+        let (connector, sign_in) = start(Provider::Hubspot, &fake).await;
+        let state = sign_in.authorize_url().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+        let mut answer = sign_in.redirect_url().clone();
+        answer
+            .query_pairs_mut()
+            .append_pair("state", &state)
+            .append_pair("error", &error)
+            .append_pair("error_description", &format!("{EMAIL} may not sign in; call {PHONE}"));
+        let browser =
+            tokio::spawn(async move { reqwest::get(answer).await.ok().map(|r| r.status().as_u16()) });
+        let err = sign_in
+            .finish(connector.http(), Duration::from_secs(20), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        browser.await.unwrap();
+        let line = err.to_string();
+        for planted in ["maria", "example.com", "555", "0109191"] {
+            assert!(!line.to_lowercase().contains(planted), "{error:?} reached the error: {line}");
+        }
+        assert!(line.starts_with("HubSpot rejected the request ("), "{line}");
+        if let Some(code) = shown {
+            assert!(line.contains(code), "{line}");
+        }
+    }
+}
