@@ -170,3 +170,70 @@ async fn a_cancelled_sync_keeps_every_whole_page_and_the_next_one_finishes_the_j
     assert_eq!(count(&vault).await, 600);
     vault.close().await;
 }
+
+/// chrono's last second (+262142-12-31T23:59:59Z), as an overflowing timestamp becomes.
+const CALENDAR_END: i64 = 8_210_266_876_799;
+
+/// Leads whose provider gives a creation time past year 9999 (or far in the future at all):
+/// nothing synced is dropped, but an import refuses such a time, so the vault's own export
+/// could not be imported back. Each is kept with the provider's time as it was sent among its
+/// answers, the time it was received as its creation time, and a note saying so; the export
+/// then imports into another vault whole, and the stream's cursor is not carried past the
+/// calendar's end (the next sync still asks for what is new).
+#[tokio::test]
+async fn leads_created_past_year_9999_are_kept_and_their_export_imports_again() {
+    use leadvault_core::export::{ExportFormat, ExportOptions, export};
+    use leadvault_core::import::{ImportOptions, import_file};
+    let options = Options { leads: 3, leads_until: Some(CALENDAR_END - 86_400), ..Options::default() };
+    let (fake, dir, vault, id) = connected(options).await;
+    let before = chrono::Utc::now();
+    let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    let after = chrono::Utc::now();
+    assert_eq!((summary.new, summary.skipped), (3, 0), "{summary:?}");
+    let page = vault.leads().list(&LeadFilter::default(), LeadSort::default(), None, 10).await.unwrap();
+    for lead in &page.leads {
+        assert!(lead.created_at >= before - chrono::Duration::seconds(1) && lead.created_at <= after);
+        let sent = lead.fields.get("created_time").and_then(|v| v.as_str()).unwrap_or_default();
+        assert!(sent.starts_with("+262142-12-"), "Meta's time kept as sent: {:?}", lead.fields);
+        let detail = vault.leads().get(&lead.id).await.unwrap();
+        assert!(
+            detail.notes.iter().any(|n| n.body.contains("created_time")),
+            "a note says why: {:?}",
+            detail.notes.iter().map(|n| &n.body).collect::<Vec<_>>()
+        );
+    }
+
+    for (name, format) in [("leads.csv", ExportFormat::Csv), ("leads.json", ExportFormat::Json)] {
+        let out = dir.path().join(name);
+        let exported = export(
+            &vault,
+            &LeadFilter::default(),
+            LeadSort::default(),
+            &out,
+            &ExportOptions { format, excel_bom: false },
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(exported.rows, 3);
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = self::vault(other_dir.path()).await;
+        let report = import_file(&other, &out, &ImportOptions::default(), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{name}: the vault's export imports again: {e}"));
+        assert_eq!(count(&other).await, 3, "{name}: {report:?}");
+        other.close().await;
+    }
+
+    // The next sync still asks Meta for leads made after the last sweep, not after year
+    // 262142 (which would leave out every real lead from now on).
+    for stream in vault.sync_state(&id).streams().await.unwrap() {
+        let cursor: serde_json::Value = serde_json::from_str(&stream.cursor).unwrap();
+        let since = cursor["since"].as_i64();
+        assert!(since.is_none_or(|s| s < after.timestamp()), "{}", stream.cursor);
+    }
+    let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!((summary.new, summary.unchanged), (0, 3), "{summary:?}");
+    drop(fake);
+    vault.close().await;
+}

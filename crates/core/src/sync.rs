@@ -8,10 +8,54 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::domain::NewLead;
+use crate::domain::{NewLead, Note};
 use crate::error::{Error, Result};
 use crate::store::leads::Inserter;
 use crate::vault::Vault;
+
+/// Keeps a synced lead whose provider gave a creation time that an import refuses (before 1970,
+/// or more than a day after the lead was received: year 3000, `+262142-12-31`, an overflowing
+/// timestamp): such a time would be stored, then exported as written, and the vault's own
+/// export could not be imported back. A synced lead is never dropped (the provider cannot be
+/// asked again), so it is kept as an import would take it: created when it was `received`, the
+/// provider's time as it `sent` it (or as read) kept among its answers under `key` (its own
+/// name for the field: `created_time`, `submission_date_time`), and a note saying so. Returns
+/// whether the time was replaced; a usable one is left as it is.
+pub fn settle_creation_time(
+    lead: &mut NewLead,
+    provider: &str,
+    key: &str,
+    sent: Option<&str>,
+    received: DateTime<Utc>,
+) -> bool {
+    if crate::import::creation_time_refused(lead.created_at, received, key).is_none() {
+        return false;
+    }
+    let sent = sent.map_or_else(|| lead.created_at.to_rfc3339(), str::to_string);
+    keep_sent_creation_time(lead, provider, key, &sent, received);
+    true
+}
+
+/// Records a creation time that could not be used (see [`settle_creation_time`]; also one that
+/// could not be read at all, `sent` as the provider wrote it): the lead is created when it was
+/// `received`, the provider's value is kept under `key`, and a note says so.
+pub fn keep_sent_creation_time(
+    lead: &mut NewLead,
+    provider: &str,
+    key: &str,
+    sent: &str,
+    received: DateTime<Utc>,
+) {
+    lead.fields.entry(key.to_string()).or_insert_with(|| serde_json::Value::String(sent.to_string()));
+    lead.created_at = received;
+    lead.notes.push(Note {
+        at: received,
+        body: format!(
+            "{provider} gave a creation time that is not a usable date (kept as the answer {key}); \
+             the time the lead was received is used instead"
+        ),
+    });
+}
 
 /// One stream's place, as last stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

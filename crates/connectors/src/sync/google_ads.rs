@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tracing::warn;
 
-use super::{Progress, Session, Summary, SyncOptions, retrying};
+use super::{Progress, Session, Summary, SyncOptions, map_keeping_time, retrying};
 use crate::google_ads::{self as gads, SearchPage};
 use crate::{Error, Result};
 
@@ -37,7 +37,7 @@ struct GoogleCursor {
 const OVERLAP_SECS: i64 = 3600;
 
 /// Google's `submission_date_time`: `2026-10-01 09:15:00-07:00`.
-const GOOGLE_TIME: &str = "%Y-%m-%d %H:%M:%S%:z";
+pub(super) const GOOGLE_TIME: &str = "%Y-%m-%d %H:%M:%S%:z";
 
 pub(super) async fn pull(
     mut session: Session<'_>,
@@ -124,14 +124,17 @@ pub(super) async fn pull(
                 other => other?,
             };
             let now = Utc::now();
+            let now_text = now.format(GOOGLE_TIME).to_string();
             let mut leads = Vec::with_capacity(read.rows.len());
             for row in &read.rows {
                 let Some(data) = row.get("leadFormSubmissionData").and_then(Value::as_object) else {
                     summary.skipped += 1;
                     continue;
                 };
-                match leadvault_core::import::lead_from_google_ads(data, now) {
-                    Ok(mut lead) => {
+                let map = |data: &_| leadvault_core::import::lead_from_google_ads(data, now);
+                let names = ("Google Ads", "submissionDateTime", "submission_date_time");
+                match map_keeping_time(data, names, (now, &now_text), map) {
+                    Some((mut lead, its_own_time)) => {
                         let ad = &mut lead.ad;
                         let name = |names: &HashMap<&str, &str>, id: &Option<String>| {
                             id.as_deref().and_then(|id| names.get(id)).map(|n| n.to_string())
@@ -142,10 +145,13 @@ pub(super) async fn pull(
                         if ad.adset_name.is_none() {
                             ad.adset_name = name(&group_names, &ad.adset_id);
                         }
-                        cursor.newest = newest(cursor.newest.take(), submitted(data));
+                        // A time that was replaced never moves the cursor.
+                        if its_own_time {
+                            cursor.newest = newest(cursor.newest.take(), submitted(data));
+                        }
                         leads.push(lead);
                     }
-                    Err(_) => summary.skipped += 1,
+                    None => summary.skipped += 1,
                 }
             }
             let count = leads.len() as u64;

@@ -12,7 +12,7 @@ use leadvault_core::sync::{PageOfLeads, SyncState};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::{Progress, Summary, SyncOptions, pace, retrying};
+use super::{Progress, Summary, SyncOptions, map_keeping_time, pace, retrying};
 use crate::{Connector, Error, Result, meta};
 
 /// Where a Meta form's sync stands: leads created at or after `since` are still to be read
@@ -123,17 +123,29 @@ async fn read_all(
                     other => other?,
                 };
                 let now = Utc::now();
+                let now_text = now.to_rfc3339();
                 let mut leads = Vec::with_capacity(read.leads.len());
                 for node in &read.leads {
-                    match leadvault_core::import::lead_from_graph(node, "meta", now) {
-                        Ok(mut lead) => {
+                    let map = |node: &_| leadvault_core::import::lead_from_graph(node, "meta", now);
+                    let kept = map_keeping_time(
+                        node,
+                        ("Meta", "created_time", "created_time"),
+                        (now, &now_text),
+                        map,
+                    );
+                    match kept {
+                        Some((mut lead, its_own_time)) => {
                             // Graph's lead node has the form's id, not its name.
                             lead.ad.form_name.get_or_insert_with(|| form.name.clone());
-                            let t = lead.created_at.timestamp();
-                            cursor.newest = Some(cursor.newest.map_or(t, |n| n.max(t)));
+                            // A time that was replaced never moves the cursor (one past the
+                            // calendar's end would leave every later lead unread).
+                            if its_own_time {
+                                let t = lead.created_at.timestamp();
+                                cursor.newest = Some(cursor.newest.map_or(t, |n| n.max(t)));
+                            }
                             leads.push(lead);
                         }
-                        Err(_) => summary.skipped += 1,
+                        None => summary.skipped += 1,
                     }
                 }
                 match &read.after {

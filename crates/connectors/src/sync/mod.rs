@@ -16,8 +16,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
-use leadvault_core::Vault;
 use leadvault_core::connections::{Connection, ConnectionStatus, Credentials, Provider};
+use leadvault_core::{NewLead, Vault};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -298,6 +298,49 @@ impl Session<'_> {
     }
 }
 
+/// Maps one lead as its provider sent it (`item`), keeping it whatever its creation time under
+/// `key` says: a time an import would refuse (year 3000, `+262142-…`) or that is no date at all
+/// (year 10000, a number past the calendar) becomes the time it was `received`, the provider's
+/// value kept among its answers as `field` with a note (see
+/// [`leadvault_core::sync::settle_creation_time`]), so the vault's export imports again and the
+/// lead is not dropped. `received_text` is `received` as `map` reads a time. Returns the lead
+/// and whether its creation time is the provider's (and may move a cursor); `None` when it
+/// cannot be kept for another reason (no id).
+pub(crate) fn map_keeping_time(
+    item: &serde_json::Map<String, serde_json::Value>,
+    (provider, key, field): (&str, &str, &str),
+    (received, received_text): (chrono::DateTime<Utc>, &str),
+    map: impl Fn(&serde_json::Map<String, serde_json::Value>) -> std::result::Result<NewLead, String>,
+) -> Option<(NewLead, bool)> {
+    use serde_json::Value;
+    let sent = item.get(key).and_then(|v| match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    });
+    match map(item) {
+        Ok(mut lead) => {
+            let settled = leadvault_core::sync::settle_creation_time(
+                &mut lead,
+                provider,
+                field,
+                sent.as_deref(),
+                received,
+            );
+            Some((lead, !settled))
+        }
+        Err(_) => {
+            // Refused for its time? Then it maps with the time it was received.
+            let sent = sent?;
+            let mut again = item.clone();
+            again.insert(key.to_string(), Value::String(received_text.to_string()));
+            let mut lead = map(&again).ok()?;
+            leadvault_core::sync::keep_sent_creation_time(&mut lead, provider, field, &sent, received);
+            Some((lead, false))
+        }
+    }
+}
+
 /// Spaces requests out as Meta's usage nears its limit: nothing below `slow_down_at`, then a
 /// wait that grows to `max_wait` at 100 %.
 pub(crate) async fn pace(options: &SyncOptions, usage_percent: u32) -> Result<()> {
@@ -361,4 +404,68 @@ pub(crate) fn backoff(options: &SyncOptions, attempt: u32) -> Duration {
     let mut byte = [0u8; 1];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
     base + base.mul_f64(f64::from(byte[0]) / 255.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Every lead with an id is kept, whatever its creation time: one an import would refuse,
+    /// or one that is no date at all, becomes the time it was received, the provider's value
+    /// kept as an answer; a usable one is the provider's and may move the cursor.
+    #[test]
+    fn a_lead_is_kept_whatever_its_creation_time() {
+        let received = Utc::now();
+        let received_text = received.to_rfc3339();
+        let meta = |time: Value| {
+            let node = json!({"id": "7", "created_time": time, "field_data": [{"name": "full_name", "values": ["Ana"]}]});
+            let map = |n: &_| leadvault_core::import::lead_from_graph(n, "meta", received);
+            map_keeping_time(
+                node.as_object().unwrap(),
+                ("Meta", "created_time", "created_time"),
+                (received, &received_text),
+                map,
+            )
+        };
+        for (time, kept) in [
+            (json!("+262142-12-31T23:59:59+0000"), "+262142-12-31T23:59:59+0000"),
+            (json!("3000-01-01T00:00:00+0000"), "3000-01-01T00:00:00+0000"),
+            (json!("10000-01-01T00:00:00+0000"), "10000-01-01T00:00:00+0000"),
+            (json!(1e300), "1e+300"),
+            (json!("1969-07-20T20:17:40+0000"), "1969-07-20T20:17:40+0000"),
+        ] {
+            let (lead, its_own_time) = meta(time.clone()).unwrap_or_else(|| panic!("{time} was dropped"));
+            assert!(!its_own_time, "{time}");
+            assert_eq!(lead.created_at, received, "{time}");
+            assert_eq!(lead.fields["created_time"], json!(kept), "{time}");
+            assert_eq!(lead.notes.len(), 1, "{time}");
+            assert!(!lead.notes[0].body.contains(kept), "the note names the answer, not the value");
+        }
+        let (lead, its_own_time) = meta(json!("2026-10-01T09:15:00+0000")).unwrap();
+        assert!(its_own_time && lead.fields.get("created_time").is_none() && lead.notes.is_empty());
+        assert_eq!(lead.created_at.to_rfc3339(), "2026-10-01T09:15:00+00:00");
+
+        let google_text = received.format(google_ads::GOOGLE_TIME).to_string();
+        let google = |time: &str| {
+            let row = json!({"id": "5", "submissionDateTime": time,
+                "leadFormSubmissionFields": [{"fieldType": "FULL_NAME", "fieldValue": "Ana"}]});
+            let map = |r: &_| leadvault_core::import::lead_from_google_ads(r, received);
+            map_keeping_time(
+                row.as_object().unwrap(),
+                ("Google Ads", "submissionDateTime", "submission_date_time"),
+                (received, &google_text),
+                map,
+            )
+        };
+        for time in
+            ["3000-01-01 00:00:00+00:00", "+262142-12-31 23:59:59+00:00", "10000-01-01 00:00:00+00:00"]
+        {
+            let (lead, its_own_time) = google(time).unwrap_or_else(|| panic!("{time} was dropped"));
+            assert!(!its_own_time && lead.created_at == received, "{time}");
+            assert_eq!(lead.fields["submission_date_time"], json!(time));
+        }
+        assert!(google("2026-10-01 09:15:00+02:00").unwrap().1);
+    }
 }
