@@ -199,6 +199,10 @@ fn retry_after(headers: &header::HeaderMap) -> Option<u64> {
     headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// How long to wait when Salesforce says its daily API limit is spent: its window rolls over
+/// 24 hours and it gives no time, so an hour, and never sooner (each call counts).
+const SALESFORCE_LIMIT_WAIT: u64 = 3600;
+
 /// Sorts a non-2xx answer. Only codes and categories from the body are quoted, never its free
 /// text, which can echo what was sent.
 pub(crate) fn classify(
@@ -209,6 +213,10 @@ pub(crate) fn classify(
 ) -> Error {
     let code = error_code(body).unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
     match status {
+        // Salesforce's API limit (a rolling 24 hours, no Retry-After): a wait, not a sign-in.
+        StatusCode::FORBIDDEN if code == "REQUEST_LIMIT_EXCEEDED" => {
+            Error::RateLimited { provider, retry_after_secs: retry_after.unwrap_or(SALESFORCE_LIMIT_WAIT) }
+        }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::Unauthorized { provider, reason: code },
         StatusCode::TOO_MANY_REQUESTS => {
             Error::RateLimited { provider, retry_after_secs: retry_after.unwrap_or(60) }
@@ -223,7 +231,7 @@ pub(crate) fn classify(
 /// `code`, an OAuth server's `error`. Only what has the shape of such a code is quoted (see
 /// [`code_like`]): a provider that echoed a value of the request in one of these fields (a
 /// phone, a name) would otherwise have it shown word for word.
-pub(crate) fn error_code(body: &Value) -> Option<String> {
+fn error_code(body: &Value) -> Option<String> {
     let candidates = [
         body.pointer("/error/status"),
         body.pointer("/error/code"),
@@ -308,6 +316,12 @@ mod tests {
         assert!(matches!(
             classify("Pipedrive", StatusCode::UNAUTHORIZED, None, &pipedrive),
             Error::Unauthorized { reason, .. } if reason == "401"
+        ));
+        let limit =
+            json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]);
+        assert!(matches!(
+            classify("Salesforce", StatusCode::FORBIDDEN, None, &limit),
+            Error::RateLimited { retry_after_secs: 3600, .. }
         ));
         let oauth = json!({"error": "invalid_grant", "error_description": "x"});
         assert!(matches!(

@@ -436,3 +436,49 @@ async fn a_revoked_crm_token_needs_a_sign_in_even_with_nothing_queued() {
     }
     vault.close().await;
 }
+
+/// Salesforce's daily API limit is a 403 (`REQUEST_LIMIT_EXCEEDED`), not a refused token: the
+/// sync fails saying to try later (or, after its leads went through, says the owners were not
+/// read), the connection keeps its sign-in and the leads stay queued, where it said "refused
+/// the credentials; sign in again" and marked the connection as needing a new sign-in, which
+/// could not help.
+#[tokio::test]
+async fn salesforces_daily_limit_is_a_wait_not_a_sign_in() {
+    use leadvault_core::connections::ConnectionStatus;
+    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
+        .await
+        .unwrap();
+    // The day's last call is the first push.
+    let limits = Limits { salesforce_per_day: 1, ..Limits::none() };
+    let salesforce =
+        Fake::start_with(leadvault_fakes::Provider::Salesforce, Options { limits, ..Options::default() })
+            .await
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let id = connect(&vault, &salesforce, Provider::Salesforce).await;
+    assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
+    let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(summary.pushed, 5);
+    let warning = summary.owners_warning.unwrap_or_default();
+    assert!(warning.contains("asked to slow down") && !warning.contains("token"), "{warning}");
+
+    // Over the limit: the owners read with nothing queued, then a push.
+    let page = vault.leads().list(&LeadFilter::default(), LeadSort::default(), None, 1).await.unwrap();
+    for queued in [0, 1] {
+        if queued == 1 {
+            let lost = LeadUpdate { status: Some(LeadStatus::Lost), ..Default::default() };
+            vault.leads().update(&page.leads[0].id, &lost).await.unwrap();
+        }
+        let outcome = sync_connection(&vault, &id, &fast(), &|_| {}).await;
+        let Err(error) = &outcome else { panic!("over the daily limit: {outcome:?}") };
+        assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+        assert!(error.to_string().starts_with("Salesforce asks to slow down"), "{error}");
+        let connection = vault.connections().get(&id).await.unwrap();
+        assert_eq!(connection.status, ConnectionStatus::Error);
+        let counts = vault.outbox(&id).counts().await.unwrap();
+        assert_eq!((counts.pending, counts.failed), (queued, 0), "the lead waits for the next sync");
+    }
+    vault.close().await;
+}

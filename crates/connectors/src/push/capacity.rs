@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, pace_window};
 use crate::connector::{at, text};
-use crate::http::{Auth, error_code};
+use crate::http::{Auth, classify};
 use crate::salesforce::API_VERSION;
 use crate::sync::{retrying, sleep};
 use crate::{Error, Result};
@@ -41,11 +41,15 @@ pub(super) async fn read(ctx: &mut Ctx<'_>, provider: Provider) -> Result<Vec<Ow
 /// without the owners' scope (HubSpot's `MISSING_SCOPES`, a Pipedrive user or a Salesforce
 /// profile without the permission) keeps the sync a success with a warning. A 401 (a token
 /// revoked or expired) is left to the usual sorting: the connection needs a new sign-in.
+/// (Salesforce's `REQUEST_LIMIT_EXCEEDED`, also a 403, stays a rate limit.)
 fn optional_read(provider: &'static str, status: StatusCode, body: &Value) -> Option<Error> {
-    (status == StatusCode::FORBIDDEN).then(|| Error::Rejected {
-        provider,
-        reason: error_code(body).unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-    })
+    if status != StatusCode::FORBIDDEN {
+        return None;
+    }
+    match classify(provider, status, None, body) {
+        Error::Unauthorized { reason, .. } => Some(Error::Rejected { provider, reason }),
+        _ => None,
+    }
 }
 
 fn hubspot_read(status: StatusCode, body: &Value) -> Option<Error> {
