@@ -482,3 +482,58 @@ async fn salesforces_daily_limit_is_a_wait_not_a_sign_in() {
     }
     vault.close().await;
 }
+
+/// A CRM signed in with OAuth whose access token expires during a sync (HubSpot's last 30
+/// minutes; a long push outlasts one) is refreshed once and the sync goes on, in a push or in
+/// the owners' read that follows, where the 401 failed the sync and marked the connection as
+/// needing a new sign-in.
+#[tokio::test]
+async fn an_access_token_expiring_mid_push_is_refreshed_once() {
+    use leadvault_core::connections::ConnectionStatus;
+    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
+        .await
+        .unwrap();
+    let crm_options = Options { limits: Limits::none(), ..Options::default() };
+    let hubspot = Fake::start_with(leadvault_fakes::Provider::Hubspot, crm_options).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (connector, sign_in) = manage::begin_sign_in(
+        Provider::Hubspot,
+        Some(&hubspot.base_url()),
+        Some(leadvault_fakes::CLIENT_ID.into()),
+        false,
+    )
+    .await
+    .unwrap();
+    let url = sign_in.authorize_url().to_string();
+    let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()).ok() });
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let id = manage::finish_sign_in(&vault, connector, sign_in, Duration::from_secs(20), &cancel, None)
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(browser.await.unwrap(), Some(200));
+    assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
+
+    // Five leads queued, then with nothing queued (only the owners' read calls HubSpot).
+    for pushed in [5, 0] {
+        hubspot.expire_access_tokens();
+        let refreshes = hubspot.calls("/oauth/v1/token");
+        let summary = sync_connection(&vault, &id, &fast(), &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{pushed} queued: the token is refreshed, not given up: {e}"));
+        assert_eq!(summary.pushed, pushed);
+        assert!(summary.owners > 0 && summary.owners_warning.is_none(), "{summary:?}");
+        assert_eq!(hubspot.calls("/oauth/v1/token") - refreshes, 1, "one refresh");
+        assert_eq!(vault.connections().get(&id).await.unwrap().status, ConnectionStatus::Connected);
+    }
+
+    // A refresh refused: a new sign-in is needed, and said.
+    hubspot.expire_access_tokens();
+    hubspot.refuse_refresh();
+    let outcome = sync_connection(&vault, &id, &fast(), &|_| {}).await;
+    assert!(matches!(&outcome, Err(e) if e.needs_sign_in()), "{outcome:?}");
+    assert_eq!(vault.connections().get(&id).await.unwrap().status, ConnectionStatus::NeedsSignIn);
+    vault.close().await;
+}

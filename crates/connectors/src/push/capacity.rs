@@ -65,7 +65,7 @@ fn salesforce_read(status: StatusCode, body: &Value) -> Option<Error> {
 }
 
 async fn get(ctx: &mut Ctx<'_>, name: &'static str, url: url::Url, body: Option<&Value>) -> Result<Value> {
-    let (http, credentials, kind) = (ctx.connector.http(), ctx.credentials, ctx.auth);
+    let (http, credentials, kind) = (ctx.connector.http(), &ctx.credentials, ctx.auth);
     let special = match name {
         "HubSpot" => hubspot_read,
         "Pipedrive" => pipedrive_read,

@@ -36,7 +36,8 @@ mod salesforce;
 /// What a provider's push needs for a round.
 pub(crate) struct Ctx<'a> {
     pub connector: &'a Connector,
-    pub credentials: &'a Credentials,
+    /// Owned: a token expiring mid-sync is replaced by its refresh ([`renewed`]).
+    pub credentials: Credentials,
     pub auth: AuthKind,
     pub options: &'a SyncOptions,
     pub retries: u64,
@@ -53,7 +54,9 @@ pub(crate) async fn push(
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<()> {
     let outbox = vault.outbox(&connection.id);
-    let mut ctx = Ctx { connector, credentials, auth: connection.auth, options, retries: 0 };
+    let mut ctx =
+        Ctx { connector, credentials: credentials.clone(), auth: connection.auth, options, retries: 0 };
+    let mut refreshed = false;
     let batch = match connection.provider {
         Provider::Hubspot => hubspot::BATCH,
         Provider::Salesforce => salesforce::BATCH,
@@ -69,6 +72,19 @@ pub(crate) async fn push(
             break;
         }
         let mut round = send(&mut ctx, connection.provider, &outbox, &items).await;
+        // The access token expired during the push (HubSpot's last 30 minutes): what was done
+        // is kept, the token refreshed once, and the rest goes round again.
+        if let Err(Partial { error, .. }) = &round
+            && error.needs_sign_in()
+            && can_renew(&ctx, refreshed)
+        {
+            let Err(Partial { done, .. }) = round else { unreachable!("an error was matched") };
+            count(summary, &done);
+            outbox.record(&done).await?;
+            summary.retries += std::mem::take(&mut ctx.retries);
+            renew(vault, connection, &mut ctx, &mut refreshed).await?;
+            continue;
+        }
         // The CRM refused the whole request for something in it (one invalid email, say): send
         // the leads one by one, so only the culprit fails and the rest go through.
         if matches!(&round, Err(Partial { done, error: Error::Rejected { .. } }) if done.is_empty()) {
@@ -108,7 +124,11 @@ pub(crate) async fn push(
     // the CRM is away. After leads went through, a rate limit here (the push spent the CRM's
     // window) keeps the last counts: the sync did its work, and says so.
     let sent = summary.pages > 0;
-    let owners = capacity::read(&mut ctx, connection.provider).await;
+    let mut owners = capacity::read(&mut ctx, connection.provider).await;
+    if matches!(&owners, Err(e) if e.needs_sign_in()) && can_renew(&ctx, refreshed) {
+        renew(vault, connection, &mut ctx, &mut refreshed).await?;
+        owners = capacity::read(&mut ctx, connection.provider).await;
+    }
     summary.retries += std::mem::take(&mut ctx.retries);
     match owners {
         Ok(owners) => {
@@ -134,6 +154,25 @@ pub(crate) async fn push(
         }
     }
     info!(connection = connection.id.as_str(), pushed = summary.pushed, failed = summary.failed, "push done");
+    Ok(())
+}
+
+/// Whether a token the CRM refused may be refreshed: once per sync, with a refresh token.
+fn can_renew(ctx: &Ctx<'_>, refreshed: bool) -> bool {
+    !refreshed && ctx.credentials.refresh_token.is_some()
+}
+
+/// Refreshes the access token (kept for later syncs); a refused refresh is
+/// [`Error::Unauthorized`]: the connection then needs a new sign-in.
+async fn renew(
+    vault: &Vault,
+    connection: &Connection,
+    ctx: &mut Ctx<'_>,
+    refreshed: &mut bool,
+) -> Result<()> {
+    *refreshed = true;
+    info!(connection = connection.id.as_str(), "the access token was refused mid-sync; refreshing it once");
+    ctx.credentials = crate::manage::refresh(vault, ctx.connector, connection, &ctx.credentials).await?;
     Ok(())
 }
 

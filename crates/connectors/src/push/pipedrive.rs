@@ -185,7 +185,7 @@ async fn find_lead(ctx: &mut Ctx<'_>, person: &str, lead_id: &str) -> Result<Opt
 /// One request, then a wait if the window is spent. Reads and updates are retried here;
 /// creates are not (see [`push`]).
 async fn call(ctx: &mut Ctx<'_>, method: Method, url: url::Url, body: Option<Value>) -> Result<Value> {
-    let (http, auth, credentials) = (ctx.connector.http(), ctx.auth, ctx.credentials);
+    let (http, auth, credentials) = (ctx.connector.http(), ctx.auth, &ctx.credentials);
     let once = SyncOptions { attempts: 1, ..ctx.options.clone() };
     let options = if method == Method::POST { &once } else { ctx.options };
     let (answer, headers) = retrying(options, &mut ctx.retries, || {
