@@ -236,10 +236,19 @@ fn opens_with<'a>(sb: &Sandbox, passphrases: &[&'a str]) -> Option<&'a str> {
     }
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("passphrase"), "without a passphrase, it says to give one: {err}");
+    let settings = std::fs::read_to_string(sb.data_dir().join("vault.json")).unwrap();
+    let mut refused: Vec<String> = Vec::new();
     for p in passphrases {
-        if run_with(sb, &["vault", "status"], &[("LEADVAULT_PASSPHRASE", p)]).status.success() {
+        let out = run_with(sb, &["vault", "status"], &[("LEADVAULT_PASSPHRASE", p)]);
+        if out.status.success() {
+            // An old passphrase refused after a change of passphrase stopped (before the vault's
+            // settings were told) says to try the new one.
+            for err in refused.iter().filter(|_| settings.contains("changing_to")) {
+                assert!(err.contains("the new passphrase may be the one"), "{err}");
+            }
             return Some(p);
         }
+        refused.push(String::from_utf8_lossy(&out.stderr).to_string());
     }
     panic!("neither the keychain nor a passphrase opens the vault: {err}");
 }

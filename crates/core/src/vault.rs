@@ -56,7 +56,8 @@ struct Settings {
     key_source: KeySource,
     /// Set while a key change to the other kind of key (keychain or passphrase) is under way:
     /// if it stops (a crash, the power) after the database took the new key but before these
-    /// settings said so, the next open tries that kind too.
+    /// settings said so, the next open tries that kind too. Set to `passphrase` in a passphrase
+    /// vault while its passphrase changes: the old one failing then says the new one may open it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     changing_to: Option<KeySource>,
 }
@@ -279,17 +280,28 @@ impl Vault {
         // change runs: one under way in another window or command has parked its new key and
         // may have marked its settings, which read the same as one that crashed.
         let deciding = lock_for_key(&options.data_dir, LockKind::Shared).await?;
-        let (source, changing_to) = match read_settings(&options.data_dir) {
-            Some(s) => (s.key_source, s.changing_to.filter(|to| *to != s.key_source)),
-            None if options.passphrase.is_some() => (KeySource::Passphrase, None),
-            None => (KeySource::Keychain, None),
+        let (source, changing_to, new_passphrase) = match read_settings(&options.data_dir) {
+            Some(s) => (
+                s.key_source,
+                s.changing_to.filter(|to| *to != s.key_source),
+                s.key_source == KeySource::Passphrase && s.changing_to == Some(KeySource::Passphrase),
+            ),
+            None if options.passphrase.is_some() => (KeySource::Passphrase, None, false),
+            None => (KeySource::Keychain, None, false),
         };
         let opened = match source {
             KeySource::Passphrase => open_with_passphrase(&mut options, &db, &salt).await,
             KeySource::Keychain => open_with_keychain(&options, &db, &salt).await,
         };
         let (pool, key, source) = match (opened, changing_to) {
-            (Ok((pool, key)), None) => (pool, key, source),
+            (Ok((pool, key)), None) => {
+                if new_passphrase {
+                    // A change of passphrase stopped, before or after the database took the
+                    // new one: whichever was given opens it, and it is the vault's now.
+                    settle(&options.data_dir, source);
+                }
+                (pool, key, source)
+            }
             // A key change to the other kind stopped before the database took the new key.
             (Ok((pool, key)), Some(_)) => {
                 settle(&options.data_dir, source);
@@ -317,6 +329,15 @@ impl Vault {
                 settle(&options.data_dir, now);
                 info!(key_source = now.as_str(), "an interrupted key change was finished");
                 (pool, key, now)
+            }
+            // A change of passphrase stopped, maybe after the database took the new one: the
+            // owner, who gave the old one, is told to try that.
+            (Err(Error::WrongKey { env_hint }), None) if new_passphrase => {
+                return Err(Error::WrongKey {
+                    env_hint: format!(
+                        "{env_hint}: a change of passphrase was stopped before it finished, and the new passphrase may be the one that opens the vault now"
+                    ),
+                });
             }
             (Err(e), _) => return Err(e),
         };
@@ -446,7 +467,10 @@ impl Vault {
             let (ks, account, k) = (ks.clone(), options.pending_account(), new_key.clone());
             blocking(move || ks.set(&account, &k)).await?;
         }
-        if source != self.key_source {
+        // A change of passphrase is marked too: its old passphrase failing after a crash then
+        // says that the new one may open the vault.
+        let marked = source != self.key_source || source == KeySource::Passphrase;
+        if marked {
             // From here until the settings name the new kind of key, the next open tries both.
             let changing = Settings { key_source: self.key_source, changing_to: Some(source) };
             if let Err(e) = write_settings(&options.data_dir, &changing) {
@@ -460,7 +484,7 @@ impl Vault {
             // change that may have gone through keeps its parked key and the settings' "changing
             // to", so the next open tries the new key too.
             if opens_with(&db, &salt, &old_key).await {
-                if source != self.key_source {
+                if marked {
                     let _ = write_settings(&options.data_dir, &Settings::settled(self.key_source));
                 }
                 self.forget_parked(source).await;
@@ -1078,6 +1102,34 @@ mod rekey_tests {
             .expect("the new passphrase opens it")
             .close()
             .await;
+    }
+
+    /// A change of passphrase that stopped (a crash) after the database took the new one, before
+    /// the settings said it was done: the old passphrase is refused saying the new one may open
+    /// the vault, where it said only to check the passphrase; the new one opens it and the
+    /// marker goes.
+    #[tokio::test]
+    async fn a_change_of_passphrase_that_stopped_says_the_new_one_may_open_the_vault() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, _, options) = vault(dir.path()).await;
+        vault.rekey(Unlock::Passphrase(second_again())).await.unwrap().close().await;
+        assert_eq!(
+            read_settings(&options.data_dir).unwrap().changing_to,
+            None,
+            "a finished change is unmarked"
+        );
+        // Back to as it was just before the settings were written.
+        let changing =
+            Settings { key_source: KeySource::Passphrase, changing_to: Some(KeySource::Passphrase) };
+        write_settings(&options.data_dir, &changing).unwrap();
+        let old = Vault::open(options.clone()).await.err().expect("the old passphrase opens nothing");
+        assert!(matches!(old, Error::WrongKey { .. }), "{old}");
+        assert!(old.to_string().contains("the new passphrase may be the one that opens the vault"), "{old}");
+        let with_new = VaultOptions { passphrase: Some(second_again()), ..options.clone() };
+        Vault::open(with_new).await.expect("the new passphrase opens it").close().await;
+        assert_eq!(read_settings(&options.data_dir).unwrap().changing_to, None);
+        let old = Vault::open(options).await.err().expect("still refused");
+        assert!(!old.to_string().contains("new passphrase"), "the change is over: {old}");
     }
 
     /// Another window or command opening the vault while a change from a passphrase to the
