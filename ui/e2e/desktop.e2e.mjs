@@ -1,6 +1,7 @@
 // The desktop app end to end, in its real WebKitGTK window (see scripts/e2e.sh): create a
-// passphrase vault, load the sample leads, search, open a lead, change its status, export the
-// view and check the file's rows, import Meta's download, then restart and unlock (a wrong passphrase first), and
+// passphrase vault, load the sample leads, search, open a lead, change its status, tick three
+// leads from the keyboard and change their status and owner together, export the view and
+// check the file's rows, import Meta's download, then restart and unlock (a wrong passphrase first), and
 // connect: Meta through its login dialog in the app's own window, HubSpot with a pasted token
 // (both against the local fakes), sync Meta's leads into the inbox, test, disconnect; demo
 // mode on and off; a new passphrase in Settings, which alone opens the vault after a restart.
@@ -125,6 +126,133 @@ try {
     timeoutMsg: "the row did not show the new status",
   });
   await b.waitUntil(async () => (await text(b, ".timeline")).includes("status"), { timeout: 10000 });
+
+  step("tick leads from the keyboard: x, Shift+J, Shift+K; Esc clears the ticks");
+  assert.ok(searchedTotal >= 4, `the search shows at least 4 leads to tick (${searchedTotal})`);
+  // The pane's status drop-down keeps the first Esc (it leaves the field); the next closes the lead.
+  if (await b.execute(() => document.activeElement instanceof HTMLSelectElement)) await b.keys("Escape");
+  await b.keys("Escape");
+  await b.$("[data-testid=detail-name]").waitForExist({ reverse: true, timeout: 10000, timeoutMsg: "Esc did not close the lead" });
+  /** The rows on screen, read in one go: their ids in order, those that say aria-selected, each one's status and owner cell. */
+  const rowState = () =>
+    b.execute(() => {
+      const rows = Array.from(document.querySelectorAll(".row[data-lead-id]"));
+      return {
+        ids: rows.map((r) => r.getAttribute("data-lead-id")),
+        ticked: rows.filter((r) => r.getAttribute("aria-selected") === "true").map((r) => r.getAttribute("data-lead-id")),
+        status: Object.fromEntries(rows.map((r) => [r.getAttribute("data-lead-id"), (r.querySelector(".status")?.textContent ?? "").trim()])),
+        owner: Object.fromEntries(rows.map((r) => [r.getAttribute("data-lead-id"), (r.querySelector(".owner")?.textContent ?? "").trim()])),
+      };
+    });
+  const bulkCount = async () => ((await b.$(".bulk").isExisting()) ? text(b, ".bulk strong") : null);
+  /** Waits until exactly the leads `ids` are ticked (and the bulk bar counts them, or is gone). */
+  const tickedAre = async (ids, what) => {
+    const want = [...ids].sort().join(" ");
+    await b
+      .waitUntil(
+        async () =>
+          [...(await rowState()).ticked].sort().join(" ") === want &&
+          (await bulkCount()) === (ids.length > 0 ? `${ids.length} selected` : null),
+        { timeout: 10000 },
+      )
+      .catch(async () => {
+        const now = await rowState();
+        throw new Error(`${what}: rows ${now.ticked.map((id) => now.ids.indexOf(id))} say aria-selected (want ${ids.map((id) => now.ids.indexOf(id))}), the bulk bar says ${await bulkCount()}`);
+      });
+  };
+  // The cursor is back on the lead just closed (the first row): j goes to the second, x ticks
+  // it, and Shift+J twice ticks on to the fourth.
+  const before = await rowState();
+  assert.equal(before.ids[0], leadId, "the cursor's lead is the first row");
+  const picks = before.ids.slice(1, 4);
+  await b.keys("j");
+  await b.keys("x");
+  await tickedAre(picks.slice(0, 1), "x ticks the cursor's lead");
+  await b.keys(["Shift", "j"]);
+  await b.keys(["Shift", "j"]);
+  await tickedAre(picks, "Shift+J ticks from the anchor to the cursor");
+  await b.keys("Escape");
+  await tickedAre([], "Esc with no lead open clears the ticks");
+  // Ticked again going up: the range starts at the cursor (the fourth row) once the ticks were cleared.
+  await b.keys(["Shift", "k"]);
+  await b.keys(["Shift", "k"]);
+  await tickedAre(picks, "Shift+K ticks from the cursor upwards");
+  // Beside inbox.png, for a look at the ticked rows and the bulk bar.
+  await b.saveScreenshot(env("E2E_SCREENSHOT").replace(/inbox\.png$/, "ticked.png"));
+
+  step("bulk change: the ticked leads' status, then their owner");
+  // A status none of them has: each of the three moves to it.
+  const target = ["qualified", "contacted", "won", "new"].find((s) => picks.every((id) => before.status[id] !== s));
+  const countsOf = async () =>
+    b.execute(() =>
+      Object.fromEntries(
+        Array.from(document.querySelectorAll(".statuses button[data-status]")).map((e) => [
+          e.getAttribute("data-status"),
+          Number((e.querySelector(".count")?.textContent ?? "").replace(/\D/g, "")),
+        ]),
+      ),
+    );
+  const countsBefore = await countsOf();
+  const countsWant = { ...countsBefore };
+  for (const id of picks) countsWant[before.status[id]] -= 1;
+  countsWant[target] += picks.length;
+  await b.$("select[aria-label='Set status']").selectByAttribute("value", target);
+  await b.$(".notice*=Updated 3 leads.").waitForDisplayed({ timeout: 30000 });
+  await tickedAre([], "the ticks go with the change");
+  await b.waitUntil(
+    async () => {
+      const now = await rowState();
+      return picks.every((id) => now.status[id] === target);
+    },
+    { timeout: 10000, timeoutMsg: `the ticked rows did not show the status ${target}` },
+  );
+  await b
+    .waitUntil(async () => JSON.stringify(await countsOf()) === JSON.stringify(countsWant), { timeout: 10000 })
+    .catch(async () => {
+      throw new Error(`the status counts did not move ${picks.length} leads to ${target}: ${JSON.stringify(await countsOf())}, want ${JSON.stringify(countsWant)}`);
+    });
+  assert.equal(Number(await text(b, ".statuses button:first-child .count")), searchedTotal, "a status change keeps the view's total");
+  const afterStatus = await rowState();
+  const others = afterStatus.ids.filter((id) => !picks.includes(id));
+  assert.ok(others.every((id) => afterStatus.status[id] === before.status[id]), "the unticked rows kept their status");
+  // The same three ticked again (the cursor is still on the second row), once the list is not loading.
+  await b.$(".list[aria-busy=false]").waitForExist({ timeout: 10000 });
+  await b.keys("x");
+  await b.keys(["Shift", "j"]);
+  await b.keys(["Shift", "j"]);
+  await tickedAre(picks, "the leads ticked again for the owner");
+  const OWNER = "Priya Shah";
+  await b.$("input[aria-label='New owner']").setValue(OWNER);
+  await b.$("button=Set owner").click();
+  await b.waitUntil(
+    async () => {
+      const now = await rowState();
+      return now.ticked.length === 0 && picks.every((id) => now.owner[id] === OWNER);
+    },
+    { timeout: 10000, timeoutMsg: "the ticked rows did not show their new owner" },
+  );
+  const untouched = await rowState();
+  assert.ok(others.every((id) => untouched.owner[id] === before.owner[id]), "only the ticked leads have the new owner");
+
+  step("bulk change: the vault has it (a ticked lead's timeline shows both changes)");
+  const changed = picks[1];
+  const ownerEvent = before.owner[changed] ? `Changed owner: ${before.owner[changed]} → ${OWNER}` : `Set owner: ${OWNER}`;
+  await b.$(`.row[data-lead-id="${changed}"]`).click();
+  await b.$("[data-testid=detail-name]").waitForDisplayed({ timeout: 10000 });
+  await b
+    .waitUntil(
+      async () => {
+        const timeline = await text(b, ".timeline");
+        return timeline.includes(`Changed status: ${before.status[changed]} → ${target}`) && timeline.includes(ownerEvent);
+      },
+      { timeout: 10000 },
+    )
+    .catch(async () => {
+      throw new Error(`the timeline does not show the bulk changes: ${await text(b, ".timeline")}`);
+    });
+  assert.equal(await b.$("select[name=status]").getValue(), target, "the open lead's status is the new one");
+  await b.keys("Escape");
+  await b.$("[data-testid=detail-name]").waitForExist({ reverse: true, timeout: 10000 });
 
   step("export the view (search + status lost)");
   await b.$("button[data-status=lost]").click();
