@@ -22,8 +22,12 @@ impl Drop for Listening {
 }
 
 pub fn cancels(token: CancellationToken, at_once: &'static str) -> Listening {
+    // Listening starts here, before the work does: in the spawned task it started only once a
+    // worker thread ran it, and a Ctrl-C before that (a busy machine) ended the process
+    // outright instead of stopping the work.
+    let signals = signals();
     Listening(tokio::spawn(async move {
-        let Some(signals) = signals() else { return };
+        let Some(signals) = signals else { return };
         stop_on(signals, &token, || {
             errln!("error: {at_once}");
             end_now()
@@ -113,6 +117,22 @@ mod tests {
         send.send(()).unwrap();
         listening.await;
         assert!(ended.load(Ordering::SeqCst), "a second one ends the process");
+    }
+
+    /// A Ctrl-C that comes as soon as `cancels` returned, before its task could run (on this
+    /// one-thread runtime it cannot run until the test awaits), stops the work: it ended the
+    /// process (this test's too) when the listening started in that task.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_ctrl_c_right_after_listening_starts_stops_the_work() {
+        let token = CancellationToken::new();
+        let _listening = super::cancels(token.clone(), "stopped at once");
+        // SAFETY: raise only sends this process a signal; tokio's handler is installed.
+        assert_eq!(unsafe { libc::raise(libc::SIGINT) }, 0);
+        // A bound for a broken build only (no timing is asserted): it fails rather than hangs.
+        tokio::time::timeout(std::time::Duration::from_secs(60), token.cancelled())
+            .await
+            .expect("the Ctrl-C stops the work");
     }
 
     #[tokio::test]
