@@ -671,3 +671,125 @@ async fn a_change_to_many_leads_is_all_or_nothing() {
     assert_eq!(vault.leads().count(&hot).await.unwrap(), 5);
     vault.close().await;
 }
+
+/// The names of the leads `search` finds, read every way a search is: the newest and the
+/// oldest first (from the search index), by score (from the score index), and counted.
+async fn found(vault: &Vault, search: &str) -> Vec<String> {
+    let filter = LeadFilter { search: Some(search.into()), ..Default::default() };
+    let mut names = Vec::new();
+    for sort in [LeadSort::Newest, LeadSort::Oldest, LeadSort::ScoreHigh] {
+        let page = vault.leads().list(&filter, sort, None, 50).await.unwrap();
+        let mut these: Vec<String> =
+            page.leads.into_iter().map(|l| l.full_name.unwrap_or_default()).collect();
+        if sort == LeadSort::Oldest {
+            these.reverse();
+        }
+        names.push(these);
+    }
+    assert_eq!(names[1], names[0], "{search}: oldest first");
+    assert_eq!(names[2], names[0], "{search}: by score");
+    assert_eq!(vault.leads().count(&filter).await.unwrap(), names[0].len() as i64, "{search}: counted");
+    names.swap_remove(0)
+}
+
+/// A number typed the national way, its trunk 0 in place of the country code, finds the lead
+/// stored with the country code: not leads whose phones share its last 7 digits but not the
+/// rest, or have more than a country code before them.
+#[tokio::test]
+async fn a_phone_number_typed_the_national_way_finds_it_stored_with_its_country_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(
+        &csv,
+        "id,name,phone,created_at\n\
+         1,Olivia Hart,+44 7911 123456,2026-09-01T10:00:00Z\n\
+         2,Jonas Berg,+49 30 1234567,2026-09-02T10:00:00Z\n\
+         3,Claire Martin,+33 6 12 34 56 78,2026-09-03T10:00:00Z\n\
+         4,Ann Same Seven,+1 212 123 4567,2026-09-04T10:00:00Z\n\
+         5,Ben Long Prefix,+1 555 301 234 567,2026-09-05T10:00:00Z\n\
+         6,Cara National,0123 456789,2026-09-06T10:00:00Z\n\
+         7,Dan Belgium,+32 612 34 56 78,2026-09-07T10:00:00Z\n",
+    )
+    .unwrap();
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+    for (typed, expected) in [
+        ("07911 123456", vec!["Olivia Hart"]),
+        ("07911123456", vec!["Olivia Hart"]),
+        ("030 1234567", vec!["Jonas Berg"]),
+        ("0301234567", vec!["Jonas Berg"]),
+        ("030/123 45 67", vec!["Jonas Berg"]),
+        // The same digits after another country's code are found too: which country was meant
+        // is not typed.
+        ("06 12 34 56 78", vec!["Dan Belgium", "Claire Martin"]),
+        ("0612345678", vec!["Dan Belgium", "Claire Martin"]),
+        ("06.12.34.56.78", vec!["Dan Belgium", "Claire Martin"]),
+        // Digits with a leading 0 still find the numbers that begin with them.
+        ("0123", vec!["Cara National"]),
+        ("0123 456789", vec!["Cara National"]),
+        // The last 7 digits alone are not the number.
+        ("0991234567", vec![]),
+        ("00301234567", vec![]),
+        ("+0301234567", vec![]),
+    ] {
+        assert_eq!(found(&vault, typed).await, expected, "{typed}");
+    }
+    vault.close().await;
+}
+
+/// Chinese, Japanese and Korean names, companies and notes are found by any of their
+/// characters, as imported, added through the API and changed: "伟" finds 张伟 (only "张" did),
+/// "太郎" 山田太郎, "민준" 김민준. The index stays sound through the changes.
+#[tokio::test]
+async fn chinese_japanese_and_korean_text_is_found_by_any_part() {
+    use leadvault_core::NewLead;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(
+        &csv,
+        "id,name,company,created_at\n\
+         1,张伟,北京科技有限公司,2026-09-01T10:00:00Z\n\
+         2,山田太郎,Łódź Trading,2026-09-02T10:00:00Z\n\
+         3,Ana López,株式会社山田,2026-09-03T10:00:00Z\n",
+    )
+    .unwrap();
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+    let korean = NewLead {
+        source: "api".into(),
+        external_id: "k1".into(),
+        created_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        full_name: Some("김민준".into()),
+        ..Default::default()
+    };
+    assert_eq!(vault.add_leads(vec![korean]).await.unwrap(), 1);
+    for (typed, expected) in [
+        ("伟", vec!["张伟"]),
+        ("张伟", vec!["张伟"]),
+        ("张", vec!["张伟"]),
+        ("科技", vec!["张伟"]),
+        ("太郎", vec!["山田太郎"]),
+        ("山田", vec!["Ana López", "山田太郎"]),
+        ("田太", vec!["山田太郎"]),
+        ("太郎 lodz", vec!["山田太郎"]),
+        ("민준", vec!["김민준"]),
+        ("lopez 山田", vec!["Ana López"]),
+        ("郎太", vec![]),
+    ] {
+        assert_eq!(found(&vault, typed).await, expected, "{typed}");
+    }
+    // A note added later is searchable by its parts; the lead's other words stay found.
+    let zhang = vault
+        .leads()
+        .list(&LeadFilter { search: Some("伟".into()), ..Default::default() }, LeadSort::Newest, None, 1)
+        .await
+        .unwrap()
+        .leads
+        .remove(0);
+    let note = LeadUpdate { note: Some("周三回电话".into()), ..Default::default() };
+    vault.leads().update(&zhang.id, &note).await.unwrap();
+    assert_eq!(found(&vault, "回电").await, vec!["张伟"]);
+    assert_eq!(found(&vault, "有限公司").await, vec!["张伟"]);
+    assert_eq!(vault.check().await.unwrap(), Vec::<String>::new());
+    vault.close().await;
+}

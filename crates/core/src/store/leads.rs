@@ -16,7 +16,9 @@ use crate::domain::{
     normalize_owner, normalize_tag,
 };
 use crate::error::{Error, Result};
-use crate::store::search::{expandable_prefixes, fts_query, fts_query_expanded};
+use crate::store::search::{
+    NationalNumber, expandable_prefixes, fts_query, fts_query_expanded, national_number,
+};
 use crate::store::sql::{Arg, Sql};
 use crate::vault::Vault;
 
@@ -721,7 +723,9 @@ fn select_leads(
             let mut q = Sql::new(format!(
                 "SELECT {columns} FROM leads_fts f JOIN leads l ON l.sort_key = f.rowid WHERE leads_fts MATCH "
             ));
-            q.bind(m.as_str());
+            let national = filter.search.as_deref().and_then(national_number);
+            q.bind(candidates(m, national.as_ref()));
+            push_national(&mut q, "f.rowid", m, national.as_ref());
             push_conditions(&mut q, filter);
             q
         }
@@ -783,9 +787,11 @@ pub(crate) fn push_filter(q: &mut Sql, f: &LeadFilter) {
     if let Some(text) = f.search.as_deref() {
         match fts_query(text) {
             Some(m) => {
+                let national = national_number(text);
                 q.push(" AND l.sort_key IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
-                    .bind(m)
+                    .bind(candidates(&m, national.as_ref()))
                     .push(")");
+                push_national(q, "l.sort_key", &m, national.as_ref());
             }
             // Nothing searchable (only punctuation): nothing matches, as in any search box.
             None if !text.trim().is_empty() => {
@@ -795,6 +801,28 @@ pub(crate) fn push_filter(q: &mut Sql, f: &LeadFilter) {
         }
     }
     push_conditions(q, f);
+}
+
+/// The MATCH expression for the leads a search whose own expression is `m` may find: `m`, and
+/// for a number typed the national way ("07911 123456"), the leads whose phone ends as it does,
+/// which [`push_national`] narrows to those it is.
+fn candidates(m: &str, national: Option<&NationalNumber>) -> String {
+    match national {
+        Some(n) => format!("({m}) OR {}", n.candidates),
+        None => m.to_string(),
+    }
+}
+
+/// For a number typed the national way, ` AND ...` keeping of the [`candidates`] (`key` their
+/// sort key) those `m` finds and those whose phone is the number after a country code of one to
+/// three digits: "07911 123456" finds +44 7911 123456 (447911123456), not a phone that only
+/// shares its last 7 digits.
+fn push_national(q: &mut Sql, key: &str, m: &str, national: Option<&NationalNumber>) {
+    let Some(n) = national else { return };
+    let len = n.digits.len() as i64;
+    q.push(" AND (length(l.phone_digits) BETWEEN ").bind(len + 1).push(" AND ").bind(len + 3);
+    q.push(" AND substr(l.phone_digits, ").bind(-len).push(") = ").bind(n.digits.as_str());
+    q.push(&format!(" OR {key} IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")).bind(m).push("))");
 }
 
 /// ` AND ...` for every part of `f` but the search.

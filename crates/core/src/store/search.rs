@@ -54,11 +54,53 @@ fn fold(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The runs of letters and digits of each word of `text`.
+/// The runs of letters and digits of each word of `text`, with each CJK character a run of its
+/// own, as the index holds them (see [`is_cjk`]).
 fn words(text: &str) -> impl Iterator<Item = Vec<&str>> {
     text.split_whitespace()
-        .map(|word| word.split(|c: char| !c.is_alphanumeric()).filter(|r| !r.is_empty()).collect::<Vec<_>>())
+        .map(|word| {
+            word.split(|c: char| !c.is_alphanumeric())
+                .filter(|r| !r.is_empty())
+                .flat_map(split_cjk)
+                .collect::<Vec<_>>()
+        })
         .filter(|runs| !runs.is_empty())
+}
+
+/// Chinese, Japanese and Korean characters: the kana, the Han ideographs and the Hangul
+/// syllables. Names and words written in them have no spaces, so the index holds each of them
+/// as a word of its own (migration 0016, whose GLOB class lists these same ranges): "伟" finds
+/// 张伟 and "太郎" (the phrase 太 郎) finds 山田太郎.
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3041}'..='\u{30FF}'           // hiragana and katakana
+        | '\u{3400}'..='\u{4DBF}'         // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'         // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7A3}'         // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}'         // CJK compatibility ideographs
+        | '\u{20000}'..='\u{2FFFF}') // CJK extensions B and on
+}
+
+/// `run` (letters and digits) cut before and after each CJK character.
+fn split_cjk(run: &str) -> Vec<&str> {
+    if !run.chars().any(is_cjk) {
+        return vec![run];
+    }
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (at, c) in run.char_indices() {
+        if is_cjk(c) {
+            if start < at {
+                parts.push(&run[start..at]);
+            }
+            parts.push(&run[at..at + c.len_utf8()]);
+            start = at + c.len_utf8();
+        }
+    }
+    if start < run.len() {
+        parts.push(&run[start..]);
+    }
+    parts
 }
 
 /// The shortest prefix worth expanding: shorter ones have their own prefix index.
@@ -123,6 +165,33 @@ pub(crate) fn fts_query_expanded(text: &str, expansions: &HashMap<String, Vec<St
     Some(forms.join(" OR "))
 }
 
+/// A phone number typed the national way, with the trunk 0 dialled inside its country in place
+/// of the country code: "07911 123456" for +44 7911 123456, "030 1234567" for +49 30 1234567,
+/// "06 12 34 56 78" for +33 6 12 34 56 78.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NationalNumber {
+    /// The MATCH expression for its candidates: the leads whose phone's last 7 digits (which the
+    /// index holds as a word, migration 0001) are the number's.
+    pub candidates: String,
+    /// The number's digits after the 0. A candidate is the number when its phone's digits are
+    /// these after a country code of one to three digits.
+    pub digits: String,
+}
+
+/// The number `text` may be when it is only digits (seven or more after a leading 0 that is
+/// not the 00 of an international call) and punctuation or spaces, without a `+`.
+pub(crate) fn national_number(text: &str) -> Option<NationalNumber> {
+    if text.contains('+') || !text.chars().all(|c| c.is_ascii_digit() || !c.is_alphanumeric()) {
+        return None;
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let rest = digits.strip_prefix('0').filter(|r| !r.starts_with('0') && (7..=14).contains(&r.len()))?;
+    Some(NationalNumber {
+        candidates: format!("phone : \"{}\"", &rest[rest.len() - 7..]),
+        digits: rest.to_string(),
+    })
+}
+
 /// The digits of `text` when it reads as a phone number split by punctuation or spaces
 /// ("555-250-9062", "(555) 250 9062", "+1 555.250.9062", a pasted en dash), or as one with its
 /// country code ("+15552509062"): ASCII digits in two runs or more, or more than ten in one,
@@ -138,7 +207,7 @@ fn phone_digits(text: &str) -> Option<String> {
 mod tests {
     use std::collections::HashMap;
 
-    use super::{expandable_prefixes, fts_query, fts_query_expanded};
+    use super::{NationalNumber, expandable_prefixes, fts_query, fts_query_expanded, national_number};
 
     #[test]
     fn words_become_quoted_prefix_phrases() {
@@ -182,6 +251,35 @@ mod tests {
         assert_eq!(fts_query("O'Brien").unwrap(), r#""OBrien"*"#);
         assert_eq!(fts_query("o’brien").unwrap(), r#""obrien"*"#);
         assert_eq!(expandable_prefixes("Łukasz"), vec!["lukasz"]);
+    }
+
+    #[test]
+    fn chinese_japanese_and_korean_characters_are_words_of_their_own() {
+        assert_eq!(fts_query("伟").unwrap(), r#""伟"*"#);
+        assert_eq!(fts_query("山田太郎").unwrap(), r#""山 田 太 郎"*"#);
+        assert_eq!(fts_query("张伟 Acme").unwrap(), r#""张 伟"* AND "Acme"*"#);
+        assert_eq!(fts_query("민준").unwrap(), r#""민 준"*"#);
+        // Letters and digits beside them stay one word; the middle dot of katakana names parts.
+        assert_eq!(fts_query("王2号 abc王").unwrap(), r#""王 2 号"* AND "abc 王"*"#);
+        assert_eq!(fts_query("ジョン・スミス").unwrap(), r#""ジ ョ ン ス ミ ス"*"#);
+        assert!(expandable_prefixes("山田太郎").is_empty());
+    }
+
+    #[test]
+    fn a_number_with_a_leading_0_may_be_a_national_one() {
+        let national = |digits: &str, last7: &str| {
+            Some(NationalNumber { candidates: format!("phone : \"{last7}\""), digits: digits.into() })
+        };
+        assert_eq!(national_number("07911 123456"), national("7911123456", "1123456"));
+        assert_eq!(national_number("030 1234567"), national("301234567", "1234567"));
+        assert_eq!(national_number("(030) 123-45-67"), national("301234567", "1234567"));
+        assert_eq!(national_number("0612345678"), national("612345678", "2345678"));
+        // Too short for a number, an international call's 00, a +, letters, too long.
+        for typed in
+            ["0123", "0123 456", "0044 7911 123456", "+0301234567", "030 1234567 Berg", "0123456789012345"]
+        {
+            assert_eq!(national_number(typed), None, "{typed}");
+        }
     }
 
     #[test]

@@ -1,0 +1,32 @@
+-- Search finds Chinese, Japanese and Korean names and words by any of their characters: "伟"
+-- finds 张伟 and "太郎" finds 山田太郎, where only their first characters did. They are written
+-- without spaces and `unicode61` keeps a run of them as one word, which only its beginning
+-- finds, so the index holds each of them as a word of its own (a space before and after it),
+-- and store::search cuts what is typed the same way (太郎 becomes the phrase 太 郎). The GLOB
+-- class is store::search::is_cjk's: the kana, the Han ideographs and the Hangul syllables.
+-- Only text with a character outside printable ASCII and one in the class is cut; the folds
+-- of 0015 apply to the result as before (neither touches what the other changes).
+--
+-- The other leads' text is indexed as before, so only the leads with such a character leave
+-- the index and go back in, cut; the rest of the index stays as it is.
+
+DELETE FROM leads_fts WHERE rowid IN (SELECT sort_key FROM leads WHERE (full_name GLOB '*[^ -~]*' AND full_name GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*') OR (email GLOB '*[^ -~]*' AND email GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*') OR (company GLOB '*[^ -~]*' AND company GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*') OR (notes_text GLOB '*[^ -~]*' AND notes_text GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*'));
+
+DROP VIEW lead_search_docs;
+CREATE VIEW lead_search_docs (seq, sort_key, full_name, email, phone, company, notes) AS
+    SELECT seq, sort_key,
+           CASE WHEN full_name GLOB '*[^ -~]*' AND full_name GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*' THEN (WITH RECURSIVE s(rest, out) AS (SELECT full_name, '' UNION ALL SELECT substr(rest, 2), out || CASE WHEN substr(rest, 1, 1) GLOB '[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]' THEN ' ' || substr(rest, 1, 1) || ' ' ELSE CASE substr(rest, 1, 1) WHEN 'ł' THEN 'l' WHEN 'Ł' THEN 'L' WHEN 'ø' THEN 'o' WHEN 'Ø' THEN 'O' WHEN 'æ' THEN 'ae' WHEN 'Æ' THEN 'AE' WHEN 'œ' THEN 'oe' WHEN 'Œ' THEN 'OE' WHEN 'ß' THEN 'ss' WHEN 'ẞ' THEN 'SS' WHEN 'ı' THEN 'i' WHEN 'đ' THEN 'd' WHEN 'Đ' THEN 'D' WHEN 'ð' THEN 'd' WHEN 'Ð' THEN 'D' WHEN 'þ' THEN 'th' WHEN 'Þ' THEN 'TH' WHEN 'ħ' THEN 'h' WHEN 'Ħ' THEN 'H' WHEN '''' THEN '' WHEN '’' THEN '' ELSE substr(rest, 1, 1) END END FROM s WHERE rest <> '') SELECT out FROM s WHERE rest = '')
+                WHEN full_name GLOB '*[^ -~]*' OR instr(full_name, '''') THEN replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(full_name, 'ł', 'l'), 'Ł', 'L'), 'ø', 'o'), 'Ø', 'O'), 'æ', 'ae'), 'Æ', 'AE'), 'œ', 'oe'), 'Œ', 'OE'), 'ß', 'ss'), 'ẞ', 'SS'), 'ı', 'i'), 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D'), 'þ', 'th'), 'Þ', 'TH'), 'ħ', 'h'), 'Ħ', 'H'), '''', ''), '’', '') ELSE full_name END,
+           CASE WHEN email GLOB '*[^ -~]*' AND email GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*' THEN (WITH RECURSIVE s(rest, out) AS (SELECT email, '' UNION ALL SELECT substr(rest, 2), out || CASE WHEN substr(rest, 1, 1) GLOB '[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]' THEN ' ' || substr(rest, 1, 1) || ' ' ELSE substr(rest, 1, 1) END FROM s WHERE rest <> '') SELECT out FROM s WHERE rest = '') ELSE email END,
+           coalesce(phone, '') || ' ' || coalesce(phone_digits, '') || ' ' ||
+           coalesce(substr(phone_digits, -10) || ' ' || substr(phone_digits, -7) || ' ' ||
+                    substr(phone_digits, -4), ''),
+           CASE WHEN company GLOB '*[^ -~]*' AND company GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*' THEN (WITH RECURSIVE s(rest, out) AS (SELECT company, '' UNION ALL SELECT substr(rest, 2), out || CASE WHEN substr(rest, 1, 1) GLOB '[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]' THEN ' ' || substr(rest, 1, 1) || ' ' ELSE CASE substr(rest, 1, 1) WHEN 'ł' THEN 'l' WHEN 'Ł' THEN 'L' WHEN 'ø' THEN 'o' WHEN 'Ø' THEN 'O' WHEN 'æ' THEN 'ae' WHEN 'Æ' THEN 'AE' WHEN 'œ' THEN 'oe' WHEN 'Œ' THEN 'OE' WHEN 'ß' THEN 'ss' WHEN 'ẞ' THEN 'SS' WHEN 'ı' THEN 'i' WHEN 'đ' THEN 'd' WHEN 'Đ' THEN 'D' WHEN 'ð' THEN 'd' WHEN 'Ð' THEN 'D' WHEN 'þ' THEN 'th' WHEN 'Þ' THEN 'TH' WHEN 'ħ' THEN 'h' WHEN 'Ħ' THEN 'H' WHEN '''' THEN '' WHEN '’' THEN '' ELSE substr(rest, 1, 1) END END FROM s WHERE rest <> '') SELECT out FROM s WHERE rest = '')
+                WHEN company GLOB '*[^ -~]*' OR instr(company, '''') THEN replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(company, 'ł', 'l'), 'Ł', 'L'), 'ø', 'o'), 'Ø', 'O'), 'æ', 'ae'), 'Æ', 'AE'), 'œ', 'oe'), 'Œ', 'OE'), 'ß', 'ss'), 'ẞ', 'SS'), 'ı', 'i'), 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D'), 'þ', 'th'), 'Þ', 'TH'), 'ħ', 'h'), 'Ħ', 'H'), '''', ''), '’', '') ELSE company END,
+           CASE WHEN notes_text GLOB '*[^ -~]*' AND notes_text GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*' THEN (WITH RECURSIVE s(rest, out) AS (SELECT notes_text, '' UNION ALL SELECT substr(rest, 2), out || CASE WHEN substr(rest, 1, 1) GLOB '[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]' THEN ' ' || substr(rest, 1, 1) || ' ' ELSE CASE substr(rest, 1, 1) WHEN 'ł' THEN 'l' WHEN 'Ł' THEN 'L' WHEN 'ø' THEN 'o' WHEN 'Ø' THEN 'O' WHEN 'æ' THEN 'ae' WHEN 'Æ' THEN 'AE' WHEN 'œ' THEN 'oe' WHEN 'Œ' THEN 'OE' WHEN 'ß' THEN 'ss' WHEN 'ẞ' THEN 'SS' WHEN 'ı' THEN 'i' WHEN 'đ' THEN 'd' WHEN 'Đ' THEN 'D' WHEN 'ð' THEN 'd' WHEN 'Ð' THEN 'D' WHEN 'þ' THEN 'th' WHEN 'Þ' THEN 'TH' WHEN 'ħ' THEN 'h' WHEN 'Ħ' THEN 'H' WHEN '''' THEN '' WHEN '’' THEN '' ELSE substr(rest, 1, 1) END END FROM s WHERE rest <> '') SELECT out FROM s WHERE rest = '')
+                WHEN notes_text GLOB '*[^ -~]*' OR instr(notes_text, '''') THEN replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(notes_text, 'ł', 'l'), 'Ł', 'L'), 'ø', 'o'), 'Ø', 'O'), 'æ', 'ae'), 'Æ', 'AE'), 'œ', 'oe'), 'Œ', 'OE'), 'ß', 'ss'), 'ẞ', 'SS'), 'ı', 'i'), 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D'), 'þ', 'th'), 'Þ', 'TH'), 'ħ', 'h'), 'Ħ', 'H'), '''', ''), '’', '') ELSE notes_text END
+    FROM leads;
+
+INSERT INTO leads_fts (rowid, full_name, email, phone, company, notes)
+    SELECT sort_key, full_name, email, phone, company, notes FROM lead_search_docs
+    WHERE seq IN (SELECT seq FROM leads WHERE (full_name GLOB '*[^ -~]*' AND full_name GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*') OR (email GLOB '*[^ -~]*' AND email GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*') OR (company GLOB '*[^ -~]*' AND company GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*') OR (notes_text GLOB '*[^ -~]*' AND notes_text GLOB '*[ぁ-ヿ㐀-䶿一-鿿가-힣豈-﫿𠀀-𯿿]*')) ORDER BY sort_key;
