@@ -62,8 +62,8 @@ fn zeroize_string(s: String) -> zeroize::Zeroizing<String> {
 
 pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
     let provider: Provider = args.provider.parse()?;
-    let connection = if args.token_stdin {
-        manage::connect_token(
+    let saved = if args.token_stdin {
+        manage::connect_token_saved(
             vault,
             provider,
             read_token(&args.provider)?,
@@ -75,8 +75,18 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
         sign_in(vault, provider, &args).await
     }
     .map_err(provider_error)?;
+    let connection = &saved.connection;
     if args.json {
-        outln!("{}", serde_json::to_string(&connection).unwrap_or_default())?;
+        outln!("{}", serde_json::to_string(&saved).unwrap_or_default())?;
+    } else if saved.signed_in_again {
+        // The account already had a connection here: that one works again, nothing added.
+        outln!(
+            "Signed in again to {} ({}); id {}",
+            safe(&connection.label),
+            provider.display_name(),
+            connection.id
+        )?;
+        outln!("Its new secrets are in the OS keychain; its next sync picks up where it left off.")?;
     } else {
         outln!("Connected {} ({}); id {}", safe(&connection.label), provider.display_name(), connection.id)?;
         outln!("Secrets are in the OS keychain; the vault keeps only the account's name and id.")?;
@@ -88,7 +98,7 @@ async fn sign_in(
     vault: &Vault,
     provider: Provider,
     args: &ConnectArgs,
-) -> leadvault_connectors::Result<leadvault_core::connections::Connection> {
+) -> leadvault_connectors::Result<manage::Saved> {
     let (connector, sign_in) =
         manage::begin_sign_in(provider, args.base_url.as_deref(), args.client_id.clone(), false).await?;
     let url = sign_in.authorize_url().to_string();
@@ -107,7 +117,7 @@ async fn sign_in(
     });
     let timeout = Duration::from_secs(args.timeout_secs);
     let result =
-        manage::finish_sign_in(vault, connector, sign_in, timeout, &cancel, args.label.clone()).await;
+        manage::finish_sign_in_saved(vault, connector, sign_in, timeout, &cancel, args.label.clone()).await;
     watcher.abort();
     result
 }

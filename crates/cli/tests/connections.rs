@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
 use common::{Sandbox, files_under};
-use leadvault_fakes::{CLIENT_ID, Fake, Provider};
+use leadvault_fakes::{CLIENT_ID, Fake, Options, Provider};
 
 /// A runtime that keeps the fakes serving while the test runs the binary.
 fn runtime() -> tokio::runtime::Runtime {
@@ -133,6 +133,25 @@ fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in
     assert!(err.contains("sign in again"), "{err}");
     assert_eq!(fake.calls("/token") - before, 1, "one refresh attempt, no retry loop");
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["status"], "needs_sign_in");
+
+    // Signing in again to the same account brings that connection back, in place.
+    let mut child = sandbox
+        .command(&["connect", "google-ads", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (url, _stderr) = sign_in_address(&mut child);
+    rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("Signed in again to ") && said.contains(&format!("id {id}")), "{said}");
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "no second connection: {list}");
+    assert_eq!((list[0]["id"].as_str(), list[0]["status"].as_str()), (Some(id.as_str()), Some("connected")));
+    assert!(list[0]["last_error"].is_null(), "{list}");
+    assert!(sandbox.ok(&["connections", "test", &id]).contains("working"));
 
     sandbox.ok(&["disconnect", &id, "--purge"]);
     assert!(!fake.revoked().is_empty(), "disconnect revoked the grant at the provider");
@@ -294,4 +313,68 @@ fn a_connection_label_never_drives_the_terminal() {
     assert_eq!(raw, Vec::<char>::new(), "{shown:?}");
     assert!(shown.contains("Sales \\x1b]0;pwned\\x07CRM\\x1b[2J"), "{shown}");
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["label"], label, "JSON keeps it exact");
+}
+
+/// A CRM whose token was revoked fails its sync and needs a sign-in; pasting a new token for
+/// the same account brings that connection back (same id, connected, its schedule kept), and
+/// the next sync sends only what had not gone yet: no second connection, no lead pushed twice.
+#[test]
+fn a_new_token_for_the_same_account_signs_its_connection_in_again_without_pushing_twice() {
+    let rt = runtime();
+    let meta =
+        rt.block_on(Fake::start_with(Provider::Meta, Options { leads: 20, ..Options::default() })).unwrap();
+    let hubspot = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    sandbox.connect_pasted("meta", &meta.base_url(), &meta.issue_token());
+    let id = sandbox.connect_pasted("hubspot", &hubspot.base_url(), &hubspot.issue_token());
+    sandbox.ok(&["connections", "every", &id, "2h"]);
+    let created = hubspot.crm_writes().created;
+    let out = sandbox.ok(&["sync"]);
+    assert!(out.contains(": 20 pushed, 0 failed"), "{out}");
+
+    // The token is revoked, and five more leads come in: the sync stores them, and the CRM's
+    // part fails asking for a sign-in.
+    hubspot.expire_access_tokens();
+    meta.add_leads(5);
+    let out = sandbox.run(&["sync"]);
+    assert!(!out.status.success(), "the sync fails");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sign in again"), "{err}");
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    assert_eq!(list[1]["status"], "needs_sign_in", "{list}");
+
+    // A new token for the same portal: the same connection, connected again.
+    let base = hubspot.base_url();
+    let args = ["connect", "hubspot", "--token-stdin", "--base-url", &base, "--label", "Ignored"];
+    let out = with_stdin(&sandbox, &args, &hubspot.issue_token());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("Signed in again to HubSpot"), "{said}");
+    assert!(said.contains(&format!("(HubSpot); id {id}")), "{said}");
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "no second HubSpot connection: {list}");
+    let c = &list[1];
+    assert_eq!((c["id"].as_str(), c["status"].as_str()), (Some(id.as_str()), Some("connected")), "{c}");
+    assert!(c["last_error"].is_null() && c["label"].as_str().unwrap().starts_with("HubSpot"), "{c}");
+    assert_eq!(c["sync_every_secs"], 7200, "its schedule stays");
+
+    // The next sync sends the five it missed, and only them.
+    let out = sandbox.ok(&["sync"]);
+    assert!(out.contains(": 5 pushed, 0 failed"), "{out}");
+    let writes = hubspot.crm_writes();
+    assert_eq!((writes.created - created, writes.updated), (25, 0), "each lead once in the CRM");
+
+    // Once more, with --json: the connection, said to be signed in again.
+    let out = with_stdin(
+        &sandbox,
+        &["connect", "hubspot", "--token-stdin", "--base-url", &base, "--json"],
+        &hubspot.issue_token(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((again["id"].as_str(), again["signed_in_again"].as_bool()), (Some(id.as_str()), Some(true)));
+    let out = sandbox.ok(&["sync"]);
+    assert!(out.contains(": 0 pushed, 0 failed"), "{out}");
+    assert_eq!(hubspot.crm_writes().updated, 0, "nothing pushed twice");
 }

@@ -35,7 +35,19 @@ pub fn open_browser(url: &str) -> bool {
         .is_ok()
 }
 
-/// Verifies a pasted long-lived token with one cheap call, then saves the connection.
+/// What a connect did: the connection, and whether it was one the vault already had to that
+/// account, signed in again in place (see [`Connections::sign_in_again`]) rather than added.
+///
+/// [`Connections::sign_in_again`]: leadvault_core::connections::Connections::sign_in_again
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    #[serde(flatten)]
+    pub connection: Connection,
+    pub signed_in_again: bool,
+}
+
+/// Verifies a pasted long-lived token with one cheap call, then saves the connection (see
+/// [`connect_token_saved`]).
 pub async fn connect_token(
     vault: &Vault,
     provider: Provider,
@@ -43,6 +55,19 @@ pub async fn connect_token(
     base_url: Option<&str>,
     label: Option<String>,
 ) -> Result<Connection> {
+    Ok(connect_token_saved(vault, provider, token, base_url, label).await?.connection)
+}
+
+/// Verifies a pasted long-lived token with one cheap call, then saves the connection: a new
+/// one, or, for an account the vault already has a connection to, that connection signed in
+/// again in place.
+pub async fn connect_token_saved(
+    vault: &Vault,
+    provider: Provider,
+    token: Secret,
+    base_url: Option<&str>,
+    label: Option<String>,
+) -> Result<Saved> {
     if token.expose().trim().is_empty() {
         return Err(Error::Config("the token is empty; paste the whole token".into()));
     }
@@ -110,7 +135,8 @@ pub async fn begin_sign_in(
     Ok((connector, sign_in))
 }
 
-/// Waits for the browser, exchanges the code, verifies the tokens and saves the connection.
+/// Waits for the browser, exchanges the code, verifies the tokens and saves the connection
+/// (see [`finish_sign_in_saved`]).
 pub async fn finish_sign_in(
     vault: &Vault,
     connector: Connector,
@@ -119,6 +145,19 @@ pub async fn finish_sign_in(
     cancel: &CancellationToken,
     label: Option<String>,
 ) -> Result<Connection> {
+    Ok(finish_sign_in_saved(vault, connector, sign_in, timeout, cancel, label).await?.connection)
+}
+
+/// Waits for the browser, exchanges the code, verifies the tokens and saves the connection: a
+/// new one, or the one the vault already has to that account, signed in again in place.
+pub async fn finish_sign_in_saved(
+    vault: &Vault,
+    connector: Connector,
+    sign_in: SignIn,
+    timeout: Duration,
+    cancel: &CancellationToken,
+    label: Option<String>,
+) -> Result<Saved> {
     let tokens = sign_in.finish(connector.http(), timeout, cancel).await?;
     complete(vault, connector, tokens, label).await
 }
@@ -132,6 +171,17 @@ pub async fn finish_embedded_sign_in(
     answer: &Url,
     label: Option<String>,
 ) -> Result<Connection> {
+    Ok(finish_embedded_sign_in_saved(vault, connector, sign_in, answer, label).await?.connection)
+}
+
+/// [`finish_embedded_sign_in`], saying whether an existing connection was signed in again.
+pub async fn finish_embedded_sign_in_saved(
+    vault: &Vault,
+    connector: Connector,
+    sign_in: SignIn,
+    answer: &Url,
+    label: Option<String>,
+) -> Result<Saved> {
     let tokens = sign_in.finish_at(connector.http(), answer).await?;
     complete(vault, connector, tokens, label).await
 }
@@ -141,7 +191,7 @@ async fn complete(
     connector: Connector,
     mut tokens: Tokens,
     label: Option<String>,
-) -> Result<Connection> {
+) -> Result<Saved> {
     tokens.credentials.developer_token = developer_token(connector.provider());
     let api_base = connector.api_base_from(&tokens);
     let checker = match &api_base {
@@ -164,7 +214,7 @@ async fn save(
     api_base: Option<String>,
     account: Account,
     label: Option<String>,
-) -> Result<Connection> {
+) -> Result<Saved> {
     let provider = connector.provider();
     let label = label
         .filter(|l| !l.trim().is_empty())
@@ -179,7 +229,18 @@ async fn save(
         base_url: connector.base_url(),
         api_base,
     };
-    Ok(vault.connections().add(new, credentials).await?)
+    // The same account through the same server: its connection is signed in again (new
+    // secrets, connected again), not made a second time with every synced lead queued twice.
+    let connections = vault.connections();
+    let existing = match new.account_id.as_deref().filter(|a| !a.is_empty()) {
+        Some(account_id) => connections.find_account(provider, account_id, new.base_url.as_deref()).await?,
+        None => None,
+    };
+    if let Some(existing) = existing {
+        let connection = connections.sign_in_again(&existing.id, &new, credentials).await?;
+        return Ok(Saved { connection, signed_in_again: true });
+    }
+    Ok(Saved { connection: connections.add(new, credentials).await?, signed_in_again: false })
 }
 
 /// A connection as it will be saved, to build a client before it is.

@@ -352,6 +352,118 @@ impl Connections<'_> {
         Ok(())
     }
 
+    /// The connection this vault has to `account_id` at `provider` through the same server
+    /// (`base_url`: the live provider, or a local test server), if any: the one to sign in again
+    /// rather than add a second time. Of several (made twice before), the one that needs it most
+    /// (not connected), then the oldest.
+    pub async fn find_account(
+        &self,
+        provider: Provider,
+        account_id: &str,
+        base_url: Option<&str>,
+    ) -> Result<Option<Connection>> {
+        let row: Option<Row> = sqlx::query_as(select!(
+            "WHERE provider = ? AND account_id = ? AND base_url IS ? \
+             ORDER BY status = 'connected', created_at, id LIMIT 1"
+        ))
+        .bind(provider.as_str())
+        .bind(account_id)
+        .bind(base_url)
+        .fetch_optional(&self.vault.pool)
+        .await?;
+        row.map(from_row).transpose()
+    }
+
+    /// Signs a connection in again, in place: `credentials` replace its secrets in the
+    /// keychain, and what the sign-in said (how, the account's name, the scopes, the API's
+    /// address) replaces what the vault had; it is connected again with no last error. Its id,
+    /// label, sync interval, cursors and CRM queue stay as they were: nothing is queued again.
+    ///
+    /// The new secrets are written before the row says it is connected; if the row's update
+    /// fails, the old secrets are put back (or the entry removed if there were none), so a
+    /// failure leaves the connection as it was.
+    pub async fn sign_in_again(
+        &self,
+        id: &str,
+        update: &NewConnection,
+        credentials: &Credentials,
+    ) -> Result<Connection> {
+        let current = self.get(id).await?;
+        if current.provider != update.provider {
+            return Err(Error::invalid(format!(
+                "connection {id} is a {} connection, not {}; sign in to {} instead",
+                current.provider.display_name(),
+                update.provider.display_name(),
+                current.provider.display_name()
+            )));
+        }
+        if let (Some(was), Some(now)) = (&current.account_id, &update.account_id)
+            && was != now
+        {
+            return Err(Error::invalid(format!(
+                "this sign-in is for another {} account than the one of connection {id}; sign in \
+                 with that account, or connect the other one as a new connection",
+                current.provider.display_name()
+            )));
+        }
+        let (ks, account) = (self.keystore(), keychain_account(id));
+        let old = tokio::task::spawn_blocking(move || ks.get_text(&account))
+            .await
+            .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
+        self.save_credentials(id, credentials).await?;
+        let now = self.vault.clock.now().timestamp_millis();
+        let updated = self.update_signed_in(id, update, now).await;
+        let failed = match updated {
+            Ok(true) => None,
+            Ok(false) => Some(Error::invalid(format!(
+                "no connection with id {id}; list them with `leadvault connections list`"
+            ))),
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            let (ks, account) = (self.keystore(), keychain_account(id));
+            let _ = tokio::task::spawn_blocking(move || match old {
+                Some(text) => ks.set_text(&account, &text),
+                None => ks.delete(&account),
+            })
+            .await;
+            return Err(e);
+        }
+        self.get(id).await
+    }
+
+    /// The row of a connection signed in again, and its CRM queue: what waited out a backoff
+    /// because the sign-in was refused is due now. In one transaction; false if no such row.
+    async fn update_signed_in(&self, id: &str, update: &NewConnection, now: i64) -> Result<bool> {
+        let mut tx = self.vault.write_transaction().await?;
+        let done = sqlx::query(
+            "UPDATE connections SET auth = ?, account_id = COALESCE(?, account_id), \
+             account_name = COALESCE(?, account_name), scopes = ?, api_base = ?, \
+             status = 'connected', last_error = NULL WHERE id = ?",
+        )
+        .bind(update.auth.as_str())
+        .bind(&update.account_id)
+        .bind(&update.account_name)
+        .bind(serde_json::to_string(&update.scopes).unwrap_or_else(|_| "[]".into()))
+        .bind(&update.api_base)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE outbox SET next_at = ? WHERE connection_id = ? AND state = 'pending' AND next_at > ?",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Every connection, oldest first.
     pub async fn list(&self) -> Result<Vec<Connection>> {
         let rows: Vec<Row> =
@@ -493,5 +605,201 @@ impl Connections<'_> {
         sqlx::query("DELETE FROM connections WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Removed { leads_deleted, ads_rows_deleted, ad_changes_deleted })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::secrets::{Passphrase, VaultKey};
+    use crate::{NewLead, Unlock, VaultOptions};
+
+    /// A keychain in memory, whose text writes can be made to fail.
+    #[derive(Default)]
+    struct Memory {
+        keys: Mutex<HashMap<String, VaultKey>>,
+        texts: Mutex<HashMap<String, String>>,
+        refuse_writes: AtomicBool,
+    }
+
+    impl KeyStore for Memory {
+        fn get(&self, account: &str) -> Result<Option<VaultKey>> {
+            Ok(self.keys.lock().unwrap().get(account).cloned())
+        }
+        fn set(&self, account: &str, key: &VaultKey) -> Result<()> {
+            self.keys.lock().unwrap().insert(account.into(), key.clone());
+            Ok(())
+        }
+        fn delete(&self, account: &str) -> Result<()> {
+            self.keys.lock().unwrap().remove(account);
+            self.texts.lock().unwrap().remove(account);
+            Ok(())
+        }
+        fn get_text(&self, account: &str) -> Result<Option<zeroize::Zeroizing<String>>> {
+            Ok(self.texts.lock().unwrap().get(account).cloned().map(zeroize::Zeroizing::new))
+        }
+        fn set_text(&self, account: &str, secret: &str) -> Result<()> {
+            if self.refuse_writes.load(Ordering::SeqCst) {
+                return Err(Error::KeychainUnavailable { reason: "locked".into() });
+            }
+            self.texts.lock().unwrap().insert(account.into(), secret.into());
+            Ok(())
+        }
+    }
+
+    async fn vault(dir: &std::path::Path) -> (Vault, Arc<Memory>) {
+        let keychain = Arc::new(Memory::default());
+        let phrase = "the vault's passphrase";
+        let mut options = VaultOptions::new(dir.join("data"), keychain.clone());
+        options.passphrase = Some(Passphrase::new(phrase).unwrap());
+        let vault =
+            Vault::create(options, Unlock::Passphrase(Passphrase::new(phrase).unwrap())).await.unwrap();
+        (vault, keychain)
+    }
+
+    fn hubspot(account: &str, auth: AuthKind) -> NewConnection {
+        NewConnection {
+            provider: Provider::Hubspot,
+            label: format!("HubSpot — portal {account}"),
+            auth,
+            account_id: Some(account.into()),
+            account_name: Some(format!("portal {account}")),
+            scopes: vec!["crm.objects.contacts.write".into()],
+            base_url: Some("http://127.0.0.1:9".into()),
+            api_base: None,
+        }
+    }
+
+    fn token(t: &str) -> Credentials {
+        Credentials::token(Secret::new(t))
+    }
+
+    /// A Meta connection with three synced leads, and a HubSpot one they are queued for, whose
+    /// token was then refused.
+    async fn revoked_crm(vault: &Vault) -> Connection {
+        let meta = NewConnection {
+            provider: Provider::Meta,
+            label: "Meta".into(),
+            account_id: Some("act_1".into()),
+            ..hubspot("act_1", AuthKind::Token)
+        };
+        let meta = vault.connections().add(meta, &token("meta-token")).await.unwrap();
+        let leads = (0..3)
+            .map(|i| NewLead {
+                source: "meta".into(),
+                external_id: format!("meta:{i}"),
+                created_at: Utc::now(),
+                full_name: Some(format!("Synced {i}")),
+                connection_id: Some(meta.id.clone()),
+                ..Default::default()
+            })
+            .collect();
+        vault.add_leads(leads).await.unwrap();
+        let crm =
+            vault.connections().add(hubspot("4471", AuthKind::Oauth), &token("old-token")).await.unwrap();
+        assert_eq!(vault.outbox(&crm.id).counts().await.unwrap().pending, 3);
+        vault.connections().set_sync_every(&crm.id, Some(3600)).await.unwrap();
+        // Its push was refused: the leads wait out a backoff.
+        let later = Utc::now().timestamp_millis() + 3_600_000;
+        sqlx::query("UPDATE outbox SET next_at = ?, attempts = 1")
+            .bind(later)
+            .execute(&vault.pool)
+            .await
+            .unwrap();
+        assert!(vault.outbox(&crm.id).due(10).await.unwrap().is_empty());
+        let why = "HubSpot refused the credentials; sign in again or paste a new token";
+        vault.connections().set_status(&crm.id, ConnectionStatus::NeedsSignIn, Some(why)).await.unwrap();
+        vault.connections().get(&crm.id).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn signing_in_again_updates_the_connection_in_place_and_queues_nothing_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, _keychain) = vault(dir.path()).await;
+        let before = revoked_crm(&vault).await;
+        let connections = vault.connections();
+
+        let found = connections.find_account(Provider::Hubspot, "4471", before.base_url.as_deref()).await;
+        assert_eq!(found.unwrap().map(|c| c.id), Some(before.id.clone()));
+        // Another portal, another server, another provider: not this connection.
+        assert!(
+            connections
+                .find_account(Provider::Hubspot, "9999", before.base_url.as_deref())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(connections.find_account(Provider::Hubspot, "4471", None).await.unwrap().is_none());
+        assert!(
+            connections
+                .find_account(Provider::Pipedrive, "4471", before.base_url.as_deref())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let mut again = hubspot("4471", AuthKind::Token);
+        again.label = "a label the sign-in made up".into();
+        again.scopes = Vec::new();
+        let after = connections.sign_in_again(&before.id, &again, &token("new-token")).await.unwrap();
+        assert_eq!(after.id, before.id);
+        assert_eq!(after.label, before.label, "the label stays");
+        assert_eq!(after.sync_every_secs, Some(3600), "the schedule stays");
+        assert_eq!(after.created_at, before.created_at);
+        assert_eq!((after.status, after.last_error.as_deref()), (ConnectionStatus::Connected, None));
+        assert_eq!(after.auth, AuthKind::Token);
+        assert_eq!(connections.list().await.unwrap().len(), 2, "no connection added");
+        let secrets = connections.credentials(&before.id).await.unwrap().unwrap();
+        assert_eq!(secrets.access_token.expose(), "new-token");
+        assert_eq!(vault.outbox(&before.id).counts().await.unwrap().pending, 3, "nothing queued again");
+        let queued: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&vault.pool).await.unwrap();
+        assert_eq!(queued, 3);
+        assert_eq!(
+            vault.outbox(&before.id).due(10).await.unwrap().len(),
+            3,
+            "due now, not after the backoff"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_sign_in_again_leaves_the_connection_and_its_secrets_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, keychain) = vault(dir.path()).await;
+        let before = revoked_crm(&vault).await;
+        let connections = vault.connections();
+
+        // Another portal's sign-in is not this connection's.
+        let err =
+            connections.sign_in_again(&before.id, &hubspot("9999", AuthKind::Oauth), &token("other")).await;
+        assert!(err.unwrap_err().to_string().contains("another HubSpot account"));
+        let err = connections.sign_in_again("01NOPE", &hubspot("4471", AuthKind::Oauth), &token("t")).await;
+        assert!(err.unwrap_err().to_string().contains("no connection with id"));
+
+        // The keychain refusing the new secrets changes nothing.
+        keychain.refuse_writes.store(true, Ordering::SeqCst);
+        let err =
+            connections.sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new")).await;
+        assert!(err.is_err());
+        keychain.refuse_writes.store(false, Ordering::SeqCst);
+
+        // The vault refusing the row's update puts the old secrets back.
+        sqlx::query(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON connections BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(&vault.pool)
+        .await
+        .unwrap();
+        let err =
+            connections.sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new")).await;
+        assert!(err.is_err());
+        assert_eq!(connections.get(&before.id).await.unwrap(), before);
+        let secrets = connections.credentials(&before.id).await.unwrap().unwrap();
+        assert_eq!(secrets.access_token.expose(), "old-token");
+        assert!(vault.outbox(&before.id).due(10).await.unwrap().is_empty(), "the queue as it was");
     }
 }
