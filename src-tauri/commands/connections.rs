@@ -115,6 +115,11 @@ pub struct SyncDone {
     pub pushed: u64,
     /// A CRM: leads it refused.
     pub failed: u64,
+    /// A CRM: why its owners were not read this time (a token without their scope), though the
+    /// sync succeeded; none when they were, or for a lead source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub owners_warning: Option<String>,
 }
 
 /// What the background syncs do, as they happen (the scheduler's events).
@@ -132,6 +137,10 @@ pub struct SyncEvent {
     pub error: Option<String>,
     /// Failed: when it is tried again by itself; none when only a sign-in (or Sync now) helps.
     pub retry_in_secs: Option<u64>,
+    /// Finished, a CRM: why its owners were not read this time, though the sync succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub owners_warning: Option<String>,
 }
 
 impl SyncEvent {
@@ -144,6 +153,7 @@ impl SyncEvent {
             failed: 0,
             error: None,
             retry_in_secs: None,
+            owners_warning: None,
         }
     }
 }
@@ -151,32 +161,38 @@ impl SyncEvent {
 /// Tells the window what the scheduler did, and the desktop when leads arrived while the
 /// window is in the background (a count and the connection's label: nothing about a person).
 pub fn on_sync_event<R: Runtime>(app: &AppHandle<R>, event: Event) {
-    let out = match event {
-        Event::Started { connection } => SyncEvent::new("started", connection),
-        Event::Progress { .. } => return,
-        Event::Finished { connection, summary } => {
-            let (label, source) = (connection.label.clone(), !connection.provider.is_crm());
-            if source && summary.new > 0 {
-                notify_new_leads(app, &label, summary.new);
-            }
-            SyncEvent {
-                new: summary.new,
-                pushed: summary.pushed,
-                failed: summary.failed,
-                ..SyncEvent::new("finished", connection)
-            }
-        }
-        Event::Failed { connection, error, retry_in } => SyncEvent {
-            error: Some(error),
-            retry_in_secs: retry_in.map(|d| d.as_secs()),
-            ..SyncEvent::new("failed", connection)
-        },
-    };
+    if let Event::Finished { connection, summary } = &event
+        && !connection.provider.is_crm()
+        && summary.new > 0
+    {
+        notify_new_leads(app, &connection.label, summary.new);
+    }
+    let Some(out) = sync_event(event) else { return };
     // Emitted by name (the typed bindings listen on it): no registry needed, so no panic in a
     // background task whatever state the app is in.
     if let Err(e) = tauri::Emitter::emit(app, <SyncEvent as tauri_specta::Event>::NAME, &out) {
         tracing::warn!("a sync event could not reach the window: {e}");
     }
+}
+
+/// The window's view of a scheduler event; none for progress, which the window does not show.
+fn sync_event(event: Event) -> Option<SyncEvent> {
+    Some(match event {
+        Event::Started { connection } => SyncEvent::new("started", connection),
+        Event::Progress { .. } => return None,
+        Event::Finished { connection, summary } => SyncEvent {
+            new: summary.new,
+            pushed: summary.pushed,
+            failed: summary.failed,
+            owners_warning: summary.owners_warning,
+            ..SyncEvent::new("finished", connection)
+        },
+        Event::Failed { connection, error, retry_in } => SyncEvent {
+            error: Some(error),
+            retry_in_secs: retry_in.map(|d| d.as_secs()),
+            ..SyncEvent::new("failed", connection)
+        },
+    })
 }
 
 fn notify_new_leads<R: Runtime>(app: &AppHandle<R>, label: &str, new: u64) {
@@ -401,6 +417,7 @@ pub async fn sync_now(state: State<'_, AppState>, id: String) -> CommandResult<S
         unchanged: summary.unchanged,
         pushed: summary.pushed,
         failed: summary.failed,
+        owners_warning: summary.owners_warning,
     })
 }
 
@@ -453,4 +470,48 @@ pub async fn set_sync_every(
     vault.connections().set_sync_every(&id, every_secs).await?;
     state.wake_scheduler();
     Ok(vault.connections().get(&id).await?.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leadvault_connectors::sync::Summary;
+    use leadvault_core::connections::{AuthKind, ConnectionStatus};
+
+    fn crm() -> Connection {
+        Connection {
+            id: "01J".into(),
+            provider: Provider::Hubspot,
+            label: "Sales CRM".into(),
+            auth: AuthKind::Token,
+            account_id: Some("4471".into()),
+            account_name: None,
+            scopes: Vec::new(),
+            base_url: None,
+            api_base: None,
+            status: ConnectionStatus::Connected,
+            created_at: chrono::Utc::now(),
+            last_sync_at: None,
+            last_error: None,
+            sync_every_secs: None,
+        }
+    }
+
+    /// A CRM sync that succeeded without reading the owners says why to the window.
+    #[test]
+    fn a_finished_sync_carries_its_owners_warning_to_the_window() {
+        let why = "the owners were not read: the token lacks their scope";
+        let summary = Summary { pushed: 2, owners_warning: Some(why.into()), ..Summary::default() };
+        let out = sync_event(Event::Finished { connection: crm(), summary }).unwrap();
+        assert_eq!(
+            (out.kind.as_str(), out.pushed, out.owners_warning.as_deref()),
+            ("finished", 2, Some(why))
+        );
+        let json = serde_json::to_value(&out).unwrap();
+        assert_eq!(json["owners_warning"], why);
+
+        let out = sync_event(Event::Finished { connection: crm(), summary: Summary::default() }).unwrap();
+        assert_eq!(out.owners_warning, None);
+        assert!(serde_json::to_value(&out).unwrap().get("owners_warning").is_none());
+    }
 }

@@ -300,6 +300,11 @@ export type SyncDone = {
 	pushed: number,
 	/**  A CRM: leads it refused. */
 	failed: number,
+	/**
+	 *  A CRM: why its owners were not read this time (a token without their scope), though the
+	 *  sync succeeded; none when they were, or for a lead source.
+	 */
+	owners_warning?: string | null,
 };
 
 /**  What the background syncs do, as they happen (the scheduler's events). */
@@ -316,6 +321,8 @@ export type SyncEvent = {
 	error: string | null,
 	/**  Failed: when it is tried again by itself; none when only a sign-in (or Sync now) helps. */
 	retry_in_secs: number | null,
+	/**  Finished, a CRM: why its owners were not read this time, though the sync succeeded. */
+	owners_warning?: string | null,
 };
 
 /**  One entry of a lead's history. */

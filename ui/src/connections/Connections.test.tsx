@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import type { ConnectionView, ProviderChoice } from "../bindings";
 
 const commands = vi.hoisted(() => ({
@@ -166,6 +166,85 @@ describe("connections", () => {
     fireEvent.change(select, { target: { value: "0" } });
     expect(commands.setSyncEvery).toHaveBeenCalledWith("01M", 0);
     expect(await screen.findByText("Meta — Ada's Bakery now syncs only when asked.")).toBeTruthy();
+  });
+
+  it("signs a connection that needs it in again, in place, through the same sign-in", async () => {
+    const revoked = { ...hubspot, auth: "oauth" };
+    let listed = [revoked];
+    commands.listProviders.mockImplementation(() => ok(providers));
+    commands.listConnections.mockImplementation(() => ok(listed));
+    render(<Connections onClose={() => {}} />);
+    await screen.findByRole("option", { name: "HubSpot" }); // the providers have loaded
+    const region = screen.getByTestId("connections-message");
+    commands.beginSignIn.mockImplementation(() => ok({ url: "https://app.hubspot.com/oauth/authorize?state=y", in_window: false }));
+    let answer: (v: unknown) => void = () => {};
+    commands.finishSignIn.mockImplementation(() => new Promise((r) => (answer = r)));
+    commands.beginSignIn.mockClear();
+    fireEvent.click(screen.getByRole("button", { name: "Sign in again" }));
+    expect(await screen.findByText("https://app.hubspot.com/oauth/authorize?state=y")).toBeTruthy();
+    expect(commands.beginSignIn).toHaveBeenCalledWith("hubspot");
+    expect(screen.getByRole("button", { name: "Signing in…" })).toBeTruthy();
+    // The backend updated the same connection (same id): connected, no error.
+    listed = [{ ...revoked, status: "connected", last_error: null }];
+    answer({ status: "ok", data: listed[0] });
+    expect(await screen.findByText(/^Signed in again to Sales CRM; its next sync carries on/)).toBeTruthy();
+    expect(region.textContent).toMatch(/^Signed in again to Sales CRM/);
+    expect(screen.getByTestId("connections-message")).toBe(region);
+    expect(await screen.findByText("Connected")).toBeTruthy();
+    expect(screen.queryByText(/invalid_grant/)).toBeNull();
+    expect(screen.queryByRole("button", { name: "Sign in again" })).toBeNull();
+    expect(screen.getAllByTestId("connection")).toHaveLength(1);
+  });
+
+  it("says when a sign-in again went to another account of the provider", async () => {
+    setup([{ ...hubspot, auth: "oauth" }]);
+    await screen.findByRole("option", { name: "HubSpot" });
+    commands.beginSignIn.mockImplementation(() => ok({ url: "https://app.hubspot.com/oauth/authorize?state=z", in_window: false }));
+    commands.finishSignIn.mockImplementation(() => ok({ ...hubspot, id: "01K", label: "HubSpot — portal 9", status: "connected", last_error: null }));
+    fireEvent.click(screen.getByRole("button", { name: "Sign in again" }));
+    expect(
+      await screen.findByText("Connected HubSpot — portal 9, another HubSpot account than Sales CRM's, which still needs a sign-in: sign in with its account."),
+    ).toBeTruthy();
+  });
+
+  it("signs a pasted-token connection in again with a new token, the focus in its field", async () => {
+    setup([meta, hubspot]);
+    await screen.findByRole("option", { name: "HubSpot" });
+    fireEvent.change(screen.getByLabelText("Provider"), { target: { value: "meta" } });
+    commands.beginSignIn.mockClear();
+    fireEvent.click(screen.getByRole("button", { name: "Sign in again" }));
+    // A token connection: no sign-in, the token form for HubSpot, saying which connection.
+    const field = await screen.findByLabelText("Paste a private-app token (pat-…) for Sales CRM");
+    await waitFor(() => expect(document.activeElement).toBe(field));
+    expect((screen.getByLabelText("Provider") as HTMLSelectElement).value).toBe("hubspot");
+    expect(commands.beginSignIn).not.toHaveBeenCalled();
+    fireEvent.change(field, { target: { value: "pat-na1-new" } });
+    commands.connectToken.mockImplementation(() => ok({ ...hubspot, status: "connected", last_error: null }));
+    fireEvent.click(screen.getByText("Sign in again with this token"));
+    expect(await screen.findByText(/^Signed in again to Sales CRM;/)).toBeTruthy();
+    expect(commands.connectToken).toHaveBeenCalledWith("hubspot", "pat-na1-new", null);
+    // The form is the plain Connect form again.
+    expect(screen.getByLabelText(/Or paste a private-app token/)).toBeTruthy();
+  });
+
+  it("shows why a CRM's owners were not read, from Sync now and from a background sync", async () => {
+    const crm = { ...hubspot, status: "connected", last_error: null, can_sync: true, last_sync_at: "2026-11-23T07:00:00Z" };
+    setup([crm]);
+    await screen.findByText(/Last synced/);
+    expect(screen.queryByTestId("owners-warning")).toBeNull();
+    const why = "the owners were not read: the token lacks the crm.objects.owners.read scope";
+    commands.syncNow.mockImplementation(() =>
+      ok({ connection: crm, new: 0, unchanged: 0, pushed: 2, failed: 0, owners_warning: why }),
+    );
+    fireEvent.click(screen.getByText("Sync now"));
+    expect(await screen.findByText(`Sent 2 leads to Sales CRM. ${why}`)).toBeTruthy();
+    expect(screen.getByTestId("owners-warning").textContent).toBe(`Last sync: ${why}`);
+    // A later background sync that read them clears it; one that did not shows it again.
+    const event = { kind: "finished", new: 0, pushed: 0, failed: 0, error: null, retry_in_secs: null, connection: crm };
+    act(() => void emitSync(event));
+    await waitFor(() => expect(screen.queryByTestId("owners-warning")).toBeNull());
+    act(() => void emitSync({ ...event, owners_warning: why }));
+    expect((await screen.findByTestId("owners-warning")).textContent).toBe(`Last sync: ${why}`);
   });
 
   it("says how long ago a connection synced", () => {

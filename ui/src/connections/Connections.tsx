@@ -47,6 +47,11 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   const [message, setMessage] = useState<string | null>(null);
   /** Connections the app is syncing by itself right now. */
   const [syncing, setSyncing] = useState<Set<string>>(new Set());
+  /** Why a CRM's owners were not read at its last sync (this session's), by connection. */
+  const [ownersWarnings, setOwnersWarnings] = useState<Record<string, string | null>>({});
+  /** The connection a pasted token is to sign in again (its "Sign in again" chose the form). */
+  const [renewing, setRenewing] = useState<ConnectionView | null>(null);
+  const tokenInput = useRef<HTMLInputElement | null>(null);
 
   async function reload() {
     setConnections(await call(commands.listConnections()));
@@ -62,6 +67,9 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
         else next.delete(e.connection.id);
         return next;
       });
+      if (e.kind === "finished") {
+        setOwnersWarnings((now) => ({ ...now, [e.connection.id]: e.owners_warning ?? null }));
+      }
       if (e.kind !== "started") reload().catch(() => {});
     });
   }, []);
@@ -88,20 +96,51 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     }
   }
 
+  /** What a connect came to: a sign-in to an account that already had a connection here
+   *  brings that one back (the same id), and says so; `meant` is the connection whose "Sign in
+   *  again" started it, if any. */
+  function connected(c: ConnectionView, meant: ConnectionView | null): string {
+    if (connections.some((known) => known.id === c.id)) {
+      return `Signed in again to ${c.label}; its next sync carries on where the last one stopped.`;
+    }
+    if (meant) {
+      return `Connected ${c.label}, another ${c.provider_name} account than ${meant.label}'s, which still needs a sign-in: sign in with its account.`;
+    }
+    return `Connected ${c.label}.`;
+  }
+
   const pasteToken = () =>
     act("token", async () => {
       const c = await call(commands.connectToken(provider, token, null));
       setToken("");
-      return `Connected ${c.label}.`;
+      const meant = renewing;
+      setRenewing(null);
+      return connected(c, meant);
     });
 
-  const startSignIn = () =>
-    act("sign-in", async () => {
-      const started = await call(commands.beginSignIn(provider));
+  const startSignIn = (meant: ConnectionView | null = null) =>
+    act(meant ? `again-${meant.id}` : "sign-in", async () => {
+      const started = await call(commands.beginSignIn(meant?.provider ?? provider));
       setSignIn(started);
       const c = await call(commands.finishSignIn(null));
-      return `Connected ${c.label}.`;
+      return connected(c, meant);
     });
+
+  /** "Sign in again": the provider's sign-in for a connection made by signing in, else the
+   *  token form, ready for that connection's provider and with the focus in it. */
+  function signInAgain(c: ConnectionView) {
+    setProvider(c.provider);
+    const offers = providers.find((p) => p.id === c.provider)?.sign_in ?? false;
+    if (c.auth === "oauth" && offers) {
+      setRenewing(null);
+      void startSignIn(c);
+      return;
+    }
+    setRenewing(c);
+    setMessage(null);
+    // After the form shows this connection's provider.
+    setTimeout(() => tokenInput.current?.focus(), 0);
+  }
 
   const test = (c: ConnectionView) =>
     act(`test-${c.id}`, async () => {
@@ -113,9 +152,11 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
     act(`sync-${c.id}`, async () => {
       const done = await call(commands.syncNow(c.id));
       onSynced?.();
+      setOwnersWarnings((now) => ({ ...now, [c.id]: done.owners_warning ?? null }));
       if (done.pushed > 0 || done.failed > 0 || isCrm(c.provider)) {
         const failed = done.failed > 0 ? `, ${formatCount(done.failed)} refused by it` : "";
-        return `Sent ${plural(done.pushed, "lead", "leads")} to ${c.label}${failed}.`;
+        const owners = done.owners_warning ? ` ${done.owners_warning}` : "";
+        return `Sent ${plural(done.pushed, "lead", "leads")} to ${c.label}${failed}.${owners}`;
       }
       return `Synced ${c.label}: ${plural(done.new, "new lead", "new leads")}, ${formatCount(done.unchanged)} already in the vault.`;
     });
@@ -177,12 +218,22 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
                   </label>
                 </p>
               )}
+              {c.can_sync && ownersWarnings[c.id] && (
+                <p className="warning" data-testid="owners-warning">
+                  Last sync: {ownersWarnings[c.id]}
+                </p>
+              )}
               {c.stale && (
                 <p className="warning" role="note">
                   {c.provider_name} deletes leads 90 days after they arrive: sync soon so none are lost.
                 </p>
               )}
               <div className="actions">
+                {c.status === "needs_sign_in" && (
+                  <button disabled={busy !== null} onClick={() => signInAgain(c)}>
+                    {busy === `again-${c.id}` ? "Signing in…" : "Sign in again"}
+                  </button>
+                )}
                 {c.can_sync && (
                   <button disabled={busy !== null} onClick={() => void syncNow(c)}>
                     {busy === `sync-${c.id}` ? "Syncing…" : "Sync now"}
@@ -229,7 +280,14 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
       <h3>Connect</h3>
       <label>
         Provider
-        <select aria-label="Provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
+        <select
+          aria-label="Provider"
+          value={provider}
+          onChange={(e) => {
+            setProvider(e.target.value);
+            setRenewing(null);
+          }}
+        >
           {providers.map((p) => (
             <option key={p.id} value={p.id}>
               {p.name}
@@ -238,17 +296,26 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
         </select>
       </label>
       {chosen?.sign_in && (
-        <button disabled={busy !== null} onClick={() => void startSignIn()}>
+        <button disabled={busy !== null} onClick={() => void startSignIn(null)}>
           Sign in with {chosen.name}
         </button>
       )}
       <form onSubmit={(e) => (e.preventDefault(), void pasteToken())}>
         <label>
-          Or paste {chosen?.token_hint ?? "a token"}
-          <input type="password" name="token" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
+          {renewing
+            ? `Paste ${chosen?.token_hint ?? "a new token"} for ${renewing.label}`
+            : `Or paste ${chosen?.token_hint ?? "a token"}`}
+          <input
+            ref={tokenInput}
+            type="password"
+            name="token"
+            autoComplete="off"
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+          />
         </label>
         <button type="submit" disabled={busy !== null || token.trim().length === 0}>
-          Connect with this token
+          {renewing ? "Sign in again with this token" : "Connect with this token"}
         </button>
       </form>
       {/* There before the sign-in's instructions, so a screen reader reads them out (a region put
