@@ -793,3 +793,49 @@ async fn chinese_japanese_and_korean_text_is_found_by_any_part() {
     assert_eq!(vault.check().await.unwrap(), Vec::<String>::new());
     vault.close().await;
 }
+
+/// A lead whose notes hold Chinese, Japanese or Korean text is indexed in time that grows with
+/// their length: a note of 600,000 characters is added (the lead indexed again) and found by
+/// its parts, where cutting it for the index copied the rest of the text at each character and
+/// took a quarter of an hour. Words that straddle the 512 characters the text is cut in stay
+/// whole and in order.
+#[tokio::test]
+async fn a_long_note_in_chinese_is_indexed_and_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(options(dir.path()), Unlock::Keychain).await.unwrap();
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(
+        &csv,
+        "id,name,created_at\n1,张伟,2026-09-01T10:00:00Z\n2,Olivia Hart,2026-09-02T10:00:00Z\n",
+    )
+    .unwrap();
+    import_file(&vault, &csv, &ImportOptions::default(), |_| {}).await.unwrap();
+    let id = |name: &'static str| {
+        let vault = &vault;
+        async move {
+            let filter = LeadFilter { search: Some(name.into()), ..Default::default() };
+            vault.leads().list(&filter, LeadSort::Newest, None, 1).await.unwrap().leads.remove(0).id
+        }
+    };
+    let (zhang, olivia) = (id("张伟").await, id("Olivia").await);
+    // 独角兽 as the 511th to the 513th characters, 飞龙 as the 1,024th and 1,025th.
+    let straddling = format!("{}独角兽{}飞龙 ok", "a".repeat(510), "b".repeat(510));
+    let note = LeadUpdate { note: Some(straddling), ..Default::default() };
+    vault.leads().update(&olivia, &note).await.unwrap();
+    let long = format!("{}最后一句", "周三回电话 budget 2026 ".repeat(35_000));
+    assert!(long.chars().count() > 600_000);
+    let note = LeadUpdate { note: Some(long), ..Default::default() };
+    // A bound for a broken build only (no timing is asserted): it fails rather than runs on.
+    tokio::time::timeout(std::time::Duration::from_secs(120), vault.leads().update(&zhang, &note))
+        .await
+        .expect("the long note is indexed")
+        .unwrap();
+    assert_eq!(found(&vault, "最后一句").await, vec!["张伟"]);
+    assert_eq!(found(&vault, "回电 budget").await, vec!["张伟"]);
+    assert_eq!(found(&vault, "独角兽").await, vec!["Olivia Hart"]);
+    assert_eq!(found(&vault, "角兽").await, vec!["Olivia Hart"]);
+    assert_eq!(found(&vault, "飞龙").await, vec!["Olivia Hart"]);
+    assert_eq!(found(&vault, "兽独").await, Vec::<String>::new());
+    assert_eq!(vault.check().await.unwrap(), Vec::<String>::new());
+    vault.close().await;
+}

@@ -1605,7 +1605,10 @@ mod tests {
         let few = plan(200);
         assert!(few.contains("INTEGER PRIMARY KEY") && !few.contains("leads_by_key"), "{few}");
         let many = plan(1_000_000);
-        assert!(many.contains("leads_by_key") && !many.contains("TEMP B-TREE"), "{many}");
+        // The one sort allowed is of a lead's own characters, when its text is cut for the
+        // index (migration 0017), never of the leads.
+        let sorts = many.replace("USE TEMP B-TREE FOR group_concat(ORDER BY)", "");
+        assert!(many.contains("leads_by_key") && !sorts.contains("TEMP B-TREE"), "{many}");
     }
 
     /// A trigger on inserting a lead would make every row of an import keep a statement
