@@ -316,3 +316,64 @@ async fn a_sign_in_answers_error_text_quotes_only_codes() {
         }
     }
 }
+
+/// A loopback sign-in through `manage`, saved to `vault`.
+async fn sign_in_saved(vault: &leadvault_core::Vault, provider: Provider, fake: &Fake) -> manage::Saved {
+    let (connector, sign_in) = start(provider, fake).await;
+    let browser = browse(sign_in.authorize_url().to_string());
+    let cancel = CancellationToken::new();
+    let saved =
+        manage::finish_sign_in_saved(vault, connector, sign_in, Duration::from_secs(20), &cancel, None)
+            .await
+            .unwrap();
+    assert_eq!(browser.await.unwrap(), Some(200));
+    saved
+}
+
+/// Each provider: a grant revoked (the refresh refused) leaves the connection needing a
+/// sign-in; signing in again to the same account brings that connection back in place, with the
+/// new tokens in its keychain entry and its API address (a Salesforce instance, a Pipedrive
+/// company domain) as the sign-in said, and no second connection.
+#[tokio::test]
+async fn signing_in_again_to_the_same_account_brings_its_connection_back_in_place() {
+    use leadvault_core::connections::ConnectionStatus;
+    use leadvault_core::secrets::OsKeychain;
+    let dir = tempfile::tempdir().unwrap();
+    let options =
+        leadvault_core::VaultOptions::new(dir.path().join("data"), std::sync::Arc::new(OsKeychain::new()));
+    let vault = leadvault_core::Vault::create(options, leadvault_core::Unlock::Keychain).await.unwrap();
+    for (n, (provider, kind)) in LOOPBACK.into_iter().enumerate() {
+        let fake = Fake::start(kind).await.unwrap();
+        let first = sign_in_saved(&vault, provider, &fake).await;
+        assert!(!first.signed_in_again, "{provider}: a new connection");
+        let id = first.connection.id.clone();
+        vault.connections().set_sync_every(&id, Some(7200)).await.unwrap();
+        let old = vault.connections().credentials(&id).await.unwrap().unwrap();
+
+        fake.expire_access_tokens();
+        fake.refuse_refresh();
+        let err = manage::test(&vault, &id).await.unwrap_err();
+        assert!(err.needs_sign_in(), "{provider}: {err}");
+        assert_eq!(vault.connections().get(&id).await.unwrap().status, ConnectionStatus::NeedsSignIn);
+
+        let again = sign_in_saved(&vault, provider, &fake).await;
+        assert!(again.signed_in_again, "{provider}: the same connection");
+        let c = &again.connection;
+        assert_eq!(
+            (c.id.as_str(), c.status, c.last_error.as_deref()),
+            (id.as_str(), ConnectionStatus::Connected, None)
+        );
+        assert_eq!(
+            (&c.label, c.sync_every_secs, &c.api_base),
+            (&first.connection.label, Some(7200), &first.connection.api_base)
+        );
+        let new = vault.connections().credentials(&id).await.unwrap().unwrap();
+        assert_ne!(new.access_token, old.access_token, "{provider}: the new tokens are kept");
+        manage::test(&vault, &id).await.unwrap_or_else(|e| panic!("{provider}: {e}"));
+        assert_eq!(
+            vault.connections().list().await.unwrap().len(),
+            n + 1,
+            "{provider}: no second connection"
+        );
+    }
+}
