@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use leadvault_connectors::manage::{self, Revoked};
 use leadvault_core::Vault;
-use leadvault_core::connections::Provider;
+use leadvault_core::connections::{AuthKind, ConnectionStatus, Provider};
 use leadvault_core::error::Error;
 use leadvault_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
@@ -149,8 +149,26 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
             // A provider's words: shown, but never as terminal control sequences.
             outln!("{:<26}  last error: {}", "", safe(e))?;
         }
+        if c.status == ConnectionStatus::NeedsSignIn {
+            outln!("{:<26}  {}", "", sign_in_again_hint(c))?;
+        }
     }
     Ok(())
+}
+
+/// How to sign `c` in again from here: the command that brings that connection back in place
+/// (the same provider and server, then the same account).
+fn sign_in_again_hint(c: &leadvault_core::connections::Connection) -> String {
+    let how = match (c.provider, c.auth, &c.base_url) {
+        // Live Meta signs in only inside the desktop app's window.
+        (Provider::Meta, AuthKind::Oauth, None) => {
+            return "sign in again from the desktop app's Connections".into();
+        }
+        (_, AuthKind::Token, _) => " --token-stdin",
+        (_, AuthKind::Oauth, _) => "",
+    };
+    let base = c.base_url.as_deref().map(|b| format!(" --base-url {}", safe(b))).unwrap_or_default();
+    format!("sign in again: leadvault connect {}{how}{base}", c.provider.as_str())
 }
 
 /// How often the app syncs `c`, as the list shows it.

@@ -343,6 +343,11 @@ fn a_new_token_for_the_same_account_signs_its_connection_in_again_without_pushin
     assert!(err.contains("sign in again"), "{err}");
     let list = sandbox.json(&["connections", "list", "--json"]);
     assert_eq!(list[1]["status"], "needs_sign_in", "{list}");
+    // The list says how to sign it in again.
+    let shown = sandbox.ok(&["connections", "list"]);
+    let hint =
+        format!("sign in again: leadvault connect hubspot --token-stdin --base-url {}", hubspot.base_url());
+    assert!(shown.contains(&hint), "{shown}");
 
     // A new token for the same portal: the same connection, connected again.
     let base = hubspot.base_url();
