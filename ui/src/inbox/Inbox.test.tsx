@@ -895,6 +895,38 @@ describe("the inbox", () => {
     expect(commands.listLeads).toHaveBeenCalledTimes(3);
   });
 
+  it("reads the first page again when the window comes back while its last read is still on its way", async () => {
+    const store = Array.from({ length: 450 }, (_, i) => lead(1000 - i));
+    commands.countByStatus.mockImplementation(() => ok(counts(450)));
+    await deepList(store);
+    await waitFor(() => expect(screen.getByTestId("lead-grid").getAttribute("aria-rowcount")).toBe("451"));
+    // The first page's read on the window's return answers late, with the leads as they were.
+    const all = keyset(store);
+    let answer: () => void = () => {};
+    commands.listLeads.mockImplementation((q: ViewQuery, cursor: string | null, limit: number) => {
+      if (cursor !== null) return all(q, cursor, limit);
+      const then = all(q, cursor, limit);
+      commands.listLeads.mockImplementation(all);
+      return new Promise((resolve) => (answer = () => resolve(then)));
+    });
+    const counted = commands.countByStatus.mock.calls.length;
+    windowBack();
+    await waitFor(() => expect(commands.listLeads).toHaveBeenCalledWith(expect.anything(), null, 200));
+    // Meanwhile a terminal imports two leads, and the window comes back again.
+    commands.countByStatus.mockImplementation(() => ok(counts(452)));
+    store.push(lead(2000), lead(2001));
+    windowBack();
+    await waitFor(() => expect(commands.countByStatus.mock.calls.length).toBe(counted + 2));
+    answer();
+    // The late answer was read before the import: the first page is read again, with them.
+    await waitFor(() => expect(commands.listLeads.mock.calls.filter((c) => c[1] === null)).toHaveLength(2));
+    const list = screen.getByTestId("lead-list");
+    list.scrollTop = 0;
+    fireEvent.scroll(list);
+    await screen.findByText("Person 2001");
+    expect(screen.getByText("Person 2000")).toBeTruthy();
+  });
+
   it("says where an export went in a bar of its own, under the toolbar, until dismissed", async () => {
     commands.listLeads.mockImplementation(() => page([lead(1)]));
     commands.exportView.mockImplementation(() => ok({ path: "/home/me/leads.csv", rows: 1200 }));

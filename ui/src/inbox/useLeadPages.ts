@@ -225,6 +225,9 @@ export function useLeadPages(query: ViewQuery): LeadPages {
    *  since the window came back: put in place when only its leads changed or new ones came
    *  before it (a terminal's import), the view loaded again as far down as before otherwise. */
   const check = useRef(() => {});
+  // How many times the window came back: a page read before the latest return is put in place
+  // but read again, as leads may have changed between that read and the return.
+  const returns = useRef(0);
   check.current = () => {
     if (inFlight.current) return;
     const pages = pagesRef.current;
@@ -244,6 +247,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
     // No row to compare with (an empty list, one that failed): the view again.
     if (old.length === 0) return void setVersion((v) => v + 1);
     const gen = generation.current;
+    const round = returns.current;
     const query = latest.current;
     inFlight.current = true;
     setLoading(true);
@@ -289,7 +293,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
           setVersion((v) => v + 1);
           return;
         }
-        page.checked = true;
+        page.checked = round === returns.current;
         for (const p of pages.slice(n + 1)) p.at += added;
         const last = n === pages.length - 1;
         setLeads((all) => [...all.slice(0, page.at), ...put, ...all.slice(page.at + now.length)]);
@@ -330,6 +334,7 @@ export function useLeadPages(query: ViewQuery): LeadPages {
       },
     );
     countsCheck.current = { before, now };
+    returns.current++;
     for (const p of pagesRef.current) p.checked = false;
     firstWanted.current = true;
     check.current();
