@@ -1606,7 +1606,7 @@ mod tests {
         assert!(few.contains("INTEGER PRIMARY KEY") && !few.contains("leads_by_key"), "{few}");
         let many = plan(1_000_000);
         // The one sort allowed is of a lead's own characters, when its text is cut for the
-        // index (migration 0017), never of the leads.
+        // index (migration 0016), never of the leads.
         let sorts = many.replace("USE TEMP B-TREE FOR group_concat(ORDER BY)", "");
         assert!(many.contains("leads_by_key") && !sorts.contains("TEMP B-TREE"), "{many}");
     }
