@@ -2310,4 +2310,46 @@ mod tests {
         let err = import_file(&vault, &empty, &ImportOptions::default(), |_| {}).await.unwrap_err();
         assert!(err.to_string().contains("it ends too early"), "{err}");
     }
+
+    /// An XLSX export opened in a spreadsheet and saved as CSV (what the import asks of a
+    /// workbook) imports again: its times are read as the sheet shows them, "2026-11-20
+    /// 18:00:00.500 UTC" (Excel dates since the XLSX export wrote them as such), where the rows
+    /// were refused as having no date.
+    #[tokio::test]
+    async fn an_xlsx_export_saved_as_csv_by_a_spreadsheet_imports_again() {
+        use crate::export::{ExportFormat, ExportOptions, export};
+        let dir = tempfile::tempdir().unwrap();
+        let vault = crate::vault::test_vault(&dir.path().join("v")).await;
+        let file = dir.path().join("in.csv");
+        std::fs::write(&file, "id,name,created_at\n1,Ana Ruiz,2026-11-20T18:00:00.5Z\n").unwrap();
+        import_file(&vault, &file, &ImportOptions::default(), |_| {}).await.unwrap();
+        let before = restorable(&vault).await;
+        let exported = dir.path().join("export.csv");
+        let options = ExportOptions { format: ExportFormat::Csv, excel_bom: false };
+        let filter = crate::domain::LeadFilter::default();
+        export(&vault, &filter, crate::domain::LeadSort::Newest, &exported, &options, |_| {}).await.unwrap();
+        // The times as the XLSX's cells show them, which is what a spreadsheet saves as CSV.
+        let mut reader = ::csv::Reader::from_path(&exported).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let saved = dir.path().join("saved.csv");
+        let mut writer = ::csv::Writer::from_path(&saved).unwrap();
+        writer.write_record(&header).unwrap();
+        for row in reader.records() {
+            let row = row.unwrap();
+            let cells = row.iter().zip(&header).map(|(cell, name)| match name {
+                "created_at" | "updated_at" => chrono::DateTime::parse_from_rfc3339(cell)
+                    .unwrap()
+                    .format("%Y-%m-%d %H:%M:%S%.3f UTC")
+                    .to_string(),
+                _ => cell.to_string(),
+            });
+            writer.write_record(cells).unwrap();
+        }
+        writer.flush().unwrap();
+        assert!(std::fs::read_to_string(&saved).unwrap().contains("2026-11-20 18:00:00.500 UTC"));
+        let fresh = crate::vault::test_vault(&dir.path().join("fresh")).await;
+        let report = import_file(&fresh, &saved, &ImportOptions::default(), |_| {}).await.unwrap();
+        assert_eq!((report.added, report.rejected), (1, 0));
+        assert_eq!(restorable(&fresh).await, before);
+    }
 }

@@ -503,6 +503,15 @@ pub(crate) fn parse_time_in<Tz: TimeZone>(zone: &Tz, s: &str) -> Option<DateTime
             return Some(t.with_timezone(&Utc));
         }
     }
+    // A time as a spreadsheet shows the XLSX export's ("2026-11-20 18:00:00.500 UTC"), saved
+    // as CSV: in UTC, whatever the user's clock.
+    if let Some(utc) = s.strip_suffix("UTC").map(str::trim_end) {
+        for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+            if let Ok(t) = NaiveDateTime::parse_from_str(utc, f) {
+                return Some(t.and_utc());
+            }
+        }
+    }
     for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%.f"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(local_time(zone, t));
@@ -557,6 +566,16 @@ mod tests {
         ] {
             assert_eq!(parse_time_in(&Utc, s), Some(want), "{s}");
         }
+        // As a sheet shows the XLSX export's times, on any clock.
+        let shown =
+            Utc.with_ymd_and_hms(2026, 11, 20, 18, 0, 0).unwrap() + chrono::Duration::milliseconds(500);
+        let berlin = chrono::FixedOffset::east_opt(3600).unwrap();
+        assert_eq!(parse_time_in(&berlin, "2026-11-20 18:00:00.500 UTC"), Some(shown));
+        assert_eq!(
+            parse_time_in(&berlin, "2026-11-20 18:00:00 UTC"),
+            Some(shown - chrono::Duration::milliseconds(500))
+        );
+        assert!(parse_time("2026-11-20 UTC").is_none());
         assert!(parse_time("yesterday").is_none());
     }
 
