@@ -33,6 +33,36 @@ function contrast(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
+/** The list's columns in a list `width` px wide, and how wide each is (less the row's padding
+ *  and gaps). jsdom lays nothing out: the list's container rules are applied here by its width,
+ *  as WebKit does, to the widths the stylesheet gives its grid's tracks. */
+function columns(width: number): Map<string, number> {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(readFileSync(`${import.meta.dirname}/styles.css`, "utf8"));
+  const all = Array.from(sheet.cssRules);
+  let template = all.find((r): r is CSSStyleRule => r instanceof CSSStyleRule && r.selectorText === ".row")!.style
+    .gridTemplateColumns;
+  const hidden = new Set<string>();
+  for (const r of all) {
+    const max = /^@container \(max-width: (\d+)px\)/.exec(r.cssText);
+    if (!max || width > Number(max[1])) continue;
+    for (const inner of Array.from((r as CSSGroupingRule).cssRules) as CSSStyleRule[]) {
+      if (inner.selectorText === ".row" && inner.style.gridTemplateColumns) template = inner.style.gridTemplateColumns;
+      if (inner.style.display === "none") for (const m of inner.selectorText.matchAll(/\.row > \.(\w+)/g)) hidden.add(m[1]);
+    }
+  }
+  const shown = CELLS.filter((c) => !hidden.has(c));
+  const tracks = template.split(" ");
+  expect(tracks.length).toBe(shown.length);
+  const fixed = tracks.filter((t) => t.endsWith("px")).reduce((a, t) => a + parseFloat(t), 0);
+  const fr = tracks.filter((t) => t.endsWith("fr")).reduce((a, t) => a + parseFloat(t), 0);
+  const perFr = (width - 24 - 8 * (tracks.length - 1) - fixed) / fr;
+  return new Map(shown.map((c, i) => [c, tracks[i].endsWith("px") ? parseFloat(tracks[i]) : parseFloat(tracks[i]) * perFr]));
+}
+const CELLS = ["pick", "name", "contact", "company", "status", "owner", "tags", "date"];
+// maria.gonzalez@company.co.uk, 28 characters, is 228 px wide in the list's 14 px DejaVu Sans.
+const EMAIL = 240;
+
 describe("the stylesheet", () => {
   it("keeps secondary text at 4.5:1 or more on the cursor's row, the bulk bar and the column headings", () => {
     const { container } = render(
@@ -128,33 +158,10 @@ describe("the stylesheet", () => {
       expect(css.fontStyle).toBe("italic");
     }
   });
+});
 
+describe("the list's columns", () => {
   it("keeps a lead's name readable in a narrow list (a 900 px window with the lead's pane open), dropping lesser columns", () => {
-    // jsdom lays nothing out: the list's container rules are applied here by its width, as WebKit does.
-    const all = Array.from(style.sheet!.cssRules);
-    const base = all.find((r): r is CSSStyleRule => r instanceof CSSStyleRule && r.selectorText === ".row")!.style;
-    const cells = ["pick", "name", "contact", "company", "status", "owner", "tags", "date"];
-    /** The columns shown in a list `width` px wide, and how wide each is. */
-    function columns(width: number): Map<string, number> {
-      let template = base.gridTemplateColumns;
-      const hidden = new Set<string>();
-      for (const r of all) {
-        const max = /^@container \(max-width: (\d+)px\)/.exec(r.cssText);
-        if (!max || width > Number(max[1])) continue;
-        for (const inner of Array.from((r as CSSGroupingRule).cssRules) as CSSStyleRule[]) {
-          if (inner.selectorText === ".row" && inner.style.gridTemplateColumns) template = inner.style.gridTemplateColumns;
-          if (inner.style.display === "none") for (const m of inner.selectorText.matchAll(/\.row > \.(\w+)/g)) hidden.add(m[1]);
-        }
-      }
-      const shown = cells.filter((c) => !hidden.has(c));
-      const tracks = template.split(" ");
-      expect(tracks.length).toBe(shown.length);
-      const gap = 8 * (tracks.length - 1);
-      const fixed = tracks.filter((t) => t.endsWith("px")).reduce((a, t) => a + parseFloat(t), 0);
-      const fr = tracks.filter((t) => t.endsWith("fr")).reduce((a, t) => a + parseFloat(t), 0);
-      const perFr = (width - 24 - gap - fixed) / fr;
-      return new Map(shown.map((c, i) => [c, tracks[i].endsWith("px") ? parseFloat(tracks[i]) : parseFloat(tracks[i]) * perFr]));
-    }
     // 900 px less the 380 px pane: name, contact and status stay, each name and contact at 150 px or more.
     const narrow = columns(520);
     expect([...narrow.keys()]).toEqual(expect.arrayContaining(["pick", "name", "contact", "status"]));
@@ -165,6 +172,35 @@ describe("the stylesheet", () => {
     expect([...middle.keys()]).toEqual(["pick", "name", "contact", "company", "status", "date"]);
     expect(middle.get("name")).toBeGreaterThanOrEqual(120);
     // Wide, every column.
-    expect([...columns(1200).keys()]).toEqual(cells);
+    expect([...columns(1200).keys()]).toEqual(CELLS);
+  });
+
+  it("shows an ordinary email whole in a 900 px window with no lead open, where it was cut at 150 px", () => {
+    // 900 px, less a scrollbar if one is drawn.
+    for (const width of [885, 900]) {
+      const shown = columns(width);
+      expect(shown.get("contact")).toBeGreaterThanOrEqual(EMAIL);
+      expect(shown.get("name")).toBeGreaterThanOrEqual(150);
+      expect([...shown.keys()]).toEqual(["pick", "name", "contact", "company", "status", "owner", "date"]);
+    }
+  });
+
+  it("shows an ordinary email whole in the window's first size (1200 px), where its column was 224 px", () => {
+    for (const width of [1185, 1200, 1265, 1280]) {
+      const shown = columns(width);
+      expect([...shown.keys()]).toEqual(CELLS);
+      expect(shown.get("contact")).toBeGreaterThanOrEqual(EMAIL);
+      expect(shown.get("name")).toBeGreaterThanOrEqual(175);
+    }
+  });
+
+  it("keeps a 900 px window's columns with the lead's pane open", () => {
+    // A 1280 px window with the 380 px pane open: the email whole there too.
+    expect(columns(900).get("contact")).toBeGreaterThanOrEqual(EMAIL);
+    // 900 px less the pane: name and contact at 150 px or more, as 45cb49e made them.
+    const narrow = columns(520);
+    expect([...narrow.keys()]).toEqual(["pick", "name", "contact", "status"]);
+    expect(narrow.get("name")).toBeGreaterThanOrEqual(150);
+    expect(narrow.get("contact")).toBeGreaterThanOrEqual(150);
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it, vi, beforeEach } from "vitest";
-import { readFileSync } from "node:fs";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { counts, detail, lead, ok } from "../test/fixtures";
 import type { Lead, ViewQuery } from "../bindings";
@@ -1342,66 +1341,6 @@ describe("the inbox", () => {
     );
     render(<Inbox offerSamples={false} />);
     expect((await screen.findByRole("alert")).textContent).toBe('the "from" date is not a date; use YYYY-MM-DD');
-  });
-});
-
-describe("the list's columns", () => {
-  // jsdom lays nothing out: the list's container rules are applied here by its width, as WebKit
-  // does, to the widths the stylesheet gives its grid's tracks.
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(readFileSync(`${import.meta.dirname}/../styles.css`, "utf8"));
-  const all = Array.from(sheet.cssRules);
-  const cells = ["pick", "name", "contact", "company", "status", "owner", "tags", "date"];
-  /** The columns shown in a list `width` px wide, and how wide each is (less the row's padding and gaps). */
-  function columns(width: number): Map<string, number> {
-    let template = (all.find((r) => r instanceof CSSStyleRule && r.selectorText === ".row") as CSSStyleRule).style.gridTemplateColumns;
-    const hidden = new Set<string>();
-    for (const r of all) {
-      const max = /^@container \(max-width: (\d+)px\)/.exec(r.cssText);
-      if (!max || width > Number(max[1])) continue;
-      for (const inner of Array.from((r as CSSGroupingRule).cssRules) as CSSStyleRule[]) {
-        if (inner.selectorText === ".row" && inner.style.gridTemplateColumns) template = inner.style.gridTemplateColumns;
-        if (inner.style.display === "none") for (const m of inner.selectorText.matchAll(/\.row > \.(\w+)/g)) hidden.add(m[1]);
-      }
-    }
-    const shown = cells.filter((c) => !hidden.has(c));
-    const tracks = template.split(" ");
-    expect(tracks.length).toBe(shown.length);
-    const fixed = tracks.filter((t) => t.endsWith("px")).reduce((a, t) => a + parseFloat(t), 0);
-    const fr = tracks.filter((t) => t.endsWith("fr")).reduce((a, t) => a + parseFloat(t), 0);
-    const perFr = (width - 24 - 8 * (tracks.length - 1) - fixed) / fr;
-    return new Map(shown.map((c, i) => [c, tracks[i].endsWith("px") ? parseFloat(tracks[i]) : parseFloat(tracks[i]) * perFr]));
-  }
-  // maria.gonzalez@company.co.uk, 28 characters, is 228 px wide in the list's 14 px DejaVu Sans.
-  const EMAIL = 240;
-
-  it("shows an ordinary email whole in a 900 px window with no lead open, where it was cut at 150 px", () => {
-    // 900 px, less a scrollbar if one is drawn.
-    for (const width of [885, 900]) {
-      const shown = columns(width);
-      expect(shown.get("contact")).toBeGreaterThanOrEqual(EMAIL);
-      expect(shown.get("name")).toBeGreaterThanOrEqual(150);
-      expect([...shown.keys()]).toEqual(["pick", "name", "contact", "company", "status", "owner", "date"]);
-    }
-  });
-
-  it("shows an ordinary email whole in the window's first size (1200 px), where its column was 224 px", () => {
-    for (const width of [1185, 1200, 1265, 1280]) {
-      const shown = columns(width);
-      expect([...shown.keys()]).toEqual(cells);
-      expect(shown.get("contact")).toBeGreaterThanOrEqual(EMAIL);
-      expect(shown.get("name")).toBeGreaterThanOrEqual(175);
-    }
-  });
-
-  it("keeps a 900 px window's columns with the lead's pane open", () => {
-    // A 1280 px window with the 380 px pane open: the email whole there too.
-    expect(columns(900).get("contact")).toBeGreaterThanOrEqual(EMAIL);
-    // 900 px less the pane: name and contact at 150 px or more, as 45cb49e made them.
-    const narrow = columns(520);
-    expect([...narrow.keys()]).toEqual(["pick", "name", "contact", "status"]);
-    expect(narrow.get("name")).toBeGreaterThanOrEqual(150);
-    expect(narrow.get("contact")).toBeGreaterThanOrEqual(150);
   });
 });
 

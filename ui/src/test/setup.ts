@@ -1,8 +1,12 @@
 // jsdom has no layout: give elements a size so the virtualised list renders rows.
 import { afterEach } from "vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 
 afterEach(() => cleanup());
+
+// waitFor and findBy* wait for a condition, not a time: a busy machine (CI on two shared cores)
+// can take over their default second to render a list, which failed tests that were right.
+configure({ asyncUtilTimeout: 10_000 });
 
 class NoopResizeObserver {
   observe() {}
