@@ -40,6 +40,17 @@ async fn connect(vault: &Vault, fake: &Fake, provider: Provider) -> String {
     }
 }
 
+/// Meta's fake with `leads` leads, and a new vault in `dir` connected to it: the fake (kept
+/// for the test's length), the vault and the Meta connection's id.
+async fn vault_with_meta(dir: &Path, leads: u64) -> (Fake, Vault, String) {
+    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads, ..Options::default() })
+        .await
+        .unwrap();
+    let vault = vault(dir).await;
+    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    (meta, vault, meta_id)
+}
+
 /// Syncs until a sync succeeds (a fault rate can make a whole round give up).
 async fn sync_until_done(vault: &Vault, id: &str) -> leadvault_connectors::sync::Summary {
     let mut total = leadvault_connectors::sync::Summary::default();
@@ -66,17 +77,12 @@ fn kinds(fake: &Fake, kind: &str) -> usize {
 #[tokio::test]
 async fn every_synced_lead_reaches_each_crm_once_through_faults_lost_answers_and_an_outage() {
     let crm_options = Options { fault_rate: 0.1, limits: Limits::none(), ..Options::default() };
-    let meta =
-        Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 300, ..Options::default() })
-            .await
-            .unwrap();
     let hubspot = Fake::start_with(leadvault_fakes::Provider::Hubspot, crm_options.clone()).await.unwrap();
     let pipedrive =
         Fake::start_with(leadvault_fakes::Provider::Pipedrive, crm_options.clone()).await.unwrap();
     let salesforce = Fake::start_with(leadvault_fakes::Provider::Salesforce, crm_options).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 300).await;
     let crms = [
         (connect(&vault, &hubspot, Provider::Hubspot).await, &hubspot),
         (connect(&vault, &pipedrive, Provider::Pipedrive).await, &pipedrive),
@@ -197,16 +203,12 @@ async fn every_synced_lead_reaches_each_crm_once_through_faults_lost_answers_and
 async fn the_crms_request_windows_are_never_overrun() {
     // Pipedrive allows 8 requests per 2 s here; each lead takes three or four.
     let limits = Limits { pipedrive_per_2s: 8, ..Limits::none() };
-    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 12, ..Options::default() })
-        .await
-        .unwrap();
     let pipedrive =
         Fake::start_with(leadvault_fakes::Provider::Pipedrive, Options { limits, ..Options::default() })
             .await
             .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 12).await;
     let crm = connect(&vault, &pipedrive, Provider::Pipedrive).await;
     sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap();
     let summary = sync_connection(&vault, &crm, &fast(), &|_| {}).await.unwrap();
@@ -218,9 +220,6 @@ async fn the_crms_request_windows_are_never_overrun() {
 
 #[tokio::test]
 async fn a_refused_batch_fails_only_its_culprit_and_one_sync_runs_per_connection_at_a_time() {
-    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 30, ..Options::default() })
-        .await
-        .unwrap();
     let hubspot = Fake::start_with(
         leadvault_fakes::Provider::Hubspot,
         Options { limits: Limits::none(), ..Options::default() },
@@ -228,8 +227,7 @@ async fn a_refused_batch_fails_only_its_culprit_and_one_sync_runs_per_connection
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 30).await;
     let crm = connect(&vault, &hubspot, Provider::Hubspot).await;
     sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap();
 
@@ -266,12 +264,8 @@ async fn a_refused_batch_fails_only_its_culprit_and_one_sync_runs_per_connection
 #[tokio::test]
 async fn a_crm_that_cannot_be_reached_fails_the_sync_and_its_queued_leads_wait_for_the_next() {
     use leadvault_core::connections::ConnectionStatus;
-    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
-        .await
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 5).await;
     assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
     let crm_options = Options { limits: Limits::none(), ..Options::default() };
     let mut crms = Vec::new();
@@ -345,14 +339,10 @@ async fn a_crm_that_cannot_be_reached_fails_the_sync_and_its_queued_leads_wait_f
 /// fails the sync.
 #[tokio::test]
 async fn an_owners_read_that_fails_after_leads_went_through_keeps_the_sync_a_success() {
-    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
-        .await
-        .unwrap();
     let crm_options = Options { limits: Limits::none(), ..Options::default() };
     let hubspot = Fake::start_with(leadvault_fakes::Provider::Hubspot, crm_options).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 5).await;
     let id = connect(&vault, &hubspot, Provider::Hubspot).await;
     assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
     // More failures than a sync retries.
@@ -445,9 +435,6 @@ async fn a_revoked_crm_token_needs_a_sign_in_even_with_nothing_queued() {
 #[tokio::test]
 async fn salesforces_daily_limit_is_a_wait_not_a_sign_in() {
     use leadvault_core::connections::ConnectionStatus;
-    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
-        .await
-        .unwrap();
     // The day's last call is the first push.
     let limits = Limits { salesforce_per_day: 1, ..Limits::none() };
     let salesforce =
@@ -455,8 +442,7 @@ async fn salesforces_daily_limit_is_a_wait_not_a_sign_in() {
             .await
             .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 5).await;
     let id = connect(&vault, &salesforce, Provider::Salesforce).await;
     assert_eq!(sync_connection(&vault, &meta_id, &fast(), &|_| {}).await.unwrap().new, 5);
     let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
@@ -490,14 +476,10 @@ async fn salesforces_daily_limit_is_a_wait_not_a_sign_in() {
 #[tokio::test]
 async fn an_access_token_expiring_mid_push_is_refreshed_once() {
     use leadvault_core::connections::ConnectionStatus;
-    let meta = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 5, ..Options::default() })
-        .await
-        .unwrap();
     let crm_options = Options { limits: Limits::none(), ..Options::default() };
     let hubspot = Fake::start_with(leadvault_fakes::Provider::Hubspot, crm_options).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path()).await;
-    let meta_id = connect(&vault, &meta, Provider::Meta).await;
+    let (_meta, vault, meta_id) = vault_with_meta(dir.path(), 5).await;
     let (connector, sign_in) = manage::begin_sign_in(
         Provider::Hubspot,
         Some(&hubspot.base_url()),
