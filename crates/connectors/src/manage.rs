@@ -295,9 +295,10 @@ pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
             connections.set_account(id, Some(&account.id), Some(&account.name)).await?;
         }
         Err(e) => {
+            // Not over a sign-in again made while the test ran: its secrets are not these.
             let status =
                 if e.needs_sign_in() { ConnectionStatus::NeedsSignIn } else { ConnectionStatus::Error };
-            connections.set_status(id, status, Some(&e.to_string())).await?;
+            connections.set_status_if_held(id, status, Some(&e.to_string()), &credentials).await?;
         }
     }
     outcome
@@ -314,9 +315,26 @@ async fn missing_secrets(vault: &Vault, connection: &Connection) -> Result<Error
 /// expires within a minute and a refresh token is at hand. A refused refresh is
 /// [`Error::Unauthorized`] (the caller marks the connection "needs sign-in").
 pub async fn usable_credentials(vault: &Vault, connection: &Connection) -> Result<Credentials> {
-    let Some(credentials) = vault.connections().credentials(&connection.id).await? else {
-        return Err(missing_secrets(vault, connection).await?);
-    };
+    let stored = stored_credentials(vault, connection).await?;
+    ready(vault, connection, stored).await
+}
+
+/// The connection's secrets as the keychain holds them; missing, the connection is marked
+/// "needs sign-in" and the error says to connect it again.
+pub(crate) async fn stored_credentials(vault: &Vault, connection: &Connection) -> Result<Credentials> {
+    match vault.connections().credentials(&connection.id).await? {
+        Some(credentials) => Ok(credentials),
+        None => Err(missing_secrets(vault, connection).await?),
+    }
+}
+
+/// `credentials` ready for calls: refreshed first when the access token expires within a
+/// minute and a refresh token is at hand (see [`usable_credentials`]).
+pub(crate) async fn ready(
+    vault: &Vault,
+    connection: &Connection,
+    credentials: Credentials,
+) -> Result<Credentials> {
     let soon = Utc::now() + chrono::Duration::seconds(60);
     if credentials.expires_at.is_some_and(|t| t <= soon) && credentials.refresh_token.is_some() {
         let connector = Connector::for_connection(connection)?;

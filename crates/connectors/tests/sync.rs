@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use leadvault_connectors::sync::{SyncOptions, sync_connection};
 use leadvault_connectors::{Error, manage};
-use leadvault_core::connections::{ConnectionStatus, Provider};
+use leadvault_core::connections::{AuthKind, ConnectionStatus, Credentials, Provider};
 use leadvault_core::secrets::{OsKeychain, Secret};
 use leadvault_core::{LeadFilter, LeadSort, Unlock, Vault, VaultOptions};
 use leadvault_fakes::{Fake, Fault, Limits, Options};
@@ -235,5 +235,103 @@ async fn leads_created_past_year_9999_are_kept_and_their_export_imports_again() 
     let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
     assert_eq!((summary.new, summary.unchanged), (0, 3), "{summary:?}");
     drop(fake);
+    vault.close().await;
+}
+
+type Gate = (tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>);
+
+/// A TCP proxy in front of a fake that can hold the next connection it accepts for as long as
+/// a test needs: a request held mid-flight with no clock.
+struct HoldingProxy {
+    url: String,
+    gate: Arc<std::sync::Mutex<Option<Gate>>>,
+}
+
+impl HoldingProxy {
+    async fn start(upstream: &str) -> HoldingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let gate: Arc<std::sync::Mutex<Option<Gate>>> = Arc::default();
+        let armed = gate.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let held = armed.lock().unwrap().take();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if let Some((arrived, released)) = held {
+                        let _ = arrived.send(());
+                        let _ = released.await;
+                    }
+                    let mut outbound = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+            }
+        });
+        HoldingProxy { url, gate }
+    }
+
+    /// Holds the next connection: `arrived` says it came, sending on `release` lets it through.
+    fn hold_next(&self) -> (tokio::sync::oneshot::Receiver<()>, tokio::sync::oneshot::Sender<()>) {
+        let (arrived_tx, arrived) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel();
+        *self.gate.lock().unwrap() = Some((arrived_tx, released));
+        (arrived, release)
+    }
+}
+
+/// The user signs in again (a new token for the same account) while a sync that started with
+/// the old token is still waiting for Meta's answer, which then refuses that old token: the
+/// refusal is about the old token, and the connection just signed in again stays connected,
+/// where the sync marked it "needs sign-in" again right after the sign-in.
+#[tokio::test]
+async fn a_sync_refused_after_the_user_signed_in_again_leaves_the_connection_connected() {
+    let fake = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 50, ..Options::default() })
+        .await
+        .unwrap();
+    let proxy = HoldingProxy::start(&fake.base_url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let old = fake.issue_token();
+    let made =
+        manage::connect_token(&vault, Provider::Meta, Secret::new(old.clone()), Some(&proxy.url), None);
+    let id = made.await.unwrap().id;
+
+    let (arrived, release) = proxy.hold_next();
+    let options = fast();
+    let sync = sync_connection(&vault, &id, &options, &|_| {});
+    let sign_in_again = async {
+        // The sync's first request is on its way; the user takes back the old token and
+        // pastes a new one for the same account.
+        arrived.await.unwrap();
+        let meta = leadvault_connectors::Connector::new(Provider::Meta, Some(&fake.base_url())).unwrap();
+        let old = Credentials::token(Secret::new(old.clone()));
+        assert!(meta.revoke(AuthKind::Token, None, &old).await.unwrap(), "the old token is revoked");
+        let new = fake.issue_token();
+        let saved = manage::connect_token_saved(
+            &vault,
+            Provider::Meta,
+            Secret::new(new.clone()),
+            Some(&proxy.url),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(saved.signed_in_again && saved.connection.id == id, "{saved:?}");
+        assert_eq!(saved.connection.status, ConnectionStatus::Connected);
+        release.send(()).unwrap();
+        new
+    };
+    let (synced, new) = tokio::join!(sync, sign_in_again);
+    let err = synced.unwrap_err();
+    assert!(err.needs_sign_in(), "the held sync met the old token's refusal: {err:?}");
+
+    let after = vault.connections().get(&id).await.unwrap();
+    assert_eq!((after.status, after.last_error.as_deref()), (ConnectionStatus::Connected, None));
+    let secrets = vault.connections().credentials(&id).await.unwrap().unwrap();
+    assert_eq!(secrets.access_token.expose(), new, "the new token stays");
+    // And it works: the next sync brings the leads.
+    let summary = sync_connection(&vault, &id, &fast(), &|_| {}).await.unwrap();
+    assert_eq!(summary.new, 50, "{summary:?}");
     vault.close().await;
 }

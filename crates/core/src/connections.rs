@@ -489,6 +489,41 @@ impl Connections<'_> {
         self.update_one(id, update).await
     }
 
+    /// [`set_status`](Self::set_status) for the outcome of a call made with `held`: recorded
+    /// only while the keychain still holds those secrets (or none). A sign-in again that
+    /// replaced them since makes the outcome of the old ones stale (a sync still running with
+    /// the revoked token must not mark the connection signed in again as needing sign-in), and
+    /// it is dropped: returns whether it was recorded.
+    ///
+    /// The keychain is read inside a write transaction: a sign-in again writes its secrets
+    /// before it takes the write lock to mark the row connected, so either this read sees the
+    /// new secrets, or that row update comes after this one.
+    pub async fn set_status_if_held(
+        &self,
+        id: &str,
+        status: ConnectionStatus,
+        error: Option<&str>,
+        held: &Credentials,
+    ) -> Result<bool> {
+        let mut tx = self.vault.write_transaction().await?;
+        let (ks, account) = (self.keystore(), keychain_account(id));
+        let text = tokio::task::spawn_blocking(move || ks.get_text(&account))
+            .await
+            .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
+        let current: Option<Credentials> = text.and_then(|t| serde_json::from_str(&t).ok());
+        if current.is_some_and(|c| c != *held) {
+            return Ok(false);
+        }
+        let done = sqlx::query("UPDATE connections SET status = ?, last_error = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(error)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Updates what is known of the account (after a sign-in again or a test).
     pub async fn set_account(
         &self,
@@ -764,6 +799,33 @@ mod tests {
             3,
             "due now, not after the backoff"
         );
+    }
+
+    /// A call's failure is recorded while the keychain holds the secrets it was made with (or
+    /// none), never over secrets a sign-in again put there since.
+    #[tokio::test]
+    async fn an_outcome_is_recorded_only_for_the_secrets_the_keychain_still_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, keychain) = vault(dir.path()).await;
+        let connections = vault.connections();
+        let c = connections.add(hubspot("4471", AuthKind::Token), &token("old-token")).await.unwrap();
+        let why = Some("HubSpot refused the credentials; sign in again or paste a new token");
+        let needs = ConnectionStatus::NeedsSignIn;
+
+        connections
+            .sign_in_again(&c.id, &hubspot("4471", AuthKind::Token), &token("new-token"))
+            .await
+            .unwrap();
+        assert!(!connections.set_status_if_held(&c.id, needs, why, &token("old-token")).await.unwrap());
+        let after = connections.get(&c.id).await.unwrap();
+        assert_eq!((after.status, after.last_error), (ConnectionStatus::Connected, None));
+
+        assert!(connections.set_status_if_held(&c.id, needs, why, &token("new-token")).await.unwrap());
+        assert_eq!(connections.get(&c.id).await.unwrap().status, needs);
+        keychain.texts.lock().unwrap().clear();
+        let error = ConnectionStatus::Error;
+        assert!(connections.set_status_if_held(&c.id, error, why, &token("new-token")).await.unwrap());
+        assert_eq!(connections.get(&c.id).await.unwrap().status, error);
     }
 
     #[tokio::test]

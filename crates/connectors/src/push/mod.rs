@@ -44,18 +44,32 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// Pushes everything due in the connection's outbox; adds what it did to `summary`.
+/// `credentials` are what it calls with: a refresh mid-push replaces them there too.
 pub(crate) async fn push(
     vault: &Vault,
     connector: &Connector,
     connection: &Connection,
-    credentials: &Credentials,
+    credentials: &mut Credentials,
     options: &SyncOptions,
     summary: &mut Summary,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<()> {
-    let outbox = vault.outbox(&connection.id);
     let mut ctx =
         Ctx { connector, credentials: credentials.clone(), auth: connection.auth, options, retries: 0 };
+    let pushed = push_with(vault, connection, &mut ctx, summary, progress).await;
+    *credentials = ctx.credentials;
+    pushed
+}
+
+async fn push_with(
+    vault: &Vault,
+    connection: &Connection,
+    ctx: &mut Ctx<'_>,
+    summary: &mut Summary,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<()> {
+    let options = ctx.options;
+    let outbox = vault.outbox(&connection.id);
     let mut refreshed = false;
     let batch = match connection.provider {
         Provider::Hubspot => hubspot::BATCH,
@@ -71,24 +85,24 @@ pub(crate) async fn push(
         if items.is_empty() {
             break;
         }
-        let mut round = send(&mut ctx, connection.provider, &outbox, &items).await;
+        let mut round = send(ctx, connection.provider, &outbox, &items).await;
         // The access token expired during the push (HubSpot's last 30 minutes): what was done
         // is kept, the token refreshed once, and the rest goes round again.
         if let Err(Partial { error, .. }) = &round
             && error.needs_sign_in()
-            && can_renew(&ctx, refreshed)
+            && can_renew(ctx, refreshed)
         {
             let Err(Partial { done, .. }) = round else { unreachable!("an error was matched") };
             count(summary, &done);
             outbox.record(&done).await?;
             summary.retries += std::mem::take(&mut ctx.retries);
-            renew(vault, connection, &mut ctx, &mut refreshed).await?;
+            renew(vault, connection, ctx, &mut refreshed).await?;
             continue;
         }
         // The CRM refused the whole request for something in it (one invalid email, say): send
         // the leads one by one, so only the culprit fails and the rest go through.
         if matches!(&round, Err(Partial { done, error: Error::Rejected { .. } }) if done.is_empty()) {
-            round = one_by_one(&mut ctx, connection.provider, &outbox, &items, &label).await;
+            round = one_by_one(ctx, connection.provider, &outbox, &items, &label).await;
         }
         summary.retries += std::mem::take(&mut ctx.retries);
         let results = match round {
@@ -124,10 +138,10 @@ pub(crate) async fn push(
     // the CRM is away. After leads went through, a rate limit here (the push spent the CRM's
     // window) keeps the last counts: the sync did its work, and says so.
     let sent = summary.pages > 0;
-    let mut owners = capacity::read(&mut ctx, connection.provider).await;
-    if matches!(&owners, Err(e) if e.needs_sign_in()) && can_renew(&ctx, refreshed) {
-        renew(vault, connection, &mut ctx, &mut refreshed).await?;
-        owners = capacity::read(&mut ctx, connection.provider).await;
+    let mut owners = capacity::read(ctx, connection.provider).await;
+    if matches!(&owners, Err(e) if e.needs_sign_in()) && can_renew(ctx, refreshed) {
+        renew(vault, connection, ctx, &mut refreshed).await?;
+        owners = capacity::read(ctx, connection.provider).await;
     }
     summary.retries += std::mem::take(&mut ctx.retries);
     match owners {

@@ -40,13 +40,13 @@ const OVERLAP_SECS: i64 = 3600;
 pub(super) const GOOGLE_TIME: &str = "%Y-%m-%d %H:%M:%S%:z";
 
 pub(super) async fn pull(
-    mut session: Session<'_>,
+    session: &mut Session<'_>,
     options: &SyncOptions,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<Summary> {
     let (vault, connection) = (session.vault, session.connection);
     let mut summary = Summary::default();
-    let customers = customers(&mut session, options, &mut summary.retries).await?;
+    let customers = customers(session, options, &mut summary.retries).await?;
 
     // Every account's entities first, so one transaction can replace the connection's set.
     let mut entities = AdEntities::default();
@@ -56,7 +56,7 @@ pub(super) async fn pull(
         if options.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        match account(&mut session, options, &mut summary.retries, customer).await {
+        match account(session, options, &mut summary.retries, customer).await {
             Ok((found, metrics)) => {
                 vault.ads(&connection.id).upsert_metrics(&metrics).await?;
                 summary.metric_days += metrics.len() as u64;
@@ -106,7 +106,7 @@ pub(super) async fn pull(
             }
             let query = gads::leads_query(cursor.since.as_deref());
             let read = search(
-                &mut session,
+                session,
                 options,
                 &mut summary.retries,
                 customer,

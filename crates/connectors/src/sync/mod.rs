@@ -214,41 +214,11 @@ pub async fn sync_connection(
         }
     };
     let started = std::time::Instant::now();
-    let outcome = async {
-        let credentials = manage::usable_credentials(vault, &connection).await?;
-        let connector = Connector::for_connection(&connection)?;
-        match connection.provider {
-            Provider::Meta => {
-                meta::pull(vault, &connector, &connection, &credentials, options, progress).await
-            }
-            Provider::GoogleAds => {
-                let session = Session {
-                    vault,
-                    connector: &connector,
-                    connection: &connection,
-                    credentials,
-                    refreshed: false,
-                };
-                google_ads::pull(session, options, progress).await
-            }
-            p if p.is_crm() => {
-                let mut summary = Summary::default();
-                crate::push::push(
-                    vault,
-                    &connector,
-                    &connection,
-                    &credentials,
-                    options,
-                    &mut summary,
-                    progress,
-                )
-                .await
-                .map(|()| summary)
-            }
-            other => unreachable!("{other} was checked to be supported"),
-        }
-    }
-    .await;
+    // The secrets the sync calls with last (a refresh mid-sync replaces them): its failure is
+    // recorded only while the keychain still holds them, not over a sign-in again made while
+    // it ran.
+    let mut held = None;
+    let outcome = pull_or_push(vault, &connection, options, progress, &mut held).await;
     match &outcome {
         Ok(summary) => {
             connections.mark_synced(id).await?;
@@ -265,11 +235,69 @@ pub async fn sync_connection(
         Err(e) => {
             let status =
                 if e.needs_sign_in() { ConnectionStatus::NeedsSignIn } else { ConnectionStatus::Error };
-            connections.set_status(id, status, Some(&e.to_string())).await?;
-            warn!(connection = id, status = status.as_str(), "sync failed");
+            let message = e.to_string();
+            let recorded = match &held {
+                Some(held) => connections.set_status_if_held(id, status, Some(&message), held).await?,
+                None => {
+                    connections.set_status(id, status, Some(&message)).await?;
+                    true
+                }
+            };
+            if recorded {
+                warn!(connection = id, status = status.as_str(), "sync failed");
+            } else {
+                info!(
+                    connection = id,
+                    status = status.as_str(),
+                    "sync failed with secrets replaced while it ran (signed in again); the connection's status stays"
+                );
+            }
         }
     }
     outcome
+}
+
+/// The sync's calls: a pull's or a push's. `held` is set to the secrets it calls with, as soon
+/// as it has them and again after any refresh.
+async fn pull_or_push(
+    vault: &Vault,
+    connection: &Connection,
+    options: &SyncOptions,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+    held: &mut Option<Credentials>,
+) -> Result<Summary> {
+    let stored = manage::stored_credentials(vault, connection).await?;
+    *held = Some(stored.clone());
+    let credentials = manage::ready(vault, connection, stored).await?;
+    *held = Some(credentials.clone());
+    let connector = Connector::for_connection(connection)?;
+    match connection.provider {
+        Provider::Meta => meta::pull(vault, &connector, connection, &credentials, options, progress).await,
+        Provider::GoogleAds => {
+            let mut session =
+                Session { vault, connector: &connector, connection, credentials, refreshed: false };
+            let pulled = google_ads::pull(&mut session, options, progress).await;
+            *held = Some(session.credentials);
+            pulled
+        }
+        p if p.is_crm() => {
+            let mut summary = Summary::default();
+            let mut credentials = credentials;
+            let pushed = crate::push::push(
+                vault,
+                &connector,
+                connection,
+                &mut credentials,
+                options,
+                &mut summary,
+                progress,
+            )
+            .await;
+            *held = Some(credentials);
+            pushed.map(|()| summary)
+        }
+        other => unreachable!("{other} was checked to be supported"),
+    }
 }
 
 /// The credentials a sync calls with. An access token can expire between two pages, so one the
