@@ -349,19 +349,19 @@ fn a_new_token_for_the_same_account_signs_its_connection_in_again_without_pushin
         format!("sign in again: leadvault connect hubspot --token-stdin --base-url {}", hubspot.base_url());
     assert!(shown.contains(&hint), "{shown}");
 
-    // A new token for the same portal: the same connection, connected again.
+    // A new token for the same portal: the same connection, connected again, with the label
+    // given with it (where --label was ignored).
     let base = hubspot.base_url();
-    let args = ["connect", "hubspot", "--token-stdin", "--base-url", &base, "--label", "Ignored"];
+    let args = ["connect", "hubspot", "--token-stdin", "--base-url", &base, "--label", "Sales CRM"];
     let out = with_stdin(&sandbox, &args, &hubspot.issue_token());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.starts_with("Signed in again to HubSpot"), "{said}");
-    assert!(said.contains(&format!("(HubSpot); id {id}")), "{said}");
+    assert!(said.starts_with(&format!("Signed in again to Sales CRM (HubSpot); id {id}")), "{said}");
     let list = sandbox.json(&["connections", "list", "--json"]);
     assert_eq!(list.as_array().unwrap().len(), 2, "no second HubSpot connection: {list}");
     let c = &list[1];
     assert_eq!((c["id"].as_str(), c["status"].as_str()), (Some(id.as_str()), Some("connected")), "{c}");
-    assert!(c["last_error"].is_null() && c["label"].as_str().unwrap().starts_with("HubSpot"), "{c}");
+    assert!(c["last_error"].is_null() && c["label"] == "Sales CRM", "{c}");
     assert_eq!(c["sync_every_secs"], 7200, "its schedule stays");
 
     // The next sync sends the five it missed, and only them.
@@ -379,6 +379,7 @@ fn a_new_token_for_the_same_account_signs_its_connection_in_again_without_pushin
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((again["id"].as_str(), again["signed_in_again"].as_bool()), (Some(id.as_str()), Some(true)));
+    assert_eq!(again["label"], "Sales CRM", "no --label: the label stays");
     let out = sandbox.ok(&["sync"]);
     assert!(out.contains(": 0 pushed, 0 failed"), "{out}");
     assert_eq!(hubspot.crm_writes().updated, 0, "nothing pushed twice");

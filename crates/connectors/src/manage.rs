@@ -216,9 +216,8 @@ async fn save(
     label: Option<String>,
 ) -> Result<Saved> {
     let provider = connector.provider();
-    let label = label
-        .filter(|l| !l.trim().is_empty())
-        .unwrap_or_else(|| format!("{} — {}", provider.display_name(), account.name));
+    let given = label.filter(|l| !l.trim().is_empty());
+    let label = given.clone().unwrap_or_else(|| format!("{} — {}", provider.display_name(), account.name));
     let new = NewConnection {
         provider,
         label,
@@ -237,7 +236,8 @@ async fn save(
         None => None,
     };
     if let Some(existing) = existing {
-        let connection = connections.sign_in_again(&existing.id, &new, credentials).await?;
+        // Its label stays, unless the user gave one with this sign-in.
+        let connection = connections.sign_in_again(&existing.id, &new, credentials, given.as_deref()).await?;
         return Ok(Saved { connection, signed_in_again: true });
     }
     Ok(Saved { connection: connections.add(new, credentials).await?, signed_in_again: false })

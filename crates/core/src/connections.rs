@@ -377,7 +377,8 @@ impl Connections<'_> {
     /// Signs a connection in again, in place: `credentials` replace its secrets in the
     /// keychain, and what the sign-in said (how, the account's name, the scopes, the API's
     /// address) replaces what the vault had; it is connected again with no last error. Its id,
-    /// label, sync interval, cursors and CRM queue stay as they were: nothing is queued again.
+    /// sync interval, cursors and CRM queue stay as they were: nothing is queued again. Its
+    /// label stays too, unless `label` gives one (a name the user typed with the sign-in).
     ///
     /// The new secrets are written before the row says it is connected; if the row's update
     /// fails, the old secrets are put back (or the entry removed if there were none), so a
@@ -387,7 +388,12 @@ impl Connections<'_> {
         id: &str,
         update: &NewConnection,
         credentials: &Credentials,
+        label: Option<&str>,
     ) -> Result<Connection> {
+        let label = label.map(str::trim);
+        if label.is_some_and(str::is_empty) {
+            return Err(Error::invalid("the connection's label is empty; give it a name"));
+        }
         let current = self.get(id).await?;
         if current.provider != update.provider {
             return Err(Error::invalid(format!(
@@ -412,7 +418,7 @@ impl Connections<'_> {
             .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
         self.save_credentials(id, credentials).await?;
         let now = self.vault.clock.now().timestamp_millis();
-        let updated = self.update_signed_in(id, update, now).await;
+        let updated = self.update_signed_in(id, update, label, now).await;
         let failed = match updated {
             Ok(true) => None,
             Ok(false) => Some(Error::invalid(format!(
@@ -434,13 +440,20 @@ impl Connections<'_> {
 
     /// The row of a connection signed in again, and its CRM queue: what waited out a backoff
     /// because the sign-in was refused is due now. In one transaction; false if no such row.
-    async fn update_signed_in(&self, id: &str, update: &NewConnection, now: i64) -> Result<bool> {
+    async fn update_signed_in(
+        &self,
+        id: &str,
+        update: &NewConnection,
+        label: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
         let mut tx = self.vault.write_transaction().await?;
         let done = sqlx::query(
-            "UPDATE connections SET auth = ?, account_id = COALESCE(?, account_id), \
-             account_name = COALESCE(?, account_name), scopes = ?, api_base = ?, \
-             status = 'connected', last_error = NULL WHERE id = ?",
+            "UPDATE connections SET label = COALESCE(?, label), auth = ?, \
+             account_id = COALESCE(?, account_id), account_name = COALESCE(?, account_name), \
+             scopes = ?, api_base = ?, status = 'connected', last_error = NULL WHERE id = ?",
         )
+        .bind(label)
         .bind(update.auth.as_str())
         .bind(&update.account_id)
         .bind(&update.account_name)
@@ -780,7 +793,7 @@ mod tests {
         let mut again = hubspot("4471", AuthKind::Token);
         again.label = "a label the sign-in made up".into();
         again.scopes = Vec::new();
-        let after = connections.sign_in_again(&before.id, &again, &token("new-token")).await.unwrap();
+        let after = connections.sign_in_again(&before.id, &again, &token("new-token"), None).await.unwrap();
         assert_eq!(after.id, before.id);
         assert_eq!(after.label, before.label, "the label stays");
         assert_eq!(after.sync_every_secs, Some(3600), "the schedule stays");
@@ -799,6 +812,17 @@ mod tests {
             3,
             "due now, not after the backoff"
         );
+
+        // A label the user gave with the sign-in is applied (trimmed); an empty one is refused.
+        let renamed = connections
+            .sign_in_again(&before.id, &again, &token("newer-token"), Some(" Sales CRM "))
+            .await
+            .unwrap();
+        assert_eq!((renamed.id.as_str(), renamed.label.as_str()), (before.id.as_str(), "Sales CRM"));
+        let err = connections.sign_in_again(&before.id, &again, &token("newest"), Some("  ")).await;
+        assert!(err.unwrap_err().to_string().contains("label is empty"));
+        let secrets = connections.credentials(&before.id).await.unwrap().unwrap();
+        assert_eq!(secrets.access_token.expose(), "newer-token", "a refused label changes nothing");
     }
 
     /// A call's failure is recorded while the keychain holds the secrets it was made with (or
@@ -813,7 +837,7 @@ mod tests {
         let needs = ConnectionStatus::NeedsSignIn;
 
         connections
-            .sign_in_again(&c.id, &hubspot("4471", AuthKind::Token), &token("new-token"))
+            .sign_in_again(&c.id, &hubspot("4471", AuthKind::Token), &token("new-token"), None)
             .await
             .unwrap();
         assert!(!connections.set_status_if_held(&c.id, needs, why, &token("old-token")).await.unwrap());
@@ -836,16 +860,19 @@ mod tests {
         let connections = vault.connections();
 
         // Another portal's sign-in is not this connection's.
-        let err =
-            connections.sign_in_again(&before.id, &hubspot("9999", AuthKind::Oauth), &token("other")).await;
+        let err = connections
+            .sign_in_again(&before.id, &hubspot("9999", AuthKind::Oauth), &token("other"), None)
+            .await;
         assert!(err.unwrap_err().to_string().contains("another HubSpot account"));
-        let err = connections.sign_in_again("01NOPE", &hubspot("4471", AuthKind::Oauth), &token("t")).await;
+        let err =
+            connections.sign_in_again("01NOPE", &hubspot("4471", AuthKind::Oauth), &token("t"), None).await;
         assert!(err.unwrap_err().to_string().contains("no connection with id"));
 
         // The keychain refusing the new secrets changes nothing.
         keychain.refuse_writes.store(true, Ordering::SeqCst);
-        let err =
-            connections.sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new")).await;
+        let err = connections
+            .sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new"), None)
+            .await;
         assert!(err.is_err());
         keychain.refuse_writes.store(false, Ordering::SeqCst);
 
@@ -856,8 +883,9 @@ mod tests {
         .execute(&vault.pool)
         .await
         .unwrap();
-        let err =
-            connections.sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new")).await;
+        let err = connections
+            .sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new"), None)
+            .await;
         assert!(err.is_err());
         assert_eq!(connections.get(&before.id).await.unwrap(), before);
         let secrets = connections.credentials(&before.id).await.unwrap().unwrap();
