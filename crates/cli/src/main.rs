@@ -29,6 +29,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(refused) => return ExitCode::from(refused.code),
     };
+    // The hints this run prints (`Next: … import FILE`) name the vault the way it was chosen.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    output::remember_invocation(&args, cli.data_dir.as_deref(), cli.passphrase_env.as_deref());
     // Logs: <data dir>/logs/leadvault.*.log (see leadvault_core::logging).
     let logs_at = log_dir(&cli);
     // A folder that `init` or the demo is about to make: gone again if they fail.
@@ -62,7 +65,14 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             tracing::warn!(code = e.code(), "command failed");
-            errln!("error: {e}");
+            match &e {
+                // `leadvault init` alone would make a vault in the usual folder, not in the
+                // --data-dir this command looked in.
+                Error::NoVault { path } => {
+                    errln!("error: no vault at {}; create one with `{} init`", path.display(), output::me())
+                }
+                e => errln!("error: {e}"),
+            }
             if let Some(dir) = made_here {
                 drop(log);
                 remove_if_only_logs(&dir);
@@ -135,7 +145,10 @@ fn read_passphrase(var: &str, flag: Option<&str>, kind: PassphraseKind) -> Resul
         },
         Err(std::env::VarError::NotPresent) => match flag {
             None => Ok(None),
-            Some(flag) => Err(Error::InvalidInput(format!("{flag} {var}: the variable {var} is not set"))),
+            Some(flag) => Err(Error::InvalidInput(format!(
+                "{flag} {var}: the variable {var} is not set; export {var} with the passphrase first, or leave \
+                 out {flag}"
+            ))),
         },
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(Error::InvalidInput(format!("the passphrase in {var} is not valid text")))
@@ -177,19 +190,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 }
             )?;
             match status.key_source {
-                leadvault_core::vault::KeySource::Keychain => outln!("Next: leadvault import FILE")?,
+                leadvault_core::vault::KeySource::Keychain => outln!("Next: {} import FILE", output::me())?,
                 // Set for `init` alone (`VAR=... leadvault init`), the next command would find the
                 // vault locked.
                 leadvault_core::vault::KeySource::Passphrase if passphrase_env == "LEADVAULT_PASSPHRASE" => {
                     outln!(
-                        "Next: leadvault import FILE, with {passphrase_env} set to the passphrase for it and \
-                         every command after (export it in your shell)"
+                        "Next: {} import FILE, with {passphrase_env} set to the passphrase for it and \
+                         every command after (export it in your shell)",
+                        output::me()
                     )?
                 }
                 // Another variable is read only when named: every command must name it too.
                 leadvault_core::vault::KeySource::Passphrase => outln!(
-                    "Next: leadvault --passphrase-env {passphrase_env} import FILE, with {passphrase_env} set \
-                     to the passphrase (every command needs both)"
+                    "Next: {} import FILE, with {passphrase_env} set to the passphrase (every command needs \
+                     both)",
+                    output::me()
                 )?,
             }
         }
@@ -216,6 +231,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             outln!("The vault is consistent (integrity check ok).")?;
         }
         Command::Vault { command: VaultCommand::Rekey { new_passphrase_env } } => {
+            // Set only for a new passphrase.
+            let new_var = new_passphrase_env.clone();
             let unlock = match new_passphrase_env {
                 Some(var) => Unlock::Passphrase(
                     read_passphrase(&var, Some("--new-passphrase-env"), PassphraseKind::New)?
@@ -233,6 +250,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     leadvault_core::vault::KeySource::Passphrase => "from the new passphrase",
                 }
             )?;
+            // The variable that unlocked it still holds the old passphrase: the next command
+            // would be refused as a wrong key.
+            if let Some(new_var) = new_var.filter(|v| *v != passphrase_env) {
+                outln!(
+                    "Next: set {passphrase_env} to the new passphrase (the one in {new_var}) for the commands \
+                     after"
+                )?;
+            }
         }
         Command::Import { file, format, source, skip_invalid, json } => {
             // `-` is standard input, as for most tools (a file named so is `./-`).
@@ -290,6 +315,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Export { out, format, bom, filter, sort, json } => {
+            // `-` reads standard input for `import`; here it would quietly make a file named `-`.
+            if out.as_os_str() == "-" {
+                return Err(Error::InvalidInput(
+                    "--out - would write a file named \"-\": an export goes to a file, never to standard \
+                     output; give a file name such as leads.csv (or ./- for that very name)"
+                        .into(),
+                ));
+            }
             // A folder is called a folder, whatever its name says of a format.
             leadvault_core::export::check_target(&out, &options.data_dir)?;
             let format = match format {

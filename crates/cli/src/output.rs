@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -46,6 +46,52 @@ pub fn write_error_line(line: std::fmt::Arguments) {
 pub fn write_line(line: std::fmt::Arguments) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}").and_then(|()| out.flush()).map_err(write_error)
+}
+
+/// How to call `leadvault` again for the same vault, as the hints print it (`Next: … import
+/// FILE`, `create one with … init`): with the `--data-dir` and `--passphrase-env` typed on this
+/// command line, so a hint run as printed reaches this vault, not the one in the usual folder.
+static INVOCATION: OnceLock<String> = OnceLock::new();
+
+/// Records what [`me`] prints: the options of `args` (the process's arguments) that choose the
+/// vault and its key, as typed, `data_dir` and `passphrase_env` being their parsed values.
+pub fn remember_invocation(
+    args: &[std::ffi::OsString],
+    data_dir: Option<&Path>,
+    passphrase_env: Option<&str>,
+) {
+    let typed = |flag: &str| {
+        args.iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy())
+            .take_while(|a| a != "--")
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    let mut me = String::from("leadvault");
+    if let Some(dir) = data_dir.filter(|_| typed("--data-dir")) {
+        me.push_str(" --data-dir ");
+        me.push_str(&shell_word(&dir.to_string_lossy()));
+    }
+    if let Some(var) = passphrase_env.filter(|_| typed("--passphrase-env")) {
+        me.push_str(" --passphrase-env ");
+        me.push_str(&shell_word(var));
+    }
+    let _ = INVOCATION.set(me);
+}
+
+/// `leadvault`, with the options that chose this vault (see [`remember_invocation`]).
+pub fn me() -> &'static str {
+    INVOCATION.get().map_or("leadvault", String::as_str)
+}
+
+/// `word` as a shell reads it back: as it is when it holds nothing a shell treats specially,
+/// else in single quotes. Control characters are shown as escapes, as in a lead's text.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", safe(word).replace('\'', "'\\''"))
 }
 
 /// A failed write to standard output.
@@ -162,7 +208,7 @@ pub async fn list(
             || until.is_some();
         match filtered {
             true => errln!("No leads match these filters; loosen or remove some of them."),
-            false => errln!("The vault has no leads yet; add some with `leadvault import FILE`."),
+            false => errln!("The vault has no leads yet; add some with `{} import FILE`.", me()),
         }
     }
     if !json && limit != 0 && shown == limit {
@@ -261,7 +307,7 @@ pub fn updated(lead: &Lead, change: &LeadUpdate, changes: usize) -> Result<(), E
     if change.note.is_some() {
         parts.push("note added".into());
     }
-    outln!("{id}: updated ({}); see it with `leadvault leads show {id}`", parts.join(", "))
+    outln!("{id}: updated ({}); see it with `{} leads show {id}`", parts.join(", "), me())
 }
 
 pub fn detail(d: &LeadDetail, json: bool) -> Result<(), Error> {

@@ -239,7 +239,10 @@ fn updates_change_the_lead_and_append_to_its_timeline() {
     // What changed, in one line; the lead's details only when asked for.
     assert_eq!(
         said.trim(),
-        format!("{id}: updated (status qualified, +roof, -hot); see it with `leadvault leads show {id}`")
+        format!(
+            "{id}: updated (status qualified, +roof, -hot); see it with `leadvault --data-dir {} leads show {id}`",
+            sb.data_dir().display()
+        )
     );
     assert!(!said.contains("Stone") && !said.contains("example"), "{said}");
     let again = sb.ok(&["leads", "update", &id, "--status", "qualified"]);

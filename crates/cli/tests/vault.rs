@@ -117,7 +117,13 @@ fn a_passphrase_vault_opened_without_one_says_how_to_unlock_it() {
     assert!(out.status.success());
     // init says so before the next command finds the vault locked.
     let said = String::from_utf8(out.stdout).unwrap();
-    assert!(said.contains("Next: leadvault import FILE, with LEADVAULT_PASSPHRASE set"), "{said}");
+    let dir = sb.data_dir().display().to_string();
+    assert!(
+        said.contains(&format!(
+            "Next: leadvault --data-dir {dir} import FILE, with LEADVAULT_PASSPHRASE set"
+        )),
+        "{said}"
+    );
     let other = Sandbox::new();
     let out = other
         .command(&["--passphrase-env", "MY_PASS", "init"])
@@ -125,7 +131,10 @@ fn a_passphrase_vault_opened_without_one_says_how_to_unlock_it() {
         .output();
     let said = String::from_utf8(out.unwrap().stdout).unwrap();
     assert!(
-        said.contains("Next: leadvault --passphrase-env MY_PASS import FILE, with MY_PASS set"),
+        said.contains(&format!(
+            "Next: leadvault --data-dir {} --passphrase-env MY_PASS import FILE, with MY_PASS set",
+            other.data_dir().display()
+        )),
         "{said}"
     );
     let err = sb.fails(&["vault", "status"]);
@@ -296,7 +305,8 @@ fn init_twice_refuses_and_keeps_the_first_vault() {
 fn commands_on_a_missing_vault_say_to_run_init() {
     let sb = Sandbox::new();
     let err = sb.fails(&["leads", "list"]);
-    assert!(err.contains("leadvault init"), "{err}");
+    // In the folder this command looked in, not the usual one.
+    assert!(err.contains(&format!("leadvault --data-dir {} init", sb.data_dir().display())), "{err}");
     assert!(!sb.data_dir().join("vault.db").exists(), "no empty vault is created by accident");
 }
 
@@ -450,7 +460,11 @@ fn commands_without_a_vault_create_no_folder_not_even_for_logs() {
     ] {
         let err = sb.fails(args);
         assert!(
-            err.contains("no vault at") && err.contains("create one with `leadvault init`"),
+            err.contains("no vault at")
+                && err.contains(&format!(
+                    "create one with `leadvault --data-dir {} init`",
+                    sb.data_dir().display()
+                )),
             "{args:?}: {err}"
         );
         assert!(!sb.data_dir().exists(), "{args:?} created the data dir");
