@@ -165,7 +165,7 @@ pub enum Command {
         file: PathBuf,
         /// auto, csv, meta-csv, google-ads-csv, leadvault-csv (an export of this tool) or json (an
         /// array, or one object a line: NDJSON)
-        #[arg(long, default_value = "auto")]
+        #[arg(long, default_value = "auto", value_parser = import_format)]
         format: String,
         /// Label the leads' source (default: meta, google-ads or import)
         #[arg(long, value_name = "LABEL")]
@@ -188,7 +188,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// csv, xlsx, json or ndjson
-        #[arg(long)]
+        #[arg(long, value_parser = export_format)]
         format: Option<String>,
         /// Start a CSV with a UTF-8 byte order mark (for Excel)
         #[arg(long)]
@@ -420,6 +420,24 @@ impl FilterArgs {
             since,
             until,
         })
+    }
+}
+
+/// An `import --format` value, in any case: a typo is a usage error (exit code 2, with the
+/// help to read), as a bad `--status` is, before the vault is opened.
+fn import_format(s: &str) -> Result<String, String> {
+    let s = s.to_ascii_lowercase();
+    match s.parse::<leadvault_core::import::Format>() {
+        Ok(_) => Ok(s),
+        Err(_) => Err("expected auto, csv, meta-csv, google-ads-csv, leadvault-csv or json".into()),
+    }
+}
+
+/// An `export --format` value, in any case (see [`import_format`]).
+fn export_format(s: &str) -> Result<String, String> {
+    match s.parse::<leadvault_core::export::ExportFormat>() {
+        Ok(_) => Ok(s.to_ascii_lowercase()),
+        Err(_) => Err("expected csv, xlsx, json or ndjson".into()),
     }
 }
 

@@ -56,6 +56,37 @@ fn a_bad_value_or_a_missing_argument_is_one_line_naming_the_help_to_read() {
 }
 
 #[test]
+fn a_mistyped_format_is_a_usage_error_and_a_format_in_capitals_is_taken() {
+    let sb = Sandbox::new();
+    let err = usage_error(&sb, &["import", "leads.csv", "--format", "metacsv"]);
+    assert!(err.starts_with("error: invalid value 'metacsv' for '--format <FORMAT>': "), "{err}");
+    assert!(err.contains("auto, csv, meta-csv, google-ads-csv, leadvault-csv or json"), "{err}");
+    assert!(err.ends_with("; see leadvault import --help"), "{err}");
+    let err = usage_error(&sb, &["export", "--out", "leads.xls", "--format", "xls"]);
+    assert!(
+        err.contains("invalid value 'xls' for '--format <FORMAT>': expected csv, xlsx, json or ndjson"),
+        "{err}"
+    );
+    assert!(err.ends_with("; see leadvault export --help"), "{err}");
+    assert!(!sb.data_dir().exists(), "refused before the vault is looked for");
+
+    // `--format CSV` is csv, for an import as for an export.
+    let with_pass = |args: &[&str]| {
+        let out = sb.command(args).env("LEADVAULT_PASSPHRASE", "correct horse battery").output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    with_pass(&["init"]);
+    let generic = common::fixture("generic.csv");
+    let report = with_pass(&["import", &generic, "--format", "CSV", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["format"], "csv", "{report}");
+    let out = sb.path("leads.out");
+    with_pass(&["export", "--out", out.to_str().unwrap(), "--format", "NDJSON"]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+}
+
+#[test]
 fn help_and_version_print_as_before() {
     let sb = Sandbox::new();
     let out = sb.run(&["leads", "list", "--help"]);
