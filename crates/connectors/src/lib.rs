@@ -41,7 +41,9 @@ pub enum Error {
     #[error("the sign-in answer did not come from this request ({0}); run the sign-in again")]
     BadCallback(String),
 
-    #[error("{provider} refused the credentials ({reason}); sign in again or paste a new token")]
+    /// The credentials no longer work (or, with [`SECRETS_MISSING`] as the reason, the
+    /// keychain lost them): only a new sign-in or token helps.
+    #[error("{}", unauthorized_text(provider, reason))]
     Unauthorized { provider: &'static str, reason: String },
 
     #[error("{provider} asks to slow down; try again in {}", wait_text(*retry_after_secs))]
@@ -72,6 +74,19 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The reason of an [`Error::Unauthorized`] for a connection whose secrets the OS keychain no
+/// longer holds: nothing was sent, the provider refused nothing.
+pub const SECRETS_MISSING: &str = "secrets missing from the OS keychain";
+
+fn unauthorized_text(provider: &str, reason: &str) -> String {
+    if reason == SECRETS_MISSING {
+        return format!(
+            "the OS keychain no longer holds this {provider} connection's secrets; sign in again or paste a new token"
+        );
+    }
+    format!("{provider} refused the credentials ({reason}); sign in again or paste a new token")
+}
 
 /// A wait as a person reads it: `45 s`, `12 min`, `3 h 20 min` (rounded up: sooner is wrong).
 pub fn wait_text(secs: u64) -> String {

@@ -306,9 +306,15 @@ pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
 
 /// The error for a connection whose keychain entry is gone, after marking it "needs sign-in".
 async fn missing_secrets(vault: &Vault, connection: &Connection) -> Result<Error> {
-    let message = "its secrets are missing from the OS keychain; connect it again";
-    vault.connections().set_status(&connection.id, ConnectionStatus::NeedsSignIn, Some(message)).await?;
-    Ok(Error::Unauthorized { provider: connection.provider.display_name(), reason: message.into() })
+    let error = Error::Unauthorized {
+        provider: connection.provider.display_name(),
+        reason: crate::SECRETS_MISSING.into(),
+    };
+    vault
+        .connections()
+        .set_status(&connection.id, ConnectionStatus::NeedsSignIn, Some(&error.to_string()))
+        .await?;
+    Ok(error)
 }
 
 /// The connection's credentials, ready for calls: its access token refreshed first when it
@@ -320,7 +326,7 @@ pub async fn usable_credentials(vault: &Vault, connection: &Connection) -> Resul
 }
 
 /// The connection's secrets as the keychain holds them; missing, the connection is marked
-/// "needs sign-in" and the error says to connect it again.
+/// "needs sign-in" and the error says to sign in again.
 pub(crate) async fn stored_credentials(vault: &Vault, connection: &Connection) -> Result<Credentials> {
     match vault.connections().credentials(&connection.id).await? {
         Some(credentials) => Ok(credentials),

@@ -203,7 +203,7 @@ impl SignIn {
             .set_pkce_verifier(self.verifier)
             .request_async(&call)
             .await
-            .map_err(|e| token_error(app, e))?;
+            .map_err(|e| app_refused(&self.app, token_error(app, e)))?;
         let mut tokens = tokens(answer, self.app.client_secret.clone());
         tokens.credentials.client_id = Some(self.app.client_id.clone());
         Ok(tokens)
@@ -288,6 +288,24 @@ fn token_error(
         RequestTokenError::Other(_) => {
             Error::Unavailable { provider, reason: "its token answer was not understood".into() }
         }
+    }
+}
+
+/// A code exchange refused for the OAuth app itself (`invalid_client`, HubSpot's
+/// `BAD_CLIENT_ID`, Meta's code 101: a wrong client id, or a secret missing or wrong) is the
+/// app's setup to fix, not the user's sign-in: signing in again would meet the same refusal.
+fn app_refused(app: &OAuthApp, e: Error) -> Error {
+    match &e {
+        Error::Unauthorized { provider, reason }
+            if matches!(reason.as_str(), "invalid_client" | "BAD_CLIENT_ID" | "code 101") =>
+        {
+            let var = format!("LEADVAULT_{}", app.cli.replace('-', "_").to_ascii_uppercase());
+            Error::Config(format!(
+                "{provider} refused Leadvault's OAuth app ({reason}): check {var}_CLIENT_ID and \
+                 {var}_CLIENT_SECRET (the app's client id and secret), then sign in again; or paste a token"
+            ))
+        }
+        _ => e,
     }
 }
 

@@ -377,3 +377,63 @@ async fn signing_in_again_to_the_same_account_brings_its_connection_back_in_plac
         );
     }
 }
+
+/// An OAuth app the provider refuses at the code exchange (here Pipedrive's, its client secret
+/// not set) says which settings to check, where it said to sign in again, which meets the same
+/// refusal.
+#[tokio::test]
+async fn an_oauth_app_the_provider_refuses_says_to_check_its_client_id_and_secret() {
+    let fake = Fake::start(leadvault_fakes::Provider::Pipedrive).await.unwrap();
+    let connector = Connector::new(Provider::Pipedrive, Some(&fake.base_url())).unwrap();
+    let sign_in = SignIn::start(connector.oauth_app(CLIENT_ID.to_string(), None)).await.unwrap();
+    let browser = browse(sign_in.authorize_url().to_string());
+    let err = sign_in
+        .finish(connector.http(), Duration::from_secs(20), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    browser.await.unwrap();
+    assert!(matches!(err, Error::Config(_)) && !err.needs_sign_in(), "{err:?}");
+    let line = err.to_string();
+    assert!(line.starts_with("Pipedrive refused Leadvault's OAuth app (invalid_client)"), "{line}");
+    assert!(line.contains("LEADVAULT_PIPEDRIVE_CLIENT_ID and LEADVAULT_PIPEDRIVE_CLIENT_SECRET"), "{line}");
+}
+
+/// A connection whose secrets the OS keychain lost says so and needs a sign-in, where its
+/// error said the provider had refused the credentials (nothing was sent to it).
+#[tokio::test]
+async fn a_connection_whose_keychain_entry_is_gone_says_the_keychain_lost_it() {
+    use leadvault_core::connections::ConnectionStatus;
+    use leadvault_core::secrets::{KeyStore, OsKeychain};
+    let dir = tempfile::tempdir().unwrap();
+    let options =
+        leadvault_core::VaultOptions::new(dir.path().join("data"), std::sync::Arc::new(OsKeychain::new()));
+    let vault = leadvault_core::Vault::create(options, leadvault_core::Unlock::Keychain).await.unwrap();
+    let fake = Fake::start(leadvault_fakes::Provider::Hubspot).await.unwrap();
+    let token = Secret::new(fake.issue_token());
+    let c =
+        manage::connect_token(&vault, Provider::Hubspot, token, Some(&fake.base_url()), None).await.unwrap();
+    let account = format!("connection:{}", c.id);
+    tokio::task::spawn_blocking(move || OsKeychain::new().delete(&account)).await.unwrap().unwrap();
+
+    let calls = fake.calls("/**");
+    for err in [
+        manage::test(&vault, &c.id).await.unwrap_err(),
+        leadvault_connectors::sync::sync_connection(&vault, &c.id, &Default::default(), &|_| {})
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(err.needs_sign_in(), "{err:?}");
+        let line = err.to_string();
+        assert_eq!(
+            line,
+            "the OS keychain no longer holds this HubSpot connection's secrets; sign in again or paste a new token"
+        );
+        let after = vault.connections().get(&c.id).await.unwrap();
+        assert_eq!(
+            (after.status, after.last_error.as_deref()),
+            (ConnectionStatus::NeedsSignIn, Some(line.as_str()))
+        );
+    }
+    assert_eq!(fake.calls("/**"), calls, "nothing was sent");
+    vault.close().await;
+}
