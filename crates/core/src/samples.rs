@@ -27,7 +27,7 @@ const LAST: [&str; 12] = [
     "López", "Nguyen", "Schmidt", "Okafor", "Rossi", "Kowalski", "Dubois", "Silva", "Tanaka", "Berg",
     "Haddad", "Moreau",
 ];
-const COMPANIES: [&str; 8] = [
+const COMPANIES: [&str; 16] = [
     "Sunrise Dental",
     "Peak Roofing",
     "Harbor Realty",
@@ -35,6 +35,14 @@ const COMPANIES: [&str; 8] = [
     "Green Leaf Clinic",
     "Blue Door Bakery",
     "Northside Plumbing",
+    "Brightside Solar",
+    "Cedar & Oak Interiors",
+    "Summit Physio",
+    "Lakeview Auto Repair",
+    "Little Sprouts Daycare",
+    "Maple Street Vets",
+    "Coastline Windows",
+    "",
     "",
 ];
 const CAMPAIGNS: [(&str, &str, &str); 4] = [
@@ -70,6 +78,15 @@ pub async fn load_samples(vault: &Vault, count: u32, progress: impl Fn(u64) + Se
     report
 }
 
+/// A well-spread hash of the sample's index and a salt (SplitMix64's finaliser): unrelated to
+/// the other choices' `h`.
+fn mix(i: u32, salt: u64) -> u64 {
+    let mut z = (u64::from(i) << 8 | salt).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The `i`-th sample: the same index always gives the same lead, so reloading adds nothing.
 fn sample(i: u32, now: chrono::DateTime<chrono::Utc>) -> Value {
     // A small multiplicative hash spreads the choices without a random generator.
@@ -78,7 +95,9 @@ fn sample(i: u32, now: chrono::DateTime<chrono::Utc>) -> Value {
     let first = FIRST[pick(1, FIRST.len())];
     let last = LAST[pick(2, LAST.len())];
     let (campaign, form, platform) = CAMPAIGNS[pick(3, CAMPAIGNS.len())];
-    let company = COMPANIES[pick(4, COMPANIES.len())];
+    // The company from a hash of its own: with `h`, a shift of the first name's, each first name
+    // had the same one or two companies all down the list.
+    let company = COMPANIES[(mix(i, 4) % COMPANIES.len() as u64) as usize];
     let owner = OWNERS[pick(5, OWNERS.len())];
     let status = STATUSES[pick(6, STATUSES.len())];
     let minutes_ago = i64::from(h(7) % (30 * 24 * 60));
@@ -117,4 +136,38 @@ fn sample(i: u32, now: chrono::DateTime<chrono::Utc>) -> Value {
     lead.insert("budget".into(), json!(BUDGETS[pick(10, BUDGETS.len())]));
     lead.insert("when_to_start".into(), json!(WHEN[pick(11, WHEN.len())]));
     Value::Object(lead)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+
+    #[test]
+    fn samples_with_the_same_first_name_work_at_different_companies() {
+        // Each first name had one or two companies ("Maya … Peak Roofing" down the list): the
+        // company came from the same hash as the first name, shifted.
+        let now = chrono::Utc::now();
+        let mut companies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for i in 0..200 {
+            let lead = sample(i, now);
+            let first = lead["full_name"].as_str().unwrap().split(' ').next().unwrap().to_owned();
+            let company = lead.get("company").and_then(Value::as_str).unwrap_or("").to_owned();
+            companies.entry(first).or_default().insert(company);
+        }
+        for (first, seen) in &companies {
+            assert!(seen.len() >= 4, "{first} works at only {seen:?}");
+        }
+        let all: BTreeSet<&str> = companies.values().flatten().map(String::as_str).collect();
+        assert_eq!(all, COMPANIES.into_iter().collect(), "every company shows, and some leads have none");
+    }
+
+    #[test]
+    fn a_sample_is_the_same_lead_each_time() {
+        let now = chrono::Utc::now();
+        for i in [0, 1, 57, 199, 9_999] {
+            assert_eq!(sample(i, now), sample(i, now));
+        }
+    }
 }
