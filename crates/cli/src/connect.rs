@@ -158,17 +158,32 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
 
 /// How to sign `c` in again from here: the command that brings that connection back in place
 /// (the same provider and server, then the same account).
-fn sign_in_again_hint(c: &leadvault_core::connections::Connection) -> String {
+pub(crate) fn sign_in_again_hint(c: &leadvault_core::connections::Connection) -> String {
+    match sign_in_again_command(c) {
+        Some(command) => format!("sign in again: {command}"),
+        None => "sign in again from the desktop app's Connections".into(),
+    }
+}
+
+/// A refusal's one line (which ends "sign in again or paste a new token") with where to do
+/// that for `c`.
+pub(crate) fn with_sign_in_command(error: &str, c: &leadvault_core::connections::Connection) -> String {
+    match sign_in_again_command(c) {
+        Some(command) => format!("{error}: {command}"),
+        None => format!("{error} from the desktop app's Connections"),
+    }
+}
+
+/// The command that signs `c` in again; `None` where only the desktop app can (live Meta's
+/// sign-in opens in its window).
+pub(crate) fn sign_in_again_command(c: &leadvault_core::connections::Connection) -> Option<String> {
     let how = match (c.provider, c.auth, &c.base_url) {
-        // Live Meta signs in only inside the desktop app's window.
-        (Provider::Meta, AuthKind::Oauth, None) => {
-            return "sign in again from the desktop app's Connections".into();
-        }
+        (Provider::Meta, AuthKind::Oauth, None) => return None,
         (_, AuthKind::Token, _) => " --token-stdin",
         (_, AuthKind::Oauth, _) => "",
     };
     let base = c.base_url.as_deref().map(|b| format!(" --base-url {}", safe(b))).unwrap_or_default();
-    format!("sign in again: leadvault connect {}{how}{base}", c.provider.as_str())
+    Some(format!("leadvault connect {}{how}{base}", c.provider.as_str()))
 }
 
 /// How often the app syncs `c`, as the list shows it.
@@ -195,7 +210,15 @@ pub async fn set_every(vault: &Vault, id: &str, every: Option<u64>) -> Result<()
 
 /// Checks a connection with one cheap call (refreshing its token when due) and says so.
 pub async fn test(vault: &Vault, id: &str) -> Result<(), Error> {
-    let account = manage::test(vault, id).await.map_err(provider_error)?;
+    let account = match manage::test(vault, id).await {
+        Ok(account) => account,
+        // Refused: the error ends with the command that signs it in again, as `sync` says.
+        Err(e) if e.needs_sign_in() => {
+            let connection = vault.connections().get(id).await?;
+            return Err(Error::Provider(with_sign_in_command(&provider_error(e).to_string(), &connection)));
+        }
+        Err(e) => return Err(provider_error(e)),
+    };
     let connection = vault.connections().get(id).await?;
     outln!("{}: working ({})", safe(&connection.label), safe(&account.name))?;
     Ok(())

@@ -12,7 +12,7 @@ use leadvault_core::connections::{Connection, Provider};
 use leadvault_core::error::Error;
 use serde::Serialize;
 
-use crate::connect::provider_error;
+use crate::connect::{provider_error, with_sign_in_command};
 use crate::output::{self, errln, outln, safe};
 
 #[derive(Serialize)]
@@ -23,6 +23,10 @@ struct Outcome {
     #[serde(flatten)]
     summary: Option<Summary>,
     error: Option<String>,
+    /// The error as a person reads it: for a connection that needs a sign-in, with the
+    /// command that signs it in again.
+    #[serde(skip)]
+    shown: Option<String>,
 }
 
 /// What `leadvault sync` was given.
@@ -46,7 +50,7 @@ pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
         let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.error.is_some()).collect();
         return match failed.as_slice() {
             [] => Ok(()),
-            [one] if outcomes.len() == 1 => Err(Error::Provider(one.error.clone().unwrap_or_default())),
+            [one] if outcomes.len() == 1 => Err(Error::Provider(one.shown.clone().unwrap_or_default())),
             many => Err(Error::Provider(format!(
                 "{} of {} connections failed to sync; see above",
                 many.len(),
@@ -114,10 +118,16 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
         let progress = output::Progress::new("synced");
         let result = sync::sync_connection(vault, &c.id, options, &|p| progress.tick(p.new)).await;
         progress.done();
-        let (summary, error) = match result {
-            Ok(summary) => (Some(summary), None),
+        let (summary, error, shown) = match result {
+            Ok(summary) => (Some(summary), None, None),
             Err(leadvault_connectors::Error::Cancelled) => return Err(Error::Cancelled),
-            Err(e) => (None, Some(provider_error(e).to_string())),
+            Err(e) => {
+                let needs_sign_in = e.needs_sign_in();
+                let error = provider_error(e).to_string();
+                // Where to go from here: the command that brings this connection back.
+                let shown = if needs_sign_in { with_sign_in_command(&error, &c) } else { error.clone() };
+                (None, Some(error), Some(shown))
+            }
         };
         if !args.json {
             match (&summary, &error) {
@@ -181,7 +191,9 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         )?;
                     }
                 }
-                (None, Some(e)) if say_errors => errln!("{}: {}", safe(&c.label), safe(e)),
+                (None, Some(_)) if say_errors => {
+                    errln!("{}: {}", safe(&c.label), safe(shown.as_deref().unwrap_or_default()))
+                }
                 (None, _) => {}
             }
         }
@@ -191,6 +203,7 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
             provider: c.provider.as_str().into(),
             summary,
             error,
+            shown,
         });
     }
     if args.json {

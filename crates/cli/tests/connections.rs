@@ -130,7 +130,10 @@ fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in
     fake.refuse_refresh();
     let before = fake.calls("/token");
     let err = sandbox.fails(&["connections", "test", &id]);
-    assert!(err.contains("sign in again"), "{err}");
+    // Ending with the command that signs it in again, where it only said to.
+    let command =
+        format!("sign in again or paste a new token: leadvault connect google-ads --base-url {base}");
+    assert!(err.trim_end().ends_with(&command), "{err}");
     assert_eq!(fake.calls("/token") - before, 1, "one refresh attempt, no retry loop");
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["status"], "needs_sign_in");
 

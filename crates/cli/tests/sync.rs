@@ -305,6 +305,25 @@ fn a_revoked_crm_token_fails_the_sync_and_says_to_sign_in_again() {
     });
     let err = sandbox.fails(&["sync", "--connection", &id]);
     assert!(err.contains("HubSpot refused the credentials") && err.contains("sign in again"), "{err}");
+    // It ends with the command that signs it in again, where it only said to.
+    let command = format!("leadvault connect hubspot --token-stdin --base-url {}", hubspot.base_url());
+    assert!(err.trim_end().ends_with(&format!("paste a new token: {command}")), "{err}");
     let list = sandbox.json(&["connections", "list", "--json"]);
     assert_eq!(list[0]["status"], "needs_sign_in", "{list}");
+
+    // Syncing every connection: its line says the same, the other's sync goes through.
+    let meta = rt.block_on(Fake::start(Provider::Meta)).unwrap();
+    connect_with(&sandbox, "meta", &meta, &meta.issue_token());
+    let out = sandbox.run(&["sync"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.contains("refused the credentials")).unwrap_or_default();
+    assert!(line.ends_with(&format!(": {command}")), "{err}");
+    let json = sandbox.run(&["sync", "--json"]);
+    let outcomes: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let hubspot_outcome = outcomes.as_array().unwrap().iter().find(|o| o["id"] == id.as_str()).unwrap();
+    assert!(
+        hubspot_outcome["error"].as_str().unwrap().ends_with("paste a new token"),
+        "JSON keeps the error"
+    );
 }
