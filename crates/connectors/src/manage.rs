@@ -400,7 +400,8 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconne
                 Err(e) => Revoked::Failed(e.to_string()),
             }
         }
-        None => Revoked::NotPossible,
+        // Nothing to revoke with: the provider may still hold the grant.
+        None => Revoked::Failed("its secrets were no longer in the OS keychain".into()),
     };
     let removed = connections.remove(id, purge).await?;
     Ok(Disconnected {

@@ -399,7 +399,8 @@ async fn an_oauth_app_the_provider_refuses_says_to_check_its_client_id_and_secre
 }
 
 /// A connection whose secrets the OS keychain lost says so and needs a sign-in, where its
-/// error said the provider had refused the credentials (nothing was sent to it).
+/// error said the provider had refused the credentials (nothing was sent to it); disconnecting
+/// it says the access could not be revoked.
 #[tokio::test]
 async fn a_connection_whose_keychain_entry_is_gone_says_the_keychain_lost_it() {
     use leadvault_core::connections::ConnectionStatus;
@@ -435,5 +436,11 @@ async fn a_connection_whose_keychain_entry_is_gone_says_the_keychain_lost_it() {
         );
     }
     assert_eq!(fake.calls("/**"), calls, "nothing was sent");
+
+    // Disconnecting it cannot revoke anything, and says why (where it said HubSpot has no way
+    // to revoke such a token): the user is to remove the app at HubSpot.
+    let done = manage::disconnect(&vault, &c.id, false).await.unwrap();
+    assert_eq!(done.revoked, manage::Revoked::Failed("its secrets were no longer in the OS keychain".into()));
+    assert!(vault.connections().list().await.unwrap().is_empty());
     vault.close().await;
 }
