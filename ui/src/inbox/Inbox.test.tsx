@@ -956,6 +956,48 @@ describe("the inbox", () => {
     expect(await screen.findByText("No leads in this view.")).toBeTruthy();
   });
 
+  it("offers the way back from an empty view: clear the search, the filters, or both", { timeout: 30000 }, async () => {
+    commands.listLeads.mockImplementation((q: ViewQuery) => (q.search || q.tag ? page([]) : page([lead(1)])));
+    render(<Inbox offerSamples={false} />);
+    await screen.findByText("Person 1");
+    const box = screen.getByLabelText("Search") as HTMLInputElement;
+    fireEvent.change(box, { target: { value: "zzz" } });
+    await screen.findByText("No leads match this search.");
+    // Only the search is set: only it is offered.
+    expect(screen.queryByRole("button", { name: "the filters" })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Clear the search" }));
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    expect(box.value).toBe("");
+    expect(document.activeElement).toBe(box);
+    // A filter alone: "Clear filters" in the empty view, as in the filters' bar.
+    fireEvent.change(screen.getByLabelText("Tag"), { target: { value: "vip" } });
+    const empty = await screen.findByText("No leads in this view.");
+    fireEvent.click(empty.querySelector("button")!);
+    expect(await screen.findByText("Person 1")).toBeTruthy();
+    expect((screen.getByLabelText("Tag") as HTMLInputElement).value).toBe("");
+    // Both: either can go.
+    fireEvent.change(screen.getByLabelText("Tag"), { target: { value: "vip" } });
+    fireEvent.change(box, { target: { value: "zzz" } });
+    await screen.findByText(/^No leads match this search\. +or$/);
+    fireEvent.click(screen.getByRole("button", { name: "the filters" }));
+    await waitFor(() => expect((screen.getByLabelText("Tag") as HTMLInputElement).value).toBe(""));
+    expect(box.value).toBe("zzz");
+    // A view with nothing and no filter says only that.
+    await waitFor(() => expect(screen.queryByRole("button", { name: "the filters" })).toBeNull());
+  });
+
+  it("in a new empty vault, says where leads come from once: in the sample offer, not again below it", async () => {
+    commands.listLeads.mockImplementation(() => page([]));
+    commands.countByStatus.mockImplementation(() => ok(counts(0)));
+    render(<Inbox offerSamples={true} />);
+    expect(await screen.findByText("Load sample leads")).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId("lead-list").getAttribute("aria-busy")).toBe("false"));
+    await act(async () => {});
+    expect(screen.queryByText(/^No leads yet/)).toBeNull();
+    fireEvent.click(screen.getByText("Start empty"));
+    expect(await screen.findByText(/^No leads yet/)).toBeTruthy();
+  });
+
   it("puts the focus on the first sample lead once they are loaded, where it fell to the page with the offer", async () => {
     commands.listLeads.mockImplementation(() => page([]));
     commands.countByStatus.mockImplementation(() => ok(counts(0)));

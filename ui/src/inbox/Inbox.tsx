@@ -603,6 +603,15 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
     typed.source !== null ||
     typed.owner !== null ||
     typed.tag !== null;
+  const clearFilters = () => {
+    setPicked(NO_PICKED);
+    setTyped((t) => ({ ...NO_TYPED, search: t.search }));
+  };
+  /** Empties the search box and puts the focus there, to type another. */
+  const clearSearch = () => {
+    setTyped((t) => ({ ...t, search: "" }));
+    document.querySelector<HTMLInputElement>(".toolbar input[name=search]")?.focus();
+  };
   /** The vault holds no lead at all (not just none in this view). */
   const vaultEmpty = !filtered && !query.search && !pages.countsStale && pages.counts?.total === 0;
 
@@ -615,7 +624,10 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
           className="search"
           type="search"
           name="search"
-          placeholder="Search names, emails, phones, companies, notes"
+          // Short enough to show whole in a 900 px window's 110 px box ("Search names, emails…" showed
+          // as "Search name"); what it searches is said on hover and to a screen reader.
+          placeholder="Search leads"
+          title="Search names, emails, phones, companies and notes"
           value={typed.search}
           onChange={(e) => setTyped((t) => ({ ...t, search: e.target.value }))}
           aria-label="Search"
@@ -676,16 +688,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
         <input aria-label="Tag" placeholder="Tag" value={typed.tag ?? ""} onChange={(e) => setText("tag", e.target.value)} />
         <DateFilter label="From" value={picked.since} onChange={(v) => setPick("since", v)} />
         <DateFilter label="To" value={picked.until} onChange={(v) => setPick("until", v)} />
-        {filtered && (
-          <button
-            onClick={() => {
-              setPicked(NO_PICKED);
-              setTyped((t) => ({ ...NO_TYPED, search: t.search }));
-            }}
-          >
-            Clear filters
-          </button>
-        )}
+        {filtered && <button onClick={clearFilters}>Clear filters</button>}
       </div>
       {showOffer && (
         <SampleOffer
@@ -858,12 +861,28 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
               })}
             </div>
           </div>
-          {pages.leads.length === 0 && !pages.error && (
+          {/* An empty vault while the sample offer is up: the offer above says it all. */}
+          {pages.leads.length === 0 && !pages.error && !(vaultEmpty && showOffer && !pages.loading && !pages.rowsStale) && (
             <p className="muted empty">
               {pages.loading || pages.rowsStale ? (
                 "Loading…"
               ) : query.search ? (
-                "No leads match this search."
+                // The way back from a search (and the filters with it) that found nothing.
+                <>
+                  No leads match this search.{" "}
+                  <button className="link" onClick={clearSearch}>
+                    Clear the search
+                  </button>
+                  {filtered && (
+                    <>
+                      {" "}
+                      or{" "}
+                      <button className="link" onClick={clearFilters}>
+                        the filters
+                      </button>
+                    </>
+                  )}
+                </>
               ) : vaultEmpty ? (
                 // "Start empty", or every lead deleted: where leads come from.
                 <>
@@ -882,7 +901,14 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
                   to try the inbox.
                 </>
               ) : (
-                "No leads in this view."
+                <>
+                  No leads in this view.{" "}
+                  {filtered && (
+                    <button className="link" onClick={clearFilters}>
+                      Clear filters
+                    </button>
+                  )}
+                </>
               )}
             </p>
           )}
