@@ -204,3 +204,134 @@ describe("the list's columns", () => {
     expect(narrow.get("contact")).toBeGreaterThanOrEqual(150);
   });
 });
+
+describe("controls and messages, as the real window showed them", () => {
+  const rules = () => Array.from(style.sheet!.cssRules).filter((r): r is CSSStyleRule => r instanceof CSSStyleRule);
+
+  it("sets a link in a sentence without a button's padding, which left wide gaps around it", () => {
+    const { container } = render(
+      <p className="muted empty">
+        No leads match this search. <button className="link">Clear the search</button>
+      </p>,
+    );
+    const link = getComputedStyle(container.querySelector("button.link")!);
+    expect([link.paddingLeft, link.paddingRight, link.borderStyle]).toEqual(["0px", "0px", "none"]);
+  });
+
+  it("draws drop-downs flat and as tall as the buttons beside them, where WebKitGTK's were 34 px and shaded", () => {
+    const { container } = render(
+      <header className="toolbar">
+        <select aria-label="Sort">
+          <option>Newest first</option>
+        </select>
+        <button>Import…</button>
+      </header>,
+    );
+    const select = getComputedStyle(container.querySelector("select")!);
+    const button = getComputedStyle(container.querySelector("button")!);
+    expect(select.getPropertyValue("-webkit-appearance") || select.getPropertyValue("appearance")).toBe("none");
+    // Its arrow, drawn (jsdom keeps no data: image in the computed style: read from the rule).
+    expect(rules().find((r) => r.selectorText === "select")?.style.backgroundImage).toMatch(/^url\("data:image\/svg\+xml/);
+    expect(select.backgroundColor).toBe(button.backgroundColor);
+    expect([select.paddingTop, select.paddingBottom, select.borderTopWidth, select.borderRadius]).toEqual([
+      button.paddingTop,
+      button.paddingBottom,
+      button.borderTopWidth,
+      button.borderRadius,
+    ]);
+    // The arrow has room: no option's text runs under it.
+    expect(parseFloat(select.paddingRight)).toBeGreaterThanOrEqual(24);
+  });
+
+  it("keeps the first run's and the unlock screen's buttons as wide as their words, not the fields' width", () => {
+    const { container } = render(
+      <main className="setup">
+        <form>
+          <label>
+            Passphrase <input />
+          </label>
+          <button type="submit">Unlock</button>
+        </form>
+      </main>,
+    );
+    expect(getComputedStyle(container.querySelector("button")!).alignSelf).toBe("flex-start");
+  });
+
+  it("begins a message with a capital, also a vault's error quoted in lower case", () => {
+    // jsdom draws no ::first-letter: the rule is read as the stylesheet states it.
+    const rule = rules().find((r) => r.selectorText.split(/,\s*/).includes("p.error::first-letter"));
+    expect(rule?.style.textTransform).toBe("uppercase");
+  });
+
+  it("keeps a dialog's button on one line ('Connect with this token' was squeezed into two)", () => {
+    const { container } = render(
+      <div className="modal-body">
+        <form>
+          <label>
+            Or paste a private-app token (pat-…) <input />
+          </label>
+          <button>Connect with this token</button>
+        </form>
+      </div>,
+    );
+    expect(getComputedStyle(container.querySelector("button")!).whiteSpace).toBe("nowrap");
+    // The label above its field, not running into it.
+    expect(getComputedStyle(container.querySelector("label")!).flexDirection).toBe("column");
+  });
+
+  it("keeps the provider's name apart from its drop-down, the sign-in button on their line", () => {
+    const { container } = render(
+      <div className="modal-body">
+        <div className="connect-with">
+          <label>
+            Provider <select />
+          </label>
+          <button>Sign in with HubSpot</button>
+        </div>
+      </div>,
+    );
+    const row = getComputedStyle(container.querySelector(".connect-with")!);
+    const label = getComputedStyle(container.querySelector("label")!);
+    expect([row.display, row.alignItems, label.display, label.alignItems]).toEqual(["flex", "center", "flex", "center"]);
+    expect(parseFloat(label.gap)).toBeGreaterThanOrEqual(4);
+  });
+
+  it("lines the lead's status and owner up with its details above, and widens the pane in a wide window", () => {
+    const { container } = render(
+      <aside className="detail">
+        <dl>
+          <dt>Email</dt>
+          <dd>maya@example.com</dd>
+        </dl>
+        <section className="edit">
+          <label>
+            Status <select />
+          </label>
+          <form>
+            <label>
+              Owner <input />
+            </label>
+            <button>Save owner</button>
+          </form>
+          <div className="tags-row">
+            <span className="muted">Tags</span>
+            <div className="tags" />
+          </div>
+        </section>
+      </aside>,
+    );
+    const columns = getComputedStyle(container.querySelector("dl")!).gridTemplateColumns;
+    for (const label of container.querySelectorAll(".edit label, .edit .tags-row")) {
+      expect(getComputedStyle(label).display).toBe("grid");
+      expect(getComputedStyle(label).gridTemplateColumns).toBe(columns);
+    }
+    // "Save owner" under its field: the label's column and the gap.
+    const [name, gap] = [parseFloat(columns), parseFloat(getComputedStyle(container.querySelector(".edit label")!).gap)];
+    expect(getComputedStyle(container.querySelector(".edit form > button")!).marginLeft).toBe(`${name + gap}px`);
+    // 380 px up to a 1266 px window (as the list's columns expect), up to 460 px in a wider one,
+    // where maya.nguyen195@example.com broke before its ".com".
+    // (jsdom keeps no clamp(): read from the stylesheet's text.)
+    const css = readFileSync(`${import.meta.dirname}/styles.css`, "utf8");
+    expect(/^\.detail \{ width: ([^;]+);/m.exec(css)?.[1]).toBe("clamp(380px, 30vw, 460px)");
+  });
+});

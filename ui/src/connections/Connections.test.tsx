@@ -80,12 +80,14 @@ describe("connections", () => {
     fireEvent.change(screen.getByLabelText(/Or paste a private-app token/), { target: { value: "pat-na1-x" } });
     commands.connectToken.mockImplementation(() => err("needs_sign_in", "HubSpot refused the credentials (INVALID_AUTHENTICATION)"));
     fireEvent.click(screen.getByText("Connect with this token"));
-    expect(await screen.findByText(/HubSpot refused the credentials/)).toBeTruthy();
+    const refusal = await screen.findByText(/HubSpot refused the credentials/);
     expect(commands.connectToken).toHaveBeenCalledWith("hubspot", "pat-na1-x", null);
+    // A refusal reads as an error (red, as everywhere else), where it looked like a success's message.
+    expect(refusal.className).toBe("error");
 
     commands.connectToken.mockImplementation(() => ok({ ...hubspot, status: "connected", last_error: null }));
     fireEvent.click(screen.getByText("Connect with this token"));
-    expect(await screen.findByText("Connected Sales CRM.")).toBeTruthy();
+    expect((await screen.findByText("Connected Sales CRM.")).className).toBe("");
     expect(region.textContent).toBe("Connected Sales CRM.");
     expect(screen.getByTestId("connections-message")).toBe(region);
   });

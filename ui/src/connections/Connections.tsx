@@ -45,6 +45,12 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
    *  user keeps them (the question, where the focus was, goes). */
   const purgeButton = useRef<HTMLButtonElement | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  /** The message says why something failed (shown as an error), not what was done. */
+  const [failed, setFailed] = useState(false);
+  const fail = (text: string) => {
+    setMessage(text);
+    setFailed(true);
+  };
   /** Connections the app is syncing by itself right now. */
   const [syncing, setSyncing] = useState<Set<string>>(new Set());
   /** Why a CRM's owners were not read at its last sync (this session's), by connection. */
@@ -58,8 +64,8 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   }
 
   useEffect(() => {
-    call(commands.listProviders()).then(setProviders, (e) => setMessage(messageOf(e)));
-    reload().catch((e) => setMessage(messageOf(e)));
+    call(commands.listProviders()).then(setProviders, (e) => fail(messageOf(e)));
+    reload().catch((e) => fail(messageOf(e)));
     return onSyncEvent((e) => {
       setSyncing((now) => {
         const next = new Set(now);
@@ -85,10 +91,12 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
   async function act(what: string, work: () => Promise<string | null>) {
     setBusy(what);
     setMessage(null);
+    setFailed(false);
     try {
       setMessage(await work());
     } catch (e) {
-      setMessage(codeOf(e) === "cancelled" ? "Sign-in cancelled." : messageOf(e));
+      if (codeOf(e) === "cancelled") setMessage("Sign-in cancelled.");
+      else fail(messageOf(e));
     } finally {
       setBusy(null);
       setSignIn(null);
@@ -278,28 +286,30 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
         </ul>
       )}
       <h3>Connect</h3>
-      <label>
-        Provider
-        <select
-          aria-label="Provider"
-          value={provider}
-          onChange={(e) => {
-            setProvider(e.target.value);
-            setRenewing(null);
-          }}
-        >
-          {providers.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      {chosen?.sign_in && (
-        <button disabled={busy !== null} onClick={() => void startSignIn(null)}>
-          Sign in with {chosen.name}
-        </button>
-      )}
+      <div className="connect-with">
+        <label>
+          Provider
+          <select
+            aria-label="Provider"
+            value={provider}
+            onChange={(e) => {
+              setProvider(e.target.value);
+              setRenewing(null);
+            }}
+          >
+            {providers.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {chosen?.sign_in && (
+          <button disabled={busy !== null} onClick={() => void startSignIn(null)}>
+            Sign in with {chosen.name}
+          </button>
+        )}
+      </div>
       <form onSubmit={(e) => (e.preventDefault(), void pasteToken())}>
         <label>
           {renewing
@@ -334,7 +344,9 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
       {signIn && <button onClick={() => void call(commands.cancelSignIn())}>Cancel sign-in</button>}
       {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
       {/* There before its message, so a screen reader reads out what each action came to. */}
-      <div role="status" data-testid="connections-message">{message && <p>{message}</p>}</div>
+      <div role="status" data-testid="connections-message">
+        {message && <p className={failed ? "error" : undefined}>{message}</p>}
+      </div>
     </Dialog>
   );
 }

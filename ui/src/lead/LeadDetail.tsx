@@ -222,18 +222,24 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
             Save owner
           </button>
         </form>
-        <div className="tags">
-          {detail.tags.map((t) => (
-            <span key={t} className="tag">
-              {t}{" "}
-              <button aria-label={`Remove tag ${t}`} disabled={saving} onClick={() => void change({ remove_tags: [t] })}>
-                ×
-              </button>
-            </span>
-          ))}
-          <form onSubmit={(e) => (e.preventDefault(), tag.trim() && void change({ add_tags: [tag] }).then((ok) => ok && setTag("")))}>
-            <input aria-label="New tag" placeholder="Add tag" value={tag} onChange={(e) => setTag(e.target.value)} />
-          </form>
+        {/* Named like the status and owner, the tags and their field in the same column. */}
+        <div className="tags-row">
+          <span className="muted" aria-hidden="true">
+            Tags
+          </span>
+          <div className="tags">
+            {detail.tags.map((t) => (
+              <span key={t} className="tag">
+                {t}{" "}
+                <button aria-label={`Remove tag ${t}`} disabled={saving} onClick={() => void change({ remove_tags: [t] })}>
+                  ×
+                </button>
+              </span>
+            ))}
+            <form onSubmit={(e) => (e.preventDefault(), tag.trim() && void change({ add_tags: [tag] }).then((ok) => ok && setTag("")))}>
+              <input aria-label="New tag" placeholder="Add tag" value={tag} onChange={(e) => setTag(e.target.value)} />
+            </form>
+          </div>
         </div>
       </section>
       {Object.keys(detail.fields).length > 0 && (
