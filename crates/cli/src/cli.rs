@@ -488,13 +488,21 @@ fn when(s: &str) -> Result<When, String> {
         return Ok(When::At(t.with_timezone(&Utc)));
     }
     for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, format)
-            && let Some(local) = chrono::Local.from_local_datetime(&t).earliest()
-        {
-            return Ok(When::At(local.with_timezone(&Utc)));
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return local_time(t).map(When::At).ok_or_else(|| "a time the calendar cannot hold".into());
         }
     }
     Err("expected a day (2026-11-20) or a time (2026-11-20T14:03, 2026-11-20T14:03:00Z, +0000)".into())
+}
+
+/// A clock time on the user's clock, as an import reads one: the earlier of a time the clocks
+/// show twice (when they go back), and one they skip (when they go forward, 02:30 on a spring
+/// night in Europe) as it reads an hour later, as a clock that was not changed would show it.
+fn local_time(t: NaiveDateTime) -> Option<DateTime<Utc>> {
+    (0..3)
+        .filter_map(|h| t.checked_add_signed(chrono::Duration::hours(h)))
+        .find_map(|t| chrono::Local.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A `--limit`: a whole number, 0 or more (`-1` reaches here as a value, so the message says

@@ -73,3 +73,24 @@ fn tables_show_the_users_clock_and_json_keeps_utc() {
     let json: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["created_at"], "2026-11-21T04:59:59Z");
 }
+
+#[test]
+fn a_time_the_clocks_skip_reads_as_an_hour_later_as_an_import_reads_it() {
+    let sb = Sandbox::new();
+    sb.init();
+    let file = sb.path("spring.csv");
+    // Berlin's clocks go from 02:00 to 03:00 on 29 March 2026 (01:00 UTC).
+    std::fs::write(
+        &file,
+        "id,created_time,full_name,email\n\
+         l:1,2026-03-29T00:50:00+0000,Ada Before,ada@example.com\n\
+         l:2,2026-03-29T01:20:00+0000,Ben After,ben@example.com\n\
+         l:3,2026-03-29T01:40:00+0000,Cai Later,cai@example.com\n",
+    )
+    .unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--format", "meta-csv"]);
+    let berlin = "Europe/Berlin";
+    // 02:30 does not exist there that night: it is 03:30 CEST, 01:30 UTC.
+    assert_eq!(names(&sb, berlin, &["--since", "2026-03-29T02:30"]), ["Cai Later"]);
+    assert_eq!(names(&sb, berlin, &["--until", "2026-03-29 02:30"]), ["Ada Before", "Ben After"]);
+}
