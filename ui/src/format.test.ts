@@ -30,3 +30,15 @@ describe("plural", () => {
     expect(plural(2000, "lead", "leads")).toBe(`${formatCount(2000)} leads`);
   });
 });
+
+describe("times", () => {
+  it("write a moment's day as the list does, with its hours and minutes on a 24-hour clock", async () => {
+    const { localTime } = await import("./format");
+    for (const iso of ["2026-11-24T16:08:37Z", "2026-01-02T03:04:05Z", "2026-12-31T23:59:59.999Z"]) {
+      const d = new Date(iso);
+      const pad = (n: number) => String(n).padStart(2, "0");
+      const want = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+      expect(localTime(iso)).toBe(want);
+    }
+  });
+});

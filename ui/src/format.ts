@@ -17,3 +17,11 @@ export function formatCount(n: number): string {
 export function plural(n: number, one: string, many: string): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
+
+/** A moment in the user's time zone, its day written as the list writes it (and the date filters
+ *  count it) and its time of day on a 24-hour clock: "2026-11-24 16:08". */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

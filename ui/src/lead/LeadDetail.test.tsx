@@ -6,6 +6,7 @@ const commands = vi.hoisted(() => ({ getLead: vi.fn(), updateLead: vi.fn() }));
 vi.mock("../bindings", () => ({ commands }));
 
 import { LeadDetailPane } from "./LeadDetail";
+import { localDay } from "../inbox/Inbox";
 import { WAITING } from "../useWaitHint";
 import { readFileSync } from "node:fs";
 
@@ -110,6 +111,14 @@ describe("the lead detail", () => {
       "Pushed to crm (crm: hubspot)",
       "Merged",
     ]);
+    // Each time, and when it was received, written as the list writes its day (2026-11-24 16:08),
+    // where they read 11/24/2026, 4:08:37 PM beside the list's 2026-11-24.
+    const day = localDay(at);
+    const times = [...document.querySelectorAll(".timeline li > .muted")].map((s) => s.textContent);
+    expect(times.length).toBe(timeline.length);
+    for (const t of times) expect(t).toMatch(new RegExp(`^${day} \\d\\d:\\d\\d$`));
+    const received = [...document.querySelectorAll(".detail dt")].find((dt) => dt.textContent === "Received");
+    expect(received?.nextElementSibling?.textContent).toMatch(new RegExp(`^${day} \\d\\d:\\d\\d$`));
   });
 
   it("keeps a note's lines and breaks a word longer than the pane instead of scrolling sideways", async () => {

@@ -7,6 +7,7 @@ import { STATUSES } from "../inbox/Inbox";
 import { noTypeAhead } from "../selectKeys";
 import { NoteDrafts } from "./noteDrafts";
 import { useWaitHint } from "../useWaitHint";
+import { localTime } from "../format";
 
 const NO_CHANGE: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
 
@@ -189,7 +190,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
         <dt>Source</dt>
         <dd>{detail.source}</dd>
         <dt>Received</dt>
-        <dd>{new Date(detail.created_at).toLocaleString()}</dd>
+        <dd>{localTime(detail.created_at)}</dd>
       </dl>
       <section className="edit">
         <label>
@@ -268,7 +269,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
         <h3>Notes</h3>
         {detail.notes.map((n, i) => (
           <p key={i} className="note">
-            <span className="muted">{new Date(n.at).toLocaleString()}</span> {n.body}
+            <span className="muted">{localTime(n.at)}</span> {n.body}
           </p>
         ))}
         <form ref={noteForm} onSubmit={(e) => (e.preventDefault(), void notes.save(id, nameOf(detail)))}>
@@ -297,7 +298,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
         <ol className="timeline">
           {detail.timeline.map((t, i) => (
             <li key={i}>
-              <span className="muted">{new Date(t.at).toLocaleString()}</span> {describeEvent(t.kind, t.detail)}
+              <span className="muted">{localTime(t.at)}</span> {describeEvent(t.kind, t.detail)}
             </li>
           ))}
         </ol>
