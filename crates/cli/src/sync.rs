@@ -97,6 +97,11 @@ async fn targets(vault: &Vault, connection: Option<&str>) -> Result<Vec<Connecti
     Ok(targets)
 }
 
+/// `1 owner`, `4 owners`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Syncs every target once, printing each outcome as it comes (JSON: all at the end).
 async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<Vec<Outcome>, Error> {
     let mut outcomes = Vec::new();
@@ -139,11 +144,11 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                     };
                     if c.provider.is_crm() {
                         outln!(
-                            "{}: {} pushed, {} failed; open leads counted for {} owners{retries}",
+                            "{}: {} pushed, {} failed; open leads counted for {}{retries}",
                             safe(&c.label),
                             s.pushed,
                             s.failed,
-                            s.owners
+                            count(s.owners, "owner", "owners")
                         )?;
                         if s.skipped > 0 {
                             outln!("  {} leads were not sent: the CRM has no way to match them", s.skipped)?;
@@ -153,16 +158,15 @@ async fn round(vault: &Vault, args: &SyncArgs, options: &SyncOptions) -> Result<
                         }
                     } else {
                         let streams = match c.provider {
-                            Provider::GoogleAds => "accounts",
-                            _ => "forms",
+                            Provider::GoogleAds => count(s.streams, "account", "accounts"),
+                            _ => count(s.streams, "form", "forms"),
                         };
                         outln!(
-                            "{}: {} new, {} already in the vault ({} pages from {} {streams}{retries})",
+                            "{}: {} new, {} already in the vault ({} from {streams}{retries})",
                             safe(&c.label),
                             s.new,
                             s.unchanged,
-                            s.pages,
-                            s.streams
+                            count(s.pages, "page", "pages")
                         )?;
                         if s.campaigns > 0 || s.metric_days > 0 {
                             outln!(

@@ -327,3 +327,19 @@ fn a_revoked_crm_token_fails_the_sync_and_says_to_sign_in_again() {
         "JSON keeps the error"
     );
 }
+
+/// One owner, one page, one form: said in the singular, where the summary read "counted for
+/// 1 owners".
+#[test]
+fn a_sync_summary_counts_one_owner_in_the_singular() {
+    let rt = runtime();
+    let meta =
+        rt.block_on(Fake::start_with(Provider::Meta, Options { leads: 5, ..Options::default() })).unwrap();
+    let salesforce = rt.block_on(Fake::start(Provider::Salesforce)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    connect_meta(&sandbox, &meta);
+    connect(&sandbox, "salesforce", &salesforce);
+    let out = sandbox.ok(&["sync"]);
+    assert!(out.contains(": 5 pushed, 0 failed; open leads counted for 1 owner\n"), "{out}");
+}
