@@ -32,6 +32,10 @@ fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup first" >&2; exit 1; }
 
+# Debian 12's nodejs is 18, older than the UI's tools run on: a newer one from the npm registry.
+bash scripts/setup-node.sh
+hash -r
+
 # The UI's packages (Vite, React, the Tauri CLI, Vitest, WebdriverIO): again when the lock changed.
 if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in ui/" >&2
