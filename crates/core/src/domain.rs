@@ -210,6 +210,8 @@ pub struct NewLead {
     pub status: LeadStatus,
     pub owner: Option<String>,
     pub tags: Vec<String>,
+    /// Its score, as a file or a Leadvault export gives it (see [`parse_score`]).
+    pub score: Option<i64>,
     pub ad: AdOrigin,
     /// Form answers and any column the importer did not map, by their original names.
     pub fields: Map<String, Value>,
@@ -405,6 +407,27 @@ pub fn normalize_tag(raw: &str) -> Result<String> {
     Ok(tag)
 }
 
+/// The largest score, either way: a whole number of at most 15 digits, which a spreadsheet (an
+/// XLSX export writes the score as a number) and the window (a JavaScript number) hold exactly.
+pub const SCORE_MAX: i64 = 999_999_999_999_999;
+
+/// A score as a file writes it: a whole number from -[`SCORE_MAX`] to [`SCORE_MAX`] (`75`,
+/// `-5`, `+12`), or one a spreadsheet wrote with a zero fraction (`75.0`). Nothing else is a
+/// score: not `75.5`, `high` or `1e3`.
+pub fn parse_score(raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    let whole = match s.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') => whole,
+        Some(_) => return None,
+        None => s,
+    };
+    let digits = whole.strip_prefix(['+', '-']).unwrap_or(whole);
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    whole.parse::<i64>().ok().filter(|n| n.abs() <= SCORE_MAX)
+}
+
 /// The most characters an owner's name may have.
 pub const OWNER_MAX_CHARS: usize = 100;
 
@@ -497,6 +520,26 @@ mod tests {
         for bad in ["q3;q4", "a,b", "a|b", "", "  ", "a\nb", &"x".repeat(65), &"ü".repeat(65)] {
             let err = normalize_tag(bad).unwrap_err().to_string();
             assert!(err.contains("semicolons") && !err.contains('\n'), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_score_is_a_whole_number_of_at_most_15_digits() {
+        for (raw, score) in [
+            ("75", 75),
+            (" 0 ", 0),
+            ("-5", -5),
+            ("+12", 12),
+            ("75.0", 75),
+            ("999999999999999", SCORE_MAX),
+            ("-999999999999999", -SCORE_MAX),
+        ] {
+            assert_eq!(parse_score(raw), Some(score), "{raw:?}");
+        }
+        for bad in
+            ["", "-", "75.5", "75.", ".5", "high", "1e3", "7 5", "--5", "1000000000000000", "0x10", "٣"]
+        {
+            assert_eq!(parse_score(bad), None, "{bad:?}");
         }
     }
 

@@ -55,11 +55,12 @@ fn stamped(line: &str) -> Option<Note> {
 /// later line that itself starts with a time in brackets is written with a `\` before it (see
 /// [`notes_cell`]), which comes off here: one `\` before such a line, and only there.
 ///
-/// A cell whose every line ends in `\r\n` was saved that way (a spreadsheet on Windows): its
-/// `\r`s come off. In any other, a `\r` is the note's own (a note typed with Windows line ends
-/// beside the export's own `\n`s between notes) and stays.
+/// A cell whose every line ends in `\r\n` was saved that way (a text editor or a spreadsheet on
+/// Windows): its `\r`s come off. In any other, a `\r` is the note's own (a note typed with
+/// Windows line ends beside the export's own `\n`s between notes, or the `\n` the export ends
+/// such a cell with, see [`notes_cell`]) and stays.
 pub(crate) fn parse_notes(cell: &str, now: DateTime<Utc>) -> Vec<Note> {
-    let saved_crlf = cell.match_indices('\n').all(|(i, _)| cell[..i].ends_with('\r'));
+    let saved_crlf = looks_saved_crlf(cell);
     let mut notes: Vec<Note> = Vec::new();
     for line in cell.split('\n') {
         let line = if saved_crlf { line.strip_suffix('\r').unwrap_or(line) } else { line };
@@ -93,6 +94,10 @@ fn escaped_stamp(line: &str) -> bool {
 /// The `notes` cell of an export: [`parse_notes`] reads it back. A later line of a note that
 /// would read as the start of another (`[2026-11-01T10:00:00Z] customer wrote: hi`) is written
 /// with a `\` before it, as is one that already starts with `\`s before such a time.
+///
+/// A cell whose every line would end in `\r\n` (one note, typed with Windows line ends) ends
+/// with a `\n` of its own, or it would read as a cell saved with `\r\n` and lose its `\r`s;
+/// the import trims it off again with the note's other trailing space.
 pub(crate) fn notes_cell(notes: &[Note]) -> String {
     let mut cell = String::new();
     for (i, n) in notes.iter().enumerate() {
@@ -113,7 +118,15 @@ pub(crate) fn notes_cell(notes: &[Note]) -> String {
             cell.push_str(line);
         }
     }
+    if cell.contains('\n') && looks_saved_crlf(&cell) {
+        cell.push('\n');
+    }
     cell
+}
+
+/// Whether each `\n` in `cell` ends a `\r\n`: how a cell saved with Windows line ends reads.
+fn looks_saved_crlf(cell: &str) -> bool {
+    cell.match_indices('\n').all(|(i, _)| cell[..i].ends_with('\r'))
 }
 
 #[cfg(test)]
@@ -164,8 +177,7 @@ mod tests {
 
     /// A note typed with Windows line ends keeps them through the CSV export and its import,
     /// where each `\r` before a line end was taken for a spreadsheet's and dropped. A cell
-    /// saved with `\r\n` throughout still loses them (a lone note with Windows line ends reads
-    /// as such a cell, and loses them too).
+    /// saved with `\r\n` throughout still loses them.
     #[test]
     fn a_notes_windows_line_ends_come_back() {
         let notes = vec![
@@ -178,6 +190,27 @@ mod tests {
         let mut unix = notes.clone();
         unix[0].body = "called\nno answer\rlone".into();
         assert_eq!(parse_notes(&saved, Utc::now()), unix);
+    }
+
+    /// A lone note typed with Windows line ends (the whole cell's lines ending in `\r\n`) keeps
+    /// them too, where it read as a cell a spreadsheet saved that way and lost them.
+    #[test]
+    fn a_lone_notes_windows_line_ends_come_back() {
+        for body in ["called\r\nno answer", "a\r\n\r\nb\r\n[2026-11-01T10:00:00Z] c"] {
+            let notes = vec![Note { at: at("2026-11-20T14:03:11Z"), body: body.into() }];
+            let cell = notes_cell(&notes);
+            assert!(cell.ends_with('\n') && !cell.ends_with("\r\n"), "{cell:?}");
+            assert_eq!(parse_notes(&cell, Utc::now()), notes, "{cell:?}");
+        }
+        // Nothing added where nothing is in doubt: one line, or a `\n` of the note's own.
+        for body in ["called", "called\nno answer", "called\r\nno\nanswer"] {
+            let notes = vec![Note { at: at("2026-11-20T14:03:11Z"), body: body.into() }];
+            assert!(!notes_cell(&notes).ends_with('\n'), "{body:?}");
+        }
+        // A cell saved with Windows line ends throughout (the file converted by an editor)
+        // still reads as it did: its `\r`s were the editor's.
+        let saved = "[2026-11-20T14:03:11Z] called\r\nno answer\r\n";
+        assert_eq!(parse_notes(saved, Utc::now())[0].body, "called\nno answer");
     }
 
     #[test]

@@ -783,9 +783,11 @@ fn read_csv(
                         .collect();
                     let cols = targets.iter().zip(&keys).zip(text()).enumerate().map(|(i, ((t, h), v))| {
                         let v = epochs.iter().find(|(at, _)| *at == i).map_or(v, |(_, t)| t.as_str());
-                        // A phone number never begins with a `'`: in any file, one before `+`
-                        // or `-` is a spreadsheet's guard (an export edited into a plain CSV).
-                        let v = if *t == Some(profile::Target::Phone) { unguard(v) } else { v };
+                        // A phone number or a score never begins with a `'`: in any file, one
+                        // before `+` or `-` is a spreadsheet's guard (an export edited into a
+                        // plain CSV).
+                        let number = matches!(t, Some(profile::Target::Phone | profile::Target::Score));
+                        let v = if number { unguard(v) } else { v };
                         (*t, h.as_str(), v)
                     });
                     // Skipped columns (a rejects file's reason) are not the row's content.

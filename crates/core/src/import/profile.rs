@@ -9,7 +9,7 @@ use ring::digest;
 use serde_json::{Map, Value};
 
 use crate::domain::{
-    AdOrigin, Email, LeadStatus, NewLead, Phone, TAG_SEPARATORS, normalize_owner, normalize_tag,
+    AdOrigin, Email, LeadStatus, NewLead, Phone, TAG_SEPARATORS, normalize_owner, normalize_tag, parse_score,
 };
 
 /// The lead field a column fills.
@@ -26,6 +26,8 @@ pub(crate) enum Target {
     Status,
     Owner,
     Tags,
+    /// The lead's score (see [`parse_score`]): a Leadvault export's, or any file's `score`.
+    Score,
     AdId,
     AdName,
     AdsetId,
@@ -105,6 +107,7 @@ pub(crate) const COMMON_COLUMNS: &[(&str, Target)] = &[
     ("status", Target::Status),
     ("owner", Target::Owner),
     ("tags", Target::Tags),
+    ("score", Target::Score),
     ("ad_id", Target::AdId),
     ("ad_name", Target::AdName),
     ("adset_id", Target::AdsetId),
@@ -253,6 +256,7 @@ impl Profile {
             status: LeadStatus::New,
             owner: None,
             tags: Vec::new(),
+            score: None,
             ad: AdOrigin { platform: self.platform.map(str::to_string), ..AdOrigin::default() },
             fields: Map::new(),
             connection_id: None,
@@ -346,6 +350,20 @@ impl Profile {
                         lead.tags.push(normalize_tag(t).map_err(|e| format!("column {name:?}: {e}"))?);
                     }
                 }
+                Some(Target::Score) => match parse_score(value) {
+                    Some(score) => lead.score = Some(score),
+                    // From a provider, which cannot be asked again: kept as it is.
+                    None if keep_all => {
+                        filled.release(Target::Score);
+                        insert_field(&mut lead.fields, name, value);
+                    }
+                    None => {
+                        return Err(format!(
+                            "column {name:?} is not a score (a whole number of at most 15 digits, such as 75; \
+                             rename the column to keep it as an answer)"
+                        ));
+                    }
+                },
                 Some(Target::AdId) => lead.ad.ad_id = Some(self.strip_prefix(value).to_string()),
                 Some(Target::AdName) => lead.ad.ad_name = text(),
                 Some(Target::AdsetId) => lead.ad.adset_id = Some(self.strip_prefix(value).to_string()),
@@ -356,7 +374,9 @@ impl Profile {
                 Some(Target::FormName) => lead.ad.form_name = text(),
                 Some(Target::Platform) => lead.ad.platform = text(),
                 Some(Target::Source) => lead.source = value.to_string(),
-                Some(Target::Notes) => lead.notes = super::leadvault_csv::parse_notes(value, now),
+                // Its end as written: the `\n` an export ends some cells with tells its line ends
+                // from a spreadsheet's (see `notes_cell`); each note is trimmed anyway.
+                Some(Target::Notes) => lead.notes = super::leadvault_csv::parse_notes(raw.trim_start(), now),
                 Some(Target::Skip) => {}
                 Some(Target::IsOrganic) => {
                     lead.ad.is_organic = match value.to_ascii_lowercase().as_str() {

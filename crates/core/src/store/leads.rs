@@ -1063,9 +1063,9 @@ async fn get_detail(conn: &mut SqliteConnection, id: &str) -> Result<LeadDetail>
 const INSERT_LEAD: &str = "INSERT INTO leads (seq, id, source, external_id, created_at, added_at, updated_at, \
      full_name, email, phone, phone_digits, company, status, owner, \
      ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, form_id, form_name, \
-     platform, is_organic, fields, fingerprint, connection_id, notes_text) \
+     platform, is_organic, fields, fingerprint, connection_id, notes_text, score) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) \
+     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28) \
      ON CONFLICT (source, external_id) DO NOTHING";
 
 /// Adds new leads inside a transaction on a bulk connection; a lead whose (source, external
@@ -1205,6 +1205,7 @@ impl<'c> Inserter<'c> {
             l.connection_id,
             // As `update` keeps it: the notes' bodies, one per line, for search.
             l.notes.iter().map(|n| n.body.as_str()).collect::<Vec<_>>().join("\n"),
+            l.score,
         ])? == 1;
         if inserted {
             for tag in &l.tags {
