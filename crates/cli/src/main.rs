@@ -297,6 +297,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Leads {
             command: LeadsCommand::Update { id, status, owner, clear_owner, add_tag, remove_tag, note, json },
         } => {
+            // Added and removed at once, a tag would end as the order of the two steps left it,
+            // with both in its timeline: say so rather than guess which was meant.
+            let tag = |t: &String| t.trim().to_lowercase();
+            if add_tag.iter().any(|a| remove_tag.iter().any(|r| tag(a) == tag(r))) {
+                return Err(Error::InvalidInput(
+                    "the same tag is both added and removed; keep it in one of the two (--add-tag or \
+                     --remove-tag)"
+                        .into(),
+                ));
+            }
             let vault = Vault::open(options).await?;
             let change = LeadUpdate {
                 status,

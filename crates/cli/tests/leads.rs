@@ -300,6 +300,12 @@ fn bad_updates_are_refused_in_one_line() {
         let err = sb.fails(&["leads", "update", &id, "--remove-tag", empty, "--status", "won"]);
         assert!(err.contains("the tag to remove is empty"), "{err}");
     }
+    // The same tag added and removed (in any case) is refused, not left to the order of the steps.
+    let err =
+        sb.fails(&["leads", "update", &id, "--add-tag", "Hot", "--remove-tag", " hot", "--status", "won"]);
+    assert!(err.contains("both added and removed"), "{err}");
+    let timeline = sb.json(&["leads", "show", &id, "--json"])["timeline"].to_string();
+    assert!(!timeline.contains("tag_added") && !timeline.contains("tag_removed"), "{timeline}");
     assert_eq!(
         sb.json(&["leads", "show", &id, "--json"])["status"],
         "new",
