@@ -91,6 +91,23 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
         outln!("Connected {} ({}); id {}", safe(&connection.label), provider.display_name(), connection.id)?;
         outln!("Secrets are in the OS keychain; the vault keeps only the account's name and id.")?;
     }
+    if !saved.signed_in_again {
+        // Meant as a sign-in again, but with another account: that one still waits for it.
+        for other in vault.connections().list().await? {
+            if other.id != connection.id
+                && other.provider == provider
+                && other.base_url == connection.base_url
+                && other.status == ConnectionStatus::NeedsSignIn
+            {
+                errln!(
+                    "note: {} still needs a sign-in; this was another {} account, so it was added beside it: sign in again with that one's account, or `leadvault disconnect {}`",
+                    safe(&other.label),
+                    provider.display_name(),
+                    other.id
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -387,3 +387,55 @@ fn a_new_token_for_the_same_account_signs_its_connection_in_again_without_pushin
     assert!(out.contains(": 0 pushed, 0 failed"), "{out}");
     assert_eq!(hubspot.crm_writes().updated, 0, "nothing pushed twice");
 }
+
+/// Signing in again with another account of the same provider adds a second connection (the
+/// first is that account's); the command now says the first still needs a sign-in and how to
+/// sign it in or remove it, where it said only "Connected", the first left failing unnoticed.
+#[test]
+fn a_sign_in_with_another_account_says_the_first_connection_still_needs_one() {
+    let rt = runtime();
+    let first = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let port: u16 = first.base_url().rsplit(':').next().unwrap().parse().unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let base = first.base_url();
+    let args = ["connect", "hubspot", "--token-stdin", "--base-url", &base, "--json"];
+    let out = with_stdin(&sandbox, &args, &first.issue_token());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id =
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["id"].as_str().unwrap().to_string();
+    first.expire_access_tokens();
+    sandbox.fails(&["connections", "test", &id]);
+
+    // The same address now answers for another portal (another seed).
+    drop(first);
+    let other = rt.block_on(async {
+        for _ in 0..100 {
+            let options = Options { seed: 2, port, ..Options::default() };
+            if let Ok(fake) = Fake::start_with(Provider::Hubspot, options).await {
+                return fake;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("port {port} stayed taken");
+    });
+    let out = with_stdin(&sandbox, &args[..5], &other.issue_token());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Connected HubSpot"));
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.starts_with("note: HubSpot — "), "{note}");
+    assert!(
+        note.trim_end().ends_with(&format!(
+            "still needs a sign-in; this was another HubSpot account, so it was added beside it: sign in again with that one's account, or `leadvault disconnect {id}`"
+        )),
+        "{note}"
+    );
+    assert_eq!(sandbox.json(&["connections", "list", "--json"]).as_array().unwrap().len(), 2);
+
+    // A new token for the second portal signs that one in again, in place: no note.
+    let list = sandbox.json(&["connections", "list", "--json"]);
+    let second = list.as_array().unwrap().iter().find(|c| c["id"] != id.as_str()).unwrap()["id"].clone();
+    let out = with_stdin(&sandbox, &args[..5], &other.issue_token());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("id {}", second.as_str().unwrap())));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "the note is for new connections");
+}
