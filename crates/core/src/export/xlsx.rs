@@ -2,7 +2,9 @@
 //! are written (beside the export, not in /tmp), so a million-lead sheet does not sit in memory. Cells are written as strings,
 //! never formulas, so there is nothing for Excel to run; but for the creation and update times,
 //! which are Excel dates (in UTC, as the format shown says), and the score, a number: a sheet
-//! sorts and filters them as such. Ids and phone numbers stay text, every digit kept.
+//! sorts and filters them as such. Ids and phone numbers stay text, every digit kept. Each column
+//! is wide enough for what it usually holds, and the notes and the form answers wrap: a long
+//! note shows as the lines it has (and a long answer over several), not one line off the screen.
 
 use std::path::Path;
 
@@ -19,6 +21,17 @@ const MAX_ROWS: u32 = 1_048_576;
 const CREATED_AT: usize = 3;
 const SCORE: usize = 11;
 const UPDATED_AT: usize = 22;
+const NOTES: usize = 23;
+
+/// Each of [`COLUMNS`]' width, in characters: an id (a ULID's 26), an email, a time shown to
+/// the millisecond (narrower, Excel shows `#####`), the notes wide enough to read.
+const WIDTHS: [f64; 24] = [
+    28.0, 12.0, 20.0, 28.0, 24.0, 30.0, 18.0, 24.0, 11.0, 18.0, 20.0, 8.0, 20.0, 24.0, 20.0, 24.0, 20.0,
+    24.0, 20.0, 24.0, 10.0, 10.0, 28.0, 60.0,
+];
+
+/// Each form answer's width; longer answers wrap.
+const ANSWER_WIDTH: f64 = 30.0;
 
 /// How a time shows: to the millisecond (as the CSV export writes it, and no rounding up to
 /// the next second), in UTC.
@@ -30,6 +43,8 @@ pub(crate) struct Writer<'f> {
     row: u32,
     file: std::fs::File,
     time: Format,
+    /// The notes' and the answers' cells: their text wraps, its line breaks shown.
+    wrap: Format,
 }
 
 /// What one of a lead's cells is in the sheet.
@@ -69,12 +84,16 @@ impl<'f> Writer<'f> {
         {
             sheet.write_string_with_format(0, col(i)?, name, &bold).map_err(err)?;
         }
-        // Wide enough for a time, which Excel shows as ##### in a narrower column.
-        for i in [CREATED_AT, UPDATED_AT] {
-            sheet.set_column_width(col(i)?, 28).map_err(err)?;
+        for (i, width) in WIDTHS.iter().enumerate() {
+            sheet.set_column_width(col(i)?, *width).map_err(err)?;
+        }
+        if !field_names.is_empty() {
+            let (first, last) = (col(COLUMNS.len())?, col(COLUMNS.len() + field_names.len() - 1)?);
+            sheet.set_column_range_width(first, last, ANSWER_WIDTH).map_err(err)?;
         }
         let time = Format::new().set_num_format(TIME_FORMAT);
-        Ok(Writer { workbook, field_names, row: 0, file, time })
+        let wrap = Format::new().set_text_wrap();
+        Ok(Writer { workbook, field_names, row: 0, file, time, wrap })
     }
 }
 
@@ -107,7 +126,11 @@ impl Writer<'_> {
                 }
                 Cell::Text(text) => text,
             };
-            sheet.write_string(row, col(i)?, text).map_err(|e| match e {
+            let written = match i >= NOTES {
+                true => sheet.write_string_with_format(row, col(i)?, text, &self.wrap),
+                false => sheet.write_string(row, col(i)?, text),
+            };
+            written.map(|_| ()).map_err(|e| match e {
                 // Named by the lead's id and the column, never by what it holds.
                 XlsxError::MaxStringLengthExceeded => {
                     let column = COLUMNS.get(i).copied().unwrap_or_else(|| &field_names[i - COLUMNS.len()]);
@@ -146,6 +169,8 @@ mod tests {
         assert_eq!(COLUMNS[CREATED_AT], "created_at");
         assert_eq!(COLUMNS[SCORE], "score");
         assert_eq!(COLUMNS[UPDATED_AT], "updated_at");
+        assert_eq!(COLUMNS[NOTES], "notes");
+        assert_eq!(NOTES, COLUMNS.len() - 1, "the notes, then the answers, wrap");
         assert_eq!(cell(CREATED_AT, "1970-01-01T00:00:00Z"), Cell::Time(25_569.0));
         // 2026-11-20 is day 46,346; 18:00:00.500 is its 0.750005787...
         assert_eq!(
