@@ -250,8 +250,12 @@ pub async fn apply(vault: &Vault, connection_id: &str, change: &Change, dry_run:
     };
     let (target_kind, target_id, action) = change.target();
     let mut before = None;
+    // The secrets the change is made with: its refusal is recorded only while the keychain
+    // still holds them (not over a sign-in again made meanwhile).
+    let mut held = None;
     let attempt = async {
         let credentials = manage::usable_credentials(vault, &connection).await?;
+        held = Some(credentials.clone());
         let connector = Connector::for_connection(&connection)?;
         let (http, api) = (connector.http(), &connector.hosts().api);
         match (connection.provider, customer.as_deref()) {
@@ -285,9 +289,13 @@ pub async fn apply(vault: &Vault, connection_id: &str, change: &Change, dry_run:
     let connections = vault.connections();
     match &attempt {
         Err(e) if e.needs_sign_in() => {
-            connections
-                .set_status(&connection.id, ConnectionStatus::NeedsSignIn, Some(&e.to_string()))
-                .await?
+            let (status, why) = (ConnectionStatus::NeedsSignIn, e.to_string());
+            match &held {
+                Some(held) => {
+                    connections.set_status_if_held(&connection.id, status, Some(&why), held).await?;
+                }
+                None => connections.set_status(&connection.id, status, Some(&why)).await?,
+            }
         }
         Ok(()) if connection.status != ConnectionStatus::Connected => {
             connections.set_status(&connection.id, ConnectionStatus::Connected, None).await?

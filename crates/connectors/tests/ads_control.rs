@@ -15,6 +15,9 @@ use leadvault_core::{Unlock, Vault, VaultOptions};
 use leadvault_fakes::{AdsState, Fake, Fault, Options};
 use serde_json::json;
 
+mod common;
+use common::HoldingProxy;
+
 struct Account {
     fake: Fake,
     _dir: tempfile::TempDir,
@@ -315,4 +318,47 @@ async fn meta_pauses_and_enables_with_graphs_own_validation_for_dry_runs() {
     assert!(err.to_string().contains("no campaign with that id"), "{err}");
     assert_eq!(a.vault.ad_changes().list(None, 0).await.unwrap().len(), 4);
     a.vault.close().await;
+}
+
+/// A change that meets the old token's refusal after the user signed in again (a new token for
+/// the same account while the change was on its way) leaves the connection connected: the
+/// refusal is the old token's, where it marked the connection just signed in again as needing
+/// a sign-in.
+#[tokio::test]
+async fn a_change_refused_after_the_user_signed_in_again_leaves_the_connection_connected() {
+    let fake = Fake::start_with(leadvault_fakes::Provider::Meta, Options { leads: 10, ..Options::default() })
+        .await
+        .unwrap();
+    let proxy = HoldingProxy::start(&fake.base_url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = VaultOptions::new(dir.path().join("data"), Arc::new(OsKeychain::new()));
+    let vault = Vault::create(options, Unlock::Keychain).await.unwrap();
+    let old = fake.issue_token();
+    let made =
+        manage::connect_token(&vault, Provider::Meta, Secret::new(old.clone()), Some(&proxy.url), None);
+    let id = made.await.unwrap().id;
+    let state = fake.ads_state();
+    let pause = Change::pause(&state.campaigns[0].id.to_string()).unwrap();
+
+    let (arrived, release) = proxy.hold_next();
+    let change = ads_control::apply(&vault, &id, &pause, false);
+    let sign_in_again = async {
+        arrived.await.unwrap();
+        let meta = leadvault_connectors::Connector::new(Provider::Meta, Some(&fake.base_url())).unwrap();
+        let old = leadvault_core::connections::Credentials::token(Secret::new(old.clone()));
+        assert!(meta.revoke(leadvault_core::connections::AuthKind::Token, None, &old).await.unwrap());
+        let new = Secret::new(fake.issue_token());
+        let saved = manage::connect_token_saved(&vault, Provider::Meta, new, Some(&proxy.url), None).await;
+        assert!(saved.unwrap().signed_in_again);
+        release.send(()).unwrap();
+    };
+    let (changed, ()) = tokio::join!(change, sign_in_again);
+    assert!(changed.unwrap_err().needs_sign_in());
+    let after = vault.connections().get(&id).await.unwrap();
+    assert_eq!((after.status, after.last_error), (ConnectionStatus::Connected, None));
+    assert_eq!(fake.ads_state(), state, "nothing changed");
+    // With the new token, the change goes through.
+    ads_control::apply(&vault, &id, &pause, false).await.unwrap();
+    assert_eq!(fake.ads_state().campaigns[0].status, "PAUSED");
+    vault.close().await;
 }

@@ -13,6 +13,9 @@ use leadvault_core::secrets::{OsKeychain, Secret};
 use leadvault_core::{LeadFilter, LeadSort, Unlock, Vault, VaultOptions};
 use leadvault_fakes::{Fake, Fault, Limits, Options};
 
+mod common;
+use common::HoldingProxy;
+
 async fn vault(dir: &Path) -> Vault {
     Vault::create(VaultOptions::new(dir.join("data"), Arc::new(OsKeychain::new())), Unlock::Keychain)
         .await
@@ -236,48 +239,6 @@ async fn leads_created_past_year_9999_are_kept_and_their_export_imports_again() 
     assert_eq!((summary.new, summary.unchanged), (0, 3), "{summary:?}");
     drop(fake);
     vault.close().await;
-}
-
-type Gate = (tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>);
-
-/// A TCP proxy in front of a fake that can hold the next connection it accepts for as long as
-/// a test needs: a request held mid-flight with no clock.
-struct HoldingProxy {
-    url: String,
-    gate: Arc<std::sync::Mutex<Option<Gate>>>,
-}
-
-impl HoldingProxy {
-    async fn start(upstream: &str) -> HoldingProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream.trim_start_matches("http://").to_string();
-        let gate: Arc<std::sync::Mutex<Option<Gate>>> = Arc::default();
-        let armed = gate.clone();
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let held = armed.lock().unwrap().take();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    if let Some((arrived, released)) = held {
-                        let _ = arrived.send(());
-                        let _ = released.await;
-                    }
-                    let mut outbound = tokio::net::TcpStream::connect(&upstream).await.unwrap();
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                });
-            }
-        });
-        HoldingProxy { url, gate }
-    }
-
-    /// Holds the next connection: `arrived` says it came, sending on `release` lets it through.
-    fn hold_next(&self) -> (tokio::sync::oneshot::Receiver<()>, tokio::sync::oneshot::Sender<()>) {
-        let (arrived_tx, arrived) = tokio::sync::oneshot::channel();
-        let (release, released) = tokio::sync::oneshot::channel();
-        *self.gate.lock().unwrap() = Some((arrived_tx, released));
-        (arrived, release)
-    }
 }
 
 /// The user signs in again (a new token for the same account) while a sync that started with
