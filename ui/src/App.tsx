@@ -4,6 +4,7 @@ import type { VaultState } from "./bindings";
 import { call, commands, messageOf } from "./ipc";
 import { Setup } from "./vault/Setup";
 import { Inbox } from "./inbox/Inbox";
+import { sentence } from "./format";
 
 export function App() {
   const [vault, setVault] = useState<VaultState | null>(null);
@@ -14,7 +15,7 @@ export function App() {
     call(commands.vaultState()).then(setVault, (e) => setError(messageOf(e)));
   }, []);
 
-  if (error) return <p className="error" role="alert">{error}</p>;
+  if (error) return <p className="error" role="alert">{sentence(error)}</p>;
   if (!vault) return <p className="muted">Opening…</p>;
   if (!vault.unlocked)
     return (

@@ -42,3 +42,24 @@ describe("times", () => {
     }
   });
 });
+
+describe("messages", () => {
+  it("begin with a capital, except where they begin with a file's name or path", async () => {
+    const { sentence } = await import("./format");
+    expect(sentence("this passphrase does not open the vault (the key does not match this database); check it and try again")).toBe(
+      "This passphrase does not open the vault (the key does not match this database); check it and try again",
+    );
+    expect(sentence("the vault is busy")).toBe("The vault is busy");
+    expect(sentence("no OS keychain is available: unlock your keyring")).toBe("No OS keychain is available: unlock your keyring");
+    // As they were written: a path (it read "/Tmp/h4/bad.csv" under a ::first-letter rule), a
+    // file's name, a provider's, a quoted value.
+    for (const kept of [
+      '/tmp/h4/bad.csv: line 3: column "email" does not hold a valid email address',
+      "leads.csv: line 3: not a date",
+      "HubSpot refused the credentials",
+      "'x' is not a status",
+      "",
+    ])
+      expect(sentence(kept)).toBe(kept);
+  });
+});

@@ -25,3 +25,12 @@ export function localTime(iso: string): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
+
+/** A message as a sentence, its first letter a capital: the vault's errors are written in lower
+ *  case, as the command line prints them after "error: " ("this passphrase does not open the
+ *  vault…"). One that begins with a file's name or path ("leads.csv: line 3…", "/home/…") or
+ *  any other word not plainly a word is kept as it is. */
+export function sentence(message: string): string {
+  const first = message.split(/\s/, 1)[0];
+  return /^[a-z][a-z'’-]*[,;:]?$/.test(first) ? message[0].toUpperCase() + message.slice(1) : message;
+}

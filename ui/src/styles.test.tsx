@@ -257,12 +257,6 @@ describe("controls and messages, as the real window showed them", () => {
     expect(getComputedStyle(container.querySelector("button")!).alignSelf).toBe("flex-start");
   });
 
-  it("begins a message with a capital, also a vault's error quoted in lower case", () => {
-    // jsdom draws no ::first-letter: the rule is read as the stylesheet states it.
-    const rule = rules().find((r) => r.selectorText.split(/,\s*/).includes("p.error::first-letter"));
-    expect(rule?.style.textTransform).toBe("uppercase");
-  });
-
   it("keeps a dialog's button on one line ('Connect with this token' was squeezed into two)", () => {
     const { container } = render(
       <div className="modal-body">

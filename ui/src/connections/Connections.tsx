@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { Dialog } from "../Dialog";
 import type { ConnectionView, ProviderChoice, SignInStarted } from "../bindings";
 import { call, codeOf, commands, isCrm, messageOf, onSyncEvent } from "../ipc";
-import { formatCount, plural } from "../format";
+import { formatCount, plural, sentence } from "../format";
 
 const STATUS: Record<string, string> = {
   connected: "Connected",
@@ -197,7 +197,7 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
             <li key={c.id} data-testid="connection">
               <strong>{c.label}</strong> <span className="muted">{c.provider_name}</span>{" "}
               <span className={`status status-${c.status}`}>{STATUS[c.status] ?? c.status}</span>
-              {c.last_error && <p className="error">{c.last_error}</p>}
+              {c.last_error && <p className="error">{sentence(c.last_error)}</p>}
               {c.can_sync && (
                 <p className="muted">
                   {syncing.has(c.id)
@@ -345,7 +345,7 @@ export function Connections({ onClose, onSynced }: { onClose: () => void; onSync
       {busy && busy !== "sign-in" && <p className="muted">Talking to the provider…</p>}
       {/* There before its message, so a screen reader reads out what each action came to. */}
       <div role="status" data-testid="connections-message">
-        {message && <p className={failed ? "error" : undefined}>{message}</p>}
+        {message && <p className={failed ? "error" : undefined}>{failed ? sentence(message) : message}</p>}
       </div>
     </Dialog>
   );

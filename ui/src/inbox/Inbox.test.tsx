@@ -1382,7 +1382,7 @@ describe("the inbox", () => {
       Promise.resolve({ status: "error", error: { code: "invalid_input", message: "the \"from\" date is not a date; use YYYY-MM-DD" } }),
     );
     render(<Inbox offerSamples={false} />);
-    expect((await screen.findByRole("alert")).textContent).toBe('the "from" date is not a date; use YYYY-MM-DD');
+    expect((await screen.findByRole("alert")).textContent).toBe('The "from" date is not a date; use YYYY-MM-DD');
   });
 });
 

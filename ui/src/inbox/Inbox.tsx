@@ -13,7 +13,7 @@ import { Settings } from "../settings/Settings";
 import { Connections } from "../connections/Connections";
 import { SampleOffer } from "../vault/SampleOffer";
 import { noTypeAhead } from "../selectKeys";
-import { formatCount, plural } from "../format";
+import { formatCount, plural, sentence } from "../format";
 
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost", "spam"];
 const ROW_HEIGHT = 44;
@@ -756,7 +756,7 @@ export function Inbox({ offerSamples, demo = false, onVault }: InboxProps) {
       ))}
       {(notice || pages.error) && (
         <p className={pages.error ? "error" : "notice"} role={pages.error ? "alert" : undefined}>
-          {pages.error ?? notice}
+          {pages.error ? sentence(pages.error) : notice}
           {!pages.error && (
             <>
               {" "}

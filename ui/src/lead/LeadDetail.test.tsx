@@ -69,7 +69,7 @@ describe("the lead detail", () => {
     const l = lead(7);
     commands.getLead.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "busy", message: "the vault is busy" } }));
     const { rerender } = render(<LeadDetailPane id={l.id} version={0} onClose={() => {}} onChanged={() => {}} />);
-    expect((await screen.findByRole("alert")).textContent).toBe("the vault is busy");
+    expect((await screen.findByRole("alert")).textContent).toBe("The vault is busy");
     commands.getLead.mockImplementation(() => ok(detail(l)));
     rerender(<LeadDetailPane id={l.id} version={1} onClose={() => {}} onChanged={() => {}} />);
     await screen.findByTestId("detail-name");
@@ -193,7 +193,7 @@ describe("the lead detail", () => {
     render(<LeadDetailPane id={l.id} onClose={() => {}} onChanged={() => {}} />);
     await screen.findByTestId("detail-name");
     fireEvent.change(document.querySelector("select[name=status]")!, { target: { value: "won" } });
-    expect((await screen.findByRole("alert")).textContent).toBe("the vault is busy");
+    expect((await screen.findByRole("alert")).textContent).toBe("The vault is busy");
     expect(document.querySelector<HTMLSelectElement>("select[name=status]")!.value).toBe("new");
   });
 

@@ -7,7 +7,7 @@ import { STATUSES } from "../inbox/Inbox";
 import { noTypeAhead } from "../selectKeys";
 import { NoteDrafts } from "./noteDrafts";
 import { useWaitHint } from "../useWaitHint";
-import { localTime } from "../format";
+import { localTime, sentence } from "../format";
 
 const NO_CHANGE: LeadChange = { status: null, owner: null, add_tags: [], remove_tags: [], note: null };
 
@@ -152,7 +152,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
       <aside className="detail">
         {(error ?? loadError) ? (
           <p className="error" role="alert">
-            {error ?? loadError}
+            {sentence((error ?? loadError)!)}
           </p>
         ) : (
           <p className="muted">Loading…</p>
@@ -177,7 +177,7 @@ export function LeadDetailPane({ id, version = 0, onClose, onChanged, notes: sha
       </header>
       {(error ?? loadError) && (
         <p className="error" role="alert">
-          {error ?? loadError}
+          {sentence((error ?? loadError)!)}
         </p>
       )}
       <dl>

@@ -1,7 +1,7 @@
 // After creating a vault: offer realistic sample leads (marked `sample`), so the inbox works at once.
 import { useState } from "react";
 import { call, commands, messageOf } from "../ipc";
-import { formatCount } from "../format";
+import { formatCount, sentence } from "../format";
 
 export function SampleOffer({ onDone }: { onDone: (message: string | null) => void }) {
   const [busy, setBusy] = useState(false);
@@ -29,7 +29,7 @@ export function SampleOffer({ onDone }: { onDone: (message: string | null) => vo
       <button disabled={busy} onClick={() => onDone(null)}>
         Start empty
       </button>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && <p className="error" role="alert">{sentence(error)}</p>}
     </div>
   );
 }

@@ -6,6 +6,7 @@ const commands = vi.hoisted(() => ({ createVault: vi.fn(), unlockVault: vi.fn(),
 vi.mock("../bindings", async () => ({ commands, events: (await import("../test/events")).events }));
 
 import { Setup } from "./Setup";
+import { sentence } from "../format";
 import { events } from "../test/events";
 
 const fresh: VaultState = { exists: false, unlocked: false, key_source: null, data_dir: "/tmp/lv", demo: false };
@@ -58,7 +59,7 @@ describe("first run and unlock", () => {
     const missing = "the OS keychain has no key for the vault at /tmp/lv: a keychain key belongs to the folder the vault was made in";
     commands.unlockVault.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "key_not_in_keychain", message: missing } }));
     render(<Setup state={{ ...locked, key_source: "keychain" }} onReady={() => {}} />);
-    expect((await screen.findByRole("alert")).textContent).toBe(missing);
+    expect((await screen.findByRole("alert")).textContent).toBe(sentence(missing));
     expect(commands.unlockVault).toHaveBeenCalledWith(null);
     expect(screen.queryByLabelText("Passphrase")).toBeNull();
     fireEvent.click(screen.getByText("Try the keychain again"));
@@ -87,7 +88,7 @@ describe("first run and unlock", () => {
     const create = screen.getByText("Create vault with keychain key");
     fireEvent.click(create);
     const alert = await screen.findByRole("alert");
-    expect(alert.textContent).toBe(none);
+    expect(alert.textContent).toBe(sentence(none));
     expect(alert.closest("section")).toBe(create.closest("section"));
   });
 
@@ -96,7 +97,7 @@ describe("first run and unlock", () => {
     commands.unlockVault.mockImplementation(() => Promise.resolve({ status: "error", error: { code: "keychain_unavailable", message: none } }));
     render(<Setup state={{ ...locked, key_source: "keychain" }} onReady={() => {}} />);
     expect((await screen.findByRole("alert")).textContent).toBe(
-      "no OS keychain is available (no secret service): unlock your keyring, then choose Try the keychain again",
+      "No OS keychain is available (no secret service): unlock your keyring, then choose Try the keychain again",
     );
   });
 
@@ -110,7 +111,7 @@ describe("first run and unlock", () => {
     // Pressed from the keyboard: the button greys itself while the vault is tried.
     screen.getByText("Unlock").focus();
     fireEvent.click(screen.getByText("Unlock"));
-    expect((await screen.findByRole("alert")).textContent).toBe("the vault key does not match this database");
+    expect((await screen.findByRole("alert")).textContent).toBe("The vault key does not match this database");
     expect(ready).not.toHaveBeenCalled();
     expect((screen.getByLabelText("Passphrase") as HTMLInputElement).value).toBe("");
     // The focus is back in the emptied field, ready for the passphrase again.

@@ -1,7 +1,7 @@
 // First run: create the vault (a key in the OS keychain, or a passphrase); later runs: unlock.
 import { useEffect, useRef, useState } from "react";
 import type { VaultState } from "../bindings";
-import { plural } from "../format";
+import { plural, sentence } from "../format";
 import { call, codeOf, commands, messageOf, onVaultUpdating } from "../ipc";
 
 type Props = { state: VaultState; onReady: (s: VaultState, created: boolean) => void };
@@ -93,7 +93,7 @@ export function Setup({ state, onReady }: Props) {
           {busy ? "Opening…" : "Try the keychain again"}
         </button>
         {why}
-        {error && <p className="error" role="alert">{error}</p>}
+        {error && <p className="error" role="alert">{sentence(error)}</p>}
       </main>
     );
   }
@@ -130,7 +130,7 @@ export function Setup({ state, onReady }: Props) {
           </button>
         )}
         {why}
-        {error && <p className="error" role="alert">{error}</p>}
+        {error && <p className="error" role="alert">{sentence(error)}</p>}
       </main>
     );
   }
@@ -142,7 +142,7 @@ export function Setup({ state, onReady }: Props) {
   const failed = (action: Action) =>
     error && errorAt === action ? (
       <p className="error" role="alert">
-        {error}
+        {sentence(error)}
       </p>
     ) : null;
   return (
