@@ -34,12 +34,16 @@ pub struct ConnectArgs {
     pub json: bool,
 }
 
-/// One line from standard input: the pasted token.
+/// One line from standard input: the pasted token. Typed or pasted at a terminal, it is not
+/// shown (the terminal's echo is off until it is read), so it stays off the screen and out of
+/// the scrollback.
 fn read_token(provider: &str) -> Result<Secret, Error> {
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        errln!("Paste the token and press Enter:");
-    }
+    let _hidden = stdin.is_terminal().then(|| {
+        let hidden = NoEcho::start();
+        errln!("Paste the token and press Enter (it is not shown):");
+        hidden
+    });
     let mut line = String::new();
     stdin
         .lock()
@@ -53,6 +57,47 @@ fn read_token(provider: &str) -> Result<Secret, Error> {
         )));
     }
     Ok(token)
+}
+
+/// The terminal on standard input with its echo off (the Enter still shown) until dropped.
+struct NoEcho {
+    #[cfg(unix)]
+    saved: Option<libc::termios>,
+}
+
+impl NoEcho {
+    fn start() -> NoEcho {
+        #[cfg(unix)]
+        {
+            // SAFETY: tcgetattr fills the termios it is given; both calls only read or set the
+            // terminal's modes of fd 0, and a failure leaves them as they were.
+            let saved = unsafe {
+                let mut modes: libc::termios = std::mem::zeroed();
+                if libc::tcgetattr(libc::STDIN_FILENO, &mut modes) != 0 {
+                    return NoEcho { saved: None };
+                }
+                let saved = modes;
+                modes.c_lflag &= !libc::ECHO;
+                modes.c_lflag |= libc::ECHONL;
+                (libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &modes) == 0).then_some(saved)
+            };
+            NoEcho { saved }
+        }
+        #[cfg(not(unix))]
+        NoEcho {}
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(saved) = &self.saved {
+            // SAFETY: puts back the modes tcgetattr read.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+            }
+        }
+    }
 }
 
 /// Wipes a string that held a secret before its memory is freed.

@@ -439,3 +439,48 @@ fn a_sign_in_with_another_account_says_the_first_connection_still_needs_one() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("id {}", second.as_str().unwrap())));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "the note is for new connections");
 }
+
+/// A token pasted at a terminal is not shown: the terminal's echo is off while it is read,
+/// where every character of it was echoed to the screen (and its scrollback).
+#[cfg(unix)]
+#[test]
+fn a_token_pasted_at_a_terminal_is_not_echoed() {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let token = fake.issue_token();
+    let (mut master, slave) = {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty fills the two descriptors it is given; each is then owned once.
+        let opened = unsafe {
+            libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        };
+        assert_eq!(opened, 0, "a pseudo-terminal");
+        unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) }
+    };
+    let base = fake.base_url();
+    let mut child = sandbox
+        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &base])
+        .stdin(Stdio::from(slave))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The prompt comes once the echo is off; then the token is typed.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut prompt = String::new();
+    stderr.read_line(&mut prompt).unwrap();
+    assert!(prompt.starts_with("Paste the token and press Enter (it is not shown)"), "{prompt}");
+    master.write_all(format!("{token}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Connected HubSpot"));
+    // What the terminal showed: everything until the last end of the child's side.
+    let mut shown = Vec::new();
+    let _ = master.read_to_end(&mut shown);
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(!shown.contains(&token[..12]), "the token was echoed ({} bytes shown)", shown.len());
+}
