@@ -119,7 +119,9 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
     } else {
         sign_in(vault, provider, &args).await
     }
-    .map_err(provider_error)?;
+    .map_err(|e| {
+        crate::interrupt::explained(provider_error(e), "the sign-in was cancelled; nothing was saved")
+    })?;
     let connection = &saved.connection;
     if args.json {
         outln!("{}", serde_json::to_string(&saved).unwrap_or_default())?;
@@ -163,6 +165,10 @@ async fn sign_in(
 ) -> leadvault_connectors::Result<manage::Saved> {
     let (connector, sign_in) =
         manage::begin_sign_in(provider, args.base_url.as_deref(), args.client_id.clone(), false).await?;
+    // Listening before the wait is announced: a Ctrl-C (or SIGTERM) from then on cancels it.
+    let cancel = CancellationToken::new();
+    let _listening =
+        crate::interrupt::cancels(cancel.clone(), "the sign-in was stopped at once; nothing was saved");
     let url = sign_in.authorize_url().to_string();
     errln!("Sign in to {} in your browser:", provider.display_name());
     errln!("{url}");
@@ -170,18 +176,8 @@ async fn sign_in(
     if !args.no_browser && !manage::open_browser(&url) {
         errln!("(could not start a browser; open the address above yourself)");
     }
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
     let timeout = Duration::from_secs(args.timeout_secs);
-    let result =
-        manage::finish_sign_in_saved(vault, connector, sign_in, timeout, &cancel, args.label.clone()).await;
-    watcher.abort();
-    result
+    manage::finish_sign_in_saved(vault, connector, sign_in, timeout, &cancel, args.label.clone()).await
 }
 
 pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {

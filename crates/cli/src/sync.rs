@@ -39,14 +39,18 @@ pub struct SyncArgs {
 
 pub async fn sync(vault: &Vault, args: SyncArgs) -> Result<(), Error> {
     let options = SyncOptions::default();
-    let cancel = options.cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            cancel.cancel();
-        }
-    });
+    // Listening from here on (a Ctrl-C just as the sync starts stops it too), Ctrl-C or SIGTERM.
+    let _listening = crate::interrupt::cancels(
+        options.cancel.clone(),
+        "sync stopped at once; every page it stored is kept, and the next sync carries on from there",
+    );
     let Some(every) = args.watch_every else {
-        let outcomes = round(vault, &args, &options).await?;
+        let outcomes = round(vault, &args, &options).await.map_err(|e| {
+            crate::interrupt::explained(
+                e,
+                "sync stopped; every page it stored is kept, and the next sync carries on from there",
+            )
+        })?;
         let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.error.is_some()).collect();
         return match failed.as_slice() {
             [] => Ok(()),

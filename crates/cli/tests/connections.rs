@@ -484,3 +484,35 @@ fn a_token_pasted_at_a_terminal_is_not_echoed() {
     let shown = String::from_utf8_lossy(&shown);
     assert!(!shown.contains(&token[..12]), "the token was echoed ({} bytes shown)", shown.len());
 }
+
+/// Ctrl-C while the sign-in waits for the browser says the sign-in was cancelled and nothing
+/// saved, where it said "error: cancelled".
+#[test]
+fn ctrl_c_during_a_sign_in_says_nothing_was_saved() {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::GoogleAds)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let base = fake.base_url();
+    let mut child = sandbox
+        .command(&["connect", "google-ads", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (_url, mut stderr) = sign_in_address(&mut child);
+    let mut waiting = String::new();
+    stderr.read_line(&mut waiting).unwrap();
+    assert!(waiting.starts_with("Waiting for the answer"), "{waiting}");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        rest.trim_end().lines().last(),
+        Some("error: the sign-in was cancelled; nothing was saved"),
+        "{rest}"
+    );
+    assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
+}

@@ -343,3 +343,29 @@ fn a_sync_summary_counts_one_owner_in_the_singular() {
     let out = sandbox.ok(&["sync"]);
     assert!(out.contains(": 5 pushed, 0 failed; open leads counted for 1 owner\n"), "{out}");
 }
+
+/// Ctrl-C during a sync says it stopped and what was kept, where it said "error: cancelled".
+#[test]
+fn ctrl_c_stops_a_sync_and_says_what_was_kept() {
+    let rt = runtime();
+    let fake =
+        rt.block_on(Fake::start_with(Provider::Meta, Options { leads: 20, ..Options::default() })).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    connect_meta(&sandbox, &fake);
+    fake.inject("/v26.0/*/leads", Fault::Slow(Duration::from_secs(30)), 1);
+    let child = sandbox.command(&["sync"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    while fake.calls("/v26.0/*/leads") == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end().lines().last(),
+        Some("error: sync stopped; every page it stored is kept, and the next sync carries on from there"),
+        "{err}"
+    );
+    assert!(sandbox.ok(&["sync"]).contains("20 new"), "the next sync brings them");
+}
