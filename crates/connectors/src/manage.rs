@@ -385,6 +385,19 @@ pub struct Disconnected {
     pub ad_changes_deleted: u64,
 }
 
+/// Why a revoke failed, as the middle of "could not revoke at X (…): remove Leadvault in its
+/// settings": the reason alone, not the error's own advice (to try again, to sign in again),
+/// which no longer applies once the connection is gone.
+fn revoke_failure(e: &Error) -> String {
+    match e {
+        Error::Unavailable { reason, .. } => format!("it could not be reached or failed: {reason}"),
+        Error::Unauthorized { reason, .. } => format!("it no longer accepted the token: {reason}"),
+        Error::RateLimited { .. } => "it asked to slow down".into(),
+        Error::Rejected { reason, .. } => format!("it refused: {reason}"),
+        other => other.to_string(),
+    }
+}
+
 /// Revokes the grant at the provider where it can be, then forgets the connection (and with
 /// `purge`, every lead, campaign, metric and recorded ads change it brought). A failed revoke does not keep the secrets: they are deleted
 /// all the same, and the result says to remove the app in the provider's settings.
@@ -397,7 +410,7 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconne
             match connector.revoke(connection.auth, credentials.client_id.as_deref(), &credentials).await {
                 Ok(true) => Revoked::Yes,
                 Ok(false) => Revoked::NotPossible,
-                Err(e) => Revoked::Failed(e.to_string()),
+                Err(e) => Revoked::Failed(revoke_failure(&e)),
             }
         }
         // Nothing to revoke with: the provider may still hold the grant.

@@ -444,3 +444,24 @@ async fn a_connection_whose_keychain_entry_is_gone_says_the_keychain_lost_it() {
     assert!(vault.connections().list().await.unwrap().is_empty());
     vault.close().await;
 }
+
+/// A revoke the provider could not be reached for says why in a few words, where it carried
+/// the whole error and its advice to try again or sign in again (the connection is gone by
+/// then: only removing the app at the provider is left to do).
+#[tokio::test]
+async fn a_revoke_that_could_not_reach_the_provider_says_why_in_a_few_words() {
+    use leadvault_core::secrets::OsKeychain;
+    let dir = tempfile::tempdir().unwrap();
+    let options =
+        leadvault_core::VaultOptions::new(dir.path().join("data"), std::sync::Arc::new(OsKeychain::new()));
+    let vault = leadvault_core::Vault::create(options, leadvault_core::Unlock::Keychain).await.unwrap();
+    let fake = Fake::start(leadvault_fakes::Provider::GoogleAds).await.unwrap();
+    let id = sign_in_saved(&vault, Provider::GoogleAds, &fake).await.connection.id;
+    drop(fake);
+    let done = manage::disconnect(&vault, &id, false).await.unwrap();
+    let manage::Revoked::Failed(why) = &done.revoked else { panic!("{:?}", done.revoked) };
+    assert!(why.starts_with("it could not be reached or failed: "), "{why}");
+    assert!(!why.contains("try again") && !why.contains("sign in again"), "{why}");
+    assert!(vault.connections().list().await.unwrap().is_empty(), "disconnected all the same");
+    vault.close().await;
+}
