@@ -329,3 +329,18 @@ describe("controls and messages, as the real window showed them", () => {
     expect(/^\.detail \{ width: ([^;]+);/m.exec(css)?.[1]).toBe("clamp(380px, 30vw, 460px)");
   });
 });
+
+describe("the export's progress on the toolbar", () => {
+  it("shows how far it is, white on a track that stands out from the toolbar, where WebKitGTK's track was as dark as it", () => {
+    // jsdom knows no ::-webkit-progress-*: the colours are read from the stylesheet's text.
+    const css = readFileSync(`${import.meta.dirname}/styles.css`, "utf8");
+    const colour = (sel: string) => new RegExp(`^${sel.replace(/[.:-]/g, "\\$&")} \\{[^}]*background: (#[0-9a-f]{6})`, "m").exec(css)?.[1];
+    const track = colour(".export progress::-webkit-progress-bar")!;
+    const value = colour(".export progress::-webkit-progress-value")!;
+    const { container } = render(<header className="toolbar" />);
+    const toolbar = getComputedStyle(container.querySelector(".toolbar")!).backgroundColor;
+    expect(contrast(value, track)).toBeGreaterThanOrEqual(3);
+    expect(contrast(track, toolbar)).toBeGreaterThanOrEqual(1.5);
+    expect(contrast(value, toolbar)).toBeGreaterThanOrEqual(3);
+  });
+});

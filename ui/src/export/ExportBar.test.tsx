@@ -43,7 +43,7 @@ describe("one-click export", () => {
     } finally {
       style.remove();
     }
-    fireEvent.click(screen.getByText("Cancel"));
+    fireEvent.click(screen.getByText("Cancel export"));
     expect(commands.cancelExport).toHaveBeenCalled();
     finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });
     expect(await screen.findByText("Export view")).toBeTruthy();
@@ -93,8 +93,8 @@ describe("the export by keyboard", () => {
     const button = screen.getByText("Export view");
     button.focus();
     fireEvent.click(button);
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByText("Cancel")));
-    fireEvent.click(screen.getByText("Cancel"));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByText("Cancel export")));
+    fireEvent.click(screen.getByText("Cancel export"));
     await act(async () => finish({ status: "error", error: { code: "cancelled", message: "cancelled" } }));
     expect(document.activeElement).toBe(screen.getByText("Export view"));
   });

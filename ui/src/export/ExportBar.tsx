@@ -71,8 +71,9 @@ export function ExportBar({ query, total, onRunning, onMessage }: Props) {
               ? "Finishing…"
               : `${formatCount(rows)}${total !== null ? ` / ${formatCount(total)}` : ""}`}
           </span>
+          {/* Named as the import's "Cancel import" is, beside it in the toolbar. */}
           <button ref={cancelButton} onClick={() => void commands.cancelExport()}>
-            Cancel
+            Cancel export
           </button>
         </>
       )}
