@@ -52,11 +52,14 @@ describe("settings", () => {
     expect((screen.getByText("Use this passphrase") as HTMLButtonElement).disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("Current passphrase"), { target: { value: "a guess" } });
     fireEvent.click(keychain);
-    await waitFor(() => expect(region.textContent).toMatch(/not this vault's passphrase/));
+    await waitFor(() => expect(region.textContent).toBe("That is not this vault's passphrase"));
+    // A refusal reads as an error (red, begun with a capital), where it looked like the news of a change.
+    expect(region.querySelector("p")?.className).toBe("error");
     expect(commands.changeKey).toHaveBeenLastCalledWith("a guess", null);
     fireEvent.change(screen.getByLabelText("Current passphrase"), { target: { value: "the right one" } });
     fireEvent.click(keychain);
     await screen.findByText("a random key in the OS keychain");
+    expect(region.querySelector("p")?.className).toBe("");
     expect(commands.changeKey).toHaveBeenLastCalledWith("the right one", null);
     expect(screen.queryByLabelText("Current passphrase")).toBeNull();
   });

@@ -4,7 +4,7 @@ import { Dialog } from "../Dialog";
 import type { VaultInfo } from "../bindings";
 import { call, commands, messageOf } from "../ipc";
 import { passphraseProblem } from "../vault/Setup";
-import { formatCount } from "../format";
+import { formatCount, sentence } from "../format";
 
 type Props = {
   onClose: () => void;
@@ -20,14 +20,20 @@ export function Settings({ onClose, onFailed }: Props) {
   const [confirm, setConfirm] = useState("");
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  /** The message says why something failed (shown as an error), not what was done. */
+  const [failed, setFailed] = useState(false);
 
   useEffect(() => {
-    call(commands.vaultStatus()).then(setInfo, (e) => setMessage(messageOf(e)));
+    call(commands.vaultStatus()).then(setInfo, (e) => {
+      setMessage(messageOf(e));
+      setFailed(true);
+    });
   }, []);
 
   async function rekey(newPassphrase: string | null) {
     setBusy(true);
     setMessage(null);
+    setFailed(false);
     try {
       setInfo(await call(commands.changeKey(needsCurrent ? current : null, newPassphrase)));
       setCurrent("");
@@ -36,6 +42,7 @@ export function Settings({ onClose, onFailed }: Props) {
       setMessage("The vault is now encrypted with the new key; the old one no longer opens it.");
     } catch (e) {
       setMessage(messageOf(e));
+      setFailed(true);
       onFailed?.();
     } finally {
       setBusy(false);
@@ -128,7 +135,7 @@ export function Settings({ onClose, onFailed }: Props) {
       </button>
       {busy && <p className="muted">Re-encrypting the vault…</p>}
       {/* There before its message, so a screen reader reads out what the key change came to. */}
-      <div role="status">{message && <p>{message}</p>}</div>
+      <div role="status">{message && <p className={failed ? "error" : undefined}>{failed ? sentence(message) : message}</p>}</div>
     </Dialog>
   );
 }
