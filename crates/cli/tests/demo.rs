@@ -61,7 +61,7 @@ fn demo_connects_every_simulated_provider_and_leads_flow_through_to_the_crms() {
     assert!(err.contains("the demo did not make"), "{err}");
     // The real vault was never made.
     let err = sandbox.fails(&["vault", "status"]);
-    assert!(err.contains("leadvault init"), "{err}");
+    assert!(err.contains(&format!("leadvault --data-dir {} init", sandbox.data_dir().display())), "{err}");
     let err = sandbox.fails(&["demo", "--leads", "0"]);
     assert!(err.contains("--leads"), "{err}");
 }
