@@ -261,13 +261,13 @@ pub enum Command {
     /// separate demo vault (<data dir>-demo), every provider connected and synced
     Demo {
         /// Leads each simulated lead source holds
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = whole::<u64>)]
         leads: u64,
         /// The same seed gives the same people, campaigns and ids
-        #[arg(long, default_value_t = 7)]
+        #[arg(long, default_value_t = 7, allow_negative_numbers = true, value_parser = whole::<u64>)]
         seed: u64,
         /// Keep going: new leads arrive every SECS seconds and flow through, until Ctrl-C
-        #[arg(long, value_name = "SECS")]
+        #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = whole::<u64>)]
         follow: Option<u64>,
     },
     /// Pause, enable, bid on and schedule ads (Google Ads; Meta: pause and enable), each
@@ -508,7 +508,23 @@ fn local_time(t: NaiveDateTime) -> Option<DateTime<Utc>> {
 /// A `--limit`: a whole number, 0 or more (`-1` reaches here as a value, so the message says
 /// what is wrong with it rather than calling it an unknown flag).
 fn count<T: std::str::FromStr>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|_| "expected a whole number, 0 or more (0 for all)".to_string())
+    s.parse().map_err(|_| match too_large(s) {
+        true => "a number that large cannot be counted to; use 0 for all".to_string(),
+        false => "expected a whole number, 0 or more (0 for all)".to_string(),
+    })
+}
+
+/// A `demo` number (`--leads`, `--seed`, `--follow`): as [`count`], where 0 is not "all".
+fn whole<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|_| match too_large(s) {
+        true => "a number that large cannot be counted to".to_string(),
+        false => "expected a whole number, 0 or more".to_string(),
+    })
+}
+
+/// Digits only, yet refused: more than the number type holds.
+fn too_large(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[derive(ValueEnum, Clone, Copy)]

@@ -87,6 +87,27 @@ fn a_mistyped_format_is_a_usage_error_and_a_format_in_capitals_is_taken() {
 }
 
 #[test]
+fn a_negative_or_oversized_number_says_what_is_wrong_with_it() {
+    let sb = Sandbox::new();
+    let err = usage_error(&sb, &["leads", "list", "--limit", "99999999999999999999"]);
+    assert!(
+        err.contains("invalid value '99999999999999999999' for '--limit <N>': a number that large"),
+        "{err}"
+    );
+    assert!(err.contains("use 0 for all"), "{err}");
+    let err = usage_error(&sb, &["ads", "history", "--limit", "5000000000"]);
+    assert!(err.contains("a number that large"), "{err}");
+    // demo's numbers: a negative one is a bad value, not an unknown flag.
+    for flag in ["--leads", "--seed", "--follow"] {
+        let err = usage_error(&sb, &["demo", flag, "-5"]);
+        assert!(err.contains(&format!("invalid value '-5' for '{flag} ")), "{err}");
+        assert!(err.contains("expected a whole number, 0 or more"), "{err}");
+        assert!(err.ends_with("; see leadvault demo --help"), "{err}");
+    }
+    assert!(!sb.data_dir().exists(), "a refused command line touches nothing");
+}
+
+#[test]
 fn help_and_version_print_as_before() {
     let sb = Sandbox::new();
     let out = sb.run(&["leads", "list", "--help"]);
