@@ -255,6 +255,10 @@ describe("controls and messages, as the real window showed them", () => {
       </main>,
     );
     expect(getComputedStyle(container.querySelector("button")!).alignSelf).toBe("flex-start");
+    // The first run's card is 687 px high with a hint showing (measured in the real window):
+    // with its margins, within the window's first 780 px, where it scrolled.
+    const card = getComputedStyle(container.querySelector(".setup")!);
+    expect(687 + parseFloat(card.marginTop) + parseFloat(card.marginBottom)).toBeLessThanOrEqual(780);
   });
 
   it("keeps a dialog's button on one line ('Connect with this token' was squeezed into two)", () => {
