@@ -1,6 +1,6 @@
 //! The command line's shape: commands, flags and how they become core types.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -47,7 +47,19 @@ impl Cli {
     /// exit code 2, as clap would.
     pub fn parse_args() -> Result<Cli, Refused> {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        Cli::try_parse_from(&args).map_err(|e| {
+        let typed_data_dir = args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy())
+            .take_while(|a| a != "--")
+            .any(|a| a == "--data-dir" || a.starts_with("--data-dir="));
+        let parsed = Cli::try_parse_from(&args).map(|mut cli| {
+            if typed_data_dir {
+                cli.data_dir = cli.data_dir.as_deref().map(home_expanded);
+            }
+            cli
+        });
+        parsed.map_err(|e| {
             use clap::error::ErrorKind;
             // `LEADVAULT_DATA_DIR=$DIR` with DIR unset: said as what it is, not as a missing value
             // of a --data-dir that was never typed; never taken as unset, which would be the
@@ -72,6 +84,22 @@ impl Cli {
             }
             Refused { code: u8::try_from(e.exit_code()).unwrap_or(2) }
         })
+    }
+}
+
+/// A typed `--data-dir` starting with `~` as the home folder: the shell leaves the `~` of
+/// `--data-dir=~/leads` (or a quoted one) alone, and a folder named `~` in the current one,
+/// reported as "a vault at ~/leads", is never what was meant. A `~` in `LEADVAULT_DATA_DIR` stays
+/// as it is, as the window reads it.
+fn home_expanded(dir: &Path) -> PathBuf {
+    let mut parts = dir.components();
+    match (parts.next(), std::env::var_os("HOME").filter(|h| !h.is_empty())) {
+        (Some(Component::Normal(first)), Some(home)) if first == "~" => {
+            let mut expanded = PathBuf::from(home);
+            expanded.extend(parts);
+            expanded
+        }
+        _ => dir.to_path_buf(),
     }
 }
 

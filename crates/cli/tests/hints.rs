@@ -168,3 +168,38 @@ fn a_new_passphrase_says_to_set_the_variable_the_next_command_reads() {
         "{err}"
     );
 }
+
+#[test]
+fn a_data_dir_typed_with_a_tilde_the_shell_left_alone_is_in_the_home_folder() {
+    let sb = Sandbox::new();
+    let root = sb.root.path();
+    let cwd = root.join("elsewhere");
+    std::fs::create_dir_all(cwd.join("tmp")).unwrap();
+    // `--data-dir=~/leads`: the shell expands no `~` after `=`, so the program gets it as typed.
+    let out = leadvault(&cwd, &["--data-dir=~/leads", "init"]).env("HOME", root).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    let home_vault = root.join("leads");
+    assert!(home_vault.join("vault.db").is_file(), "the vault is in the home folder: {said}");
+    assert!(!cwd.join("~").exists(), "no folder named ~ in the current one");
+    assert!(
+        said.contains(&format!("Created an encrypted vault at {}", home_vault.join("vault.db").display())),
+        "{said}"
+    );
+    // The same vault whichever way it is typed, quoted or expanded by the shell.
+    let home_arg = home_vault.to_str().unwrap();
+    for typed in [&["--data-dir", "~/leads"][..], &["--data-dir", home_arg], &["--data-dir=~/leads/"]] {
+        let mut args = typed.to_vec();
+        args.extend(["vault", "status", "--json"]);
+        let out = leadvault(&cwd, &args).env("HOME", root).output().unwrap();
+        assert!(out.status.success(), "{typed:?}: {}", text(&out.stderr));
+    }
+    // A `~` in LEADVAULT_DATA_DIR is left as it is, as the window reads it.
+    let out = leadvault(&cwd, &["vault", "status"])
+        .env("HOME", root)
+        .env("LEADVAULT_DATA_DIR", "~/leads")
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["LEADVAULT_DATA_DIR=~/leads"]);
+    assert!(err.contains("no vault at ~/leads"), "{err}");
+}
