@@ -349,7 +349,9 @@ pub(crate) async fn ready(
     Ok(credentials)
 }
 
-/// Trades the refresh token for a new access token and keeps the new credentials.
+/// Trades the refresh token for a new access token and keeps the new credentials, unless the
+/// keychain no longer holds the ones refreshed: a sign-in again made meanwhile keeps its own
+/// (the caller still uses the refreshed ones for what it is doing).
 pub(crate) async fn refresh(
     vault: &Vault,
     connector: &Connector,
@@ -358,7 +360,16 @@ pub(crate) async fn refresh(
 ) -> Result<Credentials> {
     let client_id = credentials.client_id.clone().unwrap_or_default();
     let tokens = connector.refresh(client_id, credentials).await?;
-    vault.connections().save_credentials(&connection.id, &tokens.credentials).await?;
+    let kept = vault
+        .connections()
+        .replace_credentials_if_held(&connection.id, credentials, &tokens.credentials)
+        .await?;
+    if !kept {
+        tracing::info!(
+            connection = connection.id.as_str(),
+            "the secrets were replaced while refreshing (signed in again); the refreshed ones are not kept"
+        );
+    }
     Ok(tokens.credentials)
 }
 

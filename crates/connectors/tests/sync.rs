@@ -296,3 +296,56 @@ async fn a_sync_refused_after_the_user_signed_in_again_leaves_the_connection_con
     assert_eq!(summary.new, 50, "{summary:?}");
     vault.close().await;
 }
+
+/// A Google Ads sign-in through `proxy`, saved to `vault`: the connection and the secrets it
+/// keeps.
+async fn sign_in_through(vault: &Vault, proxy: &HoldingProxy) -> (String, Credentials) {
+    let connector = leadvault_connectors::Connector::new(Provider::GoogleAds, Some(&proxy.url)).unwrap();
+    let app = connector.oauth_app(leadvault_fakes::CLIENT_ID.into(), Some(Secret::new("fake-client-secret")));
+    let sign_in = leadvault_connectors::oauth::SignIn::start(app).await.unwrap();
+    let browser = tokio::spawn(reqwest::get(sign_in.authorize_url().to_string()));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let saved =
+        manage::finish_sign_in_saved(vault, connector, sign_in, Duration::from_secs(20), &cancel, None)
+            .await
+            .unwrap();
+    browser.await.unwrap().unwrap();
+    let id = saved.connection.id;
+    let kept = vault.connections().credentials(&id).await.unwrap().unwrap();
+    (id, kept)
+}
+
+/// A sync whose access token is refused after the user signed in again refreshes it for
+/// itself, and finishes, but the secrets of the new sign-in stay in the keychain, where the
+/// sync's refresh of the old grant replaced them (the new grant's scopes and tokens lost).
+#[tokio::test]
+async fn a_refresh_by_a_sync_that_began_before_a_sign_in_again_keeps_the_new_secrets() {
+    let fake =
+        Fake::start_with(leadvault_fakes::Provider::GoogleAds, Options { leads: 30, ..Options::default() })
+            .await
+            .unwrap();
+    let proxy = HoldingProxy::start(&fake.base_url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path()).await;
+    let (id, _first) = sign_in_through(&vault, &proxy).await;
+
+    let (arrived, release) = proxy.hold_next();
+    let options = fast();
+    let sync = sync_connection(&vault, &id, &options, &|_| {});
+    let sign_in_again = async {
+        arrived.await.unwrap();
+        let (again, new) = sign_in_through(&vault, &proxy).await;
+        assert_eq!(again, id, "signed in again in place");
+        // Every access token handed out so far stops working: the sync's is refused.
+        fake.expire_access_tokens();
+        release.send(()).unwrap();
+        new
+    };
+    let (synced, new) = tokio::join!(sync, sign_in_again);
+    let summary = synced.unwrap();
+    assert_eq!(summary.new, 30, "the sync refreshed its token and went on: {summary:?}");
+    let kept = vault.connections().credentials(&id).await.unwrap().unwrap();
+    assert!(kept == new, "the keychain holds the secrets of the sign-in again");
+    assert_eq!(vault.connections().get(&id).await.unwrap().status, ConnectionStatus::Connected);
+    vault.close().await;
+}

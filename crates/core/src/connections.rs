@@ -297,6 +297,43 @@ fn from_row(r: Row) -> Result<Connection> {
     })
 }
 
+/// The row of a connection signed in again, and its CRM queue: what waited out a backoff
+/// because the sign-in was refused is due now. In `tx`; false if no such row.
+async fn update_signed_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: &str,
+    update: &NewConnection,
+    label: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE connections SET label = COALESCE(?, label), auth = ?, \
+         account_id = COALESCE(?, account_id), account_name = COALESCE(?, account_name), \
+         scopes = ?, api_base = ?, status = 'connected', last_error = NULL WHERE id = ?",
+    )
+    .bind(label)
+    .bind(update.auth.as_str())
+    .bind(&update.account_id)
+    .bind(&update.account_name)
+    .bind(serde_json::to_string(&update.scopes).unwrap_or_else(|_| "[]".into()))
+    .bind(&update.api_base)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE outbox SET next_at = ? WHERE connection_id = ? AND state = 'pending' AND next_at > ?",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
 impl Vault {
     pub fn connections(&self) -> Connections<'_> {
         Connections { vault: self }
@@ -412,13 +449,21 @@ impl Connections<'_> {
                 current.provider.display_name()
             )));
         }
+        // Under the write lock from before the new secrets are written until the row says so:
+        // a call made with the old ones checks the keychain under it too (`set_status_if_held`,
+        // `replace_credentials_if_held`), so it sees either the old secrets, its write coming
+        // before these, or the new ones.
+        let mut tx = self.vault.write_transaction().await?;
         let (ks, account) = (self.keystore(), keychain_account(id));
         let old = tokio::task::spawn_blocking(move || ks.get_text(&account))
             .await
             .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
         self.save_credentials(id, credentials).await?;
         let now = self.vault.clock.now().timestamp_millis();
-        let updated = self.update_signed_in(id, update, label, now).await;
+        let updated = match update_signed_in(&mut tx, id, update, label, now).await {
+            Ok(true) => tx.commit().await.map(|()| true).map_err(Error::from),
+            other => other,
+        };
         let failed = match updated {
             Ok(true) => None,
             Ok(false) => Some(Error::invalid(format!(
@@ -438,42 +483,21 @@ impl Connections<'_> {
         self.get(id).await
     }
 
-    /// The row of a connection signed in again, and its CRM queue: what waited out a backoff
-    /// because the sign-in was refused is due now. In one transaction; false if no such row.
-    async fn update_signed_in(
+    /// Replaces the connection's secrets with `new`, a refresh of `held`, only while the
+    /// keychain still holds `held`: not over a sign-in again made since (nor for a connection
+    /// removed meanwhile, whose entry it would make again). Returns whether it replaced them.
+    /// Checked and written under the write lock, as [`set_status_if_held`](Self::set_status_if_held).
+    pub async fn replace_credentials_if_held(
         &self,
         id: &str,
-        update: &NewConnection,
-        label: Option<&str>,
-        now: i64,
+        held: &Credentials,
+        new: &Credentials,
     ) -> Result<bool> {
-        let mut tx = self.vault.write_transaction().await?;
-        let done = sqlx::query(
-            "UPDATE connections SET label = COALESCE(?, label), auth = ?, \
-             account_id = COALESCE(?, account_id), account_name = COALESCE(?, account_name), \
-             scopes = ?, api_base = ?, status = 'connected', last_error = NULL WHERE id = ?",
-        )
-        .bind(label)
-        .bind(update.auth.as_str())
-        .bind(&update.account_id)
-        .bind(&update.account_name)
-        .bind(serde_json::to_string(&update.scopes).unwrap_or_else(|_| "[]".into()))
-        .bind(&update.api_base)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
+        let _lock = self.vault.write_transaction().await?;
+        if self.credentials(id).await?.as_ref() != Some(held) {
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE outbox SET next_at = ? WHERE connection_id = ? AND state = 'pending' AND next_at > ?",
-        )
-        .bind(now)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        self.save_credentials(id, new).await?;
         Ok(true)
     }
 
@@ -846,9 +870,27 @@ mod tests {
 
         assert!(connections.set_status_if_held(&c.id, needs, why, &token("new-token")).await.unwrap());
         assert_eq!(connections.get(&c.id).await.unwrap().status, needs);
+        // A refresh of the old secrets is not kept over the new; one of the new ones is.
+        let (old, refreshed) = (token("old-token"), token("refreshed-old"));
+        assert!(!connections.replace_credentials_if_held(&c.id, &old, &refreshed).await.unwrap());
+        assert!(
+            connections
+                .replace_credentials_if_held(&c.id, &token("new-token"), &token("refreshed-new"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            connections.credentials(&c.id).await.unwrap().unwrap().access_token.expose(),
+            "refreshed-new"
+        );
+
         keychain.texts.lock().unwrap().clear();
+        // Nor for a connection whose entry is gone (removed meanwhile): no entry made again.
+        let (held, refreshed) = (token("refreshed-new"), token("x"));
+        assert!(!connections.replace_credentials_if_held(&c.id, &held, &refreshed).await.unwrap());
+        assert!(keychain.texts.lock().unwrap().is_empty());
         let error = ConnectionStatus::Error;
-        assert!(connections.set_status_if_held(&c.id, error, why, &token("new-token")).await.unwrap());
+        assert!(connections.set_status_if_held(&c.id, error, why, &token("refreshed-new")).await.unwrap());
         assert_eq!(connections.get(&c.id).await.unwrap().status, error);
     }
 
