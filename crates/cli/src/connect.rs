@@ -117,7 +117,7 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
         )
         .await
     } else {
-        sign_in(vault, provider, &args).await
+        sign_in(vault, provider, &args).await.map_err(|e| again_with_these_options(e, &args))
     }
     .map_err(|e| {
         crate::interrupt::explained(provider_error(e), "the sign-in was cancelled; nothing was saved")
@@ -156,6 +156,38 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// A sign-in declined or not finished says to run the command again: with the options given
+/// to this one (its server, its OAuth app), where it named the provider alone, which signs in
+/// somewhere else or finds no OAuth app.
+fn again_with_these_options(
+    e: leadvault_connectors::Error,
+    args: &ConnectArgs,
+) -> leadvault_connectors::Error {
+    use leadvault_connectors::Error as E;
+    let command = |cli: &str| {
+        let mut command = format!("leadvault connect {cli}");
+        if let Some(base) = &args.base_url {
+            command.push_str(&format!(" --base-url {}", safe(base)));
+        }
+        if let Some(id) = &args.client_id {
+            command.push_str(&format!(" --client-id {}", safe(id)));
+        }
+        command
+    };
+    match e {
+        E::Denied { provider, cli } => E::Config(format!(
+            "you declined access on {provider}'s page; run `{}` again to retry",
+            command(cli)
+        )),
+        E::TimedOut { seconds, cli } => E::Config(format!(
+            "the sign-in was not finished within {}; run `{}` again",
+            leadvault_connectors::wait_text(seconds),
+            command(cli)
+        )),
+        other => other,
+    }
 }
 
 async fn sign_in(

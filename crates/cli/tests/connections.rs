@@ -516,3 +516,33 @@ fn ctrl_c_during_a_sign_in_says_nothing_was_saved() {
     );
     assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
 }
+
+/// A sign-in declined, or not finished in time, says to run the command again with the
+/// options this one had (its server, its OAuth app), where it named the provider alone.
+#[test]
+fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    let base = fake.base_url();
+    let args = ["connect", "hubspot", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"];
+    let again = format!("`leadvault connect hubspot --base-url {base} --client-id {CLIENT_ID}` again");
+
+    fake.set_consent(leadvault_fakes::Consent::Deny);
+    let mut child = sandbox.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (url, mut stderr) = sign_in_address(&mut child);
+    rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let line = rest.trim_end().lines().last().unwrap_or_default();
+    assert_eq!(line, format!("error: you declined access on HubSpot's page; run {again} to retry"));
+
+    let out = sandbox.run(&[&args[..], &["--timeout", "1"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.trim_end().lines().last().unwrap_or_default();
+    assert_eq!(line, format!("error: the sign-in was not finished within 1 s; run {again}"));
+    assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
+}
