@@ -116,6 +116,7 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
             args.label.clone(),
         )
         .await
+        .map_err(refused_paste)
     } else {
         sign_in(vault, provider, &args).await.map_err(|e| again_with_these_options(e, &args))
     }
@@ -156,6 +157,22 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// A pasted token the provider refuses: that token is the thing to check, where the line said
+/// to "sign in again", as for a connection whose sign-in ran out.
+fn refused_paste(e: leadvault_connectors::Error) -> leadvault_connectors::Error {
+    match e {
+        leadvault_connectors::Error::Unauthorized { provider, reason }
+            if reason != leadvault_connectors::SECRETS_MISSING =>
+        {
+            leadvault_connectors::Error::Config(format!(
+                "{provider} refused this token ({reason}); check that it is the whole token, for {provider}, \
+                 and still valid, then paste it again"
+            ))
+        }
+        other => other,
+    }
 }
 
 /// A sign-in declined or not finished says to run the command again: with the options given

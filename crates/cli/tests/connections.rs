@@ -60,7 +60,12 @@ fn a_pasted_token_is_verified_kept_in_the_keychain_only_and_forgotten_on_disconn
         "pat-na1-wrong\n",
     );
     let err = common::fails(out, &["connect"]);
-    assert!(err.contains("HubSpot refused the credentials"), "{err}");
+    // The token is what to check (where it said to "sign in again").
+    assert_eq!(
+        err.trim_end(),
+        "error: HubSpot refused this token (INVALID_AUTHENTICATION); check that it is the whole token, \
+         for HubSpot, and still valid, then paste it again"
+    );
     assert!(!err.contains("pat-na1-wrong"), "the token is never echoed: {err}");
     assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
 
