@@ -277,7 +277,7 @@ pub(crate) fn sign_in_again_hint(c: &leadvault_core::connections::Connection) ->
 pub(crate) fn with_sign_in_command(error: &str, c: &leadvault_core::connections::Connection) -> String {
     match sign_in_again_command(c) {
         Some(command) => format!("{error}: {command}"),
-        None => format!("{error} from the desktop app's Connections"),
+        None => format!("{error} (sign in from the desktop app's Connections)"),
     }
 }
 
@@ -354,4 +354,53 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<(), Erro
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use leadvault_core::connections::{AuthKind, Connection, ConnectionStatus, Provider};
+
+    use super::with_sign_in_command;
+
+    fn connection(provider: Provider, auth: AuthKind, base_url: Option<&str>) -> Connection {
+        Connection {
+            id: "01K".into(),
+            provider,
+            label: "Ads".into(),
+            auth,
+            account_id: Some("1".into()),
+            account_name: None,
+            scopes: Vec::new(),
+            base_url: base_url.map(str::to_string),
+            api_base: None,
+            status: ConnectionStatus::NeedsSignIn,
+            created_at: chrono::Utc::now(),
+            last_sync_at: None,
+            last_error: None,
+            sync_every_secs: None,
+        }
+    }
+
+    /// A refusal ends with where to sign in again: the command, or for live Meta's sign-in
+    /// (only in the app's window) the window, in words that read whole, where it said "paste a
+    /// new token from the desktop app's Connections".
+    #[test]
+    fn a_refusal_says_where_to_sign_in_again() {
+        let error = "Meta refused the credentials (code 190); sign in again or paste a new token";
+        let live_meta = connection(Provider::Meta, AuthKind::Oauth, None);
+        assert_eq!(
+            with_sign_in_command(error, &live_meta),
+            format!("{error} (sign in from the desktop app's Connections)")
+        );
+        let pasted = connection(Provider::Meta, AuthKind::Token, None);
+        assert_eq!(
+            with_sign_in_command(error, &pasted),
+            format!("{error}: leadvault connect meta --token-stdin")
+        );
+        let fake = connection(Provider::GoogleAds, AuthKind::Oauth, Some("http://127.0.0.1:9"));
+        assert_eq!(
+            with_sign_in_command(error, &fake),
+            format!("{error}: leadvault connect google-ads --base-url http://127.0.0.1:9")
+        );
+    }
 }
