@@ -4,22 +4,29 @@
 # time from launching the release app to the inbox's first rows painted, and the memory of the
 # window: the app's process and its WebKit processes, resident set sizes summed.
 #
-#   ./scripts/bench-desktop.sh [--leads N] [--runs N]
+#   ./scripts/bench-desktop.sh [--leads N] [--runs N] [--fresh]
+#
+# The vault (and the throwaway keyring holding its key) is kept under target/bench-data/ for the
+# next run with the same N and the same migrations (importing a million leads takes one to two
+# minutes); --fresh imports again.
 #
 # "First rows painted": the inbox reports, two animation frames after its first page is in the
 # DOM, through the first_rows_painted command; with LEADVAULT_BENCH_STARTUP set the app prints
 # the wall-clock time of that moment, and the launch time is measured from just before exec.
-# It runs in a private D-Bus session with a throwaway keyring and a private Xvfb display.
+# It runs in a private D-Bus session, with a keyring of its own (password "bench") and a private
+# Xvfb display.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 leads=1000000
 runs=5
+fresh=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --leads) leads="${2:?--leads needs a number}"; shift 2 ;;
     --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --fresh) fresh=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "error: unknown argument $1; see --help" >&2; exit 1 ;;
   esac
 done
@@ -30,8 +37,14 @@ if [ -z "${LEADVAULT_BENCH_IN_SESSION:-}" ]; then
   (cd ui && npm run --silent build)
   cargo build --quiet --release --locked -p leadvault-desktop --features custom-protocol
   cargo build --quiet --release --locked -p leadvault-cli -p leadvault-bench
-  export LEADVAULT_BENCH_IN_SESSION=1 XDG_DATA_HOME
-  XDG_DATA_HOME="$(mktemp -d)"
+  # The kept vault: one per lead count and set of migrations (a vault from older migrations
+  # would be updated at the first launch, and that launch timed with the update).
+  migrations="$(cat crates/core/migrations/*.sql | sha256sum | cut -c1-12)"
+  export LEADVAULT_BENCH_KEPT="target/bench-data/desktop-vault-$leads-$migrations"
+  [ -n "$fresh" ] && rm -rf "$LEADVAULT_BENCH_KEPT"
+  mkdir -p "$LEADVAULT_BENCH_KEPT/keyring"
+  # The keyring (its password "bench") lives beside the vault, so the key is there next time.
+  export LEADVAULT_BENCH_IN_SESSION=1 XDG_DATA_HOME="$PWD/$LEADVAULT_BENCH_KEPT/keyring"
   exec dbus-run-session -- bash "$0" --leads "$leads" --runs "$runs"
 fi
 
@@ -41,17 +54,23 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work" "$XDG_DATA_HOME"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
 say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
-csv="$(target/release/leadvault-bench --generate-only --leads "$leads")"
-export LEADVAULT_DATA_DIR="$work/data"
-target/release/leadvault init >/dev/null
-say "importing $leads leads into a keychain vault"
-target/release/leadvault import "$csv" >/dev/null
+export LEADVAULT_DATA_DIR="$LEADVAULT_BENCH_KEPT/data"
+if [ -e "$LEADVAULT_BENCH_KEPT/imported" ] && target/release/leadvault leads list --limit 1 >/dev/null 2>&1; then
+  say "reusing the vault of $leads leads in $LEADVAULT_BENCH_KEPT (--fresh imports again)"
+else
+  rm -rf "$LEADVAULT_DATA_DIR" "$LEADVAULT_BENCH_KEPT/imported"
+  csv="$(target/release/leadvault-bench --generate-only --leads "$leads")"
+  target/release/leadvault init >/dev/null
+  say "importing $leads leads into a keychain vault"
+  target/release/leadvault import "$csv" >/dev/null
+  touch "$LEADVAULT_BENCH_KEPT/imported"
+fi
 
 display=99
 while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
@@ -74,17 +93,20 @@ tree_rss() {
     }'
 }
 
-# Proportional set size (KiB) of the same tree: shared libraries counted once, split among the
-# processes mapping them (RSS counts WebKit's libraries in every process).
-tree_pss() {
-  local total=0 p kb
+# Proportional set size and anonymous memory (KiB) of the same tree: "<pss> <anonymous>". PSS
+# counts shared libraries once, split among the processes mapping them (RSS counts WebKit's
+# libraries in every process); anonymous memory is each process's own (heaps, caches, stacks),
+# the rest of RSS being pages of files (libraries, the binary) that the system can drop and
+# read again.
+tree_rollup() {
+  local pss=0 anon=0 p kb
   for p in $(ps -e -o pid=,ppid= | awk -v root="$1" '
       { parent[$1] = $2 }
       END { for (p in parent) { q = p; while (q != "" && q != root && q != 0 && q != 1) q = parent[q]; if (q == root) print p } }'); do
-    kb="$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)"
-    total=$((total + ${kb:-0}))
+    read -r kb a < <(awk '/^Pss:/ { p = $2 } /^Anonymous:/ { a = $2 } END { print p + 0, a + 0 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo "0 0")
+    pss=$((pss + ${kb:-0})); anon=$((anon + ${a:-0}))
   done
-  echo "$total"
+  echo "$pss $anon"
 }
 
 results=()
@@ -108,17 +130,17 @@ for run in $(seq "$runs"); do
   read -r app_now kids_now < <(tree_rss "$app")
   sleep 3
   read -r app_later kids_later < <(tree_rss "$app")
-  pss_later="$(tree_pss "$app")"
+  read -r pss_later anon_later < <(tree_rollup "$app")
   kill "$app" 2>/dev/null || true
   wait "$app" 2>/dev/null || true
   launch=$((painted - start_ms))
-  say "run $run: first rows after $launch ms; RSS app $((app_now / 1024)) MiB + WebKit $((kids_now / 1024)) MiB, 3 s later $(((app_later + kids_later) / 1024)) MiB (PSS $((pss_later / 1024)) MiB)"
-  results+=("$launch $(((app_now + kids_now) / 1024)) $(((app_later + kids_later) / 1024)) $((app_later / 1024)) $((kids_later / 1024)) $((pss_later / 1024))")
+  say "run $run: first rows after $launch ms; RSS app $((app_now / 1024)) MiB + WebKit $((kids_now / 1024)) MiB, 3 s later $(((app_later + kids_later) / 1024)) MiB (PSS $((pss_later / 1024)) MiB, anonymous $((anon_later / 1024)) MiB)"
+  results+=("$launch $(((app_now + kids_now) / 1024)) $(((app_later + kids_later) / 1024)) $((app_later / 1024)) $((kids_later / 1024)) $((pss_later / 1024)) $((anon_later / 1024))")
   sleep 1
 done
 
 printf '%s\n' "${results[@]}" | awk -v leads="$leads" -v runs="$runs" '
-  { launch[NR] = $1; now[NR] = $2; later[NR] = $3; app[NR] = $4; kids[NR] = $5; pss[NR] = $6 }
+  { launch[NR] = $1; now[NR] = $2; later[NR] = $3; app[NR] = $4; kids[NR] = $5; pss[NR] = $6; anon[NR] = $7 }
   function median(a, n,   i, j, t, b) {
     for (i = 1; i <= n; i++) b[i] = a[i]
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
@@ -138,4 +160,5 @@ printf '%s\n' "${results[@]}" | awk -v leads="$leads" -v runs="$runs" '
     printf "%-44s | %8d |          |\n", "  of which the app process", median(app, NR)
     printf "%-44s | %8d |          |\n", "  of which WebKit (web + network processes)", median(kids, NR)
     printf "%-44s | %8d |          | (shared libraries counted once)\n", "PSS 3 s later, MiB (app + WebKit)", median(pss, NR)
+    printf "%-44s | %8d |          | (the rest of RSS: pages of files)\n", "anonymous 3 s later, MiB (app + WebKit)", median(anon, NR)
   }'
