@@ -13,5 +13,8 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // A test may wait up to 10 s for its condition (src/test/setup.ts) on a busy machine; the
+    // default 5 s for the whole test would end it first.
+    testTimeout: 30_000,
   },
 });
