@@ -44,6 +44,8 @@ describe("settings", () => {
     expect(region.textContent).toBe("");
     const keychain = screen.getByText("Use a new random key in the OS keychain") as HTMLButtonElement;
     expect(keychain.disabled).toBe(true);
+    // The keychain button is said to be the other way, not a second step after the passphrase.
+    expect(keychain.previousElementSibling?.textContent).toBe("Or, with no passphrase to type when the app starts:");
     // Why, said beside the field (and read with it): a greyed button takes no focus.
     const why = screen.getByLabelText("Current passphrase").getAttribute("aria-describedby");
     expect(document.getElementById(why ?? "")?.textContent).toBe("Type the current passphrase to change the key.");

@@ -130,6 +130,7 @@ export function Settings({ onClose, onFailed }: Props) {
           </p>
         )}
       </form>
+      <p className="muted">Or, with no passphrase to type when the app starts:</p>
       <button disabled={busy || missingCurrent} onClick={() => void rekey(null)}>
         Use a new random key in the OS keychain
       </button>
