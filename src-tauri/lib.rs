@@ -99,6 +99,20 @@ fn reload_when_the_page_dies(app: &tauri::AppHandle) {
     let _ = app;
 }
 
+/// Whether the main window may load `url`: only the app's own page (`tauri://localhost`, or
+/// `http(s)://tauri.localhost` where the system's webview serves it so), and in `tauri dev` the
+/// Vite server. Anything else (a link in a lead's text that became clickable, a redirect) is not
+/// loaded: the window holds the vault's IPC, so it never shows a page from elsewhere. The Meta
+/// sign-in window has a label of its own and is not held to this.
+pub fn main_window_may_load(url: &tauri::Url, dev_url: Option<&tauri::Url>) -> bool {
+    let own = match url.scheme() {
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" => url.host_str() == Some("tauri.localhost"),
+        _ => false,
+    };
+    own || dev_url.is_some_and(|dev| dev.origin() == url.origin())
+}
+
 /// Builds the app on any runtime: the real window in `run`, the mock runtime in tests.
 pub fn app<R: Runtime>(
     builder: tauri::Builder<R>,
@@ -108,6 +122,21 @@ pub fn app<R: Runtime>(
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(
+            tauri::plugin::Builder::<R, ()>::new("navigation-guard")
+                .on_navigation(|webview, url| {
+                    let dev_url = if tauri::is_dev() { webview.config().build.dev_url.clone() } else { None };
+                    let allowed = webview.label() != "main" || main_window_may_load(url, dev_url.as_ref());
+                    if !allowed {
+                        tracing::warn!(
+                            scheme = url.scheme(),
+                            "the main window was kept from loading a page from elsewhere"
+                        );
+                    }
+                    allowed
+                })
+                .build(),
+        )
         .invoke_handler(specta.invoke_handler())
         .manage(state)
         .setup(move |app| {

@@ -62,3 +62,32 @@ fn the_csp_forbids_eval_and_remote_origins() {
     assert_eq!(csp["default-src"], "'self'");
     assert!(conf["app"]["security"].get("dangerousDisableAssetCspModification").is_none());
 }
+
+#[test]
+fn the_main_window_loads_only_the_apps_own_page() {
+    use leadvault_desktop::main_window_may_load;
+    let url = |s: &str| tauri::Url::parse(s).unwrap();
+    for own in [
+        "tauri://localhost",
+        "tauri://localhost/index.html",
+        "http://tauri.localhost/",
+        "https://tauri.localhost/x",
+    ] {
+        assert!(main_window_may_load(&url(own), None), "{own} is the app's own page");
+    }
+    let dev = url("http://localhost:5173");
+    assert!(main_window_may_load(&url("http://localhost:5173/src/main.tsx"), Some(&dev)));
+    for elsewhere in [
+        "https://example.com/",
+        "http://localhost:5173/",
+        "tauri://evil.example",
+        "https://tauri.localhost.example.com/",
+        "file:///etc/passwd",
+        "data:text/html,<p>hi</p>",
+        "javascript:alert(1)",
+    ] {
+        assert!(!main_window_may_load(&url(elsewhere), None), "{elsewhere} is not the app's page");
+    }
+    // The dev server only where the app runs under `tauri dev`, and only its own origin.
+    assert!(!main_window_may_load(&url("http://localhost:5174/"), Some(&dev)));
+}
