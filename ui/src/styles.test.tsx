@@ -319,6 +319,9 @@ describe("controls and messages, as the real window showed them", () => {
       </aside>,
     );
     const columns = getComputedStyle(container.querySelector("dl")!).gridTemplateColumns;
+    // The names' column leaves the value 244 px in the narrowest (380 px) pane, room for
+    // maya.nguyen195@example.com (about 235 px), which broke before its ".com" beside 110 px.
+    expect(parseFloat(columns)).toBeLessThanOrEqual(96);
     for (const label of container.querySelectorAll(".edit label, .edit .tags-row")) {
       expect(getComputedStyle(label).display).toBe("grid");
       expect(getComputedStyle(label).gridTemplateColumns).toBe(columns);
