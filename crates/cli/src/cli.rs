@@ -265,6 +265,7 @@ pub enum Command {
     /// Revoke a connection's access and forget its secrets
     Disconnect {
         /// The connection's id (`leadvault connections list`)
+        #[arg(value_parser = connection_id)]
         id: String,
         /// Also delete every lead, campaign and metric that came from this connection
         #[arg(long)]
@@ -273,7 +274,7 @@ pub enum Command {
     /// Pull what is new from every connection (or one): leads, page by page, resumable
     Sync {
         /// Only this connection
-        #[arg(long)]
+        #[arg(long, value_parser = connection_id)]
         connection: Option<String>,
         /// Print a JSON array, one object per connection (with --watch: one array per round)
         #[arg(long)]
@@ -317,12 +318,14 @@ pub enum ConnectionsCommand {
     /// Check a connection with one cheap call to the provider
     Test {
         /// The connection's id (`leadvault connections list`)
+        #[arg(value_parser = connection_id)]
         id: String,
     },
     /// How often the app syncs a connection by itself: 15m, 1h, 90s… (1m at least), manual
     /// (only when asked), or default (15m for lead sources, 5m for CRMs)
     Every {
         /// The connection's id (`leadvault connections list`)
+        #[arg(value_parser = connection_id)]
         id: String,
         /// 15m, 1h, 90s… (1m at least), manual or default
         interval: String,
@@ -550,6 +553,15 @@ fn whole<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     })
 }
 
+/// A connection's id as typed: spaces around it (a copy and paste) are dropped; an empty one is
+/// a usage error, where it was looked up and reported as "no connection with id ;".
+fn connection_id(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Err("a connection's id is needed; list them with `leadvault connections list`".to_string()),
+        id => Ok(id.to_string()),
+    }
+}
+
 /// Digits only, yet refused: more than the number type holds.
 fn too_large(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
@@ -591,7 +603,7 @@ pub enum AdsCommand {
     /// Set an ad group's or a keyword's CPC bid (Google Ads)
     Bid {
         /// The connection's id (`leadvault connections list`)
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = connection_id)]
         connection: String,
         /// The ad group's id
         #[arg(long, value_name = "ID", required_unless_present = "keyword", conflicts_with = "keyword")]
@@ -620,7 +632,7 @@ pub enum AdsCommand {
     /// The recorded changes, dry runs and failures, newest first
     History {
         /// Only this connection's
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = connection_id)]
         connection: Option<String>,
         /// How many to show; 0 for all
         #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = count::<u32>)]
@@ -634,7 +646,7 @@ pub enum AdsCommand {
 #[derive(Args)]
 pub struct CampaignArgs {
     /// The connection's id (`leadvault connections list`)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = connection_id)]
     pub connection: String,
     /// The campaign's id, as the provider shows it
     #[arg(long, value_name = "ID")]

@@ -279,6 +279,8 @@ fn a_connection_syncing_in_one_process_is_left_alone_by_another_and_intervals_ar
     let err = sandbox.fails(&["connections", "every", "nope", "1h"]);
     assert!(err.contains("no connection with id nope"), "{err}");
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["sync_every_secs"], 7200, "untouched");
+    // An id pasted with the spaces around it is the connection's, where it was "not found".
+    assert!(sandbox.ok(&["connections", "every", &format!(" {id}\t"), "3h"]).contains("every 3 h"));
 }
 
 /// A CRM whose token was revoked, with nothing queued for it: `leadvault sync` fails with

@@ -44,6 +44,15 @@ fn a_bad_value_or_a_missing_argument_is_one_line_naming_the_help_to_read() {
     assert!(err.contains("--watch"), "{err}");
     assert!(err.ends_with("; see leadvault sync --help"), "{err}");
 
+    // An empty connection id, where it was looked up and said "no connection with id ;".
+    for args in [&["sync", "--connection", ""][..], &["disconnect", " "], &["connections", "test", ""]] {
+        let err = usage_error(&sb, args);
+        assert!(
+            err.contains("a connection's id is needed; list them with `leadvault connections list`"),
+            "{err}"
+        );
+    }
+
     let err = usage_error(&sb, &["ads", "history", "--limit", "-3"]);
     assert!(err.ends_with("; see leadvault ads history --help"), "{err}");
 
