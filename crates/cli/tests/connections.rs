@@ -428,7 +428,7 @@ fn a_sign_in_with_another_account_says_the_first_connection_still_needs_one() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Connected HubSpot"));
     let note = String::from_utf8_lossy(&out.stderr);
-    assert!(note.starts_with("note: HubSpot — "), "{note}");
+    assert!(note.starts_with("note: HubSpot account "), "{note}");
     assert!(
         note.trim_end().ends_with(&format!(
             "still needs a sign-in; this was another HubSpot account, so it was added beside it: sign in again with that one's account, or `leadvault disconnect {id}`"

@@ -217,7 +217,7 @@ async fn save(
 ) -> Result<Saved> {
     let provider = connector.provider();
     let given = label.filter(|l| !l.trim().is_empty());
-    let label = given.clone().unwrap_or_else(|| format!("{} — {}", provider.display_name(), account.name));
+    let label = given.clone().unwrap_or_else(|| default_label(provider.display_name(), &account.name));
     let new = NewConnection {
         provider,
         label,
@@ -266,6 +266,13 @@ fn draft(provider: Provider, base_url: Option<String>, api_base: Option<String>)
 /// Verifies a connection with one cheap call, refreshing its access token first when it is
 /// about to expire (or was refused and a refresh token is at hand). The outcome is recorded
 /// as the connection's status; a refused refresh marks it "needs sign-in", once, with no retry.
+/// A connection's name when the user gave none: the provider and the account ("Meta — Ada's
+/// Bakery"), or the account's own name where it already says the provider ("HubSpot account 42
+/// (app.hubspot.com)", "2 Google Ads customers"), never the provider twice.
+fn default_label(provider: &str, account: &str) -> String {
+    if account.contains(provider) { account.to_string() } else { format!("{provider} — {account}") }
+}
+
 pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
     let connections = vault.connections();
     let connection = connections.get(id).await?;
@@ -435,4 +442,23 @@ pub async fn disconnect(vault: &Vault, id: &str, purge: bool) -> Result<Disconne
         ads_rows_deleted: removed.ads_rows_deleted,
         ad_changes_deleted: removed.ad_changes_deleted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_label;
+
+    #[test]
+    fn a_default_label_names_the_provider_once() {
+        assert_eq!(default_label("Meta", "Ada's Bakery"), "Meta — Ada's Bakery");
+        assert_eq!(
+            default_label("HubSpot", "HubSpot account 42 (app.hubspot.com)"),
+            "HubSpot account 42 (app.hubspot.com)"
+        );
+        assert_eq!(default_label("Google Ads", "2 Google Ads customers"), "2 Google Ads customers");
+        assert_eq!(
+            default_label("Google Ads", "Google Ads customer 1234567890"),
+            "Google Ads customer 1234567890"
+        );
+    }
 }
