@@ -250,8 +250,8 @@ pub enum Command {
         /// Print the sign-in address without opening a browser
         #[arg(long)]
         no_browser: bool,
-        /// How long to wait for the sign-in, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        /// How long to wait for the sign-in, in seconds (1 or more)
+        #[arg(long, value_name = "SECS", default_value_t = 300, allow_negative_numbers = true, value_parser = seconds)]
         timeout: u64,
         /// Print the new connection as JSON
         #[arg(long)]
@@ -559,6 +559,16 @@ fn connection_id(s: &str) -> Result<String, String> {
     match s.trim() {
         "" => Err("a connection's id is needed; list them with `leadvault connections list`".to_string()),
         id => Ok(id.to_string()),
+    }
+}
+
+/// A wait in whole seconds, at least one: a sign-in given no time at all could never finish.
+fn seconds(s: &str) -> Result<u64, String> {
+    match whole::<u64>(s) {
+        Ok(0) => Err("a sign-in needs at least 1 second (the default is 300)".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) if too_large(s) => Err("a number that large cannot be counted to".to_string()),
+        Err(_) => Err("expected a whole number of seconds, 1 or more".to_string()),
     }
 }
 

@@ -53,6 +53,12 @@ fn a_bad_value_or_a_missing_argument_is_one_line_naming_the_help_to_read() {
         );
     }
 
+    for (secs, says) in [("0", "at least 1 second"), ("-5", "1 or more"), ("soon", "1 or more")] {
+        let err = usage_error(&sb, &["connect", "hubspot", "--timeout", secs]);
+        assert!(err.contains(says), "{err}");
+        assert!(err.ends_with("; see leadvault connect --help"), "{err}");
+    }
+
     let err = usage_error(&sb, &["ads", "history", "--limit", "-3"]);
     assert!(err.ends_with("; see leadvault ads history --help"), "{err}");
 
