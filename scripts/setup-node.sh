@@ -24,8 +24,20 @@ node_ok() {
   ((major > MIN_MAJOR || (major == MIN_MAJOR && minor >= MIN_MINOR)))
 }
 
+# The node the PATH finds (the caller's PATH: run.sh and test.sh build the UI with it) is not
+# new enough, though one in $prefix/bin is: installing again would not change which one runs.
+shadowed() {
+  local found="no node at all"
+  if command -v node >/dev/null; then found="$(command -v node) ($(node --version 2>/dev/null)) first"; fi
+  echo "setup: Node.js $("$prefix/bin/node" --version) is in $prefix/bin, but the PATH finds $found; put $prefix/bin before it (export PATH=\"$prefix/bin:\$PATH\") and run this again" >&2
+  exit 1
+}
+
 if node_ok; then
   exit 0
+fi
+if PATH="$prefix/bin:$PATH" node_ok; then
+  shadowed
 fi
 found="$(node --version 2>/dev/null || echo none)"
 echo "setup: Node.js $found is older than $MIN_MAJOR.$MIN_MINOR; installing Node.js 22 from the npm registry into $prefix" >&2
@@ -36,8 +48,11 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ] && [ ! -w "$prefix" ]; then SUDO="sudo"; fi
 $SUDO npm install --global --prefix "$prefix" --no-audit --no-fund --loglevel=error node@22
 hash -r
-export PATH="$prefix/bin:$PATH"
-if ! node_ok; then
-  echo "setup: still no Node.js $MIN_MAJOR.$MIN_MINOR or newer on the PATH ($(command -v node || echo none): $(node --version 2>/dev/null || echo none)); put $prefix/bin before it" >&2
-  exit 1
+if node_ok; then
+  exit 0
 fi
+if PATH="$prefix/bin:$PATH" node_ok; then
+  shadowed
+fi
+echo "setup: the install left no Node.js $MIN_MAJOR.$MIN_MINOR or newer in $prefix/bin ($(command -v node || echo none): $(node --version 2>/dev/null || echo none)); install Node.js 22 by hand (https://nodejs.org) and run this again" >&2
+exit 1

@@ -56,3 +56,71 @@ fn a_new_enough_node_is_left_alone() {
         assert!(said.is_empty(), "{version}: {said}");
     }
 }
+
+/// Writes a stand-in `node` printing `version` at `dir/node`.
+fn stub_node(dir: &Path, version: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let node = dir.join("node");
+    std::fs::write(&node, format!("#!/bin/sh\necho {version}\n")).unwrap();
+    std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Runs the script for real (no dry run) with `path` as the PATH, the prefix `prefix`; `npm` is
+/// a stand-in in `bin` that "installs" a Node.js 22 into the prefix.
+fn install_with_path(bin: &Path, path: &str, prefix: &Path) -> (bool, String) {
+    let npm = bin.join("npm");
+    std::fs::write(
+        &npm,
+        format!(
+            "#!/bin/sh\n/bin/mkdir -p {p}/bin && printf '#!/bin/sh\\necho v22.12.0\\n' > {p}/bin/node && /bin/chmod 755 {p}/bin/node\n",
+            p = prefix.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The script asks `id` whether it needs sudo; no other command of the system's on the PATH.
+    let _ = std::os::unix::fs::symlink("/usr/bin/id", bin.join("id"));
+    let out = Command::new("/bin/bash")
+        .arg(SCRIPT)
+        .env_clear()
+        .env("PATH", path)
+        .env("LEADVAULT_NODE_PREFIX", prefix)
+        .output()
+        .expect("bash runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The node the caller's PATH finds is the one run.sh and test.sh build the UI with: a new one
+/// installed where that PATH does not find it first is a failure that says to put it first,
+/// where the script put it first on its own PATH alone, said nothing and ended well, and the
+/// UI build went on with the old node (and each setup installed Node.js again).
+#[test]
+fn a_node_22_the_path_does_not_find_first_is_a_failure_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().to_path_buf();
+    let prefix = bin.join("prefix"); // as `run_with_path` has it
+    stub_node(&bin, "v18.20.4");
+
+    // Installed, but behind the old node on the PATH.
+    let (ok, said) = install_with_path(&bin, bin.to_str().unwrap(), &prefix);
+    assert!(!ok, "{said}");
+    assert!(said.contains("installing Node.js 22"), "{said}");
+    assert!(
+        said.contains(&format!("Node.js v22.12.0 is in {}/bin, but the PATH finds", prefix.display()))
+            && said.contains("(v18.20.4) first; put")
+            && said.contains("before it"),
+        "{said}"
+    );
+    // Run again, it says the same and installs nothing again.
+    std::fs::remove_file(bin.join("npm")).unwrap();
+    let (ok, said) = run_with_path(&bin);
+    assert!(!ok && said.contains("but the PATH finds") && !said.contains("installing"), "{said}");
+
+    // With the prefix first on the PATH (as /usr/local/bin is on Debian's), it is done.
+    let fresh = tempfile::tempdir().unwrap();
+    let (bin, prefix) = (fresh.path().join("bin"), fresh.path().join("prefix"));
+    stub_node(&bin, "v18.20.4");
+    let path = format!("{}/bin:{}", prefix.display(), bin.display());
+    let (ok, said) = install_with_path(&bin, &path, &prefix);
+    assert!(ok, "{said}");
+}
