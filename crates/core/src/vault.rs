@@ -93,6 +93,10 @@ pub struct VaultOptions {
     /// holds: an update that rebuilds the search index takes half a minute at a million leads,
     /// and whoever waits should know why.
     pub on_update: Option<Arc<dyn Fn(SchemaUpdate) + Send + Sync>>,
+    /// The most connections the vault's pool opens at once (4 unless set). Each keeps its own
+    /// cache of decrypted pages, up to 32 MB, which a count or a search over a million leads
+    /// fills, so every connection opened is memory kept while the vault is open.
+    pub max_connections: u32,
 }
 
 /// An opened vault's schema is about to be updated: `steps` migrations over `leads` leads.
@@ -111,6 +115,7 @@ impl VaultOptions {
             passphrase_env: "LEADVAULT_PASSPHRASE".into(),
             clock: Arc::new(SystemClock),
             on_update: None,
+            max_connections: 4,
         }
     }
 
@@ -235,7 +240,7 @@ impl Vault {
                 (key, KeySource::Passphrase)
             }
         };
-        let pool = connect(db, &key, salt, true).await?;
+        let pool = connect(db, &key, salt, true, options.max_connections).await?;
         let ready = async {
             MIGRATOR.run(&pool).await?;
             write_settings(&options.data_dir, &Settings::settled(source))
@@ -520,7 +525,7 @@ impl Vault {
             Unlock::Passphrase(p) => Some(p),
             Unlock::Keychain => None,
         };
-        let pool = connect(&db, &new_key, &salt, false).await?;
+        let pool = connect(&db, &new_key, &salt, false, options.max_connections).await?;
         Ok(Vault::assemble(pool, options, RawAccess::new(&db, &new_key, &salt), source))
     }
 
@@ -621,11 +626,13 @@ async fn open_with_passphrase(
         .as_ref()
         .ok_or_else(|| Error::PassphraseRequired { env_hint: options.passphrase_env.clone() })?;
     let key = VaultKey::derive(p, salt);
-    match connect(db, &key, salt, false).await {
+    match connect(db, &key, salt, false, options.max_connections).await {
         // Made before passphrases were keyed in NFC: the passphrase as typed opens it.
         Err(Error::WrongKey { .. }) if let Some(as_typed) = p.keyed_as_typed() => {
             let key = VaultKey::derive(&as_typed, salt);
-            let pool = connect(db, &key, salt, false).await.map_err(|e| wrong_key_hint(e, options))?;
+            let pool = connect(db, &key, salt, false, options.max_connections)
+                .await
+                .map_err(|e| wrong_key_hint(e, options))?;
             options.passphrase = Some(as_typed);
             Ok((pool, key))
         }
@@ -650,7 +657,7 @@ async fn open_with_keychain(
     let mut last = None;
     for (key, is_parked) in [(current, false), (parked, true)] {
         let Some(key) = key else { continue };
-        match connect(db, &key, salt, false).await {
+        match connect(db, &key, salt, false, options.max_connections).await {
             Ok(pool) => {
                 if is_parked {
                     // A rekey was interrupted after the database took the new key: finish it.
@@ -698,10 +705,16 @@ fn connect_options(db: &Path, key: &VaultKey, salt: &[u8; 16], create: bool) -> 
         .log_slow_statements(tracing::log::LevelFilter::Off, Duration::from_secs(3600))
 }
 
-async fn connect(db: &Path, key: &VaultKey, salt: &[u8; 16], create: bool) -> Result<SqlitePool> {
+async fn connect(
+    db: &Path,
+    key: &VaultKey,
+    salt: &[u8; 16],
+    create: bool,
+    max_connections: u32,
+) -> Result<SqlitePool> {
     silence_sqlcipher_log().await;
     let pool = SqlitePoolOptions::new()
-        .max_connections(4)
+        .max_connections(max_connections.max(1))
         .min_connections(0)
         .idle_timeout(Duration::from_secs(300))
         .connect_with(connect_options(db, key, salt, create))
@@ -898,6 +911,50 @@ pub(crate) async fn test_vault(dir: &Path) -> Vault {
     let options = VaultOptions::new(dir.join("data"), Arc::new(crate::secrets::OsKeychain::new()));
     let phrase = crate::secrets::Passphrase::new("correct horse battery staple").unwrap();
     Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap()
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+    use crate::secrets::Passphrase;
+
+    /// The pool opens at most the connections its options ask for (each one's page cache is
+    /// memory the process keeps), 4 unless set, and so does the vault opened again.
+    #[tokio::test]
+    async fn the_pool_opens_at_most_the_connections_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = test_vault(dir.path()).await;
+        assert_eq!(default.pool.options().get_max_connections(), 4);
+        let mut options = default.options();
+        default.close().await;
+
+        options.max_connections = 2;
+        let vault = Vault::open(options).await.unwrap();
+        assert_eq!(vault.pool.options().get_max_connections(), 2);
+        let connections = connections_given(&vault).await;
+        assert!(connections <= 2, "{connections} connections open");
+        vault.close().await;
+
+        let other = tempfile::tempdir().unwrap();
+        let mut options =
+            VaultOptions::new(other.path().join("data"), Arc::new(crate::secrets::OsKeychain::new()));
+        options.max_connections = 3;
+        let phrase = Passphrase::new("correct horse battery staple").unwrap();
+        let created = Vault::create(options, Unlock::Passphrase(phrase)).await.unwrap();
+        assert_eq!(created.pool.options().get_max_connections(), 3);
+    }
+
+    /// Holds as many connections as the pool gives within a moment; how many it gave.
+    async fn connections_given(vault: &Vault) -> usize {
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            match tokio::time::timeout(Duration::from_millis(200), vault.pool.acquire()).await {
+                Ok(Ok(conn)) => held.push(conn),
+                _ => break,
+            }
+        }
+        held.len()
+    }
 }
 
 #[cfg(test)]
