@@ -643,11 +643,14 @@ impl Connections<'_> {
     /// the provider is the caller's job, before this.
     pub async fn remove(&self, id: &str, purge: bool) -> Result<Removed> {
         self.get(id).await?;
+        // The entry is deleted under the write lock: a refresh or a sign-in again that read the
+        // old entry under it writes its own before this delete, never after it (which would
+        // leave live tokens in the keychain for a connection that is gone).
+        let mut tx = self.vault.write_transaction().await?;
         let (ks, account) = (self.keystore(), keychain_account(id));
         tokio::task::spawn_blocking(move || ks.delete(&account))
             .await
             .map_err(|_| Error::invalid("a keychain call was interrupted"))??;
-        let mut tx = self.vault.write_transaction().await?;
         let (mut leads_deleted, mut ads_rows_deleted, mut ad_changes_deleted) = (0, 0, 0);
         if purge {
             leads_deleted = sqlx::query("DELETE FROM leads WHERE connection_id = ?")
@@ -851,6 +854,33 @@ mod tests {
 
     /// A call's failure is recorded while the keychain holds the secrets it was made with (or
     /// none), never over secrets a sign-in again put there since.
+    /// A refresh (or a sign-in again) writes its secrets under the write lock, having checked
+    /// that the entry is still there; a disconnect meanwhile deletes the entry after that write,
+    /// where it deleted it at once and the refresh then wrote live tokens back for a connection
+    /// that was gone.
+    #[tokio::test]
+    async fn a_disconnect_during_a_refresh_leaves_no_secrets_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, keychain) = vault(dir.path()).await;
+        let connections = vault.connections();
+        let c = connections.add(hubspot("4471", AuthKind::Token), &token("old-token")).await.unwrap();
+
+        // What `replace_credentials_if_held` does, held open: the lock, the entry still there…
+        let lock = vault.write_transaction().await.unwrap();
+        assert!(connections.credentials(&c.id).await.unwrap().is_some());
+        let removing = connections.remove(&c.id, false);
+        let refreshing = async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            // …then the refreshed secrets, and the lock let go.
+            connections.save_credentials(&c.id, &token("refreshed-token")).await.unwrap();
+            drop(lock);
+        };
+        let (removed, ()) = tokio::join!(removing, refreshing);
+        removed.unwrap();
+        assert!(connections.get(&c.id).await.is_err(), "the connection is gone");
+        assert!(keychain.texts.lock().unwrap().is_empty(), "and so are its secrets");
+    }
+
     #[tokio::test]
     async fn an_outcome_is_recorded_only_for_the_secrets_the_keychain_still_holds() {
         let dir = tempfile::tempdir().unwrap();
