@@ -59,27 +59,64 @@ fn read_token(provider: &str) -> Result<Secret, Error> {
     Ok(token)
 }
 
-/// The terminal on standard input with its echo off (the Enter still shown) until dropped.
+/// The terminal on standard input with its echo off (the Enter still shown) until dropped. A
+/// Ctrl-C, SIGTERM or SIGHUP meanwhile puts the echo back before it ends the process as it would
+/// have: the process dies without dropping this, and the terminal was left not showing what was
+/// typed in it next.
 struct NoEcho {
     #[cfg(unix)]
-    saved: Option<libc::termios>,
+    saved: Option<(libc::termios, [(libc::c_int, libc::sigaction); 3])>,
+}
+
+/// The terminal's modes before the echo went off, for the signal handler to put back.
+#[cfg(unix)]
+static MODES_BEFORE: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// Puts the terminal's modes back, then dies of `signal` as the process would have without it.
+#[cfg(unix)]
+extern "C" fn echo_back_and_die(signal: libc::c_int) {
+    // SAFETY: tcsetattr, signal and raise are async-signal-safe; the modes were set before
+    // this handler was installed and are never changed again.
+    unsafe {
+        if let Some(modes) = MODES_BEFORE.get() {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, modes);
+        }
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
 }
 
 impl NoEcho {
     fn start() -> NoEcho {
         #[cfg(unix)]
         {
-            // SAFETY: tcgetattr fills the termios it is given; both calls only read or set the
-            // terminal's modes of fd 0, and a failure leaves them as they were.
+            // SAFETY: tcgetattr fills the termios it is given; tcsetattr and sigaction only read
+            // or set the terminal's modes of fd 0 and this process's handlers, and a failure
+            // leaves them as they were.
             let saved = unsafe {
                 let mut modes: libc::termios = std::mem::zeroed();
                 if libc::tcgetattr(libc::STDIN_FILENO, &mut modes) != 0 {
                     return NoEcho { saved: None };
                 }
-                let saved = modes;
+                let before = modes;
+                MODES_BEFORE.get_or_init(|| before);
+                let mut handlers = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP]
+                    .map(|signal| (signal, std::mem::zeroed::<libc::sigaction>()));
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = echo_back_and_die as *const () as libc::sighandler_t;
+                libc::sigemptyset(&mut action.sa_mask);
+                for (signal, old) in &mut handlers {
+                    libc::sigaction(*signal, &action, old);
+                }
                 modes.c_lflag &= !libc::ECHO;
                 modes.c_lflag |= libc::ECHONL;
-                (libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &modes) == 0).then_some(saved)
+                if libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &modes) != 0 {
+                    for (signal, old) in &handlers {
+                        libc::sigaction(*signal, old, std::ptr::null_mut());
+                    }
+                    return NoEcho { saved: None };
+                }
+                Some((before, handlers))
             };
             NoEcho { saved }
         }
@@ -91,10 +128,13 @@ impl NoEcho {
 impl Drop for NoEcho {
     fn drop(&mut self) {
         #[cfg(unix)]
-        if let Some(saved) = &self.saved {
-            // SAFETY: puts back the modes tcgetattr read.
+        if let Some((modes, handlers)) = &self.saved {
+            // SAFETY: puts back the modes tcgetattr read, then the handlers sigaction replaced.
             unsafe {
-                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, modes);
+                for (signal, old) in handlers {
+                    libc::sigaction(*signal, old, std::ptr::null_mut());
+                }
             }
         }
     }
