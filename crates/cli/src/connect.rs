@@ -11,7 +11,7 @@ use leadvault_core::error::Error;
 use leadvault_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
-use crate::output::{errln, outln, safe};
+use crate::output::{self, errln, outln, safe};
 
 /// A connector's error as the core's, so it prints like every other: one line, no secret.
 pub(crate) fn provider_error(e: leadvault_connectors::Error) -> Error {
@@ -53,7 +53,8 @@ fn read_token(provider: &str) -> Result<Secret, Error> {
     drop(zeroize_string(line));
     if token.expose().is_empty() {
         return Err(Error::InvalidInput(format!(
-            "no token on standard input; pipe it in, e.g. `leadvault connect {provider} --token-stdin < token.txt`"
+            "no token on standard input; pipe it in, e.g. `{} connect {provider} --token-stdin < token.txt`",
+            output::me()
         )));
     }
     Ok(token)
@@ -188,9 +189,10 @@ pub async fn connect(vault: &Vault, args: ConnectArgs) -> Result<(), Error> {
                 && other.status == ConnectionStatus::NeedsSignIn
             {
                 errln!(
-                    "note: {} still needs a sign-in; this was another {} account, so it was added beside it: sign in again with that one's account, or `leadvault disconnect {}`",
+                    "note: {} still needs a sign-in; this was another {} account, so it was added beside it: sign in again with that one's account, or `{} disconnect {}`",
                     safe(&other.label),
                     provider.display_name(),
+                    output::me(),
                     other.id
                 );
             }
@@ -224,7 +226,7 @@ fn again_with_these_options(
 ) -> leadvault_connectors::Error {
     use leadvault_connectors::Error as E;
     let command = |cli: &str| {
-        let mut command = format!("leadvault connect {cli}");
+        let mut command = format!("{} connect {cli}", output::me());
         if let Some(base) = &args.base_url {
             command.push_str(&format!(" --base-url {}", safe(base)));
         }
@@ -277,7 +279,8 @@ pub async fn list(vault: &Vault, json: bool) -> Result<(), Error> {
     }
     if all.is_empty() {
         outln!(
-            "No connections. Add one with `leadvault connect <meta|google-ads|hubspot|pipedrive|salesforce>`."
+            "No connections. Add one with `{} connect <meta|google-ads|hubspot|pipedrive|salesforce>`.",
+            output::me()
         )?;
         return Ok(());
     }
@@ -330,7 +333,7 @@ pub(crate) fn sign_in_again_command(c: &leadvault_core::connections::Connection)
         (_, AuthKind::Oauth, _) => "",
     };
     let base = c.base_url.as_deref().map(|b| format!(" --base-url {}", safe(b))).unwrap_or_default();
-    Some(format!("leadvault connect {}{how}{base}", c.provider.as_str()))
+    Some(format!("{} connect {}{how}{base}", output::me(), c.provider.as_str()))
 }
 
 /// How often the app syncs `c`, as the list shows it.

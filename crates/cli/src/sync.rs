@@ -94,9 +94,10 @@ async fn targets(vault: &Vault, connection: Option<&str>) -> Result<Vec<Connecti
     // Sources first, CRMs after: what a pull brings in is pushed in the same round.
     targets.sort_by_key(|c| c.provider.is_crm());
     if targets.is_empty() {
-        return Err(Error::InvalidInput(
-            "no connections to sync; add one with `leadvault connect <provider>`".into(),
-        ));
+        return Err(Error::InvalidInput(format!(
+            "no connections to sync; add one with `{} connect <provider>`",
+            crate::output::me()
+        )));
     }
     Ok(targets)
 }

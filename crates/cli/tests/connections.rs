@@ -137,7 +137,7 @@ fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in
     let err = sandbox.fails(&["connections", "test", &id]);
     // Ending with the command that signs it in again, where it only said to.
     let command =
-        format!("sign in again or paste a new token: leadvault connect google-ads --base-url {base}");
+        format!("sign in again or paste a new token: {} connect google-ads --base-url {base}", me(&sandbox));
     assert!(err.trim_end().ends_with(&command), "{err}");
     assert_eq!(fake.calls("/token") - before, 1, "one refresh attempt, no retry loop");
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["status"], "needs_sign_in");
@@ -353,8 +353,11 @@ fn a_new_token_for_the_same_account_signs_its_connection_in_again_without_pushin
     assert_eq!(list[1]["status"], "needs_sign_in", "{list}");
     // The list says how to sign it in again.
     let shown = sandbox.ok(&["connections", "list"]);
-    let hint =
-        format!("sign in again: leadvault connect hubspot --token-stdin --base-url {}", hubspot.base_url());
+    let hint = format!(
+        "sign in again: {} connect hubspot --token-stdin --base-url {}",
+        me(&sandbox),
+        hubspot.base_url()
+    );
     assert!(shown.contains(&hint), "{shown}");
 
     // A new token for the same portal: the same connection, connected again, with the label
@@ -431,7 +434,8 @@ fn a_sign_in_with_another_account_says_the_first_connection_still_needs_one() {
     assert!(note.starts_with("note: HubSpot account "), "{note}");
     assert!(
         note.trim_end().ends_with(&format!(
-            "still needs a sign-in; this was another HubSpot account, so it was added beside it: sign in again with that one's account, or `leadvault disconnect {id}`"
+            "still needs a sign-in; this was another HubSpot account, so it was added beside it: sign in again with that one's account, or `{} disconnect {id}`",
+            me(&sandbox)
         )),
         "{note}"
     );
@@ -532,7 +536,7 @@ fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
     sandbox.init();
     let base = fake.base_url();
     let args = ["connect", "hubspot", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"];
-    let again = format!("`leadvault connect hubspot --base-url {base} --client-id {CLIENT_ID}` again");
+    let again = format!("`{} connect hubspot --base-url {base} --client-id {CLIENT_ID}` again", me(&sandbox));
 
     fake.set_consent(leadvault_fakes::Consent::Deny);
     let mut child = sandbox.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -550,4 +554,9 @@ fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
     let line = err.trim_end().lines().last().unwrap_or_default();
     assert_eq!(line, format!("error: the sign-in was not finished within 1 s; run {again}"));
     assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
+}
+
+/// How the hints call `leadvault` for the sandbox's vault: with its `--data-dir`.
+fn me(sandbox: &Sandbox) -> String {
+    format!("leadvault --data-dir {}", sandbox.data_dir().display())
 }

@@ -203,3 +203,36 @@ fn a_data_dir_typed_with_a_tilde_the_shell_left_alone_is_in_the_home_folder() {
     let err = common::fails(out, &["LEADVAULT_DATA_DIR=~/leads"]);
     assert!(err.contains("no vault at ~/leads"), "{err}");
 }
+
+/// The connection hints (a sync with nothing to sync, a list with no connections, an empty
+/// pasted token) name the `--data-dir` typed too: their command, run as printed, reaches that
+/// vault, where `leadvault connect …` alone connected in the usual folder's vault (or found
+/// none). The sign-in-again commands of `sync`, `connections test` and `list` are checked
+/// against the fakes in connections.rs and sync.rs.
+#[test]
+fn connection_hints_name_the_data_dir_typed() {
+    let sb = Sandbox::new();
+    let root = sb.root.path();
+    let dir = root.join("my vault's");
+    let dir_arg = dir.to_str().unwrap();
+    assert!(leadvault(root, &["--data-dir", dir_arg, "init"]).status().unwrap().success());
+
+    for (args, stdout) in [
+        (&["sync"][..], false),
+        (&["connections", "list"][..], true),
+        (&["connect", "hubspot", "--token-stdin"][..], false),
+    ] {
+        let out = leadvault(root, &[&["--data-dir", dir_arg][..], args].concat())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let said = text(if stdout { &out.stdout } else { &out.stderr });
+        let hint = quoted_command(&said);
+        let Some((me, _)) = hint.split_once(" connect ") else { panic!("{args:?}: {said}") };
+        assert!(me.starts_with("leadvault --data-dir "), "{args:?}: {said}");
+        // Its way of calling leadvault is this vault's: it lists this vault's connections.
+        let listed = run_in_shell(root, &format!("{me} connections list"));
+        assert!(listed.status.success(), "{me}: {}", text(&listed.stderr));
+    }
+    assert!(!root.join(".local").exists(), "nothing went to the usual folder");
+}

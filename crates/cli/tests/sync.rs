@@ -54,7 +54,10 @@ fn sync_prints_a_summary_and_says_what_to_do_without_connections() {
     let sandbox = Sandbox::new();
     sandbox.init();
     let err = sandbox.fails(&["sync"]);
-    assert!(err.contains("leadvault connect"), "{err}");
+    assert!(
+        err.contains(&format!("`leadvault --data-dir {} connect", sandbox.data_dir().display())),
+        "{err}"
+    );
 
     let id = connect_meta(&sandbox, &fake);
     let out = sandbox.ok(&["sync"]);
@@ -308,7 +311,11 @@ fn a_revoked_crm_token_fails_the_sync_and_says_to_sign_in_again() {
     let err = sandbox.fails(&["sync", "--connection", &id]);
     assert!(err.contains("HubSpot refused the credentials") && err.contains("sign in again"), "{err}");
     // It ends with the command that signs it in again, where it only said to.
-    let command = format!("leadvault connect hubspot --token-stdin --base-url {}", hubspot.base_url());
+    let command = format!(
+        "leadvault --data-dir {} connect hubspot --token-stdin --base-url {}",
+        sandbox.data_dir().display(),
+        hubspot.base_url()
+    );
     assert!(err.trim_end().ends_with(&format!("paste a new token: {command}")), "{err}");
     let list = sandbox.json(&["connections", "list", "--json"]);
     assert_eq!(list[0]["status"], "needs_sign_in", "{list}");
