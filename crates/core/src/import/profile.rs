@@ -350,18 +350,13 @@ impl Profile {
                         lead.tags.push(normalize_tag(t).map_err(|e| format!("column {name:?}: {e}"))?);
                     }
                 }
+                // A score as the vault keeps one (a whole number); any other value ("Hot", 85.5,
+                // another tool's grade) is kept as an answer, as an owner is, not refused.
                 Some(Target::Score) => match parse_score(value) {
                     Some(score) => lead.score = Some(score),
-                    // From a provider, which cannot be asked again: kept as it is.
-                    None if keep_all => {
+                    None => {
                         filled.release(Target::Score);
                         insert_field(&mut lead.fields, name, value);
-                    }
-                    None => {
-                        return Err(format!(
-                            "column {name:?} is not a score (a whole number of at most 15 digits, such as 75; \
-                             rename the column to keep it as an answer)"
-                        ));
                     }
                 },
                 Some(Target::AdId) => lead.ad.ad_id = Some(self.strip_prefix(value).to_string()),
