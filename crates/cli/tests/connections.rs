@@ -31,6 +31,17 @@ fn with_stdin(sandbox: &Sandbox, args: &[&str], input: &str) -> std::process::Ou
     child.wait_with_output().unwrap()
 }
 
+/// `leadvault connect google-ads --no-browser` against the fake at `base`, its output piped: this
+/// test is the browser.
+fn browser_sign_in(sandbox: &Sandbox, base: &str) -> std::process::Child {
+    sandbox
+        .command(&["connect", "google-ads", "--base-url", base, "--client-id", CLIENT_ID, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// The consent page's address, as `leadvault connect --no-browser` prints it on stderr, and
 /// the rest of stderr (kept open until the child is done: it still writes there).
 fn sign_in_address(child: &mut std::process::Child) -> (String, BufReader<std::process::ChildStderr>) {
@@ -108,12 +119,7 @@ fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in
     sandbox.init();
     let base = fake.base_url();
 
-    let mut child = sandbox
-        .command(&["connect", "google-ads", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = browser_sign_in(&sandbox, &base);
     // The binary prints the consent page's address; this test is the browser.
     let (url, _stderr) = sign_in_address(&mut child);
     assert!(url.contains("code_challenge="), "the sign-in address: {url:?}");
@@ -143,12 +149,7 @@ fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in
     assert_eq!(sandbox.json(&["connections", "list", "--json"])[0]["status"], "needs_sign_in");
 
     // Signing in again to the same account brings that connection back, in place.
-    let mut child = sandbox
-        .command(&["connect", "google-ads", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = browser_sign_in(&sandbox, &base);
     let (url, _stderr) = sign_in_address(&mut child);
     rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
     let out = child.wait_with_output().unwrap();
@@ -503,12 +504,7 @@ fn ctrl_c_during_a_sign_in_says_nothing_was_saved() {
     let sandbox = Sandbox::new();
     sandbox.init();
     let base = fake.base_url();
-    let mut child = sandbox
-        .command(&["connect", "google-ads", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = browser_sign_in(&sandbox, &base);
     let (_url, mut stderr) = sign_in_address(&mut child);
     let mut waiting = String::new();
     stderr.read_line(&mut waiting).unwrap();
