@@ -294,50 +294,11 @@ fn fit(s: &str, n: usize) -> String {
     out
 }
 
-/// The terminal cells `c` takes: none for combining marks, joiners and variation selectors, two
-/// for East Asian wide and fullwidth characters and emoji, one otherwise (as `wcwidth` counts
-/// them, for the ranges a lead's name meets).
+/// The terminal cells `c` takes, as Unicode's East Asian width counts them (a terminal's
+/// `wcwidth`): none for a combining mark or joiner; control characters, escaped before they get
+/// here, none.
 fn cells(c: char) -> usize {
-    match c as u32 {
-        0x0300..=0x036F
-        | 0x0483..=0x0489
-        | 0x0591..=0x05BD
-        | 0x0610..=0x061A
-        | 0x064B..=0x065F
-        | 0x0900..=0x0903
-        | 0x093A..=0x094F
-        | 0x0E31
-        | 0x0E34..=0x0E3A
-        | 0x0E47..=0x0E4E
-        | 0x1AB0..=0x1AFF
-        | 0x1DC0..=0x1DFF
-        | 0x200B..=0x200D
-        | 0x20D0..=0x20FF
-        | 0x302A..=0x302F
-        | 0x3099..=0x309A
-        | 0xFE00..=0xFE0F
-        | 0xFE20..=0xFE2F
-        | 0xE0100..=0xE01EF => 0,
-        0x1100..=0x115F
-        | 0x231A..=0x231B
-        | 0x2E80..=0x3029
-        | 0x3030..=0x303E
-        | 0x3041..=0x3098
-        | 0x309B..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xA960..=0xA97F
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x1F300..=0x1F64F
-        | 0x1F900..=0x1F9FF
-        | 0x20000..=0x3FFFD => 2,
-        _ => 1,
-    }
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
 /// One line for `leads update`: the lead's id and what changed, never its details.
