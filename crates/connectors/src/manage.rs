@@ -263,9 +263,6 @@ fn draft(provider: Provider, base_url: Option<String>, api_base: Option<String>)
     }
 }
 
-/// Verifies a connection with one cheap call, refreshing its access token first when it is
-/// about to expire (or was refused and a refresh token is at hand). The outcome is recorded
-/// as the connection's status; a refused refresh marks it "needs sign-in", once, with no retry.
 /// A connection's name when the user gave none: the provider and the account ("Meta — Ada's
 /// Bakery"), or the account's own name where it already says the provider ("HubSpot account 42
 /// (app.hubspot.com)", "2 Google Ads customers"), never the provider twice.
@@ -273,6 +270,9 @@ fn default_label(provider: &str, account: &str) -> String {
     if account.contains(provider) { account.to_string() } else { format!("{provider} — {account}") }
 }
 
+/// Verifies a connection with one cheap call, refreshing its access token first when it is
+/// about to expire (or was refused and a refresh token is at hand). The outcome is recorded
+/// as the connection's status; a refused refresh marks it "needs sign-in", once, with no retry.
 pub async fn test(vault: &Vault, id: &str) -> Result<Account> {
     let connections = vault.connections();
     let connection = connections.get(id).await?;

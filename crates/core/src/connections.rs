@@ -532,9 +532,9 @@ impl Connections<'_> {
     /// the revoked token must not mark the connection signed in again as needing sign-in), and
     /// it is dropped: returns whether it was recorded.
     ///
-    /// The keychain is read inside a write transaction: a sign-in again writes its secrets
-    /// before it takes the write lock to mark the row connected, so either this read sees the
-    /// new secrets, or that row update comes after this one.
+    /// The keychain is read inside a write transaction: a sign-in again holds the write lock
+    /// from before it writes its secrets until its row says connected, so this read sees
+    /// either the old secrets (and that row update comes after this one) or the new ones.
     pub async fn set_status_if_held(
         &self,
         id: &str,
