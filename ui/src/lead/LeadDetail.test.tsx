@@ -141,7 +141,7 @@ describe("the lead detail", () => {
       // narrower than its longest word, so the pane never scrolls sideways.
       for (const el of document.querySelectorAll<HTMLElement>(".detail dd"))
         expect(getComputedStyle(el).overflowWrap, el.outerHTML.slice(0, 40)).toBe("break-word");
-      expect(getComputedStyle(document.querySelector(".detail dl")!).gridTemplateColumns).toBe("110px minmax(0, 1fr)");
+      expect(getComputedStyle(document.querySelector(".detail dl")!).gridTemplateColumns).toBe("96px minmax(0, 1fr)");
       const email = screen.getByText("person8@example.com");
       expect(email.innerHTML).toBe("person8<wbr>@example<wbr>.com");
       const entry = document.querySelector<HTMLElement>(".timeline li")!;
