@@ -14,6 +14,15 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
+/// A runtime, `provider`'s fake on it, and a sandbox with a vault made: most tests' start.
+fn fake_and_vault(provider: Provider) -> (tokio::runtime::Runtime, Fake, Sandbox) {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(provider)).unwrap();
+    let sandbox = Sandbox::new();
+    sandbox.init();
+    (rt, fake, sandbox)
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -58,10 +67,7 @@ fn sign_in_address(child: &mut std::process::Child) -> (String, BufReader<std::p
 
 #[test]
 fn a_pasted_token_is_verified_kept_in_the_keychain_only_and_forgotten_on_disconnect() {
-    let rt = runtime();
-    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
+    let (_rt, fake, sandbox) = fake_and_vault(Provider::Hubspot);
     let base = fake.base_url();
 
     // A wrong token is refused before anything is saved.
@@ -113,10 +119,7 @@ fn a_pasted_token_is_verified_kept_in_the_keychain_only_and_forgotten_on_disconn
 
 #[test]
 fn signing_in_through_the_browser_and_a_refused_refresh_marking_it_needs_sign_in() {
-    let rt = runtime();
-    let fake = rt.block_on(Fake::start(Provider::GoogleAds)).unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
+    let (rt, fake, sandbox) = fake_and_vault(Provider::GoogleAds);
     let base = fake.base_url();
 
     let mut child = browser_sign_in(&sandbox, &base);
@@ -307,10 +310,7 @@ fn every_provider_signs_in_over_loopback_and_purging_leaves_nothing_behind() {
 
 #[test]
 fn a_connection_label_never_drives_the_terminal() {
-    let rt = runtime();
-    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
+    let (_rt, fake, sandbox) = fake_and_vault(Provider::Hubspot);
     let (base, token) = (fake.base_url(), fake.issue_token());
     let label = "Sales \u{1b}]0;pwned\u{7}CRM\u{1b}[2J";
     let args = ["connect", "hubspot", "--token-stdin", "--base-url", &base, "--label", label];
@@ -456,21 +456,10 @@ fn a_sign_in_with_another_account_says_the_first_connection_still_needs_one() {
 #[test]
 fn a_token_pasted_at_a_terminal_is_not_echoed() {
     use std::io::Read;
-    use std::os::fd::FromRawFd;
-    let rt = runtime();
-    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
+    let (_rt, fake, sandbox) = fake_and_vault(Provider::Hubspot);
     let token = fake.issue_token();
-    let (mut master, slave) = {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty fills the two descriptors it is given; each is then owned once.
-        let opened = unsafe {
-            libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
-        };
-        assert_eq!(opened, 0, "a pseudo-terminal");
-        unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) }
-    };
+    let (master, slave) = common::pseudo_terminal();
+    let mut master = std::fs::File::from(master);
     let base = fake.base_url();
     let mut child = sandbox
         .command(&["connect", "hubspot", "--token-stdin", "--base-url", &base])
@@ -499,10 +488,7 @@ fn a_token_pasted_at_a_terminal_is_not_echoed() {
 /// saved, where it said "error: cancelled".
 #[test]
 fn ctrl_c_during_a_sign_in_says_nothing_was_saved() {
-    let rt = runtime();
-    let fake = rt.block_on(Fake::start(Provider::GoogleAds)).unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
+    let (_rt, fake, sandbox) = fake_and_vault(Provider::GoogleAds);
     let base = fake.base_url();
     let mut child = browser_sign_in(&sandbox, &base);
     let (_url, mut stderr) = sign_in_address(&mut child);
@@ -526,10 +512,7 @@ fn ctrl_c_during_a_sign_in_says_nothing_was_saved() {
 /// options this one had (its server, its OAuth app), where it named the provider alone.
 #[test]
 fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
-    let rt = runtime();
-    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
-    let sandbox = Sandbox::new();
-    sandbox.init();
+    let (rt, fake, sandbox) = fake_and_vault(Provider::Hubspot);
     let base = fake.base_url();
     let args = ["connect", "hubspot", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"];
     let again = format!("`{} connect hubspot --base-url {base} --client-id {CLIENT_ID}` again", me(&sandbox));

@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Stdio;
 
 use common::Sandbox;
@@ -27,14 +26,7 @@ fn a_stopped_token_prompt_gives_the_terminal_its_echo_back() {
     let sb = Sandbox::new();
     sb.init();
     for signal in [libc::SIGINT, libc::SIGTERM] {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty makes a terminal pair and writes its two descriptors.
-        let made = unsafe {
-            libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
-        };
-        assert_eq!(made, 0, "a pseudo-terminal");
-        // SAFETY: both descriptors were just opened and are owned here alone.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) = common::pseudo_terminal();
         use std::os::fd::AsRawFd;
         let terminal = slave.as_raw_fd();
         assert!(echoes(terminal), "a new terminal echoes");

@@ -137,3 +137,18 @@ impl Sandbox {
         self.command(args).stdout(full).output().expect("run leadvault")
     }
 }
+
+/// A new pseudo-terminal: its controlling side (what a terminal shows, and where typing goes
+/// in), and the side a child gets as its standard input.
+#[cfg(unix)]
+pub fn pseudo_terminal() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty makes a terminal pair and writes its two descriptors.
+    let made = unsafe {
+        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(made, 0, "a pseudo-terminal");
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    unsafe { (std::os::fd::OwnedFd::from_raw_fd(master), std::os::fd::OwnedFd::from_raw_fd(slave)) }
+}
