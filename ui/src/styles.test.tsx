@@ -36,10 +36,14 @@ function contrast(a: string, b: string): number {
 /** The list's columns in a list `width` px wide, and how wide each is (less the row's padding
  *  and gaps). jsdom lays nothing out: the list's container rules are applied here by its width,
  *  as WebKit does, to the widths the stylesheet gives its grid's tracks. */
+let parsed: CSSRule[] | null = null;
 function columns(width: number): Map<string, number> {
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(readFileSync(`${import.meta.dirname}/styles.css`, "utf8"));
-  const all = Array.from(sheet.cssRules);
+  if (!parsed) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(readFileSync(`${import.meta.dirname}/styles.css`, "utf8"));
+    parsed = Array.from(sheet.cssRules);
+  }
+  const all = parsed;
   let template = all.find((r): r is CSSStyleRule => r instanceof CSSStyleRule && r.selectorText === ".row")!.style
     .gridTemplateColumns;
   const hidden = new Set<string>();
@@ -167,9 +171,9 @@ describe("the list's columns", () => {
     expect([...narrow.keys()]).toEqual(expect.arrayContaining(["pick", "name", "contact", "status"]));
     expect(narrow.get("name")).toBeGreaterThanOrEqual(150);
     expect(narrow.get("contact")).toBeGreaterThanOrEqual(150);
-    // A window 1024 px wide with the pane open: company and date too.
+    // A window 1024 px wide with the pane open: the date too (the company gives way to the email).
     const middle = columns(644);
-    expect([...middle.keys()]).toEqual(["pick", "name", "contact", "company", "status", "date"]);
+    expect([...middle.keys()]).toEqual(["pick", "name", "contact", "status", "date"]);
     expect(middle.get("name")).toBeGreaterThanOrEqual(120);
     // Wide, every column.
     expect([...columns(1200).keys()]).toEqual(CELLS);
@@ -192,6 +196,25 @@ describe("the list's columns", () => {
       expect(shown.get("contact")).toBeGreaterThanOrEqual(EMAIL);
       expect(shown.get("name")).toBeGreaterThanOrEqual(175);
     }
+  });
+
+  it("shows a name, a whole email, the status and the day at every window width from 1024 px, the lead's pane open or not", () => {
+    // Where it cut the email at 219 px (a 1200 px window, the pane open) and 135 px (1024 px).
+    const pane = (window: number) => Math.min(Math.max(380, 0.3 * window), 460);
+    for (let window = 1024; window <= 1920; window++)
+      for (const open of [false, true])
+        for (const scrollbar of [0, 15]) {
+          const width = window - (open ? pane(window) : 0) - scrollbar;
+          const shown = columns(width);
+          expect([...shown.keys()], `${window} px, pane ${open ? "open" : "closed"}`).toEqual(
+            expect.arrayContaining(["pick", "name", "contact", "status", "date"]),
+          );
+          expect(shown.get("contact"), `${window} px, pane ${open ? "open" : "closed"}`).toBeGreaterThanOrEqual(EMAIL);
+          expect(shown.get("name"), `${window} px, pane ${open ? "open" : "closed"}`).toBeGreaterThanOrEqual(125);
+          // "contacted", its pill's padding with it, and 2026-11-24 (83 px) are never cut.
+          expect(shown.get("status")).toBeGreaterThanOrEqual(76);
+          expect(shown.get("date")).toBeGreaterThanOrEqual(86);
+        }
   });
 
   it("keeps a 900 px window's columns with the lead's pane open", () => {
