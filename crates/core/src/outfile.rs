@@ -9,10 +9,10 @@
 //! file of that name in one rename, never leaving a half-written one under it, and takes that
 //! file's permission bits first (a file the owner made private stays private). The target is
 //! a path with no link in its last part: [`resolve`] finds, for a name that is a link, the file
-//! it points to, which is what a caller replaces (the link keeps working). It is not
-//! synced to the disk first (an export is a copy of what the vault keeps; a sync would cost
-//! the time of writing it twice): the file system's own rules for a rename that replaces a file
-//! then decide what a power cut right after leaves.
+//! it points to, which is what a caller replaces (the link keeps working). Once it is kept, it
+//! is on the disk: its bytes are synced before it takes its name, and its folder (which holds
+//! the name) after, so a command that says "Exported" has not said it of a file a power cut
+//! the next moment would leave empty or missing.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
@@ -62,6 +62,9 @@ impl OutFile {
             let bits = old.permissions().mode() & 0o777;
             self.file.set_permissions(std::fs::Permissions::from_mode(bits))?;
         }
+        // Its bytes on the disk before it has the name: a file that fails here is dropped,
+        // and an older one of that name stays whole.
+        sync_file(&self.file, &self.target)?;
         let named = match self.named.take() {
             Some(named) => named,
             None => self.give_name()?,
@@ -72,6 +75,7 @@ impl OutFile {
         }
         unfinished(&named, false);
         renamed?;
+        sync_folder(&self.target)?;
         Ok(std::mem::take(&mut self.target))
     }
 
@@ -81,6 +85,7 @@ impl OutFile {
         mut self,
         names: impl IntoIterator<Item = PathBuf>,
     ) -> std::io::Result<PathBuf> {
+        sync_file(&self.file, &self.target)?;
         let named = match self.named.take() {
             Some(named) => named,
             None => self.give_name()?,
@@ -97,6 +102,7 @@ impl OutFile {
             }
             unfinished(&named, false);
             renamed?;
+            sync_folder(&name)?;
             return Ok(name);
         }
         let _ = std::fs::remove_file(&named);
@@ -130,7 +136,8 @@ impl OutFile {
             .metadata()
             .and_then(|m| copy.set_permissions(m.permissions()))
             .and_then(|_| self.file.seek(SeekFrom::Start(0)))
-            .and_then(|_| std::io::copy(&mut self.file, &mut copy));
+            .and_then(|_| std::io::copy(&mut self.file, &mut copy))
+            .and_then(|_| sync_file(&copy, &self.target));
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&named);
             unfinished(&named, false);
@@ -147,6 +154,51 @@ impl Drop for OutFile {
             unfinished(named, false);
         }
     }
+}
+
+/// Puts the bytes of `file` (which becomes `target`) on the disk.
+fn sync_file(file: &File, target: &Path) -> std::io::Result<()> {
+    file.sync_all()?;
+    synced(Synced::File(target.to_path_buf()));
+    Ok(())
+}
+
+/// Puts the folder of `named` on the disk: the name a rename gave a file is an entry of the
+/// folder, and lost with it in a power cut until the folder is synced. A file system that
+/// cannot sync a folder (some network and FUSE ones, and systems where a folder is not opened
+/// as a file) keeps what it keeps: the file's bytes are synced already.
+fn sync_folder(named: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = folder_of(named);
+        match File::open(dir).and_then(|d| d.sync_all()) {
+            Ok(()) => synced(Synced::Folder(dir.to_path_buf())),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOTSUP | libc::ENOSYS)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = named;
+    Ok(())
+}
+
+/// A sync [`OutFile`] made: of the file that becomes this path, or of this folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Synced {
+    File(PathBuf),
+    Folder(PathBuf),
+}
+
+/// Every sync made, in order: what the tests look at, a sync not being seen from outside.
+#[cfg(test)]
+static SYNCS: std::sync::Mutex<Vec<Synced>> = std::sync::Mutex::new(Vec::new());
+
+fn synced(what: Synced) {
+    #[cfg(test)]
+    SYNCS.lock().unwrap_or_else(|e| e.into_inner()).push(what);
+    #[cfg(not(test))]
+    let _ = what;
 }
 
 /// The hidden files of this process being written now, removed by [`remove_unfinished`].
@@ -325,6 +377,46 @@ mod tests {
         assert_eq!(out.keep().unwrap(), target);
         assert_eq!(std::fs::read(&target).unwrap(), b"id\n1\n");
         assert_eq!(entries(dir.path()), ["leads.csv"]);
+    }
+
+    /// The syncs made of files and folders under `dir` (other tests sync alongside).
+    fn syncs_under(dir: &Path) -> Vec<Synced> {
+        let all = SYNCS.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter()
+            .filter(|s| match s {
+                Synced::File(p) | Synced::Folder(p) => p.starts_with(dir),
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// A kept file is on the disk when `keep` returns: its bytes synced before it took its
+    /// name, then its folder, which holds the name; the same for a file of rejected rows and
+    /// for one copied out where the unnamed file could not be linked.
+    #[test]
+    fn a_kept_file_and_its_folder_are_synced_to_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("leads.csv");
+        let (file, folder) = (Synced::File(target.clone()), Synced::Folder(dir.path().to_path_buf()));
+        let out = OutFile::create(&target).unwrap();
+        out.writer().unwrap().write_all(b"id\n1\n").unwrap();
+        assert!(syncs_under(dir.path()).is_empty(), "nothing synced while it is written");
+        out.keep().unwrap();
+        assert_eq!(syncs_under(dir.path()), [file.clone(), folder.clone()]);
+
+        let (hidden_file, hidden) = create_hidden(&target).unwrap();
+        OutFile { file: hidden_file, target: target.clone(), named: Some(hidden) }.keep().unwrap();
+        assert_eq!(syncs_under(dir.path())[2..], [file.clone(), folder.clone()], "named from the start");
+
+        let rejects = dir.path().join("leads.rejects.csv");
+        let out = OutFile::create(&rejects).unwrap();
+        out.writer().unwrap().write_all(b"reason\n").unwrap();
+        assert_eq!(out.keep_as_new([rejects.clone()]).unwrap(), rejects);
+        assert_eq!(syncs_under(dir.path())[4..], [Synced::File(rejects), folder.clone()]);
+
+        let mut out = OutFile::create(&target).unwrap();
+        out.copy_out().unwrap();
+        assert_eq!(syncs_under(dir.path())[6..], [file], "the copy's bytes");
     }
 
     #[test]
