@@ -193,3 +193,49 @@ fn a_score_column_sets_the_score_and_a_bad_one_is_refused_by_line() {
         assert_eq!(di[0]["score"], 12, "{name}: {di}");
     }
 }
+
+/// Leads created in the same second (a sync's page, a file's rows) come back from an export,
+/// newest or oldest first, in the order the vault listed them, where a newest-first export
+/// imported into a fresh vault listed each second's leads the other way round: the vault lists
+/// a second's leads by arrival, the last first, and the import numbered them in the file's
+/// order.
+#[test]
+fn leads_of_one_second_keep_their_order_through_an_export_and_an_import() {
+    let sb = Sandbox::new();
+    sb.init();
+    let csv = sb.path("same_second.csv");
+    // The newest second first in a newest-first export, the oldest last, one in the middle.
+    std::fs::write(
+        &csv,
+        "name,email,created_at\n\
+         Zoe Early,zoe@example.com,2026-10-31T08:00:00Z\n\
+         Zak Early,zak@example.com,2026-10-31T08:00:00.500Z\n\
+         Ann Mid,ann@example.com,2026-11-01T09:00:00Z\n\
+         Ben Mid,ben@example.com,2026-11-01T09:00:00.400Z\n\
+         Cat Mid,cat@example.com,2026-11-01T09:00:00.900Z\n\
+         Dan Mid,dan@example.com,2026-11-01T09:00:00Z\n\
+         Xia Late,xia@example.com,2026-11-02T10:00:00Z\n\
+         Xan Late,xan@example.com,2026-11-02T10:00:00.250Z\n",
+    )
+    .unwrap();
+    sb.ok(&["import", csv.to_str().unwrap()]);
+    let names = |sb: &Sandbox| -> Vec<String> {
+        let leads = sb.json(&["leads", "list", "--limit", "0", "--json"]);
+        leads.as_array().unwrap().iter().map(|l| l["full_name"].as_str().unwrap().to_string()).collect()
+    };
+    let listed = names(&sb);
+    assert_eq!(listed.len(), 8);
+    for sort in ["newest", "oldest"] {
+        for format in ["csv", "json", "ndjson"] {
+            let first = sb.path(&format!("ties-{sort}.{format}"));
+            sb.ok(&["export", "--out", first.to_str().unwrap(), "--sort", sort]);
+            let fresh = Sandbox::new();
+            fresh.init();
+            fresh.ok(&["import", first.to_str().unwrap()]);
+            assert_eq!(names(&fresh), listed, "{format}, {sort} first: the list as it was");
+            let again = fresh.path(&format!("again.{format}"));
+            fresh.ok(&["export", "--out", again.to_str().unwrap(), "--sort", sort]);
+            assert_eq!(rows_of(&again), rows_of(&first), "{format}, {sort} first: the same file");
+        }
+    }
+}

@@ -378,7 +378,14 @@ fn parse_file(
     // A `--source` was checked and put as the vault files it by `import_file`.
     let mut source = options.source.clone().unwrap_or_else(|| profile.default_source.to_string());
     let rejects_path = rejects_path_for(path);
-    let mut sink = Sink { tx, batch: Vec::with_capacity(BATCH), read: 0, rejected: 0, rejects: None };
+    let mut sink = Sink {
+        tx,
+        batch: Vec::with_capacity(BATCH),
+        ties: Ties::default(),
+        read: 0,
+        rejected: 0,
+        rejects: None,
+    };
     let fail = |place: String, reason: &str| Error::InvalidRow {
         path: shown.clone(),
         place,
@@ -438,7 +445,7 @@ fn parse_file(
             format == Format::LeadvaultCsv
         }
     };
-    sink.flush()?;
+    sink.finish()?;
     let rejects_file = match sink.rejects.take() {
         Some((mut w, file)) => {
             w.flush().map_err(|e| Error::io("write", &rejects_path, e))?;
@@ -564,6 +571,8 @@ impl Stop {
 struct Sink<'t> {
     tx: &'t mpsc::Sender<Batch>,
     batch: Vec<NewLead>,
+    /// The leads of one creation second, held until the file's order around them is seen.
+    ties: Ties,
     read: u64,
     rejected: u64,
     rejects: Option<(::csv::Writer<File>, OutFile)>,
@@ -580,13 +589,7 @@ impl Sink<'_> {
     ) -> std::result::Result<(), Stop> {
         self.read += 1;
         match lead {
-            Ok(lead) => {
-                self.batch.push(lead);
-                if self.batch.len() >= BATCH {
-                    self.flush().map_err(Stop::Failed)?;
-                }
-                Ok(())
-            }
+            Ok(lead) => self.hold(lead).map_err(Stop::Failed),
             Err(reason) if skip_invalid => {
                 self.rejected += 1;
                 let failed = |e: ::csv::Error| {
@@ -618,6 +621,69 @@ impl Sink<'_> {
         }
     }
 
+    /// Takes a good lead: into the run of leads of its creation second, after settling the run
+    /// before it when that was of another second.
+    fn hold(&mut self, lead: NewLead) -> Result<()> {
+        let second = list_second(&lead);
+        if self.ties.second != Some(second) {
+            self.settle(Some(second))?;
+            self.ties.second = Some(second);
+        }
+        if self.ties.too_long {
+            return self.push(lead);
+        }
+        self.ties.run.push(lead);
+        if self.ties.run.len() > TIES_HELD {
+            // As many as a file without times has (each lead of it created now): in the file's
+            // order, as a run no other second decides is.
+            self.ties.too_long = true;
+            for lead in std::mem::take(&mut self.ties.run) {
+                self.push(lead)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the run of one second's leads on, `next` being the second of the lead after it.
+    ///
+    /// The vault lists leads of one second in the order they arrived, the last first (see
+    /// `store::leads`' sort key). In a file listed newest first (Leadvault's own export, Meta's
+    /// download) they are listed so already: they go in last to first, so the vault lists them
+    /// as the file does and an export imported again comes out in its own order. In a file
+    /// listed oldest first they go in as they come, which the vault lists in reverse, as it
+    /// lists the file. The lead after the run says which (or at the end of the file, the one
+    /// before it); a file of one second keeps its order.
+    fn settle(&mut self, next: Option<i64>) -> Result<()> {
+        let Some(second) = self.ties.second else { return Ok(()) };
+        let newest_first = match next {
+            Some(next) => next < second,
+            None => self.ties.before.is_some_and(|before| before > second),
+        };
+        let mut run = std::mem::take(&mut self.ties.run);
+        if newest_first {
+            run.reverse();
+        }
+        for lead in run {
+            self.push(lead)?;
+        }
+        self.ties = Ties { before: Some(second), ..Ties::default() };
+        Ok(())
+    }
+
+    fn push(&mut self, lead: NewLead) -> Result<()> {
+        self.batch.push(lead);
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends every lead still held: the file has been read.
+    fn finish(&mut self) -> Result<()> {
+        self.settle(None)?;
+        self.flush()
+    }
+
     fn flush(&mut self) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
@@ -626,6 +692,29 @@ impl Sink<'_> {
         // A closed channel means the store failed; its error is the one to report.
         self.tx.blocking_send(Batch::Rows(batch)).map_err(|_| Error::Cancelled)
     }
+}
+
+/// The most leads of one second held to be put in the file's order (see [`Sink::settle`]): a
+/// few megabytes of them.
+const TIES_HELD: usize = 10_000;
+
+/// The leads of one creation second that came one after another in a file, as [`Sink`] holds
+/// them.
+#[derive(Default)]
+struct Ties {
+    run: Vec<NewLead>,
+    /// Their second, as the vault's list order counts it.
+    second: Option<i64>,
+    /// The second of the run before them.
+    before: Option<i64>,
+    /// More came than are held: the rest of them go on in the file's order.
+    too_long: bool,
+}
+
+/// The second of a lead's creation as the list order counts it (its sort key's first part, times
+/// held to 1970–2100: see migration 0002): leads of the same one are listed by arrival.
+fn list_second(lead: &NewLead) -> i64 {
+    lead.created_at.timestamp_millis().clamp(0, 4_102_444_800_000) / 1000
 }
 
 /// Whether `path` is named as the rejects file of an import (`FILE.rejects.csv`).
