@@ -156,12 +156,25 @@ fn read_passphrase(var: &str, flag: Option<&str>, kind: PassphraseKind) -> Resul
     }
 }
 
+/// An `init` that cannot reach the keychain for the vault's key: what to type to lock the new
+/// vault with a passphrase instead.
+fn init_hint(e: Error) -> Error {
+    match e {
+        Error::KeychainUnavailable { reason } => Error::InvalidInput(format!(
+            "no OS keychain is available ({reason}): unlock your keyring and try again, or lock the vault with a passphrase instead: export LEADVAULT_PASSPHRASE='a long passphrase' and run `{} init` again (or --passphrase-env NAME to read it from another variable)",
+            output::me()
+        )),
+        other => other,
+    }
+}
+
 /// A rekey that cannot reach the keychain for the new key: what applies here is a new
 /// passphrase (`--new-passphrase-env`), not the `--passphrase-env` that unlocks a vault.
 fn rekey_hint(e: Error) -> Error {
     match e {
         Error::KeychainUnavailable { reason } => Error::InvalidInput(format!(
-            "no OS keychain is available for the new key ({reason}): unlock your keyring, or give the vault a new passphrase instead (--new-passphrase-env VAR)"
+            "no OS keychain is available for the new key ({reason}): unlock your keyring and try again, or give the vault a new passphrase instead: export NEW_PASSPHRASE='a long passphrase' and run `{} vault rekey --new-passphrase-env NEW_PASSPHRASE`",
+            output::me()
         )),
         other => other,
     }
@@ -176,7 +189,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 Some(p) => Unlock::Passphrase(p),
                 None => Unlock::Keychain,
             };
-            let vault = Vault::create(options, unlock).await?;
+            let vault = Vault::create(options, unlock).await.map_err(init_hint)?;
             let status = vault.status().await;
             vault.close().await;
             let status = status?;

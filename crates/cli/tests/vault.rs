@@ -138,7 +138,13 @@ fn a_passphrase_vault_opened_without_one_says_how_to_unlock_it() {
         "{said}"
     );
     let err = sb.fails(&["vault", "status"]);
-    assert!(err.contains("locked with a passphrase") && err.contains("LEADVAULT_PASSPHRASE"), "{err}");
+    assert!(
+        err.contains(
+            "locked with a passphrase: export LEADVAULT_PASSPHRASE='your passphrase' and run the command again \
+             (or --passphrase-env NAME to read it from another variable)"
+        ),
+        "what to type, not --passphrase-env VAR: {err}"
+    );
     let err = sb.fails(&["--passphrase-env", "NOT_SET_ANYWHERE", "vault", "status"]);
     assert!(err.contains("NOT_SET_ANYWHERE is not set"), "{err}");
 }
@@ -156,6 +162,13 @@ fn a_missing_keychain_entry_gets_its_own_message() {
     let before = std::fs::read(sb.data_dir().join("vault.db")).unwrap();
     let err = sb.fails(&["leads", "list"]);
     assert!(err.contains("the OS keychain has no key for the vault"), "{err}");
+    assert!(
+        err.ends_with(
+            "if this vault uses a passphrase, export LEADVAULT_PASSPHRASE='your passphrase' and run the command \
+             again (or --passphrase-env NAME to read it from another variable)\n"
+        ),
+        "{err}"
+    );
     assert_eq!(std::fs::read(sb.data_dir().join("vault.db")).unwrap(), before);
 }
 
@@ -169,8 +182,44 @@ fn no_keychain_service_at_all_says_how_to_proceed() {
         .unwrap();
     let err = common::fails(out, &["init without a keychain"]);
     assert!(err.contains("no OS keychain is available"), "{err}");
-    assert!(err.contains("--passphrase-env"), "{err}");
+    // What to type, where it said `--passphrase-env VAR` and a new user did not know what VAR was.
+    assert!(
+        err.trim_end().ends_with(&format!(
+            ": unlock your keyring and try again, or lock the vault with a passphrase instead: export \
+             LEADVAULT_PASSPHRASE='a long passphrase' and run `leadvault --data-dir {} init` again (or \
+             --passphrase-env NAME to read it from another variable)",
+            sb.data_dir().display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("VAR"), "{err}");
     assert!(!sb.data_dir().join("vault.db").exists(), "nothing is created without a key to keep");
+}
+
+/// A keychain vault opened with no keychain at all says to unlock it, and what a passphrase
+/// vault would need typed, where it said `--passphrase-env VAR`.
+#[test]
+fn opening_a_keychain_vault_without_any_keychain_says_what_to_type() {
+    let sb = Sandbox::new();
+    sb.init();
+    let before = std::fs::read(sb.data_dir().join("vault.db")).unwrap();
+    let out = sb
+        .command(&["leads", "list"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", sb.path("no-bus").display()))
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["leads list without a keychain"]);
+    assert!(err.starts_with("error: no OS keychain is available ("), "{err}");
+    assert!(
+        err.trim_end().ends_with(
+            "): unlock your keyring and try again; a vault locked with a passphrase opens without it: export \
+             LEADVAULT_PASSPHRASE='your passphrase' and run the command again (or --passphrase-env NAME to read \
+             it from another variable)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("VAR"), "{err}");
+    assert_eq!(std::fs::read(sb.data_dir().join("vault.db")).unwrap(), before, "the vault as it was");
 }
 
 #[test]
@@ -188,7 +237,14 @@ fn rekey_without_a_keychain_names_the_new_passphrase_flag() {
         .unwrap();
     let err = common::fails(out, &["rekey without a keychain"]);
     assert!(err.contains("no OS keychain is available"), "{err}");
-    assert!(err.contains("--new-passphrase-env VAR"), "{err}");
+    assert!(
+        err.trim_end().ends_with(&format!(
+            "or give the vault a new passphrase instead: export NEW_PASSPHRASE='a long passphrase' and run \
+             `leadvault --data-dir {} vault rekey --new-passphrase-env NEW_PASSPHRASE`",
+            sb.data_dir().display()
+        )),
+        "what to type, not --new-passphrase-env VAR: {err}"
+    );
     assert!(!err.contains("--passphrase-env"), "not the flag that unlocks: {err}");
     // Still opens with its passphrase.
     let ok = with_passphrase(&["vault", "status", "--json"]).output().unwrap();

@@ -27,17 +27,19 @@ pub enum Error {
     VaultExists { path: PathBuf },
 
     #[error(
-        "the OS keychain has no key for the vault at {} (a keychain key belongs to the folder the vault was made in: a vault folder moved or copied elsewhere opens only where it was, so move it back); if this vault uses a passphrase, set {env_hint} (or pass --passphrase-env VAR)",
+        "the OS keychain has no key for the vault at {} (a keychain key belongs to the folder the vault was made in: a vault folder moved or copied elsewhere opens only where it was, so move it back); if this vault uses a passphrase, export {env_hint}='your passphrase' and run the command again (or --passphrase-env NAME to read it from another variable)",
         path.display()
     )]
     KeyNotInKeychain { path: PathBuf, env_hint: String },
 
     #[error(
-        "no OS keychain is available ({reason}): unlock your keyring, or use a passphrase (--passphrase-env VAR)"
+        "no OS keychain is available ({reason}): unlock your keyring and try again; a vault locked with a passphrase opens without it: export LEADVAULT_PASSPHRASE='your passphrase' and run the command again (or --passphrase-env NAME to read it from another variable)"
     )]
     KeychainUnavailable { reason: String },
 
-    #[error("this vault is locked with a passphrase: set {env_hint} (or pass --passphrase-env VAR)")]
+    #[error(
+        "this vault is locked with a passphrase: export {env_hint}='your passphrase' and run the command again (or --passphrase-env NAME to read it from another variable)"
+    )]
     PassphraseRequired { env_hint: String },
 
     #[error("the passphrase is too short: choose at least 8 characters")]
