@@ -59,6 +59,15 @@ impl Cli {
             }
             cli
         });
+        // A range no lead can be in is a mistake on the command line, as a bad date is: said
+        // the same way (exit code 2, the help to read), before the vault is opened.
+        if let Ok(cli) = &parsed
+            && let Some(filter) = cli.command.filter()
+            && let Err(e) = filter.range()
+        {
+            errln!("error: {e}; see {} --help", command_path(&args));
+            return Err(Refused { code: 2 });
+        }
         parsed.map_err(|e| {
             use clap::error::ErrorKind;
             // `LEADVAULT_DATA_DIR=$DIR` with DIR unset: said as what it is, not as a missing value
@@ -431,8 +440,24 @@ pub struct FilterArgs {
     pub until: Option<When>,
 }
 
+impl Command {
+    /// The filter a command's leads are chosen by (`leads list`, `export`).
+    fn filter(&self) -> Option<&FilterArgs> {
+        match self {
+            Command::Leads { command: LeadsCommand::List { filter, .. } }
+            | Command::Export { filter, .. } => Some(filter),
+            _ => None,
+        }
+    }
+}
+
+/// Where a range of creation times starts and where it ends (not included), if it does.
+type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 impl FilterArgs {
-    pub fn to_filter(&self) -> Result<LeadFilter, Error> {
+    /// `--since` and `--until` as the times a range starts and ends at; refused when no lead
+    /// can be in it.
+    fn range(&self) -> Result<Range, Error> {
         let since = self.since.map(|w| w.start());
         let until = self.until.map(|w| w.end());
         if let (Some(s), Some(u)) = (since, until)
@@ -442,6 +467,11 @@ impl FilterArgs {
                 "--since is not before --until, so no lead can match; swap them or widen the range".into(),
             ));
         }
+        Ok((since, until))
+    }
+
+    pub fn to_filter(&self) -> Result<LeadFilter, Error> {
+        let (since, until) = self.range()?;
         Ok(LeadFilter {
             search: self.search.clone(),
             status: self.status,

@@ -361,7 +361,9 @@ fn bad_updates_are_refused_in_one_line() {
     }
     let err = sb.fails(&["leads", "update", "01nosuchlead", "--status", "won"]);
     assert!(err.contains("no lead with id 01nosuchlead;"), "{err}");
-    let err = sb.fails(&["leads", "list", "--since", "2026-11-22", "--until", "2026-11-01"]);
+    let out = sb.run(&["leads", "list", "--since", "2026-11-22", "--until", "2026-11-01"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a usage error, as in usage.rs: {err}");
     assert!(err.contains("--since is not before --until"), "{err}");
     assert_eq!(sb.json(&["leads", "show", &id, "--json"])["status"], "new", "nothing changed but the tag");
 }

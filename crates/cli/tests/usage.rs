@@ -40,6 +40,20 @@ fn a_bad_value_or_a_missing_argument_is_one_line_naming_the_help_to_read() {
         assert!(err.ends_with("; see leadvault export --help"), "{err}");
     }
 
+    // A range no lead can be in: a usage error like a bad date, for both commands that take it,
+    // where it exited 1 without the help to read.
+    for (command, args) in [("leads list", &["leads", "list"][..]), ("export", &["export", "--out", "x.csv"])]
+    {
+        for (since, until) in [("2026-11-22", "2026-11-01"), ("2026-11-20T10:00", "2026-11-20T10:00")] {
+            let err = usage_error(&sb, &[args, &["--since", since, "--until", until]].concat());
+            assert!(
+                err.starts_with("error: --since is not before --until, so no lead can match; swap them"),
+                "{err}"
+            );
+            assert!(err.ends_with(&format!("; see leadvault {command} --help")), "{err}");
+        }
+    }
+
     let err = usage_error(&sb, &["sync", "--every", "5"]);
     assert!(err.contains("--watch"), "{err}");
     assert!(err.ends_with("; see leadvault sync --help"), "{err}");
