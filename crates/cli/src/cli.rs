@@ -260,7 +260,7 @@ pub enum Command {
         #[arg(long)]
         no_browser: bool,
         /// How long to wait for the sign-in, in seconds (1 or more)
-        #[arg(long, value_name = "SECS", default_value_t = 300, allow_negative_numbers = true, value_parser = seconds)]
+        #[arg(long, value_name = "SECS", default_value_t = crate::connect::DEFAULT_TIMEOUT_SECS, allow_negative_numbers = true, value_parser = seconds)]
         timeout: u64,
         /// Print the new connection as JSON
         #[arg(long)]

@@ -22,6 +22,9 @@ pub(crate) fn provider_error(e: leadvault_connectors::Error) -> Error {
     }
 }
 
+/// How long `leadvault connect` waits for a sign-in unless told (its `--timeout`).
+pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
+
 /// What `leadvault connect` was given.
 pub struct ConnectArgs {
     pub provider: String,
@@ -218,8 +221,9 @@ fn refused_paste(e: leadvault_connectors::Error) -> leadvault_connectors::Error 
 }
 
 /// A sign-in declined or not finished says to run the command again: with the options given
-/// to this one (its server, its OAuth app), where it named the provider alone, which signs in
-/// somewhere else or finds no OAuth app.
+/// to this one (its server, its OAuth app, its label, how long it waits, and whether it opens a
+/// browser), where it named the provider alone, which signs in somewhere else or finds no
+/// OAuth app, or left out what else was typed. Each value as a shell reads it back.
 fn again_with_these_options(
     e: leadvault_connectors::Error,
     args: &ConnectArgs,
@@ -227,11 +231,23 @@ fn again_with_these_options(
     use leadvault_connectors::Error as E;
     let command = |cli: &str| {
         let mut command = format!("{} connect {cli}", output::me());
+        let mut typed = |flag: &str, value: &str| {
+            command.push_str(&format!(" {flag} {}", output::shell_word(value)));
+        };
         if let Some(base) = &args.base_url {
-            command.push_str(&format!(" --base-url {}", safe(base)));
+            typed("--base-url", base);
         }
         if let Some(id) = &args.client_id {
-            command.push_str(&format!(" --client-id {}", safe(id)));
+            typed("--client-id", id);
+        }
+        if let Some(label) = &args.label {
+            typed("--label", label);
+        }
+        if args.timeout_secs != DEFAULT_TIMEOUT_SECS {
+            typed("--timeout", &args.timeout_secs.to_string());
+        }
+        if args.no_browser {
+            command.push_str(" --no-browser");
         }
         command
     };

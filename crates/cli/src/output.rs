@@ -86,7 +86,7 @@ pub fn me() -> &'static str {
 
 /// `word` as a shell reads it back: as it is when it holds nothing a shell treats specially,
 /// else in single quotes. Control characters are shown as escapes, as in a lead's text.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         return word.to_string();

@@ -509,13 +509,30 @@ fn ctrl_c_during_a_sign_in_says_nothing_was_saved() {
 }
 
 /// A sign-in declined, or not finished in time, says to run the command again with the
-/// options this one had (its server, its OAuth app), where it named the provider alone.
+/// options this one had (its server, its OAuth app, its label, its wait, no browser), where it
+/// named the provider alone, then left out the label, the wait and --no-browser.
 #[test]
 fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
     let (rt, fake, sandbox) = fake_and_vault(Provider::Hubspot);
     let base = fake.base_url();
-    let args = ["connect", "hubspot", "--base-url", &base, "--client-id", CLIENT_ID, "--no-browser"];
-    let again = format!("`{} connect hubspot --base-url {base} --client-id {CLIENT_ID}` again", me(&sandbox));
+    let args = [
+        "connect",
+        "hubspot",
+        "--base-url",
+        &base,
+        "--client-id",
+        CLIENT_ID,
+        "--label",
+        "Sales CRM",
+        "--timeout",
+        "120",
+        "--no-browser",
+    ];
+    let again = format!(
+        "`{} connect hubspot --base-url {base} --client-id {CLIENT_ID} --label 'Sales CRM' --timeout 120 \
+         --no-browser` again",
+        me(&sandbox)
+    );
 
     fake.set_consent(leadvault_fakes::Consent::Deny);
     let mut child = sandbox.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -527,11 +544,14 @@ fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
     let line = rest.trim_end().lines().last().unwrap_or_default();
     assert_eq!(line, format!("error: you declined access on HubSpot's page; run {again} to retry"));
 
-    let out = sandbox.run(&[&args[..], &["--timeout", "1"]].concat());
+    // The wait as typed.
+    let within_1: Vec<&str> = args.iter().map(|a| if *a == "120" { "1" } else { a }).collect();
+    let out = sandbox.run(&within_1);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     let line = err.trim_end().lines().last().unwrap_or_default();
-    assert_eq!(line, format!("error: the sign-in was not finished within 1 s; run {again}"));
+    let again_within_1 = again.replace("--timeout 120", "--timeout 1");
+    assert_eq!(line, format!("error: the sign-in was not finished within 1 s; run {again_within_1}"));
     assert_eq!(sandbox.json(&["connections", "list", "--json"]), serde_json::json!([]));
 }
 
