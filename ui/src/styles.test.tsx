@@ -284,6 +284,33 @@ describe("controls and messages, as the real window showed them", () => {
     expect(687 + parseFloat(card.marginTop) + parseFloat(card.marginBottom)).toBeLessThanOrEqual(780);
   });
 
+  it("keeps the bulk bar on one line in a 1024 px window, its owner's placeholder whole, where 'Clear selection' went to a second line", () => {
+    const { container } = render(
+      <div className="bulk">
+        <strong>2 selected</strong>
+        <form>
+          <input name="bulk-owner" aria-label="New owner" placeholder="Owner (empty clears)" />
+          <button>Set owner</button>
+        </form>
+        <form>
+          <input name="bulk-tag" aria-label="Tag to add" placeholder="Tag" />
+          <button>Add tag</button>
+        </form>
+      </div>,
+    );
+    const width = (name: string) => parseFloat(getComputedStyle(container.querySelector(`input[name=${name}]`)!).width);
+    // "Owner (empty clears)" is 153 px, and the field's padding and border 14 px.
+    expect(width("bulk-owner")).toBeGreaterThanOrEqual(167);
+    // The rest of the bar as the real window draws it: its padding, "2 selected", "Select all
+    // 200 shown", "Set status…", "Set owner", "Add tag", "Clear selection".
+    const bar = getComputedStyle(container.querySelector(".bulk")!);
+    const form = getComputedStyle(container.querySelector(".bulk form")!);
+    const others = [82, 163, 117, 86, 76, 129].reduce((a, b) => a + b, 0);
+    const gaps = 6 * parseFloat(bar.gap) + 2 * parseFloat(form.gap);
+    const padding = parseFloat(bar.paddingLeft) + parseFloat(bar.paddingRight);
+    expect(padding + others + gaps + width("bulk-owner") + width("bulk-tag")).toBeLessThanOrEqual(1024);
+  });
+
   it("keeps a dialog's button on one line ('Connect with this token' was squeezed into two)", () => {
     const { container } = render(
       <div className="modal-body">

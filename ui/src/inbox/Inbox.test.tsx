@@ -1067,6 +1067,11 @@ describe("the inbox", () => {
       fireEvent.click(screen.getByLabelText("Dismiss the notice"));
     };
     await bulk(() => {
+      // The names the stylesheet sizes the bulk bar's fields by (styles.test.tsx).
+      expect([screen.getByLabelText("New owner"), screen.getByLabelText("Tag to add")].map((i) => i.getAttribute("name"))).toEqual([
+        "bulk-owner",
+        "bulk-tag",
+      ]);
       fireEvent.change(screen.getByLabelText("New owner"), { target: { value: "Priya" } });
       fireEvent.click(screen.getByText("Set owner"));
     });

@@ -993,13 +993,13 @@ function BulkBar({ count, shown, busy, onApply, onSelectAll, onClear }: BulkProp
         ))}
       </select>
       <form onSubmit={(e) => (e.preventDefault(), onApply({ ...empty, owner }))}>
-        <input aria-label="New owner" placeholder="Owner (empty clears)" value={owner} onChange={(e) => setOwner(e.target.value)} />
+        <input name="bulk-owner" aria-label="New owner" placeholder="Owner (empty clears)" value={owner} onChange={(e) => setOwner(e.target.value)} />
         <button type="submit" disabled={busy}>
           Set owner
         </button>
       </form>
       <form onSubmit={(e) => (e.preventDefault(), tag.trim() && onApply({ ...empty, add_tags: [tag] }))}>
-        <input aria-label="Tag to add" placeholder="Tag" value={tag} onChange={(e) => setTag(e.target.value)} />
+        <input name="bulk-tag" aria-label="Tag to add" placeholder="Tag" value={tag} onChange={(e) => setTag(e.target.value)} />
         <button type="submit" disabled={busy}>
           Add tag
         </button>
