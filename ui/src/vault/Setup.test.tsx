@@ -42,6 +42,24 @@ describe("first run and unlock", () => {
     expect(commands.createVault).toHaveBeenCalledWith("long enough pass");
   });
 
+  it("does not call a confirmation still being typed different: red only once a character strays", () => {
+    render(<Setup state={fresh} onReady={() => {}} />);
+    const again = screen.getByLabelText("Again");
+    fireEvent.change(screen.getByLabelText("Passphrase"), { target: { value: "long enough pass" } });
+    // Its first characters, as typed: the passphrase's own start.
+    fireEvent.change(again, { target: { value: "long en" } });
+    expect(screen.queryByText("The two passphrases differ.")).toBeNull();
+    const hint = document.getElementById(again.getAttribute("aria-describedby") ?? "")!;
+    expect(hint.textContent).toBe("Keep typing: the same passphrase again.");
+    expect(hint.className).toBe("muted");
+    expect(again.getAttribute("aria-invalid")).toBe("false");
+    expect((screen.getByText("Create vault with passphrase") as HTMLButtonElement).disabled).toBe(true);
+    // A character that is not the passphrase's next: now they differ.
+    fireEvent.change(again, { target: { value: "long enx" } });
+    expect(screen.getByText("The two passphrases differ.").className).toBe("error");
+    expect(again.getAttribute("aria-invalid")).toBe("true");
+  });
+
   it("asks for a passphrase of 8 characters, typed twice, before making the vault", () => {
     render(<Setup state={fresh} onReady={() => {}} />);
     const create = screen.getByText("Create vault with passphrase") as HTMLButtonElement;

@@ -12,13 +12,14 @@ export const MIN_PASSPHRASE = 8;
 const DIFFER = "The two passphrases differ.";
 
 /** Why a new passphrase and its confirmation cannot be used yet, or null. It cannot be
- *  recovered, so it is typed twice. */
+ *  recovered, so it is typed twice. A confirmation still being typed (the passphrase's start
+ *  so far) is not told off as differing: that is said, in red, once a character strays. */
 export function passphraseProblem(passphrase: string, confirm: string): string | null {
   // Counted as the core counts: spaces at either end do not count.
   if ([...passphrase.trim()].length < MIN_PASSPHRASE) return `At least ${MIN_PASSPHRASE} characters.`;
   if (confirm.length === 0) return "Type it again below.";
-  if (confirm !== passphrase) return DIFFER;
-  return null;
+  if (confirm === passphrase) return null;
+  return passphrase.startsWith(confirm) ? "Keep typing: the same passphrase again." : DIFFER;
 }
 
 /** What the first-run screen can do, for its message to stand beside the one that failed. */
