@@ -186,6 +186,16 @@ impl Vault {
         if creating.is_some() && left_by_interrupted_init(&db) {
             std::fs::remove_file(&db).map_err(|e| Error::io("remove", &db, e))?;
         }
+        // A key the keychain already holds for this folder is a vault's that was here: its file
+        // moved away, its drive not mounted, a backup about to be put back. It is the new vault's
+        // key too, never replaced: that vault, back in this folder, still opens.
+        let kept = match unlock {
+            Unlock::Keychain => {
+                let (ks, account) = (options.keystore.clone(), options.keychain_account());
+                blocking(move || ks.get(&account)).await?
+            }
+            Unlock::Passphrase(_) => None,
+        };
         let salt = random_salt()?;
         // The database file is made here, empty, or not at all: another `init` (the window's, a
         // terminal's) making one in the same folder at the same moment gets "a vault exists",
@@ -197,8 +207,9 @@ impl Vault {
             }
             Err(e) => return Err(Error::io("create", &db, e)),
         }
-        let keychain = matches!(unlock, Unlock::Keychain);
-        let made = Vault::make(&mut options, unlock, &db, &salt).await;
+        // Only a key this `init` made is taken out of the keychain if it fails.
+        let made_key = matches!(unlock, Unlock::Keychain) && kept.is_none();
+        let made = Vault::make(&mut options, unlock, kept, &db, &salt).await;
         if made.is_err() {
             // A vault half made (the disk full as it was written) is no vault: nothing of it
             // stays to be taken for one (`init` again would say one exists, and open would fail).
@@ -206,7 +217,7 @@ impl Vault {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
             let _ = std::fs::remove_file(options.data_dir.join(SETTINGS_FILE));
-            if keychain {
+            if made_key {
                 let (ks, account) = (options.keystore.clone(), options.keychain_account());
                 let _ = blocking(move || ks.delete(&account)).await;
             }
@@ -216,15 +227,21 @@ impl Vault {
         Ok(Vault::assemble(pool, options, RawAccess::new(&db, &key, &salt), source))
     }
 
-    /// The database and its settings for [`Vault::create`], in a folder that has neither.
+    /// The database and its settings for [`Vault::create`], in a folder that has neither; for a
+    /// keychain vault, under the key `kept` for the folder when the keychain has one.
     async fn make(
         options: &mut VaultOptions,
         unlock: Unlock,
+        kept: Option<VaultKey>,
         db: &Path,
         salt: &[u8; 16],
     ) -> Result<(SqlitePool, VaultKey, KeySource)> {
-        let (key, source) = match unlock {
-            Unlock::Keychain => {
+        let (key, source) = match (unlock, kept) {
+            (Unlock::Keychain, Some(key)) => {
+                info!("the keychain's key for this folder is kept for its new vault");
+                (key, KeySource::Keychain)
+            }
+            (Unlock::Keychain, None) => {
                 let key = VaultKey::generate()?;
                 // The key is saved before the database exists: a vault is never without its key.
                 let ks = options.keystore.clone();
@@ -233,7 +250,7 @@ impl Vault {
                 blocking(move || ks.set(&account, &k)).await?;
                 (key, KeySource::Keychain)
             }
-            Unlock::Passphrase(p) => {
+            (Unlock::Passphrase(p), _) => {
                 let key = VaultKey::derive(&p, salt);
                 // Kept like an opened vault's: a key change in the same session needs it.
                 options.passphrase = Some(p);
@@ -1241,6 +1258,38 @@ mod rekey_tests {
         assert!(keychain.0.lock().unwrap().is_empty(), "no key left");
         std::fs::remove_dir(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
         Vault::create(options, Unlock::Keychain).await.expect("init works again").close().await;
+    }
+
+    /// `init` in a folder whose keychain vault is not there (its files moved away, its drive not
+    /// mounted, a backup about to be put back) keeps the key the keychain holds for the folder,
+    /// where it replaced it: that vault, back in its folder, opened with no key there was.
+    /// An `init` there that fails leaves that key in the keychain too.
+    #[tokio::test]
+    async fn init_where_a_keychain_vault_was_keeps_its_key_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(Memory::default());
+        let options = VaultOptions::new(dir.path().join("data"), keychain.clone());
+        let vault = Vault::create(options.clone(), Unlock::Keychain).await.unwrap();
+        crate::samples::load_samples(&vault, 3, |_| {}).await.unwrap();
+        vault.close().await;
+        let away = dir.path().join("away");
+        std::fs::rename(&options.data_dir, &away).unwrap();
+
+        // A failed `init` (its settings cannot be written) takes the key out of nothing.
+        std::fs::create_dir_all(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
+        assert!(Vault::create(options.clone(), Unlock::Keychain).await.is_err());
+        assert!(keychain.0.lock().unwrap().contains_key(&options.keychain_account()), "the key stays");
+        std::fs::remove_dir_all(&options.data_dir).unwrap();
+
+        let new = Vault::create(options.clone(), Unlock::Keychain).await.expect("a new vault here");
+        assert_eq!(new.status().await.unwrap().leads, 0);
+        new.close().await;
+        // The first vault put back in its folder.
+        std::fs::remove_dir_all(&options.data_dir).unwrap();
+        std::fs::rename(&away, &options.data_dir).unwrap();
+        let back = Vault::open(options).await.expect("it opens with its key");
+        assert_eq!(back.status().await.unwrap().leads, 3);
+        back.close().await;
     }
 
     /// An `init` killed before its first write leaves an empty database file: that is no vault
