@@ -559,3 +559,42 @@ fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
 fn me(sandbox: &Sandbox) -> String {
     format!("leadvault --data-dir {}", sandbox.data_dir().display())
 }
+
+/// A vault locked with a passphrase opens without a keychain, but its connections' tokens are
+/// kept only there: with no keychain, `connect` says to unlock or start one, not to export the
+/// passphrase that already opened the vault.
+#[test]
+fn connecting_a_passphrase_vault_without_a_keychain_says_the_tokens_need_one() {
+    let rt = runtime();
+    let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
+    let sandbox = Sandbox::new();
+    let no_bus = format!("unix:path={}", sandbox.path("no-bus").display());
+    let out = sandbox
+        .command(&["init"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut child = sandbox
+        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &fake.base_url()])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
+    let err = common::fails(child.wait_with_output().unwrap(), &["connect without a keychain"]);
+    assert!(err.contains("no OS keychain is available"), "{err}");
+    assert!(err.contains("sign-in tokens are kept only in the OS keychain"), "{err}");
+    assert!(!err.contains("LEADVAULT_PASSPHRASE"), "the passphrase already opened the vault: {err}");
+    let list = sandbox
+        .command(&["connections", "list", "--json"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
+        .output()
+        .unwrap();
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&list.stdout).unwrap(), serde_json::json!([]));
+}
