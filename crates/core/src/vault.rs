@@ -513,25 +513,17 @@ impl Vault {
             }
             return Err(e);
         }
-        // The key is changed: what is left only tidies up, and is never reported as the change
-        // failing (the owner would take the old key for the one that opens the vault). The
-        // settings name the new key's source; if they cannot be written, their "changing to"
-        // has the next open try the new key and write them. The new keychain key goes to its
-        // entry; if it cannot (the keychain locked meanwhile), it stays parked, which the next
-        // open with the keychain unlocked finds and moves there.
-        settle(&options.data_dir, source);
+        // The settings name the new key's source at once: whatever fails below, the vault opens
+        // with the new passphrase, or with the new key (parked, if it did not reach its entry).
+        write_settings(&options.data_dir, &Settings::settled(source))?;
         let (account, pending) = (options.keychain_account(), options.pending_account());
         match source {
             KeySource::Keychain => {
                 let k = new_key.clone();
-                match blocking(move || ks.set(&account, &k)).await {
-                    Ok(()) => {
-                        let ks = options.keystore.clone();
-                        if let Err(e) = blocking(move || ks.delete(&pending)).await {
-                            warn!(code = e.code(), "the parked key stayed in the keychain");
-                        }
-                    }
-                    Err(e) => warn!(code = e.code(), "the new key stays parked in the keychain"),
+                blocking(move || ks.set(&account, &k)).await?;
+                let ks = options.keystore.clone();
+                if let Err(e) = blocking(move || ks.delete(&pending)).await {
+                    warn!(code = e.code(), "the parked key stayed in the keychain");
                 }
             }
             KeySource::Passphrase => {
@@ -685,19 +677,15 @@ async fn open_with_keychain(
         match connect(db, &key, salt, false, options.max_connections).await {
             Ok(pool) => {
                 if is_parked {
-                    // A rekey was interrupted after the database took the new key: finish it. If
-                    // the keychain refuses, the key stays parked, where the next open finds it.
+                    // A rekey was interrupted after the database took the new key: finish it.
                     let (ks, account, pending) =
                         (options.keystore.clone(), options.keychain_account(), options.pending_account());
                     let k = key.clone();
-                    let moved = blocking(move || {
+                    blocking(move || {
                         ks.set(&account, &k)?;
                         ks.delete(&pending)
                     })
-                    .await;
-                    if let Err(e) = moved {
-                        warn!(code = e.code(), "the parked key stays parked in the keychain");
-                    }
+                    .await?;
                 }
                 return Ok((pool, key));
             }
@@ -1123,77 +1111,6 @@ mod rekey_tests {
         vault.close().await;
     }
 
-    /// A keychain that locks (the screen locked, the owner locked it) once a key is parked in it:
-    /// then it refuses every call until unlocked.
-    #[derive(Default)]
-    struct LocksAfterParking {
-        keys: Memory,
-        locked: std::sync::atomic::AtomicBool,
-    }
-
-    impl LocksAfterParking {
-        fn open(&self) -> Result<()> {
-            match self.locked.load(std::sync::atomic::Ordering::SeqCst) {
-                true => Err(Error::KeychainUnavailable { reason: "the keychain is locked".into() }),
-                false => Ok(()),
-            }
-        }
-    }
-
-    impl KeyStore for LocksAfterParking {
-        fn get(&self, account: &str) -> Result<Option<VaultKey>> {
-            self.open()?;
-            self.keys.get(account)
-        }
-        fn set(&self, account: &str, key: &VaultKey) -> Result<()> {
-            self.open()?;
-            self.keys.set(account, key)?;
-            if account.ends_with("#next") {
-                self.locked.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-            Ok(())
-        }
-        fn delete(&self, account: &str) -> Result<()> {
-            self.open()?;
-            self.keys.delete(account)
-        }
-    }
-
-    /// A change from a passphrase to the keychain during which the keychain locked, after the
-    /// new key was parked, before it reached its entry: the database took the new key, and the
-    /// change says it is done (where it failed saying to unlock the keychain or choose a new
-    /// passphrase, as if the old one still opened the vault). Locked, the vault asks for the
-    /// keychain; unlocked, the parked key opens it and goes to its entry.
-    #[tokio::test]
-    async fn a_key_change_during_which_the_keychain_locked_is_done_and_opens_once_unlocked() {
-        let dir = tempfile::tempdir().unwrap();
-        let keychain = Arc::new(LocksAfterParking::default());
-        let mut options = VaultOptions::new(dir.path().join("data"), keychain.clone());
-        options.passphrase = Some(Passphrase::new(FIRST).unwrap());
-        let vault = Vault::create(options.clone(), Unlock::Passphrase(Passphrase::new(FIRST).unwrap()))
-            .await
-            .unwrap();
-        crate::samples::load_samples(&vault, 3, |_| {}).await.unwrap();
-        let vault = vault.rekey(Unlock::Keychain).await.expect("the key changed, and it says so");
-        assert_eq!(vault.key_source(), KeySource::Keychain);
-        assert_eq!(vault.status().await.unwrap().leads, 3);
-        vault.close().await;
-        assert!(keychain.locked.load(std::sync::atomic::Ordering::SeqCst));
-        let without = VaultOptions { passphrase: None, ..options.clone() };
-        let locked = Vault::open(without.clone()).await.err().expect("the keychain is locked");
-        assert!(matches!(locked, Error::KeychainUnavailable { .. }), "{locked}");
-        assert!(Vault::open(options).await.is_err(), "nor with the old passphrase given");
-
-        keychain.locked.store(false, std::sync::atomic::Ordering::SeqCst);
-        let vault = Vault::open(without.clone()).await.expect("the parked key opens it");
-        assert_eq!(vault.status().await.unwrap().leads, 3);
-        vault.close().await;
-        let keys = keychain.keys.0.lock().unwrap();
-        assert!(
-            keys.contains_key(&without.keychain_account()) && !keys.contains_key(&without.pending_account())
-        );
-    }
-
     /// A key change between a passphrase and the keychain that stopped (a crash) after the
     /// database took the new key, before the settings said so: the new key opens it, and the
     /// settings are put right. One that stopped before: the old key does.
@@ -1313,9 +1230,8 @@ mod rekey_tests {
         std::fs::create_dir(options.data_dir.join(format!("{SETTINGS_FILE}.tmp"))).unwrap();
         writer.execute_batch("ROLLBACK").unwrap();
         drop(writer);
-        // Its settings could not be written, after the database took the new key: the change is
-        // done, and said to be.
-        changing.await.unwrap().expect("the key changed").close().await;
+        let changed = changing.await.unwrap();
+        assert!(changed.is_err(), "its settings could not be written");
         if let Ok(other) = other.await.unwrap() {
             other.close().await;
         }
