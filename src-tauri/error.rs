@@ -88,15 +88,6 @@ impl From<leadvault_connectors::Error> for CommandError {
     fn from(e: leadvault_connectors::Error) -> CommandError {
         use leadvault_connectors::Error as E;
         let code = match &e {
-            // The vault is open by then: a keychain missing here is one the connection's
-            // tokens need, whatever locks the vault (choosing a passphrase would not help).
-            E::Core(leadvault_core::Error::KeychainUnavailable { reason }) => {
-                let text = format!(
-                    "no OS keychain is available ({reason}): sign-in tokens are kept only in the OS keychain, \
-                     whatever locks the vault; unlock your keyring and try again"
-                );
-                return CommandError::new("keychain_unavailable", text);
-            }
             E::Core(inner) => {
                 let message = window_message(inner).unwrap_or_else(|| inner.to_string());
                 return CommandError::new(inner.code(), message);
@@ -176,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_connection_without_a_keychain_says_its_tokens_need_one() {
-        let e = leadvault_connectors::Error::Core(leadvault_core::Error::KeychainUnavailable {
+        let e = leadvault_connectors::Error::Core(leadvault_core::Error::TokensNeedKeychain {
             reason: "no Secret Service is running".into(),
         });
         let shown = CommandError::from(e);

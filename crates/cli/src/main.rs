@@ -180,18 +180,6 @@ fn rekey_hint(e: Error) -> Error {
     }
 }
 
-/// A command that keeps or reads a connection's tokens cannot do without the keychain, whatever
-/// locks the vault: exporting the passphrase (the core's advice for opening a vault) does not
-/// help there.
-fn tokens_hint(e: Error) -> Error {
-    match e {
-        Error::KeychainUnavailable { reason } => Error::InvalidInput(format!(
-            "no OS keychain is available ({reason}): sign-in tokens are kept only in the OS keychain, whatever locks the vault; unlock your keyring and try again"
-        )),
-        other => other,
-    }
-}
-
 async fn run(cli: Cli) -> Result<(), Error> {
     let options = options(&cli)?;
     let passphrase_env = options.passphrase_env.clone();
@@ -426,7 +414,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             };
             let done = connect::connect(&vault, args).await;
             vault.close().await;
-            done.map_err(tokens_hint)?;
+            done?;
         }
         Command::Connections { command: ConnectionsCommand::List { json } } => {
             let vault = Vault::open(options).await?;
@@ -445,14 +433,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let vault = Vault::open(options).await?;
             let done = connect::test(&vault, &id).await;
             vault.close().await;
-            done.map_err(tokens_hint)?;
+            done?;
         }
         Command::Sync { connection, json, watch, every } => {
             let vault = Vault::open(options).await?;
             let args = sync::SyncArgs { connection, json, watch_every: watch.then_some(every) };
             let done = sync::sync(&vault, args).await;
             vault.close().await;
-            done.map_err(tokens_hint)?;
+            done?;
         }
         Command::Demo { leads, seed, follow } => {
             demo::demo(options, demo::DemoArgs { leads, seed, follow }).await?;
@@ -461,9 +449,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let vault = Vault::open(options).await?;
             let done = connect::disconnect(&vault, &id, purge).await;
             vault.close().await;
-            done.map_err(tokens_hint)?;
+            done?;
         }
-        Command::Ads { command } => ads::run(options, command).await.map_err(tokens_hint)?,
+        Command::Ads { command } => ads::run(options, command).await?,
     }
     Ok(())
 }

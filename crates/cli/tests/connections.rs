@@ -527,10 +527,11 @@ fn a_declined_or_unfinished_sign_in_names_the_whole_command_to_run_again() {
         "--timeout",
         "120",
         "--no-browser",
+        "--json",
     ];
     let again = format!(
         "`{} connect hubspot --base-url {base} --client-id {CLIENT_ID} --label 'Sales CRM' --timeout 120 \
-         --no-browser` again",
+         --no-browser --json` again",
         me(&sandbox)
     );
 
@@ -597,4 +598,35 @@ fn connecting_a_passphrase_vault_without_a_keychain_says_the_tokens_need_one() {
         .output()
         .unwrap();
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&list.stdout).unwrap(), serde_json::json!([]));
+
+    // Connected while the keychain was there, then synced without it: the same, and the
+    // connection's last error (shown by `connections list` and the window) says it too.
+    let mut child = sandbox
+        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &fake.base_url(), "--json"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sandbox
+        .command(&["sync"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
+        .output()
+        .unwrap();
+    let err = common::fails(out, &["sync without a keychain"]);
+    assert!(err.contains("sign-in tokens are kept only in the OS keychain"), "{err}");
+    assert!(!err.contains("LEADVAULT_PASSPHRASE"), "{err}");
+    let list = sandbox
+        .command(&["connections", "list", "--json"])
+        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let last_error = list[0]["last_error"].as_str().unwrap_or_default().to_string();
+    assert!(last_error.contains("sign-in tokens are kept only in the OS keychain"), "{list}");
 }

@@ -334,6 +334,35 @@ async fn update_signed_in(
     Ok(true)
 }
 
+/// The keychain as a connection's secrets use it: no keychain is named as one the tokens need
+/// ([`Error::TokensNeedKeychain`]), where the vault's own key store says how else to open a vault.
+struct TokenStore(Arc<dyn KeyStore>);
+
+fn tokens_need_keychain(e: Error) -> Error {
+    match e {
+        Error::KeychainUnavailable { reason } => Error::TokensNeedKeychain { reason },
+        other => other,
+    }
+}
+
+impl KeyStore for TokenStore {
+    fn get(&self, account: &str) -> Result<Option<crate::secrets::VaultKey>> {
+        self.0.get(account).map_err(tokens_need_keychain)
+    }
+    fn set(&self, account: &str, key: &crate::secrets::VaultKey) -> Result<()> {
+        self.0.set(account, key).map_err(tokens_need_keychain)
+    }
+    fn delete(&self, account: &str) -> Result<()> {
+        self.0.delete(account).map_err(tokens_need_keychain)
+    }
+    fn get_text(&self, account: &str) -> Result<Option<zeroize::Zeroizing<String>>> {
+        self.0.get_text(account).map_err(tokens_need_keychain)
+    }
+    fn set_text(&self, account: &str, secret: &str) -> Result<()> {
+        self.0.set_text(account, secret).map_err(tokens_need_keychain)
+    }
+}
+
 impl Vault {
     pub fn connections(&self) -> Connections<'_> {
         Connections { vault: self }
@@ -342,7 +371,7 @@ impl Vault {
 
 impl Connections<'_> {
     fn keystore(&self) -> Arc<dyn KeyStore> {
-        self.vault.keystore()
+        Arc::new(TokenStore(self.vault.keystore()))
     }
 
     /// Saves a new connection: its secrets to the keychain first, then the rest to the vault.
@@ -940,12 +969,16 @@ mod tests {
             connections.sign_in_again("01NOPE", &hubspot("4471", AuthKind::Oauth), &token("t"), None).await;
         assert!(err.unwrap_err().to_string().contains("no connection with id"));
 
-        // The keychain refusing the new secrets changes nothing.
+        // The keychain refusing the new secrets changes nothing, and says the tokens need it (the
+        // vault is open: its passphrase is not what is missing).
         keychain.refuse_writes.store(true, Ordering::SeqCst);
         let err = connections
             .sign_in_again(&before.id, &hubspot("4471", AuthKind::Token), &token("new"), None)
-            .await;
-        assert!(err.is_err());
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::TokensNeedKeychain { .. }), "{err}");
+        assert!(err.to_string().contains("sign-in tokens are kept only in the OS keychain"), "{err}");
+        assert!(!err.to_string().contains("PASSPHRASE"), "{err}");
         keychain.refuse_writes.store(false, Ordering::SeqCst);
 
         // The vault refusing the row's update puts the old secrets back.

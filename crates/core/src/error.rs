@@ -37,6 +37,13 @@ pub enum Error {
     )]
     KeychainUnavailable { reason: String },
 
+    /// No keychain for a connection's tokens, which are kept only there whatever locks the vault
+    /// (the vault is open by then: its passphrase is not what is missing).
+    #[error(
+        "no OS keychain is available ({reason}): sign-in tokens are kept only in the OS keychain, whatever locks the vault; unlock your keyring and try again"
+    )]
+    TokensNeedKeychain { reason: String },
+
     #[error(
         "this vault is locked with a passphrase: export {env_hint}='your passphrase' and run the command again (or --passphrase-env NAME to read it from another variable)"
     )]
@@ -143,7 +150,7 @@ impl Error {
             Error::SettingsUnreadable { .. } => "settings_unreadable",
             Error::VaultExists { .. } => "vault_exists",
             Error::KeyNotInKeychain { .. } => "key_not_in_keychain",
-            Error::KeychainUnavailable { .. } => "keychain_unavailable",
+            Error::KeychainUnavailable { .. } | Error::TokensNeedKeychain { .. } => "keychain_unavailable",
             Error::PassphraseRequired { .. } => "passphrase_required",
             Error::PassphraseTooShort => "passphrase_too_short",
             Error::LeadNotFound { .. } => "lead_not_found",
