@@ -221,8 +221,8 @@ fn refused_paste(e: leadvault_connectors::Error) -> leadvault_connectors::Error 
 }
 
 /// A sign-in declined or not finished says to run the command again: with the options given
-/// to this one (its server, its OAuth app, its label, how long it waits, and whether it opens a
-/// browser), where it named the provider alone, which signs in somewhere else or finds no
+/// to this one (its server, its OAuth app, its label, how long it waits, whether it opens a
+/// browser, and whether it prints JSON), where it named the provider alone, which signs in somewhere else or finds no
 /// OAuth app, or left out what else was typed. Each value as a shell reads it back.
 fn again_with_these_options(
     e: leadvault_connectors::Error,
@@ -248,6 +248,9 @@ fn again_with_these_options(
         }
         if args.no_browser {
             command.push_str(" --no-browser");
+        }
+        if args.json {
+            command.push_str(" --json");
         }
         command
     };
