@@ -166,12 +166,15 @@ fn sync_file(file: &File, target: &Path) -> std::io::Result<()> {
 /// Puts the folder of `named` on the disk: the name a rename gave a file is an entry of the
 /// folder, and lost with it in a power cut until the folder is synced. A file system that
 /// cannot sync a folder (some network and FUSE ones, and systems where a folder is not opened
-/// as a file) keeps what it keeps: the file's bytes are synced already.
+/// as a file) keeps what it keeps: the file's bytes are synced already. So does a folder that
+/// may be written but not read (a drop folder, mode 0733): it cannot be opened to sync, and the
+/// file is in it, whole, by then.
 fn sync_folder(named: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         let dir = folder_of(named);
-        match File::open(dir).and_then(|d| d.sync_all()) {
+        let Ok(folder) = File::open(dir) else { return Ok(()) };
+        match folder.sync_all() {
             Ok(()) => synced(Synced::Folder(dir.to_path_buf())),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOTSUP | libc::ENOSYS)) => {}
             Err(e) => return Err(e),
