@@ -15,6 +15,10 @@
 # the wall-clock time of that moment, and the launch time is measured from just before exec.
 # It runs in a private D-Bus session, with a keyring of its own (password "bench") and a private
 # Xvfb display.
+#
+# The reference, measured in the same run on the same display: the same Tauri shell and window
+# with a blank page and no vault (the blank-window example, src-tauri/examples/), its memory
+# 3 s after its page has loaded. It is what any window of this stack costs on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +39,7 @@ case "$leads$runs" in *[!0-9]*) echo "error: --leads and --runs take whole numbe
 if [ -z "${LEADVAULT_BENCH_IN_SESSION:-}" ]; then
   bash scripts/setup.sh
   (cd ui && npm run --silent build)
-  cargo build --quiet --release --locked -p leadvault-desktop --features custom-protocol
+  cargo build --quiet --release --locked -p leadvault-desktop --features custom-protocol --bins --example blank-window
   cargo build --quiet --release --locked -p leadvault-cli -p leadvault-bench
   # The kept vault: one per lead count and set of migrations (a vault from older migrations
   # would be updated at the first launch, and that launch timed with the update).
@@ -139,8 +143,36 @@ for run in $(seq "$runs"); do
   sleep 1
 done
 
-printf '%s\n' "${results[@]}" | awk -v leads="$leads" -v runs="$runs" '
-  { launch[NR] = $1; now[NR] = $2; later[NR] = $3; app[NR] = $4; kids[NR] = $5; pss[NR] = $6; anon[NR] = $7 }
+# The reference: the blank window, as many launches, each measured 3 s after its page loaded.
+blank=()
+for run in $(seq "$runs"); do
+  out="$work/blank$run.out"
+  target/release/examples/blank-window >"$out" 2>&1 &
+  ref=$!
+  loaded=""
+  for _ in $(seq 600); do
+    grep -q '^blank-page-loaded' "$out" && loaded=1 && break
+    sleep 0.05
+  done
+  if [ -z "$loaded" ]; then
+    echo "error: the blank reference window did not load its page within 30 s" >&2
+    tail -n 20 "$out" >&2
+    kill "$ref" 2>/dev/null || true
+    exit 1
+  fi
+  sleep 3
+  read -r ref_app ref_kids < <(tree_rss "$ref")
+  read -r ref_pss ref_anon < <(tree_rollup "$ref")
+  kill "$ref" 2>/dev/null || true
+  wait "$ref" 2>/dev/null || true
+  say "reference run $run (blank window): RSS $(((ref_app + ref_kids) / 1024)) MiB (app $((ref_app / 1024)), WebKit $((ref_kids / 1024))), PSS $((ref_pss / 1024)) MiB, anonymous $((ref_anon / 1024)) MiB"
+  blank+=("$(((ref_app + ref_kids) / 1024)) $((ref_pss / 1024)) $((ref_anon / 1024))")
+  sleep 1
+done
+
+{ printf 'app %s\n' "${results[@]}"; printf 'blank %s\n' "${blank[@]}"; } | awk -v leads="$leads" -v runs="$runs" '
+  $1 == "app" { n++; launch[n] = $2; now[n] = $3; later[n] = $4; app[n] = $5; kids[n] = $6; pss[n] = $7; anon[n] = $8 }
+  $1 == "blank" { b++; brss[b] = $2; bpss[b] = $3; banon[b] = $4 }
   function median(a, n,   i, j, t, b) {
     for (i = 1; i <= n; i++) b[i] = a[i]
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
@@ -150,15 +182,23 @@ printf '%s\n' "${results[@]}" | awk -v leads="$leads" -v runs="$runs" '
     printf "\nLeadvault desktop launch: %d leads, %d runs (release build, Xvfb, keychain vault)\n\n", leads, runs
     printf "%-44s | %8s | %8s | %s\n", "metric", "median", "max", "target"
     printf "%-44s-+-%8s-+-%8s-+-%s\n", "--------------------------------------------", "--------", "--------", "------"
-    ml = median(launch, NR); mm = median(later, NR); xl = 0; xm = 0; xn = 0
-    for (i = 1; i <= NR; i++) {
+    ml = median(launch, n); mm = median(later, n); xl = 0; xm = 0; xn = 0
+    for (i = 1; i <= n; i++) {
       if (launch[i] > xl) xl = launch[i]; if (later[i] > xm) xm = later[i]; if (now[i] > xn) xn = now[i]
     }
+    br = median(brss, b); bp = median(bpss, b); ba = median(banon, b)
     printf "%-44s | %8d | %8d | <= 1500 ms %s\n", "launch to first rows painted, ms", ml, xl, (ml <= 1500 ? "met" : "NOT MET")
-    printf "%-44s | %8d | %8d |\n", "RSS at first paint, MiB (app + WebKit)", median(now, NR), xn
+    printf "%-44s | %8d | %8d |\n", "RSS at first paint, MiB (app + WebKit)", median(now, n), xn
     printf "%-44s | %8d | %8d | <= 250 MiB %s\n", "RSS 3 s later, MiB (app + WebKit)", mm, xm, (mm <= 250 ? "met" : "NOT MET")
-    printf "%-44s | %8d |          |\n", "  of which the app process", median(app, NR)
-    printf "%-44s | %8d |          |\n", "  of which WebKit (web + network processes)", median(kids, NR)
-    printf "%-44s | %8d |          | (shared libraries counted once)\n", "PSS 3 s later, MiB (app + WebKit)", median(pss, NR)
-    printf "%-44s | %8d |          | (the rest of RSS: pages of files)\n", "anonymous 3 s later, MiB (app + WebKit)", median(anon, NR)
+    printf "%-44s | %8d |          |\n", "  of which the app process", median(app, n)
+    printf "%-44s | %8d |          |\n", "  of which WebKit (web + network processes)", median(kids, n)
+    printf "%-44s | %8d |          | (shared libraries counted once)\n", "PSS 3 s later, MiB (app + WebKit)", median(pss, n)
+    printf "%-44s | %8d |          | (the rest of RSS: pages of files)\n", "anonymous 3 s later, MiB (app + WebKit)", median(anon, n)
+    printf "\nReference, same run and display: the same Tauri shell and window with a blank page, no vault\n\n"
+    printf "%-44s | %8s | %8s | %s\n", "memory 3 s after, MiB (median)", "blank", "app", "app - blank (ratio)"
+    printf "%-44s-+-%8s-+-%8s-+-%s\n", "--------------------------------------------", "--------", "--------", "-------------------"
+    printf "%-44s | %8d | %8d | %+d (%.2fx)\n", "RSS (app + WebKit)", br, mm, mm - br, (br ? mm / br : 0)
+    printf "%-44s | %8d | %8d | %+d (%.2fx)\n", "PSS (shared libraries counted once)", bp, median(pss, n), median(pss, n) - bp, (bp ? median(pss, n) / bp : 0)
+    printf "%-44s | %8d | %8d | %+d (%.2fx)\n", "anonymous", ba, median(anon, n), median(anon, n) - ba, (ba ? median(anon, n) / ba : 0)
+    if (br > 250) printf "\nThe blank window alone is %d MiB resident here, above the 250 MiB target.\n", br
   }'
