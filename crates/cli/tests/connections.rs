@@ -562,7 +562,7 @@ fn me(sandbox: &Sandbox) -> String {
 }
 
 /// A vault locked with a passphrase opens without a keychain, but its connections' tokens are
-/// kept only there: with no keychain, `connect` says to unlock or start one, not to export the
+/// kept only there: with no keychain, `connect` and `sync` say to unlock it, not to export the
 /// passphrase that already opened the vault.
 #[test]
 fn connecting_a_passphrase_vault_without_a_keychain_says_the_tokens_need_one() {
@@ -570,63 +570,38 @@ fn connecting_a_passphrase_vault_without_a_keychain_says_the_tokens_need_one() {
     let fake = rt.block_on(Fake::start(Provider::Hubspot)).unwrap();
     let sandbox = Sandbox::new();
     let no_bus = format!("unix:path={}", sandbox.path("no-bus").display());
-    let out = sandbox
-        .command(&["init"])
-        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
-        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
-        .output()
-        .unwrap();
+    // `leadvault <args>` on the passphrase vault, with or without a keychain, `input` on its stdin.
+    let run = |args: &[&str], keychain: bool, input: &str| {
+        let mut command = sandbox.command(args);
+        command.env("LEADVAULT_PASSPHRASE", "correct horse battery");
+        if !keychain {
+            command.env("DBUS_SESSION_BUS_ADDRESS", &no_bus);
+        }
+        let mut child =
+            command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&["init"], false, "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut child = sandbox
-        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &fake.base_url()])
-        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
-        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
-    let err = common::fails(child.wait_with_output().unwrap(), &["connect without a keychain"]);
+    let base = fake.base_url();
+    let connect = ["connect", "hubspot", "--token-stdin", "--base-url", &base];
+    let err = common::fails(run(&connect, false, &fake.issue_token()), &["connect without a keychain"]);
     assert!(err.contains("no OS keychain is available"), "{err}");
     assert!(err.contains("sign-in tokens are kept only in the OS keychain"), "{err}");
     assert!(!err.contains("LEADVAULT_PASSPHRASE"), "the passphrase already opened the vault: {err}");
-    let list = sandbox
-        .command(&["connections", "list", "--json"])
-        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
-        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
-        .output()
-        .unwrap();
+    let list = run(&["connections", "list", "--json"], false, "");
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&list.stdout).unwrap(), serde_json::json!([]));
 
     // Connected while the keychain was there, then synced without it: the same, and the
     // connection's last error (shown by `connections list` and the window) says it too.
-    let mut child = sandbox
-        .command(&["connect", "hubspot", "--token-stdin", "--base-url", &fake.base_url(), "--json"])
-        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(fake.issue_token().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run(&connect, true, &fake.issue_token());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = sandbox
-        .command(&["sync"])
-        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
-        .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
-        .output()
-        .unwrap();
-    let err = common::fails(out, &["sync without a keychain"]);
+    let err = common::fails(run(&["sync"], false, ""), &["sync without a keychain"]);
     assert!(err.contains("sign-in tokens are kept only in the OS keychain"), "{err}");
     assert!(!err.contains("LEADVAULT_PASSPHRASE"), "{err}");
-    let list = sandbox
-        .command(&["connections", "list", "--json"])
-        .env("LEADVAULT_PASSPHRASE", "correct horse battery")
-        .output()
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_slice(&run(&["connections", "list", "--json"], true, "").stdout).unwrap();
     let last_error = list[0]["last_error"].as_str().unwrap_or_default().to_string();
     assert!(last_error.contains("sign-in tokens are kept only in the OS keychain"), "{list}");
 }
