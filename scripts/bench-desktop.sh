@@ -113,24 +113,28 @@ tree_rollup() {
   echo "$pss $anon"
 }
 
+# The moment a launched process printed "<prefix> epoch_ms=<ms>" in its output file: waits up
+# to 30 s for it, else says what did not happen, with the end of the output, and stops it.
+epoch_of() {
+  local prefix="$1" out="$2" pid="$3" what="$4" ms=""
+  for _ in $(seq 600); do
+    ms="$(sed -n "s/^$prefix epoch_ms=\([0-9]*\).*/\1/p" "$out")"
+    [ -n "$ms" ] && echo "$ms" && return 0
+    sleep 0.05
+  done
+  echo "error: $what within 30 s" >&2
+  tail -n 20 "$out" >&2
+  kill "$pid" 2>/dev/null || true
+  return 1
+}
+
 results=()
 for run in $(seq "$runs"); do
   out="$work/run$run.out"
   start_ms="$(date +%s%3N)"
   LEADVAULT_BENCH_STARTUP=1 target/release/leadvault-desktop >"$out" 2>&1 &
   app=$!
-  painted=""
-  for _ in $(seq 600); do
-    painted="$(sed -n 's/^first-rows-painted epoch_ms=\([0-9]*\).*/\1/p' "$out")"
-    [ -n "$painted" ] && break
-    sleep 0.05
-  done
-  if [ -z "$painted" ]; then
-    echo "error: run $run: the window did not report its first rows within 30 s" >&2
-    tail -n 20 "$out" >&2
-    kill "$app" 2>/dev/null || true
-    exit 1
-  fi
+  painted="$(epoch_of first-rows-painted "$out" "$app" "run $run: the window did not report its first rows")" || exit 1
   read -r app_now kids_now < <(tree_rss "$app")
   sleep 3
   read -r app_later kids_later < <(tree_rss "$app")
@@ -149,17 +153,7 @@ for run in $(seq "$runs"); do
   out="$work/blank$run.out"
   target/release/examples/blank-window >"$out" 2>&1 &
   ref=$!
-  loaded=""
-  for _ in $(seq 600); do
-    grep -q '^blank-page-loaded' "$out" && loaded=1 && break
-    sleep 0.05
-  done
-  if [ -z "$loaded" ]; then
-    echo "error: the blank reference window did not load its page within 30 s" >&2
-    tail -n 20 "$out" >&2
-    kill "$ref" 2>/dev/null || true
-    exit 1
-  fi
+  epoch_of blank-page-loaded "$out" "$ref" "the blank reference window did not load its page" >/dev/null || exit 1
   sleep 3
   read -r ref_app ref_kids < <(tree_rss "$ref")
   read -r ref_pss ref_anon < <(tree_rollup "$ref")
