@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::same_schema::SameSchemaFigures;
 use crate::sqlite_bench::SqliteFigures;
 use crate::vault_bench::VaultFigures;
 
@@ -79,14 +80,25 @@ pub struct Results {
     pub run: RunInfo,
     pub leadvault: VaultFigures,
     pub sqlite3: SqliteFigures,
+    /// sqlite3 doing the same work: loading the file into the vault's schema, and the same export.
+    pub sqlite3_same_schema: SameSchemaFigures,
+    /// sqlite3's own rates for making the rows searchable, as a share of its plain `.import`:
+    /// what any searchable import is up against in the strict reading.
+    pub sqlite3_fts_vs_plain: f64,
+    pub sqlite3_same_schema_vs_plain: f64,
     pub comparison: Vec<Comparison>,
     pub targets: Vec<Target>,
 }
 
 impl Results {
-    pub fn new(run: RunInfo, ours: VaultFigures, reference: SqliteFigures) -> Results {
+    pub fn new(
+        run: RunInfo,
+        ours: VaultFigures,
+        reference: SqliteFigures,
+        same: SameSchemaFigures,
+    ) -> Results {
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-        let (o, r) = (&ours, &reference);
+        let (o, r, s) = (&ours, &reference, &same);
         let row = |metric, unit: Unit, leadvault: f64, sqlite3: f64| Comparison {
             metric,
             unit,
@@ -108,33 +120,63 @@ impl Results {
                 o.import_rows_per_sec,
                 r.import_fts_rows_per_sec,
             ),
+            row(
+                "import, rows/s (vs loading the vault's schema)",
+                Unit::RowsPerSec,
+                o.import_rows_per_sec,
+                s.import_rows_per_sec,
+            ),
             row("search first page p50, ms", Unit::Ms, o.search.p50_ms, r.search.p50_ms),
             row("search first page p99, ms", Unit::Ms, o.search.p99_ms, r.search.p99_ms),
             row("list first page p50, ms", Unit::Ms, o.list.p50_ms, r.list.p50_ms),
             row("list first page p99, ms", Unit::Ms, o.list.p99_ms, r.list.p99_ms),
             row("list first page, status=new p50, ms", Unit::Ms, o.list_status.p50_ms, r.list_status.p50_ms),
             row("list first page, status=new p99, ms", Unit::Ms, o.list_status.p99_ms, r.list_status.p99_ms),
-            row("export CSV, rows/s", Unit::RowsPerSec, o.export_rows_per_sec, r.export_rows_per_sec),
-            row("DB size, MiB", Unit::Mib, mib(o.db_bytes), mib(r.db_bytes)),
+            row(
+                "export CSV, rows/s (vs plain table dump)",
+                Unit::RowsPerSec,
+                o.export_rows_per_sec,
+                r.export_rows_per_sec,
+            ),
+            row(
+                "export CSV, rows/s (vs the same export)",
+                Unit::RowsPerSec,
+                o.export_rows_per_sec,
+                s.export_rows_per_sec,
+            ),
+            row("DB size, MiB (vs plain table + FTS)", Unit::Mib, mib(o.db_bytes), mib(r.db_bytes)),
+            row("DB size, MiB (vs the vault's schema)", Unit::Mib, mib(o.db_bytes), mib(s.db_bytes)),
         ];
         let import_fts = o.import_rows_per_sec / r.import_fts_rows_per_sec;
         let import_plain = o.import_rows_per_sec / r.import_rows_per_sec;
+        let import_same = o.import_rows_per_sec / s.import_rows_per_sec;
         let export = o.export_rows_per_sec / r.export_rows_per_sec;
+        let export_same = o.export_rows_per_sec / s.export_rows_per_sec;
         let targets = vec![
-            Target {
-                target: "import >= 0.5x sqlite3's rate (.import + FTS index, like for like)",
-                value: format!("{import_fts:.2}x"),
-                met: import_fts >= IMPORT_TARGET,
-            },
             Target {
                 target: "import >= 0.5x sqlite3's rate (plain .import, the strict reading)",
                 value: format!("{import_plain:.2}x"),
                 met: import_plain >= IMPORT_TARGET,
             },
             Target {
-                target: "export >= 1x sqlite3's rate",
+                target: "import >= 0.5x sqlite3's rate (.import + FTS index)",
+                value: format!("{import_fts:.2}x"),
+                met: import_fts >= IMPORT_TARGET,
+            },
+            Target {
+                target: "import >= 0.5x sqlite3's rate (loading the vault's schema, like for like)",
+                value: format!("{import_same:.2}x"),
+                met: import_same >= IMPORT_TARGET,
+            },
+            Target {
+                target: "export >= 1x sqlite3's rate (plain table dump)",
                 value: format!("{export:.2}x"),
                 met: export >= EXPORT_TARGET,
+            },
+            Target {
+                target: "export >= 1x sqlite3's rate (the same export, like for like)",
+                value: format!("{export_same:.2}x"),
+                met: export_same >= EXPORT_TARGET,
             },
             Target {
                 target: "search first page p99 <= 20 ms",
@@ -142,7 +184,18 @@ impl Results {
                 met: o.search.p99_ms <= SEARCH_P99_TARGET_MS,
             },
         ];
-        Results { run, leadvault: ours, sqlite3: reference, comparison, targets }
+        let sqlite3_fts_vs_plain = r.import_fts_rows_per_sec / r.import_rows_per_sec;
+        let sqlite3_same_schema_vs_plain = s.import_rows_per_sec / r.import_rows_per_sec;
+        Results {
+            run,
+            leadvault: ours,
+            sqlite3: reference,
+            sqlite3_same_schema: same,
+            sqlite3_fts_vs_plain,
+            sqlite3_same_schema_vs_plain,
+            comparison,
+            targets,
+        }
     }
 
     /// The table for people.
@@ -219,11 +272,33 @@ impl Results {
             );
         }
         let r = &self.sqlite3;
+        let same = &self.sqlite3_same_schema;
+        let _ = writeln!(
+            t,
+            "\nThe floor of the strict reading: sqlite3 itself, making the same rows searchable, runs at\n  \
+             {:.2}x its plain .import (.import + FTS index) and {:.2}x (loading the vault's schema).",
+            self.sqlite3_fts_vs_plain, self.sqlite3_same_schema_vs_plain
+        );
+        let _ = writeln!(
+            t,
+            "\nLike for like: sqlite3 loads the file into the vault's own tables, B-trees and search index\n  \
+             (their SQL read from the vault{}),\n  \
+             with the vault's journal and cache settings, in one transaction ({:.1} s), then writes the\n  \
+             same CSV file as leadvault's export ({:.1} s). It leaves out the encryption, parsing each\n  \
+             row in Rust and folding letters for search.",
+            if same.without_contentless_delete {
+                "; without contentless_delete, which this sqlite3 lacks"
+            } else {
+                ""
+            },
+            same.import_secs,
+            same.export_secs
+        );
         let _ = writeln!(
             t,
             "\nNotes:\n\
              - sqlite3's rows/s time whole processes: .import {:.1} s, FTS index {:.1} s, export {:.1} s;\n  \
-             leadvault's import also keeps its b-tree indexes, the reference's list indexes are built untimed.\n\
+             leadvault's import also keeps its b-tree indexes, the plain reference's list indexes are built untimed.\n\
              - sqlite3's latencies are its `.timer on` readings (1 ms resolution, <0.5 = under half a ms);\n  \
              leadvault's are timed around each core call, after one warm-up pass.\n\
              - leadvault's slowest searches: {}.\n\

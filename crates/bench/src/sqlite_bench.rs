@@ -62,10 +62,7 @@ pub fn run(
             std::fs::remove_file(&path).map_err(|e| Fail::io("remove", &path, e))?;
         }
     }
-    let csv = std::path::absolute(csv).map_err(|e| Fail::io("find", csv, e))?;
-    let csv_arg = csv.to_str().filter(|s| !s.contains('"')).ok_or_else(|| {
-        Fail(format!("sqlite3 cannot be given the path {}; choose a plainer --work-dir", csv.display()))
-    })?;
+    let csv_arg = csv_arg(csv)?;
     let columns = HEADER.map(|c| format!("\"{c}\" TEXT")).join(", ");
 
     progress(format_args!("sqlite3: .import of {leads} rows"));
@@ -176,9 +173,17 @@ pub fn run(
     })
 }
 
+/// `csv` as `.import` can be given it: absolute, and without a double quote.
+pub(crate) fn csv_arg(csv: &Path) -> Result<String, Fail> {
+    let csv = std::path::absolute(csv).map_err(|e| Fail::io("find", csv, e))?;
+    csv.to_str().filter(|s| !s.contains('"')).map(str::to_string).ok_or_else(|| {
+        Fail(format!("sqlite3 cannot be given the path {}; choose a plainer --work-dir", csv.display()))
+    })
+}
+
 /// Runs `script` through `sqlite3 db` and returns what it printed and how long the whole
 /// process took, in seconds. The script goes through a file, so no pipe can fill up.
-fn sqlite3(db: &Path, work_dir: &Path, script: &str) -> Result<(String, f64), Fail> {
+pub(crate) fn sqlite3(db: &Path, work_dir: &Path, script: &str) -> Result<(String, f64), Fail> {
     let script_path = work_dir.join("reference-script.sql");
     File::create(&script_path)
         .and_then(|mut f| f.write_all(script.as_bytes()))
@@ -201,7 +206,7 @@ fn sqlite3(db: &Path, work_dir: &Path, script: &str) -> Result<(String, f64), Fa
     Ok((String::from_utf8_lossy(&out.stdout).into_owned(), secs))
 }
 
-fn count_lines(path: &Path) -> Result<u64, Fail> {
+pub(crate) fn count_lines(path: &Path) -> Result<u64, Fail> {
     use std::io::Read;
     let mut file = File::open(path).map_err(|e| Fail::io("open", path, e))?;
     let mut buf = vec![0u8; 1 << 20];

@@ -30,6 +30,13 @@ pub struct VaultFigures {
     pub export_secs: f64,
     pub export_rows_per_sec: f64,
     pub db_bytes: u64,
+    /// The SQL of the vault's lead tables, indexes and search index, for the reference that
+    /// loads the same file into the same schema.
+    #[serde(skip)]
+    pub schema: Vec<String>,
+    /// The first line of the CSV export: the columns the like-for-like export must match.
+    #[serde(skip)]
+    pub export_header: String,
     /// Where the vault was kept (`--keep`).
     pub kept_vault: Option<PathBuf>,
 }
@@ -102,10 +109,12 @@ pub async fn run(
     if exported.rows != leads {
         return Err(Fail(format!("leadvault exported {} of {leads} leads", exported.rows)));
     }
+    let export_header = first_line(&out)?;
     if !keep {
         std::fs::remove_file(&out).map_err(|e| Fail::io("remove", &out, e))?;
     }
 
+    let schema = vault.leads_schema().await?;
     vault.close().await;
     let db = data_dir.join(vault::DB_FILE);
     let db_bytes = ["", "-wal", "-shm"]
@@ -125,8 +134,19 @@ pub async fn run(
         export_secs,
         export_rows_per_sec: leads as f64 / export_secs,
         db_bytes,
+        schema,
+        export_header,
         kept_vault,
     })
+}
+
+/// The first line of a file, without its line break.
+fn first_line(path: &Path) -> Result<String, Fail> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Fail::io("open", path, e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(file).read_line(&mut line).map_err(|e| Fail::io("read", path, e))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 async fn first_page(vault: &Vault, filter: &LeadFilter) -> Result<Page, Fail> {

@@ -461,6 +461,30 @@ impl Vault {
         Ok(found.into_iter().filter(|line| line != "ok").collect())
     }
 
+    /// The SQL that makes the leads' tables, their indexes and the search index as this vault
+    /// has them (read from SQLite's schema, in order: tables, then indexes, then the search
+    /// index's settings). The benchmark builds its like-for-like reference database from it,
+    /// so the reference keeps the same B-trees as the vault does. Definitions only, no data.
+    pub async fn leads_schema(&self) -> Result<Vec<String>> {
+        let mut sql: Vec<String> = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_schema \
+             WHERE sql IS NOT NULL AND (tbl_name IN ('leads', 'lead_tags', 'lead_notes') OR name = 'leads_fts') \
+               AND type IN ('table', 'index') \
+             ORDER BY type = 'index', rowid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let settings: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT k, v FROM leads_fts_config WHERE k <> 'version' AND typeof(v) = 'integer' ORDER BY k",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        sql.extend(settings.into_iter().map(|(k, v)| {
+            format!("INSERT INTO leads_fts (leads_fts, rank) VALUES ('{}', {v})", k.replace('\'', "''"))
+        }));
+        Ok(sql)
+    }
+
     /// Re-encrypts the vault under a new key: a fresh random key in the keychain, or a key from
     /// a new passphrase. Afterwards the old key no longer opens it.
     pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {

@@ -839,3 +839,51 @@ async fn a_long_note_in_chinese_is_indexed_and_found() {
     assert_eq!(vault.check().await.unwrap(), Vec::<String>::new());
     vault.close().await;
 }
+
+#[tokio::test]
+async fn the_leads_schema_remakes_the_vaults_tables_and_search_index_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let passphrase = Passphrase::new("a long test passphrase").unwrap();
+    let mut opts = options(dir.path());
+    opts.passphrase = Some(passphrase.clone());
+    let vault = Vault::create(opts, Unlock::Passphrase(passphrase)).await.unwrap();
+    let schema = vault.leads_schema().await.unwrap();
+    vault.close().await;
+
+    // Tables first, then their indexes, then the search index's settings.
+    let first_index =
+        schema.iter().position(|s| s.starts_with("CREATE INDEX") || s.starts_with("CREATE UNIQUE"));
+    let last_table =
+        schema.iter().rposition(|s| s.starts_with("CREATE TABLE") || s.starts_with("CREATE VIRTUAL"));
+    assert!(last_table.unwrap() < first_index.unwrap(), "{schema:#?}");
+    for needed in
+        ["CREATE TABLE leads", "CREATE VIRTUAL TABLE leads_fts", "leads_by_key", "'hashsize', 16777216"]
+    {
+        assert!(schema.iter().any(|s| s.contains(needed)), "{needed} is missing from {schema:#?}");
+    }
+    // Only definitions: no shadow tables of the search index, nothing of the other tables.
+    assert!(!schema.iter().any(|s| s.contains("leads_fts_data") || s.contains("connections")), "{schema:#?}");
+
+    // In a plain database, the statements make a leads table a search finds leads in.
+    let other = rusqlite::Connection::open_in_memory().unwrap();
+    for sql in &schema {
+        other.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    other
+        .execute_batch(
+            "INSERT INTO leads (seq, id, source, external_id, created_at, added_at, updated_at, full_name) \
+             VALUES (1, 'x', 'import', '1', 0, 0, 0, 'Ada');
+             INSERT INTO leads_fts (rowid, full_name) SELECT sort_key, full_name FROM leads;",
+        )
+        .unwrap();
+    let found: i64 = other.query_row("SELECT count(*) FROM leads_fts('ad*')", [], |r| r.get(0)).unwrap();
+    assert_eq!(found, 1);
+    let indexes: i64 = other
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'leads'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(indexes >= 8, "{indexes} indexes on leads");
+}
