@@ -499,6 +499,20 @@ impl Vault {
         let salt = read_salt(&db)?;
         let old_key = self.current_key(&salt).await?;
         let (new_key, source) = match &unlock {
+            // A passphrase vault moving to the keychain takes the key the keychain holds for its
+            // folder, when it holds one: that is a vault's that was here (moved away, on a drive
+            // not mounted, a backup to be put back), which must still open when it comes back,
+            // as `init` keeps it (see `create`). A keychain vault gets a new key: that is the point.
+            Unlock::Keychain if self.key_source == KeySource::Passphrase => {
+                let (ks, account) = (options.keystore.clone(), options.keychain_account());
+                match blocking(move || ks.get(&account)).await? {
+                    Some(kept) => {
+                        info!("the keychain's key for this folder is kept for the vault moving to it");
+                        (kept, KeySource::Keychain)
+                    }
+                    None => (VaultKey::generate()?, KeySource::Keychain),
+                }
+            }
             Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain),
             Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase),
         };
@@ -1313,6 +1327,46 @@ mod rekey_tests {
         std::fs::rename(&away, &options.data_dir).unwrap();
         let back = Vault::open(options).await.expect("it opens with its key");
         assert_eq!(back.status().await.unwrap().leads, 3);
+        back.close().await;
+    }
+
+    /// A passphrase vault made where a keychain vault was (moved away, on a drive not mounted)
+    /// and then moved to the keychain takes the key the keychain holds for the folder, where it
+    /// replaced it: the first vault, back in its folder, opened with no key there was.
+    #[tokio::test]
+    async fn a_passphrase_vault_moving_to_the_keychain_keeps_the_folders_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(Memory::default());
+        let options = VaultOptions::new(dir.path().join("data"), keychain.clone());
+        let first = Vault::create(options.clone(), Unlock::Keychain).await.unwrap();
+        crate::samples::load_samples(&first, 3, |_| {}).await.unwrap();
+        first.close().await;
+        let away = dir.path().join("away");
+        std::fs::rename(&options.data_dir, &away).unwrap();
+
+        let mut second_options = options.clone();
+        second_options.passphrase = Some(Passphrase::new(FIRST).unwrap());
+        let second =
+            Vault::create(second_options, Unlock::Passphrase(Passphrase::new(FIRST).unwrap())).await.unwrap();
+        crate::samples::load_samples(&second, 2, |_| {}).await.unwrap();
+        let second = second.rekey(Unlock::Keychain).await.expect("moves to the keychain");
+        assert_eq!(second.status().await.unwrap().key_source, KeySource::Keychain);
+        second.close().await;
+        let reopened = Vault::open(options.clone()).await.expect("the keychain's key opens it");
+        assert_eq!(reopened.status().await.unwrap().leads, 2);
+        reopened.close().await;
+
+        // The first vault put back in its folder opens with the same entry.
+        let here = dir.path().join("second");
+        std::fs::rename(&options.data_dir, &here).unwrap();
+        std::fs::rename(&away, &options.data_dir).unwrap();
+        let back = Vault::open(options.clone()).await.expect("it opens with its key");
+        assert_eq!(back.status().await.unwrap().leads, 3);
+        // A keychain vault's own key change makes a new key, as before.
+        let before = keychain.0.lock().unwrap().get(&options.keychain_account()).cloned().unwrap();
+        let back = back.rekey(Unlock::Keychain).await.unwrap();
+        let after = keychain.0.lock().unwrap().get(&options.keychain_account()).cloned().unwrap();
+        assert!(!after.same_as(&before), "a keychain vault's key change makes a new key");
         back.close().await;
     }
 
