@@ -75,6 +75,15 @@ pub fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
+/// The first line of a file, without its line break.
+pub fn first_line(path: &Path) -> Result<String, Fail> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Fail::io("open", path, e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(file).read_line(&mut line).map_err(|e| Fail::io("read", path, e))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
 fn main() -> ExitCode {
     start();
     match run() {

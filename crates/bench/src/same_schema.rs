@@ -12,16 +12,13 @@
 //! encryption, Leadvault's parsing and checking of each row in Rust, and the folding of
 //! letters such as "ł" and of Chinese, Japanese and Korean text for search.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::generate::HEADER;
-use crate::sqlite_bench::{count_lines, sqlite3};
-use crate::{Fail, file_size, progress};
+use crate::sqlite_bench::{export_csv, remove_db, sqlite3};
+use crate::{Fail, file_size, first_line, progress};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SameSchemaFigures {
@@ -163,12 +160,7 @@ pub fn run(
         return Err(Fail("the vault's schema came back empty".into()));
     }
     let db = work_dir.join("reference-same-schema.db");
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Fail::io("remove", &path, e))?;
-        }
-    }
+    remove_db(&db)?;
     let (tables, without_contentless_delete) = schema_for(version, schema);
     let staging = HEADER.map(|c| format!("\"{c}\" TEXT")).join(", ");
     let now_ms = std::time::SystemTime::now()
@@ -190,36 +182,12 @@ pub fn run(
 
     progress(format_args!("sqlite3: the same CSV export from the vault's schema"));
     let out = work_dir.join("reference-same-schema-export.csv");
-    let file = File::create(&out).map_err(|e| Fail::io("create", &out, e))?;
-    let started = Instant::now();
-    let status = Command::new("sqlite3")
-        .args(["-bail", "-batch", "-csv", "-header"])
-        .arg(&db)
-        .arg(export_query())
-        .stdout(file)
-        .stderr(Stdio::inherit())
-        .status()
-        .map_err(|e| Fail(format!("could not run sqlite3: {e}")))?;
-    let export_secs = started.elapsed().as_secs_f64();
-    if !status.success() {
-        return Err(Fail(format!("sqlite3 failed to export from the vault's schema ({status})")));
-    }
-    let exported = count_lines(&out)?.saturating_sub(1);
-    if exported != leads {
-        return Err(Fail(format!("sqlite3 exported {exported} rows of {leads} from the vault's schema")));
-    }
-    let header = std::io::BufRead::lines(std::io::BufReader::new(
-        File::open(&out).map_err(|e| Fail::io("open", &out, e))?,
-    ))
-    .next()
-    .transpose()
-    .map_err(|e| Fail::io("read", &out, e))?
-    .unwrap_or_default();
-    if header.trim_end() != export_header {
+    let export_secs = export_csv(&db, &export_query(), &out, leads)?;
+    let header = first_line(&out)?;
+    if header != export_header {
         return Err(Fail(format!(
-            "the like-for-like export's columns ({}) are not Leadvault's ({export_header}): \
-             update same_schema::export_query",
-            header.trim_end()
+            "the like-for-like export's columns ({header}) are not Leadvault's ({export_header}): \
+             update same_schema::export_query"
         )));
     }
     let db_bytes = ["", "-wal", "-shm"]

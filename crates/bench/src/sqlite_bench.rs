@@ -56,12 +56,7 @@ pub fn run(
 ) -> Result<SqliteFigures, Fail> {
     let version = version()?;
     let db = work_dir.join("reference.db");
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Fail::io("remove", &path, e))?;
-        }
-    }
+    remove_db(&db)?;
     let csv_arg = csv_arg(csv)?;
     let columns = HEADER.map(|c| format!("\"{c}\" TEXT")).join(", ");
 
@@ -132,24 +127,7 @@ pub fn run(
 
     progress(format_args!("sqlite3: exporting CSV"));
     let out = work_dir.join("reference-export.csv");
-    let file = File::create(&out).map_err(|e| Fail::io("create", &out, e))?;
-    let started = Instant::now();
-    let status = Command::new("sqlite3")
-        .args(["-bail", "-batch", "-csv", "-header"])
-        .arg(&db)
-        .arg("SELECT * FROM leads")
-        .stdout(file)
-        .stderr(Stdio::inherit())
-        .status()
-        .map_err(|e| Fail(format!("could not run sqlite3: {e}")))?;
-    let export_secs = started.elapsed().as_secs_f64();
-    if !status.success() {
-        return Err(Fail(format!("sqlite3 failed to export ({status})")));
-    }
-    let exported = count_lines(&out)?.saturating_sub(1);
-    if exported != leads {
-        return Err(Fail(format!("sqlite3 exported {exported} rows of {leads}")));
-    }
+    let export_secs = export_csv(&db, "SELECT * FROM leads", &out, leads)?;
     if !keep {
         std::fs::remove_file(&out).map_err(|e| Fail::io("remove", &out, e))?;
     }
@@ -171,6 +149,41 @@ pub fn run(
         export_rows_per_sec: leads as f64 / export_secs,
         db_bytes,
     })
+}
+
+/// Removes the database at `db` and its journals, where a run before left them.
+pub(crate) fn remove_db(db: &Path) -> Result<(), Fail> {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", db.display()));
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Fail::io("remove", &path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `query` on `db` with `sqlite3 -csv -header` into `out`, checks that it wrote `leads`
+/// rows and returns how long the whole process took, in seconds.
+pub(crate) fn export_csv(db: &Path, query: &str, out: &Path, leads: u64) -> Result<f64, Fail> {
+    let file = File::create(out).map_err(|e| Fail::io("create", out, e))?;
+    let started = Instant::now();
+    let status = Command::new("sqlite3")
+        .args(["-bail", "-batch", "-csv", "-header"])
+        .arg(db)
+        .arg(query)
+        .stdout(file)
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|e| Fail(format!("could not run sqlite3: {e}")))?;
+    let secs = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(Fail(format!("sqlite3 failed to export {} ({status})", db.display())));
+    }
+    let exported = count_lines(out)?.saturating_sub(1);
+    if exported != leads {
+        return Err(Fail(format!("sqlite3 exported {exported} rows of {leads} from {}", db.display())));
+    }
+    Ok(secs)
 }
 
 /// `csv` as `.import` can be given it: absolute, and without a double quote.
@@ -206,7 +219,7 @@ pub(crate) fn sqlite3(db: &Path, work_dir: &Path, script: &str) -> Result<(Strin
     Ok((String::from_utf8_lossy(&out.stdout).into_owned(), secs))
 }
 
-pub(crate) fn count_lines(path: &Path) -> Result<u64, Fail> {
+fn count_lines(path: &Path) -> Result<u64, Fail> {
     use std::io::Read;
     let mut file = File::open(path).map_err(|e| Fail::io("open", path, e))?;
     let mut buf = vec![0u8; 1 << 20];

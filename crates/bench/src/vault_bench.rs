@@ -12,7 +12,7 @@ use leadvault_core::{LeadFilter, LeadSort, LeadStatus, Unlock, Vault, VaultOptio
 use serde::Serialize;
 
 use crate::stats::Latency;
-use crate::{Fail, LIST_RUNS, PAGE, WARM_UP_RUNS, file_size, progress};
+use crate::{Fail, LIST_RUNS, PAGE, WARM_UP_RUNS, file_size, first_line, progress};
 
 /// The benchmark vault's passphrase; printed with `--keep` so the vault can be opened later.
 pub const PASSPHRASE: &str = "leadvault-bench passphrase";
@@ -138,15 +138,6 @@ pub async fn run(
         export_header,
         kept_vault,
     })
-}
-
-/// The first line of a file, without its line break.
-fn first_line(path: &Path) -> Result<String, Fail> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| Fail::io("open", path, e))?;
-    let mut line = String::new();
-    std::io::BufReader::new(file).read_line(&mut line).map_err(|e| Fail::io("read", path, e))?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 async fn first_page(vault: &Vault, filter: &LeadFilter) -> Result<Page, Fail> {
