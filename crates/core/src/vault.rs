@@ -498,7 +498,8 @@ impl Vault {
         // the current key, the new one, and (for the keychain) the new key parked.
         let salt = read_salt(&db)?;
         let old_key = self.current_key(&salt).await?;
-        let (new_key, source) = match &unlock {
+        // `kept`: the key is the one the keychain already holds for the folder.
+        let (new_key, source, kept) = match &unlock {
             // A passphrase vault moving to the keychain takes the key the keychain holds for its
             // folder, when it holds one: that is a vault's that was here (moved away, on a drive
             // not mounted, a backup to be put back), which must still open when it comes back,
@@ -508,13 +509,13 @@ impl Vault {
                 match blocking(move || ks.get(&account)).await? {
                     Some(kept) => {
                         info!("the keychain's key for this folder is kept for the vault moving to it");
-                        (kept, KeySource::Keychain)
+                        (kept, KeySource::Keychain, true)
                     }
-                    None => (VaultKey::generate()?, KeySource::Keychain),
+                    None => (VaultKey::generate()?, KeySource::Keychain, false),
                 }
             }
-            Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain),
-            Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase),
+            Unlock::Keychain => (VaultKey::generate()?, KeySource::Keychain, false),
+            Unlock::Passphrase(p) => (VaultKey::derive(p, &salt), KeySource::Passphrase, false),
         };
         if new_key.same_as(&old_key) {
             return Err(Error::invalid(
@@ -522,7 +523,10 @@ impl Vault {
             ));
         }
         let ks = options.keystore.clone();
-        if source == KeySource::Keychain {
+        // A kept key is not parked: its entry already holds it, and the parked entry may be the
+        // other vault's, left by a change of its own that stopped part way.
+        let parks = source == KeySource::Keychain && !kept;
+        if parks {
             // Park the new key first: if we crash after the rekey, open() finds it there.
             let (ks, account, k) = (ks.clone(), options.pending_account(), new_key.clone());
             blocking(move || ks.set(&account, &k)).await?;
@@ -534,7 +538,9 @@ impl Vault {
             // From here until the settings name the new kind of key, the next open tries both.
             let changing = Settings { key_source: self.key_source, changing_to: Some(source) };
             if let Err(e) = write_settings(&options.data_dir, &changing) {
-                self.forget_parked(source).await;
+                if parks {
+                    self.forget_parked().await;
+                }
                 return Err(e);
             }
         }
@@ -547,7 +553,9 @@ impl Vault {
                 if marked {
                     let _ = write_settings(&options.data_dir, &Settings::settled(self.key_source));
                 }
-                self.forget_parked(source).await;
+                if parks {
+                    self.forget_parked().await;
+                }
             }
             return Err(e);
         }
@@ -557,11 +565,13 @@ impl Vault {
         let (account, pending) = (options.keychain_account(), options.pending_account());
         match source {
             KeySource::Keychain => {
-                let k = new_key.clone();
-                blocking(move || ks.set(&account, &k)).await?;
-                let ks = options.keystore.clone();
-                if let Err(e) = blocking(move || ks.delete(&pending)).await {
-                    warn!(code = e.code(), "the parked key stayed in the keychain");
+                if parks {
+                    let k = new_key.clone();
+                    blocking(move || ks.set(&account, &k)).await?;
+                    let ks = options.keystore.clone();
+                    if let Err(e) = blocking(move || ks.delete(&pending)).await {
+                        warn!(code = e.code(), "the parked key stayed in the keychain");
+                    }
                 }
             }
             KeySource::Passphrase => {
@@ -584,14 +594,12 @@ impl Vault {
         Ok(Vault::assemble(pool, options, RawAccess::new(&db, &new_key, &salt), source))
     }
 
-    /// Takes the key parked for a change to `target` out of the keychain, once that change
-    /// failed before the database took it.
-    async fn forget_parked(&self, target: KeySource) {
-        if target == KeySource::Keychain {
-            let (ks, pending) = (self.options.keystore.clone(), self.options.pending_account());
-            if let Err(e) = blocking(move || ks.delete(&pending)).await {
-                warn!(code = e.code(), "the parked key stayed in the keychain");
-            }
+    /// Takes the key parked for a change to the keychain out of it, once that change failed
+    /// before the database took it.
+    async fn forget_parked(&self) {
+        let (ks, pending) = (self.options.keystore.clone(), self.options.pending_account());
+        if let Err(e) = blocking(move || ks.delete(&pending)).await {
+            warn!(code = e.code(), "the parked key stayed in the keychain");
         }
     }
 
@@ -1349,7 +1357,14 @@ mod rekey_tests {
         let second =
             Vault::create(second_options, Unlock::Passphrase(Passphrase::new(FIRST).unwrap())).await.unwrap();
         crate::samples::load_samples(&second, 2, |_| {}).await.unwrap();
+        // What the first vault parked for a key change of its own that stopped part way: the
+        // second one's change leaves it there.
+        let parked = VaultKey::generate().unwrap();
+        keychain.0.lock().unwrap().insert(options.pending_account(), parked.clone());
         let second = second.rekey(Unlock::Keychain).await.expect("moves to the keychain");
+        let still = keychain.0.lock().unwrap().get(&options.pending_account()).cloned();
+        assert!(still.is_some_and(|k| k.same_as(&parked)), "the first vault's parked key stays");
+        keychain.0.lock().unwrap().remove(&options.pending_account());
         assert_eq!(second.status().await.unwrap().key_source, KeySource::Keychain);
         second.close().await;
         let reopened = Vault::open(options.clone()).await.expect("the keychain's key opens it");
