@@ -2,20 +2,38 @@
 //! like-for-like reference works (it loads the vault's own schema, and the run fails if its
 //! export's columns are not Leadvault's). No time is asserted: the machines are shared.
 
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-#[test]
-fn a_small_run_compares_with_plain_sqlite3_and_with_sqlite3_doing_the_same_work() {
-    let dir = tempfile::tempdir().unwrap();
+/// `leadvault-bench --leads 300 --json` in `dir`, with `extra` flags: its results.
+fn bench(dir: &Path, extra: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_leadvault-bench"))
         .args(["--leads", "300", "--json", "--work-dir"])
-        .arg(dir.path())
+        .arg(dir)
+        .args(extra)
         .output()
         .unwrap();
     assert!(out.status.success(), "the bench failed: {}", String::from_utf8_lossy(&out.stderr));
-    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A CSV file's rows (its header first), each cell as read.
+fn rows(path: &Path) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn a_small_run_compares_with_plain_sqlite3_and_with_sqlite3_doing_the_same_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = bench(dir.path(), &[]);
 
     let metrics: Vec<&str> =
         results["comparison"].as_array().unwrap().iter().map(|c| c["metric"].as_str().unwrap()).collect();
@@ -58,4 +76,31 @@ fn a_small_run_compares_with_plain_sqlite3_and_with_sqlite3_doing_the_same_work(
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left, ["meta-leads-v1-300-seed42.csv"], "{left:?}");
+}
+
+#[test]
+fn the_like_for_like_export_writes_the_rows_leadvaults_export_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    bench(dir.path(), &["--keep"]);
+    let ours = rows(&dir.path().join("leadvault-export.csv"));
+    let theirs = rows(&dir.path().join("reference-same-schema-export.csv"));
+    assert_eq!(ours.len(), 301, "a header and 300 leads");
+    assert_eq!(ours[0], theirs[0], "the same columns");
+    // Every cell the same, but the lead's id (a ULID there, a counter here) and when it was
+    // added (each side's own clock).
+    let skip: Vec<usize> = ours[0]
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| *c == "id" || *c == "updated_at")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(skip.len(), 2, "{:?}", ours[0]);
+    for (n, (a, b)) in ours.iter().zip(&theirs).enumerate().skip(1) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            if !skip.contains(&i) {
+                assert_eq!(x, y, "row {n}, column {}", ours[0][i]);
+            }
+        }
+    }
+    assert_eq!(ours.len(), theirs.len());
 }
