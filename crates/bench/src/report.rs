@@ -300,8 +300,9 @@ impl Results {
         let _ = writeln!(
             t,
             "\nNotes:\n\
-             - sqlite3's rows/s time whole processes: .import {:.1} s, FTS index {:.1} s, export {:.1} s;\n  \
-             leadvault's import also keeps its b-tree indexes, the plain reference's list indexes are built untimed.\n\
+             - sqlite3's rows/s time whole processes: .import {:.1} s, FTS index {:.1} s, export {:.1} s\n  \
+             (its file then synced to the disk, as leadvault's export syncs its own); leadvault's import\n  \
+             also keeps its b-tree indexes, the plain reference's list indexes are built untimed.\n\
              - sqlite3's latencies are its `.timer on` readings (1 ms resolution, <0.5 = under half a ms);\n  \
              leadvault's are timed around each core call, after one warm-up pass.\n\
              - leadvault's slowest searches: {}.\n\

@@ -163,7 +163,8 @@ pub(crate) fn remove_db(db: &Path) -> Result<(), Fail> {
 }
 
 /// Runs `query` on `db` with `sqlite3 -csv -header` into `out`, checks that it wrote `leads`
-/// rows and returns how long the whole process took, in seconds.
+/// rows and returns how long it took, in seconds: the whole process, then the file synced to
+/// the disk, as Leadvault's export syncs its file before it reports done.
 pub(crate) fn export_csv(db: &Path, query: &str, out: &Path, leads: u64) -> Result<f64, Fail> {
     let file = File::create(out).map_err(|e| Fail::io("create", out, e))?;
     let started = Instant::now();
@@ -175,10 +176,11 @@ pub(crate) fn export_csv(db: &Path, query: &str, out: &Path, leads: u64) -> Resu
         .stderr(Stdio::inherit())
         .status()
         .map_err(|e| Fail(format!("could not run sqlite3: {e}")))?;
-    let secs = started.elapsed().as_secs_f64();
     if !status.success() {
         return Err(Fail(format!("sqlite3 failed to export {} ({status})", db.display())));
     }
+    File::open(out).and_then(|f| f.sync_all()).map_err(|e| Fail::io("sync", out, e))?;
+    let secs = started.elapsed().as_secs_f64();
     let exported = count_lines(out)?.saturating_sub(1);
     if exported != leads {
         return Err(Fail(format!("sqlite3 exported {exported} rows of {leads} from {}", db.display())));
