@@ -5,7 +5,8 @@
 //! page of ≥200 searches, the first page of a list, CSV export, database size) and, in the same
 //! run, the `sqlite3` command line on the same file in plain, unencrypted databases: once plainly
 //! (`.import` into one table, an FTS5 index, a `-csv` dump) and once like for like (loading the
-//! vault's own schema and writing the same CSV file as Leadvault's export; see `same_schema`).
+//! vault's own schema and writing the same rows and columns as Leadvault's CSV export; see
+//! `same_schema`).
 //! It prints one table comparing them, with the performance issue's targets marked met or not.
 //!
 //! `leadvault-bench sync` is the sync benchmark: `leadvault sync` pulling N leads from the fake

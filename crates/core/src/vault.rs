@@ -486,7 +486,9 @@ impl Vault {
     }
 
     /// Re-encrypts the vault under a new key: a fresh random key in the keychain, or a key from
-    /// a new passphrase. Afterwards the old key no longer opens it.
+    /// a new passphrase. Afterwards the old key no longer opens it. A passphrase vault moving
+    /// to the keychain takes the key the keychain already holds for its folder, if it holds
+    /// one (another vault's, that was here; see below).
     pub async fn rekey(self, unlock: Unlock) -> Result<Vault> {
         let options = (*self.options).clone();
         let db = options.db_path();

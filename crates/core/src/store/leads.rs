@@ -540,10 +540,14 @@ impl RowBatch {
     /// every cell starting and ending between characters (so each cell is UTF-8 on its own).
     fn seal(&mut self) -> Result<()> {
         let not_utf8 = || Error::Database("a lead holds text that is not UTF-8".into());
-        let checked = std::str::from_utf8(&self.unchecked).map_err(|_| not_utf8())?;
         let from = self.text.len();
-        self.text.push_str(checked);
-        self.unchecked.clear();
+        if from == 0 {
+            // The first seal (every one, in an export) takes the buffer over without a copy.
+            self.text = String::from_utf8(std::mem::take(&mut self.unchecked)).map_err(|_| not_utf8())?;
+        } else {
+            self.text.push_str(std::str::from_utf8(&self.unchecked).map_err(|_| not_utf8())?);
+            self.unchecked.clear();
+        }
         for cell in &self.cells[self.unsealed_from..] {
             if let Cell::Text(start, end) = *cell
                 && (start < from || !self.text.is_char_boundary(start) || !self.text.is_char_boundary(end))
@@ -1428,6 +1432,14 @@ mod tests {
         let rows: Vec<_> = batch.rows().collect();
         assert_eq!((rows[0].cell(0), rows[0].cell(1)), ("Zoë 张伟 ☎".into(), "7".into()));
         assert_eq!((rows[1].cell(0), rows[1].cell(1)), ("".into(), "Ana".into()));
+        // A row pushed after a seal is checked at the next one, after the text sealed before.
+        push(&mut batch, "SELECT 'Łódź', 'x'");
+        batch.seal().unwrap();
+        let rows: Vec<_> = batch.rows().collect();
+        assert_eq!(
+            (rows[0].cell(0), rows[2].cell(0), rows[2].cell(1)),
+            ("Zoë 张伟 ☎".into(), "Łódź".into(), "x".into())
+        );
 
         // "é" cut in two: the first byte ends one cell, the second starts the next.
         for sql in
