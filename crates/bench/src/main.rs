@@ -76,6 +76,11 @@ pub fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
+/// A database's size in bytes with its WAL and shared memory, as SQLite leaves them.
+pub fn db_size(db: &Path) -> u64 {
+    ["", "-wal", "-shm"].iter().map(|suffix| file_size(Path::new(&format!("{}{suffix}", db.display())))).sum()
+}
+
 /// The first line of a file, without its line break.
 pub fn first_line(path: &Path) -> Result<String, Fail> {
     use std::io::BufRead;

@@ -14,13 +14,13 @@
 //! encryption, Leadvault's parsing and checking of each row in Rust, and the folding of
 //! letters such as "ł" and of Chinese, Japanese and Korean text for search.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::generate::HEADER;
-use crate::sqlite_bench::{export_csv, remove_db, sqlite3};
-use crate::{Fail, file_size, first_line, progress};
+use crate::sqlite_bench::{export_csv, remove_db, run_times, sqlite3};
+use crate::{Fail, db_size, first_line, progress};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SameSchemaFigures {
@@ -187,11 +187,7 @@ pub fn run(
         insert_leads(now_ms)
     );
     let (timings, import_secs) = sqlite3(&db, work_dir, &script)?;
-    let statements: f64 = timings
-        .lines()
-        .filter_map(|l| l.strip_prefix("Run Time: real "))
-        .filter_map(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-        .sum();
+    let statements: f64 = run_times(&timings).sum();
     let staging_secs = (import_secs - statements).max(0.0);
     let (count, _) = sqlite3(&db, work_dir, "SELECT count(*) FROM leads;\n")?;
     if count.trim() != leads.to_string() {
@@ -208,10 +204,7 @@ pub fn run(
              update same_schema::export_query"
         )));
     }
-    let db_bytes = ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| file_size(&PathBuf::from(format!("{}{suffix}", db.display()))))
-        .sum();
+    let db_bytes = db_size(&db);
     if !keep {
         for path in [out, db] {
             std::fs::remove_file(&path).map_err(|e| Fail::io("remove", &path, e))?;

@@ -112,12 +112,7 @@ pub fn run(
         script.extend(std::iter::repeat_n(statement.as_str(), WARM_UP_RUNS + LIST_RUNS));
     }
     let (out, _) = sqlite3(&db, work_dir, &script)?;
-    let times: Vec<f64> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("Run Time: real "))
-        .filter_map(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-        .map(|secs| secs * 1e3)
-        .collect();
+    let times: Vec<f64> = run_times(&out).map(|secs| secs * 1e3).collect();
     let expected = 2 * searches.len() + 2 * (WARM_UP_RUNS + LIST_RUNS);
     if times.len() != expected {
         return Err(Fail(format!("sqlite3 printed {} timings where {expected} were expected", times.len())));
@@ -149,6 +144,13 @@ pub fn run(
         export_rows_per_sec: leads as f64 / export_secs,
         db_bytes,
     })
+}
+
+/// The seconds of each `Run Time: real …` line that sqlite3's `.timer on` printed in `out`.
+pub(crate) fn run_times(out: &str) -> impl Iterator<Item = f64> + '_ {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("Run Time: real "))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
 }
 
 /// Removes the database at `db` and its journals, where a run before left them.

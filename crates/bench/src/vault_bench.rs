@@ -12,7 +12,7 @@ use leadvault_core::{LeadFilter, LeadSort, LeadStatus, Unlock, Vault, VaultOptio
 use serde::Serialize;
 
 use crate::stats::Latency;
-use crate::{Fail, LIST_RUNS, PAGE, WARM_UP_RUNS, file_size, first_line, progress};
+use crate::{Fail, LIST_RUNS, PAGE, WARM_UP_RUNS, db_size, first_line, progress};
 
 /// The benchmark vault's passphrase; printed with `--keep` so the vault can be opened later.
 pub const PASSPHRASE: &str = "leadvault-bench passphrase";
@@ -117,10 +117,7 @@ pub async fn run(
     let schema = vault.leads_schema().await?;
     vault.close().await;
     let db = data_dir.join(vault::DB_FILE);
-    let db_bytes = ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| file_size(&PathBuf::from(format!("{}{suffix}", db.display()))))
-        .sum();
+    let db_bytes = db_size(&db);
     let kept_vault = keep.then(|| dir.keep().join("data"));
 
     Ok(VaultFigures {
